@@ -1,0 +1,4 @@
+import '../styles/app.css';
+import { localiseTimes } from '../lib/local-time.js';
+
+localiseTimes();

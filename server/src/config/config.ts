@@ -1,0 +1,86 @@
+import { envSchema } from './schema.js';
+import { err, ok, type Result } from '../../../shared/src/result.js';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Origin-only form of the public URL, e.g. https://porthole.example.com */
+  readonly publicOrigin: string;
+  readonly publicUrl: URL;
+  readonly secureCookies: boolean;
+  readonly database: { readonly kind: 'sqlite'; readonly path: string };
+  readonly controlToken: string | null;
+  readonly sessionSecret: string;
+  readonly secretKey: Buffer;
+  readonly graceMinutes: number;
+  /** Origins besides the public one that may open WebSockets (embedding dashboards). */
+  readonly allowedOrigins: readonly string[];
+  readonly showNativeCredentials: boolean;
+  readonly trustProxy: boolean;
+  readonly logLevel: string;
+}
+
+export interface LoadedConfig {
+  readonly config: Config;
+  /** Unsafe-but-allowed settings, to be logged loudly at start-up. */
+  readonly warnings: readonly string[];
+}
+
+const ENV_PREFIX_SECRETS = ['PORTHOLE_CONTROL_TOKEN', 'PORTHOLE_SESSION_SECRET', 'PORTHOLE_SECRET_KEY'] as const;
+
+/**
+ * Parses the environment once. The error is a single line naming the first bad variable, which is
+ * what an operator reading a crash-looping container needs.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Result<LoadedConfig, string> {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = issue?.path.join('.') ?? 'environment';
+    return err(`Invalid configuration: ${name} ${issue?.message ?? 'is invalid'}`);
+  }
+  const e = parsed.data;
+  const publicUrl = new URL(e.PORTHOLE_PUBLIC_URL ?? `http://${formatHost(e.HOST)}:${e.PORT}`);
+  const warnings: string[] = [];
+  if (publicUrl.protocol === 'http:' && !isLoopbackHost(publicUrl.hostname)) {
+    warnings.push(
+      `PORTHOLE_PUBLIC_URL is plain http on a non-loopback host (${publicUrl.host}): session cookies and terminal traffic travel unencrypted. Put Porthole behind TLS.`,
+    );
+  }
+  if (e.PORTHOLE_CONTROL_TOKEN === undefined) {
+    warnings.push('PORTHOLE_CONTROL_TOKEN is not set: the control API is disabled and answers 503.');
+  }
+  if (e.PORTHOLE_SHOW_NATIVE_CREDENTIALS) {
+    warnings.push('PORTHOLE_SHOW_NATIVE_CREDENTIALS is on: allowed users can reveal VM passwords for native clients (each reveal is audited).');
+  }
+  const config: Config = Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    publicOrigin: publicUrl.origin,
+    publicUrl,
+    secureCookies: publicUrl.protocol === 'https:',
+    database: Object.freeze(e.PORTHOLE_DATABASE),
+    controlToken: e.PORTHOLE_CONTROL_TOKEN ?? null,
+    sessionSecret: e.PORTHOLE_SESSION_SECRET,
+    secretKey: Buffer.from(e.PORTHOLE_SECRET_KEY, 'hex'),
+    graceMinutes: e.PORTHOLE_GRACE_MINUTES,
+    allowedOrigins: Object.freeze([...e.PORTHOLE_ALLOWED_ORIGINS]),
+    showNativeCredentials: e.PORTHOLE_SHOW_NATIVE_CREDENTIALS,
+    trustProxy: e.PORTHOLE_TRUST_PROXY,
+    logLevel: e.PORTHOLE_LOG_LEVEL,
+  });
+  return ok({ config, warnings });
+}
+
+/** Removes secrets from the process environment once read, so child processes and dumps miss them. */
+export function scrubSecretsFromEnv(env: Record<string, string | undefined>): void {
+  for (const name of ENV_PREFIX_SECRETS) delete env[name];
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\./.test(hostname);
+}

@@ -1,0 +1,75 @@
+/**
+ * Every setting the gateway reads, validated once at start-up. Names are the environment variable
+ * names so an error message points straight at what to fix.
+ */
+import { z } from 'zod';
+
+const DEFAULT_PORT = 8080;
+const DEFAULT_HOST = '127.0.0.1';
+/** Matches the original product: access for 10 minutes after the build ends. */
+const DEFAULT_GRACE_MINUTES = 10;
+const DEFAULT_DATABASE_FILE = './data/porthole.db';
+/** A session secret shorter than this can be brute-forced offline from a cookie. */
+const SESSION_SECRET_MIN_CHARS = 32;
+/** Bearer tokens shorter than this are guessable; the control API can register users. */
+const CONTROL_TOKEN_MIN_CHARS = 16;
+
+const booleanText = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const origin = z.string().transform((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not an origin like https://ci.example.com` });
+    return z.NEVER;
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin === 'null' || url.pathname !== '/' || url.search || url.hash) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not an origin like https://ci.example.com` });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
+export const databaseSetting = z
+  .string()
+  .min(1)
+  .transform((value, ctx) => {
+    if (value.startsWith('sqlite:')) {
+      const path = value.slice('sqlite:'.length);
+      if (!path) {
+        ctx.addIssue({ code: 'custom', message: 'sqlite: needs a file path, e.g. sqlite:/var/lib/porthole/porthole.db' });
+        return z.NEVER;
+      }
+      return { kind: 'sqlite' as const, path };
+    }
+    ctx.addIssue({ code: 'custom', message: 'must be sqlite:PATH' });
+    return z.NEVER;
+  });
+
+export const envSchema = z.object({
+  PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(DEFAULT_PORT),
+  HOST: z.string().min(1).default(DEFAULT_HOST),
+  PORTHOLE_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://porthole.example.com' }).optional(),
+  PORTHOLE_DATABASE: databaseSetting.default({ kind: 'sqlite', path: DEFAULT_DATABASE_FILE }),
+  PORTHOLE_CONTROL_TOKEN: z.string().min(CONTROL_TOKEN_MIN_CHARS, `must be at least ${CONTROL_TOKEN_MIN_CHARS} characters`).optional(),
+  PORTHOLE_SESSION_SECRET: z
+    .string({ error: `is required (at least ${SESSION_SECRET_MIN_CHARS} random characters)` })
+    .min(SESSION_SECRET_MIN_CHARS, `must be at least ${SESSION_SECRET_MIN_CHARS} characters`),
+  PORTHOLE_SECRET_KEY: z
+    .string({ error: 'is required (64 hex characters; e.g. `openssl rand -hex 32`)' })
+    .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters (e.g. `openssl rand -hex 32`)'),
+  PORTHOLE_GRACE_MINUTES: z.coerce.number({ error: 'must be a number of minutes' }).min(0).max(24 * 60).default(DEFAULT_GRACE_MINUTES),
+  PORTHOLE_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+    .pipe(z.array(origin)),
+  PORTHOLE_SHOW_NATIVE_CREDENTIALS: booleanText.default(true),
+  PORTHOLE_TRUST_PROXY: booleanText.default(false),
+  PORTHOLE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type EnvInput = z.input<typeof envSchema>;

@@ -1,0 +1,25 @@
+/**
+ * The remote-access window of a build: it opens when the build starts, stays open while it runs,
+ * and closes `grace` after it ends or at once when revoked. A close time, once set, only ever moves
+ * earlier: a late or repeated finish cannot reopen or extend access.
+ */
+export interface AccessWindow {
+  readonly opensAt: Date;
+  /** null while the build runs and nobody revoked access. */
+  readonly closesAt: Date | null;
+}
+
+const MS_PER_MINUTE = 60_000;
+
+export function closeTimeAfterFinish(finishedAt: Date, graceMinutes: number): Date {
+  return new Date(finishedAt.getTime() + graceMinutes * MS_PER_MINUTE);
+}
+
+/** The earlier of an existing close time and a proposed one. */
+export function narrowCloseTime(existing: Date | null, proposed: Date): Date {
+  return existing !== null && existing.getTime() <= proposed.getTime() ? existing : proposed;
+}
+
+export function isWindowOpen(window: AccessWindow, now: Date): boolean {
+  return window.closesAt === null || now.getTime() < window.closesAt.getTime();
+}

@@ -1,0 +1,42 @@
+/**
+ * One error type for every refusal the gateway gives. The code is stable and mapped to an HTTP
+ * status exactly once, here; routes throw or return a GatewayError and never pick statuses.
+ */
+import type { ErrorBody, ErrorCode } from '../../shared/src/errors.js';
+
+export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze({
+  bad_request: 400,
+  invalid_json: 400,
+  invalid_field: 400,
+  unauthenticated: 401,
+  invalid_credentials: 401,
+  forbidden_origin: 403,
+  role_forbidden: 403,
+  credentials_hidden: 403,
+  not_found: 404,
+  conflict: 409,
+  window_closed: 410,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal: 500,
+  control_api_disabled: 503,
+});
+
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  get status(): number {
+    return HTTP_STATUS_BY_CODE[this.code];
+  }
+
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message } };
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Loads a build together with the signed-in user's standing on it, applying the one policy.
+ * Unknown builds and builds of other apps look the same to the caller: not found.
+ */
+import type { BuildId, UserId } from '../../../shared/src/ids.js';
+import type { Role } from '../../../shared/src/roles.js';
+import type { Result } from '../../../shared/src/result.js';
+import type { BuildRecord, Store } from '../store/store.js';
+import { decideRemoteAccess, type RemoteAccessRefusal } from '../policy/remote-access.js';
+import type { BuildView } from '../../../shared/src/api.js';
+
+export interface BuildStanding {
+  readonly build: BuildRecord;
+  readonly role: Role;
+  readonly decision: Result<Role, RemoteAccessRefusal>;
+}
+
+export async function loadBuildStanding(store: Store, buildId: BuildId, userId: UserId, now: Date): Promise<BuildStanding | null> {
+  const build = await store.getBuild(buildId);
+  if (!build) return null;
+  const role = await store.getRole(build.appId, userId);
+  if (role === null) return null;
+  const window = { opensAt: build.startedAt, closesAt: build.closesAt };
+  return { build, role, decision: decideRemoteAccess({ role, window, now }) };
+}
+
+export function toBuildView(build: BuildRecord): BuildView {
+  return {
+    id: build.id,
+    appId: build.appId,
+    stack: build.stack,
+    status: build.status,
+    window: { opensAt: build.startedAt.toISOString(), closesAt: build.closesAt?.toISOString() ?? null },
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * Control API for the CI orchestrator (docs/api.md). Bearer-token authenticated, JSON only, and
+ * idempotent PUTs: the orchestrator can replay any call after a timeout.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Router, type Request, type RequestHandler } from 'express';
+import type { z } from 'zod';
+import { parseId, type AppId, type BuildId, type UserId } from '../../../../shared/src/ids.js';
+import type { AppView, MembershipView, UserView } from '../../../../shared/src/api.js';
+import { GatewayError } from '../../errors.js';
+import type { Store, UserRecord, BuildRecord } from '../../store/store.js';
+import type { SecretBox } from '../../crypto/secret-box.js';
+import { hashPassword } from '../../auth/passwords.js';
+import { closeTimeAfterFinish } from '../../domain/access-window.js';
+import { appBody, buildBody, describeIssue, emptyBody, finishBody, membershipBody, userBody, type BuildBody } from '../control-schemas.js';
+import { toBuildView } from '../build-access.js';
+import { vmSecretContext } from '../../domain/vm-secrets.js';
+import type { Logger } from '../../log.js';
+
+export interface ControlApiDeps {
+  readonly store: Store;
+  readonly secrets: SecretBox;
+  readonly controlToken: string | null;
+  readonly graceMinutes: number;
+  readonly logger: Logger;
+  readonly now: () => Date;
+}
+
+export function controlApiRouter(deps: ControlApiDeps): Router {
+  const router = Router();
+  const auth = requireControlToken(deps.controlToken);
+  const { store } = deps;
+
+  router.put('/users/:userId', auth, async (req, res) => {
+    const userId = idParam<UserId>(req, 'userId');
+    const body = parseBody(req, userBody, true);
+    const clash = await store.getUserByEmail(body.email);
+    if (clash && clash.id !== userId) throw new GatewayError('conflict', `email: already registered to another user`);
+    const passwordHash = body.password === undefined ? undefined : await hashPassword(body.password);
+    const { record, created } = await store.upsertUser({
+      id: userId,
+      email: body.email,
+      name: body.name ?? null,
+      ...(passwordHash === undefined ? {} : { passwordHash }),
+    });
+    res.status(created ? 201 : 200).json(toUserView(record));
+  });
+
+  router.put('/apps/:appId', auth, async (req, res) => {
+    const appId = idParam<AppId>(req, 'appId');
+    const body = parseBody(req, appBody, true);
+    const { record, created } = await store.upsertApp({ id: appId, name: body.name });
+    res.status(created ? 201 : 200).json({ id: record.id, name: record.name } satisfies AppView);
+  });
+
+  router.put('/apps/:appId/members/:userId', auth, async (req, res) => {
+    const appId = idParam<AppId>(req, 'appId');
+    const userId = idParam<UserId>(req, 'userId');
+    const body = parseBody(req, membershipBody, true);
+    if (!(await store.getApp(appId))) throw new GatewayError('not_found', `app ${appId} not found`);
+    if (!(await store.getUser(userId))) throw new GatewayError('not_found', `user ${userId} not found`);
+    const { record, created } = await store.putMembership({ appId, userId, role: body.role });
+    res.status(created ? 201 : 200).json(record satisfies MembershipView);
+  });
+
+  router.delete('/apps/:appId/members/:userId', auth, async (req, res) => {
+    const appId = idParam<AppId>(req, 'appId');
+    const userId = idParam<UserId>(req, 'userId');
+    if (!(await store.deleteMembership(appId, userId))) {
+      throw new GatewayError('not_found', `user ${userId} is not a member of app ${appId}`);
+    }
+    res.status(204).end();
+  });
+
+  router.put('/builds/:buildId', auth, async (req, res) => {
+    const buildId = idParam<BuildId>(req, 'buildId');
+    const body = parseBody(req, buildBody, true);
+    if (!(await store.getApp(body.appId as AppId))) throw new GatewayError('not_found', `app ${body.appId} not found`);
+    const existing = await store.getBuild(buildId);
+    const { record, created } = await store.upsertBuild(buildRecordFrom(buildId, body, existing, deps));
+    res.status(created ? 201 : 200).json(toBuildView(record));
+  });
+
+  router.post('/builds/:buildId/finish', auth, async (req, res) => {
+    const buildId = idParam<BuildId>(req, 'buildId');
+    const body = parseBody(req, finishBody, false);
+    const finishedAt = body.finishedAt === undefined ? deps.now() : new Date(body.finishedAt);
+    const build = await store.finishBuild(buildId, finishedAt, closeTimeAfterFinish(finishedAt, deps.graceMinutes));
+    if (!build) throw new GatewayError('not_found', `build ${buildId} not found`);
+    deps.logger.info({ event: 'build_finished', buildId, closesAt: build.closesAt?.toISOString() }, 'build finished');
+    res.json(toBuildView(build));
+  });
+
+  router.post('/builds/:buildId/revoke', auth, async (req, res) => {
+    const buildId = idParam<BuildId>(req, 'buildId');
+    parseBody(req, emptyBody, false);
+    const build = await store.narrowWindow(buildId, deps.now());
+    if (!build) throw new GatewayError('not_found', `build ${buildId} not found`);
+    deps.logger.info({ event: 'access_revoked', buildId }, 'remote access revoked');
+    res.json(toBuildView(build));
+  });
+
+  router.get('/builds/:buildId', auth, async (req, res) => {
+    const buildId = idParam<BuildId>(req, 'buildId');
+    const build = await store.getBuild(buildId);
+    if (!build) throw new GatewayError('not_found', `build ${buildId} not found`);
+    res.json(toBuildView(build));
+  });
+
+  return router;
+}
+
+function requireControlToken(token: string | null): RequestHandler {
+  const expected = token === null ? null : digest(token);
+  return (req, _res, next) => {
+    if (expected === null) return next(new GatewayError('control_api_disabled', 'The control API is disabled: set PORTHOLE_CONTROL_TOKEN.'));
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer (.+)$/i.exec(header);
+    // Comparing digests keeps the comparison constant-time even when lengths differ.
+    if (!match?.[1] || !timingSafeEqual(digest(match[1]), expected)) {
+      return next(new GatewayError('unauthenticated', 'A valid "Authorization: Bearer <control token>" header is required.'));
+    }
+    next();
+  };
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+function idParam<T extends UserId | AppId | BuildId>(req: Request, name: string): T {
+  const parsed = parseId<T>(req.params[name]);
+  if (!parsed.ok) throw new GatewayError('invalid_field', `${name}: ${parsed.error}`);
+  return parsed.value;
+}
+
+/** `required`: the route needs a JSON document; otherwise an absent body means `{}`. */
+function parseBody<S extends z.ZodType>(req: Request, schema: S, required: boolean): z.infer<S> {
+  if (required && !req.is('application/json')) {
+    throw new GatewayError('unsupported_media_type', 'Send a JSON body with "Content-Type: application/json".');
+  }
+  const parsed = schema.safeParse(req.body ?? {});
+  if (!parsed.success) throw new GatewayError('invalid_field', describeIssue(parsed.error));
+  return parsed.data as z.infer<S>;
+}
+
+function toUserView(user: UserRecord): UserView {
+  return { id: user.id, email: user.email, name: user.name, hasPassword: user.passwordHash !== null };
+}
+
+function buildRecordFrom(id: BuildId, body: BuildBody, existing: BuildRecord | null, deps: ControlApiDeps): BuildRecord {
+  const ended = body.status !== 'running';
+  const finishedAt = ended ? (body.finishedAt ? new Date(body.finishedAt) : (existing?.finishedAt ?? deps.now())) : null;
+  const { ssh, vnc } = body.remoteAccess;
+  return {
+    id,
+    appId: body.appId as AppId,
+    stack: body.stack,
+    status: body.status,
+    startedAt: new Date(body.startedAt),
+    finishedAt,
+    triggeredBy: body.triggeredBy ?? null,
+    closesAt: finishedAt ? closeTimeAfterFinish(finishedAt, deps.graceMinutes) : null,
+    ssh: {
+      host: ssh.host,
+      port: ssh.port,
+      username: ssh.username,
+      sealedPassword: ssh.password === undefined ? null : deps.secrets.seal(ssh.password, vmSecretContext(id, 'ssh.password')),
+      sealedPrivateKey: ssh.privateKey === undefined ? null : deps.secrets.seal(ssh.privateKey, vmSecretContext(id, 'ssh.privateKey')),
+      hostKey: ssh.hostKey ?? null,
+    },
+    vnc: vnc
+      ? { host: vnc.host, port: vnc.port, username: vnc.username ?? null, sealedPassword: deps.secrets.seal(vnc.password, vmSecretContext(id, 'vnc.password')) }
+      : null,
+  };
+}

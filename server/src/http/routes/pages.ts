@@ -1,0 +1,75 @@
+/** The browser pages: sign-in, the user's builds, and a build's remote access page. */
+import { Router, type Request, type Response } from 'express';
+import { parseId, type BuildId } from '../../../../shared/src/ids.js';
+import type { Store } from '../../store/store.js';
+import type { AssetManifest } from '../assets.js';
+import { loadBuildStanding } from '../build-access.js';
+import { buildPage, buildsPage, errorPage, loginPage, type BuildAccessState } from '../views/pages.js';
+import { safeNextPath } from '../next-path.js';
+import type { Html } from '../views/html.js';
+
+export interface PageRouteDeps {
+  readonly store: Store;
+  readonly assets: AssetManifest;
+  readonly showNativeCredentials: boolean;
+  readonly now: () => Date;
+}
+
+export function pagesRouter(deps: PageRouteDeps): Router {
+  const router = Router();
+  const { store, assets } = deps;
+
+  router.get('/login', (req, res) => {
+    const next = safeNextPath(req.query['next']);
+    if (req.user) return res.redirect(303, next);
+    sendPage(res, 200, loginPage({ assets: assets.forEntry('src/pages/login.ts'), next, error: null, email: '' }));
+  });
+
+  router.get('/', async (req, res) => {
+    const user = signedIn(req, res);
+    if (!user) return;
+    const builds = await store.listBuildsForUser(user.id);
+    sendPage(res, 200, buildsPage({ assets: assets.forEntry('src/pages/builds.ts'), user, builds, now: deps.now() }));
+  });
+
+  router.get('/builds/:buildId', async (req, res) => {
+    const user = signedIn(req, res);
+    if (!user) return;
+    const buildId = parseId<BuildId>(req.params['buildId']);
+    const now = deps.now();
+    const standing = buildId.ok ? await loadBuildStanding(store, buildId.value, user.id, now) : null;
+    if (!standing) {
+      return sendPage(res, 404, errorPage({ assets: assets.forEntry('src/pages/builds.ts'), user, title: 'Build not found', message: 'There is no such build on the apps you belong to.' }));
+    }
+    const app = await store.getApp(standing.build.appId);
+    const access: BuildAccessState = standing.decision.ok
+      ? { kind: 'allowed', role: standing.role }
+      : { kind: standing.decision.error === 'role_forbidden' ? 'role_forbidden' : 'window_closed', role: standing.role };
+    const status = access.kind === 'role_forbidden' ? 403 : 200;
+    sendPage(
+      res,
+      status,
+      buildPage({
+        assets: assets.forEntry('src/pages/build.ts'),
+        user,
+        build: standing.build,
+        appName: app?.name ?? standing.build.appId,
+        access,
+        showNativeCredentials: deps.showNativeCredentials,
+        now,
+      }),
+    );
+  });
+
+  return router;
+}
+
+function signedIn(req: Request, res: Response): Express.User | null {
+  if (req.user) return req.user;
+  res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+  return null;
+}
+
+function sendPage(res: Response, status: number, page: Html): void {
+  res.status(status).type('html').set('Cache-Control', 'no-store').send(page.value);
+}

@@ -1,0 +1,200 @@
+/**
+ * Server-rendered pages. Everything shown comes from the store or the VM's registration and is
+ * escaped by `html`; browser scripts only enhance (countdown, copy, reveal) and are loaded from
+ * Vite bundles, never inline.
+ */
+import type { Role } from '../../../../shared/src/roles.js';
+import type { BuildListing, BuildRecord } from '../../store/store.js';
+import type { PageAssets } from '../assets.js';
+import { html, type Html } from './html.js';
+import { layout, timeElement, type SignedInUser } from './layout.js';
+import { nativeSshCommand, screenshareAddress } from '../../domain/native-instructions.js';
+import { formatRemaining } from '../../../../shared/src/format.js';
+
+export function loginPage(opts: { assets: PageAssets; next: string; error: string | null; email: string }): Html {
+  return layout({
+    title: 'Sign in',
+    assets: opts.assets,
+    user: null,
+    body: html`<section class="card card-narrow" aria-labelledby="login-title">
+  <h1 id="login-title">Sign in to Porthole</h1>
+  <p class="muted">Open a terminal or screen on your build's virtual machine.</p>
+  ${opts.error ? html`<p class="alert alert-error" role="alert">${opts.error}</p>` : ''}
+  <form method="post" action="/auth/login" class="form">
+    <input type="hidden" name="next" value="${opts.next}">
+    <label for="email">Email</label>
+    <input id="email" name="email" type="email" autocomplete="username" required value="${opts.email}" autofocus>
+    <label for="password">Password</label>
+    <input id="password" name="password" type="password" autocomplete="current-password" required>
+    <button class="button button-primary" type="submit">Sign in</button>
+  </form>
+</section>`,
+  });
+}
+
+export function buildsPage(opts: { assets: PageAssets; user: SignedInUser; builds: readonly BuildListing[]; now: Date }): Html {
+  const rows = opts.builds.map(
+    ({ build, appName, role }) => html`<tr>
+      <td><a href="/builds/${build.id}">${build.id}</a></td>
+      <td>${appName}</td>
+      <td>${stackLabel(build.stack)}</td>
+      <td>${statusBadge(build)}</td>
+      <td>${windowSummary(build, opts.now)}</td>
+      <td>${roleLabel(role)}</td>
+    </tr>`,
+  );
+  return layout({
+    title: 'Builds',
+    assets: opts.assets,
+    user: opts.user,
+    body: html`<h1>Your builds</h1>
+<p class="muted">Builds rebuilt with remote access on the apps you belong to.</p>
+${opts.builds.length === 0
+  ? html`<p class="empty">No builds with remote access yet. Choose <strong>Rebuild with Remote Access</strong> on a build to see it here.</p>`
+  : html`<div class="table-wrap"><table class="table">
+  <thead><tr><th scope="col">Build</th><th scope="col">App</th><th scope="col">Stack</th><th scope="col">Status</th><th scope="col">Remote access</th><th scope="col">Your role</th></tr></thead>
+  <tbody>${rows}</tbody>
+</table></div>`}`,
+  });
+}
+
+export type BuildAccessState =
+  | { readonly kind: 'allowed'; readonly role: Role }
+  | { readonly kind: 'role_forbidden'; readonly role: Role }
+  | { readonly kind: 'window_closed'; readonly role: Role };
+
+export interface BuildPageOptions {
+  readonly assets: PageAssets;
+  readonly user: SignedInUser;
+  readonly build: BuildRecord;
+  readonly appName: string;
+  readonly access: BuildAccessState;
+  readonly showNativeCredentials: boolean;
+  readonly now: Date;
+}
+
+export function buildPage(o: BuildPageOptions): Html {
+  const { build } = o;
+  const remainingMs = build.closesAt ? Math.max(0, build.closesAt.getTime() - o.now.getTime()) : null;
+  return layout({
+    title: `Build ${build.id}`,
+    assets: o.assets,
+    user: o.user,
+    body: html`<nav class="breadcrumbs" aria-label="Breadcrumb"><a href="/">Builds</a> <span aria-hidden="true">/</span> <span>${build.id}</span></nav>
+<header class="build-header">
+  <h1>Build <span class="mono">${build.id}</span></h1>
+  <p class="build-meta">${o.appName} · ${stackLabel(build.stack)} · ${statusBadge(build)} · your role: ${roleLabel(o.access.role)}</p>
+</header>
+<section class="card" aria-labelledby="window-title">
+  <h2 id="window-title">Access window</h2>
+  <dl class="facts">
+    <dt>Opened</dt><dd>${timeElement(build.startedAt)}</dd>
+    <dt>Closes</dt><dd>${build.closesAt ? timeElement(build.closesAt) : 'Open while the build runs, then for the grace period after it ends'}</dd>
+    ${remainingMs !== null
+      ? html`<dt>Remaining</dt><dd><span class="countdown" data-countdown data-remaining-ms="${remainingMs}" aria-live="polite">${formatRemaining(remainingMs)}</span></dd>`
+      : ''}
+  </dl>
+</section>
+${accessBody(o)}`,
+  });
+}
+
+function accessBody(o: BuildPageOptions): Html {
+  switch (o.access.kind) {
+    case 'role_forbidden':
+      return html`<section class="card alert alert-error" role="alert" data-refusal="role_forbidden">
+  <h2>Remote access not available</h2>
+  <p>Your role on this app can't use remote access. Testers/QA members can't open terminals or screens on build machines; ask an owner or admin of the app if you need access.</p>
+</section>`;
+    case 'window_closed':
+      return html`<section class="card alert alert-warning" role="status" data-refusal="window_closed">
+  <h2>The access window has closed</h2>
+  <p>Remote access is available while the build runs and for a short time after it ends. Rebuild with remote access to connect again.</p>
+</section>`;
+    case 'allowed':
+      return html`${actions(o.build)}${instructions(o)}`;
+  }
+}
+
+function actions(build: BuildRecord): Html {
+  return html`<section class="actions" aria-label="Connect">
+  <button class="button button-primary" type="button" disabled aria-describedby="actions-note">Open terminal</button>
+  ${build.stack === 'macos' ? html`<button class="button" type="button" disabled aria-describedby="actions-note">Open screen</button>` : ''}
+  <p id="actions-note" class="muted small">In-page terminal and screen are coming soon; use the instructions below meanwhile.</p>
+</section>`;
+}
+
+function instructions(o: BuildPageOptions): Html {
+  const { build } = o;
+  const ssh = nativeSshCommand(build.ssh);
+  const vnc = build.vnc;
+  const revealNote = o.showNativeCredentials
+    ? ''
+    : html`<p class="muted small">This deployment does not show VM passwords. Use the in-page terminal and screen instead.</p>`;
+  return html`<section class="card" aria-labelledby="instructions-title" data-build-id="${build.id}">
+  <h2 id="instructions-title">Remote Access Instructions</h2>
+  <h3>SSH</h3>
+  <p>Run this command in a terminal:</p>
+  ${copyable('ssh-command', ssh.command, 'SSH command')}
+  ${build.ssh.hostKey
+    ? html`<p class="small">The command only connects if the VM's host key has the fingerprint <code class="mono">${build.ssh.hostKey}</code>.</p>
+  <details class="small"><summary>Without the pinning</summary>${copyable('ssh-command-simple', ssh.simpleCommand, 'SSH command without host key pinning')}<p>Answer <em>yes</em> to the host key prompt only if it shows <code class="mono">${build.ssh.hostKey}</code>.</p></details>`
+    : html`<p class="small muted">The VM's host key is not registered; check the fingerprint ssh shows on first connect.</p>`}
+  ${passwordRow(o, 'ssh', build.ssh.sealedPassword !== null, build.ssh.sealedPrivateKey !== null)}
+  ${vnc
+    ? html`<h3>Screenshare</h3>
+  <p>Open a VNC screen-sharing app (on macOS, <strong>Screen Sharing</strong>) and enter:</p>
+  <dl class="facts">
+    <dt>Address</dt><dd>${copyable('vnc-address', screenshareAddress(vnc), 'Screenshare address')}</dd>
+    ${vnc.username ? html`<dt>Username</dt><dd>${copyable('vnc-username', vnc.username, 'Screenshare username')}</dd>` : ''}
+  </dl>
+  ${passwordRow(o, 'vnc', true, false)}`
+    : ''}
+  ${revealNote}
+</section>`;
+}
+
+function passwordRow(o: BuildPageOptions, kind: 'ssh' | 'vnc', hasPassword: boolean, hasKey: boolean): Html {
+  const label = kind === 'ssh' ? 'SSH password' : 'Screenshare password';
+  if (!hasPassword) {
+    return hasKey ? html`<p class="small muted">This VM accepts a key held by Porthole, not a password: use the in-page terminal.</p>` : html``;
+  }
+  if (!o.showNativeCredentials) return html``;
+  return html`<div class="secret-row" data-secret="${kind}">
+  <span class="secret-label">${label}</span>
+  <output class="secret-value mono" id="${kind}-password" aria-label="${label}">••••••••••••</output>
+  <button class="button button-small" type="button" data-reveal="${kind}">Reveal</button>
+  <button class="button button-small" type="button" data-copy="${kind}-password" hidden>Copy</button>
+</div>`;
+}
+
+function copyable(id: string, value: string, label: string): Html {
+  return html`<div class="copyable"><code class="mono" id="${id}" aria-label="${label}">${value}</code><button class="button button-small" type="button" data-copy="${id}">Copy</button></div>`;
+}
+
+export function errorPage(opts: { assets: PageAssets; user: SignedInUser | null; title: string; message: string }): Html {
+  return layout({
+    title: opts.title,
+    assets: opts.assets,
+    user: opts.user,
+    body: html`<section class="card card-narrow"><h1>${opts.title}</h1><p>${opts.message}</p><p><a href="/">Back to your builds</a></p></section>`,
+  });
+}
+
+function statusBadge(build: BuildRecord): Html {
+  return html`<span class="badge badge-${build.status}">${build.status}</span>`;
+}
+
+function stackLabel(stack: BuildRecord['stack']): string {
+  return stack === 'macos' ? 'macOS' : 'Linux';
+}
+
+function roleLabel(role: Role): string {
+  return role === 'tester' ? 'Tester/QA' : role[0]?.toUpperCase() + role.slice(1);
+}
+
+function windowSummary(build: BuildRecord, now: Date): Html {
+  if (build.closesAt === null) return html`<span class="badge badge-open">open</span>`;
+  if (build.closesAt.getTime() <= now.getTime()) return html`<span class="badge badge-closed">closed</span>`;
+  return html`<span class="badge badge-open">open</span> until ${timeElement(build.closesAt)}`;
+}

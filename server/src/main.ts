@@ -1,0 +1,56 @@
+/**
+ * Entry point: read configuration once, open the store, serve, and stop cleanly on SIGINT/SIGTERM.
+ */
+import { createServer } from 'node:http';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, scrubSecretsFromEnv } from './config/config.js';
+import { createLogger } from './log.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { createApp } from './http/app.js';
+
+/** Connections still open after this are cut so a stop never hangs a deploy. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** dist/server/src/main.js → dist/client */
+const CLIENT_DIR = resolve(here, '..', '..', 'client');
+
+async function main(): Promise<void> {
+  const loaded = loadConfig(process.env);
+  if (!loaded.ok) {
+    process.stderr.write(`${loaded.error}\n`);
+    process.exit(1);
+  }
+  scrubSecretsFromEnv(process.env);
+  const { config, warnings } = loaded.value;
+  const logger = createLogger(config.logLevel);
+  for (const warning of warnings) logger.warn({ event: 'unsafe_setting' }, warning);
+
+  const store = SqliteStore.open(resolve(config.database.path));
+  const gateway = createApp({ config, store, logger, clientDir: process.env['PORTHOLE_CLIENT_DIR'] ?? CLIENT_DIR });
+  const server = createServer(gateway.app);
+  server.listen(config.port, config.host, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    logger.info({ event: 'listening', host: config.host, port, publicUrl: config.publicUrl.href }, `Porthole listening on ${config.host}:${port}`);
+  });
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ event: 'shutdown', signal }, 'shutting down');
+    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    force.unref();
+    server.close(() => {
+      gateway.dispose();
+      void store.close().then(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+void main();

@@ -1,0 +1,69 @@
+/**
+ * Schema migrations, applied in order inside one transaction each and recorded in
+ * `schema_migrations`. Never edit a shipped migration; add the next one.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        email_key TEXT NOT NULL UNIQUE,
+        name TEXT,
+        password_hash TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE apps (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE memberships (
+        app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'developer', 'tester')),
+        PRIMARY KEY (app_id, user_id)
+      );
+      CREATE INDEX memberships_by_user ON memberships(user_id);
+      CREATE TABLE builds (
+        id TEXT PRIMARY KEY,
+        app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        stack TEXT NOT NULL CHECK (stack IN ('linux', 'macos')),
+        status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'aborted')),
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        triggered_by TEXT,
+        closes_at INTEGER,
+        ssh_host TEXT NOT NULL,
+        ssh_port INTEGER NOT NULL,
+        ssh_username TEXT NOT NULL,
+        ssh_password_sealed TEXT,
+        ssh_private_key_sealed TEXT,
+        ssh_host_key TEXT,
+        vnc_host TEXT,
+        vnc_port INTEGER,
+        vnc_username TEXT,
+        vnc_password_sealed TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX builds_by_app ON builds(app_id, started_at DESC);
+      CREATE TABLE sessions (
+        sid TEXT PRIMARY KEY,
+        data TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+    `,
+  },
+];

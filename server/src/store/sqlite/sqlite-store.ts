@@ -1,0 +1,308 @@
+/**
+ * Embedded store on better-sqlite3 (12.x: 13 needs Node 22). Calls are synchronous underneath; the
+ * async interface lets a networked store stand in without changing callers.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { AppId, BuildId, UserId } from '../../../../shared/src/ids.js';
+import type { BuildStatus, Role, Stack } from '../../../../shared/src/roles.js';
+import type {
+  AppRecord,
+  BuildListing,
+  BuildRecord,
+  MembershipRecord,
+  SessionRow,
+  Store,
+  Upserted,
+  UserRecord,
+  UserUpsert,
+} from '../store.js';
+import { MIGRATIONS } from './migrations.js';
+
+/** Readers wait this long for a writer instead of failing with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
+interface UserRow {
+  id: string;
+  email: string;
+  name: string | null;
+  password_hash: string | null;
+}
+
+interface BuildRow {
+  id: string;
+  app_id: string;
+  stack: string;
+  status: string;
+  started_at: number;
+  finished_at: number | null;
+  triggered_by: string | null;
+  closes_at: number | null;
+  ssh_host: string;
+  ssh_port: number;
+  ssh_username: string;
+  ssh_password_sealed: string | null;
+  ssh_private_key_sealed: string | null;
+  ssh_host_key: string | null;
+  vnc_host: string | null;
+  vnc_port: number | null;
+  vnc_username: string | null;
+  vnc_password_sealed: string | null;
+}
+
+export class SqliteStore implements Store {
+  readonly #db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.#db = db;
+  }
+
+  /** Opens (creating if needed) the database file and brings its schema up to date. */
+  static open(path: string): SqliteStore {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    migrate(db);
+    return new SqliteStore(db);
+  }
+
+  async upsertUser(user: UserUpsert): Promise<Upserted<UserRecord>> {
+    const now = Date.now();
+    const tx = this.#db.transaction((): Upserted<UserRecord> => {
+      const existing = this.#db.prepare('SELECT id FROM users WHERE id = ?').get(user.id);
+      if (existing) {
+        this.#db
+          .prepare(
+            `UPDATE users SET email = ?, email_key = ?, name = ?, updated_at = ?,
+               password_hash = CASE WHEN ? THEN ? ELSE password_hash END
+             WHERE id = ?`,
+          )
+          .run(user.email, emailKey(user.email), user.name, now, user.passwordHash === undefined ? 0 : 1, user.passwordHash ?? null, user.id);
+      } else {
+        this.#db
+          .prepare('INSERT INTO users (id, email, email_key, name, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .run(user.id, user.email, emailKey(user.email), user.name, user.passwordHash ?? null, now, now);
+      }
+      const row = this.#db.prepare('SELECT id, email, name, password_hash FROM users WHERE id = ?').get(user.id) as UserRow;
+      return { record: toUser(row), created: !existing };
+    });
+    return tx();
+  }
+
+  async getUser(id: UserId): Promise<UserRecord | null> {
+    const row = this.#db.prepare('SELECT id, email, name, password_hash FROM users WHERE id = ?').get(id) as UserRow | undefined;
+    return row ? toUser(row) : null;
+  }
+
+  async getUserByEmail(email: string): Promise<UserRecord | null> {
+    const row = this.#db.prepare('SELECT id, email, name, password_hash FROM users WHERE email_key = ?').get(emailKey(email)) as
+      | UserRow
+      | undefined;
+    return row ? toUser(row) : null;
+  }
+
+  async upsertApp(app: AppRecord): Promise<Upserted<AppRecord>> {
+    const now = Date.now();
+    const tx = this.#db.transaction((): boolean => {
+      const existed = this.#db.prepare('SELECT 1 FROM apps WHERE id = ?').get(app.id) !== undefined;
+      this.#db
+        .prepare(
+          `INSERT INTO apps (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at`,
+        )
+        .run(app.id, app.name, now, now);
+      return !existed;
+    });
+    return { record: { id: app.id, name: app.name }, created: tx() };
+  }
+
+  async getApp(id: AppId): Promise<AppRecord | null> {
+    const row = this.#db.prepare('SELECT id, name FROM apps WHERE id = ?').get(id) as { id: string; name: string } | undefined;
+    return row ? { id: row.id as AppId, name: row.name } : null;
+  }
+
+  async putMembership(m: MembershipRecord): Promise<Upserted<MembershipRecord>> {
+    const tx = this.#db.transaction((): boolean => {
+      const existed = this.#db.prepare('SELECT 1 FROM memberships WHERE app_id = ? AND user_id = ?').get(m.appId, m.userId) !== undefined;
+      this.#db
+        .prepare('INSERT INTO memberships (app_id, user_id, role) VALUES (?, ?, ?) ON CONFLICT(app_id, user_id) DO UPDATE SET role = excluded.role')
+        .run(m.appId, m.userId, m.role);
+      return !existed;
+    });
+    return { record: { ...m }, created: tx() };
+  }
+
+  async deleteMembership(appId: AppId, userId: UserId): Promise<boolean> {
+    return this.#db.prepare('DELETE FROM memberships WHERE app_id = ? AND user_id = ?').run(appId, userId).changes > 0;
+  }
+
+  async getRole(appId: AppId, userId: UserId): Promise<Role | null> {
+    const row = this.#db.prepare('SELECT role FROM memberships WHERE app_id = ? AND user_id = ?').get(appId, userId) as
+      | { role: string }
+      | undefined;
+    return row ? (row.role as Role) : null;
+  }
+
+  async upsertBuild(b: BuildRecord): Promise<Upserted<BuildRecord>> {
+    const now = Date.now();
+    const tx = this.#db.transaction((): Upserted<BuildRecord> => {
+      const existing = this.#db.prepare('SELECT closes_at FROM builds WHERE id = ?').get(b.id) as { closes_at: number | null } | undefined;
+      const closesAt = narrowest(existing?.closes_at ?? null, b.closesAt?.getTime() ?? null);
+      const values = [
+        b.appId, b.stack, b.status, b.startedAt.getTime(), b.finishedAt?.getTime() ?? null, b.triggeredBy, closesAt,
+        b.ssh.host, b.ssh.port, b.ssh.username, b.ssh.sealedPassword, b.ssh.sealedPrivateKey, b.ssh.hostKey,
+        b.vnc?.host ?? null, b.vnc?.port ?? null, b.vnc?.username ?? null, b.vnc?.sealedPassword ?? null,
+      ];
+      if (existing) {
+        this.#db
+          .prepare(
+            `UPDATE builds SET app_id = ?, stack = ?, status = ?, started_at = ?, finished_at = ?, triggered_by = ?, closes_at = ?,
+               ssh_host = ?, ssh_port = ?, ssh_username = ?, ssh_password_sealed = ?, ssh_private_key_sealed = ?, ssh_host_key = ?,
+               vnc_host = ?, vnc_port = ?, vnc_username = ?, vnc_password_sealed = ?, updated_at = ?
+             WHERE id = ?`,
+          )
+          .run(...values, now, b.id);
+      } else {
+        this.#db
+          .prepare(
+            `INSERT INTO builds (app_id, stack, status, started_at, finished_at, triggered_by, closes_at,
+               ssh_host, ssh_port, ssh_username, ssh_password_sealed, ssh_private_key_sealed, ssh_host_key,
+               vnc_host, vnc_port, vnc_username, vnc_password_sealed, created_at, updated_at, id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(...values, now, now, b.id);
+      }
+      return { record: this.#readBuild(b.id) as BuildRecord, created: !existing };
+    });
+    return tx();
+  }
+
+  async getBuild(id: BuildId): Promise<BuildRecord | null> {
+    return this.#readBuild(id);
+  }
+
+  async listBuildsForUser(userId: UserId): Promise<readonly BuildListing[]> {
+    const rows = this.#db
+      .prepare(
+        `SELECT b.*, a.name AS app_name, m.role AS role FROM builds b
+           JOIN memberships m ON m.app_id = b.app_id AND m.user_id = ?
+           JOIN apps a ON a.id = b.app_id
+         ORDER BY b.started_at DESC, b.id`,
+      )
+      .all(userId) as (BuildRow & { app_name: string; role: string })[];
+    return rows.map((row) => ({ build: toBuild(row), appName: row.app_name, role: row.role as Role }));
+  }
+
+  async finishBuild(id: BuildId, finishedAt: Date, closesAt: Date): Promise<BuildRecord | null> {
+    const info = this.#db
+      .prepare(
+        `UPDATE builds SET
+           status = CASE WHEN status = 'running' THEN 'finished' ELSE status END,
+           finished_at = COALESCE(finished_at, ?),
+           closes_at = CASE WHEN closes_at IS NOT NULL AND closes_at <= ? THEN closes_at ELSE ? END,
+           updated_at = ?
+         WHERE id = ?`,
+      )
+      .run(finishedAt.getTime(), closesAt.getTime(), closesAt.getTime(), Date.now(), id);
+    return info.changes > 0 ? this.#readBuild(id) : null;
+  }
+
+  async narrowWindow(id: BuildId, at: Date): Promise<BuildRecord | null> {
+    const info = this.#db
+      .prepare(
+        `UPDATE builds SET closes_at = CASE WHEN closes_at IS NOT NULL AND closes_at <= ? THEN closes_at ELSE ? END, updated_at = ?
+         WHERE id = ?`,
+      )
+      .run(at.getTime(), at.getTime(), Date.now(), id);
+    return info.changes > 0 ? this.#readBuild(id) : null;
+  }
+
+  async getSession(sid: string): Promise<SessionRow | null> {
+    const row = this.#db.prepare('SELECT data, expires_at FROM sessions WHERE sid = ?').get(sid) as
+      | { data: string; expires_at: number }
+      | undefined;
+    return row ? { data: row.data, expiresAt: new Date(row.expires_at) } : null;
+  }
+
+  async setSession(sid: string, row: SessionRow): Promise<void> {
+    this.#db
+      .prepare('INSERT INTO sessions (sid, data, expires_at) VALUES (?, ?, ?) ON CONFLICT(sid) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at')
+      .run(sid, row.data, row.expiresAt.getTime());
+  }
+
+  async touchSession(sid: string, expiresAt: Date): Promise<void> {
+    this.#db.prepare('UPDATE sessions SET expires_at = ? WHERE sid = ?').run(expiresAt.getTime(), sid);
+  }
+
+  async destroySession(sid: string): Promise<void> {
+    this.#db.prepare('DELETE FROM sessions WHERE sid = ?').run(sid);
+  }
+
+  async pruneSessions(now: Date): Promise<number> {
+    return this.#db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now.getTime()).changes;
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+
+  #readBuild(id: string): BuildRecord | null {
+    const row = this.#db.prepare('SELECT * FROM builds WHERE id = ?').get(id) as BuildRow | undefined;
+    return row ? toBuild(row) : null;
+  }
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+    })();
+  }
+}
+
+/** Emails compare case-insensitively; the stored form keeps what the orchestrator sent. */
+function emailKey(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+function narrowest(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.min(a, b);
+}
+
+function toUser(row: UserRow): UserRecord {
+  return { id: row.id as UserId, email: row.email, name: row.name, passwordHash: row.password_hash };
+}
+
+function toBuild(row: BuildRow): BuildRecord {
+  return {
+    id: row.id as BuildId,
+    appId: row.app_id as AppId,
+    stack: row.stack as Stack,
+    status: row.status as BuildStatus,
+    startedAt: new Date(row.started_at),
+    finishedAt: row.finished_at === null ? null : new Date(row.finished_at),
+    triggeredBy: row.triggered_by,
+    closesAt: row.closes_at === null ? null : new Date(row.closes_at),
+    ssh: {
+      host: row.ssh_host,
+      port: row.ssh_port,
+      username: row.ssh_username,
+      sealedPassword: row.ssh_password_sealed,
+      sealedPrivateKey: row.ssh_private_key_sealed,
+      hostKey: row.ssh_host_key,
+    },
+    vnc:
+      row.vnc_host !== null && row.vnc_port !== null && row.vnc_password_sealed !== null
+        ? { host: row.vnc_host, port: row.vnc_port, username: row.vnc_username, sealedPassword: row.vnc_password_sealed }
+        : null,
+  };
+}

@@ -1,0 +1,42 @@
+/** JSON shapes of the HTTP API, shared by server, browser code and tests. */
+import type { AppId, BuildId, UserId } from './ids.js';
+import type { BuildStatus, Role, Stack } from './roles.js';
+
+export interface AccessWindowView {
+  /** ISO-8601; access opens when the build starts. */
+  readonly opensAt: string;
+  /** ISO-8601, or null while the build is running (open-ended). */
+  readonly closesAt: string | null;
+}
+
+export interface BuildView {
+  readonly id: BuildId;
+  readonly appId: AppId;
+  readonly stack: Stack;
+  readonly status: BuildStatus;
+  readonly window: AccessWindowView;
+}
+
+export interface UserView {
+  readonly id: UserId;
+  readonly email: string;
+  readonly name: string | null;
+  readonly hasPassword: boolean;
+}
+
+export interface AppView {
+  readonly id: AppId;
+  readonly name: string;
+}
+
+export interface MembershipView {
+  readonly appId: AppId;
+  readonly userId: UserId;
+  readonly role: Role;
+}
+
+/** Answer of the audited Reveal call: what a native ssh / VNC client needs. */
+export interface NativeCredentialsView {
+  readonly ssh: { readonly username: string; readonly password: string | null; readonly hasPrivateKey: boolean };
+  readonly vnc: { readonly username: string | null; readonly password: string } | null;
+}

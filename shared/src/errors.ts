@@ -1,0 +1,28 @@
+/**
+ * Stable error codes. Every refusal the gateway gives carries exactly one of these; the server
+ * maps each once to an HTTP status (and, for WebSockets, a close code). Clients branch on the code,
+ * never on the message.
+ */
+export const ERROR_CODES = [
+  'bad_request',
+  'invalid_json',
+  'invalid_field',
+  'unauthenticated',
+  'invalid_credentials',
+  'forbidden_origin',
+  'role_forbidden',
+  'not_found',
+  'conflict',
+  'window_closed',
+  'credentials_hidden',
+  'payload_too_large',
+  'unsupported_media_type',
+  'rate_limited',
+  'control_api_disabled',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorBody {
+  readonly error: { readonly code: ErrorCode; readonly message: string };
+}

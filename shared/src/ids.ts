@@ -1,0 +1,26 @@
+/**
+ * Identifiers chosen by the CI orchestrator. Branded so a build id can never be passed where a
+ * user id is expected; only `parseId` makes one, after checking the wire format.
+ */
+import { err, ok, type Result } from './result.js';
+
+declare const brand: unique symbol;
+type Brand<T, B extends string> = T & { readonly [brand]: B };
+
+export type UserId = Brand<string, 'UserId'>;
+export type AppId = Brand<string, 'AppId'>;
+export type BuildId = Brand<string, 'BuildId'>;
+
+/** 1–64 characters of [A-Za-z0-9._-]: safe in URL paths, logs and HTML attributes unescaped. */
+export const ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function isValidId(value: string): boolean {
+  return ID_PATTERN.test(value);
+}
+
+export function parseId<T extends UserId | AppId | BuildId>(value: unknown): Result<T, string> {
+  if (typeof value !== 'string' || !isValidId(value)) {
+    return err('must be 1-64 characters of A-Z, a-z, 0-9, ".", "_" or "-"');
+  }
+  return ok(value as T);
+}

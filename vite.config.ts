@@ -1,0 +1,25 @@
+import { defineConfig } from 'vite';
+
+/**
+ * Vite builds the browser bundles from client/. Pages are rendered by the server, which reads the
+ * manifest to link each page's entry; there is no HTML entry here.
+ */
+export default defineConfig({
+  root: 'client',
+  publicDir: false,
+  build: {
+    outDir: '../dist/client',
+    emptyOutDir: true,
+    manifest: true,
+    // noVNC 1.7 uses top-level await; every browser we support runs ES2022.
+    target: 'es2022',
+    sourcemap: true,
+    rollupOptions: {
+      input: {
+        login: 'client/src/pages/login.ts',
+        builds: 'client/src/pages/builds.ts',
+        build: 'client/src/pages/build.ts',
+      },
+    },
+  },
+});
