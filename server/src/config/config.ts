@@ -33,7 +33,9 @@ const ENV_PREFIX_SECRETS = ['PORTHOLE_CONTROL_TOKEN', 'PORTHOLE_SESSION_SECRET',
  * what an operator reading a crash-looping container needs.
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Result<LoadedConfig, string> {
-  const parsed = envSchema.safeParse(env);
+  // An empty variable (`FOO=` in a unit file or compose file) means "not set", not "set to empty".
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = issue?.path.join('.') ?? 'environment';

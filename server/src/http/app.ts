@@ -19,6 +19,7 @@ import { authRouter } from './routes/auth.js';
 import { pagesRouter } from './routes/pages.js';
 import { nativeCredentialsRouter } from './routes/native-credentials.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
+import { faviconRouter } from './routes/favicon.js';
 
 /** Sign-in lasts a working day; the access window, not the cookie, bounds VM access. */
 const SESSION_MAX_AGE_MS = 12 * 60 * 60 * 1000;
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.use(securityHeaders(config.secureCookies));
+  app.use(faviconRouter());
   app.use('/assets', express.static(join(deps.clientDir, 'assets'), { index: false, immutable: true, maxAge: ASSET_MAX_AGE_MS, fallthrough: false }));
 
   app.use(
@@ -68,7 +70,8 @@ export function createApp(deps: AppDeps): GatewayApp {
     saveUninitialized: false,
     cookie: { httpOnly: true, sameSite: 'lax', secure: config.secureCookies, path: '/', maxAge: SESSION_MAX_AGE_MS },
   });
-  app.use(sessionMiddleware, passport.initialize(), passport.session());
+  // passport's typings return `any` for its middleware; they are plain Express handlers.
+  app.use(sessionMiddleware, passport.initialize(), passport.session() as express.RequestHandler);
   app.use('/api/v1', nativeCredentialsRouter({ store, secrets, enabled: config.showNativeCredentials, logger, now }));
   app.use(authRouter({ passport, publicOrigin: config.publicOrigin, assets, logger }));
   app.use(pagesRouter({ store, assets, showNativeCredentials: config.showNativeCredentials, now }));

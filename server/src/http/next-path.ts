@@ -4,6 +4,6 @@
  */
 export function safeNextPath(candidate: unknown): string {
   if (typeof candidate !== 'string' || !candidate.startsWith('/')) return '/';
-  if (candidate.startsWith('//') || candidate.startsWith('/\\') || /[\u0000-\u001f]/.test(candidate)) return '/';
+  if (candidate.startsWith('//') || candidate.startsWith('/\\') || /\p{Cc}/u.test(candidate)) return '/';
   return candidate;
 }

@@ -25,7 +25,8 @@ export function securityHeaders(secure: boolean): RequestHandler {
     },
     crossOriginEmbedderPolicy: false,
     frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
+    // 'no-referrer' would make Chromium send `Origin: null` on our own form posts, defeating the CSRF check.
+    referrerPolicy: { policy: 'same-origin' },
     strictTransportSecurity: secure ? { maxAge: 31_536_000, includeSubDomains: true } : false,
   });
 }

@@ -3,7 +3,7 @@
  * attempts are rate-limited per address and per account, so neither one machine nor a botnet
  * aimed at one account can guess passwords quickly.
  */
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { PassportInstance } from '../../auth/passport.js';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { BROWSER_BODY_LIMIT_BYTES } from '../../../../shared/src/limits.js';
@@ -55,7 +55,7 @@ export function authRouter(deps: AuthRouteDeps): Router {
     if (!email || typeof password !== 'string' || !password) {
       return sendLoginFailure(req, res, deps, 400, 'Enter your email and password.');
     }
-    deps.passport.authenticate('local', (error: unknown, user: Express.User | false) => {
+    const authenticate = deps.passport.authenticate('local', (error: unknown, user: Express.User | false) => {
       if (error) return next(error);
       if (!user) {
         deps.logger.info({ event: 'login_failed', email }, 'login failed');
@@ -68,7 +68,8 @@ export function authRouter(deps: AuthRouteDeps): Router {
         if (wantsJson(req)) return res.status(204).end();
         res.redirect(303, safeNextPath(bodyField(req, 'next')));
       });
-    })(req, res, next);
+    }) as RequestHandler;
+    authenticate(req, res, next);
   });
 
   router.post('/auth/logout', sameOrigin, ...parsers, (req, res, next) => {

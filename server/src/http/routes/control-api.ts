@@ -141,7 +141,7 @@ function parseBody<S extends z.ZodType>(req: Request, schema: S, required: boole
   }
   const parsed = schema.safeParse(req.body ?? {});
   if (!parsed.success) throw new GatewayError('invalid_field', describeIssue(parsed.error));
-  return parsed.data as z.infer<S>;
+  return parsed.data;
 }
 
 function toUserView(user: UserRecord): UserView {

@@ -20,6 +20,7 @@ export function layout({ title, assets, user, body }: LayoutOptions): Html {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <title>${title} · Porthole</title>
 ${assets.styles.map((href) => html`<link rel="stylesheet" href="${href}">\n`)}${assets.scripts.map((src) => html`<script type="module" src="${src}"></script>\n`)}</head>
 <body>

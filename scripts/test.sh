@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The one test command (README Quick start, .ci/run): installs what it needs, then lint,
+# typecheck, build, and every test — unit, integration against real sshd/Xvnc, e2e in Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/ensure-system-deps.sh
+bash scripts/ensure-node-deps.sh
+
+echo "== lint" >&2
+npx eslint . --max-warnings=0
+echo "== typecheck" >&2
+npx tsc -b
+echo "== build" >&2
+npm run --silent build >/dev/null
+
+echo "== tests" >&2
+# Files run two at a time: enough to use both cores, few enough that real daemons start promptly.
+exec node --import tsx --test --test-reporter=spec --test-concurrency=2 --test-timeout=120000 \
+  test/unit/*.test.ts test/integration/*.test.ts test/e2e/*.test.ts

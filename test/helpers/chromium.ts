@@ -1,0 +1,42 @@
+import fs from 'node:fs/promises';
+
+import { chromium, type Browser } from 'playwright-core';
+
+/** Debian's chromium package; we use it instead of Playwright's downloaded browsers so tests need no network. */
+const CHROMIUM_PATH = '/usr/bin/chromium';
+/** Cold start of Debian Chromium is ~1 s; generous for loaded CI hosts. */
+const CHROMIUM_LAUNCH_TIMEOUT_MS = 60_000;
+
+/**
+ * Flags on top of what Playwright already passes. With `headless: true` and
+ * the default `chromiumSandbox: false`, Playwright itself adds `--headless`
+ * and `--no-sandbox` (plus --disable-background-networking,
+ * --disable-component-update and --no-first-run among its defaults); we
+ * request those through the options rather than repeating the switches, so
+ * Playwright's own handling of headless mode stays in charge.
+ */
+const EXTRA_CHROMIUM_ARGS: readonly string[] = [
+  // No GPU in CI containers; software rendering avoids GPU-process crash loops.
+  '--disable-gpu',
+  '--disable-sync',
+  // Tests talk to local plain-HTTP/WebSocket servers; QUIC only adds background noise.
+  '--disable-quic',
+];
+
+export async function launchChromium(): Promise<Browser> {
+  try {
+    await fs.access(CHROMIUM_PATH, fs.constants.X_OK);
+  } catch {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM_PATH}. Browser tests use the Debian package, not Playwright's download: ` +
+        'run `apt-get install chromium` (as root) or `scripts/ensure-system-deps.sh`.',
+    );
+  }
+  return await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    chromiumSandbox: false,
+    args: [...EXTRA_CHROMIUM_ARGS],
+    timeout: CHROMIUM_LAUNCH_TIMEOUT_MS,
+  });
+}

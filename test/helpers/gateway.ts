@@ -1,0 +1,100 @@
+/**
+ * Starts a real gateway on 127.0.0.1:0 with a throwaway SQLite database, for integration and e2e
+ * tests. Logs are captured in memory so tests can assert on audit lines and on leaked secrets.
+ */
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { loadConfig, type Config } from '../../server/src/config/config.js';
+import { createLogger } from '../../server/src/log.js';
+import { SqliteStore } from '../../server/src/store/sqlite/sqlite-store.js';
+import { createApp } from '../../server/src/http/app.js';
+
+export const CLIENT_DIR = resolve(import.meta.dirname, '..', '..', 'dist', 'client');
+
+export interface TestGateway {
+  readonly url: string;
+  readonly origin: string;
+  readonly controlToken: string;
+  readonly config: Config;
+  readonly store: SqliteStore;
+  readonly databasePath: string;
+  /** Parsed JSON log lines written so far. */
+  readonly logs: () => readonly Record<string, unknown>[];
+  /** The raw log text, for "no secret appears anywhere" checks. */
+  readonly rawLogs: () => string;
+  /** Moves the gateway's clock; tests of windows use this instead of waiting. */
+  setNow(now: Date | null): void;
+  close(): Promise<void>;
+}
+
+export async function startGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const dir = mkdtempSync(join(tmpdir(), 'porthole-gw-'));
+  const databasePath = join(dir, 'porthole.db');
+  const server: Server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const port = (server.address() as AddressInfo).port;
+  const controlToken = `control-${randomBytes(16).toString('hex')}`;
+  const loaded = loadConfig({
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PORTHOLE_DATABASE: `sqlite:${databasePath}`,
+    PORTHOLE_CONTROL_TOKEN: controlToken,
+    PORTHOLE_SESSION_SECRET: randomBytes(32).toString('hex'),
+    PORTHOLE_SECRET_KEY: randomBytes(32).toString('hex'),
+    PORTHOLE_LOG_LEVEL: 'info',
+    ...env,
+  });
+  if (!loaded.ok) {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(loaded.error);
+  }
+  const { config } = loaded.value;
+
+  let raw = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      raw += chunk.toString('utf8');
+      callback();
+    },
+  });
+  const logger = createLogger(config.logLevel, sink);
+  const store = SqliteStore.open(databasePath);
+  let fixedNow: Date | null = null;
+  const gateway = createApp({ config, store, logger, clientDir: CLIENT_DIR, now: () => fixedNow ?? new Date() });
+  server.on('request', gateway.app);
+
+  let closed: Promise<void> | null = null;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    origin: config.publicOrigin,
+    controlToken,
+    config,
+    store,
+    databasePath,
+    logs: () =>
+      raw
+        .split('\n')
+        .filter((line) => line.length > 0)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    rawLogs: () => raw,
+    setNow(now) {
+      fixedNow = now;
+    },
+    close() {
+      closed ??= (async () => {
+        server.closeAllConnections();
+        await new Promise<void>((done) => server.close(() => done()));
+        gateway.dispose();
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig } from '../../server/src/config/config.js';
+
+const VALID = {
+  PORTHOLE_SESSION_SECRET: 's'.repeat(32),
+  PORTHOLE_SECRET_KEY: 'ab'.repeat(32),
+};
+
+function errorOf(env: Record<string, string>): string {
+  const result = loadConfig(env);
+  assert.equal(result.ok, false, 'expected the configuration to be refused');
+  return result.ok ? '' : result.error;
+}
+
+test('config: defaults follow the documented values', () => {
+  const result = loadConfig(VALID);
+  assert.ok(result.ok);
+  const { config } = result.value;
+  assert.equal(config.port, 8080);
+  assert.equal(config.host, '127.0.0.1');
+  assert.equal(config.publicOrigin, 'http://127.0.0.1:8080');
+  assert.deepEqual(config.database, { kind: 'sqlite', path: './data/porthole.db' });
+  assert.equal(config.graceMinutes, 10);
+  assert.equal(config.showNativeCredentials, true);
+  assert.equal(config.controlToken, null);
+  assert.equal(config.secureCookies, false);
+  assert.ok(Object.isFrozen(config));
+});
+
+test('config: each bad value is named in one line', () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{}, /^Invalid configuration: PORTHOLE_SESSION_SECRET is required/],
+    [{ ...VALID, PORTHOLE_SESSION_SECRET: 'short' }, /PORTHOLE_SESSION_SECRET must be at least 32 characters/],
+    [{ ...VALID, PORTHOLE_SECRET_KEY: 'xyz' }, /PORTHOLE_SECRET_KEY must be 64 hexadecimal characters/],
+    [{ ...VALID, PORT: 'eighty' }, /^Invalid configuration: PORT /],
+    [{ ...VALID, PORT: '70000' }, /^Invalid configuration: PORT /],
+    [{ ...VALID, PORTHOLE_PUBLIC_URL: 'ftp://x' }, /PORTHOLE_PUBLIC_URL must be an http\(s\) URL/],
+    [{ ...VALID, PORTHOLE_DATABASE: 'mysql://x' }, /PORTHOLE_DATABASE must be sqlite:PATH/],
+    [{ ...VALID, PORTHOLE_DATABASE: 'sqlite:' }, /PORTHOLE_DATABASE sqlite: needs a file path/],
+    [{ ...VALID, PORTHOLE_CONTROL_TOKEN: 'abc' }, /PORTHOLE_CONTROL_TOKEN must be at least 16 characters/],
+    [{ ...VALID, PORTHOLE_GRACE_MINUTES: '-1' }, /^Invalid configuration: PORTHOLE_GRACE_MINUTES /],
+    [{ ...VALID, PORTHOLE_ALLOWED_ORIGINS: 'https://ok.example, not a url' }, /PORTHOLE_ALLOWED_ORIGINS\.1 "not a url" is not an origin/],
+    [{ ...VALID, PORTHOLE_ALLOWED_ORIGINS: 'https://ok.example/path' }, /is not an origin/],
+    [{ ...VALID, PORTHOLE_SHOW_NATIVE_CREDENTIALS: 'maybe' }, /PORTHOLE_SHOW_NATIVE_CREDENTIALS must be true or false/],
+  ];
+  for (const [env, pattern] of cases) {
+    const message = errorOf(env);
+    assert.match(message, pattern);
+    assert.equal(message.includes('\n'), false, 'one line');
+  }
+});
+
+test('config: settings are parsed and normalised', () => {
+  const result = loadConfig({
+    ...VALID,
+    PORT: '9000',
+    PORTHOLE_PUBLIC_URL: 'https://porthole.example.com/',
+    PORTHOLE_DATABASE: 'sqlite:/var/lib/porthole/p.db',
+    PORTHOLE_ALLOWED_ORIGINS: 'https://ci.example.com, https://tools.example.com:8443',
+    PORTHOLE_SHOW_NATIVE_CREDENTIALS: 'false',
+    PORTHOLE_GRACE_MINUTES: '15',
+    PORTHOLE_CONTROL_TOKEN: 't'.repeat(20),
+  });
+  assert.ok(result.ok);
+  const { config, warnings } = result.value;
+  assert.equal(config.publicOrigin, 'https://porthole.example.com');
+  assert.equal(config.secureCookies, true);
+  assert.deepEqual(config.database, { kind: 'sqlite', path: '/var/lib/porthole/p.db' });
+  assert.deepEqual(config.allowedOrigins, ['https://ci.example.com', 'https://tools.example.com:8443']);
+  assert.equal(config.showNativeCredentials, false);
+  assert.equal(config.graceMinutes, 15);
+  assert.equal(config.secretKey.length, 32);
+  assert.deepEqual(warnings, []);
+});
+
+test('config: unsafe settings produce loud warnings', () => {
+  const result = loadConfig({ ...VALID, PORTHOLE_PUBLIC_URL: 'http://porthole.example.com' });
+  assert.ok(result.ok);
+  const text = result.value.warnings.join('\n');
+  assert.match(text, /plain http on a non-loopback host/);
+  assert.match(text, /control API is disabled/);
+  assert.match(text, /reveal VM passwords/);
+});
