@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     const logger = createLogger(config.logLevel);
     const gateway = createApp({ config, store, logger, clientDir: CLIENT_DIR });
     const server = createServer(gateway.app);
+    server.on('upgrade', gateway.handleUpgrade);
     await new Promise<void>((done, fail) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
         fail(error.code === 'EADDRINUSE' ? new Error(`Port ${port} is in use: run with PORT=<another port> npm run demo`) : error),
@@ -68,9 +69,9 @@ async function main(): Promise<void> {
       server.listen(port, '127.0.0.1', done);
     });
     stops.push(async () => {
+      gateway.shutdown();
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));
-      gateway.dispose();
       await store.close();
     });
 

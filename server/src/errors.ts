@@ -9,6 +9,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.f
   invalid_json: 400,
   invalid_field: 400,
   unauthenticated: 401,
+  invalid_ticket: 401,
   invalid_credentials: 401,
   forbidden_origin: 403,
   role_forbidden: 403,

@@ -30,6 +30,7 @@ async function main(): Promise<void> {
   const store = SqliteStore.open(resolve(config.database.path));
   const gateway = createApp({ config, store, logger, clientDir: process.env['PORTHOLE_CLIENT_DIR'] ?? CLIENT_DIR });
   const server = createServer(gateway.app);
+  server.on('upgrade', gateway.handleUpgrade);
   server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -43,8 +44,8 @@ async function main(): Promise<void> {
     logger.info({ event: 'shutdown', signal }, 'shutting down');
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     force.unref();
+    gateway.shutdown();
     server.close(() => {
-      gateway.dispose();
       void store.close().then(() => process.exit(0));
     });
     server.closeIdleConnections();

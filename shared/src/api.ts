@@ -40,3 +40,14 @@ export interface NativeCredentialsView {
   readonly ssh: { readonly username: string; readonly password: string | null; readonly hasPrivateKey: boolean };
   readonly vnc: { readonly username: string | null; readonly password: string } | null;
 }
+
+/** Answer of `POST /api/v1/builds/{buildId}/connections`. */
+export interface ConnectionTicketView {
+  /** Single use, valid until expiresAt; sent only in Sec-WebSocket-Protocol. */
+  readonly ticket: string;
+  /** ws(s):// URL of the WebSocket endpoint for this kind. */
+  readonly url: string;
+  /** The data subprotocol to offer beside the ticket. */
+  readonly protocol: string;
+  readonly expiresAt: string;
+}

@@ -8,6 +8,7 @@ export const ERROR_CODES = [
   'invalid_json',
   'invalid_field',
   'unauthenticated',
+  'invalid_ticket',
   'invalid_credentials',
   'forbidden_origin',
   'role_forbidden',

@@ -6,3 +6,14 @@ export const CONTROL_BODY_LIMIT_BYTES = 64 * 1024;
 export const BROWSER_BODY_LIMIT_BYTES = 16 * 1024;
 /** Access window countdown refresh; one second is what a human reads. */
 export const COUNTDOWN_TICK_MS = 1000;
+
+/**
+ * Terminal flow control (docs/protocol.md). The browser acknowledges output once xterm.js has
+ * parsed it; the gateway stops reading from the VM above the high mark and resumes below the low
+ * one. 512 KiB in flight keeps Ctrl-C responsive (xterm.js parses 5–35 MB/s) while one round trip
+ * per batch still saturates the PTY's 15–55 MB/s.
+ */
+export const TERMINAL_UNACKED_HIGH_BYTES = 512 * 1024;
+export const TERMINAL_UNACKED_LOW_BYTES = 128 * 1024;
+/** The browser batches acknowledgements: one per this many bytes, or when it has caught up. */
+export const TERMINAL_ACK_BATCH_BYTES = 64 * 1024;

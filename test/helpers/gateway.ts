@@ -12,7 +12,8 @@ import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../server/src/config/config.js';
 import { createLogger } from '../../server/src/log.js';
 import { SqliteStore } from '../../server/src/store/sqlite/sqlite-store.js';
-import { createApp } from '../../server/src/http/app.js';
+import { createApp, type GatewayApp } from '../../server/src/http/app.js';
+import type { Dialer } from '../../server/src/protocols/dialer.js';
 
 export const CLIENT_DIR = resolve(import.meta.dirname, '..', '..', 'dist', 'client');
 
@@ -23,6 +24,7 @@ export interface TestGateway {
   readonly config: Config;
   readonly store: SqliteStore;
   readonly databasePath: string;
+  readonly live: GatewayApp['live'];
   /** Parsed JSON log lines written so far. */
   readonly logs: () => readonly Record<string, unknown>[];
   /** The raw log text, for "no secret appears anywhere" checks. */
@@ -32,7 +34,12 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+export interface StartGatewayOptions {
+  /** Overrides the dialer, e.g. with a spy that counts dials to VMs. */
+  readonly dialer?: Dialer;
+}
+
+export async function startGateway(env: Record<string, string> = {}, options: StartGatewayOptions = {}): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'porthole-gw-'));
   const databasePath = join(dir, 'porthole.db');
   const server: Server = createServer();
@@ -66,8 +73,16 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Te
   const logger = createLogger(config.logLevel, sink);
   const store = SqliteStore.open(databasePath);
   let fixedNow: Date | null = null;
-  const gateway = createApp({ config, store, logger, clientDir: CLIENT_DIR, now: () => fixedNow ?? new Date() });
+  const gateway = createApp({
+    config,
+    store,
+    logger,
+    clientDir: CLIENT_DIR,
+    now: () => fixedNow ?? new Date(),
+    ...(options.dialer ? { dialer: options.dialer } : {}),
+  });
   server.on('request', gateway.app);
+  server.on('upgrade', gateway.handleUpgrade);
 
   let closed: Promise<void> | null = null;
   return {
@@ -77,6 +92,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Te
     config,
     store,
     databasePath,
+    live: gateway.live,
     logs: () =>
       raw
         .split('\n')
@@ -88,9 +104,9 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Te
     },
     close() {
       closed ??= (async () => {
+        gateway.shutdown();
         server.closeAllConnections();
         await new Promise<void>((done) => server.close(() => done()));
-        gateway.dispose();
         await store.close();
         rmSync(dir, { recursive: true, force: true });
       })();

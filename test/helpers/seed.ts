@@ -45,7 +45,13 @@ async function ok(test: request.Test): Promise<void> {
   if (res.status >= 300) throw new Error(`seeding failed: ${res.status} ${JSON.stringify(res.body)}`);
 }
 
-export async function seedWorld(gw: TestGateway, options: { ssh?: { host: string; port: number; username: string; password: string }; vnc?: { host: string; port: number; password: string } } = {}): Promise<World> {
+export interface SeedOptions {
+  /** The VM's ssh endpoint; hostKey null registers none (the gateway pins on first use). */
+  readonly ssh?: { host: string; port: number; username: string; password: string; hostKey?: string | null };
+  readonly vnc?: { host: string; port: number; password: string };
+}
+
+export async function seedWorld(gw: TestGateway, options: SeedOptions = {}): Promise<World> {
   const api = control(gw);
   const secret = (): string => randomBytes(12).toString('base64url');
   const roles: (Role | 'outsider')[] = ['owner', 'admin', 'developer', 'tester', 'outsider'];
@@ -59,7 +65,14 @@ export async function seedWorld(gw: TestGateway, options: { ssh?: { host: string
   await ok(api.put(`/apps/app-2/members/${users.outsider.id}`, { role: 'owner' }));
 
   const vmSecrets = { sshPassword: options.ssh?.password ?? `ssh-${secret()}`, vncPassword: options.vnc?.password ?? `vnc-${secret()}` };
-  const ssh = { host: options.ssh?.host ?? '127.0.0.1', port: options.ssh?.port ?? 2222, username: options.ssh?.username ?? 'vagrant', password: vmSecrets.sshPassword, hostKey: HOST_KEY };
+  const hostKey = options.ssh?.hostKey === undefined ? HOST_KEY : options.ssh.hostKey;
+  const ssh = {
+    host: options.ssh?.host ?? '127.0.0.1',
+    port: options.ssh?.port ?? 2222,
+    username: options.ssh?.username ?? 'vagrant',
+    password: vmSecrets.sshPassword,
+    ...(hostKey === null ? {} : { hostKey }),
+  };
   const vnc = { host: options.vnc?.host ?? '127.0.0.1', port: options.vnc?.port ?? 5901, username: 'vagrant', password: vmSecrets.vncPassword };
   const startedAt = new Date(Date.now() - 5 * 60_000).toISOString();
   await ok(api.put('/builds/build-linux', { appId: 'app-1', stack: 'linux', status: 'running', startedAt, remoteAccess: { ssh } }));

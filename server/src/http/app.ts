@@ -20,6 +20,16 @@ import { pagesRouter } from './routes/pages.js';
 import { nativeCredentialsRouter } from './routes/native-credentials.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { faviconRouter } from './routes/favicon.js';
+import { connectionsRouter } from './routes/connections.js';
+import { MemoryTicketBook, type ConnectionKind } from '../connections/tickets.js';
+import { connectionEndpoints } from '../connections/endpoints.js';
+import { LiveConnections } from '../sessions/live-connections.js';
+import { createConnectionAcceptor } from '../sessions/accept-connection.js';
+import { Heartbeat } from '../ws/heartbeat.js';
+import { createUpgradeHandler, type UpgradeHandler } from '../ws/upgrade.js';
+import { tcpDialer, type Dialer } from '../protocols/dialer.js';
+import { identifyUpgrade } from '../ws/identify.js';
+import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 
 /** Sign-in lasts a working day; the access window, not the cookie, bounds VM access. */
 const SESSION_MAX_AGE_MS = 12 * 60 * 60 * 1000;
@@ -33,13 +43,21 @@ export interface AppDeps {
   /** Directory of the Vite build (dist/client). */
   readonly clientDir: string;
   readonly now?: () => Date;
+  /** How VMs are reached; tests pass a spy. */
+  readonly dialer?: Dialer;
 }
 
 export interface GatewayApp {
   readonly app: Express;
-  readonly sessionMiddleware: express.RequestHandler;
-  dispose(): void;
+  /** Attach to the HTTP server's 'upgrade' event. */
+  readonly handleUpgrade: UpgradeHandler;
+  readonly live: LiveConnections;
+  /** Ends every live connection with 1001 and stops timers; the caller closes the HTTP server. */
+  shutdown(): void;
 }
+
+/** Connection kinds this gateway serves. */
+const ENABLED_KINDS: readonly ConnectionKind[] = ['ssh'];
 
 export function createApp(deps: AppDeps): GatewayApp {
   const { config, store, logger } = deps;
@@ -48,20 +66,10 @@ export function createApp(deps: AppDeps): GatewayApp {
   const assets = AssetManifest.load(deps.clientDir);
   const passport = createPassport(store);
   const sessionStore = new StoreBackedSessionStore(store);
-
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('trust proxy', config.trustProxy);
-  app.use(securityHeaders(config.secureCookies));
-  app.use(faviconRouter());
-  app.use('/assets', express.static(join(deps.clientDir, 'assets'), { index: false, immutable: true, maxAge: ASSET_MAX_AGE_MS, fallthrough: false }));
-
-  app.use(
-    '/api/v1',
-    express.json({ limit: CONTROL_BODY_LIMIT_BYTES, strict: true }),
-    controlApiRouter({ store, secrets, controlToken: config.controlToken, graceMinutes: config.graceMinutes, logger, now }),
-  );
-
+  const tickets = new MemoryTicketBook(now);
+  const endpoints = connectionEndpoints(config.publicUrl, ENABLED_KINDS);
+  const live = new LiveConnections();
+  const heartbeat = new Heartbeat();
   const sessionMiddleware = session({
     name: config.secureCookies ? '__Host-porthole.sid' : 'porthole.sid',
     secret: config.sessionSecret,
@@ -71,12 +79,50 @@ export function createApp(deps: AppDeps): GatewayApp {
     cookie: { httpOnly: true, sameSite: 'lax', secure: config.secureCookies, path: '/', maxAge: SESSION_MAX_AGE_MS },
   });
   // passport's typings return `any` for its middleware; they are plain Express handlers.
-  app.use(sessionMiddleware, passport.initialize(), passport.session() as express.RequestHandler);
+  const authMiddleware: express.RequestHandler[] = [sessionMiddleware, passport.initialize(), passport.session() as express.RequestHandler];
+  const upgrades = createUpgradeHandler({
+    store,
+    tickets,
+    endpoints,
+    allowedOrigins: new Set([config.publicOrigin, ...config.allowedOrigins]),
+    heartbeat,
+    logger,
+    now,
+    identify: (req) => identifyUpgrade(req, authMiddleware),
+    accept: createConnectionAcceptor({ store, secrets, dialer: deps.dialer ?? tcpDialer, live, logger, now }),
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.use(...securityHeaders(config.secureCookies));
+  app.use(faviconRouter());
+  app.use('/assets', express.static(join(deps.clientDir, 'assets'), { index: false, immutable: true, maxAge: ASSET_MAX_AGE_MS, fallthrough: false }));
+
+  app.use(
+    '/api/v1',
+    express.json({ limit: CONTROL_BODY_LIMIT_BYTES, strict: true }),
+    controlApiRouter({ store, secrets, controlToken: config.controlToken, graceMinutes: config.graceMinutes, logger, now }),
+  );
+
+  app.use(...authMiddleware);
   app.use('/api/v1', nativeCredentialsRouter({ store, secrets, enabled: config.showNativeCredentials, logger, now }));
+  app.use('/api/v1', connectionsRouter({ store, tickets, endpoints, publicOrigin: config.publicOrigin, logger, now }));
   app.use(authRouter({ passport, publicOrigin: config.publicOrigin, assets, logger }));
   app.use(pagesRouter({ store, assets, showNativeCredentials: config.showNativeCredentials, now }));
   app.use(notFoundHandler());
   app.use(errorHandler(logger, assets));
 
-  return { app, sessionMiddleware, dispose: () => sessionStore.dispose() };
+  return {
+    app,
+    handleUpgrade: upgrades.handle,
+    live,
+    shutdown: () => {
+      live.endAll(CloseCode.goingAway, 'gateway shutting down');
+      upgrades.close();
+      heartbeat.dispose();
+      tickets.dispose();
+      sessionStore.dispose();
+    },
+  };
 }

@@ -32,6 +32,8 @@ export interface SshEndpointRecord {
   readonly sealedPrivateKey: string | null;
   /** "SHA256:<base64>" fingerprint registered by the orchestrator, if known. */
   readonly hostKey: string | null;
+  /** Fingerprint pinned by the gateway the first time it reached this VM (when none was registered). */
+  readonly pinnedHostKey: string | null;
 }
 
 export interface VncEndpointRecord {
@@ -97,6 +99,11 @@ export interface Store {
   listBuildsForUser(userId: UserId): Promise<readonly BuildListing[]>;
   /** Marks a build finished and narrows its window; null when the build is unknown. */
   finishBuild(id: BuildId, finishedAt: Date, closesAt: Date): Promise<BuildRecord | null>;
+  /**
+   * Pins the VM host key of a build unless one is pinned already; returns the fingerprint pinned
+   * now (the first writer wins), or null when the build is unknown.
+   */
+  pinHostKey(id: BuildId, fingerprint: string): Promise<string | null>;
   /** Narrows the window to `at`; null when the build is unknown. */
   narrowWindow(id: BuildId, at: Date): Promise<BuildRecord | null>;
 

@@ -168,6 +168,7 @@ function buildRecordFrom(id: BuildId, body: BuildBody, existing: BuildRecord | n
       sealedPassword: ssh.password === undefined ? null : deps.secrets.seal(ssh.password, vmSecretContext(id, 'ssh.password')),
       sealedPrivateKey: ssh.privateKey === undefined ? null : deps.secrets.seal(ssh.privateKey, vmSecretContext(id, 'ssh.privateKey')),
       hostKey: ssh.hostKey ?? null,
+      pinnedHostKey: null,
     },
     vnc: vnc
       ? { host: vnc.host, port: vnc.port, username: vnc.username ?? null, sealedPassword: deps.secrets.seal(vnc.password, vmSecretContext(id, 'vnc.password')) }

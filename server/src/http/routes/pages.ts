@@ -7,6 +7,9 @@ import { loadBuildStanding } from '../build-access.js';
 import { buildPage, buildsPage, errorPage, loginPage, type BuildAccessState } from '../views/pages.js';
 import { safeNextPath } from '../next-path.js';
 import type { Html } from '../views/html.js';
+import { terminalPage } from '../views/terminal-page.js';
+import { cspNonceOf } from '../security-headers.js';
+import { REFUSAL_MESSAGES } from '../../policy/remote-access.js';
 
 export interface PageRouteDeps {
   readonly store: Store;
@@ -59,6 +62,22 @@ export function pagesRouter(deps: PageRouteDeps): Router {
         now,
       }),
     );
+  });
+
+  router.get('/builds/:buildId/terminal', async (req, res) => {
+    const user = signedIn(req, res);
+    if (!user) return;
+    const buildId = parseId<BuildId>(req.params['buildId']);
+    const standing = buildId.ok ? await loadBuildStanding(store, buildId.value, user.id, deps.now()) : null;
+    if (!standing) {
+      return sendPage(res, 404, errorPage({ assets: assets.forEntry('src/pages/builds.ts'), user, title: 'Build not found', message: REFUSAL_MESSAGES.not_found }));
+    }
+    if (!standing.decision.ok) {
+      const refusal = standing.decision.error;
+      return sendPage(res, refusal === 'window_closed' ? 410 : 403, errorPage({ assets: assets.forEntry('src/pages/builds.ts'), user, title: 'Terminal not available', message: REFUSAL_MESSAGES[refusal] }));
+    }
+    const app = await store.getApp(standing.build.appId);
+    sendPage(res, 200, terminalPage({ assets: assets.forEntry('src/pages/terminal.ts'), nonce: cspNonceOf(res), build: standing.build, appName: app?.name ?? standing.build.appId }));
   });
 
   return router;

@@ -13,16 +13,21 @@ export interface LayoutOptions {
   readonly body: Html;
 }
 
-export function layout({ title, assets, user, body }: LayoutOptions): Html {
-  return html`<!doctype html>
-<html lang="en">
-<head>
+/** `<head>` of every page. The nonce lets page scripts create <style> elements (xterm.js does). */
+export function documentHead(title: string, assets: PageAssets, nonce: string | null): Html {
+  return html`<head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <title>${title} · Porthole</title>
-${assets.styles.map((href) => html`<link rel="stylesheet" href="${href}">\n`)}${assets.scripts.map((src) => html`<script type="module" src="${src}"></script>\n`)}</head>
+${assets.styles.map((href) => html`<link rel="stylesheet" href="${href}">\n`)}${assets.scripts.map((src) => (nonce ? html`<script type="module" nonce="${nonce}" src="${src}"></script>\n` : html`<script type="module" src="${src}"></script>\n`))}</head>`;
+}
+
+export function layout({ title, assets, user, body }: LayoutOptions): Html {
+  return html`<!doctype html>
+<html lang="en">
+${documentHead(title, assets, null)}
 <body>
 <a class="skip-link" href="#main">Skip to content</a>
 <header class="topbar">

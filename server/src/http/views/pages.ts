@@ -118,9 +118,9 @@ function accessBody(o: BuildPageOptions): Html {
 
 function actions(build: BuildRecord): Html {
   return html`<section class="actions" aria-label="Connect">
-  <button class="button button-primary" type="button" disabled aria-describedby="actions-note">Open terminal</button>
-  ${build.stack === 'macos' ? html`<button class="button" type="button" disabled aria-describedby="actions-note">Open screen</button>` : ''}
-  <p id="actions-note" class="muted small">In-page terminal and screen are coming soon; use the instructions below meanwhile.</p>
+  <a class="button button-primary" href="/builds/${build.id}/terminal">Open terminal</a>
+  ${build.stack === 'macos' ? html`<button class="button" type="button" disabled aria-describedby="actions-note">Open screen</button>
+  <p id="actions-note" class="muted small">The in-page screen is coming soon; use the screenshare instructions below meanwhile.</p>` : ''}
 </section>`;
 }
 

@@ -66,4 +66,9 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_by_expiry ON sessions(expires_at);
     `,
   },
+  {
+    version: 2,
+    name: 'pinned ssh host key',
+    sql: `ALTER TABLE builds ADD COLUMN ssh_pinned_host_key TEXT;`,
+  },
 ];

@@ -45,6 +45,7 @@ interface BuildRow {
   ssh_password_sealed: string | null;
   ssh_private_key_sealed: string | null;
   ssh_host_key: string | null;
+  ssh_pinned_host_key: string | null;
   vnc_host: string | null;
   vnc_port: number | null;
   vnc_username: string | null;
@@ -210,6 +211,12 @@ export class SqliteStore implements Store {
     return info.changes > 0 ? this.#readBuild(id) : null;
   }
 
+  async pinHostKey(id: BuildId, fingerprint: string): Promise<string | null> {
+    this.#db.prepare('UPDATE builds SET ssh_pinned_host_key = ? WHERE id = ? AND ssh_pinned_host_key IS NULL').run(fingerprint, id);
+    const row = this.#db.prepare('SELECT ssh_pinned_host_key FROM builds WHERE id = ?').get(id) as { ssh_pinned_host_key: string | null } | undefined;
+    return row ? row.ssh_pinned_host_key : null;
+  }
+
   async narrowWindow(id: BuildId, at: Date): Promise<BuildRecord | null> {
     const info = this.#db
       .prepare(
@@ -299,6 +306,7 @@ function toBuild(row: BuildRow): BuildRecord {
       sealedPassword: row.ssh_password_sealed,
       sealedPrivateKey: row.ssh_private_key_sealed,
       hostKey: row.ssh_host_key,
+      pinnedHostKey: row.ssh_pinned_host_key,
     },
     vnc:
       row.vnc_host !== null && row.vnc_port !== null && row.vnc_password_sealed !== null

@@ -1,0 +1,38 @@
+/**
+ * The full-window terminal page. The browser script (client/src/pages/terminal.ts) relies on the
+ * ids and data attributes here; the VM's output never passes through this markup.
+ */
+import type { BuildRecord } from '../../store/store.js';
+import type { PageAssets } from '../assets.js';
+import { html, type Html } from './html.js';
+import { documentHead } from './layout.js';
+
+export interface TerminalPageOptions {
+  readonly assets: PageAssets;
+  readonly nonce: string;
+  readonly build: BuildRecord;
+  readonly appName: string;
+}
+
+export function terminalPage(o: TerminalPageOptions): Html {
+  const label = `Build ${o.build.id}`;
+  return html`<!doctype html>
+<html lang="en">
+${documentHead(`Terminal · ${label}`, o.assets, o.nonce)}
+<body class="terminal-page">
+<header class="term-bar">
+  <a class="term-back" href="/builds/${o.build.id}">← ${label}</a>
+  <span class="term-meta">${o.appName} · ${o.build.stack === 'macos' ? 'macOS' : 'Linux'}</span>
+  <div class="term-status">
+    <span id="conn-state" class="conn-state" data-state="connecting" aria-live="polite">Connecting…</span>
+    <span id="host-key" class="host-key mono" title="SSH host key fingerprint of the build VM"></span>
+    <span id="window-countdown" class="window-countdown" aria-live="polite"></span>
+    <button id="reconnect" class="button button-small" type="button" hidden>Reconnect</button>
+  </div>
+</header>
+<div id="term-banner" class="term-banner" role="status" hidden></div>
+<div id="term-search" class="term-search" hidden><input id="term-search-input" type="search" aria-label="Find in terminal" placeholder="Find"><button id="term-search-prev" type="button" class="button button-small" aria-label="Previous match">↑</button><button id="term-search-next" type="button" class="button button-small" aria-label="Next match">↓</button><button id="term-search-close" type="button" class="button button-small" aria-label="Close search">✕</button></div>
+<main id="terminal" class="terminal-host" data-build-id="${o.build.id}" data-build-label="${label}"></main>
+</body>
+</html>`;
+}

@@ -1,0 +1,170 @@
+/**
+ * Opens an interactive PTY shell on a build VM with ssh2. The gateway authenticates itself
+ * (password, private key, or keyboard-interactive answered with the password) and verifies the
+ * VM's host key; the browser never sees a credential.
+ */
+import ssh2, { type ClientChannel, type ConnectConfig } from 'ssh2';
+import { err, ok, type Result } from '../../../../shared/src/result.js';
+import type { Dialer, DialTarget } from '../dialer.js';
+import { fingerprintOf } from './host-key.js';
+import { settleOnce } from '../settle-once.js';
+
+/** Banner, key exchange and authentication over a slow tunnel fit well within this. */
+export const SSH_READY_TIMEOUT_MS = 20_000;
+/** A keepalive this often notices a stalled tunnel long before TCP would. */
+export const SSH_KEEPALIVE_INTERVAL_MS = 10_000;
+/** Three unanswered keepalives (30 s) and the VM is considered gone. */
+export const SSH_KEEPALIVE_COUNT_MAX = 3;
+/** After asking sshd to close, give it this long before cutting the socket. */
+const SSH_CLOSE_GRACE_MS = 2_000;
+
+export interface SshCredentials {
+  readonly username: string;
+  readonly password: string | null;
+  readonly privateKey: string | null;
+}
+
+export interface PtySize {
+  readonly cols: number;
+  readonly rows: number;
+}
+
+export type SshOpenFailure =
+  | { readonly kind: 'unreachable'; readonly detail: string }
+  | { readonly kind: 'timeout'; readonly detail: string }
+  | { readonly kind: 'auth_failed'; readonly detail: string }
+  | { readonly kind: 'host_key_rejected'; readonly presented: string }
+  | { readonly kind: 'shell_refused'; readonly detail: string }
+  | { readonly kind: 'aborted'; readonly detail: string };
+
+export interface SshShell {
+  readonly channel: ClientChannel;
+  readonly hostKey: string;
+  resize(size: PtySize): void;
+  /** Idempotent: ends the shell (sshd hangs up its processes) and the TCP connection. */
+  close(): void;
+  /** Called once when the connection is gone, whoever closed it. `error` when it failed. */
+  onClosed(listener: (error: Error | null) => void): void;
+}
+
+export interface OpenSshShellOptions {
+  readonly target: DialTarget;
+  readonly credentials: SshCredentials;
+  readonly size: PtySize;
+  readonly dialer: Dialer;
+  readonly signal: AbortSignal;
+  /** Decides whether the presented host key (fingerprint) is acceptable; may pin it. */
+  readonly verifyHostKey: (fingerprint: string) => Promise<boolean>;
+}
+
+export async function openSshShell(options: OpenSshShellOptions): Promise<Result<SshShell, SshOpenFailure>> {
+  const { signal } = options;
+  let socket;
+  try {
+    socket = await options.dialer.dial(options.target, signal);
+  } catch (error) {
+    return err(signal.aborted ? { kind: 'aborted', detail: 'cancelled' } : { kind: 'unreachable', detail: messageOf(error) });
+  }
+  socket.setNoDelay(true);
+
+  const client = new ssh2.Client();
+  let presentedHostKey = '';
+  let hostKeyRejected = false;
+  const config: ConnectConfig = {
+    sock: socket,
+    username: options.credentials.username,
+    readyTimeout: SSH_READY_TIMEOUT_MS,
+    keepaliveInterval: SSH_KEEPALIVE_INTERVAL_MS,
+    keepaliveCountMax: SSH_KEEPALIVE_COUNT_MAX,
+    tryKeyboard: options.credentials.password !== null,
+    hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
+      presentedHostKey = fingerprintOf(key);
+      options.verifyHostKey(presentedHostKey).then(
+        (accepted) => {
+          hostKeyRejected = !accepted;
+          verify(accepted);
+        },
+        () => {
+          hostKeyRejected = true;
+          verify(false);
+        },
+      );
+    },
+    ...(options.credentials.password !== null ? { password: options.credentials.password } : {}),
+    ...(options.credentials.privateKey !== null ? { privateKey: options.credentials.privateKey } : {}),
+  };
+  client.on('keyboard-interactive', (_name, _instructions, _lang, prompts, finish) => {
+    finish(prompts.map(() => options.credentials.password ?? ''));
+  });
+
+  const ready = await new Promise<Result<ClientChannel, SshOpenFailure>>((resolve) => {
+    const settle = settleOnce((result: Result<ClientChannel, SshOpenFailure>) => {
+      signal.removeEventListener('abort', onAbort);
+      client.off('error', onError);
+      resolve(result);
+    });
+    const onAbort = (): void => settle(err({ kind: 'aborted', detail: 'cancelled' }));
+    const onError = (error: Error & { level?: string }): void => {
+      if (hostKeyRejected) return settle(err({ kind: 'host_key_rejected', presented: presentedHostKey }));
+      if (error.level === 'client-authentication') return settle(err({ kind: 'auth_failed', detail: 'the VM refused the login' }));
+      if (error.level === 'client-timeout') return settle(err({ kind: 'timeout', detail: 'the VM did not complete the SSH handshake in time' }));
+      settle(err({ kind: 'unreachable', detail: messageOf(error) }));
+    };
+    client.on('error', onError);
+    client.once('close', () => settle(err(hostKeyRejected ? { kind: 'host_key_rejected', presented: presentedHostKey } : { kind: 'unreachable', detail: 'the VM closed the connection' })));
+    client.once('ready', () => {
+      client.shell({ term: 'xterm-256color', cols: options.size.cols, rows: options.size.rows, width: 0, height: 0 }, (error, channel) => {
+        settle(error ? err({ kind: 'shell_refused', detail: messageOf(error) }) : ok(channel));
+      });
+    });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    client.connect(config);
+  });
+
+  if (!ready.ok) {
+    client.destroy();
+    socket.destroy();
+    return ready;
+  }
+  return ok(wrapShell(client, ready.value, presentedHostKey));
+}
+
+function wrapShell(client: ssh2.Client, channel: ClientChannel, hostKey: string): SshShell {
+  const listeners: ((error: Error | null) => void)[] = [];
+  let lastError: Error | null = null;
+  let closed = false;
+  let graceTimer: NodeJS.Timeout | null = null;
+  client.on('error', (error) => {
+    lastError = error;
+  });
+  client.once('close', () => {
+    closed = true;
+    if (graceTimer) clearTimeout(graceTimer);
+    for (const listener of listeners.splice(0)) listener(lastError);
+  });
+  let closing = false;
+  return {
+    channel,
+    hostKey,
+    resize(size) {
+      if (!closing) channel.setWindow(size.rows, size.cols, 0, 0);
+    },
+    close() {
+      if (closing || closed) return;
+      closing = true;
+      channel.close();
+      client.end();
+      graceTimer = setTimeout(() => client.destroy(), SSH_CLOSE_GRACE_MS);
+      graceTimer.unref();
+    },
+    onClosed(listener) {
+      if (closed) listener(lastError);
+      else listeners.push(listener);
+    },
+  };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

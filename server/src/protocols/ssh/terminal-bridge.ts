@@ -1,0 +1,283 @@
+/**
+ * Joins one browser WebSocket (porthole.ssh.v1) to one PTY shell on the build VM, with flow
+ * control end to end: the VM's output is read only as fast as the browser renders it, while
+ * keystrokes always pass straight through. One owner, one idempotent teardown: whichever side
+ * closes, the other is closed too.
+ */
+import type { RawData, WebSocket } from 'ws';
+import { CloseCode } from '../../../../shared/src/protocol/close-codes.js';
+import {
+  DEFAULT_TERMINAL_SIZE,
+  parseClientControl,
+  type ServerControlMessage,
+} from '../../../../shared/src/protocol/ssh-v1.js';
+import { TERMINAL_UNACKED_HIGH_BYTES, TERMINAL_UNACKED_LOW_BYTES } from '../../../../shared/src/limits.js';
+import { decideFlow, type FlowLimits } from '../../flow/backpressure.js';
+import type { Logger } from '../../log.js';
+import type { BuildRecord } from '../../store/store.js';
+import type { Dialer } from '../dialer.js';
+import { sameFingerprint } from './host-key.js';
+import { openSshShell, type PtySize, type SshCredentials, type SshOpenFailure, type SshShell } from './ssh-adapter.js';
+
+/** How long to wait for the browser's first size before opening the PTY at 80×24. */
+export const INITIAL_RESIZE_WAIT_MS = 1_000;
+/** Keystrokes typed while the shell opens are kept up to this much, then dropped. */
+const EARLY_INPUT_LIMIT_BYTES = 64 * 1024;
+/** A browser that renders nothing for this long while output waits is gone or stuck. */
+export const CLIENT_STALL_TIMEOUT_MS = 60_000;
+/** Bytes queued in the WebSocket beyond this pause the VM even if acks keep coming. */
+const WS_BUFFERED_HIGH_BYTES = 1024 * 1024;
+const WS_BUFFERED_LOW_BYTES = 256 * 1024;
+/** WebSocket close reasons are limited to 123 bytes. */
+const CLOSE_REASON_MAX_BYTES = 120;
+
+const FLOW_LIMITS: FlowLimits = {
+  unackedHighBytes: TERMINAL_UNACKED_HIGH_BYTES,
+  unackedLowBytes: TERMINAL_UNACKED_LOW_BYTES,
+  bufferedHighBytes: WS_BUFFERED_HIGH_BYTES,
+  bufferedLowBytes: WS_BUFFERED_LOW_BYTES,
+};
+
+export interface TerminalSessionDeps {
+  readonly ws: WebSocket;
+  readonly build: BuildRecord;
+  readonly credentials: SshCredentials;
+  readonly expectedHostKey: string | null;
+  /** Pins a first-seen host key for the build; resolves to the key now pinned. */
+  readonly pinHostKey: (fingerprint: string) => Promise<string>;
+  readonly dialer: Dialer;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  readonly onEnd?: (summary: TerminalSessionSummary) => void;
+}
+
+export interface TerminalSessionSummary {
+  readonly closeCode: number;
+  readonly reason: string;
+  readonly bytesToBrowser: number;
+  readonly bytesFromBrowser: number;
+  readonly pauses: number;
+}
+
+export class TerminalSession {
+  readonly #deps: TerminalSessionDeps;
+  readonly #abort = new AbortController();
+  #shell: SshShell | null = null;
+  #size: PtySize | null = null;
+  #earlyInput: Buffer[] = [];
+  #earlyInputBytes = 0;
+  #sentBytes = 0;
+  #ackedBytes = 0;
+  #receivedBytes = 0;
+  #paused = false;
+  #pauses = 0;
+  #stallTimer: NodeJS.Timeout | null = null;
+  #ended = false;
+  #sizeKnown: (() => void) | null = null;
+
+  constructor(deps: TerminalSessionDeps) {
+    this.#deps = deps;
+  }
+
+  /** Runs the session; resolves when it has been set up (or refused). */
+  async start(): Promise<void> {
+    const { ws } = this.#deps;
+    ws.on('message', (data, isBinary) => this.#onBrowserMessage(data, isBinary));
+    ws.once('close', (code, reason) => this.end(code, reason.toString('utf8')));
+    ws.on('error', () => this.end(CloseCode.protocolError, 'websocket error'));
+
+    await this.#waitForFirstSize();
+    if (this.#ended) return;
+    const result = await openSshShell({
+      target: { host: this.#deps.build.ssh.host, port: this.#deps.build.ssh.port },
+      credentials: this.#deps.credentials,
+      size: this.#size ?? DEFAULT_TERMINAL_SIZE,
+      dialer: this.#deps.dialer,
+      signal: this.#abort.signal,
+      verifyHostKey: (fingerprint) => this.#verifyHostKey(fingerprint),
+    });
+    if (!result.ok) return this.#refused(result.error);
+    if (this.#ended) {
+      result.value.close();
+      return;
+    }
+    this.#attach(result.value);
+  }
+
+  /** Idempotent teardown, whichever side or reason ends the session first. */
+  end(code: number, reason: string): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#abort.abort();
+    this.#sizeKnown?.();
+    if (this.#stallTimer) clearTimeout(this.#stallTimer);
+    this.#shell?.close();
+    const { ws } = this.#deps;
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, truncateReason(reason));
+    this.#deps.onEnd?.({
+      closeCode: code,
+      reason,
+      bytesToBrowser: this.#sentBytes,
+      bytesFromBrowser: this.#receivedBytes,
+      pauses: this.#pauses,
+    });
+  }
+
+  async #verifyHostKey(fingerprint: string): Promise<boolean> {
+    const { expectedHostKey, build, logger } = this.#deps;
+    if (expectedHostKey !== null) {
+      const accepted = sameFingerprint(expectedHostKey, fingerprint);
+      if (!accepted) logger.warn({ event: 'host_key_mismatch', buildId: build.id, expected: expectedHostKey, presented: fingerprint }, 'VM presented an unexpected host key');
+      return accepted;
+    }
+    const pinned = await this.#deps.pinHostKey(fingerprint);
+    if (sameFingerprint(pinned, fingerprint)) {
+      logger.info({ event: 'host_key_pinned', buildId: build.id, hostKey: fingerprint }, 'host key pinned on first use');
+      return true;
+    }
+    logger.warn({ event: 'host_key_mismatch', buildId: build.id, expected: pinned, presented: fingerprint }, 'VM presented an unexpected host key');
+    return false;
+  }
+
+  #waitForFirstSize(): Promise<void> {
+    if (this.#size) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, INITIAL_RESIZE_WAIT_MS);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#sizeKnown = () => {
+        this.#sizeKnown = null;
+        done();
+      };
+    });
+  }
+
+  #refused(failure: SshOpenFailure): void {
+    if (failure.kind === 'aborted' || this.#ended) return;
+    const message = failureMessage(failure);
+    this.#deps.logger.info({ event: 'vm_connect_failed', buildId: this.#deps.build.id, failure: failure.kind }, message);
+    this.#send({ type: 'error', code: 'vm_unreachable', message });
+    this.end(CloseCode.vmUnreachable, message);
+  }
+
+  #attach(shell: SshShell): void {
+    this.#shell = shell;
+    const { channel } = shell;
+    const onOutput = (chunk: Buffer): void => this.#forwardOutput(chunk);
+    channel.on('data', onOutput);
+    channel.stderr.on('data', onOutput);
+    channel.on('drain', () => this.#deps.ws.resume());
+    channel.once('close', () => this.end(CloseCode.sessionEnded, 'shell ended'));
+    shell.onClosed((error) => this.end(error ? CloseCode.vmUnreachable : CloseCode.sessionEnded, error ? 'connection to the VM lost' : 'shell ended'));
+
+    this.#send({ type: 'ready', hostKey: shell.hostKey });
+    const closesAt = this.#deps.build.closesAt;
+    this.#send({
+      type: 'window',
+      closesAt: closesAt?.toISOString() ?? null,
+      remainingMs: closesAt ? Math.max(0, closesAt.getTime() - this.#deps.now().getTime()) : null,
+    });
+    for (const chunk of this.#earlyInput) channel.write(chunk);
+    this.#earlyInput = [];
+  }
+
+  #forwardOutput(chunk: Buffer): void {
+    const { ws } = this.#deps;
+    if (ws.readyState !== ws.OPEN) return;
+    this.#sentBytes += chunk.length;
+    ws.send(chunk, { binary: true }, () => this.#reviewFlow());
+    this.#reviewFlow();
+  }
+
+  #onBrowserMessage(data: RawData, isBinary: boolean): void {
+    if (this.#ended) return;
+    const buffer = toBuffer(data);
+    if (isBinary) {
+      this.#receivedBytes += buffer.length;
+      const shell = this.#shell;
+      if (!shell) {
+        if (this.#earlyInputBytes + buffer.length <= EARLY_INPUT_LIMIT_BYTES) {
+          this.#earlyInput.push(buffer);
+          this.#earlyInputBytes += buffer.length;
+        }
+        return;
+      }
+      // Input backpressure: stop reading the browser while sshd's window is full.
+      if (!shell.channel.write(buffer)) this.#deps.ws.pause();
+      return;
+    }
+    const parsed = parseClientControl(buffer.toString('utf8'));
+    if (!parsed.ok) {
+      this.#send({ type: 'error', code: 'bad_message', message: `invalid control message (${parsed.error})` });
+      this.end(CloseCode.policyViolation, 'invalid control message');
+      return;
+    }
+    const message = parsed.value;
+    switch (message.type) {
+      case 'resize':
+        this.#size = { cols: message.cols, rows: message.rows };
+        this.#sizeKnown?.();
+        this.#shell?.resize(this.#size);
+        return;
+      case 'ack':
+        // Credit beyond what was sent is a client bug; never let it open the floodgates.
+        this.#ackedBytes = Math.min(this.#sentBytes, this.#ackedBytes + message.bytes);
+        this.#reviewFlow();
+        return;
+    }
+  }
+
+  #reviewFlow(): void {
+    const shell = this.#shell;
+    if (!shell || this.#ended) return;
+    const action = decideFlow(
+      { unackedBytes: this.#sentBytes - this.#ackedBytes, bufferedBytes: this.#deps.ws.bufferedAmount, paused: this.#paused },
+      FLOW_LIMITS,
+    );
+    if (action === 'pause') {
+      this.#paused = true;
+      this.#pauses += 1;
+      shell.channel.pause();
+      this.#stallTimer = setTimeout(() => this.end(CloseCode.clientTooSlow, 'browser stopped reading'), CLIENT_STALL_TIMEOUT_MS);
+    } else if (action === 'resume') {
+      this.#paused = false;
+      if (this.#stallTimer) clearTimeout(this.#stallTimer);
+      this.#stallTimer = null;
+      shell.channel.resume();
+    }
+  }
+
+  #send(message: ServerControlMessage): void {
+    const { ws } = this.#deps;
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+  }
+}
+
+function failureMessage(failure: SshOpenFailure): string {
+  switch (failure.kind) {
+    case 'host_key_rejected':
+      return 'The build VM presented an unexpected host key; the connection was refused.';
+    case 'auth_failed':
+      return 'The build VM refused the login.';
+    case 'timeout':
+      return 'The build VM did not answer in time.';
+    case 'shell_refused':
+      return 'The build VM refused to open a shell.';
+    case 'unreachable':
+    case 'aborted':
+      return 'The build VM could not be reached.';
+  }
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+function truncateReason(reason: string): string {
+  const bytes = Buffer.from(reason, 'utf8');
+  return bytes.length <= CLOSE_REASON_MAX_BYTES ? reason : bytes.subarray(0, CLOSE_REASON_MAX_BYTES).toString('utf8').replace(/\uFFFD+$/, '');
+}

@@ -1,0 +1,62 @@
+/**
+ * WebSocket close codes of the terminal and screen connections (docs/protocol.md). Application
+ * codes are in the 4000 range so browsers can tell them from transport failures.
+ */
+export const CloseCode = {
+  /** 1000: the browser closed the connection normally. */
+  normal: 1000,
+  /** 1001: the gateway is shutting down; reconnecting later is fine. */
+  goingAway: 1001,
+  /** 1002: the peer broke the WebSocket protocol. */
+  protocolError: 1002,
+  /** 1008: a message broke the porthole protocol (bad control message). */
+  policyViolation: 1008,
+  /** 1009: a message was larger than the gateway accepts. */
+  messageTooBig: 1009,
+  /** 1011: something unexpected failed inside the gateway. */
+  internalError: 1011,
+  /** 4000: the build's access window closed. */
+  windowClosed: 4000,
+  /** 4001: access was revoked (role change, removal from the app, user deleted). */
+  accessRevoked: 4001,
+  /** 4002: no input for the idle timeout. */
+  idleTimeout: 4002,
+  /** 4003: the connection is not allowed (policy refused at the last moment). */
+  forbidden: 4003,
+  /** 4004: the VM could not be reached, refused the login, or presented the wrong host key. */
+  vmUnreachable: 4004,
+  /** 4005: the shell (or desktop session) on the VM ended. */
+  sessionEnded: 4005,
+  /** 4006: the browser stopped reading output for too long. */
+  clientTooSlow: 4006,
+} as const;
+
+export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Codes after which reconnecting cannot help, so clients should not offer it automatically. */
+export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
+  CloseCode.windowClosed,
+  CloseCode.accessRevoked,
+  CloseCode.forbidden,
+]);
+
+/** Human explanations, shown by the pages for each code. */
+export const CLOSE_CODE_MESSAGES: Readonly<Record<number, string>> = {
+  [CloseCode.normal]: 'Disconnected.',
+  [CloseCode.goingAway]: 'The gateway restarted. Reconnect to continue.',
+  [CloseCode.protocolError]: 'The connection broke a protocol rule and was closed.',
+  [CloseCode.policyViolation]: 'The browser sent a message the gateway does not accept.',
+  [CloseCode.messageTooBig]: 'The browser sent a message that was too large.',
+  [CloseCode.internalError]: 'Something went wrong in the gateway. Reconnect to try again.',
+  [CloseCode.windowClosed]: 'The remote access window of this build has closed.',
+  [CloseCode.accessRevoked]: 'Your access to this build was revoked.',
+  [CloseCode.idleTimeout]: 'Disconnected after a period without input.',
+  [CloseCode.forbidden]: 'You are not allowed to connect to this build.',
+  [CloseCode.vmUnreachable]: 'The build VM could not be reached or refused the login.',
+  [CloseCode.sessionEnded]: 'The shell on the build VM ended.',
+  [CloseCode.clientTooSlow]: 'The browser stopped reading output, so the connection was closed.',
+};
+
+export function describeClose(code: number, reason: string): string {
+  return CLOSE_CODE_MESSAGES[code] ?? (reason ? `Disconnected: ${reason}` : `Disconnected (code ${code}).`);
+}

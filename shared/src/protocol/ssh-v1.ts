@@ -1,0 +1,80 @@
+/**
+ * Wire protocol `porthole.ssh.v1` between the terminal page and the gateway.
+ *
+ *  - Binary frames, both directions: raw terminal bytes (UTF-8 is not assumed; any byte passes).
+ *  - Text frames: one JSON object each, a control message with a "type".
+ *
+ *  client → server                         server → client
+ *  {"type":"resize","cols":N,"rows":N}     {"type":"ready","hostKey":"SHA256:…"}
+ *  {"type":"ack","bytes":N}                {"type":"window","closesAt":ISO-8601|null,"remainingMs":N|null}
+ *                                          {"type":"error","code":"…","message":"…"}
+ *
+ * The first resize may arrive before "ready": the gateway opens the PTY at that size. Acks grant
+ * output credit: the gateway stops reading from the VM while too many bytes are unacknowledged.
+ * See docs/protocol.md for the handshake, close codes and flow control.
+ */
+import { err, ok, type Result } from '../result.js';
+
+export const SSH_SUBPROTOCOL = 'porthole.ssh.v1';
+export const TICKET_SUBPROTOCOL_PREFIX = 'porthole.ticket.';
+
+export const TERMINAL_COLS_MIN = 1;
+export const TERMINAL_COLS_MAX = 1000;
+export const TERMINAL_ROWS_MIN = 1;
+export const TERMINAL_ROWS_MAX = 500;
+/** Size used if the browser never says (a classic terminal). */
+export const DEFAULT_TERMINAL_SIZE = { cols: 80, rows: 24 } as const;
+/** Control messages are tiny; anything longer is not one of ours. */
+export const CONTROL_MESSAGE_MAX_CHARS = 1024;
+
+export type ClientControlMessage =
+  | { readonly type: 'resize'; readonly cols: number; readonly rows: number }
+  | { readonly type: 'ack'; readonly bytes: number };
+
+export type ServerControlMessage =
+  | { readonly type: 'ready'; readonly hostKey: string }
+  | { readonly type: 'window'; readonly closesAt: string | null; readonly remainingMs: number | null }
+  | { readonly type: 'error'; readonly code: string; readonly message: string };
+
+export type ControlParseError = 'too_long' | 'not_json' | 'not_object' | 'unknown_type' | 'bad_field';
+
+const clamp = (value: number, min: number, max: number): number => Math.min(max, Math.max(min, value));
+
+/**
+ * Parses a text frame from the browser. Never throws: hostile input (NaN, 1e9, strings,
+ * `__proto__`, deep nesting) becomes an error value the bridge answers with a protocol error.
+ */
+export function parseClientControl(text: string): Result<ClientControlMessage, ControlParseError> {
+  if (text.length > CONTROL_MESSAGE_MAX_CHARS) return err('too_long');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return err('not_json');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return err('not_object');
+  const message = value as Record<string, unknown>;
+  switch (message['type']) {
+    case 'resize': {
+      const cols = message['cols'];
+      const rows = message['rows'];
+      if (!isFiniteInteger(cols) || !isFiniteInteger(rows)) return err('bad_field');
+      return ok({
+        type: 'resize',
+        cols: clamp(cols, TERMINAL_COLS_MIN, TERMINAL_COLS_MAX),
+        rows: clamp(rows, TERMINAL_ROWS_MIN, TERMINAL_ROWS_MAX),
+      });
+    }
+    case 'ack': {
+      const bytes = message['bytes'];
+      if (!isFiniteInteger(bytes) || bytes < 0) return err('bad_field');
+      return ok({ type: 'ack', bytes });
+    }
+    default:
+      return err('unknown_type');
+  }
+}
+
+function isFiniteInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value);
+}
