@@ -109,8 +109,14 @@ describe('control API', () => {
     assert.equal(finished.body.window.closesAt, '2026-11-27T10:40:00.000Z');
     const late = await api.post('/builds/b-fin/finish', { finishedAt: '2026-11-27T11:30:00Z' });
     assert.equal(late.body.window.closesAt, '2026-11-27T10:40:00.000Z');
+    const earlier = await api.post('/builds/b-fin/finish', { finishedAt: '2026-11-27T10:20:00Z' });
+    assert.equal(earlier.body.window.closesAt, '2026-11-27T10:30:00.000Z', 'an earlier finish narrows the window');
     const rePut = await api.put('/builds/b-fin', build({ status: 'running' }));
-    assert.equal(rePut.body.window.closesAt, '2026-11-27T10:40:00.000Z');
+    assert.equal(rePut.status, 409, 'an ended build cannot run again');
+    assert.equal((await api.get('/builds/b-fin')).body.window.closesAt, '2026-11-27T10:30:00.000Z');
+    const beforeStart = await api.post('/builds/b-fin/finish', { finishedAt: '2026-11-27T09:00:00Z' });
+    assert.equal(beforeStart.status, 400);
+    assert.match(beforeStart.body.error.message, /^finishedAt: must not be before startedAt/);
   });
 
   test('builds: finish without a body uses now; PUT with status finished closes at finishedAt + grace', async () => {
@@ -213,6 +219,12 @@ describe('control API', () => {
       .send(JSON.stringify({ name: 'x'.repeat(100 * 1024) }));
     assert.equal(huge.status, 413);
     assert.equal(huge.body.error.code, 'payload_too_large');
+
+    const typed = await api.put('/builds/b-typed', build({ remoteAccess: { ssh: { ...SSH, port: '22' } } }));
+    assert.match(typed.body.error.message, /^remoteAccess\.ssh\.port: Invalid input: expected number, received string/);
+
+    const noToken = await request(gw.url).put('/api/v1/apps/app-1').set('Content-Type', 'application/json').send('{"broken');
+    assert.equal(noToken.status, 401, 'the token is checked before the body is parsed');
 
     const unknownRoute = await api.get('/nothing-here');
     assert.equal(unknownRoute.status, 404);

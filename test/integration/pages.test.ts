@@ -150,10 +150,19 @@ describe('pages and the Reveal API, per role', () => {
       assert.equal(res.get('X-Frame-Options'), 'DENY');
       assert.equal(res.get('X-Content-Type-Options'), 'nosniff');
       assert.equal(res.get('X-Powered-By'), undefined);
+      assert.equal(res.get('Referrer-Policy'), 'same-origin');
       assert.doesNotMatch(res.text, /<script(?![^>]*\bsrc=)[^>]*>/, `${path} has no inline script`);
       assert.doesNotMatch(res.text, /\son[a-z]+="/, `${path} has no inline handlers`);
     }
   });
+});
+
+test('a missing asset is a plain 404', async (t) => {
+  const gw = await startGateway();
+  t.after(() => gw.close());
+  const res = await request(gw.url).get('/assets/nope.js');
+  assert.equal(res.status, 404);
+  assert.equal(gw.logs().some((l) => l['level'] === 50), false, 'not logged as an error');
 });
 
 test('with PORTHOLE_SHOW_NATIVE_CREDENTIALS=false nothing reveals VM passwords', async (t) => {

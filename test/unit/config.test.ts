@@ -61,6 +61,7 @@ test('config: settings are parsed and normalised', () => {
     PORTHOLE_SHOW_NATIVE_CREDENTIALS: 'false',
     PORTHOLE_GRACE_MINUTES: '15',
     PORTHOLE_CONTROL_TOKEN: 't'.repeat(20),
+    PORTHOLE_TRUST_PROXY: 'true',
   });
   assert.ok(result.ok);
   const { config, warnings } = result.value;
@@ -81,4 +82,12 @@ test('config: unsafe settings produce loud warnings', () => {
   assert.match(text, /plain http on a non-loopback host/);
   assert.match(text, /control API is disabled/);
   assert.match(text, /reveal VM passwords/);
+  const proxied = loadConfig({ ...VALID, PORTHOLE_PUBLIC_URL: 'https://porthole.example.com' });
+  assert.ok(proxied.ok);
+  assert.match(proxied.value.warnings.join('\n'), /PORTHOLE_TRUST_PROXY is off/);
+});
+
+test('config: a non-loopback HOST needs a public URL', () => {
+  assert.match(errorOf({ ...VALID, HOST: '0.0.0.0' }), /PORTHOLE_PUBLIC_URL is required when HOST \(0\.0\.0\.0\) is not a loopback address/);
+  assert.ok(loadConfig({ ...VALID, HOST: '0.0.0.0', PORTHOLE_PUBLIC_URL: 'https://p.example.com' }).ok);
 });

@@ -11,6 +11,8 @@ const WINDOWS = {
   'closing in 1 min': { opensAt: minutes(-30), closesAt: minutes(1) },
   'closes exactly now': { opensAt: minutes(-30), closesAt: NOW },
   'closed 1 min ago': { opensAt: minutes(-30), closesAt: minutes(-1) },
+  'starts in 3 min (clock skew)': { opensAt: minutes(3), closesAt: null },
+  'starts in 1 hour': { opensAt: minutes(60), closesAt: null },
 } as const;
 
 type WindowName = keyof typeof WINDOWS;
@@ -31,6 +33,8 @@ const TABLE: readonly [Role | null, WindowName, Expected][] = [
   // A tester learns about the role, not the window; a stranger learns nothing at all.
   ['tester', 'closed 1 min ago', 'role_forbidden'],
   [null, 'closed 1 min ago', 'not_found'],
+  ['developer', 'starts in 3 min (clock skew)', 'allow'],
+  ['owner', 'starts in 1 hour', 'window_closed'],
 ];
 
 for (const [role, windowName, expected] of TABLE) {

@@ -42,8 +42,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
     return err(`Invalid configuration: ${name} ${issue?.message ?? 'is invalid'}`);
   }
   const e = parsed.data;
+  if (e.PORTHOLE_PUBLIC_URL === undefined && !isLoopbackHost(e.HOST)) {
+    return err(`Invalid configuration: PORTHOLE_PUBLIC_URL is required when HOST (${e.HOST}) is not a loopback address`);
+  }
   const publicUrl = new URL(e.PORTHOLE_PUBLIC_URL ?? `http://${formatHost(e.HOST)}:${e.PORT}`);
   const warnings: string[] = [];
+  if (publicUrl.protocol === 'https:' && !e.PORTHOLE_TRUST_PROXY) {
+    warnings.push(
+      'PORTHOLE_PUBLIC_URL is https but PORTHOLE_TRUST_PROXY is off: behind a TLS-terminating proxy, Porthole sees plain http and will not set its Secure session cookie, so sign-ins will not stick.',
+    );
+  }
   if (publicUrl.protocol === 'http:' && !isLoopbackHost(publicUrl.hostname)) {
     warnings.push(
       `PORTHOLE_PUBLIC_URL is plain http on a non-loopback host (${publicUrl.host}): session cookies and terminal traffic travel unencrypted. Put Porthole behind TLS.`,

@@ -20,6 +20,13 @@ export function narrowCloseTime(existing: Date | null, proposed: Date): Date {
   return existing !== null && existing.getTime() <= proposed.getTime() ? existing : proposed;
 }
 
+/**
+ * Orchestrator and gateway clocks differ a little; a build that "starts" a few minutes in our
+ * future is a clock difference, not a scheduled build, and should not lock its user out.
+ */
+export const CLOCK_SKEW_TOLERANCE_MS = 5 * MS_PER_MINUTE;
+
 export function isWindowOpen(window: AccessWindow, now: Date): boolean {
+  if (now.getTime() < window.opensAt.getTime() - CLOCK_SKEW_TOLERANCE_MS) return false;
   return window.closesAt === null || now.getTime() < window.closesAt.getTime();
 }

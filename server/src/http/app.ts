@@ -11,7 +11,6 @@ import type { Logger } from '../log.js';
 import { SecretBox } from '../crypto/secret-box.js';
 import { createPassport } from '../auth/passport.js';
 import { StoreBackedSessionStore } from '../auth/session-store.js';
-import { CONTROL_BODY_LIMIT_BYTES } from '../../../shared/src/limits.js';
 import { securityHeaders } from './security-headers.js';
 import { AssetManifest } from './assets.js';
 import { controlApiRouter } from './routes/control-api.js';
@@ -94,14 +93,14 @@ export function createApp(deps: AppDeps): GatewayApp {
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', config.trustProxy);
+  // One hop: the address the proxy in front of us saw. `true` would trust a client-forged X-Forwarded-For.
+  app.set('trust proxy', config.trustProxy ? 1 : false);
   app.use(...securityHeaders(config.secureCookies));
   app.use(faviconRouter());
   app.use('/assets', express.static(join(deps.clientDir, 'assets'), { index: false, immutable: true, maxAge: ASSET_MAX_AGE_MS, fallthrough: false }));
 
   app.use(
     '/api/v1',
-    express.json({ limit: CONTROL_BODY_LIMIT_BYTES, strict: true }),
     controlApiRouter({ store, secrets, controlToken: config.controlToken, graceMinutes: config.graceMinutes, logger, now }),
   );
 

@@ -86,8 +86,8 @@ export const emptyBody = z.strictObject({});
 
 export type BuildBody = z.infer<typeof buildBody>;
 
-/** "remoteAccess.ssh.port: Too big: expected number to be <=65535" */
-export function describeIssue(error: z.ZodError): string {
+/** "remoteAccess.ssh.port: Too big: expected number to be <=65535"; `input` tells missing from wrong. */
+export function describeIssue(error: z.ZodError, input: unknown): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid body';
   const path = issue.path.map(String).join('.');
@@ -95,6 +95,15 @@ export function describeIssue(error: z.ZodError): string {
     const at = path ? `${path}.` : '';
     return `${issue.keys.map((k) => at + k).join(', ')}: unknown field`;
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `${path}: is required`;
+  if (issue.code === 'invalid_type' && issue.path.length > 0 && valueAt(input, issue.path) === undefined) return `${path}: is required`;
   return path ? `${path}: ${issue.message}` : issue.message;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null || typeof key === 'symbol' || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string | number, unknown>)[key];
+  }
+  return value;
 }

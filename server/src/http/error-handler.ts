@@ -19,6 +19,10 @@ function isBodyParserError(error: unknown): error is BodyParserError {
 /** Maps body-parser's failures to our codes; anything else is not a GatewayError. */
 function toGatewayError(error: unknown): GatewayError | null {
   if (error instanceof GatewayError) return error;
+  // serve-static reports a missing file as an http-errors 404.
+  if (typeof error === 'object' && error !== null && (error as { status?: unknown }).status === 404) {
+    return new GatewayError('not_found', 'Nothing here.');
+  }
   if (!isBodyParserError(error)) return null;
   switch (error.type) {
     case 'entity.too.large':

@@ -40,7 +40,7 @@ export function connectionsRouter(deps: ConnectionRouteDeps): Router {
       const user = req.user;
       if (!user) throw new GatewayError('unauthenticated', 'Sign in first.');
       const parsed = ticketRequest.safeParse(req.body ?? {});
-      if (!parsed.success) throw new GatewayError('invalid_field', describeIssue(parsed.error));
+      if (!parsed.success) throw new GatewayError('invalid_field', describeIssue(parsed.error, req.body));
       const kind: ConnectionKind = parsed.data.kind;
       const buildId = parseId<BuildId>(req.params['buildId']);
       const standing = buildId.ok ? await loadBuildStanding(deps.store, buildId.value, user.id, deps.now()) : null;

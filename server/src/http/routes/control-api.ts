@@ -3,7 +3,8 @@
  * idempotent PUTs: the orchestrator can replay any call after a timeout.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Router, type Request, type RequestHandler } from 'express';
+import express, { Router, type Request, type RequestHandler } from 'express';
+import { CONTROL_BODY_LIMIT_BYTES } from '../../../../shared/src/limits.js';
 import type { z } from 'zod';
 import { parseId, type AppId, type BuildId, type UserId } from '../../../../shared/src/ids.js';
 import type { AppView, MembershipView, UserView } from '../../../../shared/src/api.js';
@@ -28,7 +29,12 @@ export interface ControlApiDeps {
 
 export function controlApiRouter(deps: ControlApiDeps): Router {
   const router = Router();
-  const auth = requireControlToken(deps.controlToken);
+  // The token is checked before the body is read: strangers learn nothing from parse errors.
+  const checkToken = requireControlToken(deps.controlToken);
+  const parseJson = express.json({ limit: CONTROL_BODY_LIMIT_BYTES, strict: true });
+  const auth: RequestHandler = (req, res, next) => {
+    checkToken(req, res, (error?: unknown) => (error ? next(error) : parseJson(req, res, next)));
+  };
   const { store } = deps;
 
   router.put('/users/:userId', auth, async (req, res) => {
@@ -77,6 +83,9 @@ export function controlApiRouter(deps: ControlApiDeps): Router {
     const body = parseBody(req, buildBody, true);
     if (!(await store.getApp(body.appId as AppId))) throw new GatewayError('not_found', `app ${body.appId} not found`);
     const existing = await store.getBuild(buildId);
+    if (existing?.closesAt && body.status === 'running') {
+      throw new GatewayError('conflict', 'status: this build already ended; a rebuild is a new build id');
+    }
     const { record, created } = await store.upsertBuild(buildRecordFrom(buildId, body, existing, deps));
     res.status(created ? 201 : 200).json(toBuildView(record));
   });
@@ -85,6 +94,9 @@ export function controlApiRouter(deps: ControlApiDeps): Router {
     const buildId = idParam<BuildId>(req, 'buildId');
     const body = parseBody(req, finishBody, false);
     const finishedAt = body.finishedAt === undefined ? deps.now() : new Date(body.finishedAt);
+    const existing = await store.getBuild(buildId);
+    if (!existing) throw new GatewayError('not_found', `build ${buildId} not found`);
+    if (finishedAt.getTime() < existing.startedAt.getTime()) throw new GatewayError('invalid_field', 'finishedAt: must not be before startedAt');
     const build = await store.finishBuild(buildId, finishedAt, closeTimeAfterFinish(finishedAt, deps.graceMinutes));
     if (!build) throw new GatewayError('not_found', `build ${buildId} not found`);
     deps.logger.info({ event: 'build_finished', buildId, closesAt: build.closesAt?.toISOString() }, 'build finished');
@@ -140,7 +152,7 @@ function parseBody<S extends z.ZodType>(req: Request, schema: S, required: boole
     throw new GatewayError('unsupported_media_type', 'Send a JSON body with "Content-Type: application/json".');
   }
   const parsed = schema.safeParse(req.body ?? {});
-  if (!parsed.success) throw new GatewayError('invalid_field', describeIssue(parsed.error));
+  if (!parsed.success) throw new GatewayError('invalid_field', describeIssue(parsed.error, req.body));
   return parsed.data;
 }
 

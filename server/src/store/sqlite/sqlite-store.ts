@@ -2,7 +2,7 @@
  * Embedded store on better-sqlite3 (12.x: 13 needs Node 22). Calls are synchronous underneath; the
  * async interface lets a networked store stand in without changing callers.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AppId, BuildId, UserId } from '../../../../shared/src/ids.js';
@@ -20,6 +20,8 @@ import type {
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
 
+const DATA_DIR_MODE = 0o700;
+const DATABASE_FILE_MODE = 0o600;
 /** Readers wait this long for a writer instead of failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
 
@@ -61,8 +63,10 @@ export class SqliteStore implements Store {
 
   /** Opens (creating if needed) the database file and brings its schema up to date. */
   static open(path: string): SqliteStore {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: DATA_DIR_MODE });
     const db = new Database(path);
+    // Sessions and password hashes live here: readable by the gateway's user only.
+    if (path !== ':memory:') chmodSync(path, DATABASE_FILE_MODE);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -202,12 +206,12 @@ export class SqliteStore implements Store {
       .prepare(
         `UPDATE builds SET
            status = CASE WHEN status = 'running' THEN 'finished' ELSE status END,
-           finished_at = COALESCE(finished_at, ?),
-           closes_at = CASE WHEN closes_at IS NOT NULL AND closes_at <= ? THEN closes_at ELSE ? END,
-           updated_at = ?
-         WHERE id = ?`,
+           finished_at = MIN(COALESCE(finished_at, @finishedAt), @finishedAt),
+           closes_at = CASE WHEN closes_at IS NOT NULL AND closes_at <= @closesAt THEN closes_at ELSE @closesAt END,
+           updated_at = @updatedAt
+         WHERE id = @id`,
       )
-      .run(finishedAt.getTime(), closesAt.getTime(), closesAt.getTime(), Date.now(), id);
+      .run({ finishedAt: finishedAt.getTime(), closesAt: closesAt.getTime(), updatedAt: Date.now(), id });
     return info.changes > 0 ? this.#readBuild(id) : null;
   }
 
