@@ -19,6 +19,7 @@ export default defineConfig({
         login: 'client/src/pages/login.ts',
         builds: 'client/src/pages/builds.ts',
         build: 'client/src/pages/build.ts',
+        terminal: 'client/src/pages/terminal.ts',
       },
     },
   },

@@ -10,10 +10,11 @@ export const COUNTDOWN_TICK_MS = 1000;
 /**
  * Terminal flow control (docs/protocol.md). The browser acknowledges output once xterm.js has
  * parsed it; the gateway stops reading from the VM above the high mark and resumes below the low
- * one. 512 KiB in flight keeps Ctrl-C responsive (xterm.js parses 5–35 MB/s) while one round trip
- * per batch still saturates the PTY's 15–55 MB/s.
+ * one. What is in flight when the user presses Ctrl-C must still be drawn before the prompt
+ * returns: 256 KiB here plus ssh2's fixed 2 MiB channel window, well under a second at xterm.js's
+ * 5–35 MB/s, while one round trip per 192 KiB still keeps up with the PTY's 15–55 MB/s.
  */
-export const TERMINAL_UNACKED_HIGH_BYTES = 512 * 1024;
-export const TERMINAL_UNACKED_LOW_BYTES = 128 * 1024;
+export const TERMINAL_UNACKED_HIGH_BYTES = 256 * 1024;
+export const TERMINAL_UNACKED_LOW_BYTES = 64 * 1024;
 /** The browser batches acknowledgements: one per this many bytes, or when it has caught up. */
-export const TERMINAL_ACK_BATCH_BYTES = 64 * 1024;
+export const TERMINAL_ACK_BATCH_BYTES = 32 * 1024;

@@ -50,7 +50,7 @@ describe('build page in Chromium', () => {
     await page.waitForURL(`${gw.url}/builds/build-mac`);
     await page.getByRole('heading', { name: 'Remote Access Instructions' }).waitFor();
     assert.match((await page.locator('#ssh-command').textContent()) ?? '', /ssh -p 2222 /);
-    assert.equal(await page.getByRole('button', { name: 'Open terminal' }).count(), 1);
+    assert.equal(await page.getByRole('link', { name: 'Open terminal' }).count(), 1);
     assert.equal(await page.getByRole('button', { name: 'Open screen' }).count(), 1);
 
     const before = await page.content();
@@ -69,7 +69,7 @@ describe('build page in Chromium', () => {
     await page.goto(`${gw.url}/builds/build-linux`);
     await page.getByText("Your role on this app can't use remote access").waitFor();
     assert.equal(await page.getByRole('heading', { name: 'Remote Access Instructions' }).count(), 0);
-    assert.equal(await page.getByRole('button', { name: 'Open terminal' }).count(), 0);
+    assert.equal(await page.getByRole('link', { name: 'Open terminal' }).count(), 0);
     assert.deepEqual(errors.filter((e) => !e.includes('403')), []);
   });
 });

@@ -23,7 +23,7 @@ const EXTRA_CHROMIUM_ARGS: readonly string[] = [
   '--disable-quic',
 ];
 
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   try {
     await fs.access(CHROMIUM_PATH, fs.constants.X_OK);
   } catch {
@@ -36,7 +36,7 @@ export async function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM_PATH,
     headless: true,
     chromiumSandbox: false,
-    args: [...EXTRA_CHROMIUM_ARGS],
+    args: [...EXTRA_CHROMIUM_ARGS, ...extraArgs],
     timeout: CHROMIUM_LAUNCH_TIMEOUT_MS,
   });
 }

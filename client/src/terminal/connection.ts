@@ -1,0 +1,195 @@
+/**
+ * One terminal session at a time over porthole.ssh.v1: ticket, WebSocket, control messages and
+ * output acknowledgements. Knows nothing about the DOM; the page renders what it reports.
+ */
+import { FINAL_CLOSE_CODES } from '../../../shared/src/protocol/close-codes.js';
+import { SSH_SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX } from '../../../shared/src/protocol/ssh-v1.js';
+import { ApiError } from '../lib/api.js';
+import { encodeClientControl, parseServerControl } from './control.js';
+import { AckCounter } from './flow-control.js';
+import { requestSshTicket, type SshTicket } from './ticket.js';
+
+/** What browsers report when a connection failed or dropped without a close frame. */
+export const ABNORMAL_CLOSURE_CODE = 1006;
+/** 'close' follows 'error' in the same task in every browser; a second is lavish. */
+const CLOSE_AFTER_ERROR_GRACE_MS = 1000;
+
+export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
+
+/** Ticket error codes after which asking again cannot succeed without someone changing something. */
+const FINAL_TICKET_ERRORS: ReadonlySet<string> = new Set(['role_forbidden', 'window_closed', 'not_found', 'forbidden_origin']);
+
+export type Disconnect =
+  /** The ticket request failed, or the gateway's answer could not be used. */
+  | { readonly kind: 'refused'; readonly status: number; readonly code: string; readonly message: string; readonly final: boolean }
+  /** The WebSocket closed; `opened` tells a lost session from one that never started. */
+  | {
+      readonly kind: 'closed';
+      readonly code: number;
+      readonly reason: string;
+      readonly final: boolean;
+      readonly opened: boolean;
+      /** The last `error` control message, which usually explains the close better than its code. */
+      readonly serverError: string | null;
+    };
+
+/** Where output goes; `parsed` must be called once the bytes are processed (xterm's write callback). */
+export interface OutputSink {
+  write(bytes: Uint8Array, parsed: () => void): void;
+  size(): { readonly cols: number; readonly rows: number };
+}
+
+export interface ConnectionEvents {
+  state(state: ConnectionState): void;
+  /** The socket is open; `reconnect` is true for every session after the first. */
+  opened(reconnect: boolean): void;
+  ready(hostKey: string): void;
+  window(remainingMs: number | null): void;
+  serverError(code: string, message: string): void;
+  disconnected(why: Disconnect): void;
+}
+
+export class TerminalConnection {
+  #socket: WebSocket | null = null;
+  /** Bumped per attempt so a late answer from an abandoned attempt is ignored. */
+  #attempt = 0;
+  #busy = false;
+  #sessions = 0;
+  readonly #encoder = new TextEncoder();
+
+  constructor(
+    private readonly buildId: string,
+    private readonly sink: OutputSink,
+    private readonly events: ConnectionEvents,
+  ) {}
+
+  /** Starts a new session with a fresh ticket; ignored while one is starting or running. */
+  connect(): void {
+    if (this.#busy) return;
+    this.#busy = true;
+    const attempt = ++this.#attempt;
+    this.events.state('connecting');
+    void this.#start(attempt);
+  }
+
+  /** Keystrokes as xterm.js reports them (UTF-16 text), sent as UTF-8 bytes. */
+  sendInput(data: string): void {
+    this.#sendOpen(this.#encoder.encode(data));
+  }
+
+  /** xterm.js's binary input (some mouse reports): one byte per char code. */
+  sendBinary(data: string): void {
+    this.#sendOpen(Uint8Array.from(data, (ch) => ch.charCodeAt(0) & 0xff));
+  }
+
+  resize(cols: number, rows: number): void {
+    this.#sendOpen(encodeClientControl({ type: 'resize', cols, rows }));
+  }
+
+  #sendOpen(data: string | Uint8Array): void {
+    const ws = this.#socket;
+    if (ws?.readyState === WebSocket.OPEN) ws.send(data);
+  }
+
+  async #start(attempt: number): Promise<void> {
+    let ticket: SshTicket;
+    try {
+      ticket = await requestSshTicket(this.buildId);
+    } catch (error) {
+      if (attempt !== this.#attempt) return;
+      const apiError = error instanceof ApiError ? error : new ApiError(0, 'internal', 'Could not start the terminal connection.');
+      this.#refused(apiError.status, apiError.code, apiError.message, FINAL_TICKET_ERRORS.has(apiError.code));
+      return;
+    }
+    if (attempt !== this.#attempt) return;
+    if (ticket.protocol !== SSH_SUBPROTOCOL) {
+      this.#refused(0, 'unsupported_protocol', `The gateway offered protocol "${ticket.protocol}", which this page does not speak. Reload the page.`, false);
+      return;
+    }
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(ticket.url, [SSH_SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX + ticket.ticket]);
+    } catch {
+      // The message may quote the subprotocols, which hold the ticket; it is not shown.
+      this.#refused(0, 'bad_url', 'The browser could not open the terminal connection the gateway offered.', false);
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    this.#socket = ws;
+    this.#watch(ws);
+  }
+
+  #watch(ws: WebSocket): void {
+    const acks = new AckCounter();
+    let opened = false;
+    let serverError: string | null = null;
+    const current = (): boolean => this.#socket === ws;
+
+    ws.addEventListener('open', () => {
+      if (!current()) return;
+      opened = true;
+      this.#sessions += 1;
+      this.events.opened(this.#sessions > 1);
+      // The gateway opens the PTY at the first size it hears, so it goes before anything else.
+      const { cols, rows } = this.sink.size();
+      this.resize(cols, rows);
+    });
+
+    ws.addEventListener('message', (event: MessageEvent) => {
+      if (!current()) return;
+      const data: unknown = event.data;
+      if (data instanceof ArrayBuffer) {
+        const bytes = new Uint8Array(data);
+        acks.received();
+        this.sink.write(bytes, () => {
+          const ack = acks.parsed(bytes.byteLength);
+          if (ack > 0 && current() && ws.readyState === WebSocket.OPEN) ws.send(encodeClientControl({ type: 'ack', bytes: ack }));
+        });
+        return;
+      }
+      if (typeof data !== 'string') return;
+      const message = parseServerControl(data);
+      switch (message?.type) {
+        case 'ready':
+          this.events.state('connected');
+          this.events.ready(message.hostKey);
+          break;
+        case 'window':
+          this.events.window(message.remainingMs);
+          break;
+        case 'error':
+          serverError = message.message;
+          this.events.serverError(message.code, message.message);
+          break;
+        case undefined:
+          break;
+      }
+    });
+
+    // Browsers follow 'error' with 'close', which carries the code; the timer only keeps the page
+    // from showing "Connecting…" forever if one ever does not.
+    ws.addEventListener('error', () => {
+      window.setTimeout(() => {
+        if (current()) this.#closed(ws, ABNORMAL_CLOSURE_CODE, '', opened, serverError);
+      }, CLOSE_AFTER_ERROR_GRACE_MS);
+    });
+
+    ws.addEventListener('close', (event: CloseEvent) => {
+      if (current()) this.#closed(ws, event.code, event.reason, opened, serverError);
+    });
+  }
+
+  #closed(ws: WebSocket, code: number, reason: string, opened: boolean, serverError: string | null): void {
+    if (this.#socket !== ws) return;
+    this.#socket = null;
+    this.#busy = false;
+    this.events.state('disconnected');
+    this.events.disconnected({ kind: 'closed', code, reason, final: FINAL_CLOSE_CODES.has(code), opened, serverError });
+  }
+
+  #refused(status: number, code: string, message: string, final: boolean): void {
+    this.#busy = false;
+    this.events.state('disconnected');
+    this.events.disconnected({ kind: 'refused', status, code, message, final });
+  }
+}

@@ -1,0 +1,104 @@
+/** The xterm.js terminal with its addons, opened in the page and kept fitted to it. */
+import { Terminal, type ITheme } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
+import { SearchAddon } from '@xterm/addon-search';
+import { Unicode11Addon } from '@xterm/addon-unicode11';
+import { WebLinksAddon } from '@xterm/addon-web-links';
+import { WebglAddon } from '@xterm/addon-webgl';
+import { openWebLink } from './links.js';
+
+/** Enough history to scroll back through a build log without holding the tab's memory hostage. */
+const SCROLLBACK_LINES = 10_000;
+/** Readable on laptop and desktop screens alike; the browser's zoom scales it further. */
+const FONT_SIZE_PX = 14;
+/** Coalesces the burst of resize notifications a window drag produces into one PTY resize. */
+const FIT_DEBOUNCE_MS = 50;
+
+const FONT_FAMILY = 'ui-monospace, "SF Mono", "Cascadia Mono", "DejaVu Sans Mono", Menlo, Consolas, "Liberation Mono", monospace';
+
+/**
+ * Dark, with every ANSI colour at least 4.5:1 against the background except black, which programs
+ * use as a background. terminal.css uses the same background around the terminal.
+ */
+const THEME: ITheme = {
+  background: '#0b0f14',
+  foreground: '#e6edf3',
+  cursor: '#e6edf3',
+  cursorAccent: '#0b0f14',
+  selectionBackground: '#2f4f7a',
+  selectionInactiveBackground: '#26364d',
+  black: '#2d333b',
+  red: '#ff7b72',
+  green: '#56d364',
+  yellow: '#e3b341',
+  blue: '#6cb6ff',
+  magenta: '#d2a8ff',
+  cyan: '#39c5cf',
+  white: '#c9d1d9',
+  brightBlack: '#8b949e',
+  brightRed: '#ffa198',
+  brightGreen: '#7ee787',
+  brightYellow: '#f2cc60',
+  brightBlue: '#a5d6ff',
+  brightMagenta: '#e2c5ff',
+  brightCyan: '#56d4dd',
+  brightWhite: '#f0f6fc',
+};
+
+export interface PortholeTerminal {
+  readonly term: Terminal;
+  readonly search: SearchAddon;
+}
+
+export function createTerminal(host: HTMLElement): PortholeTerminal {
+  const term = new Terminal({
+    cursorBlink: true,
+    scrollback: SCROLLBACK_LINES,
+    // Unicode11Addon registers its width tables through the proposed API.
+    allowProposedApi: true,
+    fontFamily: FONT_FAMILY,
+    fontSize: FONT_SIZE_PX,
+    theme: THEME,
+    macOptionIsMeta: true,
+    rightClickSelectsWord: false,
+    // OSC 8 hyperlinks get the same checks as detected URLs.
+    linkHandler: { activate: (_event, uri) => openWebLink(uri), allowNonHttpProtocols: false },
+  });
+  const fit = new FitAddon();
+  term.loadAddon(fit);
+  term.loadAddon(new Unicode11Addon());
+  term.unicode.activeVersion = '11';
+  const search = new SearchAddon();
+  term.loadAddon(search);
+  term.loadAddon(new WebLinksAddon((_event, uri) => openWebLink(uri)));
+
+  term.open(host);
+  loadWebgl(term);
+  keepFitted(host, fit);
+  return { term, search };
+}
+
+/** WebGL is much faster on floods of output; without it (no GPU, blocked) the DOM renderer works. */
+function loadWebgl(term: Terminal): void {
+  try {
+    const webgl = new WebglAddon();
+    // Lost contexts (GPU reset, too many tabs) fall back to the DOM renderer instead of a blank screen.
+    webgl.onContextLoss(() => webgl.dispose());
+    term.loadAddon(webgl);
+  } catch {
+    // The DOM renderer stays in charge.
+  }
+}
+
+function keepFitted(host: HTMLElement, fit: FitAddon): void {
+  const fitIfVisible = (): void => {
+    // A hidden host measures 0×0, which would shrink the PTY to the minimum size.
+    if (host.clientWidth > 0 && host.clientHeight > 0) fit.fit();
+  };
+  fitIfVisible();
+  let timer: number | undefined;
+  new ResizeObserver(() => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(fitIfVisible, FIT_DEBOUNCE_MS);
+  }).observe(host);
+}

@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseClientControl } from '../../shared/src/protocol/ssh-v1.js';
+import { decideFlow, type FlowLimits } from '../../server/src/flow/backpressure.js';
+import { decideHostKey, fingerprintOf, sameFingerprint } from '../../server/src/protocols/ssh/host-key.js';
+import { AckCounter } from '../../client/src/terminal/flow-control.js';
+import { TERMINAL_UNACKED_HIGH_BYTES, TERMINAL_UNACKED_LOW_BYTES } from '../../shared/src/limits.js';
+
+test('control messages: valid ones parse, sizes are clamped', () => {
+  assert.deepEqual(parseClientControl('{"type":"resize","cols":120,"rows":40}'), { ok: true, value: { type: 'resize', cols: 120, rows: 40 } });
+  assert.deepEqual(parseClientControl('{"type":"resize","cols":1000000,"rows":0}'), { ok: true, value: { type: 'resize', cols: 1000, rows: 1 } });
+  assert.deepEqual(parseClientControl('{"type":"resize","cols":-5,"rows":9999}'), { ok: true, value: { type: 'resize', cols: 1, rows: 500 } });
+  assert.deepEqual(parseClientControl('{"type":"ack","bytes":65536}'), { ok: true, value: { type: 'ack', bytes: 65536 } });
+});
+
+test('control messages: hostile input is an error value, never a throw', () => {
+  const cases: [string, string][] = [
+    ['not json', 'not_json'],
+    ['', 'not_json'],
+    ['null', 'not_object'],
+    ['[1,2]', 'not_object'],
+    ['"resize"', 'not_object'],
+    ['{"type":"boom"}', 'unknown_type'],
+    ['{"type":"__proto__"}', 'unknown_type'],
+    ['{"__proto__":{"type":"ack","bytes":1}}', 'unknown_type'],
+    ['{"type":"resize","cols":"80","rows":24}', 'bad_field'],
+    ['{"type":"resize","cols":80.5,"rows":24}', 'bad_field'],
+    ['{"type":"resize","cols":1e400,"rows":24}', 'bad_field'],
+    ['{"type":"resize","cols":null,"rows":24}', 'bad_field'],
+    ['{"type":"ack","bytes":-1}', 'bad_field'],
+    ['{"type":"ack","bytes":1e300}', 'bad_field'],
+    ['{"type":"ack"}', 'bad_field'],
+    ['['.repeat(100_000), 'too_long'],
+    [`{"type":"ack","bytes":1,"pad":"${'x'.repeat(2000)}"}`, 'too_long'],
+  ];
+  for (const [text, error] of cases) assert.deepEqual(parseClientControl(text), { ok: false, error }, text.slice(0, 40));
+});
+
+const LIMITS: FlowLimits = { unackedHighBytes: 100, unackedLowBytes: 20, bufferedHighBytes: 1000, bufferedLowBytes: 200 };
+
+test('flow: pause above either high mark, resume only below both low marks', () => {
+  const table: [number, number, boolean, string][] = [
+    [0, 0, false, 'none'],
+    [100, 0, false, 'none'],
+    [101, 0, false, 'pause'],
+    [0, 1001, false, 'pause'],
+    [101, 1001, false, 'pause'],
+    [50, 0, true, 'none'],
+    [20, 0, true, 'resume'],
+    [20, 201, true, 'none'],
+    [0, 200, true, 'resume'],
+    [101, 0, true, 'none'],
+  ];
+  for (const [unackedBytes, bufferedBytes, paused, expected] of table) {
+    assert.equal(decideFlow({ unackedBytes, bufferedBytes, paused }, LIMITS), expected, `${unackedBytes}/${bufferedBytes}/${paused}`);
+  }
+});
+
+test('flow: typing never pauses — keystroke echoes stay far below the marks', () => {
+  let unacked = 0;
+  let paused = false;
+  for (let key = 0; key < 10_000; key++) {
+    unacked += 1; // the echo
+    const action = decideFlow({ unackedBytes: unacked, bufferedBytes: 0, paused }, { unackedHighBytes: TERMINAL_UNACKED_HIGH_BYTES, unackedLowBytes: TERMINAL_UNACKED_LOW_BYTES, bufferedHighBytes: 1 << 20, bufferedLowBytes: 1 << 18 });
+    assert.equal(action, 'none');
+    unacked = 0; // the browser acknowledges each echo once drawn
+    paused = false;
+  }
+});
+
+test('acks: batched during a burst, flushed when caught up, never more than received', () => {
+  const acks = new AckCounter(100);
+  for (let i = 0; i < 5; i++) acks.received();
+  assert.equal(acks.parsed(30), 0);
+  assert.equal(acks.parsed(30), 0);
+  assert.equal(acks.parsed(50), 110);
+  assert.equal(acks.parsed(10), 0);
+  assert.equal(acks.parsed(10), 20, 'caught up: the tail is acknowledged');
+  acks.received();
+  assert.equal(acks.parsed(1), 1, 'a single keystroke echo is acknowledged at once');
+});
+
+test('host keys: fingerprints as OpenSSH prints them; registered, pinned or rejected', () => {
+  // Equality with ssh-keygen's own output is checked against the real sshd in integration tests.
+  assert.match(fingerprintOf(Buffer.from('key')), /^SHA256:[A-Za-z0-9+/]{43}$/);
+  assert.ok(sameFingerprint('SHA256:abc=', 'SHA256:abc'));
+  assert.deepEqual(decideHostKey(null, 'SHA256:x'), { kind: 'pin' });
+  assert.deepEqual(decideHostKey('SHA256:x', 'SHA256:x'), { kind: 'accept' });
+  assert.deepEqual(decideHostKey('SHA256:x', 'SHA256:y'), { kind: 'reject', expected: 'SHA256:x' });
+});
