@@ -37,6 +37,7 @@ export interface TestGateway {
 export interface StartGatewayOptions {
   /** Overrides the dialer, e.g. with a spy that counts dials to VMs. */
   readonly dialer?: Dialer;
+  readonly terminalStallTimeoutMs?: number;
 }
 
 export async function startGateway(env: Record<string, string> = {}, options: StartGatewayOptions = {}): Promise<TestGateway> {
@@ -80,6 +81,7 @@ export async function startGateway(env: Record<string, string> = {}, options: St
     clientDir: CLIENT_DIR,
     now: () => fixedNow ?? new Date(),
     ...(options.dialer ? { dialer: options.dialer } : {}),
+    ...(options.terminalStallTimeoutMs !== undefined ? { terminalStallTimeoutMs: options.terminalStallTimeoutMs } : {}),
   });
   server.on('request', gateway.app);
   server.on('upgrade', gateway.handleUpgrade);

@@ -34,6 +34,8 @@ export interface SshdHandle {
 export interface StartSshdOptions {
   readonly mode?: 'system-users' | 'current-user';
   readonly keyboardInteractive?: boolean;
+  /** false leaves keyboard-interactive as the only way in for the password user. */
+  readonly passwordAuthentication?: boolean;
 }
 
 const HOST = '127.0.0.1';
@@ -431,7 +433,7 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<SshdHan
       hostKeyPath,
       allowUsers: mode === 'system-users' ? [PASSWORD_USER, KEY_USER] : [keyUsername],
       usePam: keyboardInteractive,
-      passwordAuth: mode === 'system-users',
+      passwordAuth: mode === 'system-users' && (options.passwordAuthentication ?? true),
       keyboardInteractive,
       // current-user mode run as root would otherwise be unable to log in at all.
       permitRootLogin: mode === 'current-user' && root ? 'prohibit-password' : 'no',

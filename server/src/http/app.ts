@@ -28,6 +28,7 @@ import { Heartbeat } from '../ws/heartbeat.js';
 import { createUpgradeHandler, type UpgradeHandler } from '../ws/upgrade.js';
 import { tcpDialer, type Dialer } from '../protocols/dialer.js';
 import { identifyUpgrade } from '../ws/identify.js';
+import { CLIENT_STALL_TIMEOUT_MS } from '../protocols/ssh/terminal-bridge.js';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 
 /** Sign-in lasts a working day; the access window, not the cookie, bounds VM access. */
@@ -44,6 +45,8 @@ export interface AppDeps {
   readonly now?: () => Date;
   /** How VMs are reached; tests pass a spy. */
   readonly dialer?: Dialer;
+  /** Overrides how long a browser may leave terminal output unread (tests shorten it). */
+  readonly terminalStallTimeoutMs?: number;
 }
 
 export interface GatewayApp {
@@ -88,7 +91,15 @@ export function createApp(deps: AppDeps): GatewayApp {
     logger,
     now,
     identify: (req) => identifyUpgrade(req, authMiddleware),
-    accept: createConnectionAcceptor({ store, secrets, dialer: deps.dialer ?? tcpDialer, live, logger, now }),
+    accept: createConnectionAcceptor({
+      store,
+      secrets,
+      dialer: deps.dialer ?? tcpDialer,
+      live,
+      logger,
+      now,
+      stallTimeoutMs: deps.terminalStallTimeoutMs ?? CLIENT_STALL_TIMEOUT_MS,
+    }),
   });
 
   const app = express();

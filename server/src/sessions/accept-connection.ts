@@ -19,6 +19,7 @@ export interface AcceptDeps {
   readonly live: LiveConnections;
   readonly logger: Logger;
   readonly now: () => Date;
+  readonly stallTimeoutMs: number;
 }
 
 export function createConnectionAcceptor(deps: AcceptDeps): (connection: AcceptedConnection) => void {
@@ -58,6 +59,7 @@ export function createConnectionAcceptor(deps: AcceptDeps): (connection: Accepte
       dialer: deps.dialer,
       logger: deps.logger,
       now: deps.now,
+      stallTimeoutMs: deps.stallTimeoutMs,
       onEnd: (summary) => {
         if (registration) deps.live.unregister(registration.id);
         deps.logger.info(

@@ -48,6 +48,8 @@ export interface TerminalSessionDeps {
   readonly dialer: Dialer;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** How long output may wait unread before the browser is considered gone. */
+  readonly stallTimeoutMs: number;
   readonly onEnd?: (summary: TerminalSessionSummary) => void;
 }
 
@@ -240,7 +242,7 @@ export class TerminalSession {
       this.#paused = true;
       this.#pauses += 1;
       shell.channel.pause();
-      this.#stallTimer = setTimeout(() => this.end(CloseCode.clientTooSlow, 'browser stopped reading'), CLIENT_STALL_TIMEOUT_MS);
+      this.#stallTimer = setTimeout(() => this.end(CloseCode.clientTooSlow, 'browser stopped reading'), this.#deps.stallTimeoutMs);
     } else if (action === 'resume') {
       this.#paused = false;
       if (this.#stallTimer) clearTimeout(this.#stallTimer);
