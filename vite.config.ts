@@ -20,6 +20,7 @@ export default defineConfig({
         builds: 'client/src/pages/builds.ts',
         build: 'client/src/pages/build.ts',
         terminal: 'client/src/pages/terminal.ts',
+        screen: 'client/src/pages/screen.ts',
       },
     },
   },

@@ -15,6 +15,7 @@ required=(
   "/usr/bin/xterm:xterm"
   "/usr/bin/xsetroot:x11-xserver-utils"
   "/usr/bin/xwininfo:x11-utils"
+  "/usr/bin/xdotool:xdotool"
   # The core "fixed" font xterm draws with. xfonts-base is only a Recommends of
   # tigervnc-standalone-server, so --no-install-recommends would skip it.
   "/usr/share/fonts/X11/misc/6x13-ISO8859-1.pcf.gz:xfonts-base"

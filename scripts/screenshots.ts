@@ -6,15 +6,18 @@ import { resolve } from 'node:path';
 import { launchChromium } from '../test/helpers/chromium.js';
 import { startGateway } from '../test/helpers/gateway.js';
 import { seedWorld } from '../test/helpers/seed.js';
+import { startSshd } from '../test/helpers/sshd.js';
 
 const OUT_DIR = resolve(import.meta.dirname, '..', 'docs', 'images');
 const VIEWPORT = { width: 1200, height: 1000 };
 
 async function main(): Promise<void> {
   const gw = await startGateway();
+  const sshd = await startSshd();
   const browser = await launchChromium();
   try {
-    const world = await seedWorld(gw);
+    const login = sshd.passwordUser ?? sshd.keyUser;
+    const world = await seedWorld(gw, { ssh: { host: sshd.host, port: sshd.port, username: login.username, password: login.password ?? '', hostKey: sshd.hostKeyFingerprint } });
     const page = await browser.newPage({ viewport: VIEWPORT, colorScheme: 'light' });
     await page.goto(`${gw.url}/login`);
     await page.getByLabel('Email').fill(world.users.owner.email);
@@ -26,10 +29,19 @@ async function main(): Promise<void> {
     await page.locator('button[data-reveal="ssh"]').click();
     await page.locator('#ssh-password', { hasText: world.vmSecrets.sshPassword }).waitFor();
     await page.screenshot({ path: resolve(OUT_DIR, 'build-page.png'), fullPage: true });
+
+    await page.goto(`${gw.url}/builds/build-linux/terminal`);
+    await page.locator('#conn-state[data-state="connected"]').waitFor();
+    // One command line: keys typed while a command still prints would be echoed into its output.
+    await page.keyboard.type('uname -sm; echo "6*7 = $((6*7))"; ls -la ~ | head -4; printf "\\e[1;32mgreen\\e[0m \\e[1;34mblue\\e[0m \\e[1;33myellow\\e[0m\\n"');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.title.includes('—'));
+    await page.screenshot({ path: resolve(OUT_DIR, 'terminal.png') });
     console.log(`screenshots written to ${OUT_DIR}`);
   } finally {
     await browser.close();
     await gw.close();
+    await sshd.stop();
   }
 }
 

@@ -9,6 +9,9 @@ import { encodeClientControl, parseServerControl } from './control.js';
 import { AckCounter } from './flow-control.js';
 import { requestSshTicket, type SshTicket } from './ticket.js';
 
+/** Input frames stay well under the gateway's 64 KiB message limit (docs/protocol.md). */
+const INPUT_FRAME_MAX_BYTES = 32 * 1024;
+
 /** What browsers report when a connection failed or dropped without a close frame. */
 export const ABNORMAL_CLOSURE_CODE = 1006;
 /** 'close' follows 'error' in the same task in every browser; a second is lavish. */
@@ -88,7 +91,13 @@ export class TerminalConnection {
 
   #sendOpen(data: string | Uint8Array): void {
     const ws = this.#socket;
-    if (ws?.readyState === WebSocket.OPEN) ws.send(data);
+    if (ws?.readyState !== WebSocket.OPEN) return;
+    if (typeof data === 'string' || data.length <= INPUT_FRAME_MAX_BYTES) {
+      ws.send(data);
+      return;
+    }
+    // A large paste: the gateway accepts frames up to 64 KiB, and the bytes are just a stream.
+    for (let offset = 0; offset < data.length; offset += INPUT_FRAME_MAX_BYTES) ws.send(data.subarray(offset, offset + INPUT_FRAME_MAX_BYTES));
   }
 
   async #start(attempt: number): Promise<void> {

@@ -59,7 +59,7 @@ export interface GatewayApp {
 }
 
 /** Connection kinds this gateway serves. */
-const ENABLED_KINDS: readonly ConnectionKind[] = ['ssh'];
+const ENABLED_KINDS: readonly ConnectionKind[] = ['ssh', 'vnc'];
 
 export function createApp(deps: AppDeps): GatewayApp {
   const { config, store, logger } = deps;

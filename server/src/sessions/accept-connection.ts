@@ -2,13 +2,16 @@
  * Starts the protocol session for an upgraded, authorized WebSocket and keeps it registered while
  * it lives. VM credentials are decrypted here, at the last moment, and never leave the process.
  */
+import type { WebSocket } from 'ws';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { vmSecretContext, type VmSecretField } from '../domain/vm-secrets.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/store.js';
+import type { BuildRecord, Store } from '../store/store.js';
 import type { Dialer } from '../protocols/dialer.js';
 import { TerminalSession } from '../protocols/ssh/terminal-bridge.js';
+import { ScreenSession } from '../protocols/vnc/screen-bridge.js';
+import type { TicketClaims } from '../connections/tickets.js';
 import type { AcceptedConnection } from '../ws/upgrade.js';
 import type { LiveConnections } from './live-connections.js';
 
@@ -22,66 +25,74 @@ export interface AcceptDeps {
   readonly stallTimeoutMs: number;
 }
 
+/** What every protocol session offers its owner. */
+interface ProtocolSession {
+  start(): Promise<void>;
+  end(code: number, reason: string): void;
+}
+
+type SessionEnded = (summary: { readonly closeCode: number; readonly reason: string } & Record<string, unknown>) => void;
+
 export function createConnectionAcceptor(deps: AcceptDeps): (connection: AcceptedConnection) => void {
   return ({ ws, claims, build }) => {
     const openedAt = deps.now();
-    const open = (sealed: string | null, field: VmSecretField): string | null => {
-      if (sealed === null) return null;
-      const opened = deps.secrets.open(sealed, vmSecretContext(build.id, field));
-      if (!opened.ok) throw new Error(`stored ${field} of build ${build.id} cannot be decrypted (${opened.error})`);
-      return opened.value;
-    };
     const log = { userId: claims.userId, buildId: build.id, kind: claims.kind };
-    if (claims.kind !== 'ssh') {
-      ws.close(CloseCode.forbidden, 'connection kind not available');
-      return;
-    }
-    let credentials;
+    let registration: { id: number } | null = null;
+    const onEnd: SessionEnded = (summary) => {
+      if (registration) deps.live.unregister(registration.id);
+      deps.logger.info({ event: 'connection_closed', ...log, ...summary, durationMs: deps.now().getTime() - openedAt.getTime() }, 'connection closed');
+    };
+
+    let session: ProtocolSession;
     try {
-      credentials = {
-        username: build.ssh.username,
-        password: open(build.ssh.sealedPassword, 'ssh.password'),
-        privateKey: open(build.ssh.sealedPrivateKey, 'ssh.privateKey'),
-      };
+      session = createSession(deps, ws, claims, build, onEnd);
     } catch (error) {
-      deps.logger.error({ ...log, err: error }, 'cannot open VM credentials');
+      deps.logger.error({ ...log, err: error }, 'cannot start the session');
       ws.close(CloseCode.internalError, 'internal error');
       return;
     }
-
-    let registration: { id: number } | null = null;
-    const session = new TerminalSession({
-      ws,
-      build,
-      credentials,
-      expectedHostKey: build.ssh.hostKey ?? build.ssh.pinnedHostKey,
-      pinHostKey: async (fingerprint) => (await deps.store.pinHostKey(build.id, fingerprint)) ?? '',
-      dialer: deps.dialer,
-      logger: deps.logger,
-      now: deps.now,
-      stallTimeoutMs: deps.stallTimeoutMs,
-      onEnd: (summary) => {
-        if (registration) deps.live.unregister(registration.id);
-        deps.logger.info(
-          {
-            event: 'connection_closed',
-            ...log,
-            closeCode: summary.closeCode,
-            reason: summary.reason,
-            bytesToBrowser: summary.bytesToBrowser,
-            bytesFromBrowser: summary.bytesFromBrowser,
-            pauses: summary.pauses,
-            durationMs: deps.now().getTime() - openedAt.getTime(),
-          },
-          'connection closed',
-        );
-      },
-    });
     registration = deps.live.register({ userId: claims.userId, buildId: build.id, kind: claims.kind, openedAt, end: (code, reason) => session.end(code, reason) });
-    deps.logger.info({ event: 'connection_opened', ...log }, 'connection opened');
+    deps.logger.info({ event: 'connection_opened', ...log, viewOnly: claims.viewOnly }, 'connection opened');
     session.start().catch((error: unknown) => {
-      deps.logger.error({ ...log, err: error }, 'terminal session failed');
+      deps.logger.error({ ...log, err: error }, 'session failed');
       session.end(CloseCode.internalError, 'internal error');
     });
   };
+}
+
+function createSession(deps: AcceptDeps, ws: WebSocket, claims: TicketClaims, build: BuildRecord, onEnd: SessionEnded): ProtocolSession {
+  const open = (sealed: string | null, field: VmSecretField): string | null => {
+    if (sealed === null) return null;
+    const opened = deps.secrets.open(sealed, vmSecretContext(build.id, field));
+    if (!opened.ok) throw new Error(`stored ${field} of build ${build.id} cannot be decrypted (${opened.error})`);
+    return opened.value;
+  };
+  switch (claims.kind) {
+    case 'ssh':
+      return new TerminalSession({
+        ws,
+        build,
+        credentials: { username: build.ssh.username, password: open(build.ssh.sealedPassword, 'ssh.password'), privateKey: open(build.ssh.sealedPrivateKey, 'ssh.privateKey') },
+        expectedHostKey: build.ssh.hostKey ?? build.ssh.pinnedHostKey,
+        pinHostKey: async (fingerprint) => (await deps.store.pinHostKey(build.id, fingerprint)) ?? '',
+        dialer: deps.dialer,
+        logger: deps.logger,
+        now: deps.now,
+        stallTimeoutMs: deps.stallTimeoutMs,
+        onEnd: (summary) => onEnd({ ...summary }),
+      });
+    case 'vnc': {
+      const vnc = build.vnc;
+      if (!vnc) throw new Error(`build ${build.id} has no vnc endpoint`);
+      return new ScreenSession({
+        ws,
+        build,
+        credentials: { username: vnc.username, password: open(vnc.sealedPassword, 'vnc.password') ?? '' },
+        viewOnly: claims.viewOnly,
+        dialer: deps.dialer,
+        logger: deps.logger,
+        onEnd: (summary) => onEnd({ ...summary }),
+      });
+    }
+  }
 }

@@ -56,8 +56,12 @@ export function createUpgradeHandler(deps: UpgradeDeps): { handle: UpgradeHandle
     perMessageDeflate: false,
     maxPayload: MAX_CLIENT_MESSAGE_BYTES,
     clientTracking: true,
-    // The subprotocol was validated before the upgrade; echo the data one, never the ticket.
-    handleProtocols: (protocols) => [...protocols].find((p) => !p.startsWith(TICKET_SUBPROTOCOL_PREFIX)) ?? false,
+    // Validated before the upgrade: select this endpoint's data subprotocol, never the ticket.
+    handleProtocols: (protocols, req) => {
+      const kind = KIND_BY_PATH.get(pathOf(req));
+      const wanted = kind ? deps.endpoints.subprotocol(kind) : null;
+      return wanted !== null && protocols.has(wanted) ? wanted : false;
+    },
   });
 
   const handle: UpgradeHandler = (req, socket, head) => {
@@ -81,10 +85,8 @@ export function createUpgradeHandler(deps: UpgradeDeps): { handle: UpgradeHandle
 
   return {
     handle,
-    close: () => {
-      for (const client of wss.clients) client.terminate();
-      wss.close();
-    },
+    // Live sockets were already sent their close frames by their owners; let them flush.
+    close: () => wss.close(),
   };
 }
 

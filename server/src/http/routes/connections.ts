@@ -55,6 +55,7 @@ export function connectionsRouter(deps: ConnectionRouteDeps): Router {
         refuse(standing.decision.error);
         throw new GatewayError(standing.decision.error, REFUSAL_MESSAGES[standing.decision.error]);
       }
+      if (parsed.data.viewOnly === true && kind !== 'vnc') throw new GatewayError('invalid_field', 'viewOnly: only screens can be view-only');
       const availability = kindAvailability(standing.build, kind, deps.endpoints);
       if (!availability.ok) {
         refuse('kind_unavailable');

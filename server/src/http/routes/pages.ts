@@ -8,6 +8,7 @@ import { buildPage, buildsPage, errorPage, loginPage, type BuildAccessState } fr
 import { safeNextPath } from '../next-path.js';
 import type { Html } from '../views/html.js';
 import { terminalPage } from '../views/terminal-page.js';
+import { screenPage } from '../views/screen-page.js';
 import { cspNonceOf } from '../security-headers.js';
 import { REFUSAL_MESSAGES } from '../../policy/remote-access.js';
 
@@ -64,20 +65,30 @@ export function pagesRouter(deps: PageRouteDeps): Router {
     );
   });
 
-  router.get('/builds/:buildId/terminal', async (req, res) => {
+  router.get('/builds/:buildId/:view', async (req, res, next) => {
+    const view = req.params['view'];
+    if (view !== 'terminal' && view !== 'screen') return next();
     const user = signedIn(req, res);
     if (!user) return;
     const buildId = parseId<BuildId>(req.params['buildId']);
-    const standing = buildId.ok ? await loadBuildStanding(store, buildId.value, user.id, deps.now()) : null;
-    if (!standing) {
-      return sendPage(res, 404, errorPage({ assets: assets.forEntry('src/pages/builds.ts'), user, title: 'Build not found', message: REFUSAL_MESSAGES.not_found }));
-    }
+    const now = deps.now();
+    const standing = buildId.ok ? await loadBuildStanding(store, buildId.value, user.id, now) : null;
+    const refusalPage = (status: number, title: string, message: string): void =>
+      sendPage(res, status, errorPage({ assets: assets.forEntry('src/pages/builds.ts'), user, title, message }));
+    if (!standing) return refusalPage(404, 'Build not found', REFUSAL_MESSAGES.not_found);
+    const title = view === 'terminal' ? 'Terminal not available' : 'Screen not available';
     if (!standing.decision.ok) {
       const refusal = standing.decision.error;
-      return sendPage(res, refusal === 'window_closed' ? 410 : 403, errorPage({ assets: assets.forEntry('src/pages/builds.ts'), user, title: 'Terminal not available', message: REFUSAL_MESSAGES[refusal] }));
+      return refusalPage(refusal === 'window_closed' ? 410 : 403, title, REFUSAL_MESSAGES[refusal]);
     }
-    const app = await store.getApp(standing.build.appId);
-    sendPage(res, 200, terminalPage({ assets: assets.forEntry('src/pages/terminal.ts'), nonce: cspNonceOf(res), build: standing.build, appName: app?.name ?? standing.build.appId }));
+    const { build } = standing;
+    const appName = (await store.getApp(build.appId))?.name ?? build.appId;
+    const nonce = cspNonceOf(res);
+    if (view === 'terminal') {
+      return sendPage(res, 200, terminalPage({ assets: assets.forEntry('src/pages/terminal.ts'), nonce, build, appName }));
+    }
+    if (build.stack !== 'macos' || build.vnc === null) return refusalPage(404, title, 'This build has no screen to share: screens are available on macOS builds.');
+    sendPage(res, 200, screenPage({ assets: assets.forEntry('src/pages/screen.ts'), nonce, build, appName, now }));
   });
 
   return router;

@@ -119,8 +119,7 @@ function accessBody(o: BuildPageOptions): Html {
 function actions(build: BuildRecord): Html {
   return html`<section class="actions" aria-label="Connect">
   <a class="button button-primary" href="/builds/${build.id}/terminal">Open terminal</a>
-  ${build.stack === 'macos' ? html`<button class="button" type="button" disabled aria-describedby="actions-note">Open screen</button>
-  <p id="actions-note" class="muted small">The in-page screen is coming soon; use the screenshare instructions below meanwhile.</p>` : ''}
+  ${build.stack === 'macos' && build.vnc ? html`<a class="button" href="/builds/${build.id}/screen">Open screen</a>` : ''}
 </section>`;
 }
 

@@ -5,6 +5,7 @@
  * closes, the other is closed too.
  */
 import type { RawData, WebSocket } from 'ws';
+import { closeReason, toBuffer } from '../../ws/frames.js';
 import { CloseCode } from '../../../../shared/src/protocol/close-codes.js';
 import {
   DEFAULT_TERMINAL_SIZE,
@@ -28,8 +29,6 @@ export const CLIENT_STALL_TIMEOUT_MS = 60_000;
 /** Bytes queued in the WebSocket beyond this pause the VM even if acks keep coming. */
 const WS_BUFFERED_HIGH_BYTES = 1024 * 1024;
 const WS_BUFFERED_LOW_BYTES = 256 * 1024;
-/** WebSocket close reasons are limited to 123 bytes. */
-const CLOSE_REASON_MAX_BYTES = 120;
 
 const FLOW_LIMITS: FlowLimits = {
   unackedHighBytes: TERMINAL_UNACKED_HIGH_BYTES,
@@ -115,7 +114,7 @@ export class TerminalSession {
     if (this.#stallTimer) clearTimeout(this.#stallTimer);
     this.#shell?.close();
     const { ws } = this.#deps;
-    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, truncateReason(reason));
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
     this.#deps.onEnd?.({
       closeCode: code,
       reason,
@@ -181,6 +180,8 @@ export class TerminalSession {
       closesAt: closesAt?.toISOString() ?? null,
       remainingMs: closesAt ? Math.max(0, closesAt.getTime() - this.#deps.now().getTime()) : null,
     });
+    // A resize that arrived while the shell was opening.
+    if (this.#size) shell.resize(this.#size);
     for (const chunk of this.#earlyInput) channel.write(chunk);
     this.#earlyInput = [];
   }
@@ -242,12 +243,14 @@ export class TerminalSession {
       this.#paused = true;
       this.#pauses += 1;
       shell.channel.pause();
+      shell.channel.stderr.pause();
       this.#stallTimer = setTimeout(() => this.end(CloseCode.clientTooSlow, 'browser stopped reading'), this.#deps.stallTimeoutMs);
     } else if (action === 'resume') {
       this.#paused = false;
       if (this.#stallTimer) clearTimeout(this.#stallTimer);
       this.#stallTimer = null;
       shell.channel.resume();
+      shell.channel.stderr.resume();
     }
   }
 
@@ -271,15 +274,4 @@ function failureMessage(failure: SshOpenFailure): string {
     case 'aborted':
       return 'The build VM could not be reached.';
   }
-}
-
-function toBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
-}
-
-function truncateReason(reason: string): string {
-  const bytes = Buffer.from(reason, 'utf8');
-  return bytes.length <= CLOSE_REASON_MAX_BYTES ? reason : bytes.subarray(0, CLOSE_REASON_MAX_BYTES).toString('utf8').replace(/\uFFFD+$/, '');
 }

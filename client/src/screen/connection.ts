@@ -1,0 +1,236 @@
+/**
+ * One screen session at a time: ticket, WebSocket, noVNC. Knows nothing about the page's
+ * controls; the page renders what it reports and applies its settings to each new viewer.
+ *
+ * The page opens the WebSocket itself and hands it to noVNC, because noVNC's `disconnect` event
+ * does not say why: the gateway's close code (window closed, revoked, VM unreachable…) is only on
+ * the socket's own `close` event.
+ */
+import RFB from '@novnc/novnc';
+import { CloseCode, FINAL_CLOSE_CODES } from '../../../shared/src/protocol/close-codes.js';
+import { TICKET_SUBPROTOCOL_PREFIX } from '../../../shared/src/protocol/ssh-v1.js';
+import { ApiError } from '../lib/api.js';
+import { ABNORMAL_CLOSURE_CODE, type ConnectionState, type Disconnect } from '../terminal/connection.js';
+import { describeDisconnect, type DisconnectNotice } from '../terminal/status.js';
+import { requestTicket, type ConnectionTicket } from './ticket.js';
+
+/** websockify's name for raw RFB bytes, which the gateway's screen endpoint speaks (server/src/connections/endpoints.ts). */
+export const SCREEN_SUBPROTOCOL = 'binary';
+
+/**
+ * Browsers follow 'error' with 'close' in the same task, and answer a close handshake within a
+ * round trip; past this the page stops waiting for the close code rather than show
+ * "Connecting…" forever.
+ */
+const CLOSE_GRACE_MS = 3000;
+
+/** Ticket error codes after which asking again cannot succeed without someone changing something. */
+const FINAL_TICKET_ERRORS: ReadonlySet<string> = new Set(['role_forbidden', 'window_closed', 'not_found', 'forbidden_origin']);
+/** The gateway answers 400 to a screen ticket for a build without a registered screen. */
+const NO_SCREEN_STATUS = 400;
+
+const VM_REFUSED_LOGIN = 'The build VM refused the screen login.';
+const CREDENTIALS_ASKED =
+  'The screen asked this page for a password, which the gateway should have answered itself. The connection was closed; report this if it happens again.';
+const STREAM_UNREADABLE = 'The screen stream from the gateway could not be understood, so the viewer stopped. Reconnect to try again.';
+const NEVER_OPENED = 'Could not open the screen connection. The gateway may be unreachable or the ticket may have expired.';
+/** close-codes.ts words 4005 for the terminal ("the shell ended"). */
+const SESSION_ENDED = 'The screen session on the build VM ended.';
+
+/** A quality/bandwidth balance that keeps a 1080p desktop responsive over an ordinary office link. */
+const QUALITY_LEVEL = 6;
+const COMPRESSION_LEVEL = 2;
+
+export interface ScreenEvents {
+  state(state: ConnectionState): void;
+  /** A new viewer is in the page; apply settings here, before its first frame. */
+  created(rfb: RFB): void;
+  connected(rfb: RFB): void;
+  /** Untrusted: whatever the VM's VNC server calls itself. */
+  desktopName(name: string): void;
+  /** Untrusted text the VM put on its clipboard. */
+  clipboard(text: string): void;
+  /**
+   * For a closed socket, `serverError` carries what went wrong in the VNC handshake (refused
+   * login), which explains the close better than its code.
+   */
+  disconnected(why: Disconnect): void;
+}
+
+export class ScreenConnection {
+  #socket: WebSocket | null = null;
+  #rfb: RFB | null = null;
+  /** Bumped per attempt so a late answer from an abandoned attempt is ignored. */
+  #attempt = 0;
+  #busy = false;
+  // Per session, reset when its socket is created; events of older sockets are ignored.
+  #opened = false;
+  /** Why the session is ending, when the VNC handshake knows better than the close code. */
+  #failure: string | null = null;
+  #graceTimer: number | undefined;
+
+  constructor(
+    private readonly buildId: string,
+    private readonly host: HTMLElement,
+    private readonly events: ScreenEvents,
+  ) {}
+
+  /** The current session's viewer, from its creation until the session ends. */
+  get rfb(): RFB | null {
+    return this.#rfb;
+  }
+
+  /** Starts a new session with a fresh ticket; ignored while one is starting or running. */
+  connect(): void {
+    if (this.#busy) return;
+    this.#busy = true;
+    const attempt = ++this.#attempt;
+    this.events.state('connecting');
+    void this.#start(attempt);
+  }
+
+  async #start(attempt: number): Promise<void> {
+    let ticket: ConnectionTicket;
+    try {
+      // Never view-only at the gateway: the page's View only toggle must be able to give input back.
+      ticket = await requestTicket(this.buildId, { kind: 'vnc' });
+    } catch (error) {
+      if (attempt !== this.#attempt) return;
+      const apiError = error instanceof ApiError ? error : new ApiError(0, 'internal', 'Could not start the screen connection.');
+      if (apiError.status === NO_SCREEN_STATUS) {
+        this.#refused(apiError.status, apiError.code, 'This build has no screen that can be shown in the browser.', true);
+      } else {
+        this.#refused(apiError.status, apiError.code, apiError.message, FINAL_TICKET_ERRORS.has(apiError.code));
+      }
+      return;
+    }
+    if (attempt !== this.#attempt) return;
+    if (ticket.protocol !== SCREEN_SUBPROTOCOL) {
+      this.#refused(0, 'unsupported_protocol', `The gateway offered protocol "${ticket.protocol}", which this page does not speak. Reload the page.`, false);
+      return;
+    }
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(ticket.url, [SCREEN_SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX + ticket.ticket]);
+    } catch {
+      // The message may quote the subprotocols, which hold the ticket; it is not shown.
+      this.#refused(0, 'bad_url', 'The browser could not open the screen connection the gateway offered.', false);
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    // Listeners go on before noVNC's, so the close code is recorded before noVNC reacts to it.
+    this.#watchSocket(ws);
+    let rfb: RFB;
+    try {
+      // No credentials, ever: the gateway logs in to the VM and offers the browser only "None".
+      rfb = new RFB(this.host, ws, { shared: true });
+    } catch {
+      this.#socket = null;
+      ws.close();
+      this.#refused(0, 'viewer_failed', 'This browser could not start the screen viewer.', false);
+      return;
+    }
+    this.#rfb = rfb;
+    rfb.focusOnClick = true;
+    rfb.qualityLevel = QUALITY_LEVEL;
+    rfb.compressionLevel = COMPRESSION_LEVEL;
+    // A CI VM's resolution is part of what is being tested; the viewer never changes it.
+    rfb.resizeSession = false;
+    this.#watchViewer(ws, rfb);
+    this.events.created(rfb);
+  }
+
+  #watchSocket(ws: WebSocket): void {
+    this.#socket = ws;
+    this.#failure = null;
+    this.#opened = false;
+    const current = (): boolean => this.#socket === ws;
+    ws.addEventListener('open', () => {
+      if (current()) this.#opened = true;
+    });
+    ws.addEventListener('error', () => {
+      if (current()) this.#closeSoon(ws);
+    });
+    ws.addEventListener('close', (event: CloseEvent) => {
+      if (current()) this.#closed(event.code, event.reason);
+    });
+  }
+
+  #watchViewer(ws: WebSocket, rfb: RFB): void {
+    const current = (): boolean => this.#socket === ws;
+    rfb.addEventListener('connect', () => {
+      if (!current()) return;
+      this.events.state('connected');
+      this.events.connected(rfb);
+    });
+    rfb.addEventListener('desktopname', (event) => {
+      if (current()) this.events.desktopName(event.detail.name);
+    });
+    rfb.addEventListener('clipboard', (event) => {
+      if (current()) this.events.clipboard(event.detail.text);
+    });
+    // The VM's reason is not shown: the gateway replaces it anyway, and it is the VM's word.
+    rfb.addEventListener('securityfailure', () => {
+      if (current()) this.#failure = VM_REFUSED_LOGIN;
+    });
+    rfb.addEventListener('credentialsrequired', () => {
+      if (!current()) return;
+      this.#failure = CREDENTIALS_ASKED;
+      rfb.disconnect();
+    });
+    rfb.addEventListener('disconnect', (event) => {
+      if (!current()) return;
+      // A closed socket means the gateway or the network ended it and 'close' has the code. Open
+      // means noVNC gave up by itself and is closing it; the close that follows carries no code
+      // worth showing.
+      if (ws.readyState === WebSocket.CLOSED) return;
+      if (!event.detail.clean) this.#failure ??= STREAM_UNREADABLE;
+      this.#closeSoon(ws);
+    });
+  }
+
+  #closeSoon(ws: WebSocket): void {
+    if (this.#graceTimer !== undefined) return;
+    this.#graceTimer = window.setTimeout(() => {
+      this.#graceTimer = undefined;
+      if (this.#socket === ws) this.#closed(ABNORMAL_CLOSURE_CODE, '');
+    }, CLOSE_GRACE_MS);
+  }
+
+  #closed(code: number, reason: string): void {
+    window.clearTimeout(this.#graceTimer);
+    this.#graceTimer = undefined;
+    this.#socket = null;
+    this.#rfb = null;
+    this.#busy = false;
+    this.events.state('disconnected');
+    this.events.disconnected({
+      kind: 'closed',
+      code,
+      reason,
+      final: FINAL_CLOSE_CODES.has(code),
+      opened: this.#opened,
+      serverError: this.#failure,
+    });
+  }
+
+  #refused(status: number, code: string, message: string, final: boolean): void {
+    this.#busy = false;
+    this.events.state('disconnected');
+    this.events.disconnected({ kind: 'refused', status, code, message, final });
+  }
+}
+
+/** terminal/status.ts's wording and classification, with the screen's own where that one says "terminal" or "shell". */
+export function describeScreenDisconnect(why: Disconnect): DisconnectNotice {
+  if (why.kind === 'refused') return describeDisconnect(why);
+  if (why.serverError) return { kind: 'error', text: why.serverError, signIn: false, reconnect: !why.final };
+  if (why.code === ABNORMAL_CLOSURE_CODE && !why.opened) return { kind: 'error', text: NEVER_OPENED, signIn: false, reconnect: !why.final };
+  const notice = describeDisconnect(why);
+  return why.code === CloseCode.sessionEnded ? { ...notice, text: SESSION_ENDED } : notice;
+}
+
+/** The gateway is the authority on the window; a countdown still running after it said so would lie. */
+export function windowHasClosed(why: Disconnect): boolean {
+  return why.kind === 'closed' ? why.code === CloseCode.windowClosed : why.code === 'window_closed';
+}

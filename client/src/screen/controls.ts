@@ -1,0 +1,85 @@
+/** The screen toolbar's own widgets: toggle buttons, the clipboard drawer, full screen. */
+
+/**
+ * A button with aria-pressed. The server-rendered state is the initial one, so the page's markup
+ * decides the defaults.
+ */
+export function wireToggle(button: HTMLButtonElement, onChange: (pressed: boolean) => void): () => boolean {
+  let pressed = button.getAttribute('aria-pressed') === 'true';
+  button.addEventListener('click', () => {
+    pressed = !pressed;
+    button.setAttribute('aria-pressed', String(pressed));
+    onChange(pressed);
+  });
+  return () => pressed;
+}
+
+export interface ClipboardElements {
+  readonly toggle: HTMLButtonElement;
+  readonly panel: HTMLElement;
+  readonly text: HTMLTextAreaElement;
+  readonly send: HTMLButtonElement;
+}
+
+export interface ClipboardPanel {
+  /** Shows what the VM copied. Untrusted text: it only ever becomes the textarea's value. */
+  receive(text: string): void;
+  setCanSend(canSend: boolean): void;
+  /** Whether keyboard focus is in the drawer, which the screen must then not take. */
+  hasFocus(): boolean;
+}
+
+/**
+ * The VM's clipboard and this machine's cannot be joined silently (the browser only lets a page
+ * read the clipboard on a paste gesture), so text crosses through a textarea the user copies
+ * from and pastes into.
+ */
+export function wireClipboardPanel(els: ClipboardElements, onSend: (text: string) => void): ClipboardPanel {
+  const { toggle, panel, text, send } = els;
+  const setOpen = (open: boolean): void => {
+    panel.hidden = !open;
+    toggle.setAttribute('aria-expanded', String(open));
+  };
+  setOpen(!panel.hidden);
+
+  toggle.addEventListener('click', () => {
+    const open = panel.hidden;
+    setOpen(open);
+    if (open) text.focus();
+  });
+  panel.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Escape' || ev.defaultPrevented) return;
+    ev.preventDefault();
+    setOpen(false);
+    toggle.focus();
+  });
+  send.addEventListener('click', () => onSend(text.value));
+
+  return {
+    receive: (value) => {
+      text.value = value;
+    },
+    setCanSend: (canSend) => {
+      send.disabled = !canSend;
+    },
+    hasFocus: () => !panel.hidden && panel.contains(document.activeElement),
+  };
+}
+
+/** Hides the button where full screen is unavailable (iframes without allowfullscreen, iPhone Safari). */
+export function wireFullscreen(button: HTMLButtonElement, onError: () => void): void {
+  if (!document.fullscreenEnabled) {
+    button.hidden = true;
+    return;
+  }
+  const update = (): void => {
+    button.textContent = document.fullscreenElement ? 'Exit full screen' : 'Full screen';
+  };
+  // Also fires when the user leaves with Esc or the browser's own controls.
+  document.addEventListener('fullscreenchange', update);
+  button.addEventListener('click', () => {
+    const change = document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen();
+    change.catch(onError);
+  });
+  update();
+}

@@ -1,0 +1,78 @@
+/**
+ * Mints a single-use connection ticket of any kind. The ticket rides in the WebSocket subprotocol
+ * list, never in a URL or a log line: URLs end up in history, proxies' logs and Referer headers.
+ *
+ * The same request as terminal/ticket.ts with the kind as a parameter (that one is fixed to ssh);
+ * the terminal could use this one as is.
+ */
+import type { ConnectionTicketView } from '../../../shared/src/api.js';
+import type { ErrorBody } from '../../../shared/src/errors.js';
+import { ApiError } from '../lib/api.js';
+import { BAD_RESPONSE_CODE, NETWORK_ERROR_CODE } from '../terminal/ticket.js';
+
+export interface TicketRequest {
+  readonly kind: 'ssh' | 'vnc';
+  /** Has the gateway drop all input, whatever the page does. */
+  readonly viewOnly?: boolean;
+}
+
+export interface ConnectionTicket {
+  readonly ticket: string;
+  /** Absolute ws:/wss: URL, resolved against the page. */
+  readonly url: string;
+  /** The data subprotocol to offer beside the ticket. */
+  readonly protocol: string;
+}
+
+export async function requestTicket(buildId: string, request: TicketRequest): Promise<ConnectionTicket> {
+  let res: Response;
+  try {
+    res = await fetch(`/api/v1/builds/${encodeURIComponent(buildId)}/connections`, {
+      method: 'POST',
+      credentials: 'same-origin',
+      cache: 'no-store',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(request),
+    });
+  } catch {
+    throw new ApiError(0, NETWORK_ERROR_CODE, 'Could not reach the gateway. Check your network connection.');
+  }
+  const body: unknown = await res.json().catch(() => null);
+  if (!res.ok) {
+    const error = errorOf(body);
+    throw new ApiError(res.status, error?.code ?? 'http_error', error?.message ?? `The gateway refused the connection (${res.status}).`);
+  }
+  const ticket = ticketOf(body);
+  if (!ticket) throw new ApiError(res.status, BAD_RESPONSE_CODE, 'The gateway answered with something that is not a connection ticket.');
+  return ticket;
+}
+
+function errorOf(body: unknown): { code: string; message: string } | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const error = (body as Partial<Record<keyof ErrorBody, unknown>>).error;
+  if (typeof error !== 'object' || error === null) return null;
+  const { code, message } = error as Record<string, unknown>;
+  return typeof code === 'string' && typeof message === 'string' ? { code, message } : null;
+}
+
+function ticketOf(body: unknown): ConnectionTicket | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const { ticket, url, protocol } = body as Partial<Record<keyof ConnectionTicketView, unknown>>;
+  if (typeof ticket !== 'string' || typeof url !== 'string' || typeof protocol !== 'string') return null;
+  const wsUrl = toWebSocketUrl(url);
+  return wsUrl ? { ticket, url: wsUrl, protocol } : null;
+}
+
+/** Accepts a relative or http(s) URL too, so the gateway may answer with a path behind a proxy. */
+function toWebSocketUrl(raw: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(raw, window.location.href);
+  } catch {
+    return null;
+  }
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  else if (url.protocol !== 'ws:' && url.protocol !== 'wss:') return null;
+  return url.href;
+}

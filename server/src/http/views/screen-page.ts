@@ -1,0 +1,49 @@
+/**
+ * The full-window screen page. The browser script (client/src/pages/screen.ts) relies on the ids
+ * and data attributes here; the VM's desktop name and clipboard are only ever set as text.
+ */
+import type { BuildRecord } from '../../store/store.js';
+import type { PageAssets } from '../assets.js';
+import { html, type Html } from './html.js';
+import { documentHead } from './layout.js';
+
+export interface ScreenPageOptions {
+  readonly assets: PageAssets;
+  readonly nonce: string;
+  readonly build: BuildRecord;
+  readonly appName: string;
+  readonly now: Date;
+}
+
+export function screenPage(o: ScreenPageOptions): Html {
+  const label = `Build ${o.build.id}`;
+  const remainingMs = o.build.closesAt ? Math.max(0, o.build.closesAt.getTime() - o.now.getTime()) : null;
+  return html`<!doctype html>
+<html lang="en">
+${documentHead(`Screen · ${label}`, o.assets, o.nonce)}
+<body class="screen-page">
+<header class="term-bar">
+  <a class="term-back" href="/builds/${o.build.id}">← ${label}</a>
+  <span class="term-meta">${o.appName} · macOS</span>
+  <div class="term-status">
+    <span id="conn-state" class="conn-state" data-state="connecting" aria-live="polite">Connecting…</span>
+    <span id="desktop-name" class="host-key"></span>
+    <span id="window-countdown" class="window-countdown" aria-live="polite"${remainingMs === null ? '' : html` data-remaining-ms="${remainingMs}"`}></span>
+    <button id="reconnect" class="button button-small" type="button" hidden>Reconnect</button>
+  </div>
+</header>
+<div class="screen-toolbar" role="toolbar" aria-label="Screen controls">
+  <button id="scale-toggle" type="button" class="button button-small" aria-pressed="true">Scale to fit</button>
+  <button id="view-only-toggle" type="button" class="button button-small" aria-pressed="false">View only</button>
+  <button id="dot-cursor-toggle" type="button" class="button button-small" aria-pressed="false">Show dot cursor</button>
+  <button id="ctrl-alt-del" type="button" class="button button-small">Ctrl-Alt-Del</button>
+  <select id="special-keys" aria-label="Send keys"><option value="">Send keys…</option><option value="cmd-q">⌘Q</option><option value="cmd-tab">⌘Tab</option><option value="cmd-space">⌘Space</option><option value="cmd-c">⌘C</option><option value="cmd-v">⌘V</option><option value="esc">Esc</option></select>
+  <button id="clipboard-toggle" type="button" class="button button-small" aria-expanded="false" aria-controls="clipboard-panel">Clipboard</button>
+  <button id="fullscreen" type="button" class="button button-small">Full screen</button>
+</div>
+<div id="term-banner" class="term-banner" role="status" hidden></div>
+<aside id="clipboard-panel" class="clipboard-panel" hidden><label for="clipboard-text">Clipboard</label><textarea id="clipboard-text" rows="5"></textarea><button id="clipboard-send" type="button" class="button button-small">Send to VM</button><p class="muted small">Text copied on the VM appears here.</p></aside>
+<main id="screen" class="screen-host" data-build-id="${o.build.id}" data-build-label="${label}"></main>
+</body>
+</html>`;
+}

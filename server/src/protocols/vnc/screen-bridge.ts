@@ -1,0 +1,201 @@
+/**
+ * Joins a browser's noVNC WebSocket to the VM's VNC server. The gateway authenticates to the VM
+ * itself and plays an RFB 3.8 server to the browser that offers only security type None, so the
+ * VNC password never leaves the gateway. After ClientInit (always shared upstream, so the user's
+ * own Screen Sharing session is never kicked) bytes are spliced both ways with backpressure.
+ *
+ *   gateway → browser: "RFB 003.008\n", [1, 1] (one type: None), SecurityResult, then VM bytes
+ *   browser → gateway: version, chosen type 1, ClientInit, then client messages
+ */
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import { closeReason, toBuffer } from '../../ws/frames.js';
+import { CloseCode } from '../../../../shared/src/protocol/close-codes.js';
+import type { Logger } from '../../log.js';
+import type { BuildRecord } from '../../store/store.js';
+import type { Dialer } from '../dialer.js';
+import { ByteQueue } from '../byte-queue.js';
+import { openRfbUpstream, SECURITY_NONE, type RfbUpstreamFailure, type VncCredentials } from './rfb-upstream.js';
+import { ViewOnlyFilter } from './view-only-filter.js';
+
+/** A browser that has not finished the RFB greeting in this long is not a VNC client. */
+export const BROWSER_HANDSHAKE_TIMEOUT_MS = 20_000;
+/** The browser greeting is 14 bytes; anything near this is not noVNC. */
+const BROWSER_HANDSHAKE_LIMIT_BYTES = 4 * 1024;
+/**
+ * Screen updates queued for the browser beyond this pause reading from the VM; a 1080p raw
+ * frame is ~8 MiB, so one frame in flight keeps the link busy without unbounded buffering.
+ */
+const WS_BUFFERED_HIGH_BYTES = 8 * 1024 * 1024;
+const WS_BUFFERED_LOW_BYTES = 2 * 1024 * 1024;
+/** Shown by noVNC; the VM's own reason (untrusted, possibly revealing) is only logged. */
+const GENERIC_AUTH_FAILURE = 'Authentication failed';
+
+export interface ScreenSessionDeps {
+  readonly ws: WebSocket;
+  readonly build: BuildRecord;
+  readonly credentials: VncCredentials;
+  readonly viewOnly: boolean;
+  readonly dialer: Dialer;
+  readonly logger: Logger;
+  readonly onEnd?: (summary: ScreenSessionSummary) => void;
+}
+
+export interface ScreenSessionSummary {
+  readonly closeCode: number;
+  readonly reason: string;
+  readonly bytesToBrowser: number;
+  readonly bytesFromBrowser: number;
+  readonly droppedInputMessages: number;
+}
+
+export class ScreenSession {
+  readonly #deps: ScreenSessionDeps;
+  readonly #abort = new AbortController();
+  readonly #greeting = new ByteQueue(BROWSER_HANDSHAKE_LIMIT_BYTES);
+  readonly #filter: ViewOnlyFilter | null;
+  #vm: Socket | null = null;
+  #spliced = false;
+  #ended = false;
+  #vmPaused = false;
+  #toBrowser = 0;
+  #fromBrowser = 0;
+
+  constructor(deps: ScreenSessionDeps) {
+    this.#deps = deps;
+    this.#filter = deps.viewOnly ? new ViewOnlyFilter() : null;
+  }
+
+  async start(): Promise<void> {
+    const { ws } = this.#deps;
+    ws.on('message', (data, isBinary) => this.#fromBrowserMessage(toBuffer(data), isBinary));
+    ws.once('close', (code, reason) => this.end(code, reason.toString('utf8')));
+    ws.on('error', () => this.end(CloseCode.protocolError, 'websocket error'));
+    const timer = setTimeout(() => this.end(CloseCode.protocolError, 'RFB greeting timed out'), BROWSER_HANDSHAKE_TIMEOUT_MS);
+    try {
+      await this.#handshake();
+    } catch (error) {
+      if (!this.#ended) this.end(CloseCode.protocolError, error instanceof Error ? error.message : 'RFB greeting failed');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  end(code: number, reason: string): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#abort.abort();
+    this.#greeting.fail(new Error('closed'));
+    this.#vm?.destroy();
+    const { ws } = this.#deps;
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
+    this.#deps.onEnd?.({
+      closeCode: code,
+      reason,
+      bytesToBrowser: this.#toBrowser,
+      bytesFromBrowser: this.#fromBrowser,
+      droppedInputMessages: this.#filter?.droppedMessages ?? 0,
+    });
+  }
+
+  async #handshake(): Promise<void> {
+    const { build } = this.#deps;
+    const vnc = build.vnc;
+    if (!vnc) return this.end(CloseCode.forbidden, 'this build has no screen');
+    const upstream = openRfbUpstream({
+      target: { host: vnc.host, port: vnc.port },
+      credentials: this.#deps.credentials,
+      dialer: this.#deps.dialer,
+      signal: this.#abort.signal,
+    });
+    this.#send(Buffer.from('RFB 003.008\n', 'latin1'));
+    const version = (await this.#greeting.read(12)).toString('latin1');
+    if (!/^RFB 003\.00[78]\n$/.test(version)) return this.end(CloseCode.protocolError, 'unsupported RFB client version');
+    this.#send(Buffer.from([1, SECURITY_NONE]));
+    const chosen = (await this.#greeting.read(1)).readUInt8(0);
+    if (chosen !== SECURITY_NONE) return this.end(CloseCode.protocolError, 'the browser chose an unoffered security type');
+
+    const result = await upstream;
+    if (this.#ended) {
+      if (result.ok) result.value.socket.destroy();
+      return;
+    }
+    if (!result.ok) return this.#refuse(result.error);
+    const { socket, leftover } = result.value;
+    this.#vm = socket;
+    this.#send(Buffer.from([0, 0, 0, 0]));
+    await this.#greeting.read(1);
+    if (this.#ended) return;
+    // Always shared: a browser must never disconnect someone else's session on the VM.
+    socket.write(Buffer.from([1]));
+    this.#splice(socket, leftover, this.#greeting.takeRest());
+  }
+
+  #refuse(failure: RfbUpstreamFailure): void {
+    if (failure.kind === 'aborted') return;
+    this.#deps.logger.info({ event: 'vm_connect_failed', buildId: this.#deps.build.id, kind: 'vnc', failure: failure.kind, detail: failure.detail }, 'screen connection to the VM failed');
+    const reason = Buffer.from(GENERIC_AUTH_FAILURE, 'utf8');
+    const message = Buffer.alloc(8 + reason.length);
+    message.writeUInt32BE(1, 0);
+    message.writeUInt32BE(reason.length, 4);
+    reason.copy(message, 8);
+    this.#send(message);
+    const human = failure.kind === 'auth_failed' ? 'The build VM refused the screen login.' : 'The build VM screen could not be reached.';
+    this.end(CloseCode.vmUnreachable, human);
+  }
+
+  #splice(socket: Socket, fromVm: Buffer, fromBrowser: Buffer): void {
+    this.#spliced = true;
+    socket.on('data', (chunk: Buffer) => this.#toBrowserData(chunk));
+    socket.on('drain', () => this.#deps.ws.resume());
+    socket.once('end', () => this.end(CloseCode.sessionEnded, 'the VM closed the screen session'));
+    socket.once('error', () => this.end(CloseCode.vmUnreachable, 'connection to the VM lost'));
+    socket.once('close', () => this.end(CloseCode.sessionEnded, 'the VM closed the screen session'));
+    if (fromVm.length > 0) this.#toBrowserData(fromVm);
+    if (fromBrowser.length > 0) this.#toVm(fromBrowser);
+  }
+
+  #fromBrowserMessage(data: Buffer, isBinary: boolean): void {
+    if (this.#ended) return;
+    if (!isBinary) return this.end(CloseCode.policyViolation, 'text frames are not RFB');
+    if (!this.#spliced) {
+      this.#greeting.push(data);
+      return;
+    }
+    this.#toVm(data);
+  }
+
+  #toVm(data: Buffer): void {
+    const vm = this.#vm;
+    if (!vm) return;
+    this.#fromBrowser += data.length;
+    let forward: Buffer | null = data;
+    if (this.#filter) {
+      forward = this.#filter.push(data);
+      if (forward === null) return this.end(CloseCode.policyViolation, 'unknown RFB client message');
+    }
+    if (forward.length > 0 && !vm.write(forward)) this.#deps.ws.pause();
+  }
+
+  #toBrowserData(chunk: Buffer): void {
+    const { ws } = this.#deps;
+    const vm = this.#vm;
+    if (ws.readyState !== ws.OPEN || !vm) return;
+    this.#toBrowser += chunk.length;
+    ws.send(chunk, { binary: true }, () => {
+      if (this.#vmPaused && ws.bufferedAmount <= WS_BUFFERED_LOW_BYTES) {
+        this.#vmPaused = false;
+        vm.resume();
+      }
+    });
+    if (!this.#vmPaused && ws.bufferedAmount > WS_BUFFERED_HIGH_BYTES) {
+      this.#vmPaused = true;
+      vm.pause();
+    }
+  }
+
+  #send(data: Buffer): void {
+    const { ws } = this.#deps;
+    if (ws.readyState === ws.OPEN) ws.send(data, { binary: true });
+  }
+}
