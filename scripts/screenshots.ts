@@ -7,6 +7,7 @@ import { launchChromium } from '../test/helpers/chromium.js';
 import { startGateway } from '../test/helpers/gateway.js';
 import { seedWorld } from '../test/helpers/seed.js';
 import { startSshd } from '../test/helpers/sshd.js';
+import { startXvnc } from '../test/helpers/xvnc.js';
 
 const OUT_DIR = resolve(import.meta.dirname, '..', 'docs', 'images');
 const VIEWPORT = { width: 1200, height: 1000 };
@@ -14,10 +15,14 @@ const VIEWPORT = { width: 1200, height: 1000 };
 async function main(): Promise<void> {
   const gw = await startGateway();
   const sshd = await startSshd();
+  const xvnc = await startXvnc({ terminalWindow: true, width: 1280, height: 800 });
   const browser = await launchChromium();
   try {
     const login = sshd.passwordUser ?? sshd.keyUser;
-    const world = await seedWorld(gw, { ssh: { host: sshd.host, port: sshd.port, username: login.username, password: login.password ?? '', hostKey: sshd.hostKeyFingerprint } });
+    const world = await seedWorld(gw, {
+      ssh: { host: sshd.host, port: sshd.port, username: login.username, password: login.password ?? '', hostKey: sshd.hostKeyFingerprint },
+      vnc: { host: xvnc.host, port: xvnc.port, password: xvnc.password },
+    });
     const page = await browser.newPage({ viewport: VIEWPORT, colorScheme: 'light' });
     await page.goto(`${gw.url}/login`);
     await page.getByLabel('Email').fill(world.users.owner.email);
@@ -37,11 +42,21 @@ async function main(): Promise<void> {
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.title.includes('—'));
     await page.screenshot({ path: resolve(OUT_DIR, 'terminal.png') });
+
+    await page.goto(`${gw.url}/builds/build-mac/screen`);
+    await page.locator('#conn-state[data-state="connected"]').waitFor();
+    await page.waitForFunction(() => {
+      const canvas = document.querySelector<HTMLCanvasElement>('#screen canvas');
+      const pixel = canvas && canvas.width > 0 ? canvas.getContext('2d')?.getImageData(2, 2, 1, 1).data : undefined;
+      return pixel !== undefined && (pixel[0] ?? 0) + (pixel[1] ?? 0) + (pixel[2] ?? 0) > 0;
+    });
+    await page.screenshot({ path: resolve(OUT_DIR, 'screen.png') });
     console.log(`screenshots written to ${OUT_DIR}`);
   } finally {
     await browser.close();
     await gw.close();
     await sshd.stop();
+    await xvnc.stop();
   }
 }
 

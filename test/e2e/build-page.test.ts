@@ -51,7 +51,7 @@ describe('build page in Chromium', () => {
     await page.getByRole('heading', { name: 'Remote Access Instructions' }).waitFor();
     assert.match((await page.locator('#ssh-command').textContent()) ?? '', /ssh -p 2222 /);
     assert.equal(await page.getByRole('link', { name: 'Open terminal' }).count(), 1);
-    assert.equal(await page.getByRole('button', { name: 'Open screen' }).count(), 1);
+    assert.equal(await page.getByRole('link', { name: 'Open screen' }).count(), 1);
 
     const before = await page.content();
     assert.equal(before.includes(world.vmSecrets.sshPassword), false, 'not in the page until revealed');

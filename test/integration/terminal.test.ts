@@ -233,8 +233,11 @@ describe('terminal over a real sshd', () => {
     test("another kind's endpoint", async () => {
       const agent = await signIn(gw, world.users.owner);
       const ticket = await mintTicket(gw, agent, world.builds.linuxRunning);
+      // The screen endpoint wants the `binary` subprotocol; with it, the ssh ticket is still refused.
       const error = await refused(() => connectTerminal({ ...ticket, url: ticket.url.replace('/ws/ssh', '/ws/vnc') }, gw));
-      assert.equal(error.status, 404);
+      assert.equal(error.status, 400);
+      const withBinary = await refused(() => connectTerminal({ ...ticket, url: ticket.url.replace('/ws/ssh', '/ws/vnc'), protocol: 'binary' }, gw));
+      assert.equal(withBinary.status, 401);
     });
 
     test('wrong, missing and look-alike Origins', async () => {

@@ -1,0 +1,105 @@
+/** The screen page in a real browser against a real Xvnc, the VNC password held by the gateway. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { seedWorld, type World } from '../helpers/seed.js';
+import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
+import { pollUntil } from '../helpers/ports.js';
+
+const UI_TIMEOUT_MS = 20_000;
+const BACKGROUND = '#336699';
+
+describe('screen page in Chromium', () => {
+  let xvnc: XvncHandle;
+  let gw: TestGateway;
+  let world: World;
+  let browser: Browser;
+
+  before(async () => {
+    xvnc = await startXvnc({ terminalWindow: true, background: BACKGROUND });
+    gw = await startGateway();
+    world = await seedWorld(gw, { vnc: { host: xvnc.host, port: xvnc.port, password: xvnc.password } });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser.close();
+    await gw.close();
+    await xvnc.stop();
+  });
+
+  async function openScreen(): Promise<{ page: Page; errors: string[]; frames: string[] }> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    const errors: string[] = [];
+    const frames: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    page.on('websocket', (ws) => {
+      ws.on('framesent', (frame) => frames.push(typeof frame.payload === 'string' ? frame.payload : frame.payload.toString('latin1')));
+      ws.on('framereceived', (frame) => frames.push(typeof frame.payload === 'string' ? frame.payload : frame.payload.toString('latin1')));
+    });
+    await page.goto(`${gw.url}/login?next=/builds/build-mac`);
+    await page.getByLabel('Email').fill(world.users.owner.email);
+    await page.getByLabel('Password').fill(world.users.owner.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${gw.url}/builds/build-mac`);
+    await page.getByRole('link', { name: 'Open screen' }).click();
+    await page.waitForURL(`${gw.url}/builds/build-mac/screen`);
+    await page.locator('#conn-state[data-state="connected"]').waitFor();
+    return { page, errors, frames };
+  }
+
+  /** RGB of a framebuffer pixel, read from noVNC's canvas (scaled to fit, so map coordinates). */
+  async function pixelAt(page: Page, x: number, y: number): Promise<[number, number, number]> {
+    return page.evaluate(
+      ({ x, y, width }) => {
+        const canvas = document.querySelector<HTMLCanvasElement>('#screen canvas');
+        if (!canvas || canvas.width === 0) return [-1, -1, -1] as [number, number, number];
+        const scale = canvas.width / width;
+        const data = canvas.getContext('2d')?.getImageData(Math.floor(x * scale), Math.floor(y * scale), 1, 1).data;
+        return [data?.[0] ?? -1, data?.[1] ?? -1, data?.[2] ?? -1] as [number, number, number];
+      },
+      { x, y, width: xvnc.width },
+    );
+  }
+
+  test('Open screen shows the Xvnc desktop and typing reaches its terminal', async () => {
+    const { page, errors, frames } = await openScreen();
+    const terminal = xvnc.terminal;
+    assert.ok(terminal);
+    // Wait for the first full frame: the desktop background and the yellow terminal window.
+    await page.waitForFunction(
+      ({ width }) => {
+        const canvas = document.querySelector<HTMLCanvasElement>('#screen canvas');
+        if (!canvas || canvas.width === 0) return false;
+        const d = canvas.getContext('2d')?.getImageData(Math.floor((canvas.width / width) * 5), 5, 1, 1).data;
+        return d !== undefined && d[0] === 0x33 && d[1] === 0x66 && d[2] === 0x99;
+      },
+      { width: xvnc.width },
+    );
+    assert.deepEqual(await pixelAt(page, 5, 5), [0x33, 0x66, 0x99], 'desktop background');
+    const inside = await pixelAt(page, terminal.x + 5, terminal.y + terminal.height - 5);
+    assert.deepEqual(inside, [0xff, 0xd0, 0x00], 'the yellow terminal window');
+
+    const marker = `/tmp/porthole-e2e-${randomBytes(6).toString('hex')}`;
+    // Clicking inside the desktop's terminal focuses the canvas and puts the VM's pointer there.
+    const canvas = page.locator('#screen canvas');
+    const box = await canvas.boundingBox();
+    assert.ok(box);
+    const scale = box.width / xvnc.width;
+    await canvas.click({ position: { x: (terminal.x + terminal.width / 2) * scale, y: (terminal.y + terminal.height / 2) * scale } });
+    await page.keyboard.type(`touch ${marker}`);
+    await page.keyboard.press('Enter');
+    await pollUntil('file created through the screen', UI_TIMEOUT_MS, async () => existsSync(marker));
+
+    assert.equal(frames.some((f) => f.includes(xvnc.password)), false, 'the VNC password never crossed the WebSocket');
+    assert.equal((await page.content()).includes(xvnc.password), false);
+    assert.deepEqual(errors, [], 'no script errors and no CSP violations');
+  });
+});
