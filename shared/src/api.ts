@@ -51,3 +51,11 @@ export interface ConnectionTicketView {
   readonly protocol: string;
   readonly expiresAt: string;
 }
+
+/** Answer of `GET /api/v1/builds/{buildId}/window`. */
+export interface WindowView {
+  readonly closesAt: string | null;
+  /** Computed by the server when answering; pages count down from it, not from their own clock. */
+  readonly remainingMs: number | null;
+  readonly open: boolean;
+}

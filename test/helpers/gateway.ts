@@ -24,7 +24,7 @@ export interface TestGateway {
   readonly config: Config;
   readonly store: SqliteStore;
   readonly databasePath: string;
-  readonly live: GatewayApp['live'];
+  readonly enforcer: GatewayApp['enforcer'];
   /** Parsed JSON log lines written so far. */
   readonly logs: () => readonly Record<string, unknown>[];
   /** The raw log text, for "no secret appears anywhere" checks. */
@@ -94,7 +94,7 @@ export async function startGateway(env: Record<string, string> = {}, options: St
     config,
     store,
     databasePath,
-    live: gateway.live,
+    enforcer: gateway.enforcer,
     logs: () =>
       raw
         .split('\n')

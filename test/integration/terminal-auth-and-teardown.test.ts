@@ -73,7 +73,7 @@ describe('terminal logins and teardown', () => {
     const closedAt = Date.now();
     await pollUntil('shell exit', SHELL_EXIT_TIMEOUT_MS, async () => !isRunning(pid));
     console.log(`shell gone ${Date.now() - closedAt} ms after the browser closed`);
-    await pollUntil('connection unregistered', SHELL_EXIT_TIMEOUT_MS, async () => gw.live.size === 0);
+    await pollUntil('connection unregistered', SHELL_EXIT_TIMEOUT_MS, async () => gw.enforcer.size === 0);
     assert.ok(gw.logs().some((l) => l['event'] === 'connection_closed' && l['closeCode'] === 1005));
   });
 

@@ -13,6 +13,8 @@ export interface Config {
   readonly sessionSecret: string;
   readonly secretKey: Buffer;
   readonly graceMinutes: number;
+  /** Connections without user input for this long are closed (4002). */
+  readonly idleMinutes: number;
   /** Origins besides the public one that may open WebSockets (embedding dashboards). */
   readonly allowedOrigins: readonly string[];
   readonly showNativeCredentials: boolean;
@@ -74,6 +76,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
     sessionSecret: e.PORTHOLE_SESSION_SECRET,
     secretKey: Buffer.from(e.PORTHOLE_SECRET_KEY, 'hex'),
     graceMinutes: e.PORTHOLE_GRACE_MINUTES,
+    idleMinutes: e.PORTHOLE_IDLE_MINUTES,
     allowedOrigins: Object.freeze([...e.PORTHOLE_ALLOWED_ORIGINS]),
     showNativeCredentials: e.PORTHOLE_SHOW_NATIVE_CREDENTIALS,
     trustProxy: e.PORTHOLE_TRUST_PROXY,

@@ -8,6 +8,8 @@ const DEFAULT_PORT = 8080;
 const DEFAULT_HOST = '127.0.0.1';
 /** Matches the original product: access for 10 minutes after the build ends. */
 const DEFAULT_GRACE_MINUTES = 10;
+/** A terminal nobody typed into for half an hour is an open door, not a session. */
+const DEFAULT_IDLE_MINUTES = 30;
 const DEFAULT_DATABASE_FILE = './data/porthole.db';
 /** A session secret shorter than this can be brute-forced offline from a cookie. */
 const SESSION_SECRET_MIN_CHARS = 32;
@@ -62,6 +64,7 @@ export const envSchema = z.object({
     .string({ error: 'is required (64 hex characters; e.g. `openssl rand -hex 32`)' })
     .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters (e.g. `openssl rand -hex 32`)'),
   PORTHOLE_GRACE_MINUTES: z.coerce.number({ error: 'must be a number of minutes' }).min(0).max(24 * 60).default(DEFAULT_GRACE_MINUTES),
+  PORTHOLE_IDLE_MINUTES: z.coerce.number({ error: 'must be a number of minutes' }).positive().max(24 * 60).default(DEFAULT_IDLE_MINUTES),
   PORTHOLE_ALLOWED_ORIGINS: z
     .string()
     .default('')

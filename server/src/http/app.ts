@@ -20,9 +20,10 @@ import { nativeCredentialsRouter } from './routes/native-credentials.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { faviconRouter } from './routes/favicon.js';
 import { connectionsRouter } from './routes/connections.js';
+import { windowRouter } from './routes/window.js';
 import { MemoryTicketBook, type ConnectionKind } from '../connections/tickets.js';
 import { connectionEndpoints } from '../connections/endpoints.js';
-import { LiveConnections } from '../sessions/live-connections.js';
+import { AccessEnforcer } from '../sessions/access-enforcer.js';
 import { createConnectionAcceptor } from '../sessions/accept-connection.js';
 import { Heartbeat } from '../ws/heartbeat.js';
 import { createUpgradeHandler, type UpgradeHandler } from '../ws/upgrade.js';
@@ -33,6 +34,7 @@ import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 
 /** Sign-in lasts a working day; the access window, not the cookie, bounds VM access. */
 const SESSION_MAX_AGE_MS = 12 * 60 * 60 * 1000;
+const MS_PER_MINUTE = 60_000;
 /** Hashed bundle names never change content, so browsers may keep them for a year. */
 const ASSET_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
 
@@ -53,7 +55,7 @@ export interface GatewayApp {
   readonly app: Express;
   /** Attach to the HTTP server's 'upgrade' event. */
   readonly handleUpgrade: UpgradeHandler;
-  readonly live: LiveConnections;
+  readonly enforcer: AccessEnforcer;
   /** Ends every live connection with 1001 and stops timers; the caller closes the HTTP server. */
   shutdown(): void;
 }
@@ -70,7 +72,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   const sessionStore = new StoreBackedSessionStore(store);
   const tickets = new MemoryTicketBook(now);
   const endpoints = connectionEndpoints(config.publicUrl, ENABLED_KINDS);
-  const live = new LiveConnections();
+  const enforcer = new AccessEnforcer({ logger, idleTimeoutMs: config.idleMinutes * MS_PER_MINUTE });
   const heartbeat = new Heartbeat();
   const sessionMiddleware = session({
     name: config.secureCookies ? '__Host-porthole.sid' : 'porthole.sid',
@@ -88,6 +90,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     endpoints,
     allowedOrigins: new Set([config.publicOrigin, ...config.allowedOrigins]),
     heartbeat,
+    enforcer,
     logger,
     now,
     identify: (req) => identifyUpgrade(req, authMiddleware),
@@ -95,7 +98,6 @@ export function createApp(deps: AppDeps): GatewayApp {
       store,
       secrets,
       dialer: deps.dialer ?? tcpDialer,
-      live,
       logger,
       now,
       stallTimeoutMs: deps.terminalStallTimeoutMs ?? CLIENT_STALL_TIMEOUT_MS,
@@ -112,11 +114,12 @@ export function createApp(deps: AppDeps): GatewayApp {
 
   app.use(
     '/api/v1',
-    controlApiRouter({ store, secrets, controlToken: config.controlToken, graceMinutes: config.graceMinutes, logger, now }),
+    controlApiRouter({ store, secrets, controlToken: config.controlToken, graceMinutes: config.graceMinutes, logger, now, enforcer }),
   );
 
   app.use(...authMiddleware);
   app.use('/api/v1', nativeCredentialsRouter({ store, secrets, enabled: config.showNativeCredentials, logger, now }));
+  app.use('/api/v1', windowRouter({ store, now }));
   app.use('/api/v1', connectionsRouter({ store, tickets, endpoints, publicOrigin: config.publicOrigin, logger, now }));
   app.use(authRouter({ passport, publicOrigin: config.publicOrigin, assets, logger }));
   app.use(pagesRouter({ store, assets, showNativeCredentials: config.showNativeCredentials, now }));
@@ -126,9 +129,10 @@ export function createApp(deps: AppDeps): GatewayApp {
   return {
     app,
     handleUpgrade: upgrades.handle,
-    live,
+    enforcer,
     shutdown: () => {
-      live.endAll(CloseCode.goingAway, 'gateway shutting down');
+      enforcer.endAll(CloseCode.goingAway, 'gateway shutting down');
+      enforcer.dispose();
       upgrades.close();
       heartbeat.dispose();
       tickets.dispose();

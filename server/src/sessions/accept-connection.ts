@@ -1,6 +1,7 @@
 /**
- * Starts the protocol session for an upgraded, authorized WebSocket and keeps it registered while
- * it lives. VM credentials are decrypted here, at the last moment, and never leave the process.
+ * Starts the protocol session for an upgraded, authorized WebSocket and hands it to the access
+ * enforcer for its whole life. VM credentials are decrypted here, at the last moment, and never
+ * leave the process.
  */
 import type { WebSocket } from 'ws';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
@@ -13,13 +14,12 @@ import { TerminalSession } from '../protocols/ssh/terminal-bridge.js';
 import { ScreenSession } from '../protocols/vnc/screen-bridge.js';
 import type { TicketClaims } from '../connections/tickets.js';
 import type { AcceptedConnection } from '../ws/upgrade.js';
-import type { LiveConnections } from './live-connections.js';
+import type { LiveRegistration } from './access-enforcer.js';
 
 export interface AcceptDeps {
   readonly store: Store;
   readonly secrets: SecretBox;
   readonly dialer: Dialer;
-  readonly live: LiveConnections;
   readonly logger: Logger;
   readonly now: () => Date;
   readonly stallTimeoutMs: number;
@@ -29,29 +29,52 @@ export interface AcceptDeps {
 interface ProtocolSession {
   start(): Promise<void>;
   end(code: number, reason: string): void;
+  windowChanged(closesAt: Date | null): void;
 }
 
-type SessionEnded = (summary: { readonly closeCode: number; readonly reason: string } & Record<string, unknown>) => void;
+interface SessionHooks {
+  readonly onInput: () => void;
+  readonly onEnd: (summary: { readonly closeCode: number; readonly reason: string } & object) => void;
+}
 
 export function createConnectionAcceptor(deps: AcceptDeps): (connection: AcceptedConnection) => void {
-  return ({ ws, claims, build }) => {
+  return ({ ws, claims, build, pending }) => {
     const openedAt = deps.now();
     const log = { userId: claims.userId, buildId: build.id, kind: claims.kind };
-    let registration: { id: number } | null = null;
-    const onEnd: SessionEnded = (summary) => {
-      if (registration) deps.live.unregister(registration.id);
-      deps.logger.info({ event: 'connection_closed', ...log, ...summary, durationMs: deps.now().getTime() - openedAt.getTime() }, 'connection closed');
+    if (pending.cancelled) {
+      pending.abandon();
+      ws.close(pending.cancelled.code, pending.cancelled.reason);
+      return;
+    }
+    let registration: LiveRegistration | null = null;
+    const hooks: SessionHooks = {
+      onInput: () => registration?.touch(),
+      onEnd: (summary) => {
+        registration?.release();
+        deps.logger.info({ event: 'connection_closed', ...log, ...summary, durationMs: deps.now().getTime() - openedAt.getTime() }, 'connection closed');
+      },
     };
-
     let session: ProtocolSession;
     try {
-      session = createSession(deps, ws, claims, build, onEnd);
+      session = createSession(deps, ws, claims, build, hooks);
     } catch (error) {
+      pending.abandon();
       deps.logger.error({ ...log, err: error }, 'cannot start the session');
       ws.close(CloseCode.internalError, 'internal error');
       return;
     }
-    registration = deps.live.register({ userId: claims.userId, buildId: build.id, kind: claims.kind, openedAt, end: (code, reason) => session.end(code, reason) });
+    registration = pending.activate(
+      {
+        userId: claims.userId,
+        appId: build.appId,
+        buildId: build.id,
+        kind: claims.kind,
+        openedAt,
+        end: (code, reason) => session.end(code, reason),
+        windowChanged: (closesAt) => session.windowChanged(closesAt),
+      },
+      build.closesAt,
+    );
     deps.logger.info({ event: 'connection_opened', ...log, viewOnly: claims.viewOnly }, 'connection opened');
     session.start().catch((error: unknown) => {
       deps.logger.error({ ...log, err: error }, 'session failed');
@@ -60,7 +83,7 @@ export function createConnectionAcceptor(deps: AcceptDeps): (connection: Accepte
   };
 }
 
-function createSession(deps: AcceptDeps, ws: WebSocket, claims: TicketClaims, build: BuildRecord, onEnd: SessionEnded): ProtocolSession {
+function createSession(deps: AcceptDeps, ws: WebSocket, claims: TicketClaims, build: BuildRecord, hooks: SessionHooks): ProtocolSession {
   const open = (sealed: string | null, field: VmSecretField): string | null => {
     if (sealed === null) return null;
     const opened = deps.secrets.open(sealed, vmSecretContext(build.id, field));
@@ -79,7 +102,8 @@ function createSession(deps: AcceptDeps, ws: WebSocket, claims: TicketClaims, bu
         logger: deps.logger,
         now: deps.now,
         stallTimeoutMs: deps.stallTimeoutMs,
-        onEnd: (summary) => onEnd({ ...summary }),
+        onInput: hooks.onInput,
+        onEnd: hooks.onEnd,
       });
     case 'vnc': {
       const vnc = build.vnc;
@@ -91,7 +115,8 @@ function createSession(deps: AcceptDeps, ws: WebSocket, claims: TicketClaims, bu
         viewOnly: claims.viewOnly,
         dialer: deps.dialer,
         logger: deps.logger,
-        onEnd: (summary) => onEnd({ ...summary }),
+        onInput: hooks.onInput,
+        onEnd: hooks.onEnd,
       });
     }
   }

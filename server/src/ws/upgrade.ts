@@ -16,6 +16,8 @@ import { WEBSOCKET_PATHS, type ConnectionEndpoints } from '../connections/endpoi
 import { loadBuildStanding } from '../http/build-access.js';
 import { REFUSAL_MESSAGES } from '../policy/remote-access.js';
 import type { Heartbeat } from './heartbeat.js';
+import type { AccessEnforcer, PendingConnection } from '../sessions/access-enforcer.js';
+import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 
 /** Terminal control messages and keystroke frames are small; a paste is sent in chunks below this. */
 export const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
@@ -24,6 +26,8 @@ export interface AcceptedConnection {
   readonly ws: WebSocket;
   readonly claims: TicketClaims;
   readonly build: BuildRecord;
+  /** Claimed before the final policy check; a revocation since then has cancelled it. */
+  readonly pending: PendingConnection;
 }
 
 export interface UpgradeDeps {
@@ -33,6 +37,7 @@ export interface UpgradeDeps {
   /** The gateway's own origin plus PORTHOLE_ALLOWED_ORIGINS. */
   readonly allowedOrigins: ReadonlySet<string>;
   readonly heartbeat: Heartbeat;
+  readonly enforcer: AccessEnforcer;
   readonly logger: Logger;
   readonly now: () => Date;
   /**
@@ -67,11 +72,11 @@ export function createUpgradeHandler(deps: UpgradeDeps): { handle: UpgradeHandle
   const handle: UpgradeHandler = (req, socket, head) => {
     socket.on('error', () => socket.destroy());
     authorize(req, deps).then(
-      ({ claims, build }) => {
-        if (socket.destroyed) return;
+      ({ claims, build, pending }) => {
+        if (socket.destroyed) return pending.abandon();
         wss.handleUpgrade(req, socket, head, (ws) => {
           deps.heartbeat.watch(ws);
-          deps.accept({ ws, claims, build });
+          deps.accept({ ws, claims, build, pending });
         });
       },
       (error: unknown) => {
@@ -90,7 +95,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): { handle: UpgradeHandle
   };
 }
 
-async function authorize(req: IncomingMessage, deps: UpgradeDeps): Promise<{ claims: TicketClaims; build: BuildRecord }> {
+async function authorize(req: IncomingMessage, deps: UpgradeDeps): Promise<{ claims: TicketClaims; build: BuildRecord; pending: PendingConnection }> {
   const kind = KIND_BY_PATH.get(pathOf(req));
   if (!kind || !deps.endpoints.enabledKinds.has(kind)) throw new GatewayError('not_found', 'No WebSocket endpoint here.');
 
@@ -116,13 +121,22 @@ async function authorize(req: IncomingMessage, deps: UpgradeDeps): Promise<{ cla
   if (claims.kind !== kind || claims.origin !== origin || claims.buildId !== buildOf(req) || (sessionUser !== null && sessionUser !== claims.userId)) {
     throw new GatewayError('invalid_ticket', 'The connection ticket was issued for another connection.');
   }
-  const standing = await loadBuildStanding(deps.store, claims.buildId, claims.userId, deps.now());
-  if (!standing) throw new GatewayError('role_forbidden', 'You no longer have access to this build.');
-  if (!standing.decision.ok) {
-    const code = standing.decision.error === 'not_found' ? 'role_forbidden' : standing.decision.error;
-    throw new GatewayError(code, REFUSAL_MESSAGES[standing.decision.error]);
+  // Claim first, check second: a revocation landing while the store is read cancels the claim.
+  const pending = deps.enforcer.beginConnection(claims.userId, claims.buildId);
+  try {
+    const standing = await loadBuildStanding(deps.store, claims.buildId, claims.userId, deps.now());
+    if (!standing) throw new GatewayError('role_forbidden', 'You no longer have access to this build.');
+    if (!standing.decision.ok) {
+      const code = standing.decision.error === 'not_found' ? 'role_forbidden' : standing.decision.error;
+      throw new GatewayError(code, REFUSAL_MESSAGES[standing.decision.error]);
+    }
+    const cancelled = pending.cancelled;
+    if (cancelled) throw new GatewayError(cancelled.code === CloseCode.windowClosed ? 'window_closed' : 'role_forbidden', 'Access ended while connecting.');
+    return { claims, build: standing.build, pending };
+  } catch (error) {
+    pending.abandon();
+    throw error;
   }
-  return { claims, build: standing.build };
 }
 
 function refuse(socket: Duplex, error: GatewayError): void {

@@ -17,6 +17,7 @@ import { appBody, buildBody, describeIssue, emptyBody, finishBody, membershipBod
 import { toBuildView } from '../build-access.js';
 import { vmSecretContext } from '../../domain/vm-secrets.js';
 import type { Logger } from '../../log.js';
+import type { AccessEnforcer } from '../../sessions/access-enforcer.js';
 
 export interface ControlApiDeps {
   readonly store: Store;
@@ -25,6 +26,8 @@ export interface ControlApiDeps {
   readonly graceMinutes: number;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** Told about every window and membership change, so live connections follow at once. */
+  readonly enforcer: AccessEnforcer;
 }
 
 export function controlApiRouter(deps: ControlApiDeps): Router {
@@ -66,6 +69,7 @@ export function controlApiRouter(deps: ControlApiDeps): Router {
     if (!(await store.getApp(appId))) throw new GatewayError('not_found', `app ${appId} not found`);
     if (!(await store.getUser(userId))) throw new GatewayError('not_found', `user ${userId} not found`);
     const { record, created } = await store.putMembership({ appId, userId, role: body.role });
+    deps.enforcer.membershipChanged(appId, userId, body.role);
     res.status(created ? 201 : 200).json(record satisfies MembershipView);
   });
 
@@ -75,6 +79,7 @@ export function controlApiRouter(deps: ControlApiDeps): Router {
     if (!(await store.deleteMembership(appId, userId))) {
       throw new GatewayError('not_found', `user ${userId} is not a member of app ${appId}`);
     }
+    deps.enforcer.membershipChanged(appId, userId, null);
     res.status(204).end();
   });
 
@@ -87,6 +92,7 @@ export function controlApiRouter(deps: ControlApiDeps): Router {
       throw new GatewayError('conflict', 'status: this build already ended; a rebuild is a new build id');
     }
     const { record, created } = await store.upsertBuild(buildRecordFrom(buildId, body, existing, deps));
+    deps.enforcer.windowChanged(record.id, record.closesAt, 'update');
     res.status(created ? 201 : 200).json(toBuildView(record));
   });
 
@@ -99,6 +105,7 @@ export function controlApiRouter(deps: ControlApiDeps): Router {
     if (finishedAt.getTime() < existing.startedAt.getTime()) throw new GatewayError('invalid_field', 'finishedAt: must not be before startedAt');
     const build = await store.finishBuild(buildId, finishedAt, closeTimeAfterFinish(finishedAt, deps.graceMinutes));
     if (!build) throw new GatewayError('not_found', `build ${buildId} not found`);
+    deps.enforcer.windowChanged(build.id, build.closesAt, 'finish');
     deps.logger.info({ event: 'build_finished', buildId, closesAt: build.closesAt?.toISOString() }, 'build finished');
     res.json(toBuildView(build));
   });
@@ -108,6 +115,7 @@ export function controlApiRouter(deps: ControlApiDeps): Router {
     parseBody(req, emptyBody, false);
     const build = await store.narrowWindow(buildId, deps.now());
     if (!build) throw new GatewayError('not_found', `build ${buildId} not found`);
+    deps.enforcer.windowChanged(build.id, build.closesAt, 'revoke');
     deps.logger.info({ event: 'access_revoked', buildId }, 'remote access revoked');
     res.json(toBuildView(build));
   });

@@ -49,6 +49,8 @@ export interface TerminalSessionDeps {
   readonly now: () => Date;
   /** How long output may wait unread before the browser is considered gone. */
   readonly stallTimeoutMs: number;
+  /** Called on keystrokes: the idle timeout restarts. */
+  readonly onInput: () => void;
   readonly onEnd?: (summary: TerminalSessionSummary) => void;
 }
 
@@ -75,9 +77,11 @@ export class TerminalSession {
   #stallTimer: NodeJS.Timeout | null = null;
   #ended = false;
   #sizeKnown: (() => void) | null = null;
+  #closesAt: Date | null;
 
   constructor(deps: TerminalSessionDeps) {
     this.#deps = deps;
+    this.#closesAt = deps.build.closesAt;
   }
 
   /** Runs the session; resolves when it has been set up (or refused). */
@@ -103,6 +107,17 @@ export class TerminalSession {
       return;
     }
     this.#attach(result.value);
+  }
+
+  /** Tells the page about its access window; remaining time is the server's, immune to client clocks. */
+  windowChanged(closesAt: Date | null): void {
+    this.#closesAt = closesAt;
+    if (!this.#shell) return; // sent with "ready"
+    this.#send({
+      type: 'window',
+      closesAt: closesAt?.toISOString() ?? null,
+      remainingMs: closesAt ? Math.max(0, closesAt.getTime() - this.#deps.now().getTime()) : null,
+    });
   }
 
   /** Idempotent teardown, whichever side or reason ends the session first. */
@@ -174,12 +189,7 @@ export class TerminalSession {
     shell.onClosed((error) => this.end(error ? CloseCode.vmUnreachable : CloseCode.sessionEnded, error ? 'connection to the VM lost' : 'shell ended'));
 
     this.#send({ type: 'ready', hostKey: shell.hostKey });
-    const closesAt = this.#deps.build.closesAt;
-    this.#send({
-      type: 'window',
-      closesAt: closesAt?.toISOString() ?? null,
-      remainingMs: closesAt ? Math.max(0, closesAt.getTime() - this.#deps.now().getTime()) : null,
-    });
+    this.windowChanged(this.#closesAt);
     // A resize that arrived while the shell was opening.
     if (this.#size) shell.resize(this.#size);
     for (const chunk of this.#earlyInput) channel.write(chunk);
@@ -199,6 +209,7 @@ export class TerminalSession {
     const buffer = toBuffer(data);
     if (isBinary) {
       this.#receivedBytes += buffer.length;
+      this.#deps.onInput();
       const shell = this.#shell;
       if (!shell) {
         if (this.#earlyInputBytes + buffer.length <= EARLY_INPUT_LIMIT_BYTES) {

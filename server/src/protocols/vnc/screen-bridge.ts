@@ -16,7 +16,7 @@ import type { BuildRecord } from '../../store/store.js';
 import type { Dialer } from '../dialer.js';
 import { ByteQueue } from '../byte-queue.js';
 import { openRfbUpstream, SECURITY_NONE, type RfbUpstreamFailure, type VncCredentials } from './rfb-upstream.js';
-import { ViewOnlyFilter } from './view-only-filter.js';
+import { ClientMessageFilter } from './client-message-filter.js';
 
 /** A browser that has not finished the RFB greeting in this long is not a VNC client. */
 export const BROWSER_HANDSHAKE_TIMEOUT_MS = 20_000;
@@ -37,6 +37,8 @@ export interface ScreenSessionDeps {
   readonly credentials: VncCredentials;
   readonly viewOnly: boolean;
   readonly dialer: Dialer;
+  /** Called on a person's input (keys, pointer, clipboard): the idle timeout restarts. */
+  readonly onInput: () => void;
   readonly logger: Logger;
   readonly onEnd?: (summary: ScreenSessionSummary) => void;
 }
@@ -53,7 +55,7 @@ export class ScreenSession {
   readonly #deps: ScreenSessionDeps;
   readonly #abort = new AbortController();
   readonly #greeting = new ByteQueue(BROWSER_HANDSHAKE_LIMIT_BYTES);
-  readonly #filter: ViewOnlyFilter | null;
+  readonly #filter: ClientMessageFilter;
   #vm: Socket | null = null;
   #spliced = false;
   #ended = false;
@@ -63,7 +65,7 @@ export class ScreenSession {
 
   constructor(deps: ScreenSessionDeps) {
     this.#deps = deps;
-    this.#filter = deps.viewOnly ? new ViewOnlyFilter() : null;
+    this.#filter = new ClientMessageFilter({ dropInput: deps.viewOnly, onInput: deps.onInput });
   }
 
   async start(): Promise<void> {
@@ -81,6 +83,9 @@ export class ScreenSession {
     }
   }
 
+  /** The screen protocol has no channel for window news; the page polls for it instead. */
+  windowChanged(): void {}
+
   end(code: number, reason: string): void {
     if (this.#ended) return;
     this.#ended = true;
@@ -94,7 +99,7 @@ export class ScreenSession {
       reason,
       bytesToBrowser: this.#toBrowser,
       bytesFromBrowser: this.#fromBrowser,
-      droppedInputMessages: this.#filter?.droppedMessages ?? 0,
+      droppedInputMessages: this.#filter.droppedMessages,
     });
   }
 
@@ -169,11 +174,8 @@ export class ScreenSession {
     const vm = this.#vm;
     if (!vm) return;
     this.#fromBrowser += data.length;
-    let forward: Buffer | null = data;
-    if (this.#filter) {
-      forward = this.#filter.push(data);
-      if (forward === null) return this.end(CloseCode.policyViolation, 'unknown RFB client message');
-    }
+    const forward = this.#filter.push(data);
+    if (forward === null) return this.end(CloseCode.policyViolation, 'unknown RFB client message');
     if (forward.length > 0 && !vm.write(forward)) this.#deps.ws.pause();
   }
 

@@ -1,10 +1,12 @@
 /**
- * Enforces view-only screens in the gateway: client→server RFB messages are parsed with their
- * RFC 6143 lengths and input (keys, pointer, clipboard, desktop resizing, power actions) is
- * dropped. RFB has no resynchronisation, so an unknown message type ends the connection.
+ * Reads the browser's RFB messages with their RFC 6143 lengths. It tells user input (keys,
+ * pointer, clipboard, desktop resizing, power actions) from screen housekeeping, so the idle
+ * timeout counts only a person's input, and, for view-only screens, drops that input in the
+ * gateway. RFB has no resynchronisation, so an unknown message type ends the connection.
  *
- * The filter also removes the ExtendedMouseButtons pseudo-encoding from SetEncodings, so pointer
- * events keep their fixed 6-byte form and can always be measured.
+ * It also removes the ExtendedMouseButtons pseudo-encoding from SetEncodings in every mode, so
+ * pointer events keep their fixed 6-byte form and can always be measured (the price: no
+ * back/forward mouse buttons).
  */
 export const MessageType = {
   setPixelFormat: 0,
@@ -25,11 +27,19 @@ const EXTENDED_MOUSE_BUTTONS_ENCODING = -316;
 /** noVNC's extended clipboard can announce large payloads; beyond this the client is hostile. */
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
-type Measured = { readonly length: number; readonly forward: boolean } | 'incomplete' | 'unknown';
+/** `input`: a person's action, dropped in view-only mode. */
+type Measured = { readonly length: number; readonly input: boolean } | 'incomplete' | 'unknown';
 
-export class ViewOnlyFilter {
+export class ClientMessageFilter {
   #pending: Buffer = Buffer.alloc(0);
   #dropped = 0;
+  readonly #dropInput: boolean;
+  readonly #onInput: () => void;
+
+  constructor(options: { readonly dropInput: boolean; readonly onInput: () => void }) {
+    this.#dropInput = options.dropInput;
+    this.#onInput = options.onInput;
+  }
 
   get droppedMessages(): number {
     return this.#dropped;
@@ -44,8 +54,9 @@ export class ViewOnlyFilter {
       if (measured === 'unknown') return null;
       if (measured === 'incomplete') break;
       const message = data.subarray(0, measured.length);
-      if (measured.forward) out.push(rewrite(message));
-      else this.#dropped += 1;
+      if (measured.input) this.#onInput();
+      if (measured.input && this.#dropInput) this.#dropped += 1;
+      else out.push(rewrite(message));
       data = data.subarray(measured.length);
     }
     this.#pending = Buffer.from(data);
@@ -56,47 +67,47 @@ export class ViewOnlyFilter {
 function measure(data: Buffer): Measured {
   if (data.length < 1) return 'incomplete';
   const type = data.readUInt8(0);
-  const fixed = (length: number, forward: boolean): Measured => (data.length >= length ? { length, forward } : 'incomplete');
+  const fixed = (length: number, input: boolean): Measured => (data.length >= length ? { length, input } : 'incomplete');
   switch (type) {
     case MessageType.setPixelFormat:
-      return fixed(20, true);
+      return fixed(20, false);
     case MessageType.setEncodings: {
       if (data.length < 4) return 'incomplete';
-      return fixed(4 + 4 * data.readUInt16BE(2), true);
+      return fixed(4 + 4 * data.readUInt16BE(2), false);
     }
     case MessageType.framebufferUpdateRequest:
-      return fixed(10, true);
+      return fixed(10, false);
     case MessageType.keyEvent:
-      return fixed(8, false);
+      return fixed(8, true);
     case MessageType.pointerEvent:
-      return fixed(6, false);
+      return fixed(6, true);
     case MessageType.clientCutText: {
       if (data.length < 8) return 'incomplete';
       const length = Math.abs(data.readInt32BE(4));
       if (length > MAX_MESSAGE_BYTES) return 'unknown';
-      return fixed(8 + length, false);
+      return fixed(8 + length, true);
     }
     case MessageType.enableContinuousUpdates:
-      return fixed(10, true);
+      return fixed(10, false);
     case MessageType.clientFence: {
       if (data.length < 9) return 'incomplete';
-      return fixed(9 + data.readUInt8(8), true);
+      return fixed(9 + data.readUInt8(8), false);
     }
     case MessageType.xvp:
-      return fixed(4, false);
+      return fixed(4, true);
     case MessageType.setDesktopSize: {
       if (data.length < 8) return 'incomplete';
-      return fixed(8 + 16 * data.readUInt8(6), false);
+      return fixed(8 + 16 * data.readUInt8(6), true);
     }
     case MessageType.qemu: {
       if (data.length < 2) return 'incomplete';
       const subtype = data.readUInt8(1);
-      if (subtype === 0) return fixed(12, false);
+      if (subtype === 0) return fixed(12, true);
       if (subtype === 1) {
         if (data.length < 4) return 'incomplete';
         const operation = data.readUInt16BE(2);
-        if (operation === 0 || operation === 1) return fixed(4, true);
-        if (operation === 2) return fixed(10, true);
+        if (operation === 0 || operation === 1) return fixed(4, false);
+        if (operation === 2) return fixed(10, false);
       }
       return 'unknown';
     }

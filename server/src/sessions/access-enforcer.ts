@@ -1,0 +1,246 @@
+/**
+ * The one lifecycle owner of every live terminal and screen connection. It ends connections the
+ * moment access ends — the build's window closes (4000), access is revoked or the user's role no
+ * longer allows it (4001), or the user stops typing (4002) — and tells live terminals when their
+ * window changes.
+ *
+ * Deadlines are timers per build, not polling. A connection being set up registers a pending
+ * claim *before* its final policy check, so a revocation racing with the set-up cancels it: no
+ * connection can survive a revocation it raced with.
+ */
+import type { AppId, BuildId, UserId } from '../../../shared/src/ids.js';
+import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
+import { REMOTE_ACCESS_ROLES, type Role } from '../../../shared/src/roles.js';
+import type { ConnectionKind } from '../connections/tickets.js';
+import type { Logger } from '../log.js';
+
+/** setTimeout overflows above 2^31−1 ms (24.8 days) and would fire at once; longer waits re-arm. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Idle connections are found by one sweep for all of them, at this granularity. */
+export const IDLE_SWEEP_INTERVAL_MS = 15_000;
+
+export interface Clock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): NodeJS.Timeout;
+  clearTimeout(timer: NodeJS.Timeout): void;
+  setInterval(callback: () => void, ms: number): NodeJS.Timeout;
+  clearInterval(timer: NodeJS.Timeout): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (timer) => clearTimeout(timer),
+  setInterval: (callback, ms) => setInterval(callback, ms),
+  clearInterval: (timer) => clearInterval(timer),
+};
+
+export interface ConnectionHandle {
+  readonly id: number;
+  readonly userId: UserId;
+  readonly appId: AppId;
+  readonly buildId: BuildId;
+  readonly kind: ConnectionKind;
+  readonly openedAt: Date;
+  /** Ends the connection with a close code; idempotent. */
+  end(code: number, reason: string): void;
+  /** Pushes the new window to the browser, where the protocol can carry it. */
+  windowChanged(closesAt: Date | null): void;
+}
+
+export interface PendingConnection {
+  /** Set when access ended while the connection was being set up. */
+  readonly cancelled: { readonly code: number; readonly reason: string } | null;
+  /** Turns the pending claim into a live connection; ends it at once if it was cancelled. */
+  activate(connection: Omit<ConnectionHandle, 'id'>, closesAt: Date | null): LiveRegistration;
+  /** The set-up failed or was refused; forget the claim. */
+  abandon(): void;
+}
+
+export interface LiveRegistration {
+  readonly id: number;
+  /** Input from the user: resets the idle timeout. */
+  touch(): void;
+  /** The connection ended (either side); stop tracking it. */
+  release(): void;
+}
+
+interface Tracked {
+  readonly handle: ConnectionHandle;
+  lastActivity: number;
+}
+
+interface Pending {
+  readonly userId: UserId;
+  readonly buildId: BuildId;
+  cancelled: { code: number; reason: string } | null;
+}
+
+export interface AccessEnforcerDeps {
+  readonly logger: Logger;
+  readonly idleTimeoutMs: number;
+  readonly clock?: Clock;
+}
+
+export class AccessEnforcer {
+  readonly #live = new Map<number, Tracked>();
+  readonly #pending = new Set<Pending>();
+  readonly #deadlines = new Map<BuildId, { at: number; timer: NodeJS.Timeout }>();
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #idleTimeoutMs: number;
+  readonly #sweeper: NodeJS.Timeout;
+  #nextId = 1;
+
+  constructor(deps: AccessEnforcerDeps) {
+    this.#clock = deps.clock ?? systemClock;
+    this.#logger = deps.logger;
+    this.#idleTimeoutMs = deps.idleTimeoutMs;
+    this.#sweeper = this.#clock.setInterval(() => this.#sweepIdle(), Math.min(IDLE_SWEEP_INTERVAL_MS, deps.idleTimeoutMs));
+    this.#sweeper.unref?.();
+  }
+
+  get size(): number {
+    return this.#live.size;
+  }
+
+  connections(): readonly ConnectionHandle[] {
+    return [...this.#live.values()].map((t) => t.handle);
+  }
+
+  countFor(userId: UserId): number {
+    let count = 0;
+    for (const t of this.#live.values()) if (t.handle.userId === userId) count++;
+    return count;
+  }
+
+  /** Claim a connection before the final policy check; see the class comment. */
+  beginConnection(userId: UserId, buildId: BuildId): PendingConnection {
+    const pending: Pending = { userId, buildId, cancelled: null };
+    this.#pending.add(pending);
+    return {
+      get cancelled() {
+        return pending.cancelled;
+      },
+      activate: (connection, closesAt) => {
+        this.#pending.delete(pending);
+        const handle: ConnectionHandle = { ...connection, id: this.#nextId++ };
+        const tracked: Tracked = { handle, lastActivity: this.#clock.now() };
+        this.#live.set(handle.id, tracked);
+        this.#schedule(handle.buildId, closesAt);
+        const registration: LiveRegistration = {
+          id: handle.id,
+          touch: () => {
+            tracked.lastActivity = this.#clock.now();
+          },
+          release: () => {
+            this.#live.delete(handle.id);
+            this.#unscheduleIfUnused(handle.buildId);
+          },
+        };
+        if (pending.cancelled) handle.end(pending.cancelled.code, pending.cancelled.reason);
+        else if (closesAt !== null && closesAt.getTime() <= this.#clock.now()) handle.end(CloseCode.windowClosed, 'access window closed');
+        return registration;
+      },
+      abandon: () => {
+        this.#pending.delete(pending);
+      },
+    };
+  }
+
+  /** A build's window was set or narrowed (PUT, finish, revoke). */
+  windowChanged(buildId: BuildId, closesAt: Date | null, cause: 'finish' | 'revoke' | 'update'): void {
+    const closed = closesAt !== null && closesAt.getTime() <= this.#clock.now();
+    if (closed) {
+      const code = cause === 'revoke' ? CloseCode.accessRevoked : CloseCode.windowClosed;
+      const reason = cause === 'revoke' ? 'access revoked' : 'access window closed';
+      this.#cancelPending((p) => p.buildId === buildId, code, reason);
+      this.#end((c) => c.buildId === buildId, code, reason);
+      this.#unschedule(buildId);
+      return;
+    }
+    for (const t of this.#live.values()) if (t.handle.buildId === buildId) t.handle.windowChanged(closesAt);
+    if (this.#hasConnections(buildId)) this.#schedule(buildId, closesAt);
+  }
+
+  /** A membership changed or was removed; null role means no longer a member. */
+  membershipChanged(appId: AppId, userId: UserId, role: Role | null): void {
+    if (role !== null && REMOTE_ACCESS_ROLES.has(role)) return;
+    const reason = role === null ? 'removed from the app' : 'role no longer allows remote access';
+    this.#cancelPending((p) => p.userId === userId, CloseCode.accessRevoked, reason);
+    this.#end((c) => c.userId === userId && c.appId === appId, CloseCode.accessRevoked, reason);
+  }
+
+  /** The user was deleted or signed out everywhere. */
+  userRemoved(userId: UserId): void {
+    this.#cancelPending((p) => p.userId === userId, CloseCode.accessRevoked, 'user removed');
+    this.#end((c) => c.userId === userId, CloseCode.accessRevoked, 'user removed');
+  }
+
+  /** Shutdown: every connection gets `code` (1001). */
+  endAll(code: number, reason: string): void {
+    this.#cancelPending(() => true, code, reason);
+    this.#end(() => true, code, reason);
+  }
+
+  dispose(): void {
+    this.#clock.clearInterval(this.#sweeper);
+    for (const { timer } of this.#deadlines.values()) this.#clock.clearTimeout(timer);
+    this.#deadlines.clear();
+  }
+
+  #end(match: (c: ConnectionHandle) => boolean, code: number, reason: string): void {
+    const doomed = [...this.#live.values()].filter((t) => match(t.handle));
+    for (const t of doomed) {
+      this.#live.delete(t.handle.id);
+      t.handle.end(code, reason);
+    }
+    if (doomed.length > 0) this.#logger.info({ event: 'connections_ended', code, reason, count: doomed.length }, 'live connections ended');
+  }
+
+  #cancelPending(match: (p: Pending) => boolean, code: number, reason: string): void {
+    for (const p of this.#pending) if (match(p) && !p.cancelled) p.cancelled = { code, reason };
+  }
+
+  #hasConnections(buildId: BuildId): boolean {
+    for (const t of this.#live.values()) if (t.handle.buildId === buildId) return true;
+    return false;
+  }
+
+  #schedule(buildId: BuildId, closesAt: Date | null): void {
+    if (closesAt === null) return;
+    const at = closesAt.getTime();
+    const existing = this.#deadlines.get(buildId);
+    if (existing && existing.at <= at) return;
+    if (existing) this.#clock.clearTimeout(existing.timer);
+    const arm = (): NodeJS.Timeout => {
+      const delay = Math.max(0, at - this.#clock.now());
+      const timer = this.#clock.setTimeout(() => {
+        if (this.#clock.now() < at) {
+          this.#deadlines.set(buildId, { at, timer: arm() });
+          return;
+        }
+        this.#deadlines.delete(buildId);
+        this.#end((c) => c.buildId === buildId, CloseCode.windowClosed, 'access window closed');
+      }, Math.min(delay, MAX_TIMER_MS));
+      timer.unref?.();
+      return timer;
+    };
+    this.#deadlines.set(buildId, { at, timer: arm() });
+  }
+
+  #unschedule(buildId: BuildId): void {
+    const existing = this.#deadlines.get(buildId);
+    if (existing) this.#clock.clearTimeout(existing.timer);
+    this.#deadlines.delete(buildId);
+  }
+
+  #unscheduleIfUnused(buildId: BuildId): void {
+    if (!this.#hasConnections(buildId)) this.#unschedule(buildId);
+  }
+
+  #sweepIdle(): void {
+    const cutoff = this.#clock.now() - this.#idleTimeoutMs;
+    this.#end((c) => (this.#live.get(c.id)?.lastActivity ?? Infinity) <= cutoff, CloseCode.idleTimeout, 'idle timeout');
+  }
+}
