@@ -4,13 +4,14 @@ import '../styles/terminal.css';
 import '../styles/screen.css';
 import type RFB from '@novnc/novnc';
 import { stampStyleNonces } from '../lib/csp-nonce.js';
+import { pollWindow } from '../lib/window-poll.js';
 import type { ConnectionState } from '../terminal/connection.js';
 import { requireElement } from '../terminal/dom.js';
 import { cleanVmTitle, pageTitle } from '../terminal/title.js';
-import { ScreenConnection, describeScreenDisconnect, windowHasClosed } from '../screen/connection.js';
+import { ScreenConnection, describeScreenDisconnect } from '../screen/connection.js';
 import { wireClipboardPanel, wireFullscreen, wireToggle } from '../screen/controls.js';
 import { sendCombo } from '../screen/keys.js';
-import { StatusBar } from '../screen/status.js';
+import { StatusBar, windowHasClosed } from '../terminal/status.js';
 
 /** Long enough to read a sentence; it is a hint, not a state. */
 const HINT_VISIBLE_MS = 6000;
@@ -94,7 +95,11 @@ const connection = new ScreenConnection(buildId, host, {
   },
   clipboard: (text) => clipboard.receive(text),
   disconnected: (why) => {
-    if (windowHasClosed(why)) status.setWindow(0);
+    // The closed-window state says it all and is final: no Reconnect, no close code wording.
+    if (windowHasClosed(why)) {
+      status.closeWindow();
+      return;
+    }
     const notice = describeScreenDisconnect(why);
     const signIn = notice.signIn ? { href: `/login?next=${encodeURIComponent(window.location.pathname)}`, label: 'Sign in again' } : undefined;
     status.showBanner(notice.kind, notice.text, signIn);
@@ -114,6 +119,12 @@ status.setWindow(initialRemainingMs());
 updateInputControls();
 if (buildId) {
   connection.connect();
+  // The RFB stream cannot carry the gateway's window messages, so the page asks for them.
+  const poll = pollWindow(buildId, (view) => {
+    if (view.open) status.setWindow(view.remainingMs);
+    else status.closeWindow();
+  });
+  status.onWindowClosed(() => poll.stop());
 } else {
   status.setState('disconnected');
   status.showBanner('error', 'This page does not say which build to connect to.');

@@ -3,14 +3,13 @@ import '@xterm/xterm/css/xterm.css';
 import '../styles/app.css';
 import '../styles/terminal.css';
 import type { Terminal } from '@xterm/xterm';
-import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 import { stampStyleNonces } from '../lib/csp-nonce.js';
 import { wireClipboard } from '../terminal/clipboard.js';
-import { TerminalConnection, type Disconnect } from '../terminal/connection.js';
+import { TerminalConnection } from '../terminal/connection.js';
 import { createTerminal } from '../terminal/create-terminal.js';
 import { requireElement } from '../terminal/dom.js';
 import { wireSearch } from '../terminal/search.js';
-import { StatusBar, describeDisconnect } from '../terminal/status.js';
+import { StatusBar, describeDisconnect, windowHasClosed } from '../terminal/status.js';
 import { pageTitle } from '../terminal/title.js';
 
 /** Long enough to read a sentence; it is a hint, the shortcut keeps working without it. */
@@ -24,7 +23,7 @@ const host = requireElement('terminal', HTMLElement);
 const buildId = host.dataset['buildId'] ?? '';
 const buildLabel = host.dataset['buildLabel'] || `Build ${buildId}`;
 const pageOwnTitle = document.title;
-const status = StatusBar.fromPage();
+const status = StatusBar.fromPage('host-key');
 const { term, search: searchAddon } = createTerminal(host);
 const search = wireSearch(term, searchAddon);
 const clipboardKeys = wireClipboard(term, host, () => status.offerBanner('info', PASTE_BLOCKED_HINT, HINT_VISIBLE_MS));
@@ -47,13 +46,17 @@ const connection = new TerminalConnection(
       if (reconnect) term.write(newSessionPreamble(term));
     },
     ready: (hostKey) => {
-      status.setHostKey(hostKey);
+      status.setDetail(hostKey);
       if (!search.isOpen()) term.focus();
     },
     window: (remainingMs) => status.setWindow(remainingMs),
     serverError: (_code, message) => status.showBanner('error', message),
     disconnected: (why) => {
-      if (windowHasClosed(why)) status.setWindow(0);
+      // The closed-window state says it all and is final: no Reconnect, no close code wording.
+      if (windowHasClosed(why)) {
+        status.closeWindow();
+        return;
+      }
       const notice = describeDisconnect(why);
       const signIn = notice.signIn ? { href: `/login?next=${encodeURIComponent(window.location.pathname)}`, label: 'Sign in again' } : undefined;
       status.showBanner(notice.kind, notice.text, signIn);
@@ -69,7 +72,7 @@ term.onResize(({ cols, rows }) => connection.resize(cols, rows));
 status.onReconnect(() => {
   status.showReconnect(false);
   status.clearBanner();
-  status.setHostKey('');
+  status.setDetail('');
   connection.connect();
 });
 
@@ -93,9 +96,4 @@ function newSessionPreamble(t: Terminal): string {
   const mouseAndPasteOff = '\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1004l\x1b[?1006l\x1b[?2004l\x1b[?25h';
   const dimMark = '\r\n\x1b[2m— reconnected —\x1b[22m\r\n';
   return leaveAltScreen + softReset + mouseAndPasteOff + dimMark;
-}
-
-/** The gateway is the authority on the window; a countdown still running after it said so would lie. */
-function windowHasClosed(why: Disconnect): boolean {
-  return why.kind === 'closed' ? why.code === CloseCode.windowClosed : why.code === 'window_closed';
 }

@@ -229,8 +229,3 @@ export function describeScreenDisconnect(why: Disconnect): DisconnectNotice {
   const notice = describeDisconnect(why);
   return why.code === CloseCode.sessionEnded ? { ...notice, text: SESSION_ENDED } : notice;
 }
-
-/** The gateway is the authority on the window; a countdown still running after it said so would lie. */
-export function windowHasClosed(why: Disconnect): boolean {
-  return why.kind === 'closed' ? why.code === CloseCode.windowClosed : why.code === 'window_closed';
-}

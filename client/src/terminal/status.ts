@@ -1,15 +1,21 @@
 /**
- * The status bar (connection state, host key, access window countdown, Reconnect) and the banner
- * under it. Everything the gateway or the VM says is written as text, never as markup.
+ * The status bar of the terminal and screen pages (connection state, a detail such as the host key
+ * or the desktop name, access window countdown, Reconnect) and the banner under it. Everything the
+ * gateway or the VM says is written as text, never as markup.
  */
-import { COUNTDOWN_TICK_MS } from '../../../shared/src/limits.js';
 import { CloseCode, describeClose } from '../../../shared/src/protocol/close-codes.js';
 import { formatRemaining } from '../../../shared/src/format.js';
+import {
+  WINDOW_CLOSED_TEXT,
+  WINDOW_WARNING_MS,
+  WINDOW_WARNING_TEXT,
+  WindowCountdown,
+  isWindowWarning,
+  markWindowPhase,
+  type WindowPhase,
+} from '../lib/countdown.js';
 import { ABNORMAL_CLOSURE_CODE, type ConnectionState, type Disconnect } from './connection.js';
 import { requireElement } from './dom.js';
-
-/** Under two minutes is when saving work becomes urgent; matches the build page's countdown. */
-const WINDOW_URGENT_MS = 2 * 60_000;
 
 const STATE_LABELS: Readonly<Record<ConnectionState, string>> = {
   connecting: 'Connecting…',
@@ -56,24 +62,41 @@ export function describeDisconnect(why: Disconnect): DisconnectNotice {
   }
 }
 
+/** The gateway is the authority on the window; a countdown still running after it said so would lie. */
+export function windowHasClosed(why: Disconnect): boolean {
+  return why.kind === 'closed' ? why.code === CloseCode.windowClosed : why.code === 'window_closed';
+}
+
 export class StatusBar {
   #bannerKind: BannerKind | null = null;
+  /** Shown with showBanner: a state the page must clear, which hints and warnings do not replace. */
+  #bannerIsState = false;
+  #bannerIsWarning = false;
   #bannerTimer: number | undefined;
-  #countdownTimer: number | undefined;
-  #urgentWarned = false;
+  /** The window has closed: the banner says so for good and Reconnect cannot help. */
+  #final = false;
+  readonly #window: WindowCountdown;
+  readonly #windowClosedHandlers: (() => void)[] = [];
 
   private constructor(
     private readonly state: HTMLElement,
-    private readonly hostKey: HTMLElement,
+    private readonly detail: HTMLElement,
     private readonly countdown: HTMLElement,
     private readonly reconnect: HTMLButtonElement,
     private readonly banner: HTMLElement,
-  ) {}
+  ) {
+    this.#window = new WindowCountdown({
+      render: (remainingMs) => this.#renderCountdown(remainingMs),
+      phase: (phase) => this.#enterPhase(phase),
+    });
+    markWindowPhase('open');
+  }
 
-  static fromPage(): StatusBar {
+  /** The ids the terminal and screen pages share, with the detail element's own (#host-key, #desktop-name). */
+  static fromPage(detailId: string): StatusBar {
     return new StatusBar(
       requireElement('conn-state', HTMLElement),
-      requireElement('host-key', HTMLElement),
+      requireElement(detailId, HTMLElement),
       requireElement('window-countdown', HTMLElement),
       requireElement('reconnect', HTMLButtonElement),
       requireElement('term-banner', HTMLElement),
@@ -85,48 +108,75 @@ export class StatusBar {
     this.state.textContent = STATE_LABELS[state];
   }
 
-  setHostKey(hostKey: string): void {
-    this.hostKey.textContent = hostKey;
+  setDetail(text: string): void {
+    this.detail.textContent = text;
   }
 
   /**
-   * Counts down from the gateway's `remainingMs` on the monotonic clock, so a wrong clock on this
-   * machine cannot make the countdown lie. `null`: the window stays open while the build runs.
+   * Restarts the countdown from a `remainingMs` the gateway just computed. `null`: the window
+   * stays open while the build runs.
    */
   setWindow(remainingMs: number | null): void {
-    window.clearTimeout(this.#countdownTimer);
-    const el = this.countdown;
-    if (remainingMs === null) {
-      el.textContent = 'Open while the build runs';
-      el.classList.remove('is-urgent');
-      this.#urgentWarned = false;
-      return;
-    }
-    const deadline = performance.now() + remainingMs;
-    const tick = (): void => {
-      const left = deadline - performance.now();
-      el.classList.toggle('is-urgent', left <= WINDOW_URGENT_MS);
-      if (left <= 0) {
-        el.textContent = 'Access window closed';
-        return;
-      }
-      el.textContent = `Closes in ${formatRemaining(left)}`;
-      if (left > WINDOW_URGENT_MS) {
-        this.#urgentWarned = false;
-      } else if (!this.#urgentWarned) {
-        this.#urgentWarned = true;
-        this.offerBanner('urgent', 'The access window of this build closes in less than 2 minutes. Save your work.');
-      }
-      // Wake when the displayed second changes rather than drifting a full tick behind it.
-      this.#countdownTimer = window.setTimeout(tick, left % COUNTDOWN_TICK_MS || COUNTDOWN_TICK_MS);
-    };
-    tick();
+    this.#window.update(remainingMs);
   }
 
-  /** Shows a message, replacing whatever the banner said. */
+  /** The gateway said the window has closed (close code 4000, a refused ticket, the window endpoint). */
+  closeWindow(): void {
+    this.#window.close();
+  }
+
+  get windowClosed(): boolean {
+    return this.#final;
+  }
+
+  onWindowClosed(handler: () => void): void {
+    this.#windowClosedHandlers.push(handler);
+  }
+
+  /** Shows a state (a disconnect, an error), replacing whatever the banner said; ignored once the window has closed. */
   showBanner(kind: BannerKind, text: string, link?: BannerLink): void {
+    if (this.#final) return;
+    this.#show(kind, text, link);
+    this.#bannerIsState = true;
+  }
+
+  /**
+   * Shows a message unless a state or something more important is showing; with `forMs`, only
+   * for that long (a hint, not a state). Tells whether it is showing.
+   */
+  offerBanner(kind: BannerKind, text: string, forMs?: number): boolean {
+    if (this.#final || this.#bannerIsState) return false;
+    if (this.#bannerKind !== null && BANNER_RANK[this.#bannerKind] > BANNER_RANK[kind]) return false;
+    this.#show(kind, text);
+    if (forMs !== undefined) this.#bannerTimer = window.setTimeout(() => this.clearBanner(), forMs);
+    return true;
+  }
+
+  /** A window warning still in force comes back: it was only hidden by what is being cleared. */
+  clearBanner(): void {
+    if (this.#final) return;
+    window.clearTimeout(this.#bannerTimer);
+    this.#bannerKind = null;
+    this.#bannerIsState = false;
+    this.#bannerIsWarning = false;
+    this.banner.hidden = true;
+    this.banner.replaceChildren();
+    this.#offerWarning(this.#window.phase);
+  }
+
+  showReconnect(visible: boolean): void {
+    this.reconnect.hidden = !visible || this.#final;
+  }
+
+  onReconnect(handler: () => void): void {
+    this.reconnect.addEventListener('click', handler);
+  }
+
+  #show(kind: BannerKind, text: string, link?: BannerLink): void {
     window.clearTimeout(this.#bannerTimer);
     this.#bannerKind = kind;
+    this.#bannerIsState = false;
+    this.#bannerIsWarning = false;
     const banner = this.banner;
     banner.replaceChildren(text);
     if (link) {
@@ -141,28 +191,30 @@ export class StatusBar {
     banner.hidden = false;
   }
 
-  /**
-   * Shows a message unless something more important is showing; with `forMs`, only for that
-   * long (a hint, not a state).
-   */
-  offerBanner(kind: BannerKind, text: string, forMs?: number): void {
-    if (this.#bannerKind !== null && BANNER_RANK[this.#bannerKind] > BANNER_RANK[kind]) return;
-    this.showBanner(kind, text);
-    if (forMs !== undefined) this.#bannerTimer = window.setTimeout(() => this.clearBanner(), forMs);
+  #renderCountdown(remainingMs: number | null): void {
+    const el = this.countdown;
+    el.classList.toggle('is-urgent', remainingMs !== null && remainingMs <= WINDOW_WARNING_MS);
+    if (remainingMs === null) el.textContent = 'Open while the build runs';
+    else if (remainingMs <= 0) el.textContent = 'Access window closed';
+    else el.textContent = `Closes in ${formatRemaining(remainingMs)}`;
   }
 
-  clearBanner(): void {
-    window.clearTimeout(this.#bannerTimer);
-    this.#bannerKind = null;
-    this.banner.hidden = true;
-    this.banner.replaceChildren();
+  #enterPhase(phase: WindowPhase): void {
+    markWindowPhase(phase);
+    if (phase === 'closed') {
+      this.#show('error', WINDOW_CLOSED_TEXT);
+      this.#final = true;
+      this.reconnect.hidden = true;
+      for (const handler of this.#windowClosedHandlers) handler();
+      return;
+    }
+    // Back to open: the gateway moved the close time out, so the warning no longer holds.
+    if (phase === 'open' && this.#bannerIsWarning) this.clearBanner();
+    this.#offerWarning(phase);
   }
 
-  showReconnect(visible: boolean): void {
-    this.reconnect.hidden = !visible;
-  }
-
-  onReconnect(handler: () => void): void {
-    this.reconnect.addEventListener('click', handler);
+  #offerWarning(phase: WindowPhase): void {
+    if (!isWindowWarning(phase)) return;
+    if (this.offerBanner('urgent', WINDOW_WARNING_TEXT[phase])) this.#bannerIsWarning = true;
   }
 }

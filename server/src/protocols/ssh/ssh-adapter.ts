@@ -68,6 +68,9 @@ export async function openSshShell(options: OpenSshShellOptions): Promise<Result
   socket.setNoDelay(true);
 
   const client = new ssh2.Client();
+  // ssh2 can still emit errors after the outcome is settled (e.g. "Connection lost before
+  // handshake" once we destroy it); an unheard 'error' event would crash the gateway.
+  client.on('error', () => undefined);
   let presentedHostKey = '';
   let hostKeyRejected = false;
   const config: ConnectConfig = {

@@ -56,6 +56,9 @@ export async function openRfbUpstream(options: {
     return err(failureFromSignal(signal, options.signal) ?? { kind: 'unreachable', detail: error instanceof Error ? error.message : String(error) });
   }
   socket.setNoDelay(true);
+  // The socket waits for the browser's ClientInit before the bridge takes it over; an 'error'
+  // event with no listener in that gap would crash the gateway.
+  socket.on('error', () => undefined);
   const queue = new ByteQueue(HANDSHAKE_BUFFER_LIMIT_BYTES);
   const onData = (chunk: Buffer): void => queue.push(chunk);
   const onEnd = (): void => queue.fail(new Error('the VM closed the connection'));

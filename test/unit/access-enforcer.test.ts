@@ -1,0 +1,180 @@
+/** The access enforcer's lifecycle under a fake clock: deadlines, revocations, races and idling. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { AccessEnforcer, type Clock } from '../../server/src/sessions/access-enforcer.js';
+import type { AppId, BuildId, UserId } from '../../shared/src/ids.js';
+
+const MINUTE = 60_000;
+
+class FakeClock implements Clock {
+  #now = Date.parse('2026-11-27T10:00:00Z');
+  #timers = new Map<number, { at: number; every: number | null; callback: () => void }>();
+  #next = 1;
+
+  now(): number {
+    return this.#now;
+  }
+  setTimeout(callback: () => void, ms: number): NodeJS.Timeout {
+    return this.#add(callback, ms, null);
+  }
+  setInterval(callback: () => void, ms: number): NodeJS.Timeout {
+    return this.#add(callback, ms, ms);
+  }
+  clearTimeout(timer: NodeJS.Timeout): void {
+    this.#timers.delete(Number(timer));
+  }
+  clearInterval(timer: NodeJS.Timeout): void {
+    this.#timers.delete(Number(timer));
+  }
+  /** Moves time forward, firing due timers in order. */
+  advance(ms: number): void {
+    const target = this.#now + ms;
+    for (;;) {
+      const due = [...this.#timers.entries()].filter(([, t]) => t.at <= target).sort((a, b) => a[1].at - b[1].at)[0];
+      if (!due) break;
+      const [id, timer] = due;
+      this.#now = Math.max(this.#now, timer.at);
+      if (timer.every === null) this.#timers.delete(id);
+      else timer.at += timer.every;
+      timer.callback();
+    }
+    this.#now = target;
+  }
+  #add(callback: () => void, ms: number, every: number | null): NodeJS.Timeout {
+    const id = this.#next++;
+    this.#timers.set(id, { at: this.#now + ms, every, callback });
+    return id as unknown as NodeJS.Timeout;
+  }
+}
+
+const user = (id: string): UserId => id as UserId;
+const build = (id: string): BuildId => id as BuildId;
+const APP = 'app-1' as AppId;
+
+function setup(idleMinutes = 30): { clock: FakeClock; enforcer: AccessEnforcer; open: (userId: string, buildId: string, closesAt: Date | null) => { ended: { code: number; reason: string }[]; windows: (Date | null)[]; touch: () => void } } {
+  const clock = new FakeClock();
+  const enforcer = new AccessEnforcer({ logger: pino({ level: 'silent' }), idleTimeoutMs: idleMinutes * MINUTE, clock });
+  const open = (userId: string, buildId: string, closesAt: Date | null) => {
+    const ended: { code: number; reason: string }[] = [];
+    const windows: (Date | null)[] = [];
+    const registration = enforcer.beginConnection(user(userId), build(buildId)).activate(
+      {
+        userId: user(userId),
+        appId: APP,
+        buildId: build(buildId),
+        kind: 'ssh',
+        openedAt: new Date(clock.now()),
+        end: (code, reason) => ended.push({ code, reason }),
+        windowChanged: (at) => windows.push(at),
+      },
+      closesAt,
+    );
+    return { ended, windows, touch: () => registration.touch() };
+  };
+  return { clock, enforcer, open };
+}
+
+test('running build: no deadline, nothing closes', () => {
+  const { clock, enforcer, open } = setup(24 * 60);
+  const c = open('u1', 'b1', null);
+  clock.advance(12 * 60 * MINUTE);
+  assert.deepEqual(c.ended, []);
+  assert.equal(enforcer.size, 1);
+});
+
+test('finish: 9:59 after finishing still open, 10:01 closed with 4000', () => {
+  const { clock, enforcer, open } = setup();
+  const c = open('u1', 'b1', null);
+  const closesAt = new Date(clock.now() + 10 * MINUTE);
+  enforcer.windowChanged(build('b1'), closesAt, 'finish');
+  assert.deepEqual(c.windows, [closesAt], 'the terminal hears about the new window');
+  clock.advance(9 * MINUTE + 59_000);
+  assert.deepEqual(c.ended, []);
+  clock.advance(2_000);
+  assert.deepEqual(c.ended, [{ code: 4000, reason: 'access window closed' }]);
+  assert.equal(enforcer.size, 0);
+});
+
+test('revoke closes at once with 4001, only that build', () => {
+  const { clock, enforcer, open } = setup();
+  const a = open('u1', 'b1', null);
+  const b = open('u1', 'b2', null);
+  enforcer.windowChanged(build('b1'), new Date(clock.now()), 'revoke');
+  assert.deepEqual(a.ended, [{ code: 4001, reason: 'access revoked' }]);
+  assert.deepEqual(b.ended, []);
+});
+
+test('a late finish never extends the deadline', () => {
+  const { clock, enforcer, open } = setup();
+  const c = open('u1', 'b1', new Date(clock.now() + 5 * MINUTE));
+  enforcer.windowChanged(build('b1'), new Date(clock.now() + 30 * MINUTE), 'finish');
+  clock.advance(5 * MINUTE);
+  assert.deepEqual(c.ended, [{ code: 4000, reason: 'access window closed' }]);
+});
+
+test('a connection opening after the deadline ends at once', () => {
+  const { clock, open } = setup();
+  const c = open('u1', 'b1', new Date(clock.now() - 1));
+  assert.equal(c.ended[0]?.code, 4000);
+});
+
+test('role change to tester and removal close that user\'s connections on that app with 4001', () => {
+  const { enforcer, open } = setup();
+  const dev = open('u1', 'b1', null);
+  const other = open('u2', 'b1', null);
+  enforcer.membershipChanged(APP, user('u1'), 'developer');
+  assert.deepEqual(dev.ended, [], 'an allowed role changes nothing');
+  enforcer.membershipChanged(APP, user('u1'), 'tester');
+  assert.deepEqual(dev.ended, [{ code: 4001, reason: 'role no longer allows remote access' }]);
+  assert.deepEqual(other.ended, []);
+  enforcer.membershipChanged(APP, user('u2'), null);
+  assert.deepEqual(other.ended, [{ code: 4001, reason: 'removed from the app' }]);
+  enforcer.membershipChanged('other-app' as AppId, user('u3'), null);
+});
+
+test('a revocation during set-up cancels the pending connection', () => {
+  const { enforcer } = setup();
+  const pending = enforcer.beginConnection(user('u1'), build('b1'));
+  enforcer.membershipChanged(APP, user('u1'), 'tester');
+  assert.deepEqual(pending.cancelled, { code: 4001, reason: 'role no longer allows remote access' });
+  const ended: number[] = [];
+  pending.activate({ userId: user('u1'), appId: APP, buildId: build('b1'), kind: 'vnc', openedAt: new Date(), end: (code) => ended.push(code), windowChanged: () => undefined }, null);
+  assert.deepEqual(ended, [4001], 'activated anyway, it ends immediately');
+  const pending2 = enforcer.beginConnection(user('u2'), build('b2'));
+  enforcer.windowChanged(build('b2'), new Date(0), 'revoke');
+  assert.equal(pending2.cancelled?.code, 4001);
+});
+
+test('idle: input resets the clock; silence closes with 4002', () => {
+  const { clock, open } = setup(30);
+  const busy = open('u1', 'b1', null);
+  const idle = open('u2', 'b1', null);
+  for (let i = 0; i < 4; i++) {
+    clock.advance(10 * MINUTE);
+    busy.touch();
+  }
+  assert.deepEqual(busy.ended, []);
+  assert.equal(idle.ended[0]?.code, 4002);
+});
+
+test('deadlines beyond the 24.8-day timer limit do not fire early', () => {
+  const { clock, open } = setup(60 * 24);
+  const far = 40 * 24 * 60 * MINUTE;
+  const c = open('u1', 'b1', new Date(clock.now() + far));
+  for (let day = 0; day < 39; day++) {
+    clock.advance(24 * 60 * MINUTE - 1);
+    c.touch();
+  }
+  assert.deepEqual(c.ended, []);
+});
+
+test('shutdown ends everything with the given code', () => {
+  const { enforcer, open } = setup();
+  const a = open('u1', 'b1', null);
+  const b = open('u2', 'b2', null);
+  enforcer.endAll(1001, 'gateway shutting down');
+  assert.equal(a.ended[0]?.code, 1001);
+  assert.equal(b.ended[0]?.code, 1001);
+  assert.equal(enforcer.size, 0);
+});
