@@ -74,7 +74,7 @@ export async function seedWorld(gw: TestGateway, options: SeedOptions = {}): Pro
     ...(hostKey === null ? {} : { hostKey }),
   };
   const vnc = { host: options.vnc?.host ?? '127.0.0.1', port: options.vnc?.port ?? 5901, username: 'vagrant', password: vmSecrets.vncPassword };
-  const startedAt = new Date(Date.now() - 5 * 60_000).toISOString();
+  const startedAt = new Date(Date.now() - 30 * 60_000).toISOString();
   await ok(api.put('/builds/build-linux', { appId: 'app-1', stack: 'linux', status: 'running', startedAt, remoteAccess: { ssh } }));
   await ok(api.put('/builds/build-mac', { appId: 'app-1', stack: 'macos', status: 'running', startedAt, remoteAccess: { ssh, vnc } }));
   const longAgo = new Date(Date.now() - 60 * 60_000);

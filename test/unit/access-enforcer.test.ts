@@ -96,12 +96,12 @@ test('finish: 9:59 after finishing still open, 10:01 closed with 4000', () => {
   assert.equal(enforcer.size, 0);
 });
 
-test('revoke closes at once with 4001, only that build', () => {
+test('revoke closes the window at once (4000, reason "access revoked"), only that build', () => {
   const { clock, enforcer, open } = setup();
   const a = open('u1', 'b1', null);
   const b = open('u1', 'b2', null);
   enforcer.windowChanged(build('b1'), new Date(clock.now()), 'revoke');
-  assert.deepEqual(a.ended, [{ code: 4001, reason: 'access revoked' }]);
+  assert.deepEqual(a.ended, [{ code: 4000, reason: 'access revoked' }]);
   assert.deepEqual(b.ended, []);
 });
 
@@ -143,7 +143,7 @@ test('a revocation during set-up cancels the pending connection', () => {
   assert.deepEqual(ended, [4001], 'activated anyway, it ends immediately');
   const pending2 = enforcer.beginConnection(user('u2'), build('b2'));
   enforcer.windowChanged(build('b2'), new Date(0), 'revoke');
-  assert.equal(pending2.cancelled?.code, 4001);
+  assert.equal(pending2.cancelled?.code, 4000);
 });
 
 test('idle: input resets the clock; silence closes with 4002', () => {

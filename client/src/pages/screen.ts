@@ -119,12 +119,14 @@ status.setWindow(initialRemainingMs());
 updateInputControls();
 if (buildId) {
   connection.connect();
-  // The RFB stream cannot carry the gateway's window messages, so the page asks for them.
-  const poll = pollWindow(buildId, (view) => {
-    if (view.open) status.setWindow(view.remainingMs);
-    else status.closeWindow();
-  });
-  status.onWindowClosed(() => poll.stop());
+  if (!status.windowClosed) {
+    // The RFB stream cannot carry the gateway's window messages, so the page asks for them.
+    const poll = pollWindow(buildId, (view) => {
+      if (view.open) status.setWindow(view.remainingMs);
+      else status.closeWindow();
+    });
+    status.onWindowClosed(() => poll.stop());
+  }
 } else {
   status.setState('disconnected');
   status.showBanner('error', 'This page does not say which build to connect to.');

@@ -208,7 +208,7 @@ export class StatusBar {
       for (const handler of this.#windowClosedHandlers) handler();
       return;
     }
-    // Back to open: the gateway moved the close time out, so the warning no longer holds.
+    // Back to open only if the gateway ever moves the close time out; its warning no longer holds.
     if (phase === 'open' && this.#bannerIsWarning) this.clearBanner();
     this.#offerWarning(phase);
   }

@@ -1,7 +1,7 @@
 /**
  * The one lifecycle owner of every live terminal and screen connection. It ends connections the
- * moment access ends — the build's window closes (4000), access is revoked or the user's role no
- * longer allows it (4001), or the user stops typing (4002) — and tells live terminals when their
+ * moment access ends — the build's window closes or is revoked (4000), the user's role no longer
+ * allows it or they left the app (4001), or the user stops typing (4002) — and tells live terminals when their
  * window changes.
  *
  * Deadlines are timers per build, not polling. A connection being set up registers a pending
@@ -152,10 +152,10 @@ export class AccessEnforcer {
   windowChanged(buildId: BuildId, closesAt: Date | null, cause: 'finish' | 'revoke' | 'update'): void {
     const closed = closesAt !== null && closesAt.getTime() <= this.#clock.now();
     if (closed) {
-      const code = cause === 'revoke' ? CloseCode.accessRevoked : CloseCode.windowClosed;
+      // A revoked build's window has closed too: pages show the final "window closed" state.
       const reason = cause === 'revoke' ? 'access revoked' : 'access window closed';
-      this.#cancelPending((p) => p.buildId === buildId, code, reason);
-      this.#end((c) => c.buildId === buildId, code, reason);
+      this.#cancelPending((p) => p.buildId === buildId, CloseCode.windowClosed, reason);
+      this.#end((c) => c.buildId === buildId, CloseCode.windowClosed, reason);
       this.#unschedule(buildId);
       return;
     }

@@ -1,0 +1,59 @@
+/** The terminal page warns before the access window closes and then shows the closed state. */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { control, seedWorld, type World } from '../helpers/seed.js';
+import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+
+/** Starts inside the 2-minute warning and crosses the 30-second one a few seconds in. */
+const WINDOW_LEFT_MS = 34_000;
+const UI_TIMEOUT_MS = WINDOW_LEFT_MS + 15_000;
+
+let sshd: SshdHandle;
+let gw: TestGateway;
+let world: World;
+let browser: Browser;
+
+before(async () => {
+  sshd = await startSshd();
+  gw = await startGateway();
+  const pw = sshd.passwordUser;
+  assert.ok(pw?.password);
+  world = await seedWorld(gw, { ssh: { host: sshd.host, port: sshd.port, username: pw.username, password: pw.password, hostKey: sshd.hostKeyFingerprint } });
+  browser = await launchChromium(['--disable-3d-apis']);
+});
+after(async () => {
+  await browser.close();
+  await gw.close();
+  await sshd.stop();
+});
+
+test('terminal page: 2-minute and 30-second warnings outside the terminal, then the closed state', async () => {
+  const page = await browser.newPage();
+  page.setDefaultTimeout(UI_TIMEOUT_MS);
+  await page.goto(`${gw.url}/login?next=/builds/build-linux/terminal`);
+  await page.getByLabel('Email').fill(world.users.owner.email);
+  await page.getByLabel('Password').fill(world.users.owner.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#conn-state[data-state="connected"]').waitFor();
+
+  const closesAt = Date.now() + WINDOW_LEFT_MS;
+  const finish = await control(gw).post('/builds/build-linux/finish', { finishedAt: new Date(closesAt - 10 * 60_000).toISOString() });
+  assert.equal(finish.status, 200, JSON.stringify(finish.body));
+
+  await page.locator('body[data-window="warning-2m"]').waitFor();
+  assert.match((await page.locator('#term-banner').textContent()) ?? '', /closes in 2 minutes/);
+  assert.equal(await page.locator('#terminal #term-banner').count(), 0, 'the banner is outside the terminal');
+
+  await page.locator('body[data-window="warning-30s"]').waitFor();
+  assert.match((await page.locator('#term-banner').textContent()) ?? '', /closes in 30 seconds/);
+
+  await page.locator('body[data-window="closed"]').waitFor();
+  assert.ok(Date.now() >= closesAt - 1_000, 'not closed early');
+  assert.match((await page.locator('#term-banner').textContent()) ?? '', /access window has closed/i);
+  assert.equal(await page.locator('#window-countdown').textContent(), 'Access window closed');
+  assert.equal(await page.locator('#reconnect').isVisible(), false);
+  await page.locator('#conn-state[data-state="disconnected"]').waitFor();
+});
