@@ -122,6 +122,19 @@ describe('access window enforcement', () => {
     }
   });
 
+  test('deleting the user closes their live connections with 4001 and signs them out', async () => {
+    await control(gw).put('/users/leaver', { email: 'leaver@example.test', password: 'leaver-password' });
+    await control(gw).put('/apps/app-1/members/leaver', { role: 'developer' });
+    const agent = await signIn(gw, { id: 'leaver', email: 'leaver@example.test', password: 'leaver-password' });
+    const t = await connectTerminal(await mintTicket(gw, agent, world.builds.linuxRunning), gw);
+    await t.waitForControl('ready');
+    const deleted = await control(gw).del('/users/leaver');
+    assert.equal(deleted.status, 204);
+    assert.equal((await t.closed).code, 4001);
+    assert.equal((await agent.get('/')).status, 303, 'the sign-in session no longer works');
+    assert.equal((await control(gw).del('/users/leaver')).status, 404);
+  });
+
   test('no input for the idle timeout closes with 4002', async () => {
     const agent = await signIn(gw, world.users.owner);
     const t = await connectTerminal(await mintTicket(gw, agent, world.builds.linuxRunning), gw);

@@ -83,6 +83,8 @@ export interface Store {
   upsertUser(user: UserUpsert): Promise<Upserted<UserRecord>>;
   getUser(id: UserId): Promise<UserRecord | null>;
   getUserByEmail(email: string): Promise<UserRecord | null>;
+  /** Deletes the user and their memberships; false when there was no such user. */
+  deleteUser(id: UserId): Promise<boolean>;
 
   upsertApp(app: AppRecord): Promise<Upserted<AppRecord>>;
   getApp(id: AppId): Promise<AppRecord | null>;

@@ -55,6 +55,15 @@ export function controlApiRouter(deps: ControlApiDeps): Router {
     res.status(created ? 201 : 200).json(toUserView(record));
   });
 
+  router.delete('/users/:userId', auth, async (req, res) => {
+    const userId = idParam<UserId>(req, 'userId');
+    if (!(await store.deleteUser(userId))) throw new GatewayError('not_found', `user ${userId} not found`);
+    // Their sign-in sessions die with the row (each request re-reads the user); live connections now.
+    deps.enforcer.userRemoved(userId);
+    deps.logger.info({ event: 'user_deleted', userId }, 'user deleted');
+    res.status(204).end();
+  });
+
   router.put('/apps/:appId', auth, async (req, res) => {
     const appId = idParam<AppId>(req, 'appId');
     const body = parseBody(req, appBody, true);

@@ -109,6 +109,10 @@ export class SqliteStore implements Store {
     return row ? toUser(row) : null;
   }
 
+  async deleteUser(id: UserId): Promise<boolean> {
+    return this.#db.prepare('DELETE FROM users WHERE id = ?').run(id).changes > 0;
+  }
+
   async upsertApp(app: AppRecord): Promise<Upserted<AppRecord>> {
     const now = Date.now();
     const tx = this.#db.transaction((): boolean => {
