@@ -14,6 +14,8 @@ export default defineConfig({
     // noVNC 1.7 uses top-level await; every browser we support runs ES2022.
     target: 'es2022',
     sourcemap: true,
+    // xterm.js with its WebGL renderer, and noVNC, are each ~0.5 MB; pages load only their own.
+    chunkSizeWarningLimit: 1024,
     rollupOptions: {
       input: {
         login: 'client/src/pages/login.ts',

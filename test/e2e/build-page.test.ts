@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/chromium.js';
+import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { seedWorld, type SeededUser, type World } from '../helpers/seed.js';
 
@@ -34,11 +34,8 @@ describe('build page in Chromium', () => {
       if (message.type() === 'error') errors.push(message.text());
     });
     await page.goto(`${gw.url}/`);
-    assert.match(page.url(), /\/login\?next=%2F$/);
-    await page.getByLabel('Email').fill(user.email);
-    await page.getByLabel('Password').fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${gw.url}/`);
+    assert.match(page.url(), /\/login\?next=%2F$/, 'anonymous visitors are sent to sign in');
+    await signInThroughForm(page, gw.url, user, '/');
     return { page, errors };
   }
 

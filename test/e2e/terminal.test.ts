@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/chromium.js';
+import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { seedWorld, type World } from '../helpers/seed.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
@@ -43,11 +43,7 @@ describe('terminal page in Chromium', () => {
     page.on('console', (message) => {
       if (message.type() === 'error') errors.push(message.text());
     });
-    await page.goto(`${gw.url}/login?next=/builds/build-linux`);
-    await page.getByLabel('Email').fill(world.users.developer.email);
-    await page.getByLabel('Password').fill(world.users.developer.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${gw.url}/builds/build-linux`);
+    await signInThroughForm(page, gw.url, world.users.developer, '/builds/build-linux');
     await page.getByRole('link', { name: 'Open terminal' }).click();
     await page.waitForURL(`${gw.url}/builds/build-linux/terminal`);
     await page.locator('#conn-state[data-state="connected"]').waitFor();

@@ -2,7 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { launchChromium } from '../helpers/chromium.js';
+import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { control, seedWorld, type World } from '../helpers/seed.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
@@ -33,10 +33,7 @@ after(async () => {
 test('terminal page: 2-minute and 30-second warnings outside the terminal, then the closed state', async () => {
   const page = await browser.newPage();
   page.setDefaultTimeout(UI_TIMEOUT_MS);
-  await page.goto(`${gw.url}/login?next=/builds/build-linux/terminal`);
-  await page.getByLabel('Email').fill(world.users.owner.email);
-  await page.getByLabel('Password').fill(world.users.owner.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInThroughForm(page, gw.url, world.users.owner, '/builds/build-linux/terminal');
   await page.locator('#conn-state[data-state="connected"]').waitFor();
 
   const closesAt = Date.now() + WINDOW_LEFT_MS;

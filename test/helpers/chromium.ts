@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's chromium package; we use it instead of Playwright's downloaded browsers so tests need no network. */
 const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -39,4 +39,13 @@ export async function launchChromium(extraArgs: readonly string[] = []): Promise
     args: [...EXTRA_CHROMIUM_ARGS, ...extraArgs],
     timeout: CHROMIUM_LAUNCH_TIMEOUT_MS,
   });
+}
+
+/** Signs in through the real login form and waits for the redirect to `nextPath`. */
+export async function signInThroughForm(page: Page, baseUrl: string, user: { readonly email: string; readonly password: string }, nextPath: string): Promise<void> {
+  await page.goto(`${baseUrl}/login?next=${encodeURIComponent(nextPath)}`);
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${baseUrl}${nextPath}`);
 }

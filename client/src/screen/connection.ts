@@ -12,7 +12,7 @@ import { TICKET_SUBPROTOCOL_PREFIX } from '../../../shared/src/protocol/ssh-v1.j
 import { ApiError } from '../lib/api.js';
 import { ABNORMAL_CLOSURE_CODE, type ConnectionState, type Disconnect } from '../terminal/connection.js';
 import { describeDisconnect, type DisconnectNotice } from '../terminal/status.js';
-import { requestTicket, type ConnectionTicket } from './ticket.js';
+import { requestTicket, type ConnectionTicket } from '../lib/connection-ticket.js';
 
 /** websockify's name for raw RFB bytes, which the gateway's screen endpoint speaks (server/src/connections/endpoints.ts). */
 export const SCREEN_SUBPROTOCOL = 'binary';

@@ -7,7 +7,7 @@ import { SSH_SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX } from '../../../shared/src/
 import { ApiError } from '../lib/api.js';
 import { encodeClientControl, parseServerControl } from './control.js';
 import { AckCounter } from './flow-control.js';
-import { requestSshTicket, type SshTicket } from './ticket.js';
+import { requestTicket, type ConnectionTicket } from '../lib/connection-ticket.js';
 
 /** Input frames stay well under the gateway's 64 KiB message limit (docs/protocol.md). */
 const INPUT_FRAME_MAX_BYTES = 32 * 1024;
@@ -101,9 +101,9 @@ export class TerminalConnection {
   }
 
   async #start(attempt: number): Promise<void> {
-    let ticket: SshTicket;
+    let ticket: ConnectionTicket;
     try {
-      ticket = await requestSshTicket(this.buildId);
+      ticket = await requestTicket(this.buildId, { kind: 'ssh' });
     } catch (error) {
       if (attempt !== this.#attempt) return;
       const apiError = error instanceof ApiError ? error : new ApiError(0, 'internal', 'Could not start the terminal connection.');

@@ -1,22 +1,31 @@
 /**
- * Mints a single-use connection ticket. The ticket rides in the WebSocket subprotocol list, never
- * in a URL or a log line: URLs end up in history, proxies' logs and Referer headers.
+ * Mints a single-use connection ticket for the terminal or the screen. The ticket rides in the
+ * WebSocket subprotocol list, never in a URL or a log line: URLs end up in history, proxies' logs
+ * and Referer headers.
  */
+import type { ConnectionTicketView } from '../../../shared/src/api.js';
 import type { ErrorBody } from '../../../shared/src/errors.js';
-import { ApiError } from '../lib/api.js';
-
-export interface SshTicket {
-  readonly ticket: string;
-  /** Absolute ws:/wss: URL, resolved against the page. */
-  readonly url: string;
-  readonly protocol: string;
-}
+import { ApiError } from './api.js';
 
 /** Error codes a ticket request can fail with that did not come from the gateway. */
 export const NETWORK_ERROR_CODE = 'network';
 export const BAD_RESPONSE_CODE = 'bad_response';
 
-export async function requestSshTicket(buildId: string): Promise<SshTicket> {
+export interface TicketRequest {
+  readonly kind: 'ssh' | 'vnc';
+  /** Has the gateway drop all input, whatever the page does. */
+  readonly viewOnly?: boolean;
+}
+
+export interface ConnectionTicket {
+  readonly ticket: string;
+  /** Absolute ws:/wss: URL, resolved against the page. */
+  readonly url: string;
+  /** The data subprotocol to offer beside the ticket. */
+  readonly protocol: string;
+}
+
+export async function requestTicket(buildId: string, request: TicketRequest): Promise<ConnectionTicket> {
   let res: Response;
   try {
     res = await fetch(`/api/v1/builds/${encodeURIComponent(buildId)}/connections`, {
@@ -24,7 +33,7 @@ export async function requestSshTicket(buildId: string): Promise<SshTicket> {
       credentials: 'same-origin',
       cache: 'no-store',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ kind: 'ssh' }),
+      body: JSON.stringify(request),
     });
   } catch {
     throw new ApiError(0, NETWORK_ERROR_CODE, 'Could not reach the gateway. Check your network connection.');
@@ -47,9 +56,9 @@ function errorOf(body: unknown): { code: string; message: string } | null {
   return typeof code === 'string' && typeof message === 'string' ? { code, message } : null;
 }
 
-function ticketOf(body: unknown): SshTicket | null {
+function ticketOf(body: unknown): ConnectionTicket | null {
   if (typeof body !== 'object' || body === null) return null;
-  const { ticket, url, protocol } = body as Record<string, unknown>;
+  const { ticket, url, protocol } = body as Partial<Record<keyof ConnectionTicketView, unknown>>;
   if (typeof ticket !== 'string' || typeof url !== 'string' || typeof protocol !== 'string') return null;
   const wsUrl = toWebSocketUrl(url);
   return wsUrl ? { ticket, url: wsUrl, protocol } : null;
