@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { WebSocket } from 'ws';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
@@ -110,6 +111,24 @@ describe('screen over a real Xvnc', () => {
     assert.equal(existsSync(marker), false, 'view-only keys never reached the VM');
     screen.close();
     normal.close();
+  });
+
+  test('a browser that leaves before the RFB greeting leaves no VM socket behind', async () => {
+    const established = async (): Promise<number> => {
+      const { stdout } = await runCommand('ss', ['-Htn', 'state', 'established', `dst ${xvnc.host}:${xvnc.port}`]);
+      return stdout.toString().split('\n').filter((line) => line.trim().length > 0).length;
+    };
+    const before = await established();
+    const t = await ticket(world.builds.macRunning);
+    const ws = new WebSocket(t.url, [t.protocol, `porthole.ticket.${t.ticket}`], { headers: { Origin: gw.origin } });
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    // The gateway has already started authenticating to the VM; leave before answering it.
+    ws.close();
+    await pollUntil('VM socket closed', DESKTOP_EFFECT_TIMEOUT_MS, async () => (await established()) <= before);
+    await pollUntil('connection released', DESKTOP_EFFECT_TIMEOUT_MS, async () => gw.enforcer.size === 0);
   });
 
   test('a linux build refuses kind vnc; viewOnly is for screens only', async () => {

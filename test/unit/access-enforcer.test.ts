@@ -113,10 +113,23 @@ test('a late finish never extends the deadline', () => {
   assert.deepEqual(c.ended, [{ code: 4000, reason: 'access window closed' }]);
 });
 
-test('a connection opening after the deadline ends at once', () => {
+test('a connection opening after the deadline ends at once', async () => {
   const { clock, open } = setup();
   const c = open('u1', 'b1', new Date(clock.now() - 1));
+  await Promise.resolve();
   assert.equal(c.ended[0]?.code, 4000);
+});
+
+test('a finish landing while a connection is set up still sets its deadline', async () => {
+  const { clock, enforcer } = setup();
+  const pending = enforcer.beginConnection(user('u1'), build('b1'));
+  const closesAt = new Date(clock.now() + 10 * MINUTE);
+  enforcer.windowChanged(build('b1'), closesAt, 'finish');
+  const ended: number[] = [];
+  // The connection's store read predates the finish: it still believes the window is open-ended.
+  pending.activate({ userId: user('u1'), appId: APP, buildId: build('b1'), kind: 'ssh', openedAt: new Date(), end: (code) => ended.push(code), windowChanged: () => undefined }, null);
+  clock.advance(10 * MINUTE + 1);
+  assert.deepEqual(ended, [4000]);
 });
 
 test('role change to tester and removal close that user\'s connections on that app with 4001', () => {
@@ -133,13 +146,14 @@ test('role change to tester and removal close that user\'s connections on that a
   enforcer.membershipChanged('other-app' as AppId, user('u3'), null);
 });
 
-test('a revocation during set-up cancels the pending connection', () => {
+test('a revocation during set-up cancels the pending connection', async () => {
   const { enforcer } = setup();
   const pending = enforcer.beginConnection(user('u1'), build('b1'));
   enforcer.membershipChanged(APP, user('u1'), 'tester');
   assert.deepEqual(pending.cancelled, { code: 4001, reason: 'role no longer allows remote access' });
   const ended: number[] = [];
   pending.activate({ userId: user('u1'), appId: APP, buildId: build('b1'), kind: 'vnc', openedAt: new Date(), end: (code) => ended.push(code), windowChanged: () => undefined }, null);
+  await Promise.resolve();
   assert.deepEqual(ended, [4001], 'activated anyway, it ends immediately');
   const pending2 = enforcer.beginConnection(user('u2'), build('b2'));
   enforcer.windowChanged(build('b2'), new Date(0), 'revoke');

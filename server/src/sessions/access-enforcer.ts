@@ -74,6 +74,8 @@ interface Pending {
   readonly userId: UserId;
   readonly buildId: BuildId;
   cancelled: { code: number; reason: string } | null;
+  /** The earliest close time announced while this connection was being set up. */
+  narrowedTo: Date | null;
 }
 
 export interface AccessEnforcerDeps {
@@ -116,14 +118,16 @@ export class AccessEnforcer {
 
   /** Claim a connection before the final policy check; see the class comment. */
   beginConnection(userId: UserId, buildId: BuildId): PendingConnection {
-    const pending: Pending = { userId, buildId, cancelled: null };
+    const pending: Pending = { userId, buildId, cancelled: null, narrowedTo: null };
     this.#pending.add(pending);
     return {
       get cancelled() {
         return pending.cancelled;
       },
-      activate: (connection, closesAt) => {
+      activate: (connection, loadedClosesAt) => {
         this.#pending.delete(pending);
+        // The store read may predate a finish that happened during set-up.
+        const closesAt = earliest(loadedClosesAt, pending.narrowedTo);
         const handle: ConnectionHandle = { ...connection, id: this.#nextId++ };
         const tracked: Tracked = { handle, lastActivity: this.#clock.now() };
         this.#live.set(handle.id, tracked);
@@ -138,8 +142,15 @@ export class AccessEnforcer {
             this.#unscheduleIfUnused(handle.buildId);
           },
         };
-        if (pending.cancelled) handle.end(pending.cancelled.code, pending.cancelled.reason);
-        else if (closesAt !== null && closesAt.getTime() <= this.#clock.now()) handle.end(CloseCode.windowClosed, 'access window closed');
+        // Ended after returning, so the caller holds its registration when the end is reported.
+        const cancelled = pending.cancelled ?? (closesAt !== null && closesAt.getTime() <= this.#clock.now() ? { code: CloseCode.windowClosed, reason: 'access window closed' } : null);
+        if (cancelled) {
+          queueMicrotask(() => {
+            this.#live.delete(handle.id);
+            this.#unscheduleIfUnused(handle.buildId);
+            handle.end(cancelled.code, cancelled.reason);
+          });
+        }
         return registration;
       },
       abandon: () => {
@@ -159,6 +170,7 @@ export class AccessEnforcer {
       this.#unschedule(buildId);
       return;
     }
+    for (const p of this.#pending) if (p.buildId === buildId) p.narrowedTo = earliest(p.narrowedTo, closesAt);
     for (const t of this.#live.values()) if (t.handle.buildId === buildId) t.handle.windowChanged(closesAt);
     if (this.#hasConnections(buildId)) this.#schedule(buildId, closesAt);
   }
@@ -243,4 +255,10 @@ export class AccessEnforcer {
     const cutoff = this.#clock.now() - this.#idleTimeoutMs;
     this.#end((c) => (this.#live.get(c.id)?.lastActivity ?? Infinity) <= cutoff, CloseCode.idleTimeout, 'idle timeout');
   }
+}
+
+function earliest(a: Date | null, b: Date | null): Date | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a.getTime() <= b.getTime() ? a : b;
 }

@@ -74,10 +74,16 @@ export function createUpgradeHandler(deps: UpgradeDeps): { handle: UpgradeHandle
     authorize(req, deps).then(
       ({ claims, build, pending }) => {
         if (socket.destroyed) return pending.abandon();
+        let upgraded = false;
         wss.handleUpgrade(req, socket, head, (ws) => {
+          upgraded = true;
+          // Until a session attaches its own handler, a malformed frame must not crash the process.
+          ws.on('error', () => ws.terminate());
           deps.heartbeat.watch(ws);
           deps.accept({ ws, claims, build, pending });
         });
+        // ws refuses bad handshakes (no key, wrong version) without calling back, synchronously.
+        if (!upgraded) pending.abandon();
       },
       (error: unknown) => {
         const refusal = error instanceof GatewayError ? error : new GatewayError('internal', 'Something went wrong on our side.');

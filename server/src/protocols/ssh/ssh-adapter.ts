@@ -137,6 +137,7 @@ function wrapShell(client: ssh2.Client, channel: ClientChannel, hostKey: string)
   const listeners: ((error: Error | null) => void)[] = [];
   let lastError: Error | null = null;
   let closed = false;
+  let closing = false;
   let graceTimer: NodeJS.Timeout | null = null;
   client.on('error', (error) => {
     lastError = error;
@@ -146,21 +147,29 @@ function wrapShell(client: ssh2.Client, channel: ClientChannel, hostKey: string)
     if (graceTimer) clearTimeout(graceTimer);
     for (const listener of listeners.splice(0)) listener(lastError);
   });
-  let closing = false;
+  const close = (): void => {
+    if (closing || closed) return;
+    closing = true;
+    channel.close();
+    client.end();
+    graceTimer = setTimeout(() => client.destroy(), SSH_CLOSE_GRACE_MS);
+    graceTimer.unref();
+  };
+  // A hostile sshd can make ssh2's channel streams error (e.g. stderr data after EOF); an unheard
+  // 'error' would crash the gateway, so treat it as the end of the shell.
+  const onStreamError = (error: Error): void => {
+    lastError = error;
+    close();
+  };
+  channel.on('error', onStreamError);
+  channel.stderr.on('error', onStreamError);
   return {
     channel,
     hostKey,
     resize(size) {
       if (!closing) channel.setWindow(size.rows, size.cols, 0, 0);
     },
-    close() {
-      if (closing || closed) return;
-      closing = true;
-      channel.close();
-      client.end();
-      graceTimer = setTimeout(() => client.destroy(), SSH_CLOSE_GRACE_MS);
-      graceTimer.unref();
-    },
+    close,
     onClosed(listener) {
       if (closed) listener(lastError);
       else listeners.push(listener);

@@ -24,8 +24,11 @@ export const MessageType = {
 
 /** Pseudo-encoding that would make pointer events 7 bytes long (noVNC ≥ 1.5). */
 const EXTENDED_MOUSE_BUTTONS_ENCODING = -316;
-/** noVNC's extended clipboard can announce large payloads; beyond this the client is hostile. */
-const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/**
+ * A clipboard message is held whole until complete; noVNC's (zlib-compressed extended) clipboard
+ * stays far below this, and a larger announcement is a client trying to make the gateway buffer.
+ */
+const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /** `input`: a person's action, dropped in view-only mode. */
 type Measured = { readonly length: number; readonly input: boolean } | 'incomplete' | 'unknown';

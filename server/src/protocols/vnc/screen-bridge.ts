@@ -15,7 +15,8 @@ import type { Logger } from '../../log.js';
 import type { BuildRecord } from '../../store/store.js';
 import type { Dialer } from '../dialer.js';
 import { ByteQueue } from '../byte-queue.js';
-import { openRfbUpstream, SECURITY_NONE, type RfbUpstreamFailure, type VncCredentials } from './rfb-upstream.js';
+import { openRfbUpstream, SECURITY_NONE, type RfbUpstream, type RfbUpstreamFailure, type VncCredentials } from './rfb-upstream.js';
+import type { Result } from '../../../../shared/src/result.js';
 import { ClientMessageFilter } from './client-message-filter.js';
 
 /** A browser that has not finished the RFB greeting in this long is not a VNC client. */
@@ -57,6 +58,8 @@ export class ScreenSession {
   readonly #greeting = new ByteQueue(BROWSER_HANDSHAKE_LIMIT_BYTES);
   readonly #filter: ClientMessageFilter;
   #vm: Socket | null = null;
+  /** The VM handshake in flight: a session ending before it settles must still close its socket. */
+  #upstream: Promise<Result<RfbUpstream, RfbUpstreamFailure>> | null = null;
   #spliced = false;
   #ended = false;
   #vmPaused = false;
@@ -92,6 +95,7 @@ export class ScreenSession {
     this.#abort.abort();
     this.#greeting.fail(new Error('closed'));
     this.#vm?.destroy();
+    if (!this.#vm) void this.#upstream?.then((result) => destroyUpstream(result));
     const { ws } = this.#deps;
     if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
     this.#deps.onEnd?.({
@@ -113,24 +117,23 @@ export class ScreenSession {
       dialer: this.#deps.dialer,
       signal: this.#abort.signal,
     });
+    this.#upstream = upstream;
     this.#send(Buffer.from('RFB 003.008\n', 'latin1'));
     const version = (await this.#greeting.read(12)).toString('latin1');
-    if (!/^RFB 003\.00[78]\n$/.test(version)) return this.end(CloseCode.protocolError, 'unsupported RFB client version');
+    // Only 3.8: 3.7 clients expect no SecurityResult after None, and noVNC always speaks 3.8.
+    if (version !== 'RFB 003.008\n') return this.end(CloseCode.protocolError, 'unsupported RFB client version');
     this.#send(Buffer.from([1, SECURITY_NONE]));
     const chosen = (await this.#greeting.read(1)).readUInt8(0);
     if (chosen !== SECURITY_NONE) return this.end(CloseCode.protocolError, 'the browser chose an unoffered security type');
 
     const result = await upstream;
-    if (this.#ended) {
-      if (result.ok) result.value.socket.destroy();
-      return;
-    }
+    if (this.#ended) return destroyUpstream(result);
     if (!result.ok) return this.#refuse(result.error);
     const { socket, leftover } = result.value;
     this.#vm = socket;
     this.#send(Buffer.from([0, 0, 0, 0]));
     await this.#greeting.read(1);
-    if (this.#ended) return;
+    if (this.#ended) return; // end() destroyed #vm
     // Always shared: a browser must never disconnect someone else's session on the VM.
     socket.write(Buffer.from([1]));
     this.#splice(socket, leftover, this.#greeting.takeRest());
@@ -200,4 +203,8 @@ export class ScreenSession {
     const { ws } = this.#deps;
     if (ws.readyState === ws.OPEN) ws.send(data, { binary: true });
   }
+}
+
+function destroyUpstream(result: Result<RfbUpstream, RfbUpstreamFailure>): void {
+  if (result.ok) result.value.socket.destroy();
 }
