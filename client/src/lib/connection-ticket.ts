@@ -7,6 +7,9 @@ import type { ConnectionTicketView } from '../../../shared/src/api.js';
 import type { ErrorBody } from '../../../shared/src/errors.js';
 import { ApiError } from './api.js';
 
+/** Ticket error codes after which asking again cannot succeed without someone changing something. */
+export const FINAL_TICKET_ERRORS: ReadonlySet<string> = new Set(['role_forbidden', 'window_closed', 'not_found', 'forbidden_origin']);
+
 /** Error codes a ticket request can fail with that did not come from the gateway. */
 export const NETWORK_ERROR_CODE = 'network';
 export const BAD_RESPONSE_CODE = 'bad_response';

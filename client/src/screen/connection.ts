@@ -12,7 +12,7 @@ import { TICKET_SUBPROTOCOL_PREFIX } from '../../../shared/src/protocol/ssh-v1.j
 import { ApiError } from '../lib/api.js';
 import { ABNORMAL_CLOSURE_CODE, type ConnectionState, type Disconnect } from '../terminal/connection.js';
 import { describeDisconnect, type DisconnectNotice } from '../terminal/status.js';
-import { requestTicket, type ConnectionTicket } from '../lib/connection-ticket.js';
+import { FINAL_TICKET_ERRORS, requestTicket, type ConnectionTicket } from '../lib/connection-ticket.js';
 
 /** websockify's name for raw RFB bytes, which the gateway's screen endpoint speaks (server/src/connections/endpoints.ts). */
 export const SCREEN_SUBPROTOCOL = 'binary';
@@ -24,8 +24,6 @@ export const SCREEN_SUBPROTOCOL = 'binary';
  */
 const CLOSE_GRACE_MS = 3000;
 
-/** Ticket error codes after which asking again cannot succeed without someone changing something. */
-const FINAL_TICKET_ERRORS: ReadonlySet<string> = new Set(['role_forbidden', 'window_closed', 'not_found', 'forbidden_origin']);
 /** The gateway answers 400 to a screen ticket for a build without a registered screen. */
 const NO_SCREEN_STATUS = 400;
 

@@ -7,7 +7,7 @@ import { SSH_SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX } from '../../../shared/src/
 import { ApiError } from '../lib/api.js';
 import { encodeClientControl, parseServerControl } from './control.js';
 import { AckCounter } from './flow-control.js';
-import { requestTicket, type ConnectionTicket } from '../lib/connection-ticket.js';
+import { FINAL_TICKET_ERRORS, requestTicket, type ConnectionTicket } from '../lib/connection-ticket.js';
 
 /** Input frames stay well under the gateway's 64 KiB message limit (docs/protocol.md). */
 const INPUT_FRAME_MAX_BYTES = 32 * 1024;
@@ -19,8 +19,6 @@ const CLOSE_AFTER_ERROR_GRACE_MS = 1000;
 
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
 
-/** Ticket error codes after which asking again cannot succeed without someone changing something. */
-const FINAL_TICKET_ERRORS: ReadonlySet<string> = new Set(['role_forbidden', 'window_closed', 'not_found', 'forbidden_origin']);
 
 export type Disconnect =
   /** The ticket request failed, or the gateway's answer could not be used. */
