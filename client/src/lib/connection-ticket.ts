@@ -6,13 +6,14 @@
 import type { ConnectionTicketView } from '../../../shared/src/api.js';
 import type { ErrorBody } from '../../../shared/src/errors.js';
 import { ApiError } from './api.js';
+import { TICKET_SUBPROTOCOL_PREFIX } from '../../../shared/src/protocol/ssh-v1.js';
 
 /** Ticket error codes after which asking again cannot succeed without someone changing something. */
 export const FINAL_TICKET_ERRORS: ReadonlySet<string> = new Set(['role_forbidden', 'window_closed', 'not_found', 'forbidden_origin']);
 
 /** Error codes a ticket request can fail with that did not come from the gateway. */
-export const NETWORK_ERROR_CODE = 'network';
-export const BAD_RESPONSE_CODE = 'bad_response';
+const NETWORK_ERROR_CODE = 'network';
+const BAD_RESPONSE_CODE = 'bad_response';
 
 export interface TicketRequest {
   readonly kind: 'ssh' | 'vnc';
@@ -20,7 +21,7 @@ export interface TicketRequest {
   readonly viewOnly?: boolean;
 }
 
-export interface ConnectionTicket {
+interface ConnectionTicket {
   readonly ticket: string;
   /** Absolute ws:/wss: URL, resolved against the page. */
   readonly url: string;
@@ -28,7 +29,7 @@ export interface ConnectionTicket {
   readonly protocol: string;
 }
 
-export async function requestTicket(buildId: string, request: TicketRequest): Promise<ConnectionTicket> {
+async function requestTicket(buildId: string, request: TicketRequest): Promise<ConnectionTicket> {
   let res: Response;
   try {
     res = await fetch(`/api/v1/builds/${encodeURIComponent(buildId)}/connections`, {
@@ -79,4 +80,43 @@ function toWebSocketUrl(raw: string): string | null {
   else if (url.protocol === 'https:') url.protocol = 'wss:';
   else if (url.protocol !== 'ws:' && url.protocol !== 'wss:') return null;
   return url.href;
+}
+
+/** Why a connection could not even start; `final` means asking again cannot help. */
+export interface ConnectionRefusal {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+  readonly final: boolean;
+}
+
+/**
+ * Mints a ticket and opens the WebSocket it is for: the data subprotocol beside the ticket, which
+ * travels only in Sec-WebSocket-Protocol. `noun` names the connection in messages ("terminal").
+ */
+export async function openTicketedSocket(
+  buildId: string,
+  request: TicketRequest,
+  expectedProtocol: string,
+  noun: string,
+): Promise<{ readonly ok: true; readonly ws: WebSocket } | { readonly ok: false; readonly refusal: ConnectionRefusal }> {
+  let ticket: ConnectionTicket;
+  try {
+    ticket = await requestTicket(buildId, request);
+  } catch (error) {
+    const apiError = error instanceof ApiError ? error : new ApiError(0, 'internal', `Could not start the ${noun} connection.`);
+    return { ok: false, refusal: { status: apiError.status, code: apiError.code, message: apiError.message, final: FINAL_TICKET_ERRORS.has(apiError.code) } };
+  }
+  if (ticket.protocol !== expectedProtocol) {
+    const message = `The gateway offered protocol "${ticket.protocol}", which this page does not speak. Reload the page.`;
+    return { ok: false, refusal: { status: 0, code: 'unsupported_protocol', message, final: false } };
+  }
+  try {
+    const ws = new WebSocket(ticket.url, [expectedProtocol, TICKET_SUBPROTOCOL_PREFIX + ticket.ticket]);
+    ws.binaryType = 'arraybuffer';
+    return { ok: true, ws };
+  } catch {
+    // The browser's message may quote the subprotocols, which hold the ticket; it is not shown.
+    return { ok: false, refusal: { status: 0, code: 'bad_url', message: `The browser could not open the ${noun} connection the gateway offered.`, final: false } };
+  }
 }

@@ -8,11 +8,9 @@
  */
 import RFB from '@novnc/novnc';
 import { CloseCode, FINAL_CLOSE_CODES } from '../../../shared/src/protocol/close-codes.js';
-import { TICKET_SUBPROTOCOL_PREFIX } from '../../../shared/src/protocol/ssh-v1.js';
-import { ApiError } from '../lib/api.js';
 import { ABNORMAL_CLOSURE_CODE, type ConnectionState, type Disconnect } from '../terminal/connection.js';
 import { describeDisconnect, type DisconnectNotice } from '../terminal/status.js';
-import { FINAL_TICKET_ERRORS, requestTicket, type ConnectionTicket } from '../lib/connection-ticket.js';
+import { openTicketedSocket, type ConnectionRefusal } from '../lib/connection-ticket.js';
 
 /** websockify's name for raw RFB bytes, which the gateway's screen endpoint speaks (server/src/connections/endpoints.ts). */
 export const SCREEN_SUBPROTOCOL = 'binary';
@@ -88,34 +86,19 @@ export class ScreenConnection {
   }
 
   async #start(attempt: number): Promise<void> {
-    let ticket: ConnectionTicket;
-    try {
-      // Never view-only at the gateway: the page's View only toggle must be able to give input back.
-      ticket = await requestTicket(this.buildId, { kind: 'vnc' });
-    } catch (error) {
-      if (attempt !== this.#attempt) return;
-      const apiError = error instanceof ApiError ? error : new ApiError(0, 'internal', 'Could not start the screen connection.');
-      if (apiError.status === NO_SCREEN_STATUS) {
-        this.#refused(apiError.status, apiError.code, 'This build has no screen that can be shown in the browser.', true);
-      } else {
-        this.#refused(apiError.status, apiError.code, apiError.message, FINAL_TICKET_ERRORS.has(apiError.code));
-      }
+    // Never view-only at the gateway: the page's View only toggle must be able to give input back.
+    const opened = await openTicketedSocket(this.buildId, { kind: 'vnc' }, SCREEN_SUBPROTOCOL, 'screen');
+    if (attempt !== this.#attempt) {
+      if (opened.ok) opened.ws.close();
       return;
     }
-    if (attempt !== this.#attempt) return;
-    if (ticket.protocol !== SCREEN_SUBPROTOCOL) {
-      this.#refused(0, 'unsupported_protocol', `The gateway offered protocol "${ticket.protocol}", which this page does not speak. Reload the page.`, false);
-      return;
+    if (!opened.ok) {
+      const { refusal } = opened;
+      return this.#refused(
+        refusal.status === NO_SCREEN_STATUS ? { ...refusal, message: 'This build has no screen that can be shown in the browser.', final: true } : refusal,
+      );
     }
-    let ws: WebSocket;
-    try {
-      ws = new WebSocket(ticket.url, [SCREEN_SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX + ticket.ticket]);
-    } catch {
-      // The message may quote the subprotocols, which hold the ticket; it is not shown.
-      this.#refused(0, 'bad_url', 'The browser could not open the screen connection the gateway offered.', false);
-      return;
-    }
-    ws.binaryType = 'arraybuffer';
+    const { ws } = opened;
     // Listeners go on before noVNC's, so the close code is recorded before noVNC reacts to it.
     this.#watchSocket(ws);
     let rfb: RFB;
@@ -125,7 +108,7 @@ export class ScreenConnection {
     } catch {
       this.#socket = null;
       ws.close();
-      this.#refused(0, 'viewer_failed', 'This browser could not start the screen viewer.', false);
+      this.#refused({ status: 0, code: 'viewer_failed', message: 'This browser could not start the screen viewer.', final: false });
       return;
     }
     this.#rfb = rfb;
@@ -212,10 +195,10 @@ export class ScreenConnection {
     });
   }
 
-  #refused(status: number, code: string, message: string, final: boolean): void {
+  #refused(refusal: ConnectionRefusal): void {
     this.#busy = false;
     this.events.state('disconnected');
-    this.events.disconnected({ kind: 'refused', status, code, message, final });
+    this.events.disconnected({ kind: 'refused', ...refusal });
   }
 }
 

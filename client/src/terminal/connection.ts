@@ -3,11 +3,10 @@
  * output acknowledgements. Knows nothing about the DOM; the page renders what it reports.
  */
 import { FINAL_CLOSE_CODES } from '../../../shared/src/protocol/close-codes.js';
-import { SSH_SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX } from '../../../shared/src/protocol/ssh-v1.js';
-import { ApiError } from '../lib/api.js';
+import { SSH_SUBPROTOCOL } from '../../../shared/src/protocol/ssh-v1.js';
 import { encodeClientControl, parseServerControl } from './control.js';
 import { AckCounter } from './flow-control.js';
-import { FINAL_TICKET_ERRORS, requestTicket, type ConnectionTicket } from '../lib/connection-ticket.js';
+import { openTicketedSocket, type ConnectionRefusal } from '../lib/connection-ticket.js';
 
 /** Input frames stay well under the gateway's 64 KiB message limit (docs/protocol.md). */
 const INPUT_FRAME_MAX_BYTES = 32 * 1024;
@@ -99,31 +98,14 @@ export class TerminalConnection {
   }
 
   async #start(attempt: number): Promise<void> {
-    let ticket: ConnectionTicket;
-    try {
-      ticket = await requestTicket(this.buildId, { kind: 'ssh' });
-    } catch (error) {
-      if (attempt !== this.#attempt) return;
-      const apiError = error instanceof ApiError ? error : new ApiError(0, 'internal', 'Could not start the terminal connection.');
-      this.#refused(apiError.status, apiError.code, apiError.message, FINAL_TICKET_ERRORS.has(apiError.code));
+    const opened = await openTicketedSocket(this.buildId, { kind: 'ssh' }, SSH_SUBPROTOCOL, 'terminal');
+    if (attempt !== this.#attempt) {
+      if (opened.ok) opened.ws.close();
       return;
     }
-    if (attempt !== this.#attempt) return;
-    if (ticket.protocol !== SSH_SUBPROTOCOL) {
-      this.#refused(0, 'unsupported_protocol', `The gateway offered protocol "${ticket.protocol}", which this page does not speak. Reload the page.`, false);
-      return;
-    }
-    let ws: WebSocket;
-    try {
-      ws = new WebSocket(ticket.url, [SSH_SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX + ticket.ticket]);
-    } catch {
-      // The message may quote the subprotocols, which hold the ticket; it is not shown.
-      this.#refused(0, 'bad_url', 'The browser could not open the terminal connection the gateway offered.', false);
-      return;
-    }
-    ws.binaryType = 'arraybuffer';
-    this.#socket = ws;
-    this.#watch(ws);
+    if (!opened.ok) return this.#refused(opened.refusal);
+    this.#socket = opened.ws;
+    this.#watch(opened.ws);
   }
 
   #watch(ws: WebSocket): void {
@@ -194,9 +176,9 @@ export class TerminalConnection {
     this.events.disconnected({ kind: 'closed', code, reason, final: FINAL_CLOSE_CODES.has(code), opened, serverError });
   }
 
-  #refused(status: number, code: string, message: string, final: boolean): void {
+  #refused(refusal: ConnectionRefusal): void {
     this.#busy = false;
     this.events.state('disconnected');
-    this.events.disconnected({ kind: 'refused', status, code, message, final });
+    this.events.disconnected({ kind: 'refused', ...refusal });
   }
 }
