@@ -3,64 +3,24 @@
  * the shell prompt, with a WebSocket client that acknowledges output at a browser-like parse rate.
  *
  *   npm run build && node --import tsx bench/terminal-flood.ts [seconds]
- *
- * The gateway runs as its own process (the built `npm start` entry) so its RSS is its alone.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { WebSocket } from 'ws';
 import { startSshd } from '../test/helpers/sshd.js';
-import { freePort, waitForPort } from '../test/helpers/ports.js';
+import { startBenchGateway } from './lib/gateway-process.js';
 
 /** xterm.js parses 5–35 MB/s; the middle of that range stands in for a browser tab. */
 const BROWSER_PARSE_BYTES_PER_S = 20 * 1024 * 1024;
 const DEFAULT_FLOOD_S = 30;
 const SAMPLE_INTERVAL_MS = 250;
-const GATEWAY_START_TIMEOUT_MS = 15_000;
 const PROMPT_TIMEOUT_MS = 30_000;
 
 async function main(): Promise<void> {
   const floodSeconds = Number(process.argv[2] ?? DEFAULT_FLOOD_S);
   const sshd = await startSshd();
-  const dir = mkdtempSync(join(tmpdir(), 'porthole-bench-'));
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-  const token = randomBytes(24).toString('hex');
-  const gateway = spawn(process.execPath, [resolve(import.meta.dirname, '..', 'dist', 'server', 'src', 'main.js')], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      PORT: String(port),
-      PORTHOLE_DATABASE: `sqlite:${join(dir, 'bench.db')}`,
-      PORTHOLE_CONTROL_TOKEN: token,
-      PORTHOLE_SESSION_SECRET: randomBytes(32).toString('hex'),
-      PORTHOLE_SECRET_KEY: randomBytes(32).toString('hex'),
-      PORTHOLE_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const gateway = await startBenchGateway(sshd);
   try {
-    await waitForPort('127.0.0.1', port, GATEWAY_START_TIMEOUT_MS);
-    const api = (method: string, path: string, body: unknown): Promise<Response> =>
-      fetch(`${origin}/api/v1${path}`, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-    const pw = sshd.passwordUser;
-    if (!pw?.password) throw new Error('the bench needs root for the sshd password user');
-    await api('PUT', '/users/bench', { email: 'bench@example.test', password: 'bench-password' });
-    await api('PUT', '/apps/bench', { name: 'Bench' });
-    await api('PUT', '/apps/bench/members/bench', { role: 'owner' });
-    await api('PUT', '/builds/bench', {
-      appId: 'bench', stack: 'linux', status: 'running', startedAt: new Date().toISOString(),
-      remoteAccess: { ssh: { host: sshd.host, port: sshd.port, username: pw.username, password: pw.password, hostKey: sshd.hostKeyFingerprint } },
-    });
-    const login = await fetch(`${origin}/auth/login`, { method: 'POST', headers: { Origin: origin, 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'bench@example.test', password: 'bench-password' }) });
-    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-    const minted = (await (await fetch(`${origin}/api/v1/builds/bench/connections`, { method: 'POST', headers: { Origin: origin, Cookie: cookie, 'Content-Type': 'application/json' }, body: '{"kind":"ssh"}' })).json()) as { ticket: string; url: string; protocol: string };
-    const ws = new WebSocket(minted.url, [minted.protocol, `porthole.ticket.${minted.ticket}`], { headers: { Origin: origin } });
-    await new Promise((done, fail) => { ws.once('open', done); ws.once('error', fail); });
-    ws.send(JSON.stringify({ type: 'resize', cols: 120, rows: 40 }));
-
+    const ws = await gateway.openTerminal();
     // A browser-like consumer: output is "parsed" at a fixed rate and acknowledged when parsed.
     let parsedUntil = performance.now();
     let received = 0;
@@ -89,15 +49,14 @@ async function main(): Promise<void> {
       });
     await waitFor(/\$ $/);
 
-    const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${gateway.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-    const before = rss();
+    const before = gateway.rssBytes();
     ws.send(Buffer.from('yes porthole-bench-flood\r'));
     const samples: number[] = [];
     const started = performance.now();
     const receivedAtStart = received;
     await new Promise<void>((done) => {
       const sampler = setInterval(() => {
-        samples.push(rss());
+        samples.push(gateway.rssBytes());
         if (performance.now() - started >= floodSeconds * 1000) {
           clearInterval(sampler);
           done();
@@ -128,9 +87,8 @@ async function main(): Promise<void> {
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, 'terminal-flood.json'), `${JSON.stringify(result, null, 2)}\n`);
   } finally {
-    gateway.kill('SIGTERM');
+    await gateway.stop();
     await sshd.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
