@@ -37,7 +37,7 @@ function toGatewayError(error: unknown): GatewayError | null {
   }
 }
 
-export function wantsJsonResponse(req: Request): boolean {
+function wantsJsonResponse(req: Request): boolean {
   return req.path.startsWith('/api/') || req.is('application/json') === 'application/json' || !req.accepts('html');
 }
 

@@ -106,16 +106,6 @@ export class AccessEnforcer {
     return this.#live.size;
   }
 
-  connections(): readonly ConnectionHandle[] {
-    return [...this.#live.values()].map((t) => t.handle);
-  }
-
-  countFor(userId: UserId): number {
-    let count = 0;
-    for (const t of this.#live.values()) if (t.handle.userId === userId) count++;
-    return count;
-  }
-
   /** Claim a connection before the final policy check; see the class comment. */
   beginConnection(userId: UserId, buildId: BuildId): PendingConnection {
     const pending: Pending = { userId, buildId, cancelled: null, narrowedTo: null };

@@ -17,7 +17,7 @@ import { decideFlow, type FlowLimits } from '../../flow/backpressure.js';
 import type { Logger } from '../../log.js';
 import type { BuildRecord } from '../../store/store.js';
 import type { Dialer } from '../dialer.js';
-import { sameFingerprint } from './host-key.js';
+import { decideHostKey } from './host-key.js';
 import { openSshShell, type PtySize, type SshCredentials, type SshOpenFailure, type SshShell } from './ssh-adapter.js';
 
 /** How long to wait for the browser's first size before opening the PTY at 80×24. */
@@ -140,19 +140,17 @@ export class TerminalSession {
   }
 
   async #verifyHostKey(fingerprint: string): Promise<boolean> {
-    const { expectedHostKey, build, logger } = this.#deps;
-    if (expectedHostKey !== null) {
-      const accepted = sameFingerprint(expectedHostKey, fingerprint);
-      if (!accepted) logger.warn({ event: 'host_key_mismatch', buildId: build.id, expected: expectedHostKey, presented: fingerprint }, 'VM presented an unexpected host key');
-      return accepted;
+    const { build, logger } = this.#deps;
+    let decision = decideHostKey(this.#deps.expectedHostKey, fingerprint);
+    if (decision.kind === 'pin') {
+      // The first writer wins: a racing connection may have pinned another key a moment ago.
+      decision = decideHostKey(await this.#deps.pinHostKey(fingerprint), fingerprint);
+      if (decision.kind === 'accept') logger.info({ event: 'host_key_pinned', buildId: build.id, hostKey: fingerprint }, 'host key pinned on first use');
     }
-    const pinned = await this.#deps.pinHostKey(fingerprint);
-    if (sameFingerprint(pinned, fingerprint)) {
-      logger.info({ event: 'host_key_pinned', buildId: build.id, hostKey: fingerprint }, 'host key pinned on first use');
-      return true;
+    if (decision.kind === 'reject') {
+      logger.warn({ event: 'host_key_mismatch', buildId: build.id, expected: decision.expected, presented: fingerprint }, 'VM presented an unexpected host key');
     }
-    logger.warn({ event: 'host_key_mismatch', buildId: build.id, expected: pinned, presented: fingerprint }, 'VM presented an unexpected host key');
-    return false;
+    return decision.kind === 'accept';
   }
 
   #waitForFirstSize(): Promise<void> {

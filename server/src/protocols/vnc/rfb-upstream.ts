@@ -136,7 +136,7 @@ async function negotiate(socket: Socket, queue: ByteQueue, credentials: VncCrede
 }
 
 /** ARD when the VM offers it and we know the account; else the VNC password; else nothing. */
-export function chooseSecurityType(offered: readonly number[], credentials: VncCredentials): number | null {
+function chooseSecurityType(offered: readonly number[], credentials: VncCredentials): number | null {
   if (offered.includes(SECURITY_ARD) && credentials.username) return SECURITY_ARD;
   if (offered.includes(SECURITY_VNC_AUTH)) return SECURITY_VNC_AUTH;
   if (offered.includes(SECURITY_NONE)) return SECURITY_NONE;
