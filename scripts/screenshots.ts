@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { launchChromium } from '../test/helpers/chromium.js';
 import { startGateway } from '../test/helpers/gateway.js';
 import { seedWorld } from '../test/helpers/seed.js';
-import { startSshd } from '../test/helpers/sshd.js';
+import { passwordEndpoint, startSshd } from '../test/helpers/sshd.js';
 import { startXvnc } from '../test/helpers/xvnc.js';
 
 const OUT_DIR = resolve(import.meta.dirname, '..', 'docs', 'images');
@@ -18,9 +18,8 @@ async function main(): Promise<void> {
   const xvnc = await startXvnc({ terminalWindow: true, width: 1280, height: 800 });
   const browser = await launchChromium();
   try {
-    const login = sshd.passwordUser ?? sshd.keyUser;
     const world = await seedWorld(gw, {
-      ssh: { host: sshd.host, port: sshd.port, username: login.username, password: login.password ?? '', hostKey: sshd.hostKeyFingerprint },
+      ssh: passwordEndpoint(sshd),
       vnc: { host: xvnc.host, port: xvnc.port, password: xvnc.password },
     });
     const page = await browser.newPage({ viewport: VIEWPORT, colorScheme: 'light' });

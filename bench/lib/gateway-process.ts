@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
-import type { SshdHandle } from '../../test/helpers/sshd.js';
+import { passwordEndpoint, type SshdHandle } from '../../test/helpers/sshd.js';
 import { freePort, waitForPort } from '../../test/helpers/ports.js';
 
 const GATEWAY_START_TIMEOUT_MS = 15_000;
@@ -50,8 +50,6 @@ export async function startBenchGateway(sshd: SshdHandle): Promise<BenchGateway>
     const res = await fetch(`${origin}/api/v1${path}`, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   };
-  const login = sshd.passwordUser;
-  if (!login?.password) throw new Error('the benches need root for the sshd password user');
   await api('PUT', '/users/bench', { email: BENCH_EMAIL, password: BENCH_PASSWORD });
   await api('PUT', '/apps/bench', { name: 'Bench' });
   await api('PUT', '/apps/bench/members/bench', { role: 'owner' });
@@ -60,7 +58,7 @@ export async function startBenchGateway(sshd: SshdHandle): Promise<BenchGateway>
     stack: 'linux',
     status: 'running',
     startedAt: new Date().toISOString(),
-    remoteAccess: { ssh: { host: sshd.host, port: sshd.port, username: login.username, password: login.password, hostKey: sshd.hostKeyFingerprint } },
+    remoteAccess: { ssh: passwordEndpoint(sshd) },
   });
   const signIn = await fetch(`${origin}/auth/login`, { method: 'POST', headers: { Origin: origin, 'Content-Type': 'application/json' }, body: JSON.stringify({ email: BENCH_EMAIL, password: BENCH_PASSWORD }) });
   const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';

@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { seedWorld, type World } from '../helpers/seed.js';
-import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 
 /** Bounds each UI wait; waits are on conditions, never on time. */
 const UI_TIMEOUT_MS = 20_000;
@@ -21,9 +21,7 @@ describe('terminal page in Chromium', () => {
   before(async () => {
     sshd = await startSshd();
     gw = await startGateway();
-    const pw = sshd.passwordUser;
-    assert.ok(pw?.password);
-    world = await seedWorld(gw, { ssh: { host: sshd.host, port: sshd.port, username: pw.username, password: pw.password, hostKey: sshd.hostKeyFingerprint } });
+    world = await seedWorld(gw, { ssh: passwordEndpoint(sshd) });
     // Without WebGL xterm.js falls back to its DOM renderer, whose rows the test can read (and
     // whose colour styles must survive the strict CSP).
     browser = await launchChromium(['--disable-3d-apis']);

@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { control, seedWorld, type World } from '../helpers/seed.js';
-import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 
 /** Starts inside the 2-minute warning and crosses the 30-second one a few seconds in. */
 const WINDOW_LEFT_MS = 34_000;
@@ -19,9 +19,7 @@ let browser: Browser;
 before(async () => {
   sshd = await startSshd();
   gw = await startGateway();
-  const pw = sshd.passwordUser;
-  assert.ok(pw?.password);
-  world = await seedWorld(gw, { ssh: { host: sshd.host, port: sshd.port, username: pw.username, password: pw.password, hostKey: sshd.hostKeyFingerprint } });
+  world = await seedWorld(gw, { ssh: passwordEndpoint(sshd) });
   browser = await launchChromium(['--disable-3d-apis']);
 });
 after(async () => {

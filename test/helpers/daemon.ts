@@ -272,3 +272,18 @@ export function spawnManaged(command: string, args: readonly string[], options: 
   for (const stream of child.stdio) unrefStream(stream);
   return managed;
 }
+
+/** A zombie waiting to be reaped has already ended; only a live process counts. */
+export function isProcessRunning(pid: string | number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Established TCP connections to host:port on this machine, from `ss`. */
+export async function establishedConnectionsTo(host: string, port: number): Promise<number> {
+  const { stdout } = await runCommand('ss', ['-Htn', 'state', 'established', `dst ${host}:${port}`]);
+  return stdout.toString().split('\n').filter((line) => line.trim().length > 0).length;
+}

@@ -103,3 +103,8 @@ export async function signIn(gw: TestGateway, user: SeededUser): Promise<TestAge
   if (res.status !== 204) throw new Error(`sign-in failed: ${res.status} ${JSON.stringify(res.body)}`);
   return agent;
 }
+
+/** Registers a running Linux build of app-1 with the given ssh endpoint. */
+export async function registerLinuxBuild(gw: TestGateway, buildId: string, ssh: Record<string, unknown>): Promise<void> {
+  await ok(control(gw).put(`/builds/${buildId}`, { appId: 'app-1', stack: 'linux', status: 'running', startedAt: new Date().toISOString(), remoteAccess: { ssh } }));
+}

@@ -467,3 +467,10 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<SshdHan
     throw err;
   }
 }
+
+/** The password user's endpoint as a build registers it, host key pinned. Needs system-users mode. */
+export function passwordEndpoint(sshd: SshdHandle): { host: string; port: number; username: string; password: string; hostKey: string } {
+  const user = sshd.passwordUser;
+  if (!user?.password) throw new Error('this sshd has no password user (start it in system-users mode, as root)');
+  return { host: sshd.host, port: sshd.port, username: user.username, password: user.password, hostKey: sshd.hostKeyFingerprint };
+}

@@ -1,12 +1,11 @@
 /** Live enforcement of the access window against a real sshd and Xvnc. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
-import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
-import { runCommand } from '../helpers/daemon.js';
+import { establishedConnectionsTo, isProcessRunning } from '../helpers/daemon.js';
 import { pollUntil } from '../helpers/ports.js';
 import { connectTerminal, mintTicket, UpgradeRefused, type TerminalClient } from '../helpers/terminal-client.js';
 import { connectScreen, type ScreenClient } from '../helpers/screen-client.js';
@@ -28,10 +27,8 @@ describe('access window enforcement', () => {
   before(async () => {
     [sshd, xvnc] = await Promise.all([startSshd(), startXvnc()]);
     gw = await startGateway({ PORTHOLE_IDLE_MINUTES: '0.05' });
-    const pw = sshd.passwordUser;
-    assert.ok(pw?.password);
     world = await seedWorld(gw, {
-      ssh: { host: sshd.host, port: sshd.port, username: pw.username, password: pw.password, hostKey: sshd.hostKeyFingerprint },
+      ssh: passwordEndpoint(sshd),
       vnc: { host: xvnc.host, port: xvnc.port, password: xvnc.password },
     });
   });
@@ -40,19 +37,6 @@ describe('access window enforcement', () => {
     await Promise.all([sshd.stop(), xvnc.stop()]);
   });
 
-  async function establishedTo(port: number): Promise<number> {
-    const { stdout } = await runCommand('ss', ['-Htn', 'state', 'established', `dst 127.0.0.1:${port}`]);
-    return stdout.toString().split('\n').filter((l) => l.trim().length > 0).length;
-  }
-
-  function isRunning(pid: string): boolean {
-    try {
-      return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    } catch {
-      return false;
-    }
-  }
-
   test(`${2 * CONNECTIONS_PER_KIND} live connections of both kinds close with 4000 within ${CLOSE_BUDGET_MS} ms of the window's end`, async () => {
     await control(gw).put('/builds/mass', {
       appId: 'app-1',
@@ -60,7 +44,7 @@ describe('access window enforcement', () => {
       status: 'running',
       startedAt: new Date(Date.now() - 30 * 60_000).toISOString(),
       remoteAccess: {
-        ssh: { host: sshd.host, port: sshd.port, username: sshd.passwordUser?.username, password: sshd.passwordUser?.password, hostKey: sshd.hostKeyFingerprint },
+        ssh: passwordEndpoint(sshd),
         vnc: { host: xvnc.host, port: xvnc.port, password: xvnc.password },
       },
     });
@@ -81,8 +65,8 @@ describe('access window enforcement', () => {
     );
     for (const s of screens) assert.equal(s.securityResult, 0);
     assert.equal(gw.enforcer.size, 2 * CONNECTIONS_PER_KIND);
-    assert.ok(pids.every(isRunning));
-    assert.ok((await establishedTo(xvnc.port)) >= CONNECTIONS_PER_KIND);
+    assert.ok(pids.every((pid) => isProcessRunning(pid)));
+    assert.ok((await establishedConnectionsTo(xvnc.host, xvnc.port)) >= CONNECTIONS_PER_KIND);
 
     const closesAt = Date.now() + WINDOW_LEAD_MS;
     const finishedAt = new Date(closesAt - 10 * 60_000).toISOString();
@@ -98,8 +82,8 @@ describe('access window enforcement', () => {
     assert.ok(Math.max(...lateness) <= CLOSE_BUDGET_MS, `all closed within ${CLOSE_BUDGET_MS} ms (worst ${Math.max(...lateness)} ms)`);
     console.log(`window end → close frames: worst ${Math.max(...lateness)} ms over ${closings.length} connections`);
 
-    await pollUntil('shells ended on the VM', CLEANUP_TIMEOUT_MS, async () => pids.every((pid) => !isRunning(pid) && existsSync('/proc')));
-    await pollUntil('VNC upstream sockets closed', CLEANUP_TIMEOUT_MS, async () => (await establishedTo(xvnc.port)) === 0);
+    await pollUntil('shells ended on the VM', CLEANUP_TIMEOUT_MS, async () => pids.every((pid) => !isProcessRunning(pid)));
+    await pollUntil('VNC upstream sockets closed', CLEANUP_TIMEOUT_MS, async () => (await establishedConnectionsTo(xvnc.host, xvnc.port)) === 0);
     assert.equal(gw.enforcer.size, 0);
 
     const again = await agent.post('/api/v1/builds/mass/connections').set('Origin', gw.origin).send({ kind: 'ssh' });

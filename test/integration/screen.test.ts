@@ -8,7 +8,7 @@ import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
 import { startFakeRfbServer } from '../helpers/ard-server.js';
-import { runCommand } from '../helpers/daemon.js';
+import { establishedConnectionsTo, runCommand } from '../helpers/daemon.js';
 import { pollUntil } from '../helpers/ports.js';
 import { spyDialer, type SpyDialer } from '../helpers/spy-dialer.js';
 import { connectScreen, type ScreenClient } from '../helpers/screen-client.js';
@@ -114,10 +114,7 @@ describe('screen over a real Xvnc', () => {
   });
 
   test('a browser that leaves before the RFB greeting leaves no VM socket behind', async () => {
-    const established = async (): Promise<number> => {
-      const { stdout } = await runCommand('ss', ['-Htn', 'state', 'established', `dst ${xvnc.host}:${xvnc.port}`]);
-      return stdout.toString().split('\n').filter((line) => line.trim().length > 0).length;
-    };
+    const established = (): Promise<number> => establishedConnectionsTo(xvnc.host, xvnc.port);
     const before = await established();
     const t = await ticket(world.builds.macRunning);
     const ws = new WebSocket(t.url, [t.protocol, `porthole.ticket.${t.ticket}`], { headers: { Origin: gw.origin } });

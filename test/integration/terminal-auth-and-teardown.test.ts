@@ -1,12 +1,13 @@
 /** Key and keyboard-interactive logins, teardown of the VM's shell, and browsers that stop reading. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
-import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { registerLinuxBuild, seedWorld, signIn, type World } from '../helpers/seed.js';
+import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { connectTerminal, mintTicket, type TerminalClient } from '../helpers/terminal-client.js';
 import { pollUntil } from '../helpers/ports.js';
+import { isProcessRunning } from '../helpers/daemon.js';
 
 /** Long enough for the flood to fill every buffer, short enough to keep the test quick. */
 const SHORT_STALL_TIMEOUT_MS = 2_000;
@@ -22,9 +23,7 @@ describe('terminal logins and teardown', () => {
   before(async () => {
     [sshd, kbdSshd] = await Promise.all([startSshd(), startSshd({ keyboardInteractive: true, passwordAuthentication: false })]);
     gw = await startGateway({}, { terminalStallTimeoutMs: SHORT_STALL_TIMEOUT_MS });
-    const pw = sshd.passwordUser;
-    assert.ok(pw?.password);
-    world = await seedWorld(gw, { ssh: { host: sshd.host, port: sshd.port, username: pw.username, password: pw.password, hostKey: sshd.hostKeyFingerprint } });
+    world = await seedWorld(gw, { ssh: passwordEndpoint(sshd) });
   });
   after(async () => {
     await gw.close();
@@ -36,14 +35,9 @@ describe('terminal logins and teardown', () => {
     return connectTerminal(await mintTicket(gw, agent, buildId), gw, options);
   }
 
-  async function register(buildId: string, ssh: Record<string, unknown>): Promise<void> {
-    const res = await control(gw).put(`/builds/${buildId}`, { appId: 'app-1', stack: 'linux', status: 'running', startedAt: new Date().toISOString(), remoteAccess: { ssh } });
-    assert.ok(res.status < 300, JSON.stringify(res.body));
-  }
-
   test('private key login', async () => {
     const key = sshd.keyUser;
-    await register('build-key', { host: sshd.host, port: sshd.port, username: key.username, privateKey: key.privateKey, hostKey: sshd.hostKeyFingerprint });
+    await registerLinuxBuild(gw, 'build-key', { host: sshd.host, port: sshd.port, username: key.username, privateKey: key.privateKey, hostKey: sshd.hostKeyFingerprint });
     const t = await terminal('build-key');
     await t.waitForControl('ready');
     t.type('echo "user=$(id -un)"\r');
@@ -54,7 +48,7 @@ describe('terminal logins and teardown', () => {
   test('keyboard-interactive login answered with the password', async () => {
     const pw = kbdSshd.passwordUser;
     assert.ok(pw?.password);
-    await register('build-kbd', { host: kbdSshd.host, port: kbdSshd.port, username: pw.username, password: pw.password, hostKey: kbdSshd.hostKeyFingerprint });
+    await registerLinuxBuild(gw, 'build-kbd', { host: kbdSshd.host, port: kbdSshd.port, username: pw.username, password: pw.password, hostKey: kbdSshd.hostKeyFingerprint });
     const t = await terminal('build-kbd');
     await t.waitForControl('ready');
     t.type('echo kbd-$((1+1))\r');
@@ -71,7 +65,7 @@ describe('terminal logins and teardown', () => {
     assert.ok(pid && existsSync(`/proc/${pid}`), 'the shell runs');
     t.close();
     const closedAt = Date.now();
-    await pollUntil('shell exit', SHELL_EXIT_TIMEOUT_MS, async () => !isRunning(pid));
+    await pollUntil('shell exit', SHELL_EXIT_TIMEOUT_MS, async () => !isProcessRunning(pid));
     console.log(`shell gone ${Date.now() - closedAt} ms after the browser closed`);
     await pollUntil('connection unregistered', SHELL_EXIT_TIMEOUT_MS, async () => gw.enforcer.size === 0);
     assert.ok(gw.logs().some((l) => l['event'] === 'connection_closed' && l['closeCode'] === 1005));
@@ -95,12 +89,3 @@ describe('terminal logins and teardown', () => {
     healthy.close();
   });
 });
-
-/** A zombie waiting to be reaped has already ended; only a live process counts. */
-function isRunning(pid: string): boolean {
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}

@@ -2,8 +2,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
-import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { control, registerLinuxBuild, seedWorld, signIn, type World } from '../helpers/seed.js';
+import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { spyDialer, type SpyDialer } from '../helpers/spy-dialer.js';
 import { connectTerminal, mintTicket, UpgradeRefused, type TerminalClient } from '../helpers/terminal-client.js';
 
@@ -18,9 +18,7 @@ describe('terminal over a real sshd', () => {
     sshd = await startSshd();
     dialer = spyDialer();
     gw = await startGateway({}, { dialer });
-    const pw = sshd.passwordUser;
-    assert.ok(pw?.password);
-    world = await seedWorld(gw, { ssh: { host: sshd.host, port: sshd.port, username: pw.username, password: pw.password, hostKey: sshd.hostKeyFingerprint } });
+    world = await seedWorld(gw, { ssh: passwordEndpoint(sshd) });
   });
   after(async () => {
     for (const c of open) c.close();
@@ -115,13 +113,7 @@ describe('terminal over a real sshd', () => {
   });
 
   test('a wrong VM password closes with 4004 and a clear message', async () => {
-    await control(gw).put('/builds/build-wrong-pw', {
-      appId: 'app-1',
-      stack: 'linux',
-      status: 'running',
-      startedAt: new Date().toISOString(),
-      remoteAccess: { ssh: { host: sshd.host, port: sshd.port, username: sshd.passwordUser?.username, password: 'not-the-password', hostKey: sshd.hostKeyFingerprint } },
-    });
+    await registerLinuxBuild(gw, 'build-wrong-pw', { ...passwordEndpoint(sshd), password: 'not-the-password' });
     const t = await terminal('build-wrong-pw');
     const closed = await t.closed;
     assert.equal(closed.code, 4004);
@@ -130,14 +122,7 @@ describe('terminal over a real sshd', () => {
   });
 
   test('a host key other than the registered one closes with 4004 and is logged', async () => {
-    const pw = sshd.passwordUser;
-    await control(gw).put('/builds/build-bad-key', {
-      appId: 'app-1',
-      stack: 'linux',
-      status: 'running',
-      startedAt: new Date().toISOString(),
-      remoteAccess: { ssh: { host: sshd.host, port: sshd.port, username: pw?.username, password: pw?.password, hostKey: 'SHA256:Zs2AvYsmDKULSi5iBtHfnj7Z1F5B9MuGvzX/HWuTLnM' } },
-    });
+    await registerLinuxBuild(gw, 'build-bad-key', { ...passwordEndpoint(sshd), hostKey: 'SHA256:Zs2AvYsmDKULSi5iBtHfnj7Z1F5B9MuGvzX/HWuTLnM' });
     const t = await terminal('build-bad-key');
     const closed = await t.closed;
     assert.equal(closed.code, 4004);
@@ -147,14 +132,8 @@ describe('terminal over a real sshd', () => {
   });
 
   test('without a registered host key the first one is pinned for the build', async () => {
-    const pw = sshd.passwordUser;
-    await control(gw).put('/builds/build-tofu', {
-      appId: 'app-1',
-      stack: 'linux',
-      status: 'running',
-      startedAt: new Date().toISOString(),
-      remoteAccess: { ssh: { host: sshd.host, port: sshd.port, username: pw?.username, password: pw?.password } },
-    });
+    const { hostKey: _registered, ...withoutHostKey } = passwordEndpoint(sshd);
+    await registerLinuxBuild(gw, 'build-tofu', withoutHostKey);
     const first = await terminal('build-tofu');
     assert.deepEqual(await first.waitForControl('ready'), { type: 'ready', hostKey: sshd.hostKeyFingerprint });
     assert.equal((await gw.store.getBuild('build-tofu' as never))?.ssh.pinnedHostKey, sshd.hostKeyFingerprint);
