@@ -20,8 +20,10 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.f
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  too_many_connections: 429,
   internal: 500,
   control_api_disabled: 503,
+  store_unavailable: 503,
 });
 
 export class GatewayError extends Error {
@@ -40,4 +42,9 @@ export class GatewayError extends Error {
   toBody(): ErrorBody {
     return { error: { code: this.code, message: this.message } };
   }
+}
+
+/** Said while the database is out of reach: nothing the request asked for was stored. */
+export function storeUnavailableError(): GatewayError {
+  return new GatewayError('store_unavailable', 'The gateway cannot reach its database right now; nothing was changed. Try again in a moment.');
 }

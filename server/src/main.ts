@@ -1,13 +1,13 @@
 /**
  * Entry point: read configuration once, open the store, serve, and stop cleanly on SIGINT/SIGTERM.
  */
-import { createServer } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, scrubSecretsFromEnv } from './config/config.js';
 import { createLogger } from './log.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { createApp } from './http/app.js';
+import { createHttpServer } from './http/http-server.js';
 
 /** Connections still open after this are cut so a stop never hangs a deploy. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -29,7 +29,8 @@ async function main(): Promise<void> {
 
   const store = SqliteStore.open(resolve(config.database.path));
   const gateway = createApp({ config, store, logger, clientDir: process.env['PORTHOLE_CLIENT_DIR'] ?? CLIENT_DIR });
-  const server = createServer(gateway.app);
+  const server = createHttpServer();
+  server.on('request', gateway.app);
   server.on('upgrade', gateway.handleUpgrade);
   server.listen(config.port, config.host, () => {
     const address = server.address();

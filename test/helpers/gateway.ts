@@ -2,7 +2,7 @@
  * Starts a real gateway on 127.0.0.1:0 with a throwaway SQLite database, for integration and e2e
  * tests. Logs are captured in memory so tests can assert on audit lines and on leaked secrets.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +13,7 @@ import { loadConfig, type Config } from '../../server/src/config/config.js';
 import { createLogger } from '../../server/src/log.js';
 import { SqliteStore } from '../../server/src/store/sqlite/sqlite-store.js';
 import { createApp, type GatewayApp } from '../../server/src/http/app.js';
+import { createHttpServer } from '../../server/src/http/http-server.js';
 import type { Dialer } from '../../server/src/protocols/dialer.js';
 
 export const CLIENT_DIR = resolve(import.meta.dirname, '..', '..', 'dist', 'client');
@@ -38,12 +39,15 @@ export interface StartGatewayOptions {
   /** Overrides the dialer, e.g. with a spy that counts dials to VMs. */
   readonly dialer?: Dialer;
   readonly terminalStallTimeoutMs?: number;
+  /** Shortens the browser heartbeat so vanished-client tests finish quickly. */
+  readonly pingIntervalMs?: number;
+  readonly headersTimeoutMs?: number;
 }
 
 export async function startGateway(env: Record<string, string> = {}, options: StartGatewayOptions = {}): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'porthole-gw-'));
   const databasePath = join(dir, 'porthole.db');
-  const server: Server = createServer();
+  const server: Server = createHttpServer(options.headersTimeoutMs !== undefined ? { headersTimeoutMs: options.headersTimeoutMs } : {});
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const port = (server.address() as AddressInfo).port;
   const controlToken = `control-${randomBytes(16).toString('hex')}`;
@@ -82,6 +86,7 @@ export async function startGateway(env: Record<string, string> = {}, options: St
     now: () => fixedNow ?? new Date(),
     ...(options.dialer ? { dialer: options.dialer } : {}),
     ...(options.terminalStallTimeoutMs !== undefined ? { terminalStallTimeoutMs: options.terminalStallTimeoutMs } : {}),
+    ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
   });
   server.on('request', gateway.app);
   server.on('upgrade', gateway.handleUpgrade);

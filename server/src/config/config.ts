@@ -19,6 +19,8 @@ export interface Config {
   readonly allowedOrigins: readonly string[];
   readonly showNativeCredentials: boolean;
   readonly trustProxy: boolean;
+  /** Live WebSocket connections one user may hold on this node. */
+  readonly maxConnectionsPerUser: number;
   readonly logLevel: string;
 }
 
@@ -80,6 +82,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
     allowedOrigins: Object.freeze([...e.PORTHOLE_ALLOWED_ORIGINS]),
     showNativeCredentials: e.PORTHOLE_SHOW_NATIVE_CREDENTIALS,
     trustProxy: e.PORTHOLE_TRUST_PROXY,
+    maxConnectionsPerUser: e.PORTHOLE_MAX_CONNECTIONS_PER_USER,
     logLevel: e.PORTHOLE_LOG_LEVEL,
   });
   return ok({ config, warnings });

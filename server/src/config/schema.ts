@@ -15,6 +15,10 @@ const DEFAULT_DATABASE_FILE = './data/porthole.db';
 const SESSION_SECRET_MIN_CHARS = 32;
 /** Bearer tokens shorter than this are guessable; the control API can register users. */
 const CONTROL_TOKEN_MIN_CHARS = 16;
+/** Two terminals and a screen on a few builds each; more than this from one person is a script. */
+const DEFAULT_MAX_CONNECTIONS_PER_USER = 10;
+/** Beyond this one user could starve the node's file descriptors. */
+const MAX_CONNECTIONS_PER_USER_CEILING = 10_000;
 
 const booleanText = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -72,6 +76,12 @@ export const envSchema = z.object({
     .pipe(z.array(origin)),
   PORTHOLE_SHOW_NATIVE_CREDENTIALS: booleanText.default(true),
   PORTHOLE_TRUST_PROXY: booleanText.default(false),
+  PORTHOLE_MAX_CONNECTIONS_PER_USER: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int()
+    .min(1)
+    .max(MAX_CONNECTIONS_PER_USER_CEILING)
+    .default(DEFAULT_MAX_CONNECTIONS_PER_USER),
   PORTHOLE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

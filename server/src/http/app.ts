@@ -26,6 +26,7 @@ import { connectionEndpoints } from '../connections/endpoints.js';
 import { AccessEnforcer } from '../sessions/access-enforcer.js';
 import { createConnectionAcceptor } from '../sessions/accept-connection.js';
 import { Heartbeat } from '../ws/heartbeat.js';
+import { UserConnectionQuota } from '../ws/connection-quota.js';
 import { createUpgradeHandler, type UpgradeHandler } from '../ws/upgrade.js';
 import { tcpDialer, type Dialer } from '../protocols/dialer.js';
 import { identifyUpgrade } from '../ws/identify.js';
@@ -49,6 +50,8 @@ export interface AppDeps {
   readonly dialer?: Dialer;
   /** Overrides how long a browser may leave terminal output unread (tests shorten it). */
   readonly terminalStallTimeoutMs?: number;
+  /** Overrides the browser heartbeat interval (tests of vanished browsers shorten it). */
+  readonly pingIntervalMs?: number;
 }
 
 export interface GatewayApp {
@@ -73,7 +76,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   const tickets = new MemoryTicketBook(now);
   const endpoints = connectionEndpoints(config.publicUrl, ENABLED_KINDS);
   const enforcer = new AccessEnforcer({ logger, idleTimeoutMs: config.idleMinutes * MS_PER_MINUTE });
-  const heartbeat = new Heartbeat();
+  const heartbeat = new Heartbeat(deps.pingIntervalMs);
   const sessionMiddleware = session({
     name: config.secureCookies ? '__Host-porthole.sid' : 'porthole.sid',
     secret: config.sessionSecret,
@@ -91,6 +94,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     allowedOrigins: new Set([config.publicOrigin, ...config.allowedOrigins]),
     heartbeat,
     enforcer,
+    quota: new UserConnectionQuota(config.maxConnectionsPerUser),
     logger,
     now,
     identify: (req) => identifyUpgrade(req, authMiddleware),

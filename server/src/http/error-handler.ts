@@ -3,10 +3,11 @@
  * navigating get a page. Unexpected errors are logged with a stack and answered generically.
  */
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
-import { GatewayError } from '../errors.js';
+import { GatewayError, storeUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { AssetManifest } from './assets.js';
 import { errorPage } from './views/pages.js';
+import { isStoreUnavailable } from '../store/store-errors.js';
 
 interface BodyParserError {
   readonly type: string;
@@ -19,6 +20,7 @@ function isBodyParserError(error: unknown): error is BodyParserError {
 /** Maps body-parser's failures to our codes; anything else is not a GatewayError. */
 function toGatewayError(error: unknown): GatewayError | null {
   if (error instanceof GatewayError) return error;
+  if (isStoreUnavailable(error)) return storeUnavailableError();
   // serve-static reports a missing file as an http-errors 404.
   if (typeof error === 'object' && error !== null && (error as { status?: unknown }).status === 404) {
     return new GatewayError('not_found', 'Nothing here.');

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { TICKET_SUBPROTOCOL_PREFIX } from '../../../shared/src/protocol/ssh-v1.js';
 import type { UserId } from '../../../shared/src/ids.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, storeUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { BuildRecord, Store } from '../store/store.js';
 import type { ConnectionKind, TicketBook, TicketClaims } from '../connections/tickets.js';
@@ -16,8 +16,10 @@ import { WEBSOCKET_PATHS, type ConnectionEndpoints } from '../connections/endpoi
 import { loadBuildStanding } from '../http/build-access.js';
 import { REFUSAL_MESSAGES } from '../policy/remote-access.js';
 import type { Heartbeat } from './heartbeat.js';
+import type { ReleaseSlot, UserConnectionQuota } from './connection-quota.js';
 import type { AccessEnforcer, PendingConnection } from '../sessions/access-enforcer.js';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
+import { isStoreUnavailable } from '../store/store-errors.js';
 
 /** Terminal control messages and keystroke frames are small; a paste is sent in chunks below this. */
 export const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
@@ -38,6 +40,7 @@ export interface UpgradeDeps {
   readonly allowedOrigins: ReadonlySet<string>;
   readonly heartbeat: Heartbeat;
   readonly enforcer: AccessEnforcer;
+  readonly quota: UserConnectionQuota;
   readonly logger: Logger;
   readonly now: () => Date;
   /**
@@ -72,22 +75,27 @@ export function createUpgradeHandler(deps: UpgradeDeps): { handle: UpgradeHandle
   const handle: UpgradeHandler = (req, socket, head) => {
     socket.on('error', () => socket.destroy());
     authorize(req, deps).then(
-      ({ claims, build, pending }) => {
-        if (socket.destroyed) return pending.abandon();
+      ({ claims, build, pending, releaseSlot }) => {
+        const abandon = (): void => {
+          pending.abandon();
+          releaseSlot();
+        };
+        if (socket.destroyed) return abandon();
         let upgraded = false;
         wss.handleUpgrade(req, socket, head, (ws) => {
           upgraded = true;
+          ws.once('close', releaseSlot);
           // Until a session attaches its own handler, a malformed frame must not crash the process.
           ws.on('error', () => ws.terminate());
           deps.heartbeat.watch(ws);
           deps.accept({ ws, claims, build, pending });
         });
         // ws refuses bad handshakes (no key, wrong version) without calling back, synchronously.
-        if (!upgraded) pending.abandon();
+        if (!upgraded) abandon();
       },
       (error: unknown) => {
-        const refusal = error instanceof GatewayError ? error : new GatewayError('internal', 'Something went wrong on our side.');
-        if (!(error instanceof GatewayError)) deps.logger.error({ err: error }, 'upgrade failed');
+        const refusal = error instanceof GatewayError ? error : isStoreUnavailable(error) ? storeUnavailableError() : new GatewayError('internal', 'Something went wrong on our side.');
+        if (refusal.code === 'internal') deps.logger.error({ err: error }, 'upgrade failed');
         deps.logger.info({ event: 'upgrade_refused', path: pathOf(req), code: refusal.code }, 'websocket upgrade refused');
         refuse(socket, refusal);
       },
@@ -101,7 +109,14 @@ export function createUpgradeHandler(deps: UpgradeDeps): { handle: UpgradeHandle
   };
 }
 
-async function authorize(req: IncomingMessage, deps: UpgradeDeps): Promise<{ claims: TicketClaims; build: BuildRecord; pending: PendingConnection }> {
+interface Authorized {
+  readonly claims: TicketClaims;
+  readonly build: BuildRecord;
+  readonly pending: PendingConnection;
+  readonly releaseSlot: ReleaseSlot;
+}
+
+async function authorize(req: IncomingMessage, deps: UpgradeDeps): Promise<Authorized> {
   const kind = KIND_BY_PATH.get(pathOf(req));
   if (!kind || !deps.endpoints.enabledKinds.has(kind)) throw new GatewayError('not_found', 'No WebSocket endpoint here.');
 
@@ -127,6 +142,10 @@ async function authorize(req: IncomingMessage, deps: UpgradeDeps): Promise<{ cla
   if (claims.kind !== kind || claims.origin !== origin || claims.buildId !== buildOf(req) || (sessionUser !== null && sessionUser !== claims.userId)) {
     throw new GatewayError('invalid_ticket', 'The connection ticket was issued for another connection.');
   }
+  const releaseSlot = deps.quota.tryAcquire(claims.userId);
+  if (!releaseSlot) {
+    throw new GatewayError('too_many_connections', `You already have ${deps.quota.limit} open connections; close one first.`);
+  }
   // Claim first, check second: a revocation landing while the store is read cancels the claim.
   const pending = deps.enforcer.beginConnection(claims.userId, claims.buildId);
   try {
@@ -138,9 +157,10 @@ async function authorize(req: IncomingMessage, deps: UpgradeDeps): Promise<{ cla
     }
     const cancelled = pending.cancelled;
     if (cancelled) throw new GatewayError(cancelled.code === CloseCode.windowClosed ? 'window_closed' : 'role_forbidden', 'Access ended while connecting.');
-    return { claims, build: standing.build, pending };
+    return { claims, build: standing.build, pending, releaseSlot };
   } catch (error) {
     pending.abandon();
+    releaseSlot();
     throw error;
   }
 }

@@ -18,6 +18,7 @@ import { ByteQueue } from '../byte-queue.js';
 import { openRfbUpstream, SECURITY_NONE, type RfbUpstream, type RfbUpstreamFailure, type VncCredentials } from './rfb-upstream.js';
 import type { Result } from '../../../../shared/src/result.js';
 import { ClientMessageFilter } from './client-message-filter.js';
+import { checkServerInit } from './server-init.js';
 
 /** A browser that has not finished the RFB greeting in this long is not a VNC client. */
 export const BROWSER_HANDSHAKE_TIMEOUT_MS = 20_000;
@@ -29,6 +30,14 @@ const BROWSER_HANDSHAKE_LIMIT_BYTES = 4 * 1024;
  */
 const WS_BUFFERED_HIGH_BYTES = 8 * 1024 * 1024;
 const WS_BUFFERED_LOW_BYTES = 2 * 1024 * 1024;
+/**
+ * RFB has no keepalive, so after this long without a byte from the VM the gateway asks for one
+ * pixel (a non-incremental FramebufferUpdateRequest, which the server must answer); a VM silent
+ * for another interval is gone. A stalled tunnel is therefore noticed within 3 intervals (30 s),
+ * the same bound as SSH keepalives.
+ */
+export const VNC_PROBE_INTERVAL_MS = 10_000;
+const PROBE_REQUEST = Buffer.from([3, 0, 0, 0, 0, 0, 0, 1, 0, 1]);
 /** Shown by noVNC; the VM's own reason (untrusted, possibly revealing) is only logged. */
 const GENERIC_AUTH_FAILURE = 'Authentication failed';
 
@@ -61,6 +70,11 @@ export class ScreenSession {
   /** The VM handshake in flight: a session ending before it settles must still close its socket. */
   #upstream: Promise<Result<RfbUpstream, RfbUpstreamFailure>> | null = null;
   #spliced = false;
+  /** The VM's ServerInit, held until it is whole and checked; null once forwarded. */
+  #serverInit: Buffer | null = Buffer.alloc(0);
+  #vmSpoke = false;
+  #probeOutstanding = false;
+  #probeTimer: NodeJS.Timeout | null = null;
   #ended = false;
   #vmPaused = false;
   #toBrowser = 0;
@@ -93,6 +107,7 @@ export class ScreenSession {
     if (this.#ended) return;
     this.#ended = true;
     this.#abort.abort();
+    if (this.#probeTimer) clearInterval(this.#probeTimer);
     this.#greeting.fail(new Error('closed'));
     this.#vm?.destroy();
     if (!this.#vm) void this.#upstream?.then((result) => destroyUpstream(result));
@@ -154,13 +169,47 @@ export class ScreenSession {
 
   #splice(socket: Socket, fromVm: Buffer, fromBrowser: Buffer): void {
     this.#spliced = true;
-    socket.on('data', (chunk: Buffer) => this.#toBrowserData(chunk));
+    socket.on('data', (chunk: Buffer) => this.#fromVm(chunk));
     socket.on('drain', () => this.#deps.ws.resume());
     socket.once('end', () => this.end(CloseCode.sessionEnded, 'the VM closed the screen session'));
     socket.once('error', () => this.end(CloseCode.vmUnreachable, 'connection to the VM lost'));
     socket.once('close', () => this.end(CloseCode.sessionEnded, 'the VM closed the screen session'));
-    if (fromVm.length > 0) this.#toBrowserData(fromVm);
+    this.#probeTimer = setInterval(() => this.#probeVm(socket), VNC_PROBE_INTERVAL_MS);
+    this.#probeTimer.unref();
+    if (fromVm.length > 0) this.#fromVm(fromVm);
     if (fromBrowser.length > 0) this.#toVm(fromBrowser);
+  }
+
+  #fromVm(chunk: Buffer): void {
+    this.#vmSpoke = true;
+    const held = this.#serverInit;
+    if (held === null) return this.#toBrowserData(chunk);
+    const data = held.length > 0 ? Buffer.concat([held, chunk]) : chunk;
+    const check = checkServerInit(data);
+    if (check.state === 'invalid') {
+      this.#deps.logger.info({ event: 'vm_protocol_error', buildId: this.#deps.build.id, kind: 'vnc', detail: check.reason }, 'VM sent an invalid ServerInit');
+      return this.end(CloseCode.vmUnreachable, 'The build VM sent an invalid screen description.');
+    }
+    if (check.state === 'incomplete') {
+      // Bounded: checkServerInit refuses names over MAX_DESKTOP_NAME_BYTES before they pile up.
+      this.#serverInit = Buffer.from(data);
+      return;
+    }
+    this.#serverInit = null;
+    this.#toBrowserData(data);
+  }
+
+  /** Called every probe interval: silence twice in a row (with a probe between) means the VM is gone. */
+  #probeVm(socket: Socket): void {
+    if (this.#vmSpoke) {
+      this.#vmSpoke = false;
+      this.#probeOutstanding = false;
+      return;
+    }
+    if (this.#probeOutstanding) return this.end(CloseCode.vmUnreachable, 'The build VM stopped answering.');
+    this.#probeOutstanding = true;
+    // Until ServerInit has arrived the VM owes us that, not a pixel; a request now would be early.
+    if (this.#serverInit === null) socket.write(PROBE_REQUEST);
   }
 
   #fromBrowserMessage(data: Buffer, isBinary: boolean): void {

@@ -22,8 +22,12 @@ import { MIGRATIONS } from './migrations.js';
 
 const DATA_DIR_MODE = 0o700;
 const DATABASE_FILE_MODE = 0o600;
-/** Readers wait this long for a writer instead of failing with SQLITE_BUSY. */
-const BUSY_TIMEOUT_MS = 5000;
+/**
+ * How long a query waits for another process's lock (a backup, an operator's sqlite3 shell).
+ * better-sqlite3 waits synchronously, freezing every live terminal, so the wait is short: longer
+ * locks become a 503 `store_unavailable` that the client retries.
+ */
+const BUSY_TIMEOUT_MS = 200;
 
 interface UserRow {
   id: string;
