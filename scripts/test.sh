@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (README Quick start, .ci/run): installs what it needs, then lint,
-# typecheck, build, and every test — unit, integration against real sshd/Xvnc, e2e in Chromium.
+# typecheck, build, and every test — unit, integration against real sshd/Xvnc, the security
+# suite (attacks on the gateway, docs/security.md), e2e in Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,4 +18,4 @@ npm run --silent build >/dev/null
 echo "== tests" >&2
 # Files run two at a time: enough to use both cores, few enough that real daemons start promptly.
 exec node --import tsx --test --test-reporter=spec --test-concurrency=2 --test-timeout=120000 \
-  test/unit/*.test.ts test/integration/*.test.ts test/e2e/*.test.ts
+  test/unit/*.test.ts test/integration/*.test.ts test/security/*.test.ts test/e2e/*.test.ts

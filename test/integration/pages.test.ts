@@ -101,10 +101,10 @@ describe('pages and the Reveal API, per role', () => {
     }
   });
 
-  test('closed window: the page says so and Reveal is 410', async () => {
+  test('closed window: the page (410) says so and Reveal is 410', async () => {
     const agent = await signIn(gw, world.users.developer);
     const page = await agent.get('/builds/build-old');
-    assert.equal(page.status, 200);
+    assert.equal(page.status, 410);
     assert.match(page.text, /The access window has closed/);
     assert.doesNotMatch(page.text, /Remote Access Instructions/);
     const api = await agent.get('/api/v1/builds/build-old/remote-access');

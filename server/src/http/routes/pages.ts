@@ -49,7 +49,8 @@ export function pagesRouter(deps: PageRouteDeps): Router {
     const access: BuildAccessState = standing.decision.ok
       ? { kind: 'allowed', role: standing.role }
       : { kind: standing.decision.error === 'role_forbidden' ? 'role_forbidden' : 'window_closed', role: standing.role };
-    const status = access.kind === 'role_forbidden' ? 403 : 200;
+    // The page still explains itself; the status tells tools and caches that access is refused.
+    const status = access.kind === 'role_forbidden' ? 403 : access.kind === 'window_closed' ? 410 : 200;
     sendPage(
       res,
       status,

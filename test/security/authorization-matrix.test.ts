@@ -1,0 +1,180 @@
+/**
+ * Every identity against every kind of build through every door. Only members with a working role
+ * (developer, admin, owner) on a build whose window is open get in; every other cell is refused
+ * with its documented status, and a spy on the dialer proves no refusal dialled the VM.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import Database from 'better-sqlite3';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent.js';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
+import { spyDialer, type SpyDialer } from '../helpers/spy-dialer.js';
+import { attemptUpgrade, ticketProtocols } from '../helpers/upgrade-probe.js';
+import { BrowserExposure } from '../helpers/exposure.js';
+import { SSH_SUBPROTOCOL } from '../../shared/src/protocol/ssh-v1.js';
+
+const IDENTITIES = ['anonymous', 'expired session', 'tester', 'developer', 'admin', 'owner', 'member of another app'] as const;
+const BUILDS = ['running', 'finished 9 minutes ago', 'finished 11 minutes ago', 'revoked', "another app's", 'unknown'] as const;
+const ENDPOINTS = ['build page', 'instructions reveal', 'ticket mint', '/ws/ssh', '/ws/vnc'] as const;
+type Identity = (typeof IDENTITIES)[number];
+type BuildKind = (typeof BUILDS)[number];
+type Endpoint = (typeof ENDPOINTS)[number];
+
+const ALLOWED_IDENTITIES: ReadonlySet<Identity> = new Set(['developer', 'admin', 'owner']);
+const OPEN_BUILDS: ReadonlySet<BuildKind> = new Set(['running', 'finished 9 minutes ago']);
+
+let gw: TestGateway;
+let world: World;
+let dialer: SpyDialer;
+let closedPort: number;
+const exposure = new BrowserExposure();
+const agents = new Map<Identity, TestAgent>();
+const buildIds = new Map<BuildKind, string>();
+
+async function unusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+before(async () => {
+  dialer = spyDialer();
+  gw = await startGateway({}, { dialer });
+  closedPort = await unusedPort();
+  world = await seedWorld(gw, { ssh: { host: '127.0.0.1', port: closedPort, username: 'runner', password: 'matrix-ssh-password' }, vnc: { host: '127.0.0.1', port: closedPort, password: 'matrix-vnc-pw' } });
+  const api = control(gw);
+  const minutesAgo = (m: number): string => new Date(Date.now() - m * 60_000).toISOString();
+  const remoteAccess = {
+    ssh: { host: '127.0.0.1', port: closedPort, username: 'runner', password: world.vmSecrets.sshPassword },
+    vnc: { host: '127.0.0.1', port: closedPort, username: 'runner', password: world.vmSecrets.vncPassword },
+  };
+  const put = async (id: string, body: Record<string, unknown>): Promise<void> => {
+    const res = await api.put(`/builds/${id}`, { stack: 'macos', startedAt: minutesAgo(60), remoteAccess, ...body });
+    assert.ok(res.status < 300, JSON.stringify(res.body));
+  };
+  await put('m-running', { appId: 'app-1', status: 'running' });
+  await put('m-fin9', { appId: 'app-1', status: 'finished', finishedAt: minutesAgo(9) });
+  await put('m-fin11', { appId: 'app-1', status: 'finished', finishedAt: minutesAgo(11) });
+  await put('m-revoked', { appId: 'app-1', status: 'running' });
+  assert.equal((await api.post('/builds/m-revoked/revoke')).status, 200);
+  // app-3 has a member, but none of the identities below.
+  assert.ok((await api.put('/users/stranger', { email: 'stranger@example.test', name: 'Stranger', password: 'pw-stranger-123456' })).status < 300);
+  assert.ok((await api.put('/apps/app-3', { name: 'Third App' })).status < 300);
+  assert.ok((await api.put('/apps/app-3/members/stranger', { role: 'owner' })).status < 300);
+  await put('m-app3', { appId: 'app-3', status: 'running' });
+  buildIds.set('running', 'm-running').set('finished 9 minutes ago', 'm-fin9').set('finished 11 minutes ago', 'm-fin11');
+  buildIds.set('revoked', 'm-revoked').set("another app's", 'm-app3').set('unknown', 'no-such-build');
+
+  // The expired session signs in first; then every session row that exists is made stale.
+  agents.set('expired session', await signIn(gw, world.users.developer));
+  const db = new Database(gw.databasePath);
+  db.prepare('UPDATE sessions SET expires_at = ?').run(Date.now() - 1000);
+  db.close();
+  agents.set('anonymous', request.agent(gw.url));
+  agents.set('tester', await signIn(gw, world.users.tester));
+  agents.set('developer', await signIn(gw, world.users.developer));
+  agents.set('admin', await signIn(gw, world.users.admin));
+  agents.set('owner', await signIn(gw, world.users.owner));
+  agents.set('member of another app', await signIn(gw, world.users.outsider));
+});
+
+after(async () => {
+  exposure.assertNoneOf({ 'VM ssh password': world.vmSecrets.sshPassword, 'VM vnc password': world.vmSecrets.vncPassword }, gw.rawLogs());
+  await gw.close();
+});
+
+interface CellResult {
+  readonly allowed: boolean;
+  readonly status: number;
+}
+
+async function mint(agent: TestAgent, buildId: string, kind: 'ssh' | 'vnc'): Promise<{ status: number; ticket: string | null }> {
+  const res = await agent.post(`/api/v1/builds/${buildId}/connections`).set('Origin', gw.origin).send({ kind });
+  exposure.recordResponse(res);
+  const body = res.body as { ticket?: string };
+  return { status: res.status, ticket: res.status === 201 && typeof body.ticket === 'string' ? body.ticket : null };
+}
+
+async function tryCell(identity: Identity, build: BuildKind, endpoint: Endpoint): Promise<CellResult> {
+  const agent = agents.get(identity);
+  const buildId = buildIds.get(build);
+  assert.ok(agent && buildId);
+  switch (endpoint) {
+    case 'build page': {
+      const res = await agent.get(`/builds/${buildId}`).set('Accept', 'text/html');
+      exposure.recordResponse(res);
+      return { allowed: res.status === 200, status: res.status };
+    }
+    case 'instructions reveal': {
+      // The one response allowed to carry VM passwords: not recorded as browser exposure.
+      const res = await agent.get(`/api/v1/builds/${buildId}/remote-access`).set('Sec-Fetch-Site', 'same-origin');
+      if (res.status !== 200) exposure.recordResponse(res);
+      return { allowed: res.status === 200, status: res.status };
+    }
+    case 'ticket mint': {
+      const minted = await mint(agent, buildId, 'ssh');
+      return { allowed: minted.status === 201, status: minted.status };
+    }
+    case '/ws/ssh':
+    case '/ws/vnc': {
+      const kind = endpoint === '/ws/ssh' ? 'ssh' : 'vnc';
+      const minted = await mint(agent, buildId, kind);
+      const ticket = minted.ticket ?? 'forged-ticket-0000000000000000000000000000000000';
+      const url = `${gw.url.replace('http', 'ws')}/ws/${kind}?build=${encodeURIComponent(buildId)}`;
+      const outcome = await attemptUpgrade({ url, origin: gw.origin, protocols: ticketProtocols(kind === 'ssh' ? SSH_SUBPROTOCOL : 'binary', ticket) });
+      if (!outcome.opened) {
+        exposure.record(outcome.body);
+        return { allowed: false, status: outcome.status };
+      }
+      // Allowed: the gateway dials the (closed) VM port and closes with 4004; wait so that dial
+      // is counted against this cell, not the next.
+      outcome.ws.on('message', (data: Buffer) => exposure.record(data));
+      // A screen reports the VM's failure once the browser's RFB greeting is done, as noVNC's is.
+      if (kind === 'vnc') outcome.ws.send(Buffer.concat([Buffer.from('RFB 003.008\n', 'latin1'), Buffer.from([1])]));
+      const code = await new Promise<number>((resolve) => outcome.ws.once('close', (c) => resolve(c)));
+      assert.equal(code, 4004);
+      return { allowed: true, status: 101 };
+    }
+  }
+}
+
+/** The status each refusal must carry, so a refusal is never an accident (a 500, a crash). */
+function expectedRefusal(identity: Identity, build: BuildKind, endpoint: Endpoint): readonly number[] {
+  const ws = endpoint === '/ws/ssh' || endpoint === '/ws/vnc';
+  if (identity === 'anonymous' || identity === 'expired session') return endpoint === 'build page' ? [302, 303] : [401];
+  if (ws) return [401]; // the mint was refused, so the upgrade carried a forged ticket
+  if (build === 'unknown' || build === "another app's" || identity === 'member of another app') return [404];
+  if (identity === 'tester') return [403];
+  return [410];
+}
+
+test('authorization matrix: only allowed cells succeed, refusals dial nothing', async () => {
+  const table: string[] = [];
+  let cells = 0;
+  for (const identity of IDENTITIES) {
+    for (const build of BUILDS) {
+      for (const endpoint of ENDPOINTS) {
+        const dialsBefore = dialer.dials.length;
+        const result = await tryCell(identity, build, endpoint);
+        const shouldAllow = ALLOWED_IDENTITIES.has(identity) && OPEN_BUILDS.has(build);
+        cells += 1;
+        const where = `${identity} × ${build} × ${endpoint}`;
+        assert.equal(result.allowed, shouldAllow, `${where}: got ${result.status}`);
+        if (!shouldAllow) {
+          assert.ok(expectedRefusal(identity, build, endpoint).includes(result.status), `${where}: refused with ${result.status}`);
+          assert.equal(dialer.dials.length, dialsBefore, `${where}: a refusal dialled the VM`);
+        }
+        table.push(`${where}: ${result.status}`);
+      }
+    }
+  }
+  assert.equal(cells, IDENTITIES.length * BUILDS.length * ENDPOINTS.length);
+  // Every dial went to the registered endpoint, never anywhere a request named.
+  assert.ok(dialer.dials.every((d) => d.host === '127.0.0.1' && d.port === closedPort));
+});
