@@ -1,0 +1,191 @@
+/**
+ * Abuse of the HTTP handshake itself: thousands of headers, headers dribbled byte by byte, a
+ * thousand unauthenticated upgrades at once, and one user opening more connections than allowed.
+ * The gateway must answer each with a clear refusal, dial nothing, and keep serving others.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type TestAgent from 'supertest/lib/agent.js';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { seedWorld, signIn, type World } from '../helpers/seed.js';
+import { spyDialer, type SpyDialer } from '../helpers/spy-dialer.js';
+import { mintTicket } from '../helpers/terminal-client.js';
+import { attemptUpgrade, ticketProtocols } from '../helpers/upgrade-probe.js';
+import { BrowserExposure } from '../helpers/exposure.js';
+import { SSH_SUBPROTOCOL } from '../../shared/src/protocol/ssh-v1.js';
+
+/** Short, so the slow-header case ends quickly; production uses HEADERS_TIMEOUT_MS (10 s). */
+const TEST_HEADERS_TIMEOUT_MS = 1_000;
+const SLOW_CLIENTS = 100;
+const UNAUTHENTICATED_UPGRADES = 1_000;
+const CONNECTION_CAP = 10;
+
+let gw: TestGateway;
+let world: World;
+let dialer: SpyDialer;
+let tarpit: net.Server;
+const tarpitSockets = new Set<net.Socket>();
+/** Resolved each time the gateway hangs up on the tarpit (its session ended, slot released). */
+let onTarpitHangUp: (() => void) | null = null;
+const exposure = new BrowserExposure();
+
+before(async () => {
+  tarpit = net.createServer((socket) => {
+    tarpitSockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.resume();
+    socket.once('close', () => {
+      tarpitSockets.delete(socket);
+      onTarpitHangUp?.();
+    });
+  });
+  await new Promise<void>((done) => tarpit.listen(0, '127.0.0.1', done));
+  dialer = spyDialer();
+  gw = await startGateway({ PORTHOLE_MAX_CONNECTIONS_PER_USER: String(CONNECTION_CAP) }, { dialer, headersTimeoutMs: TEST_HEADERS_TIMEOUT_MS });
+  // A VM that accepts and never answers keeps every connection in set-up: live, but cheap.
+  world = await seedWorld(gw, { ssh: { host: '127.0.0.1', port: (tarpit.address() as AddressInfo).port, username: 'runner', password: 'handshake-abuse-pw', hostKey: null } });
+});
+after(async () => {
+  exposure.assertNoneOf({ 'VM ssh password': world.vmSecrets.sshPassword }, gw.rawLogs());
+  await gw.close();
+  for (const socket of tarpitSockets) socket.destroy();
+  await new Promise<void>((done) => tarpit.close(() => done()));
+});
+
+/** Sends raw bytes and collects the whole answer until the gateway closes the socket. */
+function rawExchange(payload: string): Promise<string> {
+  const { port } = new URL(gw.url);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port: Number(port) });
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.once('close', () => resolve(answer));
+    socket.end(payload);
+  });
+}
+
+async function stillServing(): Promise<void> {
+  const res = await fetch(`${gw.url}/login`);
+  assert.equal(res.status, 200);
+}
+
+describe('oversized and endless heads', () => {
+  test('thousands of headers: 431 for requests and upgrades, then business as usual', async () => {
+    const many = Array.from({ length: 5000 }, (_, i) => `X-Filler-${i}: ${'v'.repeat(8)}`).join('\r\n');
+    const plain = await rawExchange(`GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n${many}\r\n\r\n`);
+    assert.match(plain, /^HTTP\/1\.1 431 /);
+    const upgrade = await rawExchange(
+      `GET /ws/ssh?build=build-linux HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${many}\r\n\r\n`,
+    );
+    assert.match(upgrade, /^HTTP\/1\.1 431 /);
+    // Many small headers under the size limit: extras are dropped, the request still gets an answer.
+    const countOnly = Array.from({ length: 1500 }, (_, i) => `a${i}: b`).join('\r\n');
+    assert.match(await rawExchange(`GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${countOnly}\r\n\r\n`), /^HTTP\/1\.1 200 /);
+    await stillServing();
+  });
+
+  test(`${SLOW_CLIENTS} clients dribbling headers are cut off at the headers timeout`, async () => {
+    const { port } = new URL(gw.url);
+    const started = performance.now();
+    const cutOff = await Promise.all(
+      Array.from(
+        { length: SLOW_CLIENTS },
+        (_, i) =>
+          new Promise<number>((resolve) => {
+            const socket = net.connect({ host: '127.0.0.1', port: Number(port) });
+            socket.on('error', () => undefined);
+            const head = `GET /ws/ssh?build=build-linux HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nX-Slow-${i}: ${'z'.repeat(10_000)}`;
+            let sent = 0;
+            // The attack itself: one byte per tick of this timer, never finishing the head.
+            const drip = setInterval(() => {
+              if (sent < head.length && !socket.destroyed) socket.write(head[sent++] ?? '');
+            }, 50);
+            socket.once('close', () => {
+              clearInterval(drip);
+              resolve(performance.now() - started);
+            });
+          }),
+      ),
+    );
+    const slowest = Math.max(...cutOff);
+    // Node checks the timeout once per TIMEOUT_CHECK_INTERVAL_MS (capped at the timeout here).
+    assert.ok(slowest < TEST_HEADERS_TIMEOUT_MS * 3, `a slow client lasted ${slowest.toFixed(0)} ms`);
+    await stillServing();
+  });
+});
+
+describe('unauthenticated upgrades and the per-user cap', () => {
+  test(`${UNAUTHENTICATED_UPGRADES} unauthenticated upgrades at once are refused without a dial`, async () => {
+    const dials = dialer.dials.length;
+    const base = gw.url.replace('http', 'ws');
+    const outcomes = await Promise.all(
+      Array.from({ length: UNAUTHENTICATED_UPGRADES }, (_, i) =>
+        attemptUpgrade({
+          url: `${base}/ws/${i % 2 === 0 ? 'ssh' : 'vnc'}?build=build-mac`,
+          ...(i % 3 === 0 ? {} : { origin: gw.origin }),
+          protocols: i % 5 === 0 ? [SSH_SUBPROTOCOL] : ticketProtocols(i % 2 === 0 ? SSH_SUBPROTOCOL : 'binary', `guess-${i}`),
+        }),
+      ),
+    );
+    const statuses = new Map<number, number>();
+    for (const o of outcomes) {
+      assert.equal(o.opened, false);
+      if (!o.opened) {
+        exposure.record(o.body);
+        statuses.set(o.status, (statuses.get(o.status) ?? 0) + 1);
+        assert.ok([400, 401, 403].includes(o.status), `status ${o.status}`);
+      }
+    }
+    assert.equal(dialer.dials.length, dials);
+    process.stdout.write(`# unauthenticated upgrades: ${[...statuses].map(([s, n]) => `${n}× ${s}`).join(', ')}\n`);
+    await stillServing();
+  });
+
+  test(`one user holds at most ${CONNECTION_CAP} live connections; others are unaffected`, async () => {
+    const developer: TestAgent = await signIn(gw, world.users.developer);
+    const admin: TestAgent = await signIn(gw, world.users.admin);
+    const open = async (agent: TestAgent, buildId: string): Promise<Awaited<ReturnType<typeof attemptUpgrade>>> => {
+      const t = await mintTicket(gw, agent, buildId);
+      const outcome = await attemptUpgrade({ url: t.url, origin: gw.origin, protocols: ticketProtocols(t.protocol, t.ticket) });
+      if (!outcome.opened) exposure.record(outcome.body);
+      return outcome;
+    };
+    const held = [];
+    for (let i = 0; i < CONNECTION_CAP; i += 1) {
+      const o = await open(developer, i % 2 === 0 ? world.builds.linuxRunning : world.builds.macRunning);
+      assert.ok(o.opened, `connection ${i + 1} refused`);
+      held.push(o.ws);
+    }
+    const dials = dialer.dials.length;
+    const over = await open(developer, world.builds.linuxRunning);
+    assert.equal(over.opened, false);
+    if (!over.opened) {
+      assert.equal(over.status, 429);
+      assert.equal((JSON.parse(over.body) as { error: { code: string } }).error.code, 'too_many_connections');
+    }
+    assert.equal(dialer.dials.length, dials, 'the refused connection dialled');
+    // Another user is not affected by the developer's connections.
+    const other = await open(admin, world.builds.linuxRunning);
+    assert.ok(other.opened);
+    await new Promise<void>((resolve) => {
+      onTarpitHangUp = resolve;
+      other.ws.close();
+    });
+    // Closing one frees its slot. The gateway releases the slot before it hangs up on the VM, so
+    // the tarpit seeing the hang-up means the slot is free.
+    const first = held.shift();
+    assert.ok(first);
+    await new Promise<void>((resolve) => {
+      onTarpitHangUp = resolve;
+      first.close();
+    });
+    onTarpitHangUp = null;
+    const again = await open(developer, world.builds.linuxRunning);
+    assert.ok(again.opened, 'a freed slot was not given back');
+    held.push(again.ws);
+    for (const ws of held) ws.terminate();
+  });
+});
