@@ -11,9 +11,12 @@ import { settleOnce } from '../settle-once.js';
 
 /** Banner, key exchange and authentication over a slow tunnel fit well within this. */
 export const SSH_READY_TIMEOUT_MS = 20_000;
-/** A keepalive this often notices a stalled tunnel long before TCP would. */
-export const SSH_KEEPALIVE_INTERVAL_MS = 10_000;
-/** Three unanswered keepalives (30 s) and the VM is considered gone. */
+/**
+ * A keepalive after this much silence notices a stalled tunnel long before TCP would; busy
+ * sessions send none (any packet from the VM resets the timer), so idle ones pay one tiny packet.
+ */
+export const SSH_KEEPALIVE_INTERVAL_MS = 5_000;
+/** Three unanswered keepalives and the VM is gone: a dead tunnel ends within about 20 s. */
 export const SSH_KEEPALIVE_COUNT_MAX = 3;
 /** After asking sshd to close, give it this long before cutting the socket. */
 const SSH_CLOSE_GRACE_MS = 2_000;

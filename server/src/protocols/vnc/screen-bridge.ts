@@ -33,10 +33,10 @@ const WS_BUFFERED_LOW_BYTES = 2 * 1024 * 1024;
 /**
  * RFB has no keepalive, so after this long without a byte from the VM the gateway asks for one
  * pixel (a non-incremental FramebufferUpdateRequest, which the server must answer); a VM silent
- * for another interval is gone. A stalled tunnel is therefore noticed within 3 intervals (30 s),
- * the same bound as SSH keepalives.
+ * for another interval is gone. A stalled tunnel is therefore noticed within 3 intervals (15 s),
+ * inside the SSH keepalive bound.
  */
-export const VNC_PROBE_INTERVAL_MS = 10_000;
+export const VNC_PROBE_INTERVAL_MS = 5_000;
 const PROBE_REQUEST = Buffer.from([3, 0, 0, 0, 0, 0, 0, 1, 0, 1]);
 /** Shown by noVNC; the VM's own reason (untrusted, possibly revealing) is only logged. */
 const GENERIC_AUTH_FAILURE = 'Authentication failed';
