@@ -86,6 +86,12 @@ export interface FakeRfbServerOptions {
   readonly desktopName?: string;
   /** RGB of the framebuffer. */
   readonly fill?: readonly [number, number, number];
+  /** Fault injection: the reason sent with a failed SecurityResult (default "Authentication failed"). */
+  readonly failureReason?: string;
+  /** Fault injection: sent instead of a well-formed ServerInit. */
+  readonly serverInit?: Buffer;
+  /** Fault injection: written right after the first FramebufferUpdate (garbage, lying lengths). */
+  readonly afterFirstUpdate?: Buffer;
 }
 
 export interface AuthAttempt {
@@ -149,6 +155,9 @@ interface Settings {
   readonly height: number;
   readonly desktopName: string;
   readonly fill: readonly [number, number, number];
+  readonly failureReason: string;
+  readonly serverInit: Buffer | null;
+  readonly afterFirstUpdate: Buffer | null;
 }
 
 /** The client broke the protocol; the connection is dropped without a reply. */
@@ -169,6 +178,9 @@ export async function startFakeRfbServer(options: FakeRfbServerOptions): Promise
     width: options.width ?? DEFAULT_WIDTH,
     height: options.height ?? DEFAULT_HEIGHT,
     desktopName: options.desktopName ?? DEFAULT_NAME,
+    failureReason: options.failureReason ?? AUTH_FAILED_REASON,
+    serverInit: options.serverInit ?? null,
+    afterFirstUpdate: options.afterFirstUpdate ?? null,
     fill: options.fill ?? DEFAULT_FILL,
   };
   const attempts: AuthAttempt[] = [];
@@ -256,7 +268,7 @@ async function serve(
   record.attempts.push(attempt);
 
   if (!attempt.ok) {
-    const why = settings.securityTypes.includes(chosen) ? AUTH_FAILED_REASON : TYPE_NOT_OFFERED_REASON;
+    const why = settings.securityTypes.includes(chosen) ? settings.failureReason : TYPE_NOT_OFFERED_REASON;
     socket.end(minor === 8 ? Buffer.concat([u32(1), reason(why)]) : u32(1));
     return;
   }
@@ -264,7 +276,7 @@ async function serve(
   if (chosen !== SECURITY_NONE || minor === 8) socket.write(u32(0));
 
   record.sharedFlags.push((await queue.read(1)).readUInt8(0));
-  socket.write(serverInit(settings));
+  socket.write(settings.serverInit ?? serverInit(settings));
   await serveMessages(socket, queue, settings, record.clientMessages);
 }
 
@@ -309,6 +321,7 @@ async function authenticateArd(socket: net.Socket, queue: ByteQueue, settings: S
 async function serveMessages(socket: net.Socket, queue: ByteQueue, settings: Settings, messages: Buffer[]): Promise<void> {
   let format = SERVER_PIXEL_FORMAT;
   let frame: Buffer | null = null;
+  let hostile = settings.afterFirstUpdate;
   for (;;) {
     const type = (await queue.read(1)).readUInt8(0);
     const parts: Buffer[] = [Buffer.from([type])];
@@ -355,6 +368,8 @@ async function serveMessages(socket: net.Socket, queue: ByteQueue, settings: Set
     if (type === ClientMessage.framebufferUpdateRequest) {
       frame ??= framebufferUpdate(settings, format);
       socket.write(frame);
+      if (hostile) socket.write(hostile);
+      hostile = null;
     }
   }
 }
