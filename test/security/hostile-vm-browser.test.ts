@@ -15,6 +15,7 @@ import { control, seedWorld, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { startFakeRfbServer, type FakeRfbServer } from '../helpers/ard-server.js';
 import { BrowserExposure } from '../helpers/exposure.js';
+import { startTcpRelay } from '../helpers/tcp-relay.js';
 
 const UI_TIMEOUT_MS = 20_000;
 const INJECTED_HTML = '<img src=x onerror=alert(1)>';
@@ -134,6 +135,34 @@ describe('hostile terminal output', () => {
     } finally {
       rmSync(script, { force: true });
       await page.context().close();
+    }
+  });
+});
+
+describe('a VM that dies under the page', () => {
+  test('the terminal page ends cleanly: disconnected, the reason as text, no errors', async () => {
+    const relay = await startTcpRelay({ host: sshd.host, port: sshd.port });
+    const res = await control(gw).put('/builds/dying-vm', {
+      appId: 'app-1',
+      stack: 'linux',
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      remoteAccess: { ssh: { ...passwordEndpoint(sshd), host: relay.host, port: relay.port } },
+    });
+    assert.ok(res.status < 300);
+    const { page, incidents } = await watchedPage();
+    try {
+      await signInThroughForm(page, gw.url, world.users.developer, '/builds/dying-vm/terminal');
+      await page.locator('#conn-state[data-state="connected"]').waitFor();
+      relay.cut();
+      await page.locator('#conn-state[data-state="disconnected"]').waitFor();
+      const banner = (await page.locator('#term-banner').textContent()) ?? '';
+      assert.match(banner, /build VM|shell|ended|reached/i, banner);
+      assert.equal(await page.locator('#reconnect').isVisible(), true);
+      assert.deepEqual(incidents, []);
+    } finally {
+      await page.context().close();
+      await relay.close();
     }
   });
 });
