@@ -22,6 +22,8 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.f
   rate_limited: 429,
   internal: 500,
   control_api_disabled: 503,
+  metrics_disabled: 503,
+  draining: 503,
 });
 
 export class GatewayError extends Error {

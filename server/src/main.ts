@@ -1,5 +1,10 @@
 /**
- * Entry point: read configuration once, open the store, serve, and stop cleanly on SIGINT/SIGTERM.
+ * Entry point: read configuration once, open the store, serve, and drain on SIGINT/SIGTERM.
+ *
+ * A drain stops accepting connections, fails readiness, refuses upgrades, ends live terminals and
+ * screens with 1001 (their pages reconnect to the next gateway), waits for browser and VM sockets
+ * to close and for recordings and audit rows to be written, then exits. Whatever is still open
+ * after PORTHOLE_DRAIN_SECONDS is cut, so a stop never hangs a deploy.
  */
 import { createServer } from 'node:http';
 import { dirname, resolve } from 'node:path';
@@ -9,8 +14,7 @@ import { createLogger } from './log.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { createApp } from './http/app.js';
 
-/** Connections still open after this are cut so a stop never hangs a deploy. */
-const SHUTDOWN_GRACE_MS = 10_000;
+const MS_PER_SECOND = 1000;
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/server/src/main.js → dist/client */
@@ -41,14 +45,29 @@ async function main(): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    logger.info({ event: 'shutdown', signal }, 'shutting down');
-    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-    force.unref();
-    gateway.shutdown();
-    server.close(() => {
-      void store.close().then(() => process.exit(0));
-    });
-    server.closeIdleConnections();
+    const started = Date.now();
+    logger.info({ event: 'drain_started', signal, drainSeconds: config.drainSeconds }, 'draining before exit');
+    const exit = (clean: boolean): void => {
+      if (!clean) logger.warn({ event: 'drain_timeout', drainSeconds: config.drainSeconds }, 'drain time is up: cutting what is still open');
+      logger.info({ event: 'shutdown', signal, durationMs: Date.now() - started }, 'stopped');
+      process.exit(0);
+    };
+    const deadline = setTimeout(() => {
+      server.closeAllConnections();
+      gateway.shutdown();
+      void store.close().finally(() => exit(false));
+    }, config.drainSeconds * MS_PER_SECOND);
+
+    const serverClosed = new Promise<void>((done) => server.close(() => done()));
+    void (async () => {
+      await gateway.drain();
+      server.closeIdleConnections();
+      await serverClosed;
+      gateway.shutdown();
+      await store.close();
+      clearTimeout(deadline);
+      exit(true);
+    })();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   'unsupported_media_type',
   'rate_limited',
   'control_api_disabled',
+  'metrics_disabled',
+  'draining',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -15,6 +15,13 @@ const DEFAULT_DATABASE_FILE = './data/porthole.db';
 const SESSION_SECRET_MIN_CHARS = 32;
 /** Bearer tokens shorter than this are guessable; the control API can register users. */
 const CONTROL_TOKEN_MIN_CHARS = 16;
+/** Long enough for browsers to get their close frames and VMs their goodbyes, short of a deploy's patience. */
+const DEFAULT_DRAIN_SECONDS = 10;
+/** An orchestrator kills a stuck process eventually; waiting longer than this only delays the deploy. */
+const MAX_DRAIN_SECONDS = 600;
+/** A month covers "what happened on last week's build" without keeping terminal content for ever. */
+const DEFAULT_RECORDING_RETENTION_DAYS = 30;
+const MAX_RECORDING_RETENTION_DAYS = 3650;
 
 const booleanText = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -73,6 +80,15 @@ export const envSchema = z.object({
   PORTHOLE_SHOW_NATIVE_CREDENTIALS: booleanText.default(true),
   PORTHOLE_TRUST_PROXY: booleanText.default(false),
   PORTHOLE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORTHOLE_METRICS_TOKEN: z.string().min(CONTROL_TOKEN_MIN_CHARS, `must be at least ${CONTROL_TOKEN_MIN_CHARS} characters`).optional(),
+  PORTHOLE_DRAIN_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).positive().max(MAX_DRAIN_SECONDS).default(DEFAULT_DRAIN_SECONDS),
+  PORTHOLE_RECORDINGS_DIR: z.string().min(1).optional(),
+  PORTHOLE_RECORDING_RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a number of days' })
+    .positive()
+    .max(MAX_RECORDING_RETENTION_DAYS)
+    .default(DEFAULT_RECORDING_RETENTION_DAYS),
+  PORTHOLE_RECORD_ALL: booleanText.default(false),
 });
 
 export type EnvInput = z.input<typeof envSchema>;
