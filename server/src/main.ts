@@ -15,6 +15,10 @@ import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { createApp } from './http/app.js';
 
 const MS_PER_SECOND = 1000;
+/** Cutting sockets, closing the database and exiting take a moment; the cut comes this early. */
+const EXIT_MARGIN_MS = 1000;
+/** ...but never more than this share of a short drain time. */
+const EXIT_MARGIN_MAX_SHARE = 0.1;
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/server/src/main.js → dist/client */
@@ -52,11 +56,12 @@ async function main(): Promise<void> {
       logger.info({ event: 'shutdown', signal, durationMs: Date.now() - started }, 'stopped');
       process.exit(0);
     };
+    const drainMs = config.drainSeconds * MS_PER_SECOND;
     const deadline = setTimeout(() => {
       server.closeAllConnections();
       gateway.shutdown();
       void store.close().finally(() => exit(false));
-    }, config.drainSeconds * MS_PER_SECOND);
+    }, drainMs - Math.min(EXIT_MARGIN_MS, drainMs * EXIT_MARGIN_MAX_SHARE));
 
     const serverClosed = new Promise<void>((done) => server.close(() => done()));
     void (async () => {

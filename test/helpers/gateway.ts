@@ -40,6 +40,9 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
+/** What clients need to reach a gateway, in-process or a separate process. */
+export type GatewayAddress = Pick<TestGateway, 'url' | 'origin' | 'controlToken'>;
+
 export interface StartGatewayOptions {
   /** Overrides the dialer, e.g. with a spy that counts dials to VMs. */
   readonly dialer?: Dialer;

@@ -148,15 +148,24 @@ describe('audit trail', () => {
 
     const startedAt = new Date(Date.now() - 2 * 60 * 60_000).toISOString();
     await control(gw).put('/builds/build-ending', { appId: 'app-1', stack: 'linux', status: 'running', startedAt, remoteAccess: { ssh: passwordEndpoint(sshd) } });
+    const ending = await connectTerminal(await mintTicket(gw, owner, 'build-ending'), gw);
+    await ending.waitForControl('ready');
     const longAgo = new Date(Date.now() - 60 * 60_000).toISOString();
     assert.equal((await control(gw).post('/builds/build-ending/finish', { finishedAt: longAgo })).status, 200);
+    assert.equal((await ending.closed).code, 4000);
     const windowClosed = await waitForAudit(gw, (e) => e.event === 'window_closed', { buildId: 'build-ending' });
-    assert.deepEqual(windowClosed.details, { connectionsEnded: 0 });
+    assert.deepEqual(windowClosed.details, { connectionsEnded: 1 });
 
+    const admin = await signIn(gw, world.users.admin);
+    const demotedTerminal = await connectTerminal(await mintTicket(gw, admin, 'build-linux'), gw);
+    await demotedTerminal.waitForControl('ready');
     await control(gw).put(`/apps/app-1/members/${world.users.admin.id}`, { role: 'tester' });
+    assert.equal((await demotedTerminal.closed).code, 4001);
     const demoted = await waitForAudit(gw, (e) => e.event === 'access_revoked', { userId: world.users.admin.id });
-    assert.deepEqual(demoted.details, { appId: 'app-1', reason: 'role no longer allows remote access', connectionsEnded: 0 });
+    assert.deepEqual(demoted.details, { appId: 'app-1', reason: 'role no longer allows remote access', connectionsEnded: 1 });
     await control(gw).put(`/apps/app-1/members/${world.users.admin.id}`, { role: 'admin' });
+    const noise = (await auditEvents(gw, { limit: 1000 })).filter((e) => e.event === 'access_revoked' && e.userId === world.users.tester.id);
+    assert.deepEqual(noise, [], 'registering a tester took nothing away, so it is no revocation');
   });
 
   test('the audit API: control token, filters, newest first, paging and clear errors', async () => {

@@ -31,6 +31,11 @@ export function requestLogging(logger: Logger, trustProxy: boolean): RequestHand
       return id;
     },
     autoLogging: { ignore: (req) => QUIET_PATHS.has((req.url ?? '').split('?')[0] ?? '') },
+    // What an access line needs; headers stay out (cookies and tokens are redacted anyway).
+    serializers: {
+      req: (req: { method: string; url: string; remoteAddress: string }) => ({ method: req.method, url: req.url, remoteAddress: req.remoteAddress }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
   });
   const context: RequestHandler = (req, _res, next) => withRequestId(typeof req.id === 'string' ? req.id : requestIdOf(req, false), next);
   return [accessLog, context];

@@ -70,9 +70,10 @@ export class Recorder {
     return this.#deps.recordAll || app?.recordSessions === true;
   }
 
-  begin(target: RecordingTarget): SessionRecording {
+  /** `logger`: the connection's own, so the recording's lines carry its ids. */
+  begin(target: RecordingTarget, logger: Logger = this.#deps.logger): SessionRecording {
     const deps = this.#deps;
-    const log = deps.logger;
+    const log = logger;
     let writer: AsciicastWriter | null = null;
     let id: RecordingId | null = null;
     let rowWritten: Promise<void> = Promise.resolve();

@@ -73,7 +73,7 @@ export function createConnectionAcceptor(deps: AcceptDeps): (connection: Accepte
       ws.close(code, reason);
       return;
     }
-    const recording = claims.kind === 'ssh' && deps.recorder.shouldRecord(app) ? deps.recorder.begin({ buildId: build.id, userId: claims.userId, connectionId }) : null;
+    const recording = claims.kind === 'ssh' && deps.recorder.shouldRecord(app) ? deps.recorder.begin({ buildId: build.id, userId: claims.userId, connectionId }, logger) : null;
     const meter = deps.metrics.meter(claims.kind);
     let pauses = 0;
     let registration: LiveRegistration | null = null;

@@ -160,14 +160,11 @@ export class AccessEnforcer {
     if (closed) {
       // A revoked build's window has closed too: pages show the final "window closed" state.
       const reason = cause === 'revoke' ? 'access revoked' : 'access window closed';
-      this.#cancelPending((p) => p.buildId === buildId, CloseCode.windowClosed, reason);
-      const ended = this.#end((c) => c.buildId === buildId, CloseCode.windowClosed, reason);
+      const ended = this.#cancelPending((p) => p.buildId === buildId, CloseCode.windowClosed, reason) + this.#end((c) => c.buildId === buildId, CloseCode.windowClosed, reason);
       this.#unschedule(buildId);
-      this.#events.record(
-        cause === 'revoke'
-          ? { type: 'access_revoked', buildId, userId: null, appId: null, reason, connectionsEnded: ended }
-          : { type: 'window_closed', buildId, connectionsEnded: ended },
-      );
+      // A revocation is an act worth recording on its own; a window already closed is news only when it ended something.
+      if (cause === 'revoke') this.#events.record({ type: 'access_revoked', buildId, userId: null, appId: null, reason, connectionsEnded: ended });
+      else if (ended > 0) this.#events.record({ type: 'window_closed', buildId, connectionsEnded: ended });
       return;
     }
     for (const p of this.#pending) if (p.buildId === buildId) p.narrowedTo = earliest(p.narrowedTo, closesAt);
@@ -179,16 +176,14 @@ export class AccessEnforcer {
   membershipChanged(appId: AppId, userId: UserId, role: Role | null): void {
     if (role !== null && REMOTE_ACCESS_ROLES.has(role)) return;
     const reason = role === null ? 'removed from the app' : 'role no longer allows remote access';
-    this.#cancelPending((p) => p.userId === userId, CloseCode.accessRevoked, reason);
-    const ended = this.#end((c) => c.userId === userId && c.appId === appId, CloseCode.accessRevoked, reason);
-    this.#events.record({ type: 'access_revoked', buildId: null, userId, appId, reason, connectionsEnded: ended });
+    const ended = this.#cancelPending((p) => p.userId === userId, CloseCode.accessRevoked, reason) + this.#end((c) => c.userId === userId && c.appId === appId, CloseCode.accessRevoked, reason);
+    if (ended > 0) this.#events.record({ type: 'access_revoked', buildId: null, userId, appId, reason, connectionsEnded: ended });
   }
 
   /** The user was deleted or signed out everywhere. */
   userRemoved(userId: UserId): void {
-    this.#cancelPending((p) => p.userId === userId, CloseCode.accessRevoked, 'user removed');
-    const ended = this.#end((c) => c.userId === userId, CloseCode.accessRevoked, 'user removed');
-    this.#events.record({ type: 'access_revoked', buildId: null, userId, appId: null, reason: 'user removed', connectionsEnded: ended });
+    const ended = this.#cancelPending((p) => p.userId === userId, CloseCode.accessRevoked, 'user removed') + this.#end((c) => c.userId === userId, CloseCode.accessRevoked, 'user removed');
+    if (ended > 0) this.#events.record({ type: 'access_revoked', buildId: null, userId, appId: null, reason: 'user removed', connectionsEnded: ended });
   }
 
   /** Shutdown: every connection gets `code` (1001). */
@@ -214,8 +209,16 @@ export class AccessEnforcer {
     return doomed.length;
   }
 
-  #cancelPending(match: (p: Pending) => boolean, code: number, reason: string): void {
-    for (const p of this.#pending) if (match(p) && !p.cancelled) p.cancelled = { code, reason };
+  /** Cancels the matching connections being set up; returns how many. */
+  #cancelPending(match: (p: Pending) => boolean, code: number, reason: string): number {
+    let cancelled = 0;
+    for (const p of this.#pending) {
+      if (match(p) && !p.cancelled) {
+        p.cancelled = { code, reason };
+        cancelled += 1;
+      }
+    }
+    return cancelled;
   }
 
   #hasConnections(buildId: BuildId): boolean {

@@ -1,0 +1,62 @@
+/**
+ * The built gateway (dist/server/src/main.js) as its own process, for what only a real process
+ * shows: signals, draining and exiting. Needs `npm run build` first (npm test does it).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { registerTempDir, spawnManaged, type ManagedProcess } from './daemon.js';
+import { freePort } from './ports.js';
+import type { GatewayAddress } from './gateway.js';
+
+const MAIN = resolve(import.meta.dirname, '..', '..', 'dist', 'server', 'src', 'main.js');
+/** Start-up is opening SQLite and reading the bundle manifest; slow only on a loaded machine. */
+const START_TIMEOUT_MS = 20_000;
+/** A process that ignores SIGTERM this long after its drain time is broken; SIGKILL it. */
+const STOP_GRACE_MS = 5_000;
+
+export interface GatewayProcess extends GatewayAddress {
+  readonly process: ManagedProcess;
+  /** Parsed JSON lines of its stdout so far. */
+  logs(): readonly Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+export async function startGatewayProcess(env: Record<string, string> = {}): Promise<GatewayProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'porthole-proc-'));
+  const releaseDir = registerTempDir(dir);
+  const port = await freePort();
+  const controlToken = `control-${randomBytes(16).toString('hex')}`;
+  const child = spawnManaged(process.execPath, [MAIN], {
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PORTHOLE_DATABASE: `sqlite:${join(dir, 'porthole.db')}`,
+      PORTHOLE_CONTROL_TOKEN: controlToken,
+      PORTHOLE_SESSION_SECRET: randomBytes(32).toString('hex'),
+      PORTHOLE_SECRET_KEY: randomBytes(32).toString('hex'),
+      ...env,
+    },
+  });
+  await child.waitForLog('"event":"listening"', START_TIMEOUT_MS);
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    origin: url,
+    controlToken,
+    process: child,
+    logs: () =>
+      child
+        .logs()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    async stop() {
+      await child.stop(STOP_GRACE_MS);
+      rmSync(dir, { recursive: true, force: true });
+      releaseDir();
+    },
+  };
+}
