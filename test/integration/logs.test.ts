@@ -69,8 +69,8 @@ describe('logs of a full run', () => {
       tickets.push(ticket);
       const t = await connectTerminal(ticket, gw);
       await t.waitForControl('ready');
-      t.type(`stty -echo; read -r x; stty echo; echo "len-\${#x}"\r`);
-      await t.waitForOutput(/stty echo/);
+      t.type(`stty -echo; echo ECHO-OFF; read -r x; stty echo; echo "len-\${#x}"\r`);
+      await t.waitForOutput(/[\r\n]ECHO-OFF\r\n/);
       t.type(`${TYPED_IN_TERMINAL}\r`);
       await t.waitForOutput(/[\r\n]len-29\r\n/);
       await assert.rejects(connectTerminal(ticket, gw), UpgradeRefused, 'a used ticket is refused (and logged)');

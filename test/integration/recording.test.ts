@@ -43,8 +43,10 @@ describe('session recording', () => {
     t.resize(132, 43);
     t.type('stty size\r');
     await t.waitForOutput(/[\r\n]43 132\r\n/, mark);
-    t.type('stty -echo; read -r line; stty echo; echo "got-${#line}"\r');
-    await t.waitForOutput(/stty echo/);
+    const quiet = t.output().length;
+    t.type('stty -echo; echo ECHO-OFF; read -r line; stty echo; echo "got-${#line}"\r');
+    // The printed line, not the echoed command: only now is the terminal really not echoing.
+    await t.waitForOutput(/[\r\n]ECHO-OFF\r\n/, quiet);
     t.type(`${TYPED_SECRET}\r`);
     await t.waitForOutput(/[\r\n]got-16\r\n/);
     t.ws.close(1000);
