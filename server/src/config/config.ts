@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import { envSchema } from './schema.js';
 import { err, ok, type Result } from '../../../shared/src/result.js';
 
@@ -22,6 +23,20 @@ export interface Config {
   /** Live WebSocket connections one user may hold on this node. */
   readonly maxConnectionsPerUser: number;
   readonly logLevel: string;
+  /** Bearer token of /metrics; the control token unless set separately; null disables /metrics. */
+  readonly metricsToken: string | null;
+  /** On SIGTERM, live connections are closed and the process exits within this many seconds. */
+  readonly drainSeconds: number;
+  readonly recordings: RecordingSettings;
+}
+
+export interface RecordingSettings {
+  /** Where asciicast files are written (created 0700); default `recordings/` beside the database. */
+  readonly dir: string;
+  /** Recordings older than this are deleted. */
+  readonly retentionDays: number;
+  /** Record every terminal, whatever each app's `recordSessions` says. */
+  readonly recordAll: boolean;
 }
 
 export interface LoadedConfig {
@@ -30,7 +45,7 @@ export interface LoadedConfig {
   readonly warnings: readonly string[];
 }
 
-const ENV_PREFIX_SECRETS = ['PORTHOLE_CONTROL_TOKEN', 'PORTHOLE_SESSION_SECRET', 'PORTHOLE_SECRET_KEY'] as const;
+const ENV_PREFIX_SECRETS = ['PORTHOLE_CONTROL_TOKEN', 'PORTHOLE_METRICS_TOKEN', 'PORTHOLE_SESSION_SECRET', 'PORTHOLE_SECRET_KEY'] as const;
 
 /**
  * Parses the environment once. The error is a single line naming the first bad variable, which is
@@ -84,6 +99,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
     trustProxy: e.PORTHOLE_TRUST_PROXY,
     maxConnectionsPerUser: e.PORTHOLE_MAX_CONNECTIONS_PER_USER,
     logLevel: e.PORTHOLE_LOG_LEVEL,
+    metricsToken: e.PORTHOLE_METRICS_TOKEN ?? e.PORTHOLE_CONTROL_TOKEN ?? null,
+    drainSeconds: e.PORTHOLE_DRAIN_SECONDS,
+    recordings: Object.freeze({
+      // Beside the database by default: one directory to back up and to protect.
+      dir: e.PORTHOLE_RECORDINGS_DIR ?? join(dirname(e.PORTHOLE_DATABASE.path), 'recordings'),
+      retentionDays: e.PORTHOLE_RECORDING_RETENTION_DAYS,
+      recordAll: e.PORTHOLE_RECORD_ALL,
+    }),
   });
   return ok({ config, warnings });
 }

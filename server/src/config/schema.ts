@@ -19,6 +19,13 @@ const CONTROL_TOKEN_MIN_CHARS = 16;
 const DEFAULT_MAX_CONNECTIONS_PER_USER = 10;
 /** Beyond this one user could starve the node's file descriptors. */
 const MAX_CONNECTIONS_PER_USER_CEILING = 10_000;
+/** Long enough for browsers to get their close frames and VMs their goodbyes, short of a deploy's patience. */
+const DEFAULT_DRAIN_SECONDS = 10;
+/** An orchestrator kills a stuck process eventually; waiting longer than this only delays the deploy. */
+const MAX_DRAIN_SECONDS = 600;
+/** A month covers "what happened on last week's build" without keeping terminal content for ever. */
+const DEFAULT_RECORDING_RETENTION_DAYS = 30;
+const MAX_RECORDING_RETENTION_DAYS = 3650;
 
 const booleanText = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -83,6 +90,15 @@ export const envSchema = z.object({
     .max(MAX_CONNECTIONS_PER_USER_CEILING)
     .default(DEFAULT_MAX_CONNECTIONS_PER_USER),
   PORTHOLE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORTHOLE_METRICS_TOKEN: z.string().min(CONTROL_TOKEN_MIN_CHARS, `must be at least ${CONTROL_TOKEN_MIN_CHARS} characters`).optional(),
+  PORTHOLE_DRAIN_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).positive().max(MAX_DRAIN_SECONDS).default(DEFAULT_DRAIN_SECONDS),
+  PORTHOLE_RECORDINGS_DIR: z.string().min(1).optional(),
+  PORTHOLE_RECORDING_RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a number of days' })
+    .positive()
+    .max(MAX_RECORDING_RETENTION_DAYS)
+    .default(DEFAULT_RECORDING_RETENTION_DAYS),
+  PORTHOLE_RECORD_ALL: booleanText.default(false),
 });
 
 export type EnvInput = z.input<typeof envSchema>;

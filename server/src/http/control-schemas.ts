@@ -37,7 +37,7 @@ export const userBody = z.strictObject({
   password: z.string().min(MIN_LOGIN_PASSWORD_CHARS).max(MAX_LOGIN_PASSWORD_CHARS).optional(),
 });
 
-export const appBody = z.strictObject({ name: z.string().min(1).max(MAX_NAME_CHARS) });
+export const appBody = z.strictObject({ name: z.string().min(1).max(MAX_NAME_CHARS), recordSessions: z.boolean().optional() });
 
 export const membershipBody = z.strictObject({ role: z.enum(ROLES) });
 

@@ -13,6 +13,7 @@ import { requireSameOrigin } from '../origin-guard.js';
 import type { AssetManifest } from '../assets.js';
 import { loginPage } from '../views/pages.js';
 import { safeNextPath } from '../next-path.js';
+import type { EventSink } from '../../audit/events.js';
 
 /** Failed sign-ins counted over this window. */
 const LOGIN_FAILURE_WINDOW_MS = 15 * 60 * 1000;
@@ -26,6 +27,8 @@ export interface AuthRouteDeps {
   readonly publicOrigin: string;
   readonly assets: AssetManifest;
   readonly logger: Logger;
+  /** Sign-in outcomes go to the audit trail. */
+  readonly events: EventSink;
 }
 
 export function authRouter(deps: AuthRouteDeps): Router {
@@ -58,13 +61,13 @@ export function authRouter(deps: AuthRouteDeps): Router {
     const authenticate = deps.passport.authenticate('local', (error: unknown, user: Express.User | false) => {
       if (error) return next(error);
       if (!user) {
-        deps.logger.info({ event: 'login_failed', email }, 'login failed');
+        deps.events.record({ type: 'login_failed', email });
         return sendLoginFailure(req, res, deps, 401, 'Wrong email or password.');
       }
       // passport regenerates the session here, so a session id planted before sign-in is useless.
       req.logIn(user, (loginError) => {
         if (loginError) return next(loginError);
-        deps.logger.info({ event: 'login_succeeded', userId: user.id }, 'login succeeded');
+        deps.events.record({ type: 'login_succeeded', userId: user.id });
         if (wantsJson(req)) return res.status(204).end();
         res.redirect(303, safeNextPath(bodyField(req, 'next')));
       });
