@@ -21,6 +21,12 @@ import { errorHandler, notFoundHandler } from './error-handler.js';
 import { faviconRouter } from './routes/favicon.js';
 import { connectionsRouter } from './routes/connections.js';
 import { windowRouter } from './routes/window.js';
+import { embedSessionsRouter } from './routes/embed-sessions.js';
+import { embedRouter } from './routes/embed.js';
+import { embedPagesRouter } from './routes/embed-pages.js';
+import { embedParentOf } from './embed-framing.js';
+import { EmbedLaunchBook } from '../connections/embed-launches.js';
+import { EmbedCredentialBook } from '../connections/embed-credentials.js';
 import { MemoryTicketBook, type ConnectionKind } from '../connections/tickets.js';
 import { connectionEndpoints } from '../connections/endpoints.js';
 import { AccessEnforcer } from '../sessions/access-enforcer.js';
@@ -74,6 +80,9 @@ export function createApp(deps: AppDeps): GatewayApp {
   const passport = createPassport(store);
   const sessionStore = new StoreBackedSessionStore(store);
   const tickets = new MemoryTicketBook(now);
+  const launches = new EmbedLaunchBook(now);
+  const embedCredentials = new EmbedCredentialBook(now);
+  const embedOrigins: ReadonlySet<string> = new Set(config.embedOrigins);
   const endpoints = connectionEndpoints(config.publicUrl, ENABLED_KINDS);
   const enforcer = new AccessEnforcer({ logger, idleTimeoutMs: config.idleMinutes * MS_PER_MINUTE });
   const heartbeat = new Heartbeat(deps.pingIntervalMs);
@@ -112,7 +121,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.disable('x-powered-by');
   // One hop: the address the proxy in front of us saw. `true` would trust a client-forged X-Forwarded-For.
   app.set('trust proxy', config.trustProxy ? 1 : false);
-  app.use(...securityHeaders(config.secureCookies));
+  app.use(...securityHeaders(config.secureCookies, (req) => embedParentOf(req, embedOrigins)));
   app.use(faviconRouter());
   app.use('/assets', express.static(join(deps.clientDir, 'assets'), { index: false, immutable: true, maxAge: ASSET_MAX_AGE_MS, fallthrough: false }));
 
@@ -120,6 +129,13 @@ export function createApp(deps: AppDeps): GatewayApp {
     '/api/v1',
     controlApiRouter({ store, secrets, controlToken: config.controlToken, graceMinutes: config.graceMinutes, logger, now, enforcer }),
   );
+  // Embedding never uses the session cookie, so it is served before the session middleware.
+  app.use(
+    '/api/v1',
+    embedSessionsRouter({ store, launches, endpoints, controlToken: config.controlToken, embedOrigins, publicUrl: config.publicUrl, logger, now }),
+  );
+  app.use('/api/v1', embedRouter({ store, tickets, endpoints, logger, now, launches, credentials: embedCredentials, publicOrigin: config.publicOrigin }));
+  app.use(embedPagesRouter({ assets, clientDir: deps.clientDir }));
 
   app.use(...authMiddleware);
   app.use('/api/v1', nativeCredentialsRouter({ store, secrets, enabled: config.showNativeCredentials, logger, now }));
@@ -140,6 +156,8 @@ export function createApp(deps: AppDeps): GatewayApp {
       upgrades.close();
       heartbeat.dispose();
       tickets.dispose();
+      launches.dispose();
+      embedCredentials.dispose();
       sessionStore.dispose();
     },
   };

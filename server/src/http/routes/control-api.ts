@@ -139,7 +139,7 @@ export function controlApiRouter(deps: ControlApiDeps): Router {
   return router;
 }
 
-function requireControlToken(token: string | null): RequestHandler {
+export function requireControlToken(token: string | null): RequestHandler {
   const expected = token === null ? null : digest(token);
   return (req, _res, next) => {
     if (expected === null) return next(new GatewayError('control_api_disabled', 'The control API is disabled: set PORTHOLE_CONTROL_TOKEN.'));
@@ -164,7 +164,7 @@ function idParam<T extends UserId | AppId | BuildId>(req: Request, name: string)
 }
 
 /** `required`: the route needs a JSON document; otherwise an absent body means `{}`. */
-function parseBody<S extends z.ZodType>(req: Request, schema: S, required: boolean): z.infer<S> {
+export function parseBody<S extends z.ZodType>(req: Request, schema: S, required: boolean): z.infer<S> {
   if (required && !req.is('application/json')) {
     throw new GatewayError('unsupported_media_type', 'Send a JSON body with "Content-Type: application/json".');
   }
