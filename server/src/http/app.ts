@@ -21,6 +21,12 @@ import { errorHandler, notFoundHandler } from './error-handler.js';
 import { faviconRouter } from './routes/favicon.js';
 import { connectionsRouter } from './routes/connections.js';
 import { windowRouter } from './routes/window.js';
+import { embedSessionsRouter } from './routes/embed-sessions.js';
+import { embedRouter } from './routes/embed.js';
+import { embedPagesRouter } from './routes/embed-pages.js';
+import { embedParentOf } from './embed-framing.js';
+import { EmbedLaunchBook } from '../connections/embed-launches.js';
+import { EmbedCredentialBook } from '../connections/embed-credentials.js';
 import { MemoryTicketBook, type ConnectionKind } from '../connections/tickets.js';
 import { connectionEndpoints } from '../connections/endpoints.js';
 import { AccessEnforcer } from '../sessions/access-enforcer.js';
@@ -94,6 +100,9 @@ export function createApp(deps: AppDeps): GatewayApp {
   const passport = createPassport(store);
   const sessionStore = new StoreBackedSessionStore(store);
   const tickets = new MemoryTicketBook(now);
+  const launches = new EmbedLaunchBook(now);
+  const embedCredentials = new EmbedCredentialBook(now);
+  const embedOrigins: ReadonlySet<string> = new Set(config.embedOrigins);
   const endpoints = connectionEndpoints(config.publicUrl, ENABLED_KINDS);
   const audit = new AuditTrail({ store, logger, now });
   const metrics = new GatewayMetrics();
@@ -104,6 +113,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   const stopRetention = startRetention({ store, dir: recordings.dir, retentionDays: recordings.retentionDays, logger, now });
   const enforcer = new AccessEnforcer({ logger, idleTimeoutMs: config.idleMinutes * MS_PER_MINUTE, events: audit });
   const heartbeat = new Heartbeat(deps.pingIntervalMs);
+  const quota = new UserConnectionQuota(config.maxConnectionsPerUser);
   const sessionMiddleware = session({
     name: config.secureCookies ? '__Host-porthole.sid' : 'porthole.sid',
     secret: config.sessionSecret,
@@ -121,7 +131,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     allowedOrigins: new Set([config.publicOrigin, ...config.allowedOrigins]),
     heartbeat,
     enforcer,
-    quota: new UserConnectionQuota(config.maxConnectionsPerUser),
+    quota,
     logger,
     now,
     identify: (req) => identifyUpgrade(req, authMiddleware),
@@ -148,7 +158,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.use(...requestLogging(logger, config.trustProxy));
   app.use(healthRouter({ store, draining: () => tracker.draining }));
   app.use(metricsRouter({ metrics, token: config.metricsToken }));
-  app.use(...securityHeaders(config.secureCookies));
+  app.use(...securityHeaders(config.secureCookies, (req) => embedParentOf(req, embedOrigins)));
   app.use(faviconRouter());
   app.use('/assets', express.static(join(deps.clientDir, 'assets'), { index: false, immutable: true, maxAge: ASSET_MAX_AGE_MS, fallthrough: false }));
 
@@ -157,11 +167,18 @@ export function createApp(deps: AppDeps): GatewayApp {
     '/api/v1',
     controlApiRouter({ store, secrets, controlToken: config.controlToken, graceMinutes: config.graceMinutes, logger, now, enforcer }),
   );
+  // Embedding never uses the session cookie, so it is served before the session middleware.
+  app.use(
+    '/api/v1',
+    embedSessionsRouter({ store, launches, endpoints, controlToken: config.controlToken, embedOrigins, publicUrl: config.publicUrl, logger, now }),
+  );
+  app.use('/api/v1', embedRouter({ store, tickets, endpoints, now, events: audit, quota, logger, launches, credentials: embedCredentials, publicOrigin: config.publicOrigin }));
+  app.use(embedPagesRouter({ assets, clientDir: deps.clientDir }));
 
   app.use(...authMiddleware);
   app.use('/api/v1', nativeCredentialsRouter({ store, secrets, enabled: config.showNativeCredentials, now, events: audit }));
   app.use('/api/v1', windowRouter({ store, now }));
-  app.use('/api/v1', connectionsRouter({ store, tickets, endpoints, publicOrigin: config.publicOrigin, now, events: audit }));
+  app.use('/api/v1', connectionsRouter({ store, tickets, endpoints, publicOrigin: config.publicOrigin, now, events: audit, quota }));
   app.use(recordingsRouter({ store, assets, dir: recordings.dir }));
   app.use(authRouter({ passport, publicOrigin: config.publicOrigin, assets, logger, events: audit }));
   app.use(pagesRouter({ store, assets, showNativeCredentials: config.showNativeCredentials, now }));
@@ -190,6 +207,8 @@ export function createApp(deps: AppDeps): GatewayApp {
       upgrades.close();
       heartbeat.dispose();
       tickets.dispose();
+      launches.dispose();
+      embedCredentials.dispose();
       sessionStore.dispose();
     },
   };
