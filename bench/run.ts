@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- case…] [--runs=N] [--quick]`: builds the gateway, runs the cases (all by
+ * `npm run bench [-- case…] [--runs=N] [--quick] [--no-report]`: builds the gateway, runs the cases (all by
  * default, in this order), writes bench/results/<case>.json, then regenerates the tables in
  * docs/benchmarks.md from every result file present. `npm run bench -- report` only regenerates.
  *
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
       console.error(`!! ${benchCase.name} failed:`, error);
     }
   }
-  if (!quick) {
+  if (!quick && !args.includes('--no-report')) {
     const doc = writeReport();
     log(`report: ${doc}`);
   }

@@ -15,8 +15,13 @@ import { startXvnc } from '../../test/helpers/xvnc.js';
 
 const FULL_PER_KIND = 100;
 const QUICK_PER_KIND = 10;
-/** Opened at once while setting up, like the idle ramp. */
+/** Terminals opened at once while setting up, like the idle ramp. */
 const OPEN_CONCURRENCY = 16;
+/**
+ * Screens opened at once: Xvnc black-lists an address with more than 5 (BlacklistThreshold)
+ * connections that have not finished authenticating ("Too many security failures").
+ */
+const SCREEN_OPEN_CONCURRENCY = 4;
 /** The window ends this long after the last connection is up: the enforcer arms its timer. */
 const WINDOW_END_DELAY_MS = 2_000;
 /** Everything must be closed by then; otherwise the run fails instead of waiting forever. */
@@ -74,18 +79,18 @@ async function startRelay(targets: { host: string; port: number }[]): Promise<Re
   };
 }
 
-async function openMany<T>(count: number, open: () => Promise<T>): Promise<T[]> {
+async function openMany<T>(count: number, concurrency: number, open: () => Promise<T>): Promise<T[]> {
   const opened: T[] = [];
   while (opened.length < count) {
-    opened.push(...(await Promise.all(Array.from({ length: Math.min(OPEN_CONCURRENCY, count - opened.length) }, open))));
+    opened.push(...(await Promise.all(Array.from({ length: Math.min(concurrency, count - opened.length) }, open))));
   }
   return opened;
 }
 
 async function oneRun(run: number, gateway: BenchGateway, buildId: string, perKind: number, relay: Relay, log: (m: string) => void): Promise<CloseRun> {
   relay.reset();
-  const terminals = await openMany(perKind, () => gateway.openTerminal(buildId, { cols: 80, rows: 24 }));
-  const screens = await openMany(perKind, async () => {
+  const terminals = await openMany(perKind, OPEN_CONCURRENCY, () => gateway.openTerminal(buildId, { cols: 80, rows: 24 }));
+  const screens = await openMany(perKind, SCREEN_OPEN_CONCURRENCY, async () => {
     const ticket = await gateway.mintTicket(buildId, 'vnc');
     const transport = await wsTransport(ticket.url, [ticket.protocol, `porthole.ticket.${ticket.ticket}`], gateway.origin);
     // Through the RFB greeting, so the gateway has spliced the VM connection.

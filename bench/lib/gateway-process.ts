@@ -39,6 +39,8 @@ process.on('message', (m) => {
   process.send({ type: 'memory', id: m.id, usage: process.memoryUsage() });
 });
 process.channel?.unref();
+// The bench went away (crashed, killed): do not outlive it.
+process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 `;
 
 export interface GatewayMemory {
@@ -92,6 +94,9 @@ export interface StartGatewayOptions {
   readonly nodeArgs?: readonly string[];
 }
 
+/** The built gateway; BENCH_GATEWAY_DIST runs another build (e.g. a copy made before a change). */
+const GATEWAY_DIST = resolve(process.env['BENCH_GATEWAY_DIST'] ?? resolve(import.meta.dirname, '..', '..', 'dist'));
+
 /** Minutes of access after a build finishes; closeWindowAt() back-dates the finish by this much. */
 const GRACE_MINUTES = 10;
 
@@ -103,7 +108,7 @@ export async function startBenchGateway(options: StartGatewayOptions = {}): Prom
   const extraArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter((a) => a.length > 0);
   const child = spawn(
     process.execPath,
-    ['--expose-gc', `--import=data:text/javascript,${encodeURIComponent(MEMORY_PROBE)}`, ...(options.nodeArgs ?? []), ...extraArgs, resolve(import.meta.dirname, '..', '..', 'dist', 'server', 'src', 'main.js')],
+    ['--expose-gc', `--import=data:text/javascript,${encodeURIComponent(MEMORY_PROBE)}`, ...(options.nodeArgs ?? []), ...extraArgs, resolve(GATEWAY_DIST, 'server', 'src', 'main.js')],
     {
       env: {
         PATH: process.env['PATH'] ?? '',
@@ -114,9 +119,10 @@ export async function startBenchGateway(options: StartGatewayOptions = {}): Prom
         PORTHOLE_SESSION_SECRET: randomBytes(32).toString('hex'),
         PORTHOLE_SECRET_KEY: randomBytes(32).toString('hex'),
         PORTHOLE_GRACE_MINUTES: String(GRACE_MINUTES),
-        PORTHOLE_LOG_LEVEL: 'warn',
+        PORTHOLE_LOG_LEVEL: process.env['BENCH_GATEWAY_LOG_LEVEL'] ?? 'warn',
       },
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      // Logs (stdout) only when asked for: BENCH_GATEWAY_LOG_LEVEL=info to debug a case.
+      stdio: ['ignore', process.env['BENCH_GATEWAY_LOG_LEVEL'] ? 'inherit' : 'ignore', 'inherit', 'ipc'],
     },
   );
   const pid = child.pid ?? -1;

@@ -2,7 +2,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-export const RESULTS_DIR = resolve(import.meta.dirname, '..', 'results');
+/** BENCH_RESULTS_DIR keeps a side run (e.g. a baseline before a change) apart from the published results. */
+export const RESULTS_DIR = resolve(process.env['BENCH_RESULTS_DIR'] ?? resolve(import.meta.dirname, '..', 'results'));
 
 export function writeResult(name: string, value: unknown): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
