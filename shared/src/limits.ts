@@ -18,3 +18,17 @@ export const TERMINAL_UNACKED_HIGH_BYTES = 256 * 1024;
 export const TERMINAL_UNACKED_LOW_BYTES = 64 * 1024;
 /** The browser batches acknowledgements: one per this many bytes, or when it has caught up. */
 export const TERMINAL_ACK_BATCH_BYTES = 32 * 1024;
+/**
+ * A caught-up browser acknowledges only once this much is pending: an ack per keystroke echo or
+ * per small packet of a slow trickle costs the gateway a message each for nothing. Unacked
+ * remainders stay below TERMINAL_ACK_BATCH_BYTES, itself below TERMINAL_UNACKED_LOW_BYTES, so they
+ * can never keep the gateway paused.
+ */
+export const TERMINAL_ACK_MIN_BYTES = 8 * 1024;
+/**
+ * The gateway sends the VM output of one event-loop turn as one binary message, up to this size:
+ * a flood then costs one message (and one browser write and ack) per turn instead of one per SSH
+ * packet, while a keystroke echo is never held back. Large enough to carry a turn's worth of
+ * socket reads, small enough that the browser starts drawing early.
+ */
+export const TERMINAL_OUTPUT_BATCH_BYTES = 64 * 1024;
