@@ -16,7 +16,9 @@ import type { Browser, Page } from 'playwright-core';
 import type { BenchCase, CaseOptions } from '../lib/case.js';
 import { BENCH_CREDENTIALS, keyEndpoint, startBenchGateway, startBenchSshd } from '../lib/gateway-process.js';
 import { launchChromium, signInThroughForm } from '../../test/helpers/chromium.js';
-import { spread, type Spread } from '../lib/stats.js';
+import { alternate, spread, type Spread } from '../lib/stats.js';
+import { ssh2Leg } from '../lib/shell-legs.js';
+import { commandWithMarker } from '../lib/marker.js';
 import { sleep, withDeadline } from '../lib/deadline.js';
 
 const BUILD_ID = 'bench-browser';
@@ -74,6 +76,11 @@ export interface BrowserResult {
   /** Bare ÷ page time per run: 1 means the page shows output as fast as xterm.js alone can. */
   readonly ratio: Spread;
   readonly ctrlCToPromptMs: Spread;
+  /** The same `cat` read by ssh2 directly: the PTY's own ceiling on this machine. */
+  readonly ptySeconds: Spread;
+  readonly ptyMBps: Spread;
+  /** PTY-alone ÷ page time per run: how close the page gets to what the VM side can deliver. */
+  readonly pageToPty: Spread;
 }
 
 function makeOutputFile(bytes: number): { dir: string; file: string; pty: Buffer } {
@@ -257,16 +264,24 @@ export const browserCase: BenchCase = {
       });
       options.log(`  renderer: page ${layout.renderer}, bare ${bareInfo.renderer}; ${bareInfo.size} cells`);
 
+      // The ceiling any terminal path has here: the same `cat` read by ssh2 directly, no browser.
+      const direct = await ssh2Leg(keyEndpoint(sshd));
+      await direct.run(commandWithMarker('stty -echo', 'PORTHOLE_SYNC'), 'PORTHOLE_SYNC', PROMPT_TIMEOUT_MS);
       const pageSeconds: number[] = [];
       const bareSeconds: number[] = [];
+      const ptySeconds: number[] = [];
       for (let run = 0; run < options.runs; run++) {
-        const sides = run % 2 === 0 ? (['page', 'bare'] as const) : (['bare', 'page'] as const);
-        for (const side of sides) {
+        for (const side of alternate(['page', 'bare', 'pty'] as const, run)) {
           if (side === 'page') pageSeconds.push(await displayOnPage(page, output.file));
-          else bareSeconds.push(await displayOnBarePage(bare));
+          else if (side === 'bare') bareSeconds.push(await displayOnBarePage(bare));
+          else {
+            const marker = `PORTHOLE_CAT_DONE_${run}`;
+            ptySeconds.push((await direct.run(commandWithMarker(`cat ${output.file}`, marker), marker, DISPLAY_TIMEOUT_MS)).ms / 1000);
+          }
         }
-        options.log(`  run ${run + 1}: page ${pageSeconds[run]?.toFixed(2)} s, bare xterm.js ${bareSeconds[run]?.toFixed(2)} s`);
+        options.log(`  run ${run + 1}: page ${pageSeconds[run]?.toFixed(2)} s, bare xterm.js ${bareSeconds[run]?.toFixed(2)} s, PTY via ssh2 ${ptySeconds[run]?.toFixed(2)} s`);
       }
+      await direct.close();
       const ctrlC: number[] = [];
       for (let run = 0; run < options.runs; run++) {
         ctrlC.push(await ctrlCToPrompt(page));
@@ -283,6 +298,9 @@ export const browserCase: BenchCase = {
         pageMBps: spread(pageSeconds.map((s) => output.pty.length / s / 1e6)),
         bareMBps: spread(bareSeconds.map((s) => output.pty.length / s / 1e6)),
         ratio: spread(pageSeconds.map((s, i) => (bareSeconds[i] ?? NaN) / s)),
+        ptySeconds: spread(ptySeconds),
+        ptyMBps: spread(ptySeconds.map((s) => output.pty.length / s / 1e6)),
+        pageToPty: spread(pageSeconds.map((s, i) => (ptySeconds[i] ?? NaN) / s)),
         ctrlCToPromptMs: spread(ctrlC),
       };
     } finally {
