@@ -219,7 +219,55 @@ function browserBlock(): string | null {
   ].join('\n');
 }
 
+/** Key figures of the run before the performance work (bench/results/baseline/) beside the current ones. */
+function beforeAfterBlock(): string | null {
+  const before = <T,>(name: string): T | null => readResult<T>(`baseline/${name}`);
+  const rows: string[][] = [];
+  const add = (figure: string, b: Spread | number | null | undefined, a: Spread | number | null | undefined, digits: number, target: string): void => {
+    const show = (v: Spread | number | null | undefined): string => (typeof v === 'number' ? f(v, digits) : s(v, digits));
+    rows.push([figure, show(b), show(a), target]);
+  };
+  const tb = before<TerminalResult>('terminal');
+  const ta = readResult<TerminalResult>('terminal');
+  for (const payload of ['lines', 'oneLine'] as const) {
+    const pb = tb?.payloads[payload];
+    const pa = ta?.payloads[payload];
+    add(`Terminal ${payload}: gateway MB/s`, pb?.legs.gateway.mbPerS, pa?.legs.gateway.mbPerS, 1, '—');
+    add(`Terminal ${payload}: gateway ÷ OpenSSH throughput`, pb?.ratios.throughputGatewayToOpenssh, pa?.ratios.throughputGatewayToOpenssh, 2, '≥ 0.95');
+    add(`Terminal ${payload}: gateway CPU-s/GB`, pb?.legs.gateway.cpuSecondsPerGB, pa?.legs.gateway.cpuSecondsPerGB, 1, '—');
+    add(`Terminal ${payload}: gateway ÷ ssh2 CPU per GB`, pb?.ratios.cpuGatewayToSsh2, pa?.ratios.cpuGatewayToSsh2, 2, '≤ 1.3');
+  }
+  const eb = before<EchoResult>('echo');
+  const ea = readResult<EchoResult>('echo');
+  add('Echo idle: gateway p50 ms (pooled)', eb?.idle['gateway']?.p50Ms, ea?.idle['gateway']?.p50Ms, 2, '—');
+  add('Echo idle: gateway − ssh2 p99 ms (per round)', eb?.idleAddedP99Ms, ea?.idleAddedP99Ms, 2, '≤ 1');
+  add('Echo during a flood: gateway p99 ms (pooled)', eb?.flood['gateway']?.p99Ms, ea?.flood['gateway']?.p99Ms, 1, '≤ 25');
+  const vb = before<VncResult>('vnc');
+  const va = readResult<VncResult>('vnc');
+  add('VNC: gateway ÷ direct throughput', vb?.ratios.gatewayToDirect, va?.ratios.gatewayToDirect, 2, '≥ 0.9');
+  add('VNC: gateway ÷ websockify throughput', vb?.ratios.gatewayToWebsockify, va?.ratios.gatewayToWebsockify, 2, '≥ 1.2');
+  const ib = before<IdleResult>('idle');
+  const ia = readResult<IdleResult>('idle');
+  add('Idle: RSS KiB per session', ib?.rssPerSessionKiB, ia?.rssPerSessionKiB, 0, '≤ 200');
+  add('Idle: sessions within 512 MiB', ib?.sessionsWithin512MiB, ia?.sessionsWithin512MiB, 0, '≥ 2,000');
+  const cb = before<WindowCloseResult>('close');
+  const ca = readResult<WindowCloseResult>('close');
+  add('Window close: client close p99 ms', cb?.clientP99Ms, ca?.clientP99Ms, 0, '≤ 250');
+  add('Window close: upstream close p99 ms', cb?.upstreamP99Ms, ca?.upstreamP99Ms, 0, '≤ 250');
+  const bb = before<BrowserResult>('browser');
+  const ba = readResult<BrowserResult>('browser');
+  add('Browser: page ÷ bare xterm.js speed', bb?.ratio, ba?.ratio, 2, '≥ 0.8');
+  add('Browser: Ctrl-C → prompt ms', bb?.ctrlCToPromptMs, ba?.ctrlCToPromptMs, 0, '≤ 1,000');
+  if (!tb && !eb && !vb) return null;
+  return [
+    table(['Figure', `Before (${(tb?.date ?? '').slice(0, 10)})`, 'After', 'Target'], rows),
+    '',
+    '_Before: the gateway as it was before this work, same bench (`bench/results/baseline/`); after: `bench/results/`. The two were measured at different times on a shared machine, so compare the ratios (each measured within one run) rather than absolute figures._',
+  ].join('\n');
+}
+
 const BLOCKS: Record<string, () => string | null> = {
+  'before-after': beforeAfterBlock,
   machine: machineBlock,
   terminal: terminalBlock,
   echo: echoBlock,
