@@ -95,7 +95,9 @@ export interface StartGatewayOptions {
 }
 
 /** The built gateway; BENCH_GATEWAY_DIST runs another build (e.g. a copy made before a change). */
-const GATEWAY_DIST = resolve(process.env['BENCH_GATEWAY_DIST'] ?? resolve(import.meta.dirname, '..', '..', 'dist'));
+function gatewayDist(): string {
+  return resolve(process.env['BENCH_GATEWAY_DIST'] ?? resolve(import.meta.dirname, '..', '..', 'dist'));
+}
 
 /** Minutes of access after a build finishes; closeWindowAt() back-dates the finish by this much. */
 const GRACE_MINUTES = 10;
@@ -108,7 +110,7 @@ export async function startBenchGateway(options: StartGatewayOptions = {}): Prom
   const extraArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter((a) => a.length > 0);
   const child = spawn(
     process.execPath,
-    ['--expose-gc', `--import=data:text/javascript,${encodeURIComponent(MEMORY_PROBE)}`, ...(options.nodeArgs ?? []), ...extraArgs, resolve(GATEWAY_DIST, 'server', 'src', 'main.js')],
+    ['--expose-gc', `--import=data:text/javascript,${encodeURIComponent(MEMORY_PROBE)}`, ...(options.nodeArgs ?? []), ...extraArgs, resolve(gatewayDist(), 'server', 'src', 'main.js')],
     {
       env: {
         PATH: process.env['PATH'] ?? '',
