@@ -211,7 +211,9 @@ function browserBlock(): string | null {
       [
         [`Real terminal page: ${f(r.bytes / 1e6, 0)} MB displayed`, `${s(r.pageSeconds, 2, 's')} = ${s(r.pageMBps, 1, 'MB/s')}`, '', ''],
         ['xterm.js alone, fed the same bytes in-page', `${s(r.bareSeconds, 2, 's')} = ${s(r.bareMBps, 1, 'MB/s')}`, '', ''],
+        ['The same `cat` read by ssh2 directly (the PTY\'s own ceiling)', r.ptySeconds ? `${s(r.ptySeconds, 2, 's')} = ${s(r.ptyMBps, 1, 'MB/s')}` : '—', '', ''],
         ['Page ÷ xterm.js alone (speed, same run)', s(r.ratio, 2), '≥ 0.8', verdict(r.ratio.median >= 0.8)],
+        ['Page ÷ PTY ceiling (speed, same run)', s(r.pageToPty, 2), '—', ''],
         ['Ctrl-C during `yes` → prompt shown', s(r.ctrlCToPromptMs, 0, 'ms'), '≤ 1,000 ms', verdict(r.ctrlCToPromptMs.median <= 1000)],
       ],
     ),
