@@ -10,11 +10,28 @@ export const COUNTDOWN_TICK_MS = 1000;
 /**
  * Terminal flow control (docs/protocol.md). The browser acknowledges output once xterm.js has
  * parsed it; the gateway stops reading from the VM above the high mark and resumes below the low
- * one. What is in flight when the user presses Ctrl-C must still be drawn before the prompt
- * returns: 256 KiB here plus ssh2's fixed 2 MiB channel window, well under a second at xterm.js's
- * 5–35 MB/s, while one round trip per 192 KiB still keeps up with the PTY's 15–55 MB/s.
+ * one. The high mark is what the page can parse while an ack travels back: xterm.js parses in
+ * timer and frame-paced slices, so an ack round trip through a loaded browser takes 10–25 ms, and
+ * 256 KiB per round trip held the page to ~10 MB/s with its main thread idle (bench/, issue #6);
+ * 1 MiB lets it run at ~15 MB/s and more did not help. What is in flight when the user presses
+ * Ctrl-C must still be drawn before the prompt returns: 1 MiB here plus ssh2's 2 MiB channel
+ * window, a fraction of a second at xterm.js's 5–35 MB/s.
  */
-export const TERMINAL_UNACKED_HIGH_BYTES = 256 * 1024;
-export const TERMINAL_UNACKED_LOW_BYTES = 64 * 1024;
+export const TERMINAL_UNACKED_HIGH_BYTES = 1024 * 1024;
+export const TERMINAL_UNACKED_LOW_BYTES = 256 * 1024;
 /** The browser batches acknowledgements: one per this many bytes, or when it has caught up. */
 export const TERMINAL_ACK_BATCH_BYTES = 32 * 1024;
+/**
+ * A caught-up browser acknowledges only once this much is pending: an ack per keystroke echo or
+ * per small packet of a slow trickle costs the gateway a message each for nothing. Unacked
+ * remainders stay below TERMINAL_ACK_BATCH_BYTES, itself below TERMINAL_UNACKED_LOW_BYTES, so they
+ * can never keep the gateway paused.
+ */
+export const TERMINAL_ACK_MIN_BYTES = 8 * 1024;
+/**
+ * The gateway sends the VM output of one event-loop turn as one binary message, up to this size:
+ * a flood then costs one message (and one browser write and ack) per turn instead of one per SSH
+ * packet, while a keystroke echo is never held back. Large enough to carry a turn's worth of
+ * socket reads, small enough that the browser starts drawing early.
+ */
+export const TERMINAL_OUTPUT_BATCH_BYTES = 64 * 1024;

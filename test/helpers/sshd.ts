@@ -36,6 +36,11 @@ export interface StartSshdOptions {
   readonly keyboardInteractive?: boolean;
   /** false leaves keyboard-interactive as the only way in for the password user. */
   readonly passwordAuthentication?: boolean;
+  /**
+   * Extra sshd_config lines (benchmarks raise MaxStartups, MaxSessions, pin Ciphers). They go
+   * first: sshd keeps the first value it reads for a keyword, so they override the defaults below.
+   */
+  readonly extraConfig?: readonly string[];
 }
 
 const HOST = '127.0.0.1';
@@ -295,11 +300,13 @@ interface ConfigParams {
   readonly passwordAuth: boolean;
   readonly keyboardInteractive: boolean;
   readonly permitRootLogin: 'no' | 'prohibit-password';
+  readonly extraConfig: readonly string[];
 }
 
 function renderConfig(p: ConfigParams): string {
   const yesNo = (value: boolean): string => (value ? 'yes' : 'no');
   return [
+    ...p.extraConfig,
     `Port ${p.port}`,
     `ListenAddress ${HOST}`,
     `HostKey ${p.hostKeyPath}`,
@@ -437,6 +444,7 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<SshdHan
       keyboardInteractive,
       // current-user mode run as root would otherwise be unable to log in at all.
       permitRootLogin: mode === 'current-user' && root ? 'prohibit-password' : 'no',
+      extraConfig: options.extraConfig ?? [],
     };
 
     const { proc: running, port } = await spawnOnFreePort(configParams, path.join(tmp, 'sshd_config'));

@@ -4,7 +4,7 @@ import { parseClientControl } from '../../shared/src/protocol/ssh-v1.js';
 import { decideFlow, type FlowLimits } from '../../server/src/flow/backpressure.js';
 import { decideHostKey, fingerprintOf, sameFingerprint } from '../../server/src/protocols/ssh/host-key.js';
 import { AckCounter } from '../../client/src/terminal/flow-control.js';
-import { TERMINAL_UNACKED_HIGH_BYTES, TERMINAL_UNACKED_LOW_BYTES } from '../../shared/src/limits.js';
+import { TERMINAL_ACK_BATCH_BYTES, TERMINAL_ACK_MIN_BYTES, TERMINAL_UNACKED_HIGH_BYTES, TERMINAL_UNACKED_LOW_BYTES } from '../../shared/src/limits.js';
 
 test('control messages: valid ones parse, sizes are clamped', () => {
   assert.deepEqual(parseClientControl('{"type":"resize","cols":120,"rows":40}'), { ok: true, value: { type: 'resize', cols: 120, rows: 40 } });
@@ -69,15 +69,36 @@ test('flow: typing never pauses — keystroke echoes stay far below the marks', 
 });
 
 test('acks: batched during a burst, flushed when caught up, never more than received', () => {
-  const acks = new AckCounter(100);
+  const acks = new AckCounter(100, 1);
   for (let i = 0; i < 5; i++) acks.received();
   assert.equal(acks.parsed(30), 0);
   assert.equal(acks.parsed(30), 0);
   assert.equal(acks.parsed(50), 110);
   assert.equal(acks.parsed(10), 0);
   assert.equal(acks.parsed(10), 20, 'caught up: the tail is acknowledged');
+});
+
+test('acks: small caught-up tails (keystroke echoes) wait until they add up', () => {
+  const acks = new AckCounter(100, 10);
+  for (let i = 0; i < 9; i++) {
+    acks.received();
+    assert.equal(acks.parsed(1), 0, `echo ${i + 1} is not acknowledged on its own`);
+  }
   acks.received();
-  assert.equal(acks.parsed(1), 1, 'a single keystroke echo is acknowledged at once');
+  assert.equal(acks.parsed(1), 10, 'acknowledged once the minimum is pending');
+  acks.received();
+  acks.received();
+  assert.equal(acks.parsed(60), 0, 'not caught up, below the batch');
+  assert.equal(acks.parsed(60), 120, 'the batch size acks whether caught up or not');
+});
+
+test('acks: what a browser leaves unacknowledged can never keep the gateway paused', () => {
+  assert.ok(TERMINAL_ACK_MIN_BYTES <= TERMINAL_ACK_BATCH_BYTES);
+  // The largest unacknowledged remainder is just under the batch size; resuming needs ≤ the low mark.
+  assert.ok(TERMINAL_ACK_BATCH_BYTES < TERMINAL_UNACKED_LOW_BYTES);
+  // A paused gateway with only such a remainder outstanding resumes.
+  const limits: FlowLimits = { unackedHighBytes: TERMINAL_UNACKED_HIGH_BYTES, unackedLowBytes: TERMINAL_UNACKED_LOW_BYTES, bufferedHighBytes: 1 << 20, bufferedLowBytes: 1 << 18 };
+  assert.equal(decideFlow({ unackedBytes: TERMINAL_ACK_BATCH_BYTES - 1, bufferedBytes: 0, paused: true }, limits), 'resume');
 });
 
 test('host keys: fingerprints as OpenSSH prints them; registered, pinned or rejected', () => {

@@ -12,8 +12,9 @@ import {
   parseClientControl,
   type ServerControlMessage,
 } from '../../../../shared/src/protocol/ssh-v1.js';
-import { TERMINAL_UNACKED_HIGH_BYTES, TERMINAL_UNACKED_LOW_BYTES } from '../../../../shared/src/limits.js';
+import { TERMINAL_OUTPUT_BATCH_BYTES, TERMINAL_UNACKED_HIGH_BYTES, TERMINAL_UNACKED_LOW_BYTES } from '../../../../shared/src/limits.js';
 import { decideFlow, type FlowLimits } from '../../flow/backpressure.js';
+import { OutputBatcher } from '../../flow/output-batcher.js';
 import type { Logger } from '../../log.js';
 import type { BuildRecord } from '../../store/store.js';
 import type { Dialer } from '../dialer.js';
@@ -78,6 +79,8 @@ export class TerminalSession {
   #paused = false;
   #pauses = 0;
   #stallTimer: NodeJS.Timeout | null = null;
+  /** VM output of one event-loop turn goes to the browser as one message. */
+  readonly #output = new OutputBatcher((batch) => this.#sendOutput(batch), TERMINAL_OUTPUT_BATCH_BYTES);
   #ended = false;
   #sizeKnown: (() => void) | null = null;
   #closesAt: Date | null;
@@ -127,12 +130,16 @@ export class TerminalSession {
   end(code: number, reason: string): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#abort.abort();
-    this.#sizeKnown?.();
-    if (this.#stallTimer) clearTimeout(this.#stallTimer);
-    this.#shell?.close();
+    // The close frame goes out before the SSH teardown: when a window closes hundreds of sessions
+    // in one go, that is what each browser is waiting for.
     const { ws } = this.#deps;
     if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
+    // Only a shell still being opened listens; aborting builds a DOMException with a stack trace.
+    if (!this.#shell) this.#abort.abort();
+    this.#sizeKnown?.();
+    if (this.#stallTimer) clearTimeout(this.#stallTimer);
+    this.#output.discard();
+    this.#shell?.close();
     this.#deps.onEnd?.({
       closeCode: code,
       reason,
@@ -197,12 +204,18 @@ export class TerminalSession {
   }
 
   #forwardOutput(chunk: Buffer): void {
-    const { ws } = this.#deps;
-    if (ws.readyState !== ws.OPEN) return;
+    if (this.#deps.ws.readyState !== this.#deps.ws.OPEN) return;
+    // Counted as sent when batched, so a flood pauses the VM within the turn it arrives in.
     this.#sentBytes += chunk.length;
     this.#deps.observer?.output(chunk);
-    ws.send(chunk, { binary: true }, () => this.#reviewFlow());
+    this.#output.push(chunk);
     this.#reviewFlow();
+  }
+
+  #sendOutput(batch: Buffer): void {
+    const { ws } = this.#deps;
+    if (ws.readyState !== ws.OPEN) return;
+    ws.send(batch, { binary: true }, () => this.#reviewFlow());
   }
 
   #onBrowserMessage(data: RawData, isBinary: boolean): void {

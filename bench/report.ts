@@ -1,0 +1,297 @@
+/**
+ * Regenerates the tables in docs/benchmarks.md from bench/results/*.json. Each table lives between
+ * `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`; the prose around them is written by hand and
+ * left alone. A missing block is appended at the end.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { MachineFacts } from './lib/machine.js';
+import { readResult } from './lib/results.js';
+import type { Spread } from './lib/stats.js';
+import type { TerminalResult } from './cases/terminal.js';
+import type { EchoLegSummary, EchoResult } from './cases/echo.js';
+import type { VncResult } from './cases/vnc.js';
+import type { IdleResult } from './cases/idle.js';
+import type { WindowCloseResult } from './cases/window-close.js';
+import type { BrowserResult } from './cases/browser.js';
+
+const DOC = resolve(import.meta.dirname, '..', 'docs', 'benchmarks.md');
+
+function f(value: number | null | undefined, digits = 1): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits);
+}
+
+/** "median (min–max)", or just the value when there was one run. */
+function s(spreadValue: Spread | null | undefined, digits = 1, unit = ''): string {
+  if (!spreadValue || spreadValue.n === 0) return '—';
+  const u = unit ? ` ${unit}` : '';
+  if (spreadValue.n === 1) return `${f(spreadValue.median, digits)}${u}`;
+  return `${f(spreadValue.median, digits)}${u} (${f(spreadValue.min, digits)}–${f(spreadValue.max, digits)})`;
+}
+
+function verdict(ok: boolean | null): string {
+  if (ok === null) return '—';
+  return ok ? 'met' : '**missed**';
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function dated(date: string | undefined, extra = ''): string {
+  return `_Measured ${date ? date.slice(0, 16).replace('T', ' ') : '?'} UTC${extra}; generated from \`bench/results/\` by \`npm run bench\`._`;
+}
+
+function machineBlock(): string | null {
+  const m = readResult<MachineFacts & { date: string }>('machine');
+  if (!m) return null;
+  const t = readResult<TerminalResult>('terminal');
+  return [
+    table(
+      ['Fact', 'Value'],
+      [
+        ['CPU', `${m.cpuModel}, ${m.cores} cores, AES-NI ${m.aesNi ? 'yes' : 'no'}, ${m.memoryGiB} GiB`],
+        ['Kernel', m.kernel],
+        ['Node / OpenSSL', `${m.node} / ${m.openssl}`],
+        ['OpenSSH (client and sshd)', m.openssh],
+        ['ssh2', `${m.ssh2} (native crypto binding: ${m.ssh2NativeCrypto ? 'built' : 'absent'})`],
+        ['ws', m.ws],
+        ['xterm.js', m.xterm],
+        ['Chromium', m.chromium],
+        ['Xvnc', m.xvnc],
+        ['websockify', m.websockify],
+        ['Cipher negotiated (server → client)', t ? `gateway and ssh2: ${t.ciphers.ssh2 ?? '?'}; OpenSSH: ${t.ciphers.openssh ?? '?'}` : '—'],
+      ],
+    ),
+    '',
+    dated(m.date),
+  ].join('\n');
+}
+
+function terminalBlock(): string | null {
+  const r = readResult<TerminalResult>('terminal');
+  if (!r) return null;
+  const parts: string[] = [];
+  for (const [name, p] of Object.entries(r.payloads)) {
+    parts.push(`**\`${p.command}\`**\n`);
+    parts.push(
+      table(
+        ['Client', 'MB/s', 'CPU-s per GB of its process'],
+        [
+          ['Gateway (WebSocket client acking like the page)', s(p.legs.gateway.mbPerS), s(p.legs.gateway.cpuSecondsPerGB)],
+          ['ssh2 direct', s(p.legs.ssh2.mbPerS), s(p.legs.ssh2.cpuSecondsPerGB)],
+          ['OpenSSH `ssh -tt`', s(p.legs.openssh.mbPerS), s(p.legs.openssh.cpuSecondsPerGB)],
+        ],
+      ),
+    );
+    parts.push('');
+    parts.push(
+      table(
+        ['Ratio (same run)', 'Median (min–max)', 'Target', ''],
+        [
+          ['Gateway ÷ OpenSSH throughput', s(p.ratios.throughputGatewayToOpenssh, 2), '≥ 0.95', verdict(p.ratios.throughputGatewayToOpenssh.median >= 0.95)],
+          ['Gateway ÷ ssh2 throughput', s(p.ratios.throughputGatewayToSsh2, 2), '—', ''],
+          ['Gateway ÷ ssh2 CPU per GB', s(p.ratios.cpuGatewayToSsh2, 2), '≤ 1.3', verdict(p.ratios.cpuGatewayToSsh2.median <= 1.3)],
+        ],
+      ),
+    );
+    parts.push('');
+    parts.push(`Gateway RSS peak during this payload: ${f(p.gatewayRssPeakMiB)} MiB (${name}).\n`);
+  }
+  parts.push(dated(r.date, `, ${r.runs} runs per leg`));
+  return parts.join('\n');
+}
+
+function echoRow(name: string, e: EchoLegSummary | undefined): string[] {
+  return [name, f(e?.p50Ms, 2), f(e?.p99Ms, 2), f(e?.maxMs, 2), s(e?.roundP99Ms, 2)];
+}
+
+function echoBlock(): string | null {
+  const r = readResult<EchoResult>('echo');
+  if (!r) return null;
+  const header = ['Leg', 'p50 ms', 'p99 ms', 'max ms', 'p99 per round, ms'];
+  return [
+    `Idle, ${r.keystrokesPerLeg} keystrokes per leg in ${r.rounds} alternating rounds:\n`,
+    table(header, [echoRow('Gateway', r.idle['gateway']), echoRow('ssh2 direct', r.idle['ssh2']), echoRow('OpenSSH in a local PTY', r.idle['openssh'])]),
+    '',
+    table(
+      ['Figure', 'Median over rounds (min–max)', 'Target', ''],
+      [
+        ['Gateway − ssh2, p99', s(r.idleAddedP99Ms, 2, 'ms'), '≤ 1 ms', verdict(r.idleAddedP99Ms.median <= 1)],
+        ['Gateway − ssh2, p50', s(r.idleAddedP50Ms, 2, 'ms'), '—', ''],
+      ],
+    ),
+    '',
+    'While another session of the same kind floods output (`yes`, acked like the page):\n',
+    table([...header, 'Target'], [
+      [...echoRow('Gateway', r.flood['gateway']), `p99 ≤ 25 ms: ${verdict((r.flood['gateway']?.p99Ms ?? Infinity) <= 25)}`],
+      [...echoRow('ssh2 direct', r.flood['ssh2']), '—'],
+    ]),
+    '',
+    dated(r.date),
+  ].join('\n');
+}
+
+function vncBlock(): string | null {
+  const r = readResult<VncResult>('vnc');
+  if (!r) return null;
+  const row = (name: string, l: VncResult['legs']['direct']): string[] => [name, s(l.fps), s(l.mbPerS, 0), s(l.cpuSecondsPerGB, 2), s(l.roundTripP50Ms, 2), s(l.roundTripP99Ms, 2), f(l.roundTripPooledP99Ms, 2)];
+  return [
+    `${r.screen}; full-screen non-incremental updates one after another, then 1×1 updates:\n`,
+    table(
+      ['Path', 'Frames/s', 'MB/s', 'CPU-s/GB of the bridge', '1×1 p50 ms', '1×1 p99 ms (per run)', '1×1 p99 ms (pooled)'],
+      [row('Direct TCP (client does VncAuth)', r.legs.direct), row('Gateway (gateway does VncAuth)', r.legs.gateway), row('websockify (client does VncAuth)', r.legs.websockify)],
+    ),
+    '',
+    table(
+      ['Ratio (same run)', 'Median (min–max)', 'Target', ''],
+      [
+        ['Gateway ÷ direct throughput', s(r.ratios.gatewayToDirect, 2), '≥ 0.9', verdict(r.ratios.gatewayToDirect.median >= 0.9)],
+        ['Gateway ÷ websockify throughput', s(r.ratios.gatewayToWebsockify, 2), '≥ 1.2', verdict(r.ratios.gatewayToWebsockify.median >= 1.2)],
+        ['Gateway − direct, 1×1 p99', s(r.ratios.addedRoundTripP99Ms, 2, 'ms'), '≤ 1 ms', verdict(r.ratios.addedRoundTripP99Ms.median <= 1)],
+      ],
+    ),
+    '',
+    dated(r.date),
+  ].join('\n');
+}
+
+function idleBlock(): string | null {
+  const r = readResult<IdleResult>('idle');
+  if (!r) return null;
+  return [
+    table(
+      ['Open SSH sessions', 'Gateway RSS MiB', 'V8 heap used MiB', 'External MiB', 'Opened in s'],
+      [['0', f(r.baseline.rssMiB), f(r.baseline.heapUsedMiB), '—', '—'], ...r.steps.map((st) => [String(st.sessions), f(st.rssMiB), f(st.heapUsedMiB), f(st.externalMiB), f(st.openSeconds)])],
+    ),
+    '',
+    table(
+      ['Figure', 'Value', 'Target', ''],
+      [
+        ['RSS per session (linear fit)', `${f(r.rssPerSessionKiB, 0)} KiB (R² ${f(r.rssFit.r2, 3)})`, '≤ 200 KiB', verdict(r.rssPerSessionKiB <= 200)],
+        ['V8 heap per session (linear fit)', `${f(r.heapPerSessionKiB, 0)} KiB (R² ${f(r.heapFit.r2, 3)})`, '—', ''],
+        ['Sessions within 512 MiB RSS (on the line)', f(r.sessionsWithin512MiB, 0), '≥ 2,000', verdict(r.sessionsWithin512MiB >= 2000)],
+        ...r.steps.filter((st) => st.sessions >= 2000).map((st) => [`Gateway RSS measured with ${st.sessions} sessions open`, `${f(st.rssMiB)} MiB`, '≤ 512 MiB', verdict(st.rssMiB <= 512)]),
+        [`Keystroke echo with ${r.echoAtTop.sessions} sessions open, p99`, `${f(r.echoAtTop.p99Ms, 2)} ms (p50 ${f(r.echoAtTop.p50Ms, 2)}, per round ${s(r.echoAtTop.roundP99Ms, 2)})`, '≤ 50 ms', verdict(r.echoAtTop.p99Ms <= 50)],
+      ],
+    ),
+    '',
+    dated(r.date, `, sessions opened at ${f(r.openRatePerSecond, 0)}/s`),
+  ].join('\n');
+}
+
+function closeBlock(): string | null {
+  const r = readResult<WindowCloseResult>('close');
+  if (!r) return null;
+  return [
+    `${r.perKind} terminal + ${r.perKind} screen connections per run, window end → close:\n`,
+    table(
+      ['Run', 'Client close p50 ms', 'Client close p99 ms', 'Upstream close p50 ms', 'Upstream close p99 ms', 'Close codes'],
+      r.runs.map((x) => [String(x.run + 1), f(x.clientP50Ms), f(x.clientP99Ms), f(x.upstreamP50Ms), f(x.upstreamP99Ms), Object.entries(x.closeCodes).map(([c, n]) => `${c}×${n}`).join(', ')]),
+    ),
+    '',
+    table(
+      ['Figure', 'Median (min–max)', 'Target', ''],
+      [
+        ['Client close frame, p99', s(r.clientP99Ms, 1, 'ms'), '≤ 250 ms', verdict(r.clientP99Ms.median <= 250)],
+        ['Upstream socket close, p99', s(r.upstreamP99Ms, 1, 'ms'), '≤ 250 ms', verdict(r.upstreamP99Ms.median <= 250)],
+      ],
+    ),
+    '',
+    dated(r.date),
+  ].join('\n');
+}
+
+function browserBlock(): string | null {
+  const r = readResult<BrowserResult>('browser');
+  if (!r) return null;
+  return [
+    table(
+      ['Figure', 'Median (min–max)', 'Target', ''],
+      [
+        [`Real terminal page: ${f(r.bytes / 1e6, 0)} MB displayed`, `${s(r.pageSeconds, 2, 's')} = ${s(r.pageMBps, 1, 'MB/s')}`, '', ''],
+        ['xterm.js alone, fed the same bytes in-page', `${s(r.bareSeconds, 2, 's')} = ${s(r.bareMBps, 1, 'MB/s')}`, '', ''],
+        ['The same `cat` read by ssh2 directly (the PTY\'s own ceiling)', r.ptySeconds ? `${s(r.ptySeconds, 2, 's')} = ${s(r.ptyMBps, 1, 'MB/s')}` : '—', '', ''],
+        ['Page ÷ xterm.js alone (speed, same run)', s(r.ratio, 2), '≥ 0.8', verdict(r.ratio.median >= 0.8)],
+        ['Page ÷ PTY ceiling (speed, same run)', s(r.pageToPty, 2), '—', ''],
+        ['Ctrl-C during `yes` → prompt shown', s(r.ctrlCToPromptMs, 0, 'ms'), '≤ 1,000 ms', verdict(r.ctrlCToPromptMs.median <= 1000)],
+      ],
+    ),
+    '',
+    dated(r.date, `, renderer: page ${r.renderer.page}, bare ${r.renderer.bare}, ${r.terminalSize} cells`),
+  ].join('\n');
+}
+
+/** Key figures of the run before the performance work (bench/results/baseline/) beside the current ones. */
+function beforeAfterBlock(): string | null {
+  const before = <T,>(name: string): T | null => readResult<T>(`baseline/${name}`);
+  const rows: string[][] = [];
+  const add = (figure: string, b: Spread | number | null | undefined, a: Spread | number | null | undefined, digits: number, target: string): void => {
+    const show = (v: Spread | number | null | undefined): string => (typeof v === 'number' ? f(v, digits) : s(v, digits));
+    rows.push([figure, show(b), show(a), target]);
+  };
+  const tb = before<TerminalResult>('terminal');
+  const ta = readResult<TerminalResult>('terminal');
+  for (const payload of ['lines', 'oneLine'] as const) {
+    const pb = tb?.payloads[payload];
+    const pa = ta?.payloads[payload];
+    add(`Terminal ${payload}: gateway MB/s`, pb?.legs.gateway.mbPerS, pa?.legs.gateway.mbPerS, 1, '—');
+    add(`Terminal ${payload}: gateway ÷ OpenSSH throughput`, pb?.ratios.throughputGatewayToOpenssh, pa?.ratios.throughputGatewayToOpenssh, 2, '≥ 0.95');
+    add(`Terminal ${payload}: gateway CPU-s/GB`, pb?.legs.gateway.cpuSecondsPerGB, pa?.legs.gateway.cpuSecondsPerGB, 1, '—');
+    add(`Terminal ${payload}: gateway ÷ ssh2 CPU per GB`, pb?.ratios.cpuGatewayToSsh2, pa?.ratios.cpuGatewayToSsh2, 2, '≤ 1.3');
+  }
+  const eb = before<EchoResult>('echo');
+  const ea = readResult<EchoResult>('echo');
+  add('Echo idle: gateway p50 ms (pooled)', eb?.idle['gateway']?.p50Ms, ea?.idle['gateway']?.p50Ms, 2, '—');
+  add('Echo idle: gateway − ssh2 p99 ms (per round)', eb?.idleAddedP99Ms, ea?.idleAddedP99Ms, 2, '≤ 1');
+  add('Echo during a flood: gateway p99 ms (pooled)', eb?.flood['gateway']?.p99Ms, ea?.flood['gateway']?.p99Ms, 1, '≤ 25');
+  const vb = before<VncResult>('vnc');
+  const va = readResult<VncResult>('vnc');
+  add('VNC: gateway ÷ direct throughput', vb?.ratios.gatewayToDirect, va?.ratios.gatewayToDirect, 2, '≥ 0.9');
+  add('VNC: gateway ÷ websockify throughput', vb?.ratios.gatewayToWebsockify, va?.ratios.gatewayToWebsockify, 2, '≥ 1.2');
+  const ib = before<IdleResult>('idle');
+  const ia = readResult<IdleResult>('idle');
+  add('Idle: RSS KiB per session', ib?.rssPerSessionKiB, ia?.rssPerSessionKiB, 0, '≤ 200');
+  add('Idle: sessions within 512 MiB', ib?.sessionsWithin512MiB, ia?.sessionsWithin512MiB, 0, '≥ 2,000');
+  const cb = before<WindowCloseResult>('close');
+  const ca = readResult<WindowCloseResult>('close');
+  add('Window close: client close p99 ms', cb?.clientP99Ms, ca?.clientP99Ms, 0, '≤ 250');
+  add('Window close: upstream close p99 ms', cb?.upstreamP99Ms, ca?.upstreamP99Ms, 0, '≤ 250');
+  const bb = before<BrowserResult>('browser');
+  const ba = readResult<BrowserResult>('browser');
+  add('Browser: page ÷ bare xterm.js speed', bb?.ratio, ba?.ratio, 2, '≥ 0.8');
+  add('Browser: Ctrl-C → prompt ms', bb?.ctrlCToPromptMs, ba?.ctrlCToPromptMs, 0, '≤ 1,000');
+  if (!tb && !eb && !vb) return null;
+  return [
+    table(['Figure', `Before (${(tb?.date ?? '').slice(0, 10)})`, 'After', 'Target'], rows),
+    '',
+    '_Before: the gateway as it was before this work, same bench (`bench/results/baseline/`); after: `bench/results/`. The two were measured at different times on a shared machine, so compare the ratios (each measured within one run) rather than absolute figures._',
+  ].join('\n');
+}
+
+const BLOCKS: Record<string, () => string | null> = {
+  'before-after': beforeAfterBlock,
+  machine: machineBlock,
+  terminal: terminalBlock,
+  echo: echoBlock,
+  vnc: vncBlock,
+  idle: idleBlock,
+  close: closeBlock,
+  browser: browserBlock,
+};
+
+export function writeReport(): string {
+  let doc = readFileSync(DOC, 'utf8');
+  for (const [name, render] of Object.entries(BLOCKS)) {
+    const body = render();
+    if (body === null) continue;
+    const open = `<!-- bench:${name} -->`;
+    const close = `<!-- /bench:${name} -->`;
+    const block = `${open}\n${body}\n${close}`;
+    const start = doc.indexOf(open);
+    const end = doc.indexOf(close);
+    doc = start >= 0 && end > start ? doc.slice(0, start) + block + doc.slice(end + close.length) : `${doc.trimEnd()}\n\n${block}\n`;
+  }
+  writeFileSync(DOC, doc);
+  return DOC;
+}
