@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, scrubSecretsFromEnv } from './config/config.js';
 import { createLogger } from './log.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { openStore } from './store/open-store.js';
 import { createApp } from './http/app.js';
 import { createHttpServer } from './http/http-server.js';
 
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   for (const warning of warnings) logger.warn({ event: 'unsafe_setting' }, warning);
 
-  const store = SqliteStore.open(resolve(config.database.path));
+  const { store } = await openStore(config, logger);
   const gateway = createApp({ config, store, logger, clientDir: process.env['PORTHOLE_CLIENT_DIR'] ?? CLIENT_DIR });
   const server = createHttpServer();
   server.on('request', gateway.app);

@@ -71,4 +71,12 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'pinned ssh host key',
     sql: `ALTER TABLE builds ADD COLUMN ssh_pinned_host_key TEXT;`,
   },
+  {
+    version: 4,
+    name: 'openid connect subject',
+    sql: `
+      ALTER TABLE users ADD COLUMN oidc_subject TEXT;
+      CREATE UNIQUE INDEX users_by_oidc_subject ON users(oidc_subject);
+    `,
+  },
 ];
