@@ -22,6 +22,8 @@ export interface UserView {
   readonly email: string;
   readonly name: string | null;
   readonly hasPassword: boolean;
+  /** The OpenID Connect subject this user signs in with, if registered. */
+  readonly oidcSubject: string | null;
 }
 
 export interface AppView {

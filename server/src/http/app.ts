@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import { SecretBox } from '../crypto/secret-box.js';
 import { createPassport } from '../auth/passport.js';
 import { StoreBackedSessionStore } from '../auth/session-store.js';
+import { createOidcLogin } from '../auth/oidc.js';
 import { securityHeaders } from './security-headers.js';
 import { AssetManifest } from './assets.js';
 import { controlApiRouter } from './routes/control-api.js';
@@ -125,7 +126,8 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.use('/api/v1', nativeCredentialsRouter({ store, secrets, enabled: config.showNativeCredentials, logger, now }));
   app.use('/api/v1', windowRouter({ store, now }));
   app.use('/api/v1', connectionsRouter({ store, tickets, endpoints, publicOrigin: config.publicOrigin, logger, now }));
-  app.use(authRouter({ passport, publicOrigin: config.publicOrigin, assets, logger }));
+  const oidc = config.oidc === null ? null : createOidcLogin(config.oidc, passport, store, logger);
+  app.use(authRouter({ passport, publicOrigin: config.publicOrigin, assets, logger, localLogin: config.localLogin, oidc }));
   app.use(pagesRouter({ store, assets, showNativeCredentials: config.showNativeCredentials, now }));
   app.use(notFoundHandler());
   app.use(errorHandler(logger, assets));

@@ -45,12 +45,15 @@ export function controlApiRouter(deps: ControlApiDeps): Router {
     const body = parseBody(req, userBody, true);
     const clash = await store.getUserByEmail(body.email);
     if (clash && clash.id !== userId) throw new GatewayError('conflict', `email: already registered to another user`);
+    const subjectHolder = typeof body.oidcSubject === 'string' ? await store.getUserByOidcSubject(body.oidcSubject) : null;
+    if (subjectHolder && subjectHolder.id !== userId) throw new GatewayError('conflict', `oidcSubject: already registered to another user`);
     const passwordHash = body.password === undefined ? undefined : await hashPassword(body.password);
     const { record, created } = await store.upsertUser({
       id: userId,
       email: body.email,
       name: body.name ?? null,
       ...(passwordHash === undefined ? {} : { passwordHash }),
+      ...(body.oidcSubject === undefined ? {} : { oidcSubject: body.oidcSubject }),
     });
     res.status(created ? 201 : 200).json(toUserView(record));
   });
@@ -174,7 +177,7 @@ function parseBody<S extends z.ZodType>(req: Request, schema: S, required: boole
 }
 
 function toUserView(user: UserRecord): UserView {
-  return { id: user.id, email: user.email, name: user.name, hasPassword: user.passwordHash !== null };
+  return { id: user.id, email: user.email, name: user.name, hasPassword: user.passwordHash !== null, oidcSubject: user.oidcSubject };
 }
 
 function buildRecordFrom(id: BuildId, body: BuildBody, existing: BuildRecord | null, deps: ControlApiDeps): BuildRecord {
