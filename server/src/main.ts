@@ -27,8 +27,15 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   for (const warning of warnings) logger.warn({ event: 'unsafe_setting' }, warning);
 
-  const { store } = await openStore(config, logger);
-  const gateway = createApp({ config, store, logger, clientDir: process.env['PORTHOLE_CLIENT_DIR'] ?? CLIENT_DIR });
+  const opened = await openStore(config, logger);
+  const { store } = opened;
+  const gateway = createApp({
+    config,
+    store,
+    logger,
+    clientDir: process.env['PORTHOLE_CLIENT_DIR'] ?? CLIENT_DIR,
+    ...(opened.kind === 'postgres' && config.database.kind === 'postgres' ? { postgres: { pool: opened.store.pool, url: config.database.url } } : {}),
+  });
   const server = createHttpServer();
   server.on('request', gateway.app);
   server.on('upgrade', gateway.handleUpgrade);

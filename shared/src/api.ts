@@ -61,3 +61,21 @@ export interface WindowView {
   readonly remainingMs: number | null;
   readonly open: boolean;
 }
+
+/** One live terminal or screen connection, on whichever node holds it (`GET /api/v1/builds/{buildId}/sessions`). */
+export interface LiveSessionView {
+  /** The gateway node holding the connection (PORTHOLE_NODE_ID). */
+  readonly node: string;
+  /** Unique on its node. */
+  readonly connectionId: string;
+  readonly userId: UserId;
+  readonly kind: 'ssh' | 'vnc';
+  readonly openedAt: string;
+  /** Relayed so far; with several nodes, as of the node's last heartbeat (every 5 s). */
+  readonly bytesToBrowser: number;
+  readonly bytesFromBrowser: number;
+}
+
+export interface LiveSessionsView {
+  readonly sessions: readonly LiveSessionView[];
+}

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import express, { type Express } from 'express';
+import type pg from 'pg';
 import session from 'express-session';
 import type { Config } from '../config/config.js';
 import type { Store } from '../store/store.js';
@@ -33,6 +34,7 @@ import { tcpDialer, type Dialer } from '../protocols/dialer.js';
 import { identifyUpgrade } from '../ws/identify.js';
 import { CLIENT_STALL_TIMEOUT_MS } from '../protocols/ssh/terminal-bridge.js';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
+import { postgresNode, singleNode } from '../cluster/coordination.js';
 
 /** Sign-in lasts a working day; the access window, not the cookie, bounds VM access. */
 const SESSION_MAX_AGE_MS = 12 * 60 * 60 * 1000;
@@ -53,6 +55,8 @@ export interface AppDeps {
   readonly terminalStallTimeoutMs?: number;
   /** Overrides the browser heartbeat interval (tests of vanished browsers shorten it). */
   readonly pingIntervalMs?: number;
+  /** With a PostgreSQL store: its pool and URL, for coordinating with the other nodes. */
+  readonly postgres?: { readonly pool: pg.Pool; readonly url: string };
 }
 
 export interface GatewayApp {
@@ -76,7 +80,15 @@ export function createApp(deps: AppDeps): GatewayApp {
   const sessionStore = new StoreBackedSessionStore(store);
   const tickets = new MemoryTicketBook(now);
   const endpoints = connectionEndpoints(config.publicUrl, ENABLED_KINDS);
-  const enforcer = new AccessEnforcer({ logger, idleTimeoutMs: config.idleMinutes * MS_PER_MINUTE });
+  const coordination = deps.postgres
+    ? postgresNode({ pool: deps.postgres.pool, url: deps.postgres.url, nodeId: config.nodeId, failClosedSeconds: config.failClosedSeconds, store, logger, now })
+    : singleNode(config.nodeId);
+  const enforcer = new AccessEnforcer({
+    logger,
+    idleTimeoutMs: config.idleMinutes * MS_PER_MINUTE,
+    ...(coordination.lifecycle ? { lifecycle: coordination.lifecycle } : {}),
+  });
+  const node = coordination.attach(enforcer);
   const heartbeat = new Heartbeat(deps.pingIntervalMs);
   const sessionMiddleware = session({
     name: config.secureCookies ? '__Host-porthole.sid' : 'porthole.sid',
@@ -119,7 +131,7 @@ export function createApp(deps: AppDeps): GatewayApp {
 
   app.use(
     '/api/v1',
-    controlApiRouter({ store, secrets, controlToken: config.controlToken, graceMinutes: config.graceMinutes, logger, now, enforcer }),
+    controlApiRouter({ store, secrets, controlToken: config.controlToken, graceMinutes: config.graceMinutes, logger, now, enforcer: node.changes, liveSessions: node.directory }),
   );
 
   app.use(...authMiddleware);
@@ -139,6 +151,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     shutdown: () => {
       enforcer.endAll(CloseCode.goingAway, 'gateway shutting down');
       enforcer.dispose();
+      coordination.stop();
       upgrades.close();
       heartbeat.dispose();
       tickets.dispose();

@@ -7,7 +7,7 @@ import express, { Router, type Request, type RequestHandler } from 'express';
 import { CONTROL_BODY_LIMIT_BYTES } from '../../../../shared/src/limits.js';
 import type { z } from 'zod';
 import { parseId, type AppId, type BuildId, type UserId } from '../../../../shared/src/ids.js';
-import type { AppView, MembershipView, UserView } from '../../../../shared/src/api.js';
+import type { AppView, LiveSessionsView, MembershipView, UserView } from '../../../../shared/src/api.js';
 import { GatewayError } from '../../errors.js';
 import type { Store, UserRecord, BuildRecord } from '../../store/store.js';
 import type { SecretBox } from '../../crypto/secret-box.js';
@@ -17,7 +17,8 @@ import { appBody, buildBody, describeIssue, emptyBody, finishBody, membershipBod
 import { toBuildView } from '../build-access.js';
 import { vmSecretContext } from '../../domain/vm-secrets.js';
 import type { Logger } from '../../log.js';
-import type { AccessEnforcer } from '../../sessions/access-enforcer.js';
+import type { AccessChanges } from '../../cluster/access-changes.js';
+import type { LiveConnectionDirectory } from '../../cluster/live-connections.js';
 
 export interface ControlApiDeps {
   readonly store: Store;
@@ -26,8 +27,10 @@ export interface ControlApiDeps {
   readonly graceMinutes: number;
   readonly logger: Logger;
   readonly now: () => Date;
-  /** Told about every window and membership change, so live connections follow at once. */
-  readonly enforcer: AccessEnforcer;
+  /** Told about every window and membership change, so live connections (on every node) follow at once. */
+  readonly enforcer: AccessChanges;
+  /** Live connections on every node, for GET /builds/{buildId}/sessions. */
+  readonly liveSessions: LiveConnectionDirectory;
 }
 
 export function controlApiRouter(deps: ControlApiDeps): Router {
@@ -130,6 +133,12 @@ export function controlApiRouter(deps: ControlApiDeps): Router {
     deps.enforcer.windowChanged(build.id, build.closesAt, 'revoke');
     deps.logger.info({ event: 'access_revoked', buildId }, 'remote access revoked');
     res.json(toBuildView(build));
+  });
+
+  router.get('/builds/:buildId/sessions', auth, async (req, res) => {
+    const buildId = idParam<BuildId>(req, 'buildId');
+    if (!(await store.getBuild(buildId))) throw new GatewayError('not_found', `build ${buildId} not found`);
+    res.json({ sessions: await deps.liveSessions.list(buildId) } satisfies LiveSessionsView);
   });
 
   router.get('/builds/:buildId', auth, async (req, res) => {
