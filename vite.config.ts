@@ -23,6 +23,7 @@ export default defineConfig({
         build: 'client/src/pages/build.ts',
         terminal: 'client/src/pages/terminal.ts',
         screen: 'client/src/pages/screen.ts',
+        replay: 'client/src/pages/replay.ts',
       },
     },
   },

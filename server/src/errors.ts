@@ -24,6 +24,8 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.f
   internal: 500,
   control_api_disabled: 503,
   store_unavailable: 503,
+  metrics_disabled: 503,
+  draining: 503,
 });
 
 export class GatewayError extends Error {

@@ -1,5 +1,10 @@
 /**
- * Entry point: read configuration once, open the store, serve, and stop cleanly on SIGINT/SIGTERM.
+ * Entry point: read configuration once, open the store, serve, and drain on SIGINT/SIGTERM.
+ *
+ * A drain stops accepting connections, fails readiness, refuses upgrades, ends live terminals and
+ * screens with 1001 (their pages reconnect to the next gateway), waits for browser and VM sockets
+ * to close and for recordings and audit rows to be written, then exits. Whatever is still open
+ * after PORTHOLE_DRAIN_SECONDS is cut, so a stop never hangs a deploy.
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,8 +14,11 @@ import { openStore } from './store/open-store.js';
 import { createApp } from './http/app.js';
 import { createHttpServer } from './http/http-server.js';
 
-/** Connections still open after this are cut so a stop never hangs a deploy. */
-const SHUTDOWN_GRACE_MS = 10_000;
+const MS_PER_SECOND = 1000;
+/** Cutting sockets, closing the database and exiting take a moment; the cut comes this early. */
+const EXIT_MARGIN_MS = 1000;
+/** ...but never more than this share of a short drain time. */
+const EXIT_MARGIN_MAX_SHARE = 0.1;
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/server/src/main.js → dist/client */
@@ -49,14 +57,30 @@ async function main(): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    logger.info({ event: 'shutdown', signal }, 'shutting down');
-    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-    force.unref();
-    gateway.shutdown();
-    server.close(() => {
-      void store.close().then(() => process.exit(0));
-    });
-    server.closeIdleConnections();
+    const started = Date.now();
+    logger.info({ event: 'drain_started', signal, drainSeconds: config.drainSeconds }, 'draining before exit');
+    const exit = (clean: boolean): void => {
+      if (!clean) logger.warn({ event: 'drain_timeout', drainSeconds: config.drainSeconds }, 'drain time is up: cutting what is still open');
+      logger.info({ event: 'shutdown', signal, durationMs: Date.now() - started }, 'stopped');
+      process.exit(0);
+    };
+    const drainMs = config.drainSeconds * MS_PER_SECOND;
+    const deadline = setTimeout(() => {
+      server.closeAllConnections();
+      gateway.shutdown();
+      void store.close().finally(() => exit(false));
+    }, drainMs - Math.min(EXIT_MARGIN_MS, drainMs * EXIT_MARGIN_MAX_SHARE));
+
+    const serverClosed = new Promise<void>((done) => server.close(() => done()));
+    void (async () => {
+      await gateway.drain();
+      server.closeIdleConnections();
+      await serverClosed;
+      gateway.shutdown();
+      await store.close();
+      clearTimeout(deadline);
+      exit(true);
+    })();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -29,6 +29,8 @@ export interface UserView {
 export interface AppView {
   readonly id: AppId;
   readonly name: string;
+  /** Terminal sessions on this app's builds are recorded. */
+  readonly recordSessions: boolean;
 }
 
 export interface MembershipView {
@@ -60,6 +62,41 @@ export interface WindowView {
   /** Computed by the server when answering; pages count down from it, not from their own clock. */
   readonly remainingMs: number | null;
   readonly open: boolean;
+}
+
+/** One row of `GET /api/v1/audit`. */
+export interface AuditEventView {
+  readonly id: number;
+  readonly at: string;
+  readonly event: string;
+  readonly userId: string | null;
+  readonly buildId: string | null;
+  /** Event-specific fields (docs/operations.md); never a secret or terminal content. */
+  readonly details: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+export interface AuditPageView {
+  readonly events: readonly AuditEventView[];
+  /** Pass as `before` for the next (older) page; null when this page is the last. */
+  readonly next: number | null;
+}
+
+/** One entry of `GET /api/v1/builds/{buildId}/recordings`. */
+export interface RecordingView {
+  readonly id: string;
+  readonly userId: string;
+  /** The user's name or email, when the user still exists. */
+  readonly userName: string | null;
+  readonly startedAt: string;
+  /** null while the session runs, or when the gateway stopped before finishing the file. */
+  readonly endedAt: string | null;
+  readonly sizeBytes: number;
+  /** Output missing from the file because the disk did not keep up. */
+  readonly droppedBytes: number;
+  /** Same-origin URL of the asciicast v2 file. */
+  readonly url: string;
+  /** Same-origin URL of the replay page. */
+  readonly replayUrl: string;
 }
 
 /** One live terminal or screen connection, on whichever node holds it (`GET /api/v1/builds/{buildId}/sessions`). */

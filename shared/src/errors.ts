@@ -22,6 +22,8 @@ export const ERROR_CODES = [
   'too_many_connections',
   'control_api_disabled',
   'store_unavailable',
+  'metrics_disabled',
+  'draining',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -10,6 +10,8 @@ type Brand<T, B extends string> = T & { readonly [brand]: B };
 export type UserId = Brand<string, 'UserId'>;
 export type AppId = Brand<string, 'AppId'>;
 export type BuildId = Brand<string, 'BuildId'>;
+/** Chosen by the gateway (random hex), never by a browser or the orchestrator. */
+export type RecordingId = Brand<string, 'RecordingId'>;
 
 /** 1–64 characters of [A-Za-z0-9._-]: safe in URL paths, logs and HTML attributes unescaped. */
 export const ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;

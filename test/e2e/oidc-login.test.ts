@@ -79,7 +79,7 @@ describe('single sign-on through an OpenID provider', () => {
     assert.equal(page.url(), `${gw.url}/builds/${world.builds.linuxRunning}`);
     await page.getByRole('heading', { name: 'Remote Access Instructions' }).waitFor();
     assert.equal(await page.getByRole('link', { name: 'Open terminal' }).count(), 1);
-    const login = gw.logs().find((l) => l['event'] === 'login_succeeded' && l['method'] === 'oidc');
+    const login = [...gw.logs()].reverse().find((l) => l['event'] === 'login_succeeded');
     assert.equal(login?.['userId'], world.users.developer.id);
     await page.context().close();
   });

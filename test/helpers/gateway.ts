@@ -17,6 +17,8 @@ import { createHttpServer } from '../../server/src/http/http-server.js';
 import type { Dialer } from '../../server/src/protocols/dialer.js';
 
 export const CLIENT_DIR = resolve(import.meta.dirname, '..', '..', 'dist', 'client');
+/** VM sockets close within ssh2's 2 s grace; this only bounds a wedged one. */
+const CLOSE_DRAIN_TIMEOUT_MS = 5_000;
 
 export interface TestGateway {
   readonly url: string;
@@ -26,6 +28,10 @@ export interface TestGateway {
   readonly store: SqliteStore;
   readonly databasePath: string;
   readonly enforcer: GatewayApp['enforcer'];
+  /** The gateway itself: audit trail, metrics, drain. */
+  readonly app: GatewayApp;
+  /** Where this gateway writes session recordings (inside its throwaway directory). */
+  readonly recordingsDir: string;
   /** Parsed JSON log lines written so far. */
   readonly logs: () => readonly Record<string, unknown>[];
   /** The raw log text, for "no secret appears anywhere" checks. */
@@ -34,6 +40,9 @@ export interface TestGateway {
   setNow(now: Date | null): void;
   close(): Promise<void>;
 }
+
+/** What clients need to reach a gateway, in-process or a separate process. */
+export type GatewayAddress = Pick<TestGateway, 'url' | 'origin' | 'controlToken'>;
 
 export interface StartGatewayOptions {
   /** Overrides the dialer, e.g. with a spy that counts dials to VMs. */
@@ -100,6 +109,8 @@ export async function startGateway(env: Record<string, string> = {}, options: St
     store,
     databasePath,
     enforcer: gateway.enforcer,
+    app: gateway,
+    recordingsDir: config.recordings.dir,
     logs: () =>
       raw
         .split('\n')
@@ -114,6 +125,10 @@ export async function startGateway(env: Record<string, string> = {}, options: St
         gateway.shutdown();
         server.closeAllConnections();
         await new Promise<void>((done) => server.close(() => done()));
+        // Recordings and audit rows of the connections just ended are written before the store closes.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([gateway.drain(), new Promise((done) => (timer = setTimeout(done, CLOSE_DRAIN_TIMEOUT_MS)))]);
+        clearTimeout(timer);
         await store.close();
         rmSync(dir, { recursive: true, force: true });
       })();

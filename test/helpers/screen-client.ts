@@ -5,7 +5,7 @@
 import { WebSocket } from 'ws';
 import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/ssh-v1.js';
 import { ByteQueue } from '../../server/src/protocols/byte-queue.js';
-import type { TestGateway } from './gateway.js';
+import type { GatewayAddress } from './gateway.js';
 import { UpgradeRefused, type Ticket } from './terminal-client.js';
 
 /** Enough for a few full-screen updates of a test desktop. */
@@ -35,7 +35,7 @@ export interface ScreenClient {
   close(): void;
 }
 
-export async function connectScreen(ticket: Ticket, gw: TestGateway, origin = gw.origin): Promise<ScreenClient> {
+export async function connectScreen(ticket: Ticket, gw: GatewayAddress, origin = gw.origin): Promise<ScreenClient> {
   const ws = new WebSocket(ticket.url, [ticket.protocol, `${TICKET_SUBPROTOCOL_PREFIX}${ticket.ticket}`], { headers: { Origin: origin } });
   const queue = new ByteQueue(SCREEN_BUFFER_LIMIT_BYTES);
   ws.on('message', (data: Buffer) => queue.push(Buffer.from(data)));

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import type { Role } from '../../shared/src/roles.js';
-import type { TestGateway } from './gateway.js';
+import type { GatewayAddress } from './gateway.js';
 
 export interface SeededUser {
   readonly id: string;
@@ -27,7 +27,7 @@ export interface World {
 
 export const HOST_KEY = 'SHA256:Zs2AvYsmDKULSi5iBtHfnj7Z1F5B9MuGvzX/HWuTLnM';
 
-export function control(gw: TestGateway): { put: (path: string, body: unknown) => request.Test; post: (path: string, body?: unknown) => request.Test; get: (path: string) => request.Test; del: (path: string) => request.Test } {
+export function control(gw: GatewayAddress): { put: (path: string, body: unknown) => request.Test; post: (path: string, body?: unknown) => request.Test; get: (path: string) => request.Test; del: (path: string) => request.Test } {
   const auth = { Authorization: `Bearer ${gw.controlToken}` };
   return {
     put: (path, body) => request(gw.url).put(`/api/v1${path}`).set(auth).send(body as object),
@@ -51,7 +51,7 @@ export interface SeedOptions {
   readonly vnc?: { host: string; port: number; password: string };
 }
 
-export async function seedWorld(gw: TestGateway, options: SeedOptions = {}): Promise<World> {
+export async function seedWorld(gw: GatewayAddress, options: SeedOptions = {}): Promise<World> {
   const api = control(gw);
   const secret = (): string => randomBytes(12).toString('base64url');
   const roles: (Role | 'outsider')[] = ['owner', 'admin', 'developer', 'tester', 'outsider'];
@@ -97,7 +97,7 @@ export async function seedWorld(gw: TestGateway, options: SeedOptions = {}): Pro
 }
 
 /** A cookie-keeping agent signed in as `user`, sending the gateway's own Origin like a browser. */
-export async function signIn(gw: TestGateway, user: SeededUser): Promise<TestAgent> {
+export async function signIn(gw: GatewayAddress, user: SeededUser): Promise<TestAgent> {
   const agent = request.agent(gw.url);
   const res = await agent.post('/auth/login').set('Origin', gw.origin).send({ email: user.email, password: user.password });
   if (res.status !== 204) throw new Error(`sign-in failed: ${res.status} ${JSON.stringify(res.body)}`);
@@ -105,6 +105,6 @@ export async function signIn(gw: TestGateway, user: SeededUser): Promise<TestAge
 }
 
 /** Registers a running Linux build of app-1 with the given ssh endpoint. */
-export async function registerLinuxBuild(gw: TestGateway, buildId: string, ssh: Record<string, unknown>): Promise<void> {
+export async function registerLinuxBuild(gw: GatewayAddress, buildId: string, ssh: Record<string, unknown>): Promise<void> {
   await ok(control(gw).put(`/builds/${buildId}`, { appId: 'app-1', stack: 'linux', status: 'running', startedAt: new Date().toISOString(), remoteAccess: { ssh } }));
 }

@@ -6,7 +6,7 @@
 import { WebSocket } from 'ws';
 import type TestAgent from 'supertest/lib/agent.js';
 import { SSH_SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX, type ServerControlMessage } from '../../shared/src/protocol/ssh-v1.js';
-import type { TestGateway } from './gateway.js';
+import type { GatewayAddress } from './gateway.js';
 
 /** Bounds every wait in terminal tests; waits are on conditions, never on time. */
 export const TERMINAL_WAIT_MS = 15_000;
@@ -18,7 +18,7 @@ export interface Ticket {
   readonly expiresAt: string;
 }
 
-export async function mintTicket(gw: TestGateway, agent: TestAgent, buildId: string, kind: 'ssh' | 'vnc' = 'ssh'): Promise<Ticket> {
+export async function mintTicket(gw: GatewayAddress, agent: TestAgent, buildId: string, kind: 'ssh' | 'vnc' = 'ssh'): Promise<Ticket> {
   const res = await agent.post(`/api/v1/builds/${buildId}/connections`).set('Origin', gw.origin).send({ kind });
   if (res.status !== 201) throw new Error(`ticket refused: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as Ticket;
@@ -46,7 +46,7 @@ export interface ConnectOptions {
   readonly ack?: boolean;
 }
 
-export function connectTerminal(ticket: Ticket, gw: TestGateway, options: ConnectOptions = {}): Promise<TerminalClient> {
+export function connectTerminal(ticket: Ticket, gw: GatewayAddress, options: ConnectOptions = {}): Promise<TerminalClient> {
   const ws = new WebSocket(ticket.url, [ticket.protocol, `${TICKET_SUBPROTOCOL_PREFIX}${ticket.ticket}`], {
     headers: { Origin: options.origin ?? gw.origin, ...options.headers },
   });

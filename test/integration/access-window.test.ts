@@ -26,7 +26,8 @@ describe('access window enforcement', () => {
 
   before(async () => {
     [sshd, xvnc] = await Promise.all([startSshd(), startXvnc()]);
-    gw = await startGateway({ PORTHOLE_IDLE_MINUTES: '0.05' });
+    // The default idle timeout: a 3 s one would race these tests' own deadlines on a loaded machine.
+    gw = await startGateway();
     world = await seedWorld(gw, {
       ssh: passwordEndpoint(sshd),
       vnc: { host: xvnc.host, port: xvnc.port, password: xvnc.password },
@@ -120,11 +121,17 @@ describe('access window enforcement', () => {
   });
 
   test('no input for the idle timeout closes with 4002', async () => {
-    const agent = await signIn(gw, world.users.owner);
-    const t = await connectTerminal(await mintTicket(gw, agent, world.builds.linuxRunning), gw);
-    await t.waitForControl('ready');
-    const closed = await t.closed;
-    assert.equal(closed.code, 4002);
+    const idle = await startGateway({ PORTHOLE_IDLE_MINUTES: '0.05' });
+    try {
+      const idleWorld = await seedWorld(idle, { ssh: passwordEndpoint(sshd) });
+      const agent = await signIn(idle, idleWorld.users.owner);
+      const t = await connectTerminal(await mintTicket(idle, agent, idleWorld.builds.linuxRunning), idle);
+      await t.waitForControl('ready');
+      const closed = await t.closed;
+      assert.equal(closed.code, 4002);
+    } finally {
+      await idle.close();
+    }
   });
 
   test(`revoking during connection set-up never leaves a survivor (${RACE_ITERATIONS} random interleavings)`, async () => {

@@ -49,7 +49,7 @@ describe('control API', () => {
     assert.equal((await api.put('/apps/app-1', { name: 'Mobile' })).status, 201);
     const renamed = await api.put('/apps/app-1', { name: 'Mobile App' });
     assert.equal(renamed.status, 200);
-    assert.deepEqual(renamed.body, { id: 'app-1', name: 'Mobile App' });
+    assert.deepEqual(renamed.body, { id: 'app-1', name: 'Mobile App', recordSessions: false });
     const member = await api.put('/apps/app-1/members/u-1', { role: 'developer' });
     assert.equal(member.status, 201);
     assert.deepEqual(member.body, { appId: 'app-1', userId: 'u-1', role: 'developer' });

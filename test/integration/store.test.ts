@@ -113,7 +113,9 @@ for (const backend of backends) {
       withStore(async (store) => {
         assert.equal((await store.upsertApp({ id: aid('app-1'), name: 'One' })).created, true);
         assert.equal((await store.upsertApp({ id: aid('app-1'), name: 'Uno' })).created, false);
-        assert.deepEqual(await store.getApp(aid('app-1')), { id: 'app-1', name: 'Uno' });
+        assert.deepEqual(await store.getApp(aid('app-1')), { id: 'app-1', name: 'Uno', recordSessions: false });
+        assert.equal((await store.upsertApp({ id: aid('app-1'), name: 'Uno', recordSessions: true })).record.recordSessions, true);
+        assert.equal((await store.upsertApp({ id: aid('app-1'), name: 'Uno' })).record.recordSessions, true, 'kept unless given');
         await store.upsertUser({ id: uid('u1'), email: 'a@example.test', name: null });
         assert.equal((await store.putMembership({ appId: aid('app-1'), userId: uid('u1'), role: 'developer' })).created, true);
         assert.equal((await store.putMembership({ appId: aid('app-1'), userId: uid('u1'), role: 'tester' })).created, false);
@@ -199,12 +201,52 @@ for (const backend of backends) {
         assert.equal(await store.getSession('s1'), null);
       }));
 
+    test('audit trail: appended, filtered, newest first, paged by id', () =>
+      withStore(async (store) => {
+        const t0 = new Date('2030-01-01T10:00:00.000Z');
+        for (let i = 0; i < 5; i++) {
+          await store.appendAudit({
+            at: new Date(t0.getTime() + i * MINUTE_MS),
+            event: i % 2 === 0 ? 'connection_opened' : 'login_succeeded',
+            userId: uid(i < 3 ? 'u1' : 'u2'),
+            buildId: i % 2 === 0 ? bid('b1') : null,
+            details: { n: i, ok: true, note: null },
+          });
+        }
+        const all = await store.listAudit({ limit: 10 });
+        assert.deepEqual(all.map((r) => r.details['n']), [4, 3, 2, 1, 0]);
+        assert.deepEqual(all[0]?.details, { n: 4, ok: true, note: null });
+        assert.equal(all[0]?.at.getTime(), t0.getTime() + 4 * MINUTE_MS);
+        assert.deepEqual((await store.listAudit({ buildId: bid('b1'), limit: 10 })).map((r) => r.details['n']), [4, 2, 0]);
+        assert.deepEqual((await store.listAudit({ userId: uid('u1'), limit: 2 })).map((r) => r.details['n']), [2, 1]);
+        assert.deepEqual((await store.listAudit({ since: new Date(t0.getTime() + 3 * MINUTE_MS), limit: 10 })).map((r) => r.details['n']), [4, 3]);
+        const page = await store.listAudit({ beforeId: all[1]?.id ?? 0, limit: 2 });
+        assert.deepEqual(page.map((r) => r.details['n']), [2, 1]);
+      }));
+
+    test('recordings: added, finished, listed newest first, pruned by start time', () =>
+      withStore(async (store) => {
+        const t0 = new Date('2030-01-01T10:00:00.000Z');
+        const rec = (id: string, minutes: number) => ({ id: id as never, buildId: bid('b1'), userId: uid('u1'), connectionId: `c-${id}`, startedAt: new Date(t0.getTime() + minutes * MINUTE_MS) });
+        await store.addRecording(rec('r1', 0));
+        await store.addRecording(rec('r2', 5));
+        await store.finishRecording('r1' as never, new Date(t0.getTime() + MINUTE_MS), 1234, 5);
+        const r1 = await store.getRecording('r1' as never);
+        assert.deepEqual(r1 && { ...r1, startedAt: r1.startedAt.getTime(), endedAt: r1.endedAt?.getTime() }, {
+          id: 'r1', buildId: 'b1', userId: 'u1', connectionId: 'c-r1', startedAt: t0.getTime(), endedAt: t0.getTime() + MINUTE_MS, sizeBytes: 1234, droppedBytes: 5,
+        });
+        assert.deepEqual((await store.listRecordings(bid('b1'))).map((r) => r.id), ['r2', 'r1']);
+        assert.deepEqual((await store.pruneRecordings(new Date(t0.getTime() + MINUTE_MS))).map((r) => r.id), ['r1']);
+        assert.equal(await store.getRecording('r1' as never), null);
+        await store.ping();
+      }));
+
     test('migrations run once: reopening keeps the data', () =>
       withStore(async (store, reopen) => {
         await store.upsertApp({ id: aid('app-1'), name: 'One' });
         const again = await reopen();
         try {
-          assert.deepEqual(await again.getApp(aid('app-1')), { id: 'app-1', name: 'One' });
+          assert.deepEqual(await again.getApp(aid('app-1')), { id: 'app-1', name: 'One', recordSessions: false });
         } finally {
           await again.close();
         }

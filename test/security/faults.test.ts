@@ -6,7 +6,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { WebSocket } from 'ws';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { control, registerLinuxBuild, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
@@ -17,7 +16,6 @@ import { connectScreen } from '../helpers/screen-client.js';
 import { startGatewayProcess } from '../helpers/gateway-process.js';
 import { SSH_KEEPALIVE_COUNT_MAX, SSH_KEEPALIVE_INTERVAL_MS } from '../../server/src/protocols/ssh/ssh-adapter.js';
 import { VNC_PROBE_INTERVAL_MS } from '../../server/src/protocols/vnc/screen-bridge.js';
-import { SSH_SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/ssh-v1.js';
 
 /** docs/operations.md: a stalled SSH tunnel is dropped after the keepalives go unanswered. */
 const SSH_STALL_BOUND_MS = SSH_KEEPALIVE_INTERVAL_MS * (SSH_KEEPALIVE_COUNT_MAX + 1) + 2_000;
@@ -138,42 +136,19 @@ describe('the browser vanishes', () => {
 });
 
 describe('the gateway is stopped', () => {
-  test('SIGTERM mid-session: clients get 1001 and the process exits', async () => {
+  test('SIGTERM mid-session: a terminal and a screen get 1001 and the process exits 0', async () => {
     const gw = await startGatewayProcess();
     try {
-      await gw.control('PUT', '/users/u', { email: 'u@example.test', password: 'sigterm-user-pw' });
-      await gw.control('PUT', '/apps/a', { name: 'A' });
-      await gw.control('PUT', '/apps/a/members/u', { role: 'developer' });
-      await gw.control('PUT', '/builds/b', {
-        appId: 'a',
-        stack: 'macos',
-        status: 'running',
-        startedAt: new Date().toISOString(),
-        remoteAccess: { ssh: passwordEndpoint(sshd), vnc: { host: xvnc.host, port: xvnc.port, username: 'runner', password: xvnc.password } },
-      });
-      const cookie = await gw.signIn('u@example.test', 'sigterm-user-pw');
-      const open = async (kind: 'ssh' | 'vnc'): Promise<{ ws: WebSocket; closed: Promise<number> }> => {
-        const res = await fetch(`${gw.origin}/api/v1/builds/b/connections`, { method: 'POST', headers: { Origin: gw.origin, Cookie: cookie, 'Content-Type': 'application/json' }, body: JSON.stringify({ kind }) });
-        const minted = (await res.json()) as { ticket: string; url: string; protocol: string };
-        const ws = new WebSocket(minted.url, [minted.protocol, `${TICKET_SUBPROTOCOL_PREFIX}${minted.ticket}`], { headers: { Origin: gw.origin } });
-        const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
-        await new Promise<void>((resolve, reject) => {
-          ws.once('open', () => resolve());
-          ws.once('error', reject);
-        });
-        return { ws, closed };
-      };
-      const terminal = await open('ssh');
-      assert.equal(terminal.ws.protocol, SSH_SUBPROTOCOL);
-      const ready = new Promise<void>((resolve) => terminal.ws.on('message', (data: Buffer, isBinary) => !isBinary && data.toString().includes('"ready"') && resolve()));
-      terminal.ws.send(JSON.stringify({ type: 'resize', cols: 80, rows: 24 }));
-      await ready;
-      const screen = await open('vnc');
-      gw.child.kill('SIGTERM');
-      assert.equal(await terminal.closed, 1001);
-      assert.equal(await screen.closed, 1001);
-      const exit = await gw.exited;
-      assert.equal(exit.code, 0);
+      const world = await seedWorld(gw, { ssh: passwordEndpoint(sshd), vnc: { host: xvnc.host, port: xvnc.port, password: xvnc.password } });
+      const agent = await signIn(gw, world.users.developer);
+      const terminal = await connectTerminal(await mintTicket(gw, agent, world.builds.macRunning), gw);
+      await terminal.waitForControl('ready');
+      const screen = await connectScreen(await mintTicket(gw, agent, world.builds.macRunning, 'vnc'), gw);
+      await screen.readPixels(0, 0, 1, 1);
+      gw.process.child.kill('SIGTERM');
+      assert.equal((await terminal.closed).code, 1001);
+      assert.equal((await screen.closed).code, 1001);
+      assert.equal((await gw.process.exited).code, 0);
     } finally {
       await gw.stop();
     }

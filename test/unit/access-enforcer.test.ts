@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { AccessEnforcer, type Clock } from '../../server/src/sessions/access-enforcer.js';
 import type { AppId, BuildId, UserId } from '../../shared/src/ids.js';
+import type { GatewayEvent } from '../../server/src/audit/events.js';
 
 const MINUTE = 60_000;
 
@@ -191,4 +192,34 @@ test('shutdown ends everything with the given code', () => {
   assert.equal(a.ended[0]?.code, 1001);
   assert.equal(b.ended[0]?.code, 1001);
   assert.equal(enforcer.size, 0);
+});
+
+test('events: a deadline that ends connections is a window_closed; revocations always, other losses only when they end something', () => {
+  const clock = new FakeClock();
+  const events: GatewayEvent[] = [];
+  const enforcer = new AccessEnforcer({ logger: pino({ level: 'silent' }), idleTimeoutMs: 30 * MINUTE, clock, events: { record: (e) => events.push(e) } });
+  const connect = (userId: string, buildId: string, closesAt: Date | null): void => {
+    enforcer.beginConnection(user(userId), build(buildId)).activate(
+      { userId: user(userId), appId: APP, buildId: build(buildId), kind: 'ssh', openedAt: new Date(clock.now()), end: () => undefined, windowChanged: () => undefined },
+      closesAt,
+    );
+  };
+  connect('u-1', 'b-1', new Date(clock.now() + MINUTE));
+  connect('u-2', 'b-1', new Date(clock.now() + MINUTE));
+  clock.advance(MINUTE);
+  assert.deepEqual(events.splice(0), [{ type: 'window_closed', buildId: 'b-1', connectionsEnded: 2 }]);
+
+  enforcer.windowChanged(build('b-2'), new Date(clock.now() - MINUTE), 'update');
+  enforcer.membershipChanged(APP, user('u-9'), 'tester');
+  enforcer.userRemoved(user('u-9'));
+  assert.deepEqual(events.splice(0), [], 'nothing was taken from anyone');
+
+  enforcer.windowChanged(build('b-2'), new Date(clock.now()), 'revoke');
+  connect('u-3', 'b-3', null);
+  enforcer.membershipChanged(APP, user('u-3'), null);
+  assert.deepEqual(events.splice(0), [
+    { type: 'access_revoked', buildId: 'b-2', userId: null, appId: null, reason: 'access revoked', connectionsEnded: 0 },
+    { type: 'access_revoked', buildId: null, userId: 'u-3', appId: APP, reason: 'removed from the app', connectionsEnded: 1 },
+  ]);
+  enforcer.dispose();
 });

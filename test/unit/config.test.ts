@@ -91,3 +91,34 @@ test('config: a non-loopback HOST needs a public URL', () => {
   assert.match(errorOf({ ...VALID, HOST: '0.0.0.0' }), /PORTHOLE_PUBLIC_URL is required when HOST \(0\.0\.0\.0\) is not a loopback address/);
   assert.ok(loadConfig({ ...VALID, HOST: '0.0.0.0', PORTHOLE_PUBLIC_URL: 'https://p.example.com' }).ok);
 });
+
+test('config: operability settings — metrics token, drain time, recordings', () => {
+  const defaults = loadConfig({ ...VALID, PORTHOLE_DATABASE: 'sqlite:/var/lib/porthole/p.db', PORTHOLE_CONTROL_TOKEN: 'c'.repeat(20) });
+  assert.ok(defaults.ok);
+  assert.equal(defaults.value.config.metricsToken, 'c'.repeat(20), 'the control token scrapes unless a metrics token is set');
+  assert.equal(defaults.value.config.drainSeconds, 10);
+  assert.deepEqual(defaults.value.config.recordings, { dir: '/var/lib/porthole/recordings', retentionDays: 30, recordAll: false });
+  const bare = loadConfig(VALID);
+  assert.ok(bare.ok);
+  assert.equal(bare.value.config.metricsToken, null, 'no token at all: /metrics is off');
+
+  const set = loadConfig({
+    ...VALID,
+    PORTHOLE_CONTROL_TOKEN: 'c'.repeat(20),
+    PORTHOLE_METRICS_TOKEN: 'm'.repeat(20),
+    PORTHOLE_DRAIN_SECONDS: '2.5',
+    PORTHOLE_RECORDINGS_DIR: '/srv/casts',
+    PORTHOLE_RECORDING_RETENTION_DAYS: '7',
+    PORTHOLE_RECORD_ALL: 'yes',
+  });
+  assert.ok(set.ok);
+  assert.equal(set.value.config.metricsToken, 'm'.repeat(20));
+  assert.equal(set.value.config.drainSeconds, 2.5);
+  assert.deepEqual(set.value.config.recordings, { dir: '/srv/casts', retentionDays: 7, recordAll: true });
+
+  assert.match(errorOf({ ...VALID, PORTHOLE_METRICS_TOKEN: 'short' }), /PORTHOLE_METRICS_TOKEN must be at least 16 characters/);
+  assert.match(errorOf({ ...VALID, PORTHOLE_DRAIN_SECONDS: '0' }), /^Invalid configuration: PORTHOLE_DRAIN_SECONDS /);
+  assert.match(errorOf({ ...VALID, PORTHOLE_DRAIN_SECONDS: 'soon' }), /PORTHOLE_DRAIN_SECONDS must be a number of seconds/);
+  assert.match(errorOf({ ...VALID, PORTHOLE_RECORDING_RETENTION_DAYS: '-3' }), /^Invalid configuration: PORTHOLE_RECORDING_RETENTION_DAYS /);
+  assert.match(errorOf({ ...VALID, PORTHOLE_RECORD_ALL: 'sometimes' }), /PORTHOLE_RECORD_ALL must be true or false/);
+});

@@ -82,7 +82,7 @@ export function createOidcLogin(config: OidcConfig, passport: PassportInstance, 
       .then(
       (found) => {
         if (!found.ok) {
-          logger.info({ event: 'login_failed', method: 'oidc', reason: found.reason }, 'single sign-on refused');
+          logger.info({ event: 'oidc_login_failed', reason: found.reason }, 'single sign-on refused');
           verified(null, false, { message: found.reason });
           return;
         }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import { envSchema } from './schema.js';
 import { err, ok, type Result } from '../../../shared/src/result.js';
 
@@ -32,6 +33,20 @@ export interface Config {
   readonly oidc: OidcConfig | null;
   /** Email + password sign-in; off leaves only OpenID Connect. */
   readonly localLogin: boolean;
+  /** Bearer token of /metrics; the control token unless set separately; null disables /metrics. */
+  readonly metricsToken: string | null;
+  /** On SIGTERM, live connections are closed and the process exits within this many seconds. */
+  readonly drainSeconds: number;
+  readonly recordings: RecordingSettings;
+}
+
+export interface RecordingSettings {
+  /** Where asciicast files are written (created 0700); default `recordings/` beside the database. */
+  readonly dir: string;
+  /** Recordings older than this are deleted. */
+  readonly retentionDays: number;
+  /** Record every terminal, whatever each app's `recordSessions` says. */
+  readonly recordAll: boolean;
 }
 
 export interface OidcConfig {
@@ -45,6 +60,8 @@ export interface OidcConfig {
   readonly redirectUri: URL;
 }
 
+/** With PostgreSQL there is no database file to sit beside; several nodes should share a mount. */
+const DEFAULT_NETWORKED_RECORDINGS_DIR = './data/recordings';
 /** Two processes on one host with the same hostname still get different ids. */
 const NODE_SUFFIX_BYTES = 4;
 
@@ -55,7 +72,14 @@ export interface LoadedConfig {
 }
 
 /** The database URL may carry a password. */
-const ENV_PREFIX_SECRETS = ['PORTHOLE_CONTROL_TOKEN', 'PORTHOLE_SESSION_SECRET', 'PORTHOLE_SECRET_KEY', 'PORTHOLE_OIDC_CLIENT_SECRET', 'PORTHOLE_DATABASE'] as const;
+const ENV_PREFIX_SECRETS = [
+  'PORTHOLE_CONTROL_TOKEN',
+  'PORTHOLE_METRICS_TOKEN',
+  'PORTHOLE_SESSION_SECRET',
+  'PORTHOLE_SECRET_KEY',
+  'PORTHOLE_OIDC_CLIENT_SECRET',
+  'PORTHOLE_DATABASE',
+] as const;
 /** Where the provider redirects back to, under the public URL. */
 export const OIDC_CALLBACK_PATH = '/auth/oidc/callback';
 
@@ -120,6 +144,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
     failClosedSeconds: e.PORTHOLE_FAIL_CLOSED_SECONDS,
     oidc: oidc.value,
     localLogin: e.PORTHOLE_LOCAL_LOGIN,
+    metricsToken: e.PORTHOLE_METRICS_TOKEN ?? e.PORTHOLE_CONTROL_TOKEN ?? null,
+    drainSeconds: e.PORTHOLE_DRAIN_SECONDS,
+    recordings: Object.freeze({
+      // Beside the database by default: one directory to back up and to protect.
+      dir: e.PORTHOLE_RECORDINGS_DIR ?? (e.PORTHOLE_DATABASE.kind === 'sqlite' ? join(dirname(e.PORTHOLE_DATABASE.path), 'recordings') : DEFAULT_NETWORKED_RECORDINGS_DIR),
+      retentionDays: e.PORTHOLE_RECORDING_RETENTION_DAYS,
+      recordAll: e.PORTHOLE_RECORD_ALL,
+    }),
   });
   return ok({ config, warnings });
 }

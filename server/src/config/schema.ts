@@ -19,6 +19,13 @@ const CONTROL_TOKEN_MIN_CHARS = 16;
 const DEFAULT_MAX_CONNECTIONS_PER_USER = 10;
 /** Beyond this one user could starve the node's file descriptors. */
 const MAX_CONNECTIONS_PER_USER_CEILING = 10_000;
+/** Long enough for browsers to get their close frames and VMs their goodbyes, short of a deploy's patience. */
+const DEFAULT_DRAIN_SECONDS = 10;
+/** An orchestrator kills a stuck process eventually; waiting longer than this only delays the deploy. */
+const MAX_DRAIN_SECONDS = 600;
+/** A month covers "what happened on last week's build" without keeping terminal content for ever. */
+const DEFAULT_RECORDING_RETENTION_DAYS = 30;
+const MAX_RECORDING_RETENTION_DAYS = 3650;
 /**
  * A node that cannot reach PostgreSQL for this long stops trusting what it last knew and closes its
  * connections: a revocation it cannot hear about must not be outlived by more than this.
@@ -103,6 +110,15 @@ export const envSchema = z.object({
     .max(MAX_CONNECTIONS_PER_USER_CEILING)
     .default(DEFAULT_MAX_CONNECTIONS_PER_USER),
   PORTHOLE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORTHOLE_METRICS_TOKEN: z.string().min(CONTROL_TOKEN_MIN_CHARS, `must be at least ${CONTROL_TOKEN_MIN_CHARS} characters`).optional(),
+  PORTHOLE_DRAIN_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).positive().max(MAX_DRAIN_SECONDS).default(DEFAULT_DRAIN_SECONDS),
+  PORTHOLE_RECORDINGS_DIR: z.string().min(1).optional(),
+  PORTHOLE_RECORDING_RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a number of days' })
+    .positive()
+    .max(MAX_RECORDING_RETENTION_DAYS)
+    .default(DEFAULT_RECORDING_RETENTION_DAYS),
+  PORTHOLE_RECORD_ALL: booleanText.default(false),
   // Scale-out (docs/operations.md "Several nodes").
   PORTHOLE_NODE_ID: z.string().regex(NODE_ID, 'must be 1–64 letters, digits, ".", "_" or "-"').optional(),
   PORTHOLE_FAIL_CLOSED_SECONDS: z.coerce

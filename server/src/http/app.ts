@@ -35,12 +35,24 @@ import { identifyUpgrade } from '../ws/identify.js';
 import { CLIENT_STALL_TIMEOUT_MS } from '../protocols/ssh/terminal-bridge.js';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 import { postgresNode, singleNode } from '../cluster/coordination.js';
+import { AuditTrail } from '../audit/audit-trail.js';
+import { GatewayMetrics } from '../metrics/metrics.js';
+import { Recorder } from '../recording/recorder.js';
+import { startRetention } from '../recording/retention.js';
+import { DrainTracker } from '../sessions/drain.js';
+import { requestLogging, upgradeWithRequestId } from './request-log.js';
+import { healthRouter } from './routes/health.js';
+import { metricsRouter } from './routes/metrics.js';
+import { auditRouter } from './routes/audit.js';
+import { recordingsRouter } from './routes/recordings.js';
 
 /** Sign-in lasts a working day; the access window, not the cookie, bounds VM access. */
 const SESSION_MAX_AGE_MS = 12 * 60 * 60 * 1000;
 const MS_PER_MINUTE = 60_000;
 /** Hashed bundle names never change content, so browsers may keep them for a year. */
 const ASSET_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
+/** What browsers are told when a drain closes their connection (1001); their pages reconnect. */
+const DRAIN_CLOSE_REASON = 'gateway restarting';
 
 export interface AppDeps {
   readonly config: Config;
@@ -64,6 +76,14 @@ export interface GatewayApp {
   /** Attach to the HTTP server's 'upgrade' event. */
   readonly handleUpgrade: UpgradeHandler;
   readonly enforcer: AccessEnforcer;
+  readonly audit: AuditTrail;
+  readonly metrics: GatewayMetrics;
+  /**
+   * Starts a graceful stop: readiness fails, upgrades are refused, live connections get 1001.
+   * Resolves once their browser and VM sockets are closed and recordings and audit rows written;
+   * the caller bounds the wait (PORTHOLE_DRAIN_SECONDS).
+   */
+  drain(): Promise<void>;
   /** Ends every live connection with 1001 and stops timers; the caller closes the HTTP server. */
   shutdown(): void;
 }
@@ -80,12 +100,20 @@ export function createApp(deps: AppDeps): GatewayApp {
   const sessionStore = new StoreBackedSessionStore(store);
   const tickets = new MemoryTicketBook(now);
   const endpoints = connectionEndpoints(config.publicUrl, ENABLED_KINDS);
+  const audit = new AuditTrail({ store, logger, now });
+  const metrics = new GatewayMetrics();
+  audit.subscribe((event) => metrics.observe(event));
+  const tracker = new DrainTracker();
+  const recordings = config.recordings;
+  const recorder = new Recorder({ store, dir: recordings.dir, recordAll: recordings.recordAll, logger, now, onDropped: (bytes) => metrics.recordingDropped(bytes) });
+  const stopRetention = startRetention({ store, dir: recordings.dir, retentionDays: recordings.retentionDays, logger, now });
   const coordination = deps.postgres
     ? postgresNode({ pool: deps.postgres.pool, url: deps.postgres.url, nodeId: config.nodeId, failClosedSeconds: config.failClosedSeconds, store, logger, now })
     : singleNode(config.nodeId);
   const enforcer = new AccessEnforcer({
     logger,
     idleTimeoutMs: config.idleMinutes * MS_PER_MINUTE,
+    events: audit,
     ...(coordination.lifecycle ? { lifecycle: coordination.lifecycle } : {}),
   });
   const node = coordination.attach(enforcer);
@@ -111,6 +139,8 @@ export function createApp(deps: AppDeps): GatewayApp {
     logger,
     now,
     identify: (req) => identifyUpgrade(req, authMiddleware),
+    events: audit,
+    draining: () => tracker.draining,
     accept: createConnectionAcceptor({
       store,
       secrets,
@@ -118,6 +148,10 @@ export function createApp(deps: AppDeps): GatewayApp {
       logger,
       now,
       stallTimeoutMs: deps.terminalStallTimeoutMs ?? CLIENT_STALL_TIMEOUT_MS,
+      events: audit,
+      metrics,
+      recorder,
+      tracker,
     }),
   });
 
@@ -125,33 +159,50 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.disable('x-powered-by');
   // One hop: the address the proxy in front of us saw. `true` would trust a client-forged X-Forwarded-For.
   app.set('trust proxy', config.trustProxy ? 1 : false);
+  app.use(...requestLogging(logger, config.trustProxy));
+  app.use(healthRouter({ store, draining: () => tracker.draining }));
+  app.use(metricsRouter({ metrics, token: config.metricsToken }));
   app.use(...securityHeaders(config.secureCookies));
   app.use(faviconRouter());
   app.use('/assets', express.static(join(deps.clientDir, 'assets'), { index: false, immutable: true, maxAge: ASSET_MAX_AGE_MS, fallthrough: false }));
 
+  app.use('/api/v1', auditRouter({ store, controlToken: config.controlToken }));
   app.use(
     '/api/v1',
     controlApiRouter({ store, secrets, controlToken: config.controlToken, graceMinutes: config.graceMinutes, logger, now, enforcer: node.changes, liveSessions: node.directory }),
   );
 
   app.use(...authMiddleware);
-  app.use('/api/v1', nativeCredentialsRouter({ store, secrets, enabled: config.showNativeCredentials, logger, now }));
+  app.use('/api/v1', nativeCredentialsRouter({ store, secrets, enabled: config.showNativeCredentials, now, events: audit }));
   app.use('/api/v1', windowRouter({ store, now }));
-  app.use('/api/v1', connectionsRouter({ store, tickets, endpoints, publicOrigin: config.publicOrigin, logger, now }));
+  app.use('/api/v1', connectionsRouter({ store, tickets, endpoints, publicOrigin: config.publicOrigin, now, events: audit }));
+  app.use(recordingsRouter({ store, assets, dir: recordings.dir }));
   const oidc = config.oidc === null ? null : createOidcLogin(config.oidc, passport, store, logger);
-  app.use(authRouter({ passport, publicOrigin: config.publicOrigin, assets, logger, localLogin: config.localLogin, oidc }));
+  app.use(authRouter({ passport, publicOrigin: config.publicOrigin, assets, logger, events: audit, localLogin: config.localLogin, oidc }));
   app.use(pagesRouter({ store, assets, showNativeCredentials: config.showNativeCredentials, now }));
   app.use(notFoundHandler());
   app.use(errorHandler(logger, assets));
 
   return {
     app,
-    handleUpgrade: upgrades.handle,
+    handleUpgrade: upgradeWithRequestId(upgrades.handle, config.trustProxy),
     enforcer,
+    audit,
+    metrics,
+    drain: async () => {
+      tracker.startDraining();
+      metrics.setDraining(true);
+      enforcer.endAll(CloseCode.goingAway, DRAIN_CLOSE_REASON);
+      await tracker.idle();
+      await recorder.flush();
+      await audit.flush();
+    },
     shutdown: () => {
-      enforcer.endAll(CloseCode.goingAway, 'gateway shutting down');
+      tracker.startDraining();
+      enforcer.endAll(CloseCode.goingAway, DRAIN_CLOSE_REASON);
       enforcer.dispose();
       coordination.stop();
+      stopRetention();
       upgrades.close();
       heartbeat.dispose();
       tickets.dispose();

@@ -6,7 +6,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 
-export const CLIENT_ENTRIES = ['src/pages/login.ts', 'src/pages/builds.ts', 'src/pages/build.ts', 'src/pages/terminal.ts', 'src/pages/screen.ts'] as const;
+export const CLIENT_ENTRIES = [
+  'src/pages/login.ts',
+  'src/pages/builds.ts',
+  'src/pages/build.ts',
+  'src/pages/terminal.ts',
+  'src/pages/screen.ts',
+  'src/pages/replay.ts',
+] as const;
 export type ClientEntry = (typeof CLIENT_ENTRIES)[number];
 
 export interface PageAssets {

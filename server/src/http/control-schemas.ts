@@ -41,7 +41,7 @@ export const userBody = z.strictObject({
   oidcSubject: z.string().min(1).max(MAX_OIDC_SUBJECT_CHARS).nullable().optional(),
 });
 
-export const appBody = z.strictObject({ name: z.string().min(1).max(MAX_NAME_CHARS) });
+export const appBody = z.strictObject({ name: z.string().min(1).max(MAX_NAME_CHARS), recordSessions: z.boolean().optional() });
 
 export const membershipBody = z.strictObject({ role: z.enum(ROLES) });
 

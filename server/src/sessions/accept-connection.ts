@@ -1,8 +1,11 @@
 /**
  * Starts the protocol session for an upgraded, authorized WebSocket and hands it to the access
  * enforcer for its whole life. VM credentials are decrypted here, at the last moment, and never
- * leave the process.
+ * leave the process. This is also where a connection gets its id and its observers: the audit
+ * trail (opened, closed, host keys), the metrics (bytes, pauses, connect time), the recording of
+ * terminals whose app asks for it, and the drain tracker.
  */
+import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 import type { SecretBox } from '../crypto/secret-box.js';
@@ -15,6 +18,16 @@ import { ScreenSession } from '../protocols/vnc/screen-bridge.js';
 import type { TicketClaims } from '../connections/tickets.js';
 import type { AcceptedConnection } from '../ws/upgrade.js';
 import type { LiveRegistration } from './access-enforcer.js';
+import type { EventSink } from '../audit/events.js';
+import type { GatewayMetrics } from '../metrics/metrics.js';
+import type { Recorder } from '../recording/recorder.js';
+import type { SessionObserver } from '../protocols/session-observer.js';
+import { currentRequestId } from '../log.js';
+import { closedPromise, type DrainTracker } from './drain.js';
+import { meteredDialer } from './metered-dialer.js';
+
+/** 64 random bits tell connections apart in logs and the audit trail. */
+const CONNECTION_ID_BYTES = 8;
 
 export interface AcceptDeps {
   readonly store: Store;
@@ -23,6 +36,11 @@ export interface AcceptDeps {
   readonly logger: Logger;
   readonly now: () => Date;
   readonly stallTimeoutMs: number;
+  /** The audit trail; `bind` gives a sink that logs with the connection's own logger. */
+  readonly events: { bind(logger: Logger): EventSink };
+  readonly metrics: GatewayMetrics;
+  readonly recorder: Recorder;
+  readonly tracker: DrainTracker;
 }
 
 /** What every protocol session offers its owner. */
@@ -34,32 +52,80 @@ interface ProtocolSession {
 
 interface SessionHooks {
   readonly onInput: () => void;
-  readonly onEnd: (summary: { readonly closeCode: number; readonly reason: string } & object) => void;
+  readonly onEnd: (summary: { readonly closeCode: number; readonly reason: string; readonly bytesToBrowser: number; readonly bytesFromBrowser: number }) => void;
+  readonly observer: SessionObserver;
+  readonly dialer: Dialer;
 }
 
 export function createConnectionAcceptor(deps: AcceptDeps): (connection: AcceptedConnection) => void {
-  return ({ ws, claims, build, pending }) => {
+  return ({ ws, claims, build, app, pending }) => {
     const openedAt = deps.now();
-    const log = { userId: claims.userId, buildId: build.id, kind: claims.kind };
+    const connectionId = randomBytes(CONNECTION_ID_BYTES).toString('hex');
+    const reqId = currentRequestId();
+    const logger = deps.logger.child({ connectionId, ...(reqId === null ? {} : { reqId }) });
+    const events = deps.events.bind(logger);
+    const who = { connectionId, userId: claims.userId, buildId: build.id, kind: claims.kind };
+    deps.tracker.track(closedPromise(ws));
     if (pending.cancelled) {
+      const { code, reason } = pending.cancelled;
       pending.abandon();
-      ws.close(pending.cancelled.code, pending.cancelled.reason);
+      events.record({ type: 'ticket_refused', stage: 'redeem', reason: code === CloseCode.goingAway ? 'draining' : 'access_ended', userId: claims.userId, buildId: build.id, kind: claims.kind });
+      ws.close(code, reason);
       return;
     }
+    const recording = claims.kind === 'ssh' && deps.recorder.shouldRecord(app) ? deps.recorder.begin({ buildId: build.id, userId: claims.userId, connectionId }, logger) : null;
+    const meter = deps.metrics.meter(claims.kind);
+    let pauses = 0;
+    // For the live view (GET /builds/{id}/sessions); the meter keeps only per-kind totals.
+    let bytesToBrowser = 0;
+    let bytesFromBrowser = 0;
     let registration: LiveRegistration | null = null;
     const hooks: SessionHooks = {
       onInput: () => registration?.touch(),
       onEnd: (summary) => {
         registration?.release();
-        deps.logger.info({ event: 'connection_closed', ...log, ...summary, durationMs: deps.now().getTime() - openedAt.getTime() }, 'connection closed');
+        events.record({
+          type: 'connection_closed',
+          ...who,
+          closeCode: summary.closeCode,
+          reason: summary.reason,
+          bytesToBrowser: summary.bytesToBrowser,
+          bytesFromBrowser: summary.bytesFromBrowser,
+          pauses,
+          durationMs: deps.now().getTime() - openedAt.getTime(),
+        });
+        if (recording) deps.tracker.track(recording.finish());
       },
+      observer: {
+        output: (chunk) => {
+          bytesToBrowser += chunk.length;
+          meter.toBrowser(chunk.length);
+          recording?.output(chunk);
+        },
+        input: (bytes) => {
+          bytesFromBrowser += bytes;
+          meter.fromBrowser(bytes);
+        },
+        resize: (cols, rows) => recording?.resize(cols, rows),
+        paused: () => {
+          pauses += 1;
+          meter.paused();
+        },
+        hostKey: (event) =>
+          events.record(
+            event.kind === 'pinned'
+              ? { type: 'host_key_pinned', buildId: build.id, fingerprint: event.fingerprint }
+              : { type: 'host_key_mismatch', buildId: build.id, expected: event.expected, presented: event.presented },
+          ),
+      },
+      dialer: meteredDialer(deps.dialer, claims.kind, (kind, seconds, ok) => deps.metrics.upstreamConnect(kind, seconds, ok), deps.tracker),
     };
     let session: ProtocolSession;
     try {
-      session = createSession(deps, ws, claims, build, hooks);
+      session = createSession(deps, ws, claims, build, hooks, logger);
     } catch (error) {
       pending.abandon();
-      deps.logger.error({ ...log, err: error }, 'cannot start the session');
+      logger.error({ ...who, err: error }, 'cannot start the session');
       ws.close(CloseCode.internalError, 'internal error');
       return;
     }
@@ -72,18 +138,19 @@ export function createConnectionAcceptor(deps: AcceptDeps): (connection: Accepte
         openedAt,
         end: (code, reason) => session.end(code, reason),
         windowChanged: (closesAt) => session.windowChanged(closesAt),
+        bytes: () => ({ toBrowser: bytesToBrowser, fromBrowser: bytesFromBrowser }),
       },
       build.closesAt,
     );
-    deps.logger.info({ event: 'connection_opened', ...log, viewOnly: claims.viewOnly }, 'connection opened');
+    events.record({ type: 'connection_opened', ...who, viewOnly: claims.viewOnly, recorded: recording !== null });
     session.start().catch((error: unknown) => {
-      deps.logger.error({ ...log, err: error }, 'session failed');
+      logger.error({ ...who, err: error }, 'session failed');
       session.end(CloseCode.internalError, 'internal error');
     });
   };
 }
 
-function createSession(deps: AcceptDeps, ws: WebSocket, claims: TicketClaims, build: BuildRecord, hooks: SessionHooks): ProtocolSession {
+function createSession(deps: AcceptDeps, ws: WebSocket, claims: TicketClaims, build: BuildRecord, hooks: SessionHooks, logger: Logger): ProtocolSession {
   const open = (sealed: string | null, field: VmSecretField): string | null => {
     if (sealed === null) return null;
     const opened = deps.secrets.open(sealed, vmSecretContext(build.id, field));
@@ -98,12 +165,13 @@ function createSession(deps: AcceptDeps, ws: WebSocket, claims: TicketClaims, bu
         credentials: { username: build.ssh.username, password: open(build.ssh.sealedPassword, 'ssh.password'), privateKey: open(build.ssh.sealedPrivateKey, 'ssh.privateKey') },
         expectedHostKey: build.ssh.hostKey ?? build.ssh.pinnedHostKey,
         pinHostKey: async (fingerprint) => (await deps.store.pinHostKey(build.id, fingerprint)) ?? '',
-        dialer: deps.dialer,
-        logger: deps.logger,
+        dialer: hooks.dialer,
+        logger,
         now: deps.now,
         stallTimeoutMs: deps.stallTimeoutMs,
         onInput: hooks.onInput,
         onEnd: hooks.onEnd,
+        observer: hooks.observer,
       });
     case 'vnc': {
       const vnc = build.vnc;
@@ -113,10 +181,11 @@ function createSession(deps: AcceptDeps, ws: WebSocket, claims: TicketClaims, bu
         build,
         credentials: { username: vnc.username, password: open(vnc.sealedPassword, 'vnc.password') ?? '' },
         viewOnly: claims.viewOnly,
-        dialer: deps.dialer,
-        logger: deps.logger,
+        dialer: hooks.dialer,
+        logger,
         onInput: hooks.onInput,
         onEnd: hooks.onEnd,
+        observer: hooks.observer,
       });
     }
   }

@@ -13,6 +13,7 @@ import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 import { REMOTE_ACCESS_ROLES, type Role } from '../../../shared/src/roles.js';
 import type { ConnectionKind } from '../connections/tickets.js';
 import type { Logger } from '../log.js';
+import { DISCARD_EVENTS, type EventSink } from '../audit/events.js';
 
 /** setTimeout overflows above 2^31−1 ms (24.8 days) and would fire at once; longer waits re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -92,6 +93,8 @@ export interface AccessEnforcerDeps {
   readonly clock?: Clock;
   /** The cluster's live-connection registry, when there is one. */
   readonly lifecycle?: ConnectionLifecycleObserver;
+  /** Told when access ends: window closed, revoked, role changed, user removed. */
+  readonly events?: EventSink;
 }
 
 export class AccessEnforcer {
@@ -100,6 +103,7 @@ export class AccessEnforcer {
   readonly #deadlines = new Map<BuildId, { at: number; timer: NodeJS.Timeout }>();
   readonly #clock: Clock;
   readonly #logger: Logger;
+  readonly #events: EventSink;
   readonly #idleTimeoutMs: number;
   readonly #lifecycle: ConnectionLifecycleObserver | null;
   readonly #sweeper: NodeJS.Timeout;
@@ -108,6 +112,7 @@ export class AccessEnforcer {
   constructor(deps: AccessEnforcerDeps) {
     this.#clock = deps.clock ?? systemClock;
     this.#logger = deps.logger;
+    this.#events = deps.events ?? DISCARD_EVENTS;
     this.#idleTimeoutMs = deps.idleTimeoutMs;
     this.#lifecycle = deps.lifecycle ?? null;
     this.#sweeper = this.#clock.setInterval(() => this.#sweepIdle(), Math.min(IDLE_SWEEP_INTERVAL_MS, deps.idleTimeoutMs));
@@ -171,9 +176,11 @@ export class AccessEnforcer {
     if (closed) {
       // A revoked build's window has closed too: pages show the final "window closed" state.
       const reason = cause === 'revoke' ? 'access revoked' : 'access window closed';
-      this.#cancelPending((p) => p.buildId === buildId, CloseCode.windowClosed, reason);
-      this.#end((c) => c.buildId === buildId, CloseCode.windowClosed, reason);
+      const ended = this.#cancelPending((p) => p.buildId === buildId, CloseCode.windowClosed, reason) + this.#end((c) => c.buildId === buildId, CloseCode.windowClosed, reason);
       this.#unschedule(buildId);
+      // A revocation is an act worth recording on its own; a window already closed is news only when it ended something.
+      if (cause === 'revoke') this.#events.record({ type: 'access_revoked', buildId, userId: null, appId: null, reason, connectionsEnded: ended });
+      else if (ended > 0) this.#events.record({ type: 'window_closed', buildId, connectionsEnded: ended });
       return;
     }
     for (const p of this.#pending) if (p.buildId === buildId) p.narrowedTo = earliest(p.narrowedTo, closesAt);
@@ -185,14 +192,14 @@ export class AccessEnforcer {
   membershipChanged(appId: AppId, userId: UserId, role: Role | null): void {
     if (role !== null && REMOTE_ACCESS_ROLES.has(role)) return;
     const reason = role === null ? 'removed from the app' : 'role no longer allows remote access';
-    this.#cancelPending((p) => p.userId === userId, CloseCode.accessRevoked, reason);
-    this.#end((c) => c.userId === userId && c.appId === appId, CloseCode.accessRevoked, reason);
+    const ended = this.#cancelPending((p) => p.userId === userId, CloseCode.accessRevoked, reason) + this.#end((c) => c.userId === userId && c.appId === appId, CloseCode.accessRevoked, reason);
+    if (ended > 0) this.#events.record({ type: 'access_revoked', buildId: null, userId, appId, reason, connectionsEnded: ended });
   }
 
   /** The user was deleted or signed out everywhere. */
   userRemoved(userId: UserId): void {
-    this.#cancelPending((p) => p.userId === userId, CloseCode.accessRevoked, 'user removed');
-    this.#end((c) => c.userId === userId, CloseCode.accessRevoked, 'user removed');
+    const ended = this.#cancelPending((p) => p.userId === userId, CloseCode.accessRevoked, 'user removed') + this.#end((c) => c.userId === userId, CloseCode.accessRevoked, 'user removed');
+    if (ended > 0) this.#events.record({ type: 'access_revoked', buildId: null, userId, appId: null, reason: 'user removed', connectionsEnded: ended });
   }
 
   /** Shutdown: every connection gets `code` (1001). */
@@ -218,17 +225,27 @@ export class AccessEnforcer {
     this.#deadlines.clear();
   }
 
-  #end(match: (c: ConnectionHandle) => boolean, code: number, reason: string): void {
+  /** Ends the matching live connections; returns how many. */
+  #end(match: (c: ConnectionHandle) => boolean, code: number, reason: string): number {
     const doomed = [...this.#live.values()].filter((t) => match(t.handle));
     for (const t of doomed) {
       this.#live.delete(t.handle.id);
       t.handle.end(code, reason);
     }
     if (doomed.length > 0) this.#logger.info({ event: 'connections_ended', code, reason, count: doomed.length }, 'live connections ended');
+    return doomed.length;
   }
 
-  #cancelPending(match: (p: Pending) => boolean, code: number, reason: string): void {
-    for (const p of this.#pending) if (match(p) && !p.cancelled) p.cancelled = { code, reason };
+  /** Cancels the matching connections being set up; returns how many. */
+  #cancelPending(match: (p: Pending) => boolean, code: number, reason: string): number {
+    let cancelled = 0;
+    for (const p of this.#pending) {
+      if (match(p) && !p.cancelled) {
+        p.cancelled = { code, reason };
+        cancelled += 1;
+      }
+    }
+    return cancelled;
   }
 
   #hasConnections(buildId: BuildId): boolean {
@@ -250,7 +267,8 @@ export class AccessEnforcer {
           return;
         }
         this.#deadlines.delete(buildId);
-        this.#end((c) => c.buildId === buildId, CloseCode.windowClosed, 'access window closed');
+        const ended = this.#end((c) => c.buildId === buildId, CloseCode.windowClosed, 'access window closed');
+        this.#events.record({ type: 'window_closed', buildId, connectionsEnded: ended });
       }, Math.min(delay, MAX_TIMER_MS));
       timer.unref?.();
       return timer;

@@ -3,7 +3,7 @@
  * implementation lives in ./sqlite. VM secrets pass through here only in sealed form (see
  * ../crypto/secret-box.ts): the store never sees a plaintext password or key.
  */
-import type { AppId, BuildId, UserId } from '../../../shared/src/ids.js';
+import type { AppId, BuildId, RecordingId, UserId } from '../../../shared/src/ids.js';
 import type { BuildStatus, Role, Stack } from '../../../shared/src/roles.js';
 
 export interface UserRecord {
@@ -18,7 +18,14 @@ export interface UserRecord {
 export interface AppRecord {
   readonly id: AppId;
   readonly name: string;
+  /** Terminal sessions on this app's builds are recorded (asciicast files). */
+  readonly recordSessions: boolean;
 }
+
+export type AppUpsert = Omit<AppRecord, 'recordSessions'> & {
+  /** undefined keeps the current setting (off for a new app). */
+  readonly recordSessions?: boolean;
+};
 
 export interface MembershipRecord {
   readonly appId: AppId;
@@ -83,6 +90,44 @@ export type UserUpsert = Omit<UserRecord, 'passwordHash' | 'oidcSubject'> & {
   readonly oidcSubject?: string | null;
 };
 
+/** One row of the audit trail. `details` never holds a secret or terminal content. */
+export interface AuditEntry {
+  readonly at: Date;
+  readonly event: string;
+  readonly userId: UserId | null;
+  readonly buildId: BuildId | null;
+  readonly details: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+export interface AuditRecord extends AuditEntry {
+  /** Increases with every row; newest first means highest first. */
+  readonly id: number;
+}
+
+export interface AuditQuery {
+  readonly buildId?: BuildId;
+  readonly userId?: UserId;
+  /** Only rows at or after this time. */
+  readonly since?: Date;
+  /** Only rows older than this id (paging through a long trail). */
+  readonly beforeId?: number;
+  readonly limit: number;
+}
+
+export interface RecordingRecord {
+  readonly id: RecordingId;
+  readonly buildId: BuildId;
+  readonly userId: UserId;
+  /** The connection id in the audit trail and logs. */
+  readonly connectionId: string;
+  readonly startedAt: Date;
+  /** null while the session runs (or when the gateway stopped without finishing it). */
+  readonly endedAt: Date | null;
+  readonly sizeBytes: number;
+  /** Output left out because the disk did not keep up (see recording/asciicast-writer.ts). */
+  readonly droppedBytes: number;
+}
+
 export interface Store {
   upsertUser(user: UserUpsert): Promise<Upserted<UserRecord>>;
   getUser(id: UserId): Promise<UserRecord | null>;
@@ -91,7 +136,7 @@ export interface Store {
   /** Deletes the user and their memberships; false when there was no such user. */
   deleteUser(id: UserId): Promise<boolean>;
 
-  upsertApp(app: AppRecord): Promise<Upserted<AppRecord>>;
+  upsertApp(app: AppUpsert): Promise<Upserted<AppRecord>>;
   getApp(id: AppId): Promise<AppRecord | null>;
 
   putMembership(membership: MembershipRecord): Promise<Upserted<MembershipRecord>>;
@@ -119,6 +164,21 @@ export interface Store {
   touchSession(sid: string, expiresAt: Date): Promise<void>;
   destroySession(sid: string): Promise<void>;
   pruneSessions(now: Date): Promise<number>;
+
+  appendAudit(entry: AuditEntry): Promise<void>;
+  /** Newest first. */
+  listAudit(query: AuditQuery): Promise<readonly AuditRecord[]>;
+
+  addRecording(recording: Omit<RecordingRecord, 'endedAt' | 'sizeBytes' | 'droppedBytes'>): Promise<void>;
+  finishRecording(id: RecordingId, endedAt: Date, sizeBytes: number, droppedBytes: number): Promise<void>;
+  getRecording(id: RecordingId): Promise<RecordingRecord | null>;
+  /** A build's recordings, newest first. */
+  listRecordings(buildId: BuildId): Promise<readonly RecordingRecord[]>;
+  /** Deletes the rows of recordings started before `cutoff` and returns them, so their files can go too. */
+  pruneRecordings(cutoff: Date): Promise<readonly RecordingRecord[]>;
+
+  /** Resolves when the database answers a trivial query (readiness). */
+  ping(): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -10,7 +10,7 @@ import { TICKET_SUBPROTOCOL_PREFIX } from '../../../shared/src/protocol/ssh-v1.j
 import type { UserId } from '../../../shared/src/ids.js';
 import { GatewayError, storeUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { BuildRecord, Store } from '../store/store.js';
+import type { AppRecord, BuildRecord, Store } from '../store/store.js';
 import type { ConnectionKind, TicketBook, TicketClaims } from '../connections/tickets.js';
 import { WEBSOCKET_PATHS, type ConnectionEndpoints } from '../connections/endpoints.js';
 import { loadBuildStanding } from '../http/build-access.js';
@@ -20,6 +20,7 @@ import type { ReleaseSlot, UserConnectionQuota } from './connection-quota.js';
 import type { AccessEnforcer, PendingConnection } from '../sessions/access-enforcer.js';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 import { isStoreUnavailable } from '../store/store-errors.js';
+import type { EventSink, TicketRefusalReason } from '../audit/events.js';
 
 /** Terminal control messages and keystroke frames are small; a paste is sent in chunks below this. */
 export const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
@@ -28,6 +29,8 @@ export interface AcceptedConnection {
   readonly ws: WebSocket;
   readonly claims: TicketClaims;
   readonly build: BuildRecord;
+  /** The build's app, for its per-app settings (session recording). */
+  readonly app: AppRecord | null;
   /** Claimed before the final policy check; a revocation since then has cancelled it. */
   readonly pending: PendingConnection;
 }
@@ -50,6 +53,21 @@ export interface UpgradeDeps {
   readonly identify: (req: IncomingMessage) => Promise<UserId | null>;
   /** Starts the protocol session for an accepted connection. */
   readonly accept: (connection: AcceptedConnection) => void;
+  /** Refusals go to the audit trail as `ticket_refused` (stage "redeem"). */
+  readonly events: EventSink;
+  /** True once the gateway is draining: upgrades are refused with 503. */
+  readonly draining: () => boolean;
+}
+
+/** An upgrade refused: the HTTP answer, and what the audit trail records about it. */
+class UpgradeRefusal extends Error {
+  constructor(
+    readonly error: GatewayError,
+    readonly reason: TicketRefusalReason,
+    readonly claims: TicketClaims | null = null,
+  ) {
+    super(error.message);
+  }
 }
 
 const KIND_BY_PATH: ReadonlyMap<string, ConnectionKind> = new Map(
@@ -75,7 +93,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): { handle: UpgradeHandle
   const handle: UpgradeHandler = (req, socket, head) => {
     socket.on('error', () => socket.destroy());
     authorize(req, deps).then(
-      ({ claims, build, pending, releaseSlot }) => {
+      ({ claims, build, app, pending, releaseSlot }) => {
         const abandon = (): void => {
           pending.abandon();
           releaseSlot();
@@ -88,12 +106,24 @@ export function createUpgradeHandler(deps: UpgradeDeps): { handle: UpgradeHandle
           // Until a session attaches its own handler, a malformed frame must not crash the process.
           ws.on('error', () => ws.terminate());
           deps.heartbeat.watch(ws);
-          deps.accept({ ws, claims, build, pending });
+          deps.accept({ ws, claims, build, app, pending });
         });
         // ws refuses bad handshakes (no key, wrong version) without calling back, synchronously.
         if (!upgraded) abandon();
       },
       (error: unknown) => {
+        if (error instanceof UpgradeRefusal) {
+          const { claims } = error;
+          deps.events.record({
+            type: 'ticket_refused',
+            stage: 'redeem',
+            reason: error.reason,
+            userId: claims?.userId ?? null,
+            buildId: claims?.buildId ?? null,
+            kind: claims?.kind ?? KIND_BY_PATH.get(pathOf(req)) ?? null,
+          });
+          return refuse(socket, error.error);
+        }
         const refusal = error instanceof GatewayError ? error : isStoreUnavailable(error) ? storeUnavailableError() : new GatewayError('internal', 'Something went wrong on our side.');
         if (refusal.code === 'internal') deps.logger.error({ err: error }, 'upgrade failed');
         deps.logger.info({ event: 'upgrade_refused', path: pathOf(req), code: refusal.code }, 'websocket upgrade refused');
@@ -112,6 +142,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): { handle: UpgradeHandle
 interface Authorized {
   readonly claims: TicketClaims;
   readonly build: BuildRecord;
+  readonly app: AppRecord | null;
   readonly pending: PendingConnection;
   readonly releaseSlot: ReleaseSlot;
 }
@@ -119,50 +150,61 @@ interface Authorized {
 async function authorize(req: IncomingMessage, deps: UpgradeDeps): Promise<Authorized> {
   const kind = KIND_BY_PATH.get(pathOf(req));
   if (!kind || !deps.endpoints.enabledKinds.has(kind)) throw new GatewayError('not_found', 'No WebSocket endpoint here.');
+  if (deps.draining()) throw new UpgradeRefusal(new GatewayError('draining', 'The gateway is restarting. Reconnect in a moment.'), 'draining');
 
   const origin = req.headers.origin;
   if (origin === undefined || !deps.allowedOrigins.has(origin)) {
-    throw new GatewayError('forbidden_origin', 'This page may not open connections to the gateway.');
+    throw new UpgradeRefusal(new GatewayError('forbidden_origin', 'This page may not open connections to the gateway.'), 'forbidden_origin');
   }
 
   const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter((p) => p.length > 0);
   const ticketEntries = offered.filter((p) => p.startsWith(TICKET_SUBPROTOCOL_PREFIX));
   if (!offered.includes(deps.endpoints.subprotocol(kind))) {
-    throw new GatewayError('bad_request', `Offer the "${deps.endpoints.subprotocol(kind)}" subprotocol.`);
+    throw new UpgradeRefusal(new GatewayError('bad_request', `Offer the "${deps.endpoints.subprotocol(kind)}" subprotocol.`), 'bad_subprotocol');
   }
-  if (ticketEntries.length !== 1) throw new GatewayError('invalid_ticket', 'A connection ticket is required.');
+  if (ticketEntries.length !== 1) throw new UpgradeRefusal(new GatewayError('invalid_ticket', 'A connection ticket is required.'), 'missing_ticket');
   const ticket = (ticketEntries[0] ?? '').slice(TICKET_SUBPROTOCOL_PREFIX.length);
 
   const redeemed = deps.tickets.redeem(ticket);
   if (!redeemed.ok) {
-    throw new GatewayError('invalid_ticket', redeemed.reason === 'expired' ? 'The connection ticket expired.' : 'The connection ticket is not valid.');
+    const message = redeemed.reason === 'expired' ? 'The connection ticket expired.' : 'The connection ticket is not valid.';
+    throw new UpgradeRefusal(new GatewayError('invalid_ticket', message), redeemed.reason);
   }
   const { claims } = redeemed;
   const sessionUser = await deps.identify(req);
   if (claims.kind !== kind || claims.origin !== origin || claims.buildId !== buildOf(req) || (sessionUser !== null && sessionUser !== claims.userId)) {
-    throw new GatewayError('invalid_ticket', 'The connection ticket was issued for another connection.');
+    throw new UpgradeRefusal(new GatewayError('invalid_ticket', 'The connection ticket was issued for another connection.'), 'wrong_connection', claims);
   }
   const releaseSlot = deps.quota.tryAcquire(claims.userId);
   if (!releaseSlot) {
-    throw new GatewayError('too_many_connections', `You already have ${deps.quota.limit} open connections; close one first.`);
+    const error = new GatewayError('too_many_connections', `You already have ${deps.quota.limit} open connections; close one first.`);
+    throw new UpgradeRefusal(error, 'too_many_connections', claims);
   }
   // Claim first, check second: a revocation landing while the store is read cancels the claim.
   const pending = deps.enforcer.beginConnection(claims.userId, claims.buildId);
   try {
     const standing = await loadBuildStanding(deps.store, claims.buildId, claims.userId, deps.now());
-    if (!standing) throw new GatewayError('role_forbidden', 'You no longer have access to this build.');
+    if (!standing) throw new UpgradeRefusal(new GatewayError('role_forbidden', 'You no longer have access to this build.'), 'not_found', claims);
     if (!standing.decision.ok) {
-      const code = standing.decision.error === 'not_found' ? 'role_forbidden' : standing.decision.error;
-      throw new GatewayError(code, REFUSAL_MESSAGES[standing.decision.error]);
+      const refusal = standing.decision.error;
+      const code = refusal === 'not_found' ? 'role_forbidden' : refusal;
+      throw new UpgradeRefusal(new GatewayError(code, REFUSAL_MESSAGES[refusal]), refusal, claims);
     }
+    const app = await deps.store.getApp(standing.build.appId);
     const cancelled = pending.cancelled;
-    if (cancelled) throw new GatewayError(cancelled.code === CloseCode.windowClosed ? 'window_closed' : 'role_forbidden', 'Access ended while connecting.');
-    return { claims, build: standing.build, pending, releaseSlot };
+    if (cancelled) throw cancelledRefusal(cancelled.code, claims);
+    return { claims, build: standing.build, app, pending, releaseSlot };
   } catch (error) {
     pending.abandon();
     releaseSlot();
     throw error;
   }
+}
+
+function cancelledRefusal(code: number, claims: TicketClaims): UpgradeRefusal {
+  if (code === CloseCode.goingAway) return new UpgradeRefusal(new GatewayError('draining', 'The gateway is restarting. Reconnect in a moment.'), 'draining', claims);
+  const error = code === CloseCode.windowClosed ? new GatewayError('window_closed', 'Access ended while connecting.') : new GatewayError('role_forbidden', 'Access ended while connecting.');
+  return new UpgradeRefusal(error, 'access_ended', claims);
 }
 
 function refuse(socket: Duplex, error: GatewayError): void {

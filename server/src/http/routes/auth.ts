@@ -15,6 +15,7 @@ import type { AssetManifest } from '../assets.js';
 import { loginPage, type SignInMethods } from '../views/pages.js';
 import { OIDC_REFUSAL_MESSAGES, OIDC_STRATEGY, type OidcLogin, type OidcRefusal } from '../../auth/oidc.js';
 import { safeNextPath } from '../next-path.js';
+import type { EventSink } from '../../audit/events.js';
 
 /** Failed sign-ins counted over this window. */
 const LOGIN_FAILURE_WINDOW_MS = 15 * 60 * 1000;
@@ -30,6 +31,8 @@ export interface AuthRouteDeps {
   readonly logger: Logger;
   readonly localLogin: boolean;
   readonly oidc: OidcLogin | null;
+  /** Sign-in outcomes go to the audit trail. */
+  readonly events: EventSink;
 }
 
 /** Where a single sign-on returns to, kept in the login session across the trip to the provider. */
@@ -94,18 +97,18 @@ export function authRouter(deps: AuthRouteDeps): Router {
         const authenticate = deps.passport.authenticate(OIDC_STRATEGY, (error: unknown, user: Express.User | false, info: { message?: unknown } | undefined) => {
           if (error) {
             // A replayed or forged callback (wrong state, nonce or code) lands here too.
-            deps.logger.info({ event: 'login_failed', method: 'oidc', reason: errorName(error) }, 'single sign-on failed');
+            deps.logger.info({ event: 'oidc_login_failed', reason: errorName(error) }, 'single sign-on failed');
             return refuse(401, `Signing in with ${oidc.providerName} did not work. Try again.`);
           }
           if (!user) {
             const reason = typeof info?.message === 'string' && info.message in OIDC_REFUSAL_MESSAGES ? (info.message as OidcRefusal) : null;
-            if (reason === null) deps.logger.info({ event: 'login_failed', method: 'oidc', reason: 'no_state' }, 'single sign-on failed');
+            if (reason === null) deps.logger.info({ event: 'oidc_login_failed', reason: 'no_state' }, 'single sign-on failed');
             return reason === null ? refuse(401, `Signing in with ${oidc.providerName} did not work. Try again.`) : refuse(403, OIDC_REFUSAL_MESSAGES[reason]);
           }
           // passport regenerates the session here, so nothing from before the sign-in carries over.
           req.logIn(user, (loginError) => {
             if (loginError) return next(loginError);
-            deps.logger.info({ event: 'login_succeeded', method: 'oidc', userId: user.id }, 'login succeeded');
+            deps.events.record({ type: 'login_succeeded', userId: user.id });
             res.redirect(303, after);
           });
         }) as RequestHandler;
@@ -128,13 +131,13 @@ export function authRouter(deps: AuthRouteDeps): Router {
     const authenticate = deps.passport.authenticate('local', (error: unknown, user: Express.User | false) => {
       if (error) return next(error);
       if (!user) {
-        deps.logger.info({ event: 'login_failed', email }, 'login failed');
+        deps.events.record({ type: 'login_failed', email });
         return sendLoginFailure(req, res, deps, 401, 'Wrong email or password.');
       }
       // passport regenerates the session here, so a session id planted before sign-in is useless.
       req.logIn(user, (loginError) => {
         if (loginError) return next(loginError);
-        deps.logger.info({ event: 'login_succeeded', userId: user.id }, 'login succeeded');
+        deps.events.record({ type: 'login_succeeded', userId: user.id });
         if (wantsJson(req)) return res.status(204).end();
         res.redirect(303, safeNextPath(bodyField(req, 'next')));
       });

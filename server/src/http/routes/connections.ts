@@ -9,13 +9,13 @@ import { BROWSER_BODY_LIMIT_BYTES } from '../../../../shared/src/limits.js';
 import type { ConnectionTicketView } from '../../../../shared/src/api.js';
 import { GatewayError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
-import type { Logger } from '../../log.js';
 import type { ConnectionKind, TicketBook } from '../../connections/tickets.js';
 import { loadBuildStanding } from '../build-access.js';
 import { REFUSAL_MESSAGES } from '../../policy/remote-access.js';
 import { requireSameOrigin } from '../origin-guard.js';
 import { describeIssue } from '../control-schemas.js';
 import { kindAvailability, type ConnectionEndpoints } from '../../connections/endpoints.js';
+import type { EventSink, TicketRefusalReason } from '../../audit/events.js';
 
 // Not strict: stray fields such as "host" or "port" are ignored, never used.
 const ticketRequest = z.object({ kind: z.enum(['ssh', 'vnc']), viewOnly: z.boolean().optional() });
@@ -25,8 +25,9 @@ export interface ConnectionRouteDeps {
   readonly tickets: TicketBook;
   readonly endpoints: ConnectionEndpoints;
   readonly publicOrigin: string;
-  readonly logger: Logger;
   readonly now: () => Date;
+  /** Mints and refusals go to the audit trail. */
+  readonly events: EventSink;
 }
 
 export function connectionsRouter(deps: ConnectionRouteDeps): Router {
@@ -44,8 +45,8 @@ export function connectionsRouter(deps: ConnectionRouteDeps): Router {
       const kind: ConnectionKind = parsed.data.kind;
       const buildId = parseId<BuildId>(req.params['buildId']);
       const standing = buildId.ok ? await loadBuildStanding(deps.store, buildId.value, user.id, deps.now()) : null;
-      const refuse = (reason: string): void => {
-        deps.logger.info({ event: 'ticket_refused', userId: user.id, buildId: req.params['buildId'], kind, reason }, 'ticket refused');
+      const refuse = (reason: TicketRefusalReason): void => {
+        deps.events.record({ type: 'ticket_refused', stage: 'mint', reason, userId: user.id, buildId: buildId.ok ? buildId.value : null, kind });
       };
       if (!standing) {
         refuse('not_found');
@@ -68,7 +69,7 @@ export function connectionsRouter(deps: ConnectionRouteDeps): Router {
         origin: deps.publicOrigin,
         viewOnly: parsed.data.viewOnly ?? false,
       });
-      deps.logger.info({ event: 'ticket_minted', userId: user.id, buildId: standing.build.id, kind }, 'ticket minted');
+      deps.events.record({ type: 'ticket_minted', userId: user.id, buildId: standing.build.id, kind, viewOnly: parsed.data.viewOnly ?? false });
       const body: ConnectionTicketView = {
         ticket: minted.ticket,
         url: deps.endpoints.webSocketUrl(kind, standing.build.id),

@@ -2,7 +2,6 @@
  * Control API for the CI orchestrator (docs/api.md). Bearer-token authenticated, JSON only, and
  * idempotent PUTs: the orchestrator can replay any call after a timeout.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { Router, type Request, type RequestHandler } from 'express';
 import { CONTROL_BODY_LIMIT_BYTES } from '../../../../shared/src/limits.js';
 import type { z } from 'zod';
@@ -19,6 +18,7 @@ import { vmSecretContext } from '../../domain/vm-secrets.js';
 import type { Logger } from '../../log.js';
 import type { AccessChanges } from '../../cluster/access-changes.js';
 import type { LiveConnectionDirectory } from '../../cluster/live-connections.js';
+import { requireBearerToken } from '../bearer-token.js';
 
 export interface ControlApiDeps {
   readonly store: Store;
@@ -31,6 +31,11 @@ export interface ControlApiDeps {
   readonly enforcer: AccessChanges;
   /** Live connections on every node, for GET /builds/{buildId}/sessions. */
   readonly liveSessions: LiveConnectionDirectory;
+}
+
+/** The control API's token check, shared with the audit endpoint. */
+export function requireControlToken(token: string | null): RequestHandler {
+  return requireBearerToken(token, new GatewayError('control_api_disabled', 'The control API is disabled: set PORTHOLE_CONTROL_TOKEN.'), 'control token');
 }
 
 export function controlApiRouter(deps: ControlApiDeps): Router {
@@ -73,8 +78,8 @@ export function controlApiRouter(deps: ControlApiDeps): Router {
   router.put('/apps/:appId', auth, async (req, res) => {
     const appId = idParam<AppId>(req, 'appId');
     const body = parseBody(req, appBody, true);
-    const { record, created } = await store.upsertApp({ id: appId, name: body.name });
-    res.status(created ? 201 : 200).json({ id: record.id, name: record.name } satisfies AppView);
+    const { record, created } = await store.upsertApp({ id: appId, name: body.name, ...(body.recordSessions === undefined ? {} : { recordSessions: body.recordSessions }) });
+    res.status(created ? 201 : 200).json({ id: record.id, name: record.name, recordSessions: record.recordSessions } satisfies AppView);
   });
 
   router.put('/apps/:appId/members/:userId', auth, async (req, res) => {
@@ -131,7 +136,6 @@ export function controlApiRouter(deps: ControlApiDeps): Router {
     const build = await store.narrowWindow(buildId, deps.now());
     if (!build) throw new GatewayError('not_found', `build ${buildId} not found`);
     deps.enforcer.windowChanged(build.id, build.closesAt, 'revoke');
-    deps.logger.info({ event: 'access_revoked', buildId }, 'remote access revoked');
     res.json(toBuildView(build));
   });
 
@@ -149,24 +153,6 @@ export function controlApiRouter(deps: ControlApiDeps): Router {
   });
 
   return router;
-}
-
-function requireControlToken(token: string | null): RequestHandler {
-  const expected = token === null ? null : digest(token);
-  return (req, _res, next) => {
-    if (expected === null) return next(new GatewayError('control_api_disabled', 'The control API is disabled: set PORTHOLE_CONTROL_TOKEN.'));
-    const header = req.get('authorization') ?? '';
-    const match = /^Bearer (.+)$/i.exec(header);
-    // Comparing digests keeps the comparison constant-time even when lengths differ.
-    if (!match?.[1] || !timingSafeEqual(digest(match[1]), expected)) {
-      return next(new GatewayError('unauthenticated', 'A valid "Authorization: Bearer <control token>" header is required.'));
-    }
-    next();
-  };
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
 }
 
 function idParam<T extends UserId | AppId | BuildId>(req: Request, name: string): T {

@@ -8,17 +8,18 @@ import type { NativeCredentialsView } from '../../../../shared/src/api.js';
 import { GatewayError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
 import type { SecretBox } from '../../crypto/secret-box.js';
-import type { Logger } from '../../log.js';
 import { loadBuildStanding } from '../build-access.js';
 import { REFUSAL_MESSAGES } from '../../policy/remote-access.js';
 import { vmSecretContext, type VmSecretField } from '../../domain/vm-secrets.js';
+import type { EventSink } from '../../audit/events.js';
 
 export interface NativeCredentialsDeps {
   readonly store: Store;
   readonly secrets: SecretBox;
   readonly enabled: boolean;
-  readonly logger: Logger;
   readonly now: () => Date;
+  /** Each reveal goes to the audit trail. */
+  readonly events: EventSink;
 }
 
 export function nativeCredentialsRouter(deps: NativeCredentialsDeps): Router {
@@ -51,7 +52,7 @@ export function nativeCredentialsRouter(deps: NativeCredentialsDeps): Router {
       ssh: { username: build.ssh.username, password: open(build.ssh.sealedPassword, 'ssh.password'), hasPrivateKey: build.ssh.sealedPrivateKey !== null },
       vnc: build.vnc && vncPassword !== null ? { username: build.vnc.username, password: vncPassword } : null,
     };
-    deps.logger.info({ event: 'native_credentials_revealed', userId: user.id, buildId: build.id, role: standing.role }, 'native credentials revealed');
+    deps.events.record({ type: 'native_credentials_revealed', userId: user.id, buildId: build.id, role: standing.role });
     res.json(body);
   });
 

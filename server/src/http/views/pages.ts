@@ -110,7 +110,8 @@ export function buildPage(o: BuildPageOptions): Html {
       : ''}
   </dl>
 </section>
-${accessBody(o)}`,
+${accessBody(o)}
+${o.access.kind === 'role_forbidden' ? '' : html`<p class="recordings-link"><a href="/builds/${build.id}/recordings">Session recordings</a></p>`}`,
   });
 }
 

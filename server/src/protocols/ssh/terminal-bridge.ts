@@ -17,6 +17,7 @@ import { decideFlow, type FlowLimits } from '../../flow/backpressure.js';
 import type { Logger } from '../../log.js';
 import type { BuildRecord } from '../../store/store.js';
 import type { Dialer } from '../dialer.js';
+import type { SessionObserver } from '../session-observer.js';
 import { decideHostKey } from './host-key.js';
 import { openSshShell, type PtySize, type SshCredentials, type SshOpenFailure, type SshShell } from './ssh-adapter.js';
 
@@ -52,6 +53,8 @@ export interface TerminalSessionDeps {
   /** Called on keystrokes: the idle timeout restarts. */
   readonly onInput: () => void;
   readonly onEnd?: (summary: TerminalSessionSummary) => void;
+  /** Told about output, input, sizes, pauses and host keys (metrics, recording, audit). */
+  readonly observer?: SessionObserver;
 }
 
 export interface TerminalSessionSummary {
@@ -140,16 +143,13 @@ export class TerminalSession {
   }
 
   async #verifyHostKey(fingerprint: string): Promise<boolean> {
-    const { build, logger } = this.#deps;
     let decision = decideHostKey(this.#deps.expectedHostKey, fingerprint);
     if (decision.kind === 'pin') {
       // The first writer wins: a racing connection may have pinned another key a moment ago.
       decision = decideHostKey(await this.#deps.pinHostKey(fingerprint), fingerprint);
-      if (decision.kind === 'accept') logger.info({ event: 'host_key_pinned', buildId: build.id, hostKey: fingerprint }, 'host key pinned on first use');
+      if (decision.kind === 'accept') this.#deps.observer?.hostKey({ kind: 'pinned', fingerprint });
     }
-    if (decision.kind === 'reject') {
-      logger.warn({ event: 'host_key_mismatch', buildId: build.id, expected: decision.expected, presented: fingerprint }, 'VM presented an unexpected host key');
-    }
+    if (decision.kind === 'reject') this.#deps.observer?.hostKey({ kind: 'mismatch', expected: decision.expected, presented: fingerprint });
     return decision.kind === 'accept';
   }
 
@@ -190,6 +190,8 @@ export class TerminalSession {
     this.windowChanged(this.#closesAt);
     // A resize that arrived while the shell was opening.
     if (this.#size) shell.resize(this.#size);
+    const size = this.#size ?? DEFAULT_TERMINAL_SIZE;
+    this.#deps.observer?.resize(size.cols, size.rows);
     for (const chunk of this.#earlyInput) channel.write(chunk);
     this.#earlyInput = [];
   }
@@ -198,6 +200,7 @@ export class TerminalSession {
     const { ws } = this.#deps;
     if (ws.readyState !== ws.OPEN) return;
     this.#sentBytes += chunk.length;
+    this.#deps.observer?.output(chunk);
     ws.send(chunk, { binary: true }, () => this.#reviewFlow());
     this.#reviewFlow();
   }
@@ -208,6 +211,7 @@ export class TerminalSession {
     if (isBinary) {
       this.#receivedBytes += buffer.length;
       this.#deps.onInput();
+      this.#deps.observer?.input(buffer.length);
       const shell = this.#shell;
       if (!shell) {
         if (this.#earlyInputBytes + buffer.length <= EARLY_INPUT_LIMIT_BYTES) {
@@ -231,7 +235,10 @@ export class TerminalSession {
       case 'resize':
         this.#size = { cols: message.cols, rows: message.rows };
         this.#sizeKnown?.();
-        this.#shell?.resize(this.#size);
+        if (this.#shell) {
+          this.#shell.resize(this.#size);
+          this.#deps.observer?.resize(this.#size.cols, this.#size.rows);
+        }
         return;
       case 'ack':
         // Credit beyond what was sent is a client bug; never let it open the floodgates.
@@ -251,6 +258,7 @@ export class TerminalSession {
     if (action === 'pause') {
       this.#paused = true;
       this.#pauses += 1;
+      this.#deps.observer?.paused();
       shell.channel.pause();
       shell.channel.stderr.pause();
       this.#stallTimer = setTimeout(() => this.end(CloseCode.clientTooSlow, 'browser stopped reading'), this.#deps.stallTimeoutMs);

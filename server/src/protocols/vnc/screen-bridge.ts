@@ -14,6 +14,7 @@ import { CloseCode } from '../../../../shared/src/protocol/close-codes.js';
 import type { Logger } from '../../log.js';
 import type { BuildRecord } from '../../store/store.js';
 import type { Dialer } from '../dialer.js';
+import type { SessionObserver } from '../session-observer.js';
 import { ByteQueue } from '../byte-queue.js';
 import { openRfbUpstream, SECURITY_NONE, type RfbUpstream, type RfbUpstreamFailure, type VncCredentials } from './rfb-upstream.js';
 import type { Result } from '../../../../shared/src/result.js';
@@ -51,6 +52,8 @@ export interface ScreenSessionDeps {
   readonly onInput: () => void;
   readonly logger: Logger;
   readonly onEnd?: (summary: ScreenSessionSummary) => void;
+  /** Told about bytes each way and pauses (metrics). */
+  readonly observer?: SessionObserver;
 }
 
 export interface ScreenSessionSummary {
@@ -226,6 +229,7 @@ export class ScreenSession {
     const vm = this.#vm;
     if (!vm) return;
     this.#fromBrowser += data.length;
+    this.#deps.observer?.input(data.length);
     const forward = this.#filter.push(data);
     if (forward === null) return this.end(CloseCode.policyViolation, 'unknown RFB client message');
     if (forward.length > 0 && !vm.write(forward)) this.#deps.ws.pause();
@@ -236,6 +240,7 @@ export class ScreenSession {
     const vm = this.#vm;
     if (ws.readyState !== ws.OPEN || !vm) return;
     this.#toBrowser += chunk.length;
+    this.#deps.observer?.output(chunk);
     ws.send(chunk, { binary: true }, () => {
       if (this.#vmPaused && ws.bufferedAmount <= WS_BUFFERED_LOW_BYTES) {
         this.#vmPaused = false;
@@ -244,6 +249,7 @@ export class ScreenSession {
     });
     if (!this.#vmPaused && ws.bufferedAmount > WS_BUFFERED_HIGH_BYTES) {
       this.#vmPaused = true;
+      this.#deps.observer?.paused();
       vm.pause();
     }
   }

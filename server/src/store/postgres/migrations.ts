@@ -70,6 +70,37 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     sql: `ALTER TABLE builds ADD COLUMN ssh_pinned_host_key TEXT;`,
   },
   {
+    version: 3,
+    name: 'audit trail and session recordings',
+    // No foreign keys on purpose: the audit trail and recordings outlive deleted users.
+    sql: `
+      ALTER TABLE apps ADD COLUMN record_sessions BOOLEAN NOT NULL DEFAULT false;
+      CREATE TABLE audit_events (
+        id BIGSERIAL PRIMARY KEY,
+        at TIMESTAMPTZ NOT NULL,
+        event TEXT NOT NULL,
+        user_id TEXT,
+        build_id TEXT,
+        details TEXT NOT NULL
+      );
+      CREATE INDEX audit_events_by_build ON audit_events(build_id, id);
+      CREATE INDEX audit_events_by_user ON audit_events(user_id, id);
+      CREATE INDEX audit_events_by_time ON audit_events(at);
+      CREATE TABLE recordings (
+        id TEXT PRIMARY KEY,
+        build_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        connection_id TEXT NOT NULL,
+        started_at TIMESTAMPTZ NOT NULL,
+        ended_at TIMESTAMPTZ,
+        size_bytes BIGINT NOT NULL DEFAULT 0,
+        dropped_bytes BIGINT NOT NULL DEFAULT 0
+      );
+      CREATE INDEX recordings_by_build ON recordings(build_id, started_at);
+      CREATE INDEX recordings_by_start ON recordings(started_at);
+    `,
+  },
+  {
     version: 4,
     name: 'openid connect subject',
     sql: `ALTER TABLE users ADD COLUMN oidc_subject TEXT UNIQUE;`,

@@ -4,10 +4,15 @@
  * transaction) so concurrent nodes cannot interleave half-done changes.
  */
 import pg from 'pg';
-import type { AppId, BuildId, UserId } from '../../../../shared/src/ids.js';
+import type { AppId, BuildId, RecordingId, UserId } from '../../../../shared/src/ids.js';
 import type { BuildStatus, Role, Stack } from '../../../../shared/src/roles.js';
 import type {
   AppRecord,
+  AppUpsert,
+  AuditEntry,
+  AuditQuery,
+  AuditRecord,
+  RecordingRecord,
   BuildListing,
   BuildRecord,
   MembershipRecord,
@@ -60,6 +65,32 @@ interface BuildRow {
   vnc_port: number | null;
   vnc_username: string | null;
   vnc_password_sealed: string | null;
+}
+
+interface AuditRow {
+  id: string;
+  at: Date;
+  event: string;
+  user_id: string | null;
+  build_id: string | null;
+  details: string;
+}
+
+interface RecordingRow {
+  id: string;
+  build_id: string;
+  user_id: string;
+  connection_id: string;
+  started_at: Date;
+  ended_at: Date | null;
+  size_bytes: string;
+  dropped_bytes: string;
+}
+
+interface AppRow {
+  id: string;
+  name: string;
+  record_sessions: boolean;
 }
 
 export interface PostgresStoreOptions {
@@ -136,18 +167,20 @@ export class PostgresStore implements Store {
     return (await this.#run('DELETE FROM users WHERE id = $1', [id])) > 0;
   }
 
-  async upsertApp(app: AppRecord): Promise<Upserted<AppRecord>> {
-    const rows = await this.#query<{ created: boolean }>(
-      `INSERT INTO apps (id, name, created_at, updated_at) VALUES ($1, $2, now(), now())
-       ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, updated_at = EXCLUDED.updated_at
-       RETURNING (xmax = 0) AS created`,
-      [app.id, app.name],
+  async upsertApp(app: AppUpsert): Promise<Upserted<AppRecord>> {
+    const rows = await this.#query<AppRow & { created: boolean }>(
+      `INSERT INTO apps (id, name, record_sessions, created_at, updated_at) VALUES ($1, $2, $3, now(), now())
+       ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, updated_at = EXCLUDED.updated_at,
+         record_sessions = CASE WHEN $4 THEN apps.record_sessions ELSE EXCLUDED.record_sessions END
+       RETURNING id, name, record_sessions, (xmax = 0) AS created`,
+      [app.id, app.name, app.recordSessions ?? false, app.recordSessions === undefined],
     );
-    return { record: { id: app.id, name: app.name }, created: only(rows).created };
+    const row = only(rows);
+    return { record: toApp(row), created: row.created };
   }
 
   async getApp(id: AppId): Promise<AppRecord | null> {
-    return first(await this.#query<{ id: string; name: string }>('SELECT id, name FROM apps WHERE id = $1', [id]), (row) => ({ id: row.id as AppId, name: row.name }));
+    return first(await this.#query<AppRow>('SELECT id, name, record_sessions FROM apps WHERE id = $1', [id]), toApp);
   }
 
   async putMembership(m: MembershipRecord): Promise<Upserted<MembershipRecord>> {
@@ -266,6 +299,57 @@ export class PostgresStore implements Store {
     return await this.#run('DELETE FROM sessions WHERE expires_at <= $1', [now]);
   }
 
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    await this.#run('INSERT INTO audit_events (at, event, user_id, build_id, details) VALUES ($1, $2, $3, $4, $5)', [
+      entry.at, entry.event, entry.userId, entry.buildId, JSON.stringify(entry.details),
+    ]);
+  }
+
+  async listAudit(query: AuditQuery): Promise<readonly AuditRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (clause: (n: string) => string, value: unknown): void => {
+      params.push(value);
+      where.push(clause(`$${params.length}`));
+    };
+    if (query.buildId !== undefined) add((n) => `build_id = ${n}`, query.buildId);
+    if (query.userId !== undefined) add((n) => `user_id = ${n}`, query.userId);
+    if (query.since !== undefined) add((n) => `at >= ${n}`, query.since);
+    if (query.beforeId !== undefined) add((n) => `id < ${n}`, query.beforeId);
+    params.push(query.limit);
+    const rows = await this.#query<AuditRow>(
+      `SELECT id, at, event, user_id, build_id, details FROM audit_events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toAudit);
+  }
+
+  async addRecording(r: Omit<RecordingRecord, 'endedAt' | 'sizeBytes' | 'droppedBytes'>): Promise<void> {
+    await this.#run('INSERT INTO recordings (id, build_id, user_id, connection_id, started_at) VALUES ($1, $2, $3, $4, $5)', [
+      r.id, r.buildId, r.userId, r.connectionId, r.startedAt,
+    ]);
+  }
+
+  async finishRecording(id: RecordingId, endedAt: Date, sizeBytes: number, droppedBytes: number): Promise<void> {
+    await this.#run('UPDATE recordings SET ended_at = $2, size_bytes = $3, dropped_bytes = $4 WHERE id = $1', [id, endedAt, sizeBytes, droppedBytes]);
+  }
+
+  async getRecording(id: RecordingId): Promise<RecordingRecord | null> {
+    return first(await this.#query<RecordingRow>('SELECT * FROM recordings WHERE id = $1', [id]), toRecording);
+  }
+
+  async listRecordings(buildId: BuildId): Promise<readonly RecordingRecord[]> {
+    return (await this.#query<RecordingRow>('SELECT * FROM recordings WHERE build_id = $1 ORDER BY started_at DESC, id', [buildId])).map(toRecording);
+  }
+
+  async pruneRecordings(cutoff: Date): Promise<readonly RecordingRecord[]> {
+    return (await this.#query<RecordingRow>('DELETE FROM recordings WHERE started_at < $1 RETURNING *', [cutoff])).map(toRecording);
+  }
+
+  async ping(): Promise<void> {
+    await this.#query('SELECT 1', []);
+  }
+
   async close(): Promise<void> {
     if (!this.#pool.ended) await this.#pool.end();
   }
@@ -325,6 +409,34 @@ function first<R, T>(rows: readonly R[], map: (row: R) => T): T | null {
 
 function toUser(row: UserRow): UserRecord {
   return { id: row.id as UserId, email: row.email, name: row.name, passwordHash: row.password_hash, oidcSubject: row.oidc_subject };
+}
+
+function toApp(row: AppRow): AppRecord {
+  return { id: row.id as AppId, name: row.name, recordSessions: row.record_sessions };
+}
+
+function toAudit(row: AuditRow): AuditRecord {
+  return {
+    id: Number(row.id),
+    at: row.at,
+    event: row.event,
+    userId: row.user_id as UserId | null,
+    buildId: row.build_id as BuildId | null,
+    details: JSON.parse(row.details) as AuditRecord['details'],
+  };
+}
+
+function toRecording(row: RecordingRow): RecordingRecord {
+  return {
+    id: row.id as RecordingId,
+    buildId: row.build_id as BuildId,
+    userId: row.user_id as UserId,
+    connectionId: row.connection_id,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    sizeBytes: Number(row.size_bytes),
+    droppedBytes: Number(row.dropped_bytes),
+  };
 }
 
 function toBuild(row: BuildRow): BuildRecord {

@@ -5,13 +5,18 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { AppId, BuildId, UserId } from '../../../../shared/src/ids.js';
+import type { AppId, BuildId, RecordingId, UserId } from '../../../../shared/src/ids.js';
 import type { BuildStatus, Role, Stack } from '../../../../shared/src/roles.js';
 import type {
   AppRecord,
+  AppUpsert,
+  AuditEntry,
+  AuditQuery,
+  AuditRecord,
   BuildListing,
   BuildRecord,
   MembershipRecord,
+  RecordingRecord,
   SessionRow,
   Store,
   Upserted,
@@ -60,6 +65,26 @@ interface BuildRow {
   vnc_port: number | null;
   vnc_username: string | null;
   vnc_password_sealed: string | null;
+}
+
+interface AuditRow {
+  id: number;
+  at: number;
+  event: string;
+  user_id: string | null;
+  build_id: string | null;
+  details: string;
+}
+
+interface RecordingRow {
+  id: string;
+  build_id: string;
+  user_id: string;
+  connection_id: string;
+  started_at: number;
+  ended_at: number | null;
+  size_bytes: number;
+  dropped_bytes: number;
 }
 
 export class SqliteStore implements Store {
@@ -130,24 +155,26 @@ export class SqliteStore implements Store {
     return this.#db.prepare('DELETE FROM users WHERE id = ?').run(id).changes > 0;
   }
 
-  async upsertApp(app: AppRecord): Promise<Upserted<AppRecord>> {
+  async upsertApp(app: AppUpsert): Promise<Upserted<AppRecord>> {
     const now = Date.now();
-    const tx = this.#db.transaction((): boolean => {
+    const tx = this.#db.transaction((): Upserted<AppRecord> => {
       const existed = this.#db.prepare('SELECT 1 FROM apps WHERE id = ?').get(app.id) !== undefined;
+      const keep = app.recordSessions === undefined ? 1 : 0;
+      const record = app.recordSessions ? 1 : 0;
       this.#db
         .prepare(
-          `INSERT INTO apps (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)
-           ON CONFLICT(id) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at`,
+          `INSERT INTO apps (id, name, record_sessions, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at,
+             record_sessions = CASE WHEN ? THEN apps.record_sessions ELSE excluded.record_sessions END`,
         )
-        .run(app.id, app.name, now, now);
-      return !existed;
+        .run(app.id, app.name, record, now, now, keep);
+      return { record: this.#readApp(app.id) as AppRecord, created: !existed };
     });
-    return { record: { id: app.id, name: app.name }, created: tx() };
+    return tx();
   }
 
   async getApp(id: AppId): Promise<AppRecord | null> {
-    const row = this.#db.prepare('SELECT id, name FROM apps WHERE id = ?').get(id) as { id: string; name: string } | undefined;
-    return row ? { id: row.id as AppId, name: row.name } : null;
+    return this.#readApp(id);
   }
 
   async putMembership(m: MembershipRecord): Promise<Upserted<MembershipRecord>> {
@@ -277,8 +304,77 @@ export class SqliteStore implements Store {
     return this.#db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now.getTime()).changes;
   }
 
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    this.#db
+      .prepare('INSERT INTO audit_events (at, event, user_id, build_id, details) VALUES (?, ?, ?, ?, ?)')
+      .run(entry.at.getTime(), entry.event, entry.userId, entry.buildId, JSON.stringify(entry.details));
+  }
+
+  async listAudit(query: AuditQuery): Promise<readonly AuditRecord[]> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.buildId !== undefined) {
+      where.push('build_id = ?');
+      params.push(query.buildId);
+    }
+    if (query.userId !== undefined) {
+      where.push('user_id = ?');
+      params.push(query.userId);
+    }
+    if (query.since !== undefined) {
+      where.push('at >= ?');
+      params.push(query.since.getTime());
+    }
+    if (query.beforeId !== undefined) {
+      where.push('id < ?');
+      params.push(query.beforeId);
+    }
+    const rows = this.#db
+      .prepare(`SELECT id, at, event, user_id, build_id, details FROM audit_events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
+      .all(...params, query.limit) as AuditRow[];
+    return rows.map(toAudit);
+  }
+
+  async addRecording(r: Omit<RecordingRecord, 'endedAt' | 'sizeBytes' | 'droppedBytes'>): Promise<void> {
+    this.#db
+      .prepare('INSERT INTO recordings (id, build_id, user_id, connection_id, started_at) VALUES (?, ?, ?, ?, ?)')
+      .run(r.id, r.buildId, r.userId, r.connectionId, r.startedAt.getTime());
+  }
+
+  async finishRecording(id: RecordingId, endedAt: Date, sizeBytes: number, droppedBytes: number): Promise<void> {
+    this.#db
+      .prepare('UPDATE recordings SET ended_at = ?, size_bytes = ?, dropped_bytes = ? WHERE id = ?')
+      .run(endedAt.getTime(), sizeBytes, droppedBytes, id);
+  }
+
+  async getRecording(id: RecordingId): Promise<RecordingRecord | null> {
+    const row = this.#db.prepare('SELECT * FROM recordings WHERE id = ?').get(id) as RecordingRow | undefined;
+    return row ? toRecording(row) : null;
+  }
+
+  async listRecordings(buildId: BuildId): Promise<readonly RecordingRecord[]> {
+    const rows = this.#db.prepare('SELECT * FROM recordings WHERE build_id = ? ORDER BY started_at DESC, id').all(buildId) as RecordingRow[];
+    return rows.map(toRecording);
+  }
+
+  async pruneRecordings(cutoff: Date): Promise<readonly RecordingRecord[]> {
+    const rows = this.#db.prepare('DELETE FROM recordings WHERE started_at < ? RETURNING *').all(cutoff.getTime()) as RecordingRow[];
+    return rows.map(toRecording);
+  }
+
+  async ping(): Promise<void> {
+    this.#db.prepare('SELECT 1').get();
+  }
+
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
+  }
+
+  #readApp(id: string): AppRecord | null {
+    const row = this.#db.prepare('SELECT id, name, record_sessions FROM apps WHERE id = ?').get(id) as
+      | { id: string; name: string; record_sessions: number }
+      | undefined;
+    return row ? { id: row.id as AppId, name: row.name, recordSessions: row.record_sessions !== 0 } : null;
   }
 
   #readBuild(id: string): BuildRecord | null {
@@ -307,6 +403,30 @@ function narrowest(a: number | null, b: number | null): number | null {
 
 function toUser(row: UserRow): UserRecord {
   return { id: row.id as UserId, email: row.email, name: row.name, passwordHash: row.password_hash, oidcSubject: row.oidc_subject };
+}
+
+function toAudit(row: AuditRow): AuditRecord {
+  return {
+    id: row.id,
+    at: new Date(row.at),
+    event: row.event,
+    userId: row.user_id as UserId | null,
+    buildId: row.build_id as BuildId | null,
+    details: JSON.parse(row.details) as AuditRecord['details'],
+  };
+}
+
+function toRecording(row: RecordingRow): RecordingRecord {
+  return {
+    id: row.id as RecordingId,
+    buildId: row.build_id as BuildId,
+    userId: row.user_id as UserId,
+    connectionId: row.connection_id,
+    startedAt: new Date(row.started_at),
+    endedAt: row.ended_at === null ? null : new Date(row.ended_at),
+    sizeBytes: row.size_bytes,
+    droppedBytes: row.dropped_bytes,
+  };
 }
 
 function toBuild(row: BuildRow): BuildRecord {

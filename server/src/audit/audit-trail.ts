@@ -1,0 +1,101 @@
+/**
+ * The audit trail: every GatewayEvent becomes one log line and one `audit_events` row, and is
+ * passed on to subscribers (the metrics). Writes are fire-and-forget so a slow database never
+ * holds up a login or a terminal, but they are bounded: past MAX_PENDING_WRITES the row is dropped,
+ * logged and counted rather than queued without limit.
+ */
+import type { BuildId, UserId } from '../../../shared/src/ids.js';
+import type { Logger } from '../log.js';
+import type { AuditEntry, Store } from '../store/store.js';
+import type { EventSink, GatewayEvent, GatewayEventType } from './events.js';
+
+/** Rows waiting for the database; an embedded SQLite never has more than one. */
+const MAX_PENDING_WRITES = 10_000;
+
+const MESSAGES: Readonly<Record<GatewayEventType, string>> = {
+  login_succeeded: 'login succeeded',
+  login_failed: 'login failed',
+  native_credentials_revealed: 'native credentials revealed',
+  ticket_minted: 'ticket minted',
+  ticket_refused: 'ticket refused',
+  connection_opened: 'connection opened',
+  connection_closed: 'connection closed',
+  window_closed: 'access window closed',
+  access_revoked: 'access revoked',
+  host_key_pinned: 'host key pinned on first use',
+  host_key_mismatch: 'VM presented an unexpected host key',
+};
+
+export interface AuditTrailDeps {
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly now: () => Date;
+}
+
+export class AuditTrail implements EventSink {
+  readonly #deps: AuditTrailDeps;
+  readonly #listeners: ((event: GatewayEvent) => void)[] = [];
+  readonly #pending = new Set<Promise<void>>();
+  #dropped = 0;
+
+  constructor(deps: AuditTrailDeps) {
+    this.#deps = deps;
+  }
+
+  /** Rows not written because the database fell too far behind. */
+  get droppedRows(): number {
+    return this.#dropped;
+  }
+
+  record(event: GatewayEvent): void {
+    this.#write(event, this.#deps.logger);
+  }
+
+  /** A sink that logs through `logger` (e.g. one bound to a connection id). */
+  bind(logger: Logger): EventSink {
+    return { record: (event) => this.#write(event, logger) };
+  }
+
+  subscribe(listener: (event: GatewayEvent) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Resolves when every row recorded so far has been written (or has failed). */
+  async flush(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all(this.#pending);
+  }
+
+  #write(event: GatewayEvent, logger: Logger): void {
+    const { type, ...fields } = event;
+    const level = type === 'host_key_mismatch' ? 'warn' : 'info';
+    logger[level]({ event: type, ...fields }, MESSAGES[type]);
+    for (const listener of this.#listeners) listener(event);
+
+    if (this.#pending.size >= MAX_PENDING_WRITES) {
+      this.#dropped += 1;
+      logger.error({ event: 'audit_row_dropped', type }, 'audit row dropped: the database is not keeping up');
+      return;
+    }
+    const write = this.#deps.store
+      .appendAudit(toEntry(event, this.#deps.now()))
+      .catch((error: unknown) => {
+        this.#dropped += 1;
+        logger.error({ event: 'audit_write_failed', type, err: error }, 'audit row could not be written');
+      })
+      .finally(() => this.#pending.delete(write));
+    this.#pending.add(write);
+  }
+}
+
+function toEntry(event: GatewayEvent, at: Date): AuditEntry {
+  const { type, ...fields } = event;
+  const details: Record<string, string | number | boolean | null> = {};
+  let userId: UserId | null = null;
+  let buildId: BuildId | null = null;
+  for (const [key, value] of Object.entries(fields) as [string, string | number | boolean | null][]) {
+    if (key === 'userId') userId = value as UserId | null;
+    else if (key === 'buildId') buildId = value as BuildId | null;
+    else details[key] = value;
+  }
+  return { at, event: type, userId, buildId, details };
+}

@@ -1,0 +1,85 @@
+/**
+ * Everything the gateway tells its operators about: who signed in, who was given or refused a
+ * connection, what each connection did (in bytes, never in content), and when access ended. One
+ * event type feeds the audit trail, the logs and the metrics, so the three never disagree.
+ *
+ * Fields are identifiers, counts, codes and reasons chosen by the gateway. Never a password, key,
+ * ticket, cookie or terminal output: the audit API hands these rows to whoever holds the control
+ * token.
+ */
+import type { AppId, BuildId, UserId } from '../../../shared/src/ids.js';
+import type { ConnectionKind } from '../connections/tickets.js';
+
+/** Why a ticket was not given (mint) or not honoured (redeem, at the WebSocket upgrade). */
+export type TicketRefusalReason =
+  | 'not_found'
+  | 'role_forbidden'
+  | 'window_closed'
+  | 'kind_unavailable'
+  | 'forbidden_origin'
+  | 'bad_subprotocol'
+  | 'missing_ticket'
+  | 'unknown_or_used'
+  | 'expired'
+  | 'wrong_connection'
+  | 'access_ended'
+  | 'draining'
+  | 'too_many_connections';
+
+export type GatewayEvent =
+  | { readonly type: 'login_succeeded'; readonly userId: UserId }
+  | { readonly type: 'login_failed'; readonly email: string }
+  | { readonly type: 'native_credentials_revealed'; readonly userId: UserId; readonly buildId: BuildId; readonly role: string }
+  | { readonly type: 'ticket_minted'; readonly userId: UserId; readonly buildId: BuildId; readonly kind: ConnectionKind; readonly viewOnly: boolean }
+  | {
+      readonly type: 'ticket_refused';
+      readonly stage: 'mint' | 'redeem';
+      readonly reason: TicketRefusalReason;
+      readonly userId: UserId | null;
+      readonly buildId: BuildId | null;
+      readonly kind: ConnectionKind | null;
+    }
+  | {
+      readonly type: 'connection_opened';
+      readonly connectionId: string;
+      readonly userId: UserId;
+      readonly buildId: BuildId;
+      readonly kind: ConnectionKind;
+      readonly viewOnly: boolean;
+      readonly recorded: boolean;
+    }
+  | {
+      readonly type: 'connection_closed';
+      readonly connectionId: string;
+      readonly userId: UserId;
+      readonly buildId: BuildId;
+      readonly kind: ConnectionKind;
+      readonly closeCode: number;
+      readonly reason: string;
+      readonly bytesToBrowser: number;
+      readonly bytesFromBrowser: number;
+      /** Times reading from the VM paused for this slow browser. */
+      readonly pauses: number;
+      readonly durationMs: number;
+    }
+  | { readonly type: 'window_closed'; readonly buildId: BuildId; readonly connectionsEnded: number }
+  | {
+      readonly type: 'access_revoked';
+      readonly buildId: BuildId | null;
+      readonly userId: UserId | null;
+      readonly appId: AppId | null;
+      readonly reason: string;
+      readonly connectionsEnded: number;
+    }
+  | { readonly type: 'host_key_pinned'; readonly buildId: BuildId; readonly fingerprint: string }
+  | { readonly type: 'host_key_mismatch'; readonly buildId: BuildId; readonly expected: string; readonly presented: string };
+
+export type GatewayEventType = GatewayEvent['type'];
+
+/** Where events go. Recording never throws and never waits: callers are on hot or failing paths. */
+export interface EventSink {
+  record(event: GatewayEvent): void;
+}
+
+/** For parts built without a sink (unit tests, tools). */
+export const DISCARD_EVENTS: EventSink = { record: () => undefined };

@@ -1,0 +1,21 @@
+/**
+ * What a protocol session reports to its owner while it runs: bytes each way (metrics), terminal
+ * output and sizes (recordings), backpressure pauses and host key decisions (audit). The bridges
+ * call it and know nothing about what listens; sessions/accept-connection.ts composes the
+ * listeners. Calls must be cheap and must not throw: they sit on the output path.
+ */
+export type HostKeyEvent =
+  | { readonly kind: 'pinned'; readonly fingerprint: string }
+  | { readonly kind: 'mismatch'; readonly expected: string; readonly presented: string };
+
+export interface SessionObserver {
+  /** A chunk about to be sent to the browser (terminal output, or screen updates). */
+  output(chunk: Buffer): void;
+  /** Bytes the browser sent towards the VM. */
+  input(bytes: number): void;
+  /** The terminal's size: once when the shell opens, then after each resize. */
+  resize(cols: number, rows: number): void;
+  /** Reading from the VM paused because the browser fell behind. */
+  paused(): void;
+  hostKey(event: HostKeyEvent): void;
+}

@@ -1,0 +1,76 @@
+/** A recorded terminal session replays in Chromium with asciinema-player, under the strict CSP. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
+import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { connectTerminal, mintTicket } from '../helpers/terminal-client.js';
+import { pollUntil } from '../helpers/ports.js';
+import { parseAsciicast } from '../helpers/asciicast.js';
+import type { RecordingView } from '../../shared/src/api.js';
+
+/** Bounds each UI wait; waits are on conditions, never on time. */
+const UI_TIMEOUT_MS = 20_000;
+const RECORDING_FINISH_TIMEOUT_MS = 10_000;
+
+describe('session replay in Chromium', () => {
+  let sshd: SshdHandle;
+  let gw: TestGateway;
+  let world: World;
+  let browser: Browser;
+
+  before(async () => {
+    sshd = await startSshd();
+    gw = await startGateway();
+    world = await seedWorld(gw, { ssh: passwordEndpoint(sshd) });
+    await control(gw).put('/apps/app-1', { name: 'Mobile App', recordSessions: true });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser.close();
+    await gw.close();
+    await sshd.stop();
+  });
+
+  test('the build page leads to the recording, and the player shows what the terminal showed', async () => {
+    const agent = await signIn(gw, world.users.developer);
+    const t = await connectTerminal(await mintTicket(gw, agent, 'build-linux'), gw, { size: { cols: 100, rows: 30 } });
+    await t.waitForControl('ready');
+    t.type("printf 'replay-%s\\n' $((6*7))\r");
+    await t.waitForOutput(/[\r\n]replay-42\r\n/);
+    t.ws.close(1000);
+    await t.closed;
+    let recording: RecordingView | undefined;
+    await pollUntil('recording finished', RECORDING_FINISH_TIMEOUT_MS, async () => {
+      [recording] = ((await agent.get('/api/v1/builds/build-linux/recordings')).body as { recordings: RecordingView[] }).recordings;
+      return recording?.endedAt !== null && recording?.endedAt !== undefined;
+    });
+    assert.ok(recording);
+    const file = await agent.get(recording.url).buffer(true);
+    assert.match(parseAsciicast(String(file.text)).output, /replay-42/);
+
+    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    await signInThroughForm(page, gw.url, world.users.developer, '/builds/build-linux');
+    await page.getByRole('link', { name: 'Session recordings' }).click();
+    await page.waitForURL(`${gw.url}/builds/build-linux/recordings`);
+    await page.getByRole('link', { name: 'Replay' }).click();
+    await page.waitForURL(`${gw.url}${recording.replayUrl}`);
+
+    const screen = page.locator('#player pre.ap-term-text');
+    await screen.filter({ hasText: /replay-42/ }).waitFor();
+    const shown = (await screen.textContent()) ?? '';
+    assert.match(shown, /\$ printf 'replay-%s\\n' \$\(\(6\*7\)\)/, 'the command line as the terminal echoed it');
+    assert.match(shown, /replay-42/);
+    assert.deepEqual(errors, [], 'no script errors and no CSP violations');
+    await context.close();
+  });
+});

@@ -1,0 +1,181 @@
+/** Session recording of real terminals: the per-app switch, the file, and who may list and download. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import request from 'supertest';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
+import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { connectTerminal, mintTicket } from '../helpers/terminal-client.js';
+import { waitForAudit } from '../helpers/ops.js';
+import { pollUntil } from '../helpers/ports.js';
+import { parseAsciicast } from '../helpers/asciicast.js';
+import type { RecordingView } from '../../shared/src/api.js';
+
+const TYPED_SECRET = 'typed-secret-xyz';
+/** Closing a small file and updating one row; only a wedged disk takes longer. */
+const RECORDING_FINISH_TIMEOUT_MS = 10_000;
+
+describe('session recording', () => {
+  let sshd: SshdHandle;
+  let gw: TestGateway;
+  let world: World;
+
+  before(async () => {
+    sshd = await startSshd();
+    gw = await startGateway();
+    world = await seedWorld(gw, { ssh: passwordEndpoint(sshd) });
+  });
+  after(async () => {
+    await gw.close();
+    await sshd.stop();
+  });
+
+  /** Runs a short session: output, a resize, and a line typed with echo off. */
+  async function session(target: TestGateway = gw, user = world.users.developer): Promise<string> {
+    const agent = await signIn(target, user);
+    const t = await connectTerminal(await mintTicket(target, agent, 'build-linux'), target, { size: { cols: 120, rows: 40 } });
+    await t.waitForControl('ready');
+    t.type('echo rec-$((40+2))\r');
+    await t.waitForOutput(/[\r\n]rec-42\r\n/);
+    const mark = t.output().length;
+    t.resize(132, 43);
+    t.type('stty size\r');
+    await t.waitForOutput(/[\r\n]43 132\r\n/, mark);
+    const quiet = t.output().length;
+    t.type('stty -echo; echo ECHO-OFF; read -r line; stty echo; echo "got-${#line}"\r');
+    // The printed line, not the echoed command: only now is the terminal really not echoing.
+    await t.waitForOutput(/[\r\n]ECHO-OFF\r\n/, quiet);
+    t.type(`${TYPED_SECRET}\r`);
+    await t.waitForOutput(/[\r\n]got-16\r\n/);
+    t.ws.close(1000);
+    await t.closed;
+    const closed = await waitForAudit(target, (e) => e.event === 'connection_closed' && e.userId === user.id, { buildId: 'build-linux', limit: 1 });
+    return String(closed.details['connectionId']);
+  }
+
+  async function recordings(agent: Awaited<ReturnType<typeof signIn>>, buildId = 'build-linux'): Promise<RecordingView[]> {
+    const res = await agent.get(`/api/v1/builds/${buildId}/recordings`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return (res.body as { recordings: RecordingView[] }).recordings;
+  }
+
+  test('off by default: a session leaves no recording', async () => {
+    await session();
+    const opened = await waitForAudit(gw, (e) => e.event === 'connection_opened', { buildId: 'build-linux' });
+    assert.equal(opened.details['recorded'], false);
+    assert.deepEqual(await recordings(await signIn(gw, world.users.developer)), []);
+  });
+
+  test('"recordSessions": true on the app records output and resizes as asciicast v2, never input', async () => {
+    const on = await control(gw).put('/apps/app-1', { name: 'Mobile App', recordSessions: true });
+    assert.equal(on.status, 200);
+    assert.deepEqual(on.body, { id: 'app-1', name: 'Mobile App', recordSessions: true });
+    const renamed = await control(gw).put('/apps/app-1', { name: 'Mobile App' });
+    assert.equal(renamed.body.recordSessions, true, 'a PUT without the field keeps the setting');
+    assert.equal((await control(gw).put('/apps/app-1', { name: 'Mobile App', recordSessions: 'yes' })).status, 400);
+
+    const connectionId = await session();
+    const opened = await waitForAudit(gw, (e) => e.event === 'connection_opened' && e.details['connectionId'] === connectionId);
+    assert.equal(opened.details['recorded'], true);
+
+    const developer = await signIn(gw, world.users.developer);
+    // The file is closed and its row completed just after the connection_closed row.
+    let recording: RecordingView | undefined;
+    await pollUntil('recording finished', RECORDING_FINISH_TIMEOUT_MS, async () => {
+      [recording] = await recordings(developer);
+      return recording?.endedAt !== null;
+    });
+    assert.ok(recording);
+    assert.equal(recording.userId, world.users.developer.id);
+    assert.equal(recording.userName, world.users.developer.id);
+    assert.ok(recording.endedAt !== null && Date.parse(recording.endedAt) >= Date.parse(recording.startedAt));
+    assert.equal(recording.droppedBytes, 0);
+    assert.equal(recording.url, `/api/v1/builds/build-linux/recordings/${recording.id}`);
+    assert.equal(recording.replayUrl, `/builds/build-linux/recordings/${recording.id}`);
+
+    const download = await developer.get(recording.url).buffer(true).parse((res, done) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => done(null, Buffer.concat(chunks)));
+    });
+    assert.equal(download.status, 200);
+    assert.equal(download.get('Content-Type'), 'application/x-asciicast');
+    assert.equal(download.get('Content-Disposition'), `attachment; filename="build-build-linux-${recording.id}.cast"`);
+    assert.equal(download.get('Cache-Control'), 'no-store');
+    const text = (download.body as Buffer).toString('utf8');
+    assert.equal(Buffer.byteLength(text), recording.sizeBytes);
+
+    const cast = parseAsciicast(text);
+    assert.equal(cast.header.width, 120);
+    assert.equal(cast.header.height, 40);
+    assert.match(cast.output, /rec-42\r\n/);
+    assert.match(cast.output, /43 132\r\n/);
+    assert.match(cast.output, /got-16\r\n/);
+    assert.ok(cast.events.some(([, code, data]) => code === 'r' && data === '132x43'));
+    assert.equal(text.includes(TYPED_SECRET), false, 'what was typed with echo off is nowhere in the file');
+    assert.equal(text.includes(world.vmSecrets.sshPassword), false);
+
+    const file = join(gw.recordingsDir, `${recording.id}.cast`);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.equal(statSync(gw.recordingsDir).mode & 0o777, 0o700);
+    assert.equal(readFileSync(file, 'utf8'), text);
+  });
+
+  test('only allowed users of the app list and download: testers 403, non-members 404, after the window too', async () => {
+    const developer = await signIn(gw, world.users.developer);
+    const [recording] = await recordings(developer);
+    assert.ok(recording);
+    const tester = await signIn(gw, world.users.tester);
+    const outsider = await signIn(gw, world.users.outsider);
+    for (const path of ['/api/v1/builds/build-linux/recordings', recording.url]) {
+      const refused = await tester.get(path);
+      assert.equal(refused.status, 403, path);
+      assert.equal(refused.body.error.code, 'role_forbidden');
+      const hidden = await outsider.get(path);
+      assert.equal(hidden.status, 404, path);
+      assert.equal(hidden.body.error.code, 'not_found');
+      assert.equal((await request(gw.url).get(path)).status, 401, path);
+    }
+    assert.equal((await developer.get(`/api/v1/builds/build-mac/recordings/${recording.id}`)).status, 404, "another build's path");
+    assert.equal((await developer.get('/api/v1/builds/build-linux/recordings/..%2F..%2Fporthole.db')).status, 404);
+    assert.equal((await developer.get(`/api/v1/builds/build-linux/recordings/${'0'.repeat(24)}`)).status, 404);
+    assert.deepEqual(await recordings(developer, 'build-old'), [], 'a closed window still lets members look back');
+
+    const page = await developer.get('/builds/build-linux/recordings');
+    assert.equal(page.status, 200);
+    assert.ok(page.text.includes(`href="${recording.replayUrl}"`));
+    assert.equal((await tester.get('/builds/build-linux/recordings')).status, 403);
+    assert.equal((await outsider.get('/builds/build-linux/recordings')).status, 404);
+    const replay = await developer.get(recording.replayUrl);
+    assert.equal(replay.status, 200);
+    assert.ok(replay.text.includes(`data-cast-url="${recording.url}"`));
+    assert.match(replay.get('Content-Security-Policy') ?? '', /script-src 'self' 'wasm-unsafe-eval';/);
+    assert.doesNotMatch(page.get('Content-Security-Policy') ?? '', /wasm/, 'only the replay page runs WebAssembly');
+    assert.equal((await tester.get(recording.replayUrl)).status, 403);
+    assert.equal((await developer.get(`/builds/build-linux/recordings/${'0'.repeat(24)}`)).status, 404);
+    const buildPage = await developer.get('/builds/build-linux');
+    assert.ok(buildPage.text.includes('href="/builds/build-linux/recordings"'));
+    assert.equal((await tester.get('/builds/build-linux')).text.includes('/recordings'), false);
+  });
+
+  test('switching it off stops recording; PORTHOLE_RECORD_ALL records every app', async () => {
+    assert.equal((await control(gw).put('/apps/app-1', { name: 'Mobile App', recordSessions: false })).body.recordSessions, false);
+    const developer = await signIn(gw, world.users.developer);
+    const before = (await recordings(developer)).length;
+    await session();
+    assert.equal((await recordings(developer)).length, before);
+
+    const all = await startGateway({ PORTHOLE_RECORD_ALL: 'true' });
+    try {
+      const other = await seedWorld(all, { ssh: passwordEndpoint(sshd) });
+      await session(all, other.users.developer);
+      const agent = await signIn(all, other.users.developer);
+      const listed = (await agent.get('/api/v1/builds/build-linux/recordings')).body as { recordings: RecordingView[] };
+      assert.equal(listed.recordings.length, 1);
+    } finally {
+      await all.close();
+    }
+  });
+});
