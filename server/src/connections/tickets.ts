@@ -32,10 +32,13 @@ export interface MintedTicket {
 
 export type RedeemFailure = 'unknown_or_used' | 'expired';
 
+export type Redemption = { ok: true; claims: TicketClaims } | { ok: false; reason: RedeemFailure };
+
+/** Async so tickets can live in a database shared by several nodes (../cluster/pg-tickets.ts). */
 export interface TicketBook {
-  mint(claims: Omit<TicketClaims, 'expiresAt'>): MintedTicket;
+  mint(claims: Omit<TicketClaims, 'expiresAt'>): Promise<MintedTicket>;
   /** Atomically consumes the ticket: at most one caller ever gets its claims. */
-  redeem(ticket: string): { ok: true; claims: TicketClaims } | { ok: false; reason: RedeemFailure };
+  redeem(ticket: string): Promise<Redemption>;
   dispose(): void;
 }
 
@@ -51,14 +54,14 @@ export class MemoryTicketBook implements TicketBook {
     this.#sweep.unref();
   }
 
-  mint(claims: Omit<TicketClaims, 'expiresAt'>): MintedTicket {
+  async mint(claims: Omit<TicketClaims, 'expiresAt'>): Promise<MintedTicket> {
     const ticket = randomBytes(TICKET_BYTES).toString('base64url');
     const expiresAt = new Date(this.#now().getTime() + TICKET_TTL_MS);
     this.#tickets.set(digest(ticket), { ...claims, expiresAt });
     return { ticket, expiresAt };
   }
 
-  redeem(ticket: string): { ok: true; claims: TicketClaims } | { ok: false; reason: RedeemFailure } {
+  async redeem(ticket: string): Promise<Redemption> {
     const key = digest(ticket);
     const claims = this.#tickets.get(key);
     if (!claims) return { ok: false, reason: 'unknown_or_used' };

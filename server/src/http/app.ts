@@ -35,6 +35,7 @@ import { identifyUpgrade } from '../ws/identify.js';
 import { CLIENT_STALL_TIMEOUT_MS } from '../protocols/ssh/terminal-bridge.js';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 import { postgresNode, singleNode } from '../cluster/coordination.js';
+import { PostgresTicketBook } from '../cluster/pg-tickets.js';
 import { AuditTrail } from '../audit/audit-trail.js';
 import { GatewayMetrics } from '../metrics/metrics.js';
 import { Recorder } from '../recording/recorder.js';
@@ -98,7 +99,8 @@ export function createApp(deps: AppDeps): GatewayApp {
   const assets = AssetManifest.load(deps.clientDir);
   const passport = createPassport(store);
   const sessionStore = new StoreBackedSessionStore(store);
-  const tickets = new MemoryTicketBook(now);
+  // Several nodes share tickets through PostgreSQL, so any node honours a ticket exactly once.
+  const tickets = deps.postgres ? new PostgresTicketBook(deps.postgres.pool, now) : new MemoryTicketBook(now);
   const endpoints = connectionEndpoints(config.publicUrl, ENABLED_KINDS);
   const audit = new AuditTrail({ store, logger, now });
   const metrics = new GatewayMetrics();

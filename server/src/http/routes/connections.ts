@@ -62,7 +62,7 @@ export function connectionsRouter(deps: ConnectionRouteDeps): Router {
         refuse('kind_unavailable');
         throw new GatewayError('invalid_field', `kind: ${availability.error}`);
       }
-      const minted = deps.tickets.mint({
+      const minted = await deps.tickets.mint({
         userId: user.id,
         buildId: standing.build.id,
         kind,
