@@ -24,6 +24,10 @@ export default defineConfig({
         terminal: 'client/src/pages/terminal.ts',
         screen: 'client/src/pages/screen.ts',
         replay: 'client/src/pages/replay.ts',
+        'embed-terminal': 'client/src/pages/embed-terminal.ts',
+        'embed-screen': 'client/src/pages/embed-screen.ts',
+        // Served to other sites at /sdk/porthole-embed.js; it must not share chunks (server/src/http/assets.ts checks).
+        'porthole-embed': 'client/src/sdk/porthole-embed.ts',
       },
     },
   },

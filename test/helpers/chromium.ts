@@ -49,3 +49,10 @@ export async function signInThroughForm(page: Page, baseUrl: string, user: { rea
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${baseUrl}${nextPath}`);
 }
+
+/**
+ * Blocks third-party cookies, as Safari and Firefox do and Chrome does for more and more users:
+ * Chromium's switch for testing the third-party cookie phase-out. Embedding tests run with it and
+ * prove it took effect (test/e2e/embed.test.ts).
+ */
+export const BLOCK_THIRD_PARTY_COOKIES_ARG = '--test-third-party-cookie-phaseout';

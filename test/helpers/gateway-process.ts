@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { registerTempDir, spawnManaged, type ManagedProcess } from './daemon.js';
+import { registerTempDir, spawnManaged, type ManagedProcess, type ProcessExit } from './daemon.js';
 import { freePort } from './ports.js';
 import type { GatewayAddress } from './gateway.js';
 
@@ -24,6 +24,11 @@ export interface GatewayProcess extends GatewayAddress {
   rawLogs(): string;
   /** Resident set size now, from /proc, for memory-growth checks. */
   rssBytes(): number;
+  /**
+   * The process's exit, or a rejection after `timeoutMs`. (The timer also keeps this test process
+   * alive while it waits: the managed child itself does not.)
+   */
+  exitWithin(timeoutMs: number): Promise<ProcessExit>;
   stop(): Promise<void>;
 }
 
@@ -58,6 +63,17 @@ export async function startGatewayProcess(env: Record<string, string> = {}): Pro
         .filter((line) => line.startsWith('{'))
         .map((line) => JSON.parse(line) as Record<string, unknown>),
     rawLogs: () => child.logs(),
+    async exitWithin(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`the gateway did not exit within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        return await Promise.race([child.exited, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     rssBytes: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
     async stop() {
       await child.stop(STOP_GRACE_MS);

@@ -27,7 +27,7 @@ describe('access window enforcement', () => {
   before(async () => {
     [sshd, xvnc] = await Promise.all([startSshd(), startXvnc()]);
     // The default idle timeout: a 3 s one would race these tests' own deadlines on a loaded machine.
-    gw = await startGateway();
+    gw = await startGateway({ PORTHOLE_MAX_CONNECTIONS_PER_USER: String(2 * CONNECTIONS_PER_KIND) });
     world = await seedWorld(gw, {
       ssh: passwordEndpoint(sshd),
       vnc: { host: xvnc.host, port: xvnc.port, password: xvnc.password },

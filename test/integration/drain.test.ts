@@ -13,7 +13,7 @@ import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js
 import { connectTerminal, mintTicket, UpgradeRefused, type TerminalClient, type Ticket } from '../helpers/terminal-client.js';
 import { metricValue, scrapeMetrics, waitForAudit } from '../helpers/ops.js';
 import { startGatewayProcess } from '../helpers/gateway-process.js';
-import { establishedConnectionsTo, isProcessRunning, type ManagedProcess, type ProcessExit } from '../helpers/daemon.js';
+import { establishedConnectionsTo, isProcessRunning } from '../helpers/daemon.js';
 import { pollUntil } from '../helpers/ports.js';
 import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/ssh-v1.js';
 
@@ -96,7 +96,7 @@ describe('health and drain', () => {
 
   describe('a real gateway process', () => {
     test(`SIGTERM with ${LIVE_SESSIONS} live terminals: every one gets 1001, the VM sessions end, the process exits well within the drain time`, async () => {
-      const gw = await startGatewayProcess({ PORTHOLE_DRAIN_SECONDS: String(DRAIN_SECONDS) });
+      const gw = await startGatewayProcess({ PORTHOLE_DRAIN_SECONDS: String(DRAIN_SECONDS), PORTHOLE_MAX_CONNECTIONS_PER_USER: String(LIVE_SESSIONS) });
       try {
         const world = await seedWorld(gw, { ssh: passwordEndpoint(sshd) });
         const agent = await signIn(gw, world.users.developer);
@@ -115,7 +115,7 @@ describe('health and drain', () => {
         const signalled = Date.now();
         process.kill(gw.process.pid, 'SIGTERM');
         const closes = await Promise.all(terminals.map((t) => t.closed));
-        const exit = await exitOf(gw.process);
+        const exit = await gw.exitWithin(EXIT_WAIT_MS);
         const elapsed = Date.now() - signalled;
 
         assert.deepEqual(closes, Array.from({ length: LIVE_SESSIONS }, () => ({ code: 1001, reason: 'gateway restarting' })));
@@ -141,7 +141,7 @@ describe('health and drain', () => {
         const stubborn = await rawUpgrade(gw.url, gw.origin, await mintTicket(gw, agent, 'build-linux'));
         const signalled = Date.now();
         process.kill(gw.process.pid, 'SIGTERM');
-        const exit = await exitOf(gw.process);
+        const exit = await gw.exitWithin(EXIT_WAIT_MS);
         const elapsed = Date.now() - signalled;
         stubborn.destroy();
         assert.deepEqual(exit, { code: 0, signal: null });
@@ -159,17 +159,6 @@ describe('health and drain', () => {
  * The process's exit, waited for with a timer of our own: the child is unref'd, so without one
  * the test runner would see an idle event loop and give up on the test.
  */
-async function exitOf(child: ManagedProcess): Promise<ProcessExit> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no exit within ${EXIT_WAIT_MS} ms of SIGTERM`)), EXIT_WAIT_MS);
-  });
-  try {
-    return await Promise.race([child.exited, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * A WebSocket client that completes the upgrade and then never reads or answers anything: the

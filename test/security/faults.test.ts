@@ -148,7 +148,7 @@ describe('the gateway is stopped', () => {
       gw.process.child.kill('SIGTERM');
       assert.equal((await terminal.closed).code, 1001);
       assert.equal((await screen.closed).code, 1001);
-      assert.equal((await gw.process.exited).code, 0);
+      assert.equal((await gw.exitWithin(10_000)).code, 0);
     } finally {
       await gw.stop();
     }

@@ -154,19 +154,33 @@ describe('unauthenticated upgrades and the per-user cap', () => {
       return outcome;
     };
     const held = [];
-    for (let i = 0; i < CONNECTION_CAP; i += 1) {
+    for (let i = 0; i < CONNECTION_CAP - 1; i += 1) {
       const o = await open(developer, i % 2 === 0 ? world.builds.linuxRunning : world.builds.macRunning);
       assert.ok(o.opened, `connection ${i + 1} refused`);
       held.push(o.ws);
     }
+    // Two tickets minted while one slot is left: the upgrades race for it, and the loser is
+    // refused at the upgrade, before any dial.
+    const [a, b] = [await mintTicket(gw, developer, world.builds.linuxRunning), await mintTicket(gw, developer, world.builds.linuxRunning)];
     const dials = dialer.dials.length;
-    const over = await open(developer, world.builds.linuxRunning);
-    assert.equal(over.opened, false);
-    if (!over.opened) {
-      assert.equal(over.status, 429);
-      assert.equal((JSON.parse(over.body) as { error: { code: string } }).error.code, 'too_many_connections');
+    const [first, second] = await Promise.all([a, b].map((t) => attemptUpgrade({ url: t.url, origin: gw.origin, protocols: ticketProtocols(t.protocol, t.ticket) })));
+    const winners = [first, second].filter((o) => o?.opened);
+    const losers = [first, second].filter((o) => o && !o.opened);
+    assert.equal(winners.length, 1);
+    for (const w of winners) if (w?.opened) held.push(w.ws);
+    for (const l of losers) {
+      if (l && !l.opened) {
+        exposure.record(l.body);
+        assert.equal(l.status, 429);
+        assert.equal((JSON.parse(l.body) as { error: { code: string } }).error.code, 'too_many_connections');
+      }
     }
-    assert.equal(dialer.dials.length, dials, 'the refused connection dialled');
+    assert.equal(dialer.dials.length, dials + 1, 'only the winner dialled');
+    // At the cap, the page learns it when it asks for a ticket: a clear 429 before any upgrade.
+    const mint = await developer.post(`/api/v1/builds/${world.builds.linuxRunning}/connections`).set('Origin', gw.origin).send({ kind: 'ssh' });
+    exposure.recordResponse(mint);
+    assert.equal(mint.status, 429);
+    assert.equal((mint.body as { error: { code: string } }).error.code, 'too_many_connections');
     // Another user is not affected by the developer's connections.
     const other = await open(admin, world.builds.linuxRunning);
     assert.ok(other.opened);
@@ -176,11 +190,11 @@ describe('unauthenticated upgrades and the per-user cap', () => {
     });
     // Closing one frees its slot. The gateway releases the slot before it hangs up on the VM, so
     // the tarpit seeing the hang-up means the slot is free.
-    const first = held.shift();
-    assert.ok(first);
+    const oldest = held.shift();
+    assert.ok(oldest);
     await new Promise<void>((resolve) => {
       onTarpitHangUp = resolve;
-      first.close();
+      oldest.close();
     });
     onTarpitHangUp = null;
     const again = await open(developer, world.builds.linuxRunning);

@@ -11,8 +11,18 @@ export class ApiError extends Error {
   }
 }
 
-export async function getJson<T>(path: string): Promise<T> {
-  const res = await fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json' }, cache: 'no-store' });
+/** Signed-in pages send their session cookie; embed pages send none and authorise by header instead. */
+export interface GetJsonOptions {
+  readonly credentials?: RequestCredentials;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export async function getJson<T>(path: string, options: GetJsonOptions = {}): Promise<T> {
+  const res = await fetch(path, {
+    credentials: options.credentials ?? 'same-origin',
+    headers: { ...options.headers, Accept: 'application/json' },
+    cache: 'no-store',
+  });
   if (!res.ok) {
     const body = (await res.json().catch(() => null)) as ErrorBody | null;
     throw new ApiError(res.status, body?.error.code ?? 'http_error', body?.error.message ?? `Request failed (${res.status}).`);

@@ -29,16 +29,28 @@ interface ConnectionTicket {
   readonly protocol: string;
 }
 
-async function requestTicket(buildId: string, request: TicketRequest): Promise<ConnectionTicket> {
-  let res: Response;
-  try {
-    res = await fetch(`/api/v1/builds/${encodeURIComponent(buildId)}/connections`, {
+/**
+ * Asks the gateway for a ticket. The signed-in pages ask with their session cookie; embed pages,
+ * which have no cookie, with the credential their launch gave them (lib/embed-session.ts).
+ */
+export type TicketEndpoint = (request: TicketRequest) => Promise<Response>;
+
+/** The signed-in user's pages: the session cookie says who asks. */
+export function sessionTicketEndpoint(buildId: string): TicketEndpoint {
+  return (request) =>
+    fetch(`/api/v1/builds/${encodeURIComponent(buildId)}/connections`, {
       method: 'POST',
       credentials: 'same-origin',
       cache: 'no-store',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
       body: JSON.stringify(request),
     });
+}
+
+async function requestTicket(endpoint: TicketEndpoint, request: TicketRequest): Promise<ConnectionTicket> {
+  let res: Response;
+  try {
+    res = await endpoint(request);
   } catch {
     throw new ApiError(0, NETWORK_ERROR_CODE, 'Could not reach the gateway. Check your network connection.');
   }
@@ -52,7 +64,7 @@ async function requestTicket(buildId: string, request: TicketRequest): Promise<C
   return ticket;
 }
 
-function errorOf(body: unknown): { code: string; message: string } | null {
+export function errorOf(body: unknown): { code: string; message: string } | null {
   if (typeof body !== 'object' || body === null) return null;
   const error = (body as Partial<Record<keyof ErrorBody, unknown>>).error;
   if (typeof error !== 'object' || error === null) return null;
@@ -95,14 +107,14 @@ export interface ConnectionRefusal {
  * travels only in Sec-WebSocket-Protocol. `noun` names the connection in messages ("terminal").
  */
 export async function openTicketedSocket(
-  buildId: string,
+  endpoint: TicketEndpoint,
   request: TicketRequest,
   expectedProtocol: string,
   noun: string,
 ): Promise<{ readonly ok: true; readonly ws: WebSocket } | { readonly ok: false; readonly refusal: ConnectionRefusal }> {
   let ticket: ConnectionTicket;
   try {
-    ticket = await requestTicket(buildId, request);
+    ticket = await requestTicket(endpoint, request);
   } catch (error) {
     const apiError = error instanceof ApiError ? error : new ApiError(0, 'internal', `Could not start the ${noun} connection.`);
     return { ok: false, refusal: { status: apiError.status, code: apiError.code, message: apiError.message, final: FINAL_TICKET_ERRORS.has(apiError.code) } };

@@ -11,6 +11,14 @@ export const WINDOW_POLL_INTERVAL_MS = 5000;
 /** Asking again cannot help: signed out, no longer a member, or not allowed. */
 const FINAL_POLL_STATUSES: ReadonlySet<number> = new Set([401, 403, 404]);
 
+/** Fetches the window's JSON; fails with an ApiError carrying the HTTP status. */
+export type WindowSource = () => Promise<unknown>;
+
+/** The signed-in user's pages: the session cookie says who asks. */
+export function sessionWindowSource(buildId: string): WindowSource {
+  return () => getJson<unknown>(`/api/v1/builds/${encodeURIComponent(buildId)}/window`);
+}
+
 export interface WindowPoll {
   stop(): void;
 }
@@ -21,8 +29,7 @@ export interface WindowPoll {
  * Transient failures (network, 5xx) are retried at the same pace; the page's countdown runs on from
  * the last answer meanwhile.
  */
-export function pollWindow(buildId: string, onWindow: (view: WindowView) => void): WindowPoll {
-  const path = `/api/v1/builds/${encodeURIComponent(buildId)}/window`;
+export function pollWindow(source: WindowSource, onWindow: (view: WindowView) => void): WindowPoll {
   let stopped = false;
   let inFlight = false;
   let timer: number | undefined;
@@ -38,7 +45,7 @@ export function pollWindow(buildId: string, onWindow: (view: WindowView) => void
     if (stopped || inFlight) return;
     inFlight = true;
     try {
-      const view = parseWindowView(await getJson<unknown>(path));
+      const view = parseWindowView(await source());
       if (!stopped && view) onWindow(view);
     } catch (error) {
       if (error instanceof ApiError && FINAL_POLL_STATUSES.has(error.status)) stop();
@@ -70,7 +77,7 @@ export function pollWindow(buildId: string, onWindow: (view: WindowView) => void
 }
 
 /** A proxy's error page or a newer gateway's answer is ignored rather than trusted. */
-function parseWindowView(value: unknown): WindowView | null {
+export function parseWindowView(value: unknown): WindowView | null {
   if (typeof value !== 'object' || value === null) return null;
   const body = value as Record<string, unknown>;
   const { closesAt, remainingMs, open } = body;

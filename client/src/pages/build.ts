@@ -14,7 +14,7 @@ import {
   type WindowPhase,
 } from '../lib/countdown.js';
 import { localiseTimes } from '../lib/local-time.js';
-import { pollWindow, type WindowPoll } from '../lib/window-poll.js';
+import { pollWindow, sessionWindowSource, type WindowPoll } from '../lib/window-poll.js';
 
 /**
  * A reload for the same reason within this long means the server keeps rendering what the window
@@ -65,7 +65,7 @@ function wireWindow(): void {
   else countdown.update(renderedRemainingMs);
 
   if (!mayConnect || !buildId || renderedClosed) return;
-  poll = pollWindow(buildId, (view) => {
+  poll = pollWindow(sessionWindowSource(buildId), (view) => {
     if (!view.open) {
       countdown.close();
       return;

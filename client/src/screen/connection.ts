@@ -8,9 +8,9 @@
  */
 import RFB from '@novnc/novnc';
 import { CloseCode, FINAL_CLOSE_CODES } from '../../../shared/src/protocol/close-codes.js';
-import { ABNORMAL_CLOSURE_CODE, type ConnectionState, type Disconnect } from '../terminal/connection.js';
+import { ABNORMAL_CLOSURE_CODE, CLOSED_BY_PAGE_REASON, type ConnectionState, type Disconnect } from '../terminal/connection.js';
 import { describeDisconnect, type DisconnectNotice } from '../terminal/status.js';
-import { openTicketedSocket, type ConnectionRefusal } from '../lib/connection-ticket.js';
+import { openTicketedSocket, type ConnectionRefusal, type TicketEndpoint } from '../lib/connection-ticket.js';
 
 /** websockify's name for raw RFB bytes, which the gateway's screen endpoint speaks (server/src/connections/endpoints.ts). */
 export const SCREEN_SUBPROTOCOL = 'binary';
@@ -66,8 +66,10 @@ export class ScreenConnection {
   #graceTimer: number | undefined;
 
   constructor(
-    private readonly buildId: string,
+    private readonly tickets: TicketEndpoint,
     private readonly host: HTMLElement,
+    /** Asks the gateway to drop all input (an embed launched view-only); the page's toggle cannot undo it. */
+    private readonly viewOnlyAtGateway: boolean,
     private readonly events: ScreenEvents,
   ) {}
 
@@ -85,9 +87,25 @@ export class ScreenConnection {
     void this.#start(attempt);
   }
 
+  /** Ends the session from this side (close code 1000); a session still starting is abandoned. */
+  disconnect(): void {
+    const ws = this.#socket;
+    if (ws) {
+      // Closed here rather than through noVNC, whose own close carries no code.
+      ws.close(CloseCode.normal, CLOSED_BY_PAGE_REASON);
+      return;
+    }
+    if (!this.#busy) return;
+    // Still asking for a ticket: the answer will be ignored.
+    this.#attempt += 1;
+    this.#busy = false;
+    this.events.state('disconnected');
+    this.events.disconnected({ kind: 'closed', code: CloseCode.normal, reason: CLOSED_BY_PAGE_REASON, final: false, opened: false, serverError: null });
+  }
+
   async #start(attempt: number): Promise<void> {
-    // Never view-only at the gateway: the page's View only toggle must be able to give input back.
-    const opened = await openTicketedSocket(this.buildId, { kind: 'vnc' }, SCREEN_SUBPROTOCOL, 'screen');
+    // Otherwise never view-only at the gateway: the page's View only toggle must be able to give input back.
+    const opened = await openTicketedSocket(this.tickets, this.viewOnlyAtGateway ? { kind: 'vnc', viewOnly: true } : { kind: 'vnc' }, SCREEN_SUBPROTOCOL, 'screen');
     if (attempt !== this.#attempt) {
       if (opened.ok) opened.ws.close();
       return;

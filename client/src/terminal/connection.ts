@@ -2,11 +2,11 @@
  * One terminal session at a time over porthole.ssh.v1: ticket, WebSocket, control messages and
  * output acknowledgements. Knows nothing about the DOM; the page renders what it reports.
  */
-import { FINAL_CLOSE_CODES } from '../../../shared/src/protocol/close-codes.js';
+import { CloseCode, FINAL_CLOSE_CODES } from '../../../shared/src/protocol/close-codes.js';
 import { SSH_SUBPROTOCOL } from '../../../shared/src/protocol/ssh-v1.js';
 import { encodeClientControl, parseServerControl } from './control.js';
 import { AckCounter } from './flow-control.js';
-import { openTicketedSocket, type ConnectionRefusal } from '../lib/connection-ticket.js';
+import { openTicketedSocket, type ConnectionRefusal, type TicketEndpoint } from '../lib/connection-ticket.js';
 
 /** Input frames stay well under the gateway's 64 KiB message limit (docs/protocol.md). */
 const INPUT_FRAME_MAX_BYTES = 32 * 1024;
@@ -18,6 +18,8 @@ const CLOSE_AFTER_ERROR_GRACE_MS = 1000;
 
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
 
+/** Sent when the page itself ends the session (an embedding dashboard asked it to). */
+export const CLOSED_BY_PAGE_REASON = 'Disconnected by the page.';
 
 export type Disconnect =
   /** The ticket request failed, or the gateway's answer could not be used. */
@@ -44,7 +46,8 @@ export interface ConnectionEvents {
   /** The socket is open; `reconnect` is true for every session after the first. */
   opened(reconnect: boolean): void;
   ready(hostKey: string): void;
-  window(remainingMs: number | null): void;
+  /** `closesAt` is the gateway's ISO time, `remainingMs` what it computed when sending. */
+  window(remainingMs: number | null, closesAt: string | null): void;
   serverError(code: string, message: string): void;
   disconnected(why: Disconnect): void;
 }
@@ -58,7 +61,7 @@ export class TerminalConnection {
   readonly #encoder = new TextEncoder();
 
   constructor(
-    private readonly buildId: string,
+    private readonly tickets: TicketEndpoint,
     private readonly sink: OutputSink,
     private readonly events: ConnectionEvents,
   ) {}
@@ -70,6 +73,21 @@ export class TerminalConnection {
     const attempt = ++this.#attempt;
     this.events.state('connecting');
     void this.#start(attempt);
+  }
+
+  /** Ends the session from this side (close code 1000); a session still starting is abandoned. */
+  disconnect(): void {
+    const ws = this.#socket;
+    if (ws) {
+      ws.close(CloseCode.normal, CLOSED_BY_PAGE_REASON);
+      return;
+    }
+    if (!this.#busy) return;
+    // Still asking for a ticket: the answer will be ignored.
+    this.#attempt += 1;
+    this.#busy = false;
+    this.events.state('disconnected');
+    this.events.disconnected({ kind: 'closed', code: CloseCode.normal, reason: CLOSED_BY_PAGE_REASON, final: false, opened: false, serverError: null });
   }
 
   /** Keystrokes as xterm.js reports them (UTF-16 text), sent as UTF-8 bytes. */
@@ -98,7 +116,7 @@ export class TerminalConnection {
   }
 
   async #start(attempt: number): Promise<void> {
-    const opened = await openTicketedSocket(this.buildId, { kind: 'ssh' }, SSH_SUBPROTOCOL, 'terminal');
+    const opened = await openTicketedSocket(this.tickets, { kind: 'ssh' }, SSH_SUBPROTOCOL, 'terminal');
     if (attempt !== this.#attempt) {
       if (opened.ok) opened.ws.close();
       return;
@@ -144,7 +162,7 @@ export class TerminalConnection {
           this.events.ready(message.hostKey);
           break;
         case 'window':
-          this.events.window(message.remainingMs);
+          this.events.window(message.remainingMs, message.closesAt);
           break;
         case 'error':
           serverError = message.message;

@@ -67,6 +67,13 @@ export function windowHasClosed(why: Disconnect): boolean {
   return why.kind === 'closed' ? why.code === CloseCode.windowClosed : why.code === 'window_closed';
 }
 
+/** For a page that cannot say which build to connect to: the status bar says so instead. */
+export function showMissingBuild(detailId: string): void {
+  const status = StatusBar.fromPage(detailId);
+  status.setState('disconnected');
+  status.showBanner('error', 'This page does not say which build to connect to.');
+}
+
 export class StatusBar {
   #bannerKind: BannerKind | null = null;
   /** Shown with showBanner: a state the page must clear, which hints and warnings do not replace. */

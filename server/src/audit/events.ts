@@ -24,7 +24,8 @@ export type TicketRefusalReason =
   | 'wrong_connection'
   | 'access_ended'
   | 'draining'
-  | 'too_many_connections';
+  | 'too_many_connections'
+  | 'too_many_tickets';
 
 export type GatewayEvent =
   | { readonly type: 'login_succeeded'; readonly userId: UserId }

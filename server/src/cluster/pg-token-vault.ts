@@ -8,17 +8,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { ok, type Result } from '../../../shared/src/result.js';
 import { asStoreError } from '../store/postgres/pg-errors.js';
+import type { Expiring, TokenLookup } from '../connections/hashed-tokens.js';
+import type { TokenStore } from '../connections/token-store.js';
 
 /** 32 random bytes, as for in-memory tokens. */
 const TOKEN_BYTES = 32;
 /** Expired rows are deleted this often (by every node; the delete is idempotent). */
 const SWEEP_INTERVAL_MS = 60_000;
 
-export interface Expiring {
-  readonly expiresAt: Date;
-}
-
-export type VaultLookup<T> = { readonly ok: true; readonly claims: T } | { readonly ok: false; readonly reason: 'unknown_or_used' | 'expired' };
 
 /** How a kind of claims travels through JSON (times become epoch milliseconds). */
 export interface ClaimsCodec<T extends Expiring> {
@@ -26,7 +23,7 @@ export interface ClaimsCodec<T extends Expiring> {
   decode(json: string): T | null;
 }
 
-export class PostgresTokenVault<T extends Expiring> {
+export class PostgresTokenVault<T extends Expiring> implements TokenStore<T> {
   readonly #pool: pg.Pool;
   readonly #kind: string;
   readonly #codec: ClaimsCodec<T>;
@@ -57,13 +54,13 @@ export class PostgresTokenVault<T extends Expiring> {
   }
 
   /** Single use: at most one caller, on any node, ever gets the claims. */
-  async take(token: string): Promise<VaultLookup<T>> {
+  async take(token: string): Promise<TokenLookup<T>> {
     const rows = await this.#query('DELETE FROM bearer_tokens WHERE kind = $1 AND digest = $2 RETURNING claims', [this.#kind, digest(token)]);
     return this.#lookup(rows[0]?.claims ?? null);
   }
 
   /** Many uses until it expires. */
-  async peek(token: string): Promise<VaultLookup<T>> {
+  async peek(token: string): Promise<TokenLookup<T>> {
     const rows = await this.#query('SELECT claims FROM bearer_tokens WHERE kind = $1 AND digest = $2', [this.#kind, digest(token)]);
     return this.#lookup(rows[0]?.claims ?? null);
   }
@@ -72,7 +69,7 @@ export class PostgresTokenVault<T extends Expiring> {
     clearInterval(this.#sweep);
   }
 
-  #lookup(json: string | null): VaultLookup<T> {
+  #lookup(json: string | null): TokenLookup<T> {
     const claims = json === null ? null : this.#codec.decode(json);
     if (!claims) return { ok: false, reason: 'unknown_or_used' };
     return claims.expiresAt.getTime() <= this.#now().getTime() ? { ok: false, reason: 'expired' } : { ok: true, claims };

@@ -20,6 +20,8 @@ export interface Config {
   readonly idleMinutes: number;
   /** Origins besides the public one that may open WebSockets (embedding dashboards). */
   readonly allowedOrigins: readonly string[];
+  /** Dashboards whose pages may frame the embed pages; empty disables embedding. */
+  readonly embedOrigins: readonly string[];
   readonly showNativeCredentials: boolean;
   readonly trustProxy: boolean;
   /** Live WebSocket connections one user may hold on this node. */
@@ -123,6 +125,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
   if (!e.PORTHOLE_LOCAL_LOGIN && oidc.value === null) {
     return err('Invalid configuration: PORTHOLE_LOCAL_LOGIN is false but PORTHOLE_OIDC_ISSUER is not set: nobody could sign in');
   }
+  warnings.push(...embedWarnings(e.PORTHOLE_EMBED_ORIGINS, publicUrl, e.PORTHOLE_CONTROL_TOKEN !== undefined));
   const config: Config = Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -136,6 +139,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
     graceMinutes: e.PORTHOLE_GRACE_MINUTES,
     idleMinutes: e.PORTHOLE_IDLE_MINUTES,
     allowedOrigins: Object.freeze([...e.PORTHOLE_ALLOWED_ORIGINS]),
+    embedOrigins: Object.freeze([...new Set(e.PORTHOLE_EMBED_ORIGINS)]),
     showNativeCredentials: e.PORTHOLE_SHOW_NATIVE_CREDENTIALS,
     trustProxy: e.PORTHOLE_TRUST_PROXY,
     maxConnectionsPerUser: e.PORTHOLE_MAX_CONNECTIONS_PER_USER,
@@ -181,6 +185,27 @@ function oidcSettings(e: ReturnType<typeof envSchema.parse>, publicUrl: URL): Re
       redirectUri: new URL(OIDC_CALLBACK_PATH, publicUrl),
     }),
   );
+}
+
+/** Embedding settings that work but put users at risk, or that cannot work at all. */
+function embedWarnings(embedOrigins: readonly string[], publicUrl: URL, controlApiEnabled: boolean): string[] {
+  if (embedOrigins.length === 0) return [];
+  const warnings: string[] = [];
+  for (const origin of embedOrigins) {
+    const url = new URL(origin);
+    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+      warnings.push(
+        `PORTHOLE_EMBED_ORIGINS includes ${origin}, plain http on a non-loopback host: anyone on the network path can rewrite that dashboard and drive the terminals and screens it embeds. Use https.`,
+      );
+    }
+  }
+  if (publicUrl.protocol === 'http:' && embedOrigins.some((origin) => origin.startsWith('https:'))) {
+    warnings.push('PORTHOLE_EMBED_ORIGINS lists https dashboards but PORTHOLE_PUBLIC_URL is plain http: browsers refuse an http frame inside an https page.');
+  }
+  if (!controlApiEnabled) {
+    warnings.push('PORTHOLE_EMBED_ORIGINS is set but PORTHOLE_CONTROL_TOKEN is not: embed sessions are launched through the control API, so embedding cannot be used.');
+  }
+  return warnings;
 }
 
 function formatHost(host: string): string {

@@ -57,6 +57,35 @@ const origin = z.string().transform((value, ctx) => {
   return url.origin;
 });
 
+/**
+ * An origin exactly as a browser sends it in `Origin` and as CSP `frame-ancestors` matches it:
+ * scheme, lower-case host and non-default port, nothing else. Framing is granted by exact match,
+ * so a value that only looks right (a trailing slash, a wildcard, a default port) is refused.
+ */
+const exactOrigin = z.string().transform((value, ctx) => {
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {
+    url = null;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== value || url.hostname.includes('*')) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${value}" is not an exact origin like https://ci.example.com (scheme, lower-case host and port only: no path, trailing slash, wildcard or default port)`,
+    });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
+const originList = <T extends z.ZodType<string, string>>(item: T) =>
+  z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+    .pipe(z.array(item));
+
 export const databaseSetting = z
   .string()
   .min(1)
@@ -96,11 +125,9 @@ export const envSchema = z.object({
     .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters (e.g. `openssl rand -hex 32`)'),
   PORTHOLE_GRACE_MINUTES: z.coerce.number({ error: 'must be a number of minutes' }).min(0).max(24 * 60).default(DEFAULT_GRACE_MINUTES),
   PORTHOLE_IDLE_MINUTES: z.coerce.number({ error: 'must be a number of minutes' }).positive().max(24 * 60).default(DEFAULT_IDLE_MINUTES),
-  PORTHOLE_ALLOWED_ORIGINS: z
-    .string()
-    .default('')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
-    .pipe(z.array(origin)),
+  PORTHOLE_ALLOWED_ORIGINS: originList(origin),
+  /** Dashboards that may frame the embed pages (docs/embedding.md). */
+  PORTHOLE_EMBED_ORIGINS: originList(exactOrigin),
   PORTHOLE_SHOW_NATIVE_CREDENTIALS: booleanText.default(true),
   PORTHOLE_TRUST_PROXY: booleanText.default(false),
   PORTHOLE_MAX_CONNECTIONS_PER_USER: z.coerce

@@ -1,19 +1,21 @@
 /**
  * Connection tickets: short-lived, single-use bearer strings that let a WebSocket upgrade prove
- * who asked for which connection. Only a hash of each ticket is kept, so a heap dump or debug log
- * of this map cannot be replayed.
+ * who asked for which connection. Kept hashed (hashed-tokens.ts).
  */
-import { createHash, randomBytes } from 'node:crypto';
 import type { BuildId, UserId } from '../../../shared/src/ids.js';
+import type { Result } from '../../../shared/src/result.js';
+import type { TokenLookupFailure } from './hashed-tokens.js';
+import { memoryTokenStore, type TokenStore } from './token-store.js';
 
 export type ConnectionKind = 'ssh' | 'vnc';
 
-/** 32 random bytes: far beyond the 128 bits a guesser would need to beat within 30 s. */
-const TICKET_BYTES = 32;
 /** Long enough for a page to open its WebSocket on a slow link, short enough to be useless later. */
 export const TICKET_TTL_MS = 30_000;
-/** Expired tickets are swept this often so an idle gateway does not keep them. */
-const SWEEP_INTERVAL_MS = 60_000;
+/**
+ * Far more connections than one node starts within a ticket's 30 s; a page minting in a loop hits
+ * this instead of the heap (each record is a few hundred bytes).
+ */
+export const MAX_LIVE_TICKETS = 10_000;
 
 export interface TicketClaims {
   readonly userId: UserId;
@@ -30,57 +32,37 @@ export interface MintedTicket {
   readonly expiresAt: Date;
 }
 
-export type RedeemFailure = 'unknown_or_used' | 'expired';
+export type RedeemFailure = TokenLookupFailure;
 
-export type Redemption = { ok: true; claims: TicketClaims } | { ok: false; reason: RedeemFailure };
-
-/** Async so tickets can live in a database shared by several nodes (../cluster/pg-tickets.ts). */
 export interface TicketBook {
-  mint(claims: Omit<TicketClaims, 'expiresAt'>): Promise<MintedTicket>;
-  /** Atomically consumes the ticket: at most one caller ever gets its claims. */
-  redeem(ticket: string): Promise<Redemption>;
+  /** Fails only when too many tickets are outstanding. */
+  mint(claims: Omit<TicketClaims, 'expiresAt'>): Promise<Result<MintedTicket, 'full'>>;
+  /** Atomically consumes the ticket: at most one caller (on any node) ever gets its claims. */
+  redeem(ticket: string): Promise<{ ok: true; claims: TicketClaims } | { ok: false; reason: RedeemFailure }>;
   dispose(): void;
 }
 
-/** Tickets for a single gateway node, kept in memory. */
-export class MemoryTicketBook implements TicketBook {
-  readonly #tickets = new Map<string, TicketClaims>();
+/** Tickets kept in a token store: this node's memory by default, PostgreSQL for several nodes. */
+export class StoredTicketBook implements TicketBook {
+  readonly #tickets: TokenStore<TicketClaims>;
   readonly #now: () => Date;
-  readonly #sweep: NodeJS.Timeout;
 
-  constructor(now: () => Date) {
+  constructor(now: () => Date, tickets: TokenStore<TicketClaims> = memoryTokenStore(now, MAX_LIVE_TICKETS)) {
     this.#now = now;
-    this.#sweep = setInterval(() => this.#sweepExpired(), SWEEP_INTERVAL_MS);
-    this.#sweep.unref();
+    this.#tickets = tickets;
   }
 
-  async mint(claims: Omit<TicketClaims, 'expiresAt'>): Promise<MintedTicket> {
-    const ticket = randomBytes(TICKET_BYTES).toString('base64url');
+  async mint(claims: Omit<TicketClaims, 'expiresAt'>): Promise<Result<MintedTicket, 'full'>> {
     const expiresAt = new Date(this.#now().getTime() + TICKET_TTL_MS);
-    this.#tickets.set(digest(ticket), { ...claims, expiresAt });
-    return { ticket, expiresAt };
+    const issued = await this.#tickets.issue({ ...claims, expiresAt });
+    return issued.ok ? { ok: true, value: { ticket: issued.value, expiresAt } } : issued;
   }
 
-  async redeem(ticket: string): Promise<Redemption> {
-    const key = digest(ticket);
-    const claims = this.#tickets.get(key);
-    if (!claims) return { ok: false, reason: 'unknown_or_used' };
-    this.#tickets.delete(key);
-    if (claims.expiresAt.getTime() <= this.#now().getTime()) return { ok: false, reason: 'expired' };
-    return { ok: true, claims };
+  async redeem(ticket: string): Promise<{ ok: true; claims: TicketClaims } | { ok: false; reason: RedeemFailure }> {
+    return await this.#tickets.take(ticket);
   }
 
   dispose(): void {
-    clearInterval(this.#sweep);
-    this.#tickets.clear();
+    this.#tickets.dispose();
   }
-
-  #sweepExpired(): void {
-    const now = this.#now().getTime();
-    for (const [key, claims] of this.#tickets) if (claims.expiresAt.getTime() <= now) this.#tickets.delete(key);
-  }
-}
-
-function digest(ticket: string): string {
-  return createHash('sha256').update(ticket).digest('base64url');
 }

@@ -23,7 +23,13 @@ import { errorHandler, notFoundHandler } from './error-handler.js';
 import { faviconRouter } from './routes/favicon.js';
 import { connectionsRouter } from './routes/connections.js';
 import { windowRouter } from './routes/window.js';
-import { MemoryTicketBook, type ConnectionKind } from '../connections/tickets.js';
+import { embedSessionsRouter } from './routes/embed-sessions.js';
+import { embedRouter } from './routes/embed.js';
+import { embedPagesRouter } from './routes/embed-pages.js';
+import { embedParentOf } from './embed-framing.js';
+import { EmbedLaunchBook } from '../connections/embed-launches.js';
+import { EmbedCredentialBook } from '../connections/embed-credentials.js';
+import { StoredTicketBook, type ConnectionKind } from '../connections/tickets.js';
 import { connectionEndpoints } from '../connections/endpoints.js';
 import { AccessEnforcer } from '../sessions/access-enforcer.js';
 import { createConnectionAcceptor } from '../sessions/accept-connection.js';
@@ -35,7 +41,7 @@ import { identifyUpgrade } from '../ws/identify.js';
 import { CLIENT_STALL_TIMEOUT_MS } from '../protocols/ssh/terminal-bridge.js';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 import { postgresNode, singleNode } from '../cluster/coordination.js';
-import { PostgresTicketBook } from '../cluster/pg-tickets.js';
+import { postgresTokenStores } from '../cluster/pg-tickets.js';
 import { AuditTrail } from '../audit/audit-trail.js';
 import { GatewayMetrics } from '../metrics/metrics.js';
 import { Recorder } from '../recording/recorder.js';
@@ -99,8 +105,12 @@ export function createApp(deps: AppDeps): GatewayApp {
   const assets = AssetManifest.load(deps.clientDir);
   const passport = createPassport(store);
   const sessionStore = new StoreBackedSessionStore(store);
-  // Several nodes share tickets through PostgreSQL, so any node honours a ticket exactly once.
-  const tickets = deps.postgres ? new PostgresTicketBook(deps.postgres.pool, now) : new MemoryTicketBook(now);
+  // Several nodes share their bearer tokens through PostgreSQL, so any node honours each exactly once.
+  const shared = deps.postgres ? postgresTokenStores(deps.postgres.pool, now) : null;
+  const tickets = new StoredTicketBook(now, ...(shared ? [shared.tickets] : []));
+  const launches = new EmbedLaunchBook(now, ...(shared ? [shared.launches] : []));
+  const embedCredentials = new EmbedCredentialBook(now, ...(shared ? [shared.credentials] : []));
+  const embedOrigins: ReadonlySet<string> = new Set(config.embedOrigins);
   const endpoints = connectionEndpoints(config.publicUrl, ENABLED_KINDS);
   const audit = new AuditTrail({ store, logger, now });
   const metrics = new GatewayMetrics();
@@ -120,6 +130,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   });
   const node = coordination.attach(enforcer);
   const heartbeat = new Heartbeat(deps.pingIntervalMs);
+  const quota = new UserConnectionQuota(config.maxConnectionsPerUser);
   const sessionMiddleware = session({
     name: config.secureCookies ? '__Host-porthole.sid' : 'porthole.sid',
     secret: config.sessionSecret,
@@ -137,7 +148,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     allowedOrigins: new Set([config.publicOrigin, ...config.allowedOrigins]),
     heartbeat,
     enforcer,
-    quota: new UserConnectionQuota(config.maxConnectionsPerUser),
+    quota,
     logger,
     now,
     identify: (req) => identifyUpgrade(req, authMiddleware),
@@ -164,7 +175,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.use(...requestLogging(logger, config.trustProxy));
   app.use(healthRouter({ store, draining: () => tracker.draining }));
   app.use(metricsRouter({ metrics, token: config.metricsToken }));
-  app.use(...securityHeaders(config.secureCookies));
+  app.use(...securityHeaders(config.secureCookies, (req) => embedParentOf(req, embedOrigins)));
   app.use(faviconRouter());
   app.use('/assets', express.static(join(deps.clientDir, 'assets'), { index: false, immutable: true, maxAge: ASSET_MAX_AGE_MS, fallthrough: false }));
 
@@ -173,11 +184,18 @@ export function createApp(deps: AppDeps): GatewayApp {
     '/api/v1',
     controlApiRouter({ store, secrets, controlToken: config.controlToken, graceMinutes: config.graceMinutes, logger, now, enforcer: node.changes, liveSessions: node.directory }),
   );
+  // Embedding never uses the session cookie, so it is served before the session middleware.
+  app.use(
+    '/api/v1',
+    embedSessionsRouter({ store, launches, endpoints, controlToken: config.controlToken, embedOrigins, publicUrl: config.publicUrl, logger, now }),
+  );
+  app.use('/api/v1', embedRouter({ store, tickets, endpoints, now, events: audit, quota, logger, launches, credentials: embedCredentials, publicOrigin: config.publicOrigin }));
+  app.use(embedPagesRouter({ assets, clientDir: deps.clientDir }));
 
   app.use(...authMiddleware);
   app.use('/api/v1', nativeCredentialsRouter({ store, secrets, enabled: config.showNativeCredentials, now, events: audit }));
   app.use('/api/v1', windowRouter({ store, now }));
-  app.use('/api/v1', connectionsRouter({ store, tickets, endpoints, publicOrigin: config.publicOrigin, now, events: audit }));
+  app.use('/api/v1', connectionsRouter({ store, tickets, endpoints, publicOrigin: config.publicOrigin, now, events: audit, quota }));
   app.use(recordingsRouter({ store, assets, dir: recordings.dir }));
   const oidc = config.oidc === null ? null : createOidcLogin(config.oidc, passport, store, logger);
   app.use(authRouter({ passport, publicOrigin: config.publicOrigin, assets, logger, events: audit, localLogin: config.localLogin, oidc }));
@@ -208,6 +226,8 @@ export function createApp(deps: AppDeps): GatewayApp {
       upgrades.close();
       heartbeat.dispose();
       tickets.dispose();
+      launches.dispose();
+      embedCredentials.dispose();
       sessionStore.dispose();
     },
   };

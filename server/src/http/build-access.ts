@@ -7,7 +7,8 @@ import type { Role } from '../../../shared/src/roles.js';
 import type { Result } from '../../../shared/src/result.js';
 import type { BuildRecord, Store } from '../store/store.js';
 import { decideRemoteAccess, type RemoteAccessRefusal } from '../policy/remote-access.js';
-import type { BuildView } from '../../../shared/src/api.js';
+import type { BuildView, WindowView } from '../../../shared/src/api.js';
+import { isWindowOpen } from '../domain/access-window.js';
 
 export interface BuildStanding {
   readonly build: BuildRecord;
@@ -31,5 +32,15 @@ export function toBuildView(build: BuildRecord): BuildView {
     stack: build.stack,
     status: build.status,
     window: { opensAt: build.startedAt.toISOString(), closesAt: build.closesAt?.toISOString() ?? null },
+  };
+}
+
+/** The window as pages count it down: the remaining time is the server's, not the browser's clock. */
+export function toWindowView(build: BuildRecord, now: Date): WindowView {
+  const { closesAt, startedAt } = build;
+  return {
+    closesAt: closesAt?.toISOString() ?? null,
+    remainingMs: closesAt ? Math.max(0, closesAt.getTime() - now.getTime()) : null,
+    open: isWindowOpen({ opensAt: startedAt, closesAt }, now),
   };
 }

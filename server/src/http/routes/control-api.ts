@@ -162,7 +162,7 @@ function idParam<T extends UserId | AppId | BuildId>(req: Request, name: string)
 }
 
 /** `required`: the route needs a JSON document; otherwise an absent body means `{}`. */
-function parseBody<S extends z.ZodType>(req: Request, schema: S, required: boolean): z.infer<S> {
+export function parseBody<S extends z.ZodType>(req: Request, schema: S, required: boolean): z.infer<S> {
   if (required && !req.is('application/json')) {
     throw new GatewayError('unsupported_media_type', 'Send a JSON body with "Content-Type: application/json".');
   }

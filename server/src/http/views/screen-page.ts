@@ -1,6 +1,7 @@
 /**
- * The full-window screen page. The browser script (client/src/pages/screen.ts) relies on the ids
- * and data attributes here; the VM's desktop name and clipboard are only ever set as text.
+ * The screen page, full-window and embedded. The browser script (client/src/screen/
+ * mount-screen.ts) relies on the ids and data attributes here; the VM's desktop name and
+ * clipboard are only ever set as text.
  */
 import type { BuildRecord } from '../../store/store.js';
 import type { PageAssets } from '../assets.js';
@@ -25,14 +26,42 @@ ${documentHead(`Screen · ${label}`, o.assets, o.nonce)}
 <header class="term-bar">
   <a class="term-back" href="/builds/${o.build.id}">← ${label}</a>
   <span class="term-meta">${o.appName} · macOS</span>
-  <div class="term-status">
+  ${screenStatus(remainingMs)}
+</header>
+${screenWorkspace(o.build.id, label)}
+</body>
+</html>`;
+}
+
+/**
+ * The screen inside another site's page: no way back to Porthole's pages, and the build and its
+ * window are only known once the page has exchanged its launch token.
+ */
+export function embedScreenPage(o: { readonly assets: PageAssets; readonly nonce: string }): Html {
+  return html`<!doctype html>
+<html lang="en">
+${documentHead('Screen', o.assets, o.nonce)}
+<body class="screen-page embed-page">
+<header class="term-bar">
+  <span id="embed-label" class="term-meta">Porthole screen</span>
+  ${screenStatus(null)}
+</header>
+${screenWorkspace('', '')}
+</body>
+</html>`;
+}
+
+function screenStatus(remainingMs: number | null): Html {
+  return html`<div class="term-status">
     <span id="conn-state" class="conn-state" data-state="connecting" aria-live="polite">Connecting…</span>
     <span id="desktop-name" class="host-key"></span>
     <span id="window-countdown" class="window-countdown" aria-live="polite"${remainingMs === null ? '' : html` data-remaining-ms="${remainingMs}"`}></span>
     <button id="reconnect" class="button button-small" type="button" hidden>Reconnect</button>
-  </div>
-</header>
-<div class="screen-toolbar" role="toolbar" aria-label="Screen controls">
+  </div>`;
+}
+
+function screenWorkspace(buildId: string, label: string): Html {
+  return html`<div class="screen-toolbar" role="toolbar" aria-label="Screen controls">
   <button id="scale-toggle" type="button" class="button button-small" aria-pressed="true">Scale to fit</button>
   <button id="view-only-toggle" type="button" class="button button-small" aria-pressed="false">View only</button>
   <button id="dot-cursor-toggle" type="button" class="button button-small" aria-pressed="false">Show dot cursor</button>
@@ -43,7 +72,5 @@ ${documentHead(`Screen · ${label}`, o.assets, o.nonce)}
 </div>
 <div id="term-banner" class="term-banner" role="status" hidden></div>
 <aside id="clipboard-panel" class="clipboard-panel" hidden><label for="clipboard-text">Clipboard</label><textarea id="clipboard-text" rows="5"></textarea><button id="clipboard-send" type="button" class="button button-small">Send to VM</button><p class="muted small">Text copied on the VM appears here.</p></aside>
-<main id="screen" class="screen-host" data-build-id="${o.build.id}" data-build-label="${label}"></main>
-</body>
-</html>`;
+<main id="screen" class="screen-host" data-build-id="${buildId}" data-build-label="${label}"></main>`;
 }

@@ -1,6 +1,7 @@
 /**
- * The full-window terminal page. The browser script (client/src/pages/terminal.ts) relies on the
- * ids and data attributes here; the VM's output never passes through this markup.
+ * The terminal page, full-window and embedded. The browser script (client/src/terminal/
+ * mount-terminal.ts) relies on the ids and data attributes here; the VM's output never passes
+ * through this markup.
  */
 import type { BuildRecord } from '../../store/store.js';
 import type { PageAssets } from '../assets.js';
@@ -23,16 +24,42 @@ ${documentHead(`Terminal · ${label}`, o.assets, o.nonce)}
 <header class="term-bar">
   <a class="term-back" href="/builds/${o.build.id}">← ${label}</a>
   <span class="term-meta">${o.appName} · ${o.build.stack === 'macos' ? 'macOS' : 'Linux'}</span>
-  <div class="term-status">
+  ${terminalStatus()}
+</header>
+${terminalWorkspace(o.build.id, label)}
+</body>
+</html>`;
+}
+
+/**
+ * The terminal inside another site's page: no way back to Porthole's pages, and the build is only
+ * known once the page has exchanged its launch token, so the script fills in the label.
+ */
+export function embedTerminalPage(o: { readonly assets: PageAssets; readonly nonce: string }): Html {
+  return html`<!doctype html>
+<html lang="en">
+${documentHead('Terminal', o.assets, o.nonce)}
+<body class="terminal-page embed-page">
+<header class="term-bar">
+  <span id="embed-label" class="term-meta">Porthole terminal</span>
+  ${terminalStatus()}
+</header>
+${terminalWorkspace('', '')}
+</body>
+</html>`;
+}
+
+function terminalStatus(): Html {
+  return html`<div class="term-status">
     <span id="conn-state" class="conn-state" data-state="connecting" aria-live="polite">Connecting…</span>
     <span id="host-key" class="host-key mono" title="SSH host key fingerprint of the build VM"></span>
     <span id="window-countdown" class="window-countdown" aria-live="polite"></span>
     <button id="reconnect" class="button button-small" type="button" hidden>Reconnect</button>
-  </div>
-</header>
-<div id="term-banner" class="term-banner" role="status" hidden></div>
+  </div>`;
+}
+
+function terminalWorkspace(buildId: string, label: string): Html {
+  return html`<div id="term-banner" class="term-banner" role="status" hidden></div>
 <div id="term-search" class="term-search" hidden><input id="term-search-input" type="search" aria-label="Find in terminal" placeholder="Find"><button id="term-search-prev" type="button" class="button button-small" aria-label="Previous match">↑</button><button id="term-search-next" type="button" class="button button-small" aria-label="Next match">↓</button><button id="term-search-close" type="button" class="button button-small" aria-label="Close search">✕</button></div>
-<main id="terminal" class="terminal-host" data-build-id="${o.build.id}" data-build-label="${label}"></main>
-</body>
-</html>`;
+<main id="terminal" class="terminal-host" data-build-id="${buildId}" data-build-label="${label}"></main>`;
 }

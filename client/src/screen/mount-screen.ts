@@ -1,0 +1,181 @@
+/**
+ * The screen of the screen page and the embed screen: noVNC, the toolbar, the status bar and the
+ * window countdown, one session at a time. The page decides where tickets and window updates come
+ * from and who else hears about the session.
+ */
+import type RFB from '@novnc/novnc';
+import type { TicketEndpoint } from '../lib/connection-ticket.js';
+import type { MountedSession, SessionObserver } from '../lib/session-observer.js';
+import { pollWindow, type WindowSource } from '../lib/window-poll.js';
+import type { ConnectionState } from '../terminal/connection.js';
+import { requireElement } from '../terminal/dom.js';
+import { StatusBar, windowHasClosed } from '../terminal/status.js';
+import { cleanVmTitle, pageTitle } from '../terminal/title.js';
+import { ScreenConnection, describeScreenDisconnect } from './connection.js';
+import { wireClipboardPanel, wireFullscreen, wireToggle } from './controls.js';
+import { sendCombo } from './keys.js';
+
+/** Long enough to read a sentence; it is a hint, not a state. */
+const HINT_VISIBLE_MS = 6000;
+/** Same as terminal.css's --term-bg: noVNC paints the area around the desktop itself. */
+const SCREEN_BACKGROUND = '#0b0f14';
+const VIEW_ONLY_TITLE = 'Stops this tab sending keyboard, mouse and clipboard input to the VM. The screen keeps updating.';
+const VIEW_ONLY_FORCED_TITLE = 'This screen was opened view-only: the gateway drops all input.';
+const CLIPBOARD_SENT_HINT = 'Sent to the VM’s clipboard. Paste it there with ⌘V.';
+const FULLSCREEN_REFUSED_HINT = 'The browser did not allow full screen.';
+
+export interface ScreenMountOptions {
+  readonly host: HTMLElement;
+  readonly buildLabel: string;
+  readonly tickets: TicketEndpoint;
+  /** The screen stream cannot carry the gateway's window messages, so the page asks for them. */
+  readonly windowSource: WindowSource;
+  /** Server-computed when the page was made; null while the build runs. */
+  readonly initialRemainingMs: number | null;
+  /** Input is dropped at the gateway and the View only toggle stays on. */
+  readonly viewOnlyAtGateway: boolean;
+  /** Where "Sign in again" leads after a 401; null on embed pages, which have no sign-in. */
+  readonly signInHref: string | null;
+  readonly observer: SessionObserver;
+}
+
+export function mountScreen(o: ScreenMountOptions): MountedSession {
+  const pageOwnTitle = document.title;
+  const status = StatusBar.fromPage('desktop-name');
+  const ctrlAltDel = requireElement('ctrl-alt-del', HTMLButtonElement);
+  const specialKeys = requireElement('special-keys', HTMLSelectElement);
+  const viewOnlyToggle = requireElement('view-only-toggle', HTMLButtonElement);
+
+  let state: ConnectionState = 'connecting';
+
+  if (o.viewOnlyAtGateway) viewOnlyToggle.setAttribute('aria-pressed', 'true');
+  const scaled = wireToggle(requireElement('scale-toggle', HTMLButtonElement), () => withViewer(applyViewport));
+  const viewOnly = wireToggle(viewOnlyToggle, (on) => {
+    withViewer((rfb) => {
+      rfb.viewOnly = on;
+    });
+    updateInputControls();
+  });
+  viewOnlyToggle.title = o.viewOnlyAtGateway ? VIEW_ONLY_FORCED_TITLE : VIEW_ONLY_TITLE;
+  viewOnlyToggle.disabled = o.viewOnlyAtGateway;
+  const dotCursor = wireToggle(requireElement('dot-cursor-toggle', HTMLButtonElement), (on) =>
+    withViewer((rfb) => {
+      rfb.showDotCursor = on;
+    }),
+  );
+
+  const clipboard = wireClipboardPanel(
+    {
+      toggle: requireElement('clipboard-toggle', HTMLButtonElement),
+      panel: requireElement('clipboard-panel', HTMLElement),
+      text: requireElement('clipboard-text', HTMLTextAreaElement),
+      send: requireElement('clipboard-send', HTMLButtonElement),
+    },
+    (text) =>
+      withInput((rfb) => {
+        rfb.clipboardPasteFrom(text);
+        status.offerBanner('info', CLIPBOARD_SENT_HINT, HINT_VISIBLE_MS);
+      }),
+  );
+
+  wireFullscreen(requireElement('fullscreen', HTMLButtonElement), () => status.offerBanner('info', FULLSCREEN_REFUSED_HINT, HINT_VISIBLE_MS));
+
+  ctrlAltDel.addEventListener('click', () => withInput((rfb) => rfb.sendCtrlAltDel()));
+  specialKeys.addEventListener('change', () => {
+    const combo = specialKeys.value;
+    // Back to the prompt, so the same combination can be chosen twice in a row.
+    specialKeys.value = '';
+    if (combo) withInput((rfb) => sendCombo(rfb, combo));
+  });
+
+  const connection = new ScreenConnection(o.tickets, o.host, o.viewOnlyAtGateway, {
+    state: (next) => {
+      state = next;
+      status.setState(next);
+      updateInputControls();
+    },
+    created: (rfb) => {
+      rfb.background = SCREEN_BACKGROUND;
+      rfb.viewOnly = viewOnly();
+      rfb.showDotCursor = dotCursor();
+      applyViewport(rfb);
+    },
+    connected: (rfb) => {
+      if (!clipboard.hasFocus()) rfb.focus({ preventScroll: true });
+      o.observer.connected();
+    },
+    desktopName: (name) => {
+      status.setDetail(cleanVmTitle(name));
+      document.title = pageTitle(name, o.buildLabel) ?? pageOwnTitle;
+    },
+    clipboard: (text) => clipboard.receive(text),
+    disconnected: (why) => {
+      o.observer.ended(why);
+      // The closed-window state says it all and is final: no Reconnect, no close code wording.
+      if (windowHasClosed(why)) {
+        status.closeWindow();
+        return;
+      }
+      const notice = describeScreenDisconnect(why);
+      const signIn = notice.signIn && o.signInHref !== null ? { href: o.signInHref, label: 'Sign in again' } : undefined;
+      status.showBanner(notice.kind, notice.text, signIn);
+      // Without a sign-in to renew, a refused credential stays refused.
+      status.showReconnect(notice.reconnect && !(notice.signIn && o.signInHref === null));
+    },
+  });
+
+  status.onReconnect(() => {
+    status.showReconnect(false);
+    status.clearBanner();
+    status.setDetail('');
+    document.title = pageOwnTitle;
+    connection.connect();
+  });
+
+  status.setWindow(o.initialRemainingMs);
+  updateInputControls();
+  connection.connect();
+  if (!status.windowClosed) {
+    const poll = pollWindow(o.windowSource, (view) => {
+      if (view.open) status.setWindow(view.remainingMs);
+      else status.closeWindow();
+      o.observer.window(view.closesAt);
+    });
+    status.onWindowClosed(() => poll.stop());
+  }
+
+  return {
+    focus: () => connection.rfb?.focus({ preventScroll: true }),
+    disconnect: () => connection.disconnect(),
+  };
+
+  /**
+   * Scaled, the whole desktop fits the window. Unscaled it is shown 1:1 and the browser's
+   * scrollbars pan it: clipping would instead pan by dragging, which then never reaches the VM.
+   */
+  function applyViewport(rfb: RFB): void {
+    rfb.clipViewport = false;
+    rfb.dragViewport = false;
+    rfb.scaleViewport = scaled();
+  }
+
+  function withViewer(use: (rfb: RFB) => void): void {
+    const rfb = connection.rfb;
+    if (rfb) use(rfb);
+  }
+
+  /** Input goes to the VM only from a live, non-view-only session; the screen gets focus back for typing on. */
+  function withInput(use: (rfb: RFB) => void): void {
+    const rfb = connection.rfb;
+    if (!rfb || state !== 'connected' || viewOnly()) return;
+    use(rfb);
+    rfb.focus({ preventScroll: true });
+  }
+
+  function updateInputControls(): void {
+    const canSend = state === 'connected' && !viewOnly();
+    ctrlAltDel.disabled = !canSend;
+    specialKeys.disabled = !canSend;
+    clipboard.setCanSend(canSend);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The terminal of the terminal page and the embed terminal: xterm.js, its keys and search, the
+ * status bar, and one session at a time over the gateway's WebSocket. The page decides where
+ * tickets come from and who else hears about the session.
+ */
+import type { Terminal } from '@xterm/xterm';
+import type { TicketEndpoint } from '../lib/connection-ticket.js';
+import type { MountedSession, SessionObserver } from '../lib/session-observer.js';
+import { wireClipboard } from './clipboard.js';
+import { TerminalConnection } from './connection.js';
+import { createTerminal } from './create-terminal.js';
+import { wireSearch } from './search.js';
+import { StatusBar, describeDisconnect, windowHasClosed } from './status.js';
+import { pageTitle } from './title.js';
+
+/** Long enough to read a sentence; it is a hint, the shortcut keeps working without it. */
+const HINT_VISIBLE_MS = 8000;
+const PASTE_BLOCKED_HINT = 'The browser did not allow reading the clipboard. Paste with Ctrl+Shift+V (⌘V on a Mac).';
+
+export interface TerminalMountOptions {
+  readonly host: HTMLElement;
+  readonly buildLabel: string;
+  readonly tickets: TicketEndpoint;
+  /** Where "Sign in again" leads after a 401; null on embed pages, which have no sign-in. */
+  readonly signInHref: string | null;
+  readonly observer: SessionObserver;
+}
+
+export function mountTerminal(o: TerminalMountOptions): MountedSession {
+  const pageOwnTitle = document.title;
+  const status = StatusBar.fromPage('host-key');
+  const { term, search: searchAddon } = createTerminal(o.host);
+  const search = wireSearch(term, searchAddon);
+  const clipboardKeys = wireClipboard(term, o.host, () => status.offerBanner('info', PASTE_BLOCKED_HINT, HINT_VISIBLE_MS));
+  // One handler decides for all shortcuts; returning false keeps the key from reaching the VM.
+  term.attachCustomKeyEventHandler((ev) => !(clipboardKeys(ev) || search.handleKey(ev)));
+
+  term.onTitleChange((title) => {
+    document.title = pageTitle(title, o.buildLabel) ?? pageOwnTitle;
+  });
+
+  const connection = new TerminalConnection(
+    o.tickets,
+    {
+      write: (bytes, parsed) => term.write(bytes, parsed),
+      size: () => ({ cols: term.cols, rows: term.rows }),
+    },
+    {
+      state: (state) => status.setState(state),
+      opened: (reconnect) => {
+        if (reconnect) term.write(newSessionPreamble(term));
+      },
+      ready: (hostKey) => {
+        status.setDetail(hostKey);
+        if (!search.isOpen()) term.focus();
+        o.observer.connected();
+      },
+      window: (remainingMs, closesAt) => {
+        status.setWindow(remainingMs);
+        o.observer.window(closesAt);
+      },
+      serverError: (_code, message) => status.showBanner('error', message),
+      disconnected: (why) => {
+        o.observer.ended(why);
+        // The closed-window state says it all and is final: no Reconnect, no close code wording.
+        if (windowHasClosed(why)) {
+          status.closeWindow();
+          return;
+        }
+        const notice = describeDisconnect(why);
+        const signIn = notice.signIn && o.signInHref !== null ? { href: o.signInHref, label: 'Sign in again' } : undefined;
+        status.showBanner(notice.kind, notice.text, signIn);
+        // Without a sign-in to renew, a refused credential stays refused.
+        status.showReconnect(notice.reconnect && !(notice.signIn && o.signInHref === null));
+      },
+    },
+  );
+
+  term.onData((data) => connection.sendInput(data));
+  term.onBinary((data) => connection.sendBinary(data));
+  term.onResize(({ cols, rows }) => connection.resize(cols, rows));
+
+  status.onReconnect(() => {
+    status.showReconnect(false);
+    status.clearBanner();
+    status.setDetail('');
+    connection.connect();
+  });
+
+  connection.connect();
+  term.focus();
+  return { focus: () => term.focus(), disconnect: () => connection.disconnect() };
+}
+
+/**
+ * Written before a new session's output. A full-screen program of the lost session (vim, less,
+ * tmux) may have left the alternate screen, mouse reports or bracketed paste on; the new shell
+ * would inherit them and misbehave.
+ */
+function newSessionPreamble(t: Terminal): string {
+  // Leaving the alternate screen restores the saved cursor, so only when actually on it.
+  const leaveAltScreen = t.buffer.active.type === 'alternate' ? '\x1b[?1049l' : '';
+  const softReset = '\x1b[!p';
+  const mouseAndPasteOff = '\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1004l\x1b[?1006l\x1b[?2004l\x1b[?25h';
+  const dimMark = '\r\n\x1b[2m— reconnected —\x1b[22m\r\n';
+  return leaveAltScreen + softReset + mouseAndPasteOff + dimMark;
+}

@@ -1,0 +1,54 @@
+/**
+ * Embed credentials: what an embed page holds in memory, instead of a cookie, to mint connection
+ * tickets for the one build, kind and parent origin its launch named. Many uses, but never past
+ * the build's window close and never longer than a working session; the access policy is checked
+ * again on every use, so a revoked role or a closed window stops it at once.
+ */
+import type { BuildId, UserId } from '../../../shared/src/ids.js';
+import type { EmbedKind } from '../../../shared/src/embed.js';
+import type { Result } from '../../../shared/src/result.js';
+import type { TokenLookup } from './hashed-tokens.js';
+import { memoryTokenStore, type TokenStore } from './token-store.js';
+
+/** Like a sign-in: a working day; an embed left open overnight reconnects only through a new launch. */
+export const EMBED_CREDENTIAL_MAX_TTL_MS = 12 * 60 * 60 * 1000;
+/** One per open embed page; far above what one node serves, and a cap on memory if something loops. */
+export const MAX_LIVE_CREDENTIALS = 10_000;
+
+export interface EmbedCredentialClaims {
+  readonly userId: UserId;
+  readonly buildId: BuildId;
+  readonly kind: EmbedKind;
+  readonly parentOrigin: string;
+  readonly viewOnly: boolean;
+  readonly expiresAt: Date;
+}
+
+export class EmbedCredentialBook {
+  readonly #credentials: TokenStore<EmbedCredentialClaims>;
+  readonly #now: () => Date;
+
+  constructor(now: () => Date, credentials: TokenStore<EmbedCredentialClaims> = memoryTokenStore(now, MAX_LIVE_CREDENTIALS)) {
+    this.#now = now;
+    this.#credentials = credentials;
+  }
+
+  /** `closesAt`: the build's window close, if set; the credential dies with the window. */
+  async issue(
+    claims: Omit<EmbedCredentialClaims, 'expiresAt'>,
+    closesAt: Date | null,
+  ): Promise<Result<{ readonly credential: string; readonly expiresAt: Date }, 'full'>> {
+    const cap = this.#now().getTime() + EMBED_CREDENTIAL_MAX_TTL_MS;
+    const expiresAt = new Date(closesAt === null ? cap : Math.min(cap, closesAt.getTime()));
+    const issued = await this.#credentials.issue({ ...claims, expiresAt });
+    return issued.ok ? { ok: true, value: { credential: issued.value, expiresAt } } : issued;
+  }
+
+  async check(credential: string): Promise<TokenLookup<EmbedCredentialClaims>> {
+    return await this.#credentials.peek(credential);
+  }
+
+  dispose(): void {
+    this.#credentials.dispose();
+  }
+}

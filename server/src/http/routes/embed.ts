@@ -1,0 +1,117 @@
+/**
+ * What embed pages call instead of the cookie-authenticated routes (docs/embedding.md): the
+ * one-time exchange of a launch token for an in-memory credential, and with that credential,
+ * connection tickets and the access window. Mounted before the session middleware: nothing here
+ * reads or sets a cookie.
+ */
+import express, { Router, type Request } from 'express';
+import { z } from 'zod';
+import { BROWSER_BODY_LIMIT_BYTES } from '../../../../shared/src/limits.js';
+import type { EmbedCredentialView } from '../../../../shared/src/embed.js';
+import { GatewayError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import type { EmbedLaunchBook } from '../../connections/embed-launches.js';
+import type { EmbedCredentialBook, EmbedCredentialClaims } from '../../connections/embed-credentials.js';
+import { REFUSAL_MESSAGES } from '../../policy/remote-access.js';
+import { loadBuildStanding, toWindowView } from '../build-access.js';
+import { requireSameOrigin } from '../origin-guard.js';
+import { describeIssue } from '../control-schemas.js';
+import { mintConnectionTicket, type TicketMintingDeps } from '../ticket-minting.js';
+
+/** Launch tokens are 43 characters; the cap only keeps junk out of the hash. */
+const MAX_LAUNCH_CHARS = 256;
+const MAX_ORIGIN_CHARS = 2048;
+
+const exchangeRequest = z.object({
+  launch: z.string().min(1).max(MAX_LAUNCH_CHARS),
+  kind: z.enum(['ssh', 'vnc']),
+  parentOrigin: z.string().min(1).max(MAX_ORIGIN_CHARS),
+});
+
+const LAUNCH_REFUSED = 'This embedded session was already opened or its link has expired. Open it again from your dashboard.';
+const CREDENTIAL_REFUSED = 'This embedded session has ended. Open it again from your dashboard.';
+
+export interface EmbedRouteDeps extends TicketMintingDeps {
+  readonly logger: Logger;
+  readonly launches: EmbedLaunchBook;
+  readonly credentials: EmbedCredentialBook;
+  readonly publicOrigin: string;
+}
+
+export function embedRouter(deps: EmbedRouteDeps): Router {
+  const router = Router();
+  const sameOrigin = requireSameOrigin(deps.publicOrigin);
+
+  router.post('/embed/credentials', sameOrigin, express.json({ limit: BROWSER_BODY_LIMIT_BYTES }), async (req, res) => {
+    res.set('Cache-Control', 'no-store');
+    const parsed = exchangeRequest.safeParse(req.body ?? {});
+    if (!parsed.success) throw new GatewayError('invalid_field', describeIssue(parsed.error, req.body));
+    const { launch, kind, parentOrigin } = parsed.data;
+    const redeemed = await deps.launches.redeem(launch);
+    if (!redeemed.ok) {
+      deps.logger.info({ event: 'embed_launch_refused', reason: redeemed.reason }, 'embed launch refused');
+      throw new GatewayError('invalid_ticket', LAUNCH_REFUSED);
+    }
+    const claims = redeemed.claims;
+    const log = { userId: claims.userId, buildId: claims.buildId, kind: claims.kind, parentOrigin: claims.parentOrigin };
+    // The page was served framed by `parentOrigin`; it must be the launch's.
+    if (claims.parentOrigin !== parentOrigin || claims.kind !== kind) {
+      deps.logger.warn({ event: 'embed_launch_refused', ...log, reason: 'wrong_page', pageParentOrigin: parentOrigin, pageKind: kind }, 'embed launch refused');
+      throw new GatewayError('forbidden_origin', 'This embedded session was launched for another page.');
+    }
+    const now = deps.now();
+    const standing = await loadBuildStanding(deps.store, claims.buildId, claims.userId, now);
+    if (!standing) throw new GatewayError('not_found', REFUSAL_MESSAGES.not_found);
+    if (!standing.decision.ok) {
+      deps.logger.info({ event: 'embed_launch_refused', ...log, reason: standing.decision.error }, 'embed launch refused');
+      throw new GatewayError(standing.decision.error, REFUSAL_MESSAGES[standing.decision.error]);
+    }
+    const { userId, buildId, viewOnly } = claims;
+    const issued = await deps.credentials.issue({ userId, buildId, kind, parentOrigin, viewOnly }, standing.build.closesAt);
+    if (!issued.ok) throw new GatewayError('rate_limited', 'Too many embedded sessions are open on this gateway. Try again later.');
+    deps.logger.info({ event: 'embed_launched', ...log }, 'embed launched');
+    const body: EmbedCredentialView = {
+      credential: issued.value.credential,
+      expiresAt: issued.value.expiresAt.toISOString(),
+      buildId,
+      kind,
+      parentOrigin,
+      viewOnly,
+      window: toWindowView(standing.build, now),
+    };
+    res.status(201).json(body);
+  });
+
+  router.post('/embed/connections', sameOrigin, async (req, res) => {
+    res.set('Cache-Control', 'no-store');
+    const claims = await credentialOf(req, deps.credentials);
+    const body = await mintConnectionTicket(deps, {
+      userId: claims.userId,
+      buildId: claims.buildId,
+      kind: claims.kind,
+      viewOnly: claims.viewOnly,
+      origin: deps.publicOrigin,
+    });
+    res.status(201).json(body);
+  });
+
+  router.get('/embed/window', async (req, res) => {
+    res.set('Cache-Control', 'no-store');
+    const claims = await credentialOf(req, deps.credentials);
+    const now = deps.now();
+    const standing = await loadBuildStanding(deps.store, claims.buildId, claims.userId, now);
+    if (!standing) throw new GatewayError('not_found', REFUSAL_MESSAGES.not_found);
+    res.json(toWindowView(standing.build, now));
+  });
+
+  return router;
+}
+
+/** The embed credential from `Authorization: Bearer`; never a cookie, never a URL. */
+async function credentialOf(req: Request, credentials: EmbedCredentialBook): Promise<EmbedCredentialClaims> {
+  const match = /^Bearer (\S+)$/i.exec(req.get('authorization') ?? '');
+  if (!match?.[1]) throw new GatewayError('unauthenticated', 'An embed credential is required ("Authorization: Bearer <credential>").');
+  const checked = await credentials.check(match[1]);
+  if (!checked.ok) throw new GatewayError('unauthenticated', CREDENTIAL_REFUSED);
+  return checked.claims;
+}
