@@ -30,6 +30,10 @@ const DEADLINE_AHEAD_MS = 3_000;
 const GRACE_MINUTES = 10;
 const MS_PER_MINUTE = 60_000;
 const WAIT_MS = 15_000;
+/** Short, so the last test sees a node give up on its database quickly. */
+const FAIL_CLOSED_SECONDS = 3;
+/** The watchdog looks twice a second; allow a little more on a loaded machine. */
+const FAIL_CLOSED_SLACK_MS = 1_500;
 
 describe('two gateway nodes on one PostgreSQL', () => {
   let cluster: PostgresCluster;
@@ -53,6 +57,7 @@ describe('two gateway nodes on one PostgreSQL', () => {
       PORTHOLE_SESSION_SECRET: randomBytes(32).toString('hex'),
       PORTHOLE_SECRET_KEY: randomBytes(32).toString('hex'),
       PORTHOLE_GRACE_MINUTES: String(GRACE_MINUTES),
+      PORTHOLE_FAIL_CLOSED_SECONDS: String(FAIL_CLOSED_SECONDS),
     };
     // One after the other: the first applies the migrations, the second finds them done.
     nodeA = await startGatewayProcess({ ...shared, PORTHOLE_NODE_ID: 'node-a' });
@@ -189,6 +194,19 @@ describe('two gateway nodes on one PostgreSQL', () => {
     const page = await request(b.url).get('/').set('Cookie', cookie);
     assert.equal(page.status, 200);
     assert.match(page.text, /Your builds/);
+  });
+  // Last: it stops the database.
+  test('a node cut off from the database longer than PORTHOLE_FAIL_CLOSED_SECONDS closes its connections', async () => {
+    await registerBuild('build-cutoff');
+    const t = await terminalOnB('build-cutoff');
+    const started = Date.now();
+    await cluster.stop();
+    const closed = await t.closed;
+    const elapsed = Date.now() - started;
+    assert.equal(closed.code, 1001);
+    assert.ok(elapsed >= FAIL_CLOSED_SECONDS * 1000 - FAIL_CLOSED_SLACK_MS, `closed after ${elapsed} ms: too early`);
+    assert.ok(elapsed <= FAIL_CLOSED_SECONDS * 1000 + FAIL_CLOSED_SLACK_MS, `closed after ${elapsed} ms: too late`);
+    assert.ok(nodeB.logs().some((l) => l['event'] === 'cluster_fail_closed'));
   });
 });
 

@@ -13,6 +13,7 @@ import { seedWorld, signIn, type World } from '../helpers/seed.js';
 import { spyDialer, type SpyDialer } from '../helpers/spy-dialer.js';
 import { mintTicket } from '../helpers/terminal-client.js';
 import { attemptUpgrade, ticketProtocols } from '../helpers/upgrade-probe.js';
+import { pollUntil } from '../helpers/ports.js';
 import { BrowserExposure } from '../helpers/exposure.js';
 import { SSH_SUBPROTOCOL } from '../../shared/src/protocol/ssh-v1.js';
 
@@ -154,6 +155,7 @@ describe('unauthenticated upgrades and the per-user cap', () => {
       return outcome;
     };
     const held = [];
+    const dialsBefore = dialer.dials.length;
     for (let i = 0; i < CONNECTION_CAP - 1; i += 1) {
       const o = await open(developer, i % 2 === 0 ? world.builds.linuxRunning : world.builds.macRunning);
       assert.ok(o.opened, `connection ${i + 1} refused`);
@@ -162,6 +164,8 @@ describe('unauthenticated upgrades and the per-user cap', () => {
     // Two tickets minted while one slot is left: the upgrades race for it, and the loser is
     // refused at the upgrade, before any dial.
     const [a, b] = [await mintTicket(gw, developer, world.builds.linuxRunning), await mintTicket(gw, developer, world.builds.linuxRunning)];
+    // Each held connection dials just after its upgrade answer: count from when all have.
+    await pollUntil('the held connections dial', 5_000, async () => dialer.dials.length >= dialsBefore + CONNECTION_CAP - 1);
     const dials = dialer.dials.length;
     const [first, second] = await Promise.all([a, b].map((t) => attemptUpgrade({ url: t.url, origin: gw.origin, protocols: ticketProtocols(t.protocol, t.ticket) })));
     const winners = [first, second].filter((o) => o?.opened);
@@ -175,6 +179,8 @@ describe('unauthenticated upgrades and the per-user cap', () => {
         assert.equal((JSON.parse(l.body) as { error: { code: string } }).error.code, 'too_many_connections');
       }
     }
+    // The winner's dial starts just after its upgrade answer: wait for it, then count.
+    await pollUntil('the winner dials', 5_000, async () => dialer.dials.length > dials);
     assert.equal(dialer.dials.length, dials + 1, 'only the winner dialled');
     // At the cap, the page learns it when it asks for a ticket: a clear 429 before any upgrade.
     const mint = await developer.post(`/api/v1/builds/${world.builds.linuxRunning}/connections`).set('Origin', gw.origin).send({ kind: 'ssh' });
