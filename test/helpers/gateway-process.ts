@@ -24,6 +24,8 @@ export interface GatewayProcess extends GatewayAddress {
   rawLogs(): string;
   /** Resident set size now, from /proc, for memory-growth checks. */
   rssBytes(): number;
+  /** The highest resident set size so far (VmHWM): unlike a sample, it does not depend on GC timing. */
+  peakRssBytes(): number;
   /**
    * The process's exit, or a rejection after `timeoutMs`. (The timer also keeps this test process
    * alive while it waits: the managed child itself does not.)
@@ -75,6 +77,7 @@ export async function startGatewayProcess(env: Record<string, string> = {}): Pro
       }
     },
     rssBytes: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
+    peakRssBytes: () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
     async stop() {
       await child.stop(STOP_GRACE_MS);
       rmSync(dir, { recursive: true, force: true });

@@ -19,7 +19,9 @@ import { SSH_SUBPROTOCOL } from '../../shared/src/protocol/ssh-v1.js';
 
 const IDENTITIES = ['anonymous', 'expired session', 'tester', 'developer', 'admin', 'owner', 'member of another app'] as const;
 const BUILDS = ['running', 'finished 9 minutes ago', 'finished 11 minutes ago', 'revoked', "another app's", 'unknown'] as const;
-const ENDPOINTS = ['build page', 'instructions reveal', 'ticket mint', '/ws/ssh', '/ws/vnc'] as const;
+const ENDPOINTS = ['build page', 'instructions reveal', 'ticket mint', '/ws/ssh', '/ws/vnc', 'embed mint', 'embed launch'] as const;
+/** The dashboard allowed to embed Porthole in this test. */
+const DASHBOARD_ORIGIN = 'https://dashboard.example';
 type Identity = (typeof IDENTITIES)[number];
 type BuildKind = (typeof BUILDS)[number];
 type Endpoint = (typeof ENDPOINTS)[number];
@@ -33,6 +35,8 @@ let dialer: SpyDialer;
 let closedPort: number;
 const exposure = new BrowserExposure();
 const agents = new Map<Identity, TestAgent>();
+/** Whom each identity stands for when a dashboard asks to embed for it (null: nobody). */
+const embedUserIds = new Map<Identity, string | null>();
 const buildIds = new Map<BuildKind, string>();
 
 async function unusedPort(): Promise<number> {
@@ -45,7 +49,7 @@ async function unusedPort(): Promise<number> {
 
 before(async () => {
   dialer = spyDialer();
-  gw = await startGateway({}, { dialer });
+  gw = await startGateway({ PORTHOLE_EMBED_ORIGINS: DASHBOARD_ORIGIN }, { dialer });
   closedPort = await unusedPort();
   world = await seedWorld(gw, { ssh: { host: '127.0.0.1', port: closedPort, username: 'runner', password: 'matrix-ssh-password' }, vnc: { host: '127.0.0.1', port: closedPort, password: 'matrix-vnc-pw' } });
   const api = control(gw);
@@ -82,6 +86,9 @@ before(async () => {
   agents.set('admin', await signIn(gw, world.users.admin));
   agents.set('owner', await signIn(gw, world.users.owner));
   agents.set('member of another app', await signIn(gw, world.users.outsider));
+  embedUserIds.set('anonymous', null).set('expired session', world.users.developer.id).set('tester', world.users.tester.id);
+  embedUserIds.set('developer', world.users.developer.id).set('admin', world.users.admin.id).set('owner', world.users.owner.id);
+  embedUserIds.set('member of another app', world.users.outsider.id);
 });
 
 after(async () => {
@@ -141,6 +148,24 @@ async function tryCell(identity: Identity, build: BuildKind, endpoint: Endpoint)
       assert.equal(code, 4004);
       return { allowed: true, status: 101 };
     }
+    case 'embed mint':
+    case 'embed launch': {
+      // The dashboard's backend asks for a launch URL for this identity. Anonymous: a caller without
+      // the control token; an expired session: a dashboard whose token was rotated away.
+      const userId = embedUserIds.get(identity) ?? null;
+      const launch = request(gw.url).post('/api/v1/embed-sessions');
+      const credential =
+        identity === 'anonymous' ? launch : identity === 'expired session' ? launch.set('Authorization', 'Bearer rotated-away-control-token') : launch.set('Authorization', `Bearer ${gw.controlToken}`);
+      const minted = await credential.send({ userId: userId ?? 'nobody', buildId, kind: 'ssh', parentOrigin: DASHBOARD_ORIGIN });
+      exposure.recordResponse(minted);
+      if (endpoint === 'embed mint') return { allowed: minted.status === 201, status: minted.status };
+      // The embed page in the browser exchanges the launch token (from the URL fragment) once.
+      const url = minted.status === 201 ? new URL((minted.body as { url: string }).url) : null;
+      const token = url ? (new URLSearchParams(url.hash.slice(1)).get('launch') ?? '') : 'forged-launch-token-000000000000000000000000';
+      const exchanged = await request(gw.url).post('/api/v1/embed/credentials').set('Origin', gw.origin).send({ launch: token, kind: 'ssh', parentOrigin: DASHBOARD_ORIGIN });
+      exposure.recordResponse(exchanged);
+      return { allowed: exchanged.status === 201, status: exchanged.status };
+    }
   }
 }
 
@@ -148,7 +173,7 @@ async function tryCell(identity: Identity, build: BuildKind, endpoint: Endpoint)
 function expectedRefusal(identity: Identity, build: BuildKind, endpoint: Endpoint): readonly number[] {
   const ws = endpoint === '/ws/ssh' || endpoint === '/ws/vnc';
   if (identity === 'anonymous' || identity === 'expired session') return endpoint === 'build page' ? [302, 303] : [401];
-  if (ws) return [401]; // the mint was refused, so the upgrade carried a forged ticket
+  if (ws || endpoint === 'embed launch') return [401]; // the mint was refused, so a forged ticket or launch was tried
   if (build === 'unknown' || build === "another app's" || identity === 'member of another app') return [404];
   if (identity === 'tester') return [403];
   return [410];
