@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     });
     if (!loaded.ok) throw new Error(loaded.error);
     const { config } = loaded.value;
-    const store = SqliteStore.open(config.database.path);
+    const store = SqliteStore.open(resolve(DEMO_DIR, 'porthole.db'));
     const logger = createLogger(config.logLevel);
     const gateway = createApp({ config, store, logger, clientDir: CLIENT_DIR });
     const server = createServer(gateway.app);

@@ -16,6 +16,9 @@ required=(
   "/usr/bin/xsetroot:x11-xserver-utils"
   "/usr/bin/xwininfo:x11-utils"
   "/usr/bin/xdotool:xdotool"
+  # The scale-out tests run a throwaway cluster with initdb and pg_ctl (test/helpers/postgres.ts).
+  "/usr/lib/postgresql/15/bin/initdb:postgresql"
+  "/usr/lib/postgresql/15/bin/pg_ctl:postgresql"
   # The core "fixed" font xterm draws with. xfonts-base is only a Recommends of
   # tigervnc-standalone-server, so --no-install-recommends would skip it.
   "/usr/share/fonts/X11/misc/6x13-ISO8859-1.pcf.gz:xfonts-base"

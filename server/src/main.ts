@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, scrubSecretsFromEnv } from './config/config.js';
 import { createLogger } from './log.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { openStore } from './store/open-store.js';
 import { createApp } from './http/app.js';
 import { createHttpServer } from './http/http-server.js';
 
@@ -35,8 +35,15 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   for (const warning of warnings) logger.warn({ event: 'unsafe_setting' }, warning);
 
-  const store = SqliteStore.open(resolve(config.database.path));
-  const gateway = createApp({ config, store, logger, clientDir: process.env['PORTHOLE_CLIENT_DIR'] ?? CLIENT_DIR });
+  const opened = await openStore(config, logger);
+  const { store } = opened;
+  const gateway = createApp({
+    config,
+    store,
+    logger,
+    clientDir: process.env['PORTHOLE_CLIENT_DIR'] ?? CLIENT_DIR,
+    ...(opened.kind === 'postgres' && config.database.kind === 'postgres' ? { postgres: { pool: opened.store.pool, url: config.database.url } } : {}),
+  });
   const server = createHttpServer();
   server.on('request', gateway.app);
   server.on('upgrade', gateway.handleUpgrade);

@@ -22,6 +22,8 @@ export interface UserView {
   readonly email: string;
   readonly name: string | null;
   readonly hasPassword: boolean;
+  /** The OpenID Connect subject this user signs in with, if registered. */
+  readonly oidcSubject: string | null;
 }
 
 export interface AppView {
@@ -95,4 +97,22 @@ export interface RecordingView {
   readonly url: string;
   /** Same-origin URL of the replay page. */
   readonly replayUrl: string;
+}
+
+/** One live terminal or screen connection, on whichever node holds it (`GET /api/v1/builds/{buildId}/sessions`). */
+export interface LiveSessionView {
+  /** The gateway node holding the connection (PORTHOLE_NODE_ID). */
+  readonly node: string;
+  /** Unique on its node. */
+  readonly connectionId: string;
+  readonly userId: UserId;
+  readonly kind: 'ssh' | 'vnc';
+  readonly openedAt: string;
+  /** Relayed so far; with several nodes, as of the node's last heartbeat (every 5 s). */
+  readonly bytesToBrowser: number;
+  readonly bytesFromBrowser: number;
+}
+
+export interface LiveSessionsView {
+  readonly sessions: readonly LiveSessionView[];
 }

@@ -35,10 +35,10 @@ describe('control API', () => {
   test('users: created then updated, never returning the hash', async () => {
     const created = await api.put('/users/u-1', { email: 'Dev@Example.test', name: 'Dev', password: 'correct horse' });
     assert.equal(created.status, 201);
-    assert.deepEqual(created.body, { id: 'u-1', email: 'Dev@Example.test', name: 'Dev', hasPassword: true });
+    assert.deepEqual(created.body, { id: 'u-1', email: 'Dev@Example.test', name: 'Dev', hasPassword: true, oidcSubject: null });
     const updated = await api.put('/users/u-1', { email: 'dev@example.test' });
     assert.equal(updated.status, 200);
-    assert.deepEqual(updated.body, { id: 'u-1', email: 'dev@example.test', name: null, hasPassword: true });
+    assert.deepEqual(updated.body, { id: 'u-1', email: 'dev@example.test', name: null, hasPassword: true, oidcSubject: null });
     assert.equal(JSON.stringify(updated.body).includes('argon2'), false);
     const clash = await api.put('/users/u-2', { email: 'DEV@example.test' });
     assert.equal(clash.status, 409);

@@ -11,8 +11,9 @@ import type TestAgent from 'supertest/lib/agent.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { seedWorld, signIn, type World } from '../helpers/seed.js';
 import { spyDialer, type SpyDialer } from '../helpers/spy-dialer.js';
-import { mintTicket } from '../helpers/terminal-client.js';
+import { mintTicket, type Ticket } from '../helpers/terminal-client.js';
 import { attemptUpgrade, ticketProtocols } from '../helpers/upgrade-probe.js';
+import { pollUntil } from '../helpers/ports.js';
 import { BrowserExposure } from '../helpers/exposure.js';
 import { SSH_SUBPROTOCOL } from '../../shared/src/protocol/ssh-v1.js';
 
@@ -27,8 +28,6 @@ let world: World;
 let dialer: SpyDialer;
 let tarpit: net.Server;
 const tarpitSockets = new Set<net.Socket>();
-/** Resolved each time the gateway hangs up on the tarpit (its session ended, slot released). */
-let onTarpitHangUp: (() => void) | null = null;
 const exposure = new BrowserExposure();
 
 before(async () => {
@@ -36,10 +35,7 @@ before(async () => {
     tarpitSockets.add(socket);
     socket.on('error', () => undefined);
     socket.resume();
-    socket.once('close', () => {
-      tarpitSockets.delete(socket);
-      onTarpitHangUp?.();
-    });
+    socket.once('close', () => tarpitSockets.delete(socket));
   });
   await new Promise<void>((done) => tarpit.listen(0, '127.0.0.1', done));
   dialer = spyDialer();
@@ -154,6 +150,7 @@ describe('unauthenticated upgrades and the per-user cap', () => {
       return outcome;
     };
     const held = [];
+    const dialsBefore = dialer.dials.length;
     for (let i = 0; i < CONNECTION_CAP - 1; i += 1) {
       const o = await open(developer, i % 2 === 0 ? world.builds.linuxRunning : world.builds.macRunning);
       assert.ok(o.opened, `connection ${i + 1} refused`);
@@ -162,6 +159,8 @@ describe('unauthenticated upgrades and the per-user cap', () => {
     // Two tickets minted while one slot is left: the upgrades race for it, and the loser is
     // refused at the upgrade, before any dial.
     const [a, b] = [await mintTicket(gw, developer, world.builds.linuxRunning), await mintTicket(gw, developer, world.builds.linuxRunning)];
+    // Each held connection dials just after its upgrade answer: count from when all have.
+    await pollUntil('the held connections dial', 5_000, async () => dialer.dials.length >= dialsBefore + CONNECTION_CAP - 1);
     const dials = dialer.dials.length;
     const [first, second] = await Promise.all([a, b].map((t) => attemptUpgrade({ url: t.url, origin: gw.origin, protocols: ticketProtocols(t.protocol, t.ticket) })));
     const winners = [first, second].filter((o) => o?.opened);
@@ -175,8 +174,9 @@ describe('unauthenticated upgrades and the per-user cap', () => {
         assert.equal((JSON.parse(l.body) as { error: { code: string } }).error.code, 'too_many_connections');
       }
     }
-    // The winner dials once its session starts (possibly after its 'open'); the loser never does.
-    assert.ok(dialer.dials.length - dials <= 1, 'the refused upgrade dialled');
+    // The winner's dial starts just after its upgrade answer: wait for it, then count.
+    await pollUntil('the winner dials', 5_000, async () => dialer.dials.length > dials);
+    assert.equal(dialer.dials.length, dials + 1, 'only the winner dialled');
     // At the cap, the page learns it when it asks for a ticket: a clear 429 before any upgrade.
     const mint = await developer.post(`/api/v1/builds/${world.builds.linuxRunning}/connections`).set('Origin', gw.origin).send({ kind: 'ssh' });
     exposure.recordResponse(mint);
@@ -185,20 +185,22 @@ describe('unauthenticated upgrades and the per-user cap', () => {
     // Another user is not affected by the developer's connections.
     const other = await open(admin, world.builds.linuxRunning);
     assert.ok(other.opened);
-    await new Promise<void>((resolve) => {
-      onTarpitHangUp = resolve;
-      other.ws.close();
-    });
-    // Closing one frees its slot. The gateway releases the slot before it hangs up on the VM, so
-    // the tarpit seeing the hang-up means the slot is free.
+    other.ws.close();
+    // Closing one frees its slot: asking for a ticket stops answering 429 (a refused ask changes
+    // nothing, so asking again is safe). Any VM hang-up is no signal here: the tarpit also sees
+    // the SSH handshakes of the held connections time out.
     const oldest = held.shift();
     assert.ok(oldest);
-    await new Promise<void>((resolve) => {
-      onTarpitHangUp = resolve;
-      oldest.close();
+    oldest.close();
+    let freed: Ticket | null = null;
+    await pollUntil('the freed slot is given back', 10_000, async () => {
+      const res = await developer.post(`/api/v1/builds/${world.builds.linuxRunning}/connections`).set('Origin', gw.origin).send({ kind: 'ssh' });
+      if (res.status === 201) freed = res.body as Ticket;
+      return freed !== null;
     });
-    onTarpitHangUp = null;
-    const again = await open(developer, world.builds.linuxRunning);
+    const ticket = freed as Ticket | null;
+    assert.ok(ticket);
+    const again = await attemptUpgrade({ url: ticket.url, origin: gw.origin, protocols: ticketProtocols(ticket.protocol, ticket.ticket) });
     assert.ok(again.opened, 'a freed slot was not given back');
     held.push(again.ws);
     for (const ws of held) ws.terminate();

@@ -122,3 +122,27 @@ test('config: operability settings — metrics token, drain time, recordings', (
   assert.match(errorOf({ ...VALID, PORTHOLE_RECORDING_RETENTION_DAYS: '-3' }), /^Invalid configuration: PORTHOLE_RECORDING_RETENTION_DAYS /);
   assert.match(errorOf({ ...VALID, PORTHOLE_RECORD_ALL: 'sometimes' }), /PORTHOLE_RECORD_ALL must be true or false/);
 });
+
+test('config: PostgreSQL, node id, fail-closed and single sign-on settings', () => {
+  const pg = loadConfig({ ...VALID, PORTHOLE_DATABASE: 'postgres://porthole:pw@db.internal:5432/porthole', PORTHOLE_NODE_ID: 'gw-1', PORTHOLE_FAIL_CLOSED_SECONDS: '15' });
+  assert.ok(pg.ok);
+  assert.deepEqual(pg.value.config.database, { kind: 'postgres', url: 'postgres://porthole:pw@db.internal:5432/porthole' });
+  assert.equal(pg.value.config.nodeId, 'gw-1');
+  assert.equal(pg.value.config.failClosedSeconds, 15);
+  assert.equal(pg.value.config.oidc, null);
+  assert.equal(pg.value.config.localLogin, true);
+  const sso = loadConfig({ ...VALID, PORTHOLE_PUBLIC_URL: 'https://porthole.example.com', PORTHOLE_OIDC_ISSUER: 'https://login.example.com/realms/ci', PORTHOLE_OIDC_CLIENT_ID: 'porthole', PORTHOLE_LOCAL_LOGIN: 'false' });
+  assert.ok(sso.ok);
+  assert.equal(sso.value.config.oidc?.redirectUri.href, 'https://porthole.example.com/auth/oidc/callback');
+  assert.equal(sso.value.config.oidc?.clientSecret, null);
+  assert.equal(sso.value.config.localLogin, false);
+  assert.match(errorOf({ ...VALID, PORTHOLE_LOCAL_LOGIN: 'false' }), /nobody could sign in/);
+  assert.match(errorOf({ ...VALID, PORTHOLE_OIDC_CLIENT_ID: 'x' }), /PORTHOLE_OIDC_CLIENT_ID is set but PORTHOLE_OIDC_ISSUER is not/);
+  assert.match(errorOf({ ...VALID, PORTHOLE_OIDC_ISSUER: 'https://login.example.com' }), /PORTHOLE_OIDC_CLIENT_ID is required/);
+  assert.match(errorOf({ ...VALID, PORTHOLE_OIDC_ISSUER: 'http://login.example.com', PORTHOLE_OIDC_CLIENT_ID: 'x' }), /must be https/);
+  assert.match(errorOf({ ...VALID, PORTHOLE_FAIL_CLOSED_SECONDS: '1' }), /^Invalid configuration: PORTHOLE_FAIL_CLOSED_SECONDS /);
+  assert.match(errorOf({ ...VALID, PORTHOLE_NODE_ID: 'no spaces' }), /^Invalid configuration: PORTHOLE_NODE_ID /);
+  const node = loadConfig(VALID);
+  assert.ok(node.ok);
+  assert.match(node.value.config.nodeId, /^[A-Za-z0-9._-]+-[0-9a-f]{8}$/, 'a default id unique per process');
+});

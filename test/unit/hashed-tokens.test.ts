@@ -49,27 +49,27 @@ test('the map is bounded: full means refused, and expired records make room', ()
   }
 });
 
-test('launches live 60 s; credentials die with the window, and never outlive a working day', () => {
+test('launches live 60 s; credentials die with the window, and never outlive a working day', async () => {
   const c = clock();
   const launches = new EmbedLaunchBook(c.now);
   const credentials = new EmbedCredentialBook(c.now);
   const claims = { userId: 'u' as UserId, buildId: 'b' as BuildId, kind: 'ssh' as const, parentOrigin: 'https://ci.example.com', viewOnly: false };
   try {
-    const launch = launches.mint(claims);
+    const launch = await launches.mint(claims);
     assert.ok(launch.ok);
     assert.equal(launch.value.expiresAt.getTime(), T0.getTime() + EMBED_LAUNCH_TTL_MS);
     assert.equal(EMBED_LAUNCH_TTL_MS, 60_000);
 
     const closesAt = new Date(T0.getTime() + 5 * 60_000);
-    const short = credentials.issue(claims, closesAt);
+    const short = await credentials.issue(claims, closesAt);
     assert.ok(short.ok);
     assert.equal(short.value.expiresAt.getTime(), closesAt.getTime());
-    const open = credentials.issue(claims, null);
+    const open = await credentials.issue(claims, null);
     assert.ok(open.ok);
     assert.equal(open.value.expiresAt.getTime(), T0.getTime() + EMBED_CREDENTIAL_MAX_TTL_MS);
     c.advance(5 * 60_000);
-    assert.equal(credentials.check(short.value.credential).ok, false);
-    assert.equal(credentials.check(open.value.credential).ok, true);
+    assert.equal((await credentials.check(short.value.credential)).ok, false);
+    assert.equal((await credentials.check(open.value.credential)).ok, true);
   } finally {
     launches.dispose();
     credentials.dispose();

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { envSchema } from './schema.js';
 import { err, ok, type Result } from '../../../shared/src/result.js';
@@ -9,7 +11,7 @@ export interface Config {
   readonly publicOrigin: string;
   readonly publicUrl: URL;
   readonly secureCookies: boolean;
-  readonly database: { readonly kind: 'sqlite'; readonly path: string };
+  readonly database: { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
   readonly controlToken: string | null;
   readonly sessionSecret: string;
   readonly secretKey: Buffer;
@@ -25,6 +27,14 @@ export interface Config {
   /** Live WebSocket connections one user may hold on this node. */
   readonly maxConnectionsPerUser: number;
   readonly logLevel: string;
+  /** This process in the live view and the cluster's bookkeeping; unique per process. */
+  readonly nodeId: string;
+  /** With PostgreSQL: cut off from the database this long, the node closes its connections. */
+  readonly failClosedSeconds: number;
+  /** OpenID Connect sign-in, when configured. */
+  readonly oidc: OidcConfig | null;
+  /** Email + password sign-in; off leaves only OpenID Connect. */
+  readonly localLogin: boolean;
   /** Bearer token of /metrics; the control token unless set separately; null disables /metrics. */
   readonly metricsToken: string | null;
   /** On SIGTERM, live connections are closed and the process exits within this many seconds. */
@@ -41,13 +51,39 @@ export interface RecordingSettings {
   readonly recordAll: boolean;
 }
 
+export interface OidcConfig {
+  readonly issuer: URL;
+  readonly clientId: string;
+  /** null: a public client (PKCE alone). */
+  readonly clientSecret: string | null;
+  /** Shown on the button: "Sign in with <providerName>". */
+  readonly providerName: string;
+  /** Where the provider sends the browser back: <public URL>/auth/oidc/callback. */
+  readonly redirectUri: URL;
+}
+
+/** With PostgreSQL there is no database file to sit beside; several nodes should share a mount. */
+const DEFAULT_NETWORKED_RECORDINGS_DIR = './data/recordings';
+/** Two processes on one host with the same hostname still get different ids. */
+const NODE_SUFFIX_BYTES = 4;
+
 export interface LoadedConfig {
   readonly config: Config;
   /** Unsafe-but-allowed settings, to be logged loudly at start-up. */
   readonly warnings: readonly string[];
 }
 
-const ENV_PREFIX_SECRETS = ['PORTHOLE_CONTROL_TOKEN', 'PORTHOLE_METRICS_TOKEN', 'PORTHOLE_SESSION_SECRET', 'PORTHOLE_SECRET_KEY'] as const;
+/** The database URL may carry a password. */
+const ENV_PREFIX_SECRETS = [
+  'PORTHOLE_CONTROL_TOKEN',
+  'PORTHOLE_METRICS_TOKEN',
+  'PORTHOLE_SESSION_SECRET',
+  'PORTHOLE_SECRET_KEY',
+  'PORTHOLE_OIDC_CLIENT_SECRET',
+  'PORTHOLE_DATABASE',
+] as const;
+/** Where the provider redirects back to, under the public URL. */
+export const OIDC_CALLBACK_PATH = '/auth/oidc/callback';
 
 /**
  * Parses the environment once. The error is a single line naming the first bad variable, which is
@@ -84,6 +120,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
   if (e.PORTHOLE_SHOW_NATIVE_CREDENTIALS) {
     warnings.push('PORTHOLE_SHOW_NATIVE_CREDENTIALS is on: allowed users can reveal VM passwords for native clients (each reveal is audited).');
   }
+  const oidc = oidcSettings(e, publicUrl);
+  if (!oidc.ok) return err(oidc.error);
+  if (!e.PORTHOLE_LOCAL_LOGIN && oidc.value === null) {
+    return err('Invalid configuration: PORTHOLE_LOCAL_LOGIN is false but PORTHOLE_OIDC_ISSUER is not set: nobody could sign in');
+  }
   warnings.push(...embedWarnings(e.PORTHOLE_EMBED_ORIGINS, publicUrl, e.PORTHOLE_CONTROL_TOKEN !== undefined));
   const config: Config = Object.freeze({
     port: e.PORT,
@@ -103,11 +144,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
     trustProxy: e.PORTHOLE_TRUST_PROXY,
     maxConnectionsPerUser: e.PORTHOLE_MAX_CONNECTIONS_PER_USER,
     logLevel: e.PORTHOLE_LOG_LEVEL,
+    nodeId: e.PORTHOLE_NODE_ID ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-${randomBytes(NODE_SUFFIX_BYTES).toString('hex')}`,
+    failClosedSeconds: e.PORTHOLE_FAIL_CLOSED_SECONDS,
+    oidc: oidc.value,
+    localLogin: e.PORTHOLE_LOCAL_LOGIN,
     metricsToken: e.PORTHOLE_METRICS_TOKEN ?? e.PORTHOLE_CONTROL_TOKEN ?? null,
     drainSeconds: e.PORTHOLE_DRAIN_SECONDS,
     recordings: Object.freeze({
       // Beside the database by default: one directory to back up and to protect.
-      dir: e.PORTHOLE_RECORDINGS_DIR ?? join(dirname(e.PORTHOLE_DATABASE.path), 'recordings'),
+      dir: e.PORTHOLE_RECORDINGS_DIR ?? (e.PORTHOLE_DATABASE.kind === 'sqlite' ? join(dirname(e.PORTHOLE_DATABASE.path), 'recordings') : DEFAULT_NETWORKED_RECORDINGS_DIR),
       retentionDays: e.PORTHOLE_RECORDING_RETENTION_DAYS,
       recordAll: e.PORTHOLE_RECORD_ALL,
     }),
@@ -118,6 +163,28 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
 /** Removes secrets from the process environment once read, so child processes and dumps miss them. */
 export function scrubSecretsFromEnv(env: Record<string, string | undefined>): void {
   for (const name of ENV_PREFIX_SECRETS) delete env[name];
+}
+
+function oidcSettings(e: ReturnType<typeof envSchema.parse>, publicUrl: URL): Result<OidcConfig | null, string> {
+  if (e.PORTHOLE_OIDC_ISSUER === undefined) {
+    const stray = e.PORTHOLE_OIDC_CLIENT_ID !== undefined ? 'PORTHOLE_OIDC_CLIENT_ID' : e.PORTHOLE_OIDC_CLIENT_SECRET !== undefined ? 'PORTHOLE_OIDC_CLIENT_SECRET' : null;
+    return stray === null ? ok(null) : err(`Invalid configuration: ${stray} is set but PORTHOLE_OIDC_ISSUER is not`);
+  }
+  if (e.PORTHOLE_OIDC_CLIENT_ID === undefined) return err('Invalid configuration: PORTHOLE_OIDC_CLIENT_ID is required with PORTHOLE_OIDC_ISSUER');
+  const issuer = new URL(e.PORTHOLE_OIDC_ISSUER);
+  // Discovery and the token exchange carry the client secret and the user's identity.
+  if (issuer.protocol !== 'https:' && !isLoopbackHost(issuer.hostname)) {
+    return err(`Invalid configuration: PORTHOLE_OIDC_ISSUER must be https (plain http only on a loopback address)`);
+  }
+  return ok(
+    Object.freeze({
+      issuer,
+      clientId: e.PORTHOLE_OIDC_CLIENT_ID,
+      clientSecret: e.PORTHOLE_OIDC_CLIENT_SECRET ?? null,
+      providerName: e.PORTHOLE_OIDC_PROVIDER_NAME,
+      redirectUri: new URL(OIDC_CALLBACK_PATH, publicUrl),
+    }),
+  );
 }
 
 /** Embedding settings that work but put users at risk, or that cannot work at all. */

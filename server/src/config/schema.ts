@@ -26,6 +26,17 @@ const MAX_DRAIN_SECONDS = 600;
 /** A month covers "what happened on last week's build" without keeping terminal content for ever. */
 const DEFAULT_RECORDING_RETENTION_DAYS = 30;
 const MAX_RECORDING_RETENTION_DAYS = 3650;
+/**
+ * A node that cannot reach PostgreSQL for this long stops trusting what it last knew and closes its
+ * connections: a revocation it cannot hear about must not be outlived by more than this.
+ */
+const DEFAULT_FAIL_CLOSED_SECONDS = 30;
+/** Below this a routine failover or a slow checkpoint would drop every terminal. */
+const MIN_FAIL_CLOSED_SECONDS = 2;
+const MAX_FAIL_CLOSED_SECONDS = 3600;
+const MAX_PROVIDER_NAME_CHARS = 40;
+/** Node ids appear in the live view and in pg_stat_activity; keep them short and printable. */
+const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 const booleanText = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -87,7 +98,16 @@ export const databaseSetting = z
       }
       return { kind: 'sqlite' as const, path };
     }
-    ctx.addIssue({ code: 'custom', message: 'must be sqlite:PATH' });
+    if (value.startsWith('postgres://') || value.startsWith('postgresql://')) {
+      try {
+        new URL(value);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'is not a valid postgres:// URL' });
+        return z.NEVER;
+      }
+      return { kind: 'postgres' as const, url: value };
+    }
+    ctx.addIssue({ code: 'custom', message: 'must be sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE' });
     return z.NEVER;
   });
 
@@ -126,6 +146,19 @@ export const envSchema = z.object({
     .max(MAX_RECORDING_RETENTION_DAYS)
     .default(DEFAULT_RECORDING_RETENTION_DAYS),
   PORTHOLE_RECORD_ALL: booleanText.default(false),
+  // Scale-out (docs/operations.md "Several nodes").
+  PORTHOLE_NODE_ID: z.string().regex(NODE_ID, 'must be 1–64 letters, digits, ".", "_" or "-"').optional(),
+  PORTHOLE_FAIL_CLOSED_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .min(MIN_FAIL_CLOSED_SECONDS)
+    .max(MAX_FAIL_CLOSED_SECONDS)
+    .default(DEFAULT_FAIL_CLOSED_SECONDS),
+  // Single sign-on (docs/operations.md "Single sign-on").
+  PORTHOLE_OIDC_ISSUER: z.url({ protocol: /^https?$/, error: 'must be the issuer URL, e.g. https://login.example.com/realms/ci' }).optional(),
+  PORTHOLE_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  PORTHOLE_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  PORTHOLE_OIDC_PROVIDER_NAME: z.string().min(1).max(MAX_PROVIDER_NAME_CHARS).default('single sign-on'),
+  PORTHOLE_LOCAL_LOGIN: booleanText.default(true),
 });
 
 export type EnvInput = z.input<typeof envSchema>;

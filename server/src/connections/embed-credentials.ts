@@ -7,12 +7,13 @@
 import type { BuildId, UserId } from '../../../shared/src/ids.js';
 import type { EmbedKind } from '../../../shared/src/embed.js';
 import type { Result } from '../../../shared/src/result.js';
-import { HashedTokenMap, type TokenLookup } from './hashed-tokens.js';
+import type { TokenLookup } from './hashed-tokens.js';
+import { memoryTokenStore, type TokenStore } from './token-store.js';
 
 /** Like a sign-in: a working day; an embed left open overnight reconnects only through a new launch. */
 export const EMBED_CREDENTIAL_MAX_TTL_MS = 12 * 60 * 60 * 1000;
 /** One per open embed page; far above what one node serves, and a cap on memory if something loops. */
-const MAX_LIVE_CREDENTIALS = 10_000;
+export const MAX_LIVE_CREDENTIALS = 10_000;
 
 export interface EmbedCredentialClaims {
   readonly userId: UserId;
@@ -24,27 +25,27 @@ export interface EmbedCredentialClaims {
 }
 
 export class EmbedCredentialBook {
-  readonly #credentials: HashedTokenMap<EmbedCredentialClaims>;
+  readonly #credentials: TokenStore<EmbedCredentialClaims>;
   readonly #now: () => Date;
 
-  constructor(now: () => Date) {
+  constructor(now: () => Date, credentials: TokenStore<EmbedCredentialClaims> = memoryTokenStore(now, MAX_LIVE_CREDENTIALS)) {
     this.#now = now;
-    this.#credentials = new HashedTokenMap(now, MAX_LIVE_CREDENTIALS);
+    this.#credentials = credentials;
   }
 
   /** `closesAt`: the build's window close, if set; the credential dies with the window. */
-  issue(
+  async issue(
     claims: Omit<EmbedCredentialClaims, 'expiresAt'>,
     closesAt: Date | null,
-  ): Result<{ readonly credential: string; readonly expiresAt: Date }, 'full'> {
+  ): Promise<Result<{ readonly credential: string; readonly expiresAt: Date }, 'full'>> {
     const cap = this.#now().getTime() + EMBED_CREDENTIAL_MAX_TTL_MS;
     const expiresAt = new Date(closesAt === null ? cap : Math.min(cap, closesAt.getTime()));
-    const issued = this.#credentials.issue({ ...claims, expiresAt });
+    const issued = await this.#credentials.issue({ ...claims, expiresAt });
     return issued.ok ? { ok: true, value: { credential: issued.value, expiresAt } } : issued;
   }
 
-  check(credential: string): TokenLookup<EmbedCredentialClaims> {
-    return this.#credentials.peek(credential);
+  async check(credential: string): Promise<TokenLookup<EmbedCredentialClaims>> {
+    return await this.#credentials.peek(credential);
   }
 
   dispose(): void {

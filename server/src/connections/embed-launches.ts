@@ -6,12 +6,13 @@
 import type { BuildId, UserId } from '../../../shared/src/ids.js';
 import type { EmbedKind } from '../../../shared/src/embed.js';
 import type { Result } from '../../../shared/src/result.js';
-import { HashedTokenMap, type TokenLookup } from './hashed-tokens.js';
+import type { TokenLookup } from './hashed-tokens.js';
+import { memoryTokenStore, type TokenStore } from './token-store.js';
 
 /** The dashboard mints one as it renders the iframe, which loads within seconds; 60 s covers slow links. */
 export const EMBED_LAUNCH_TTL_MS = 60_000;
 /** Launches are minted by trusted backends; this only caps memory if one misbehaves. */
-const MAX_LIVE_LAUNCHES = 10_000;
+export const MAX_LIVE_LAUNCHES = 10_000;
 
 export interface LaunchClaims {
   readonly userId: UserId;
@@ -24,23 +25,23 @@ export interface LaunchClaims {
 }
 
 export class EmbedLaunchBook {
-  readonly #launches: HashedTokenMap<LaunchClaims>;
+  readonly #launches: TokenStore<LaunchClaims>;
   readonly #now: () => Date;
 
-  constructor(now: () => Date) {
+  constructor(now: () => Date, launches: TokenStore<LaunchClaims> = memoryTokenStore(now, MAX_LIVE_LAUNCHES)) {
     this.#now = now;
-    this.#launches = new HashedTokenMap(now, MAX_LIVE_LAUNCHES);
+    this.#launches = launches;
   }
 
-  mint(claims: Omit<LaunchClaims, 'expiresAt'>): Result<{ readonly token: string; readonly expiresAt: Date }, 'full'> {
+  async mint(claims: Omit<LaunchClaims, 'expiresAt'>): Promise<Result<{ readonly token: string; readonly expiresAt: Date }, 'full'>> {
     const expiresAt = new Date(this.#now().getTime() + EMBED_LAUNCH_TTL_MS);
-    const issued = this.#launches.issue({ ...claims, expiresAt });
+    const issued = await this.#launches.issue({ ...claims, expiresAt });
     return issued.ok ? { ok: true, value: { token: issued.value, expiresAt } } : issued;
   }
 
   /** Consumes the launch whatever happens next: a launch presented wrongly is burnt, not retried. */
-  redeem(token: string): TokenLookup<LaunchClaims> {
-    return this.#launches.take(token);
+  async redeem(token: string): Promise<TokenLookup<LaunchClaims>> {
+    return await this.#launches.take(token);
   }
 
   dispose(): void {

@@ -4,7 +4,8 @@
  */
 import type { BuildId, UserId } from '../../../shared/src/ids.js';
 import type { Result } from '../../../shared/src/result.js';
-import { HashedTokenMap, type TokenLookupFailure } from './hashed-tokens.js';
+import type { TokenLookupFailure } from './hashed-tokens.js';
+import { memoryTokenStore, type TokenStore } from './token-store.js';
 
 export type ConnectionKind = 'ssh' | 'vnc';
 
@@ -14,7 +15,7 @@ export const TICKET_TTL_MS = 30_000;
  * Far more connections than one node starts within a ticket's 30 s; a page minting in a loop hits
  * this instead of the heap (each record is a few hundred bytes).
  */
-const MAX_LIVE_TICKETS = 10_000;
+export const MAX_LIVE_TICKETS = 10_000;
 
 export interface TicketClaims {
   readonly userId: UserId;
@@ -35,30 +36,30 @@ export type RedeemFailure = TokenLookupFailure;
 
 export interface TicketBook {
   /** Fails only when too many tickets are outstanding. */
-  mint(claims: Omit<TicketClaims, 'expiresAt'>): Result<MintedTicket, 'full'>;
-  /** Atomically consumes the ticket: at most one caller ever gets its claims. */
-  redeem(ticket: string): { ok: true; claims: TicketClaims } | { ok: false; reason: RedeemFailure };
+  mint(claims: Omit<TicketClaims, 'expiresAt'>): Promise<Result<MintedTicket, 'full'>>;
+  /** Atomically consumes the ticket: at most one caller (on any node) ever gets its claims. */
+  redeem(ticket: string): Promise<{ ok: true; claims: TicketClaims } | { ok: false; reason: RedeemFailure }>;
   dispose(): void;
 }
 
-/** Tickets for a single gateway node, kept in memory. */
-export class MemoryTicketBook implements TicketBook {
-  readonly #tickets: HashedTokenMap<TicketClaims>;
+/** Tickets kept in a token store: this node's memory by default, PostgreSQL for several nodes. */
+export class StoredTicketBook implements TicketBook {
+  readonly #tickets: TokenStore<TicketClaims>;
   readonly #now: () => Date;
 
-  constructor(now: () => Date) {
+  constructor(now: () => Date, tickets: TokenStore<TicketClaims> = memoryTokenStore(now, MAX_LIVE_TICKETS)) {
     this.#now = now;
-    this.#tickets = new HashedTokenMap(now, MAX_LIVE_TICKETS);
+    this.#tickets = tickets;
   }
 
-  mint(claims: Omit<TicketClaims, 'expiresAt'>): Result<MintedTicket, 'full'> {
+  async mint(claims: Omit<TicketClaims, 'expiresAt'>): Promise<Result<MintedTicket, 'full'>> {
     const expiresAt = new Date(this.#now().getTime() + TICKET_TTL_MS);
-    const issued = this.#tickets.issue({ ...claims, expiresAt });
+    const issued = await this.#tickets.issue({ ...claims, expiresAt });
     return issued.ok ? { ok: true, value: { ticket: issued.value, expiresAt } } : issued;
   }
 
-  redeem(ticket: string): { ok: true; claims: TicketClaims } | { ok: false; reason: RedeemFailure } {
-    return this.#tickets.take(ticket);
+  async redeem(ticket: string): Promise<{ ok: true; claims: TicketClaims } | { ok: false; reason: RedeemFailure }> {
+    return await this.#tickets.take(ticket);
   }
 
   dispose(): void {

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import express, { type Express } from 'express';
+import type pg from 'pg';
 import session from 'express-session';
 import type { Config } from '../config/config.js';
 import type { Store } from '../store/store.js';
@@ -11,6 +12,7 @@ import type { Logger } from '../log.js';
 import { SecretBox } from '../crypto/secret-box.js';
 import { createPassport } from '../auth/passport.js';
 import { StoreBackedSessionStore } from '../auth/session-store.js';
+import { createOidcLogin } from '../auth/oidc.js';
 import { securityHeaders } from './security-headers.js';
 import { AssetManifest } from './assets.js';
 import { controlApiRouter } from './routes/control-api.js';
@@ -27,7 +29,7 @@ import { embedPagesRouter } from './routes/embed-pages.js';
 import { embedParentOf } from './embed-framing.js';
 import { EmbedLaunchBook } from '../connections/embed-launches.js';
 import { EmbedCredentialBook } from '../connections/embed-credentials.js';
-import { MemoryTicketBook, type ConnectionKind } from '../connections/tickets.js';
+import { StoredTicketBook, type ConnectionKind } from '../connections/tickets.js';
 import { connectionEndpoints } from '../connections/endpoints.js';
 import { AccessEnforcer } from '../sessions/access-enforcer.js';
 import { createConnectionAcceptor } from '../sessions/accept-connection.js';
@@ -38,6 +40,8 @@ import { tcpDialer, type Dialer } from '../protocols/dialer.js';
 import { identifyUpgrade } from '../ws/identify.js';
 import { CLIENT_STALL_TIMEOUT_MS } from '../protocols/ssh/terminal-bridge.js';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
+import { postgresNode, singleNode } from '../cluster/coordination.js';
+import { postgresTokenStores } from '../cluster/pg-tickets.js';
 import { AuditTrail } from '../audit/audit-trail.js';
 import { GatewayMetrics } from '../metrics/metrics.js';
 import { Recorder } from '../recording/recorder.js';
@@ -70,6 +74,8 @@ export interface AppDeps {
   readonly terminalStallTimeoutMs?: number;
   /** Overrides the browser heartbeat interval (tests of vanished browsers shorten it). */
   readonly pingIntervalMs?: number;
+  /** With a PostgreSQL store: its pool and URL, for coordinating with the other nodes. */
+  readonly postgres?: { readonly pool: pg.Pool; readonly url: string };
 }
 
 export interface GatewayApp {
@@ -99,9 +105,11 @@ export function createApp(deps: AppDeps): GatewayApp {
   const assets = AssetManifest.load(deps.clientDir);
   const passport = createPassport(store);
   const sessionStore = new StoreBackedSessionStore(store);
-  const tickets = new MemoryTicketBook(now);
-  const launches = new EmbedLaunchBook(now);
-  const embedCredentials = new EmbedCredentialBook(now);
+  // Several nodes share their bearer tokens through PostgreSQL, so any node honours each exactly once.
+  const shared = deps.postgres ? postgresTokenStores(deps.postgres.pool, now) : null;
+  const tickets = new StoredTicketBook(now, ...(shared ? [shared.tickets] : []));
+  const launches = new EmbedLaunchBook(now, ...(shared ? [shared.launches] : []));
+  const embedCredentials = new EmbedCredentialBook(now, ...(shared ? [shared.credentials] : []));
   const embedOrigins: ReadonlySet<string> = new Set(config.embedOrigins);
   const endpoints = connectionEndpoints(config.publicUrl, ENABLED_KINDS);
   const audit = new AuditTrail({ store, logger, now });
@@ -111,7 +119,16 @@ export function createApp(deps: AppDeps): GatewayApp {
   const recordings = config.recordings;
   const recorder = new Recorder({ store, dir: recordings.dir, recordAll: recordings.recordAll, logger, now, onDropped: (bytes) => metrics.recordingDropped(bytes) });
   const stopRetention = startRetention({ store, dir: recordings.dir, retentionDays: recordings.retentionDays, logger, now });
-  const enforcer = new AccessEnforcer({ logger, idleTimeoutMs: config.idleMinutes * MS_PER_MINUTE, events: audit });
+  const coordination = deps.postgres
+    ? postgresNode({ pool: deps.postgres.pool, url: deps.postgres.url, nodeId: config.nodeId, failClosedSeconds: config.failClosedSeconds, store, logger, now })
+    : singleNode(config.nodeId);
+  const enforcer = new AccessEnforcer({
+    logger,
+    idleTimeoutMs: config.idleMinutes * MS_PER_MINUTE,
+    events: audit,
+    ...(coordination.lifecycle ? { lifecycle: coordination.lifecycle } : {}),
+  });
+  const node = coordination.attach(enforcer);
   const heartbeat = new Heartbeat(deps.pingIntervalMs);
   const quota = new UserConnectionQuota(config.maxConnectionsPerUser);
   const sessionMiddleware = session({
@@ -165,7 +182,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.use('/api/v1', auditRouter({ store, controlToken: config.controlToken }));
   app.use(
     '/api/v1',
-    controlApiRouter({ store, secrets, controlToken: config.controlToken, graceMinutes: config.graceMinutes, logger, now, enforcer }),
+    controlApiRouter({ store, secrets, controlToken: config.controlToken, graceMinutes: config.graceMinutes, logger, now, enforcer: node.changes, liveSessions: node.directory }),
   );
   // Embedding never uses the session cookie, so it is served before the session middleware.
   app.use(
@@ -180,7 +197,8 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.use('/api/v1', windowRouter({ store, now }));
   app.use('/api/v1', connectionsRouter({ store, tickets, endpoints, publicOrigin: config.publicOrigin, now, events: audit, quota }));
   app.use(recordingsRouter({ store, assets, dir: recordings.dir }));
-  app.use(authRouter({ passport, publicOrigin: config.publicOrigin, assets, logger, events: audit }));
+  const oidc = config.oidc === null ? null : createOidcLogin(config.oidc, passport, store, logger);
+  app.use(authRouter({ passport, publicOrigin: config.publicOrigin, assets, logger, events: audit, localLogin: config.localLogin, oidc }));
   app.use(pagesRouter({ store, assets, showNativeCredentials: config.showNativeCredentials, now }));
   app.use(notFoundHandler());
   app.use(errorHandler(logger, assets));
@@ -203,6 +221,7 @@ export function createApp(deps: AppDeps): GatewayApp {
       tracker.startDraining();
       enforcer.endAll(CloseCode.goingAway, DRAIN_CLOSE_REASON);
       enforcer.dispose();
+      coordination.stop();
       stopRetention();
       upgrades.close();
       heartbeat.dispose();

@@ -19,6 +19,8 @@ const MAX_EMAIL_CHARS = 254;
 /** Login passwords: long passphrases are welcome; argon2 input stays bounded. */
 const MAX_LOGIN_PASSWORD_CHARS = 1024;
 const MIN_LOGIN_PASSWORD_CHARS = 8;
+/** OpenID Connect caps `sub` at 255 ASCII characters. */
+const MAX_OIDC_SUBJECT_CHARS = 255;
 
 const host = z
   .string()
@@ -35,6 +37,8 @@ export const userBody = z.strictObject({
   email: z.email().max(MAX_EMAIL_CHARS),
   name: z.string().min(1).max(MAX_NAME_CHARS).optional(),
   password: z.string().min(MIN_LOGIN_PASSWORD_CHARS).max(MAX_LOGIN_PASSWORD_CHARS).optional(),
+  /** The `sub` claim of the user's ID tokens at the OpenID provider; null removes it. */
+  oidcSubject: z.string().min(1).max(MAX_OIDC_SUBJECT_CHARS).nullable().optional(),
 });
 
 export const appBody = z.strictObject({ name: z.string().min(1).max(MAX_NAME_CHARS), recordSessions: z.boolean().optional() });

@@ -59,7 +59,7 @@ export async function mintConnectionTicket(deps: TicketMintingDeps, wish: Ticket
     refuse('too_many_connections');
     throw new GatewayError('too_many_connections', `You already have ${deps.quota.limit} open connections; close one first.`);
   }
-  const minted = deps.tickets.mint({ userId, buildId: standing.build.id, kind, origin: wish.origin, viewOnly: wish.viewOnly });
+  const minted = await deps.tickets.mint({ userId, buildId: standing.build.id, kind, origin: wish.origin, viewOnly: wish.viewOnly });
   if (!minted.ok) {
     refuse('too_many_tickets');
     throw new GatewayError('rate_limited', 'Too many connections are starting at once. Try again in a few seconds.');

@@ -76,6 +76,9 @@ export function createConnectionAcceptor(deps: AcceptDeps): (connection: Accepte
     const recording = claims.kind === 'ssh' && deps.recorder.shouldRecord(app) ? deps.recorder.begin({ buildId: build.id, userId: claims.userId, connectionId }, logger) : null;
     const meter = deps.metrics.meter(claims.kind);
     let pauses = 0;
+    // For the live view (GET /builds/{id}/sessions); the meter keeps only per-kind totals.
+    let bytesToBrowser = 0;
+    let bytesFromBrowser = 0;
     let registration: LiveRegistration | null = null;
     const hooks: SessionHooks = {
       onInput: () => registration?.touch(),
@@ -95,10 +98,14 @@ export function createConnectionAcceptor(deps: AcceptDeps): (connection: Accepte
       },
       observer: {
         output: (chunk) => {
+          bytesToBrowser += chunk.length;
           meter.toBrowser(chunk.length);
           recording?.output(chunk);
         },
-        input: (bytes) => meter.fromBrowser(bytes),
+        input: (bytes) => {
+          bytesFromBrowser += bytes;
+          meter.fromBrowser(bytes);
+        },
         resize: (cols, rows) => recording?.resize(cols, rows),
         paused: () => {
           pauses += 1;
@@ -131,6 +138,7 @@ export function createConnectionAcceptor(deps: AcceptDeps): (connection: Accepte
         openedAt,
         end: (code, reason) => session.end(code, reason),
         windowChanged: (closesAt) => session.windowChanged(closesAt),
+        bytes: () => ({ toBrowser: bytesToBrowser, fromBrowser: bytesFromBrowser }),
       },
       build.closesAt,
     );

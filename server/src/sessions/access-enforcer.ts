@@ -47,6 +47,14 @@ export interface ConnectionHandle {
   end(code: number, reason: string): void;
   /** Pushes the new window to the browser, where the protocol can carry it. */
   windowChanged(closesAt: Date | null): void;
+  /** Bytes relayed so far, for the live view. */
+  bytes?(): { readonly toBrowser: number; readonly fromBrowser: number };
+}
+
+/** Told when a connection becomes live and when it has ended (once each). */
+export interface ConnectionLifecycleObserver {
+  opened(connection: ConnectionHandle): void;
+  closed(connection: ConnectionHandle): void;
 }
 
 export interface PendingConnection {
@@ -83,6 +91,8 @@ export interface AccessEnforcerDeps {
   readonly logger: Logger;
   readonly idleTimeoutMs: number;
   readonly clock?: Clock;
+  /** The cluster's live-connection registry, when there is one. */
+  readonly lifecycle?: ConnectionLifecycleObserver;
   /** Told when access ends: window closed, revoked, role changed, user removed. */
   readonly events?: EventSink;
 }
@@ -95,6 +105,7 @@ export class AccessEnforcer {
   readonly #logger: Logger;
   readonly #events: EventSink;
   readonly #idleTimeoutMs: number;
+  readonly #lifecycle: ConnectionLifecycleObserver | null;
   readonly #sweeper: NodeJS.Timeout;
   #nextId = 1;
 
@@ -103,6 +114,7 @@ export class AccessEnforcer {
     this.#logger = deps.logger;
     this.#events = deps.events ?? DISCARD_EVENTS;
     this.#idleTimeoutMs = deps.idleTimeoutMs;
+    this.#lifecycle = deps.lifecycle ?? null;
     this.#sweeper = this.#clock.setInterval(() => this.#sweepIdle(), Math.min(IDLE_SWEEP_INTERVAL_MS, deps.idleTimeoutMs));
     this.#sweeper.unref?.();
   }
@@ -127,6 +139,8 @@ export class AccessEnforcer {
         const tracked: Tracked = { handle, lastActivity: this.#clock.now() };
         this.#live.set(handle.id, tracked);
         this.#schedule(handle.buildId, closesAt);
+        this.#lifecycle?.opened(handle);
+        let released = false;
         const registration: LiveRegistration = {
           id: handle.id,
           touch: () => {
@@ -135,6 +149,8 @@ export class AccessEnforcer {
           release: () => {
             this.#live.delete(handle.id);
             this.#unscheduleIfUnused(handle.buildId);
+            if (!released) this.#lifecycle?.closed(handle);
+            released = true;
           },
         };
         // Ended after returning, so the caller holds its registration when the end is reported.
@@ -190,6 +206,17 @@ export class AccessEnforcer {
   endAll(code: number, reason: string): void {
     this.#cancelPending(() => true, code, reason);
     this.#end(() => true, code, reason);
+  }
+
+  /** The live connections of this node, for reconciliation with the database. */
+  liveConnections(): readonly ConnectionHandle[] {
+    return [...this.#live.values()].map((t) => t.handle);
+  }
+
+  /** When this node will close the build's connections, if it knows a close time. */
+  scheduledClose(buildId: BuildId): Date | null {
+    const deadline = this.#deadlines.get(buildId);
+    return deadline ? new Date(deadline.at) : null;
   }
 
   dispose(): void {

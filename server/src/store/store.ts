@@ -11,6 +11,8 @@ export interface UserRecord {
   readonly email: string;
   readonly name: string | null;
   readonly passwordHash: string | null;
+  /** The `sub` claim this user signs in with through OpenID Connect, when registered. */
+  readonly oidcSubject: string | null;
 }
 
 export interface AppRecord {
@@ -81,9 +83,11 @@ export interface SessionRow {
   readonly expiresAt: Date;
 }
 
-export type UserUpsert = Omit<UserRecord, 'passwordHash'> & {
+export type UserUpsert = Omit<UserRecord, 'passwordHash' | 'oidcSubject'> & {
   /** undefined keeps the current hash; null removes password login. */
   readonly passwordHash?: string | null;
+  /** undefined keeps the current subject; null removes it. */
+  readonly oidcSubject?: string | null;
 };
 
 /** One row of the audit trail. `details` never holds a secret or terminal content. */
@@ -128,6 +132,7 @@ export interface Store {
   upsertUser(user: UserUpsert): Promise<Upserted<UserRecord>>;
   getUser(id: UserId): Promise<UserRecord | null>;
   getUserByEmail(email: string): Promise<UserRecord | null>;
+  getUserByOidcSubject(subject: string): Promise<UserRecord | null>;
   /** Deletes the user and their memberships; false when there was no such user. */
   deleteUser(id: UserId): Promise<boolean>;
 

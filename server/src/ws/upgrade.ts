@@ -165,7 +165,7 @@ async function authorize(req: IncomingMessage, deps: UpgradeDeps): Promise<Autho
   if (ticketEntries.length !== 1) throw new UpgradeRefusal(new GatewayError('invalid_ticket', 'A connection ticket is required.'), 'missing_ticket');
   const ticket = (ticketEntries[0] ?? '').slice(TICKET_SUBPROTOCOL_PREFIX.length);
 
-  const redeemed = deps.tickets.redeem(ticket);
+  const redeemed = await deps.tickets.redeem(ticket);
   if (!redeemed.ok) {
     const message = redeemed.reason === 'expired' ? 'The connection ticket expired.' : 'The connection ticket is not valid.';
     throw new UpgradeRefusal(new GatewayError('invalid_ticket', message), redeemed.reason);

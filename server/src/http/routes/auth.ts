@@ -1,7 +1,8 @@
 /**
- * Sign-in and sign-out. Forms get redirects and pages; JSON clients get status codes. Failed
- * attempts are rate-limited per address and per account, so neither one machine nor a botnet
- * aimed at one account can guess passwords quickly.
+ * Sign-in and sign-out: the login page, email + password (unless switched off), and single sign-on
+ * through OpenID Connect (../../auth/oidc.ts). Forms get redirects and pages; JSON clients get
+ * status codes. Failed password attempts are rate-limited per address and per account, so neither
+ * one machine nor a botnet aimed at one account can guess passwords quickly.
  */
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { PassportInstance } from '../../auth/passport.js';
@@ -11,7 +12,8 @@ import { GatewayError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { requireSameOrigin } from '../origin-guard.js';
 import type { AssetManifest } from '../assets.js';
-import { loginPage } from '../views/pages.js';
+import { loginPage, type SignInMethods } from '../views/pages.js';
+import { OIDC_REFUSAL_MESSAGES, OIDC_STRATEGY, type OidcLogin, type OidcRefusal } from '../../auth/oidc.js';
 import { safeNextPath } from '../next-path.js';
 import type { EventSink } from '../../audit/events.js';
 
@@ -27,8 +29,19 @@ export interface AuthRouteDeps {
   readonly publicOrigin: string;
   readonly assets: AssetManifest;
   readonly logger: Logger;
+  readonly localLogin: boolean;
+  readonly oidc: OidcLogin | null;
   /** Sign-in outcomes go to the audit trail. */
   readonly events: EventSink;
+}
+
+/** Where a single sign-on returns to, kept in the login session across the trip to the provider. */
+const OIDC_NEXT_KEY = 'oidcNext';
+
+declare module 'express-session' {
+  interface SessionData {
+    [OIDC_NEXT_KEY]?: string;
+  }
 }
 
 export function authRouter(deps: AuthRouteDeps): Router {
@@ -52,7 +65,64 @@ export function authRouter(deps: AuthRouteDeps): Router {
     keyGenerator: (req) => `account:${emailOf(req).toLowerCase()}`,
   });
 
+  router.get('/login', (req, res) => {
+    const next = safeNextPath(req.query['next']);
+    if (req.user) return res.redirect(303, next);
+    sendLoginPage(res, deps, 200, { next, error: null, email: '' });
+  });
+
+  router.get('/auth/oidc', (req, res, next) => {
+    const oidc = deps.oidc;
+    if (!oidc) return next(new GatewayError('not_found', 'Single sign-on is not configured.'));
+    const after = safeNextPath(req.query['next']);
+    oidc.ready().then(
+      () => {
+        req.session[OIDC_NEXT_KEY] = after;
+        (deps.passport.authenticate(OIDC_STRATEGY) as RequestHandler)(req, res, next);
+      },
+      (error: unknown) => {
+        deps.logger.warn({ event: 'oidc_unavailable', err: error }, 'single sign-on provider unreachable');
+        sendLoginPage(res, deps, 503, { next: after, error: `${oidc.providerName} cannot be reached right now. Try again in a moment.`, email: '' });
+      },
+    );
+  });
+
+  router.get('/auth/oidc/callback', (req, res, next) => {
+    const oidc = deps.oidc;
+    if (!oidc) return next(new GatewayError('not_found', 'Single sign-on is not configured.'));
+    const after = safeNextPath(req.session[OIDC_NEXT_KEY]);
+    const refuse = (status: 401 | 403 | 503, message: string): void => sendLoginPage(res, deps, status, { next: after, error: message, email: '' });
+    oidc.ready().then(
+      () => {
+        const authenticate = deps.passport.authenticate(OIDC_STRATEGY, (error: unknown, user: Express.User | false, info: { message?: unknown } | undefined) => {
+          if (error) {
+            // A replayed or forged callback (wrong state, nonce or code) lands here too.
+            deps.logger.info({ event: 'oidc_login_failed', reason: errorName(error) }, 'single sign-on failed');
+            return refuse(401, `Signing in with ${oidc.providerName} did not work. Try again.`);
+          }
+          if (!user) {
+            const reason = typeof info?.message === 'string' && info.message in OIDC_REFUSAL_MESSAGES ? (info.message as OidcRefusal) : null;
+            if (reason === null) deps.logger.info({ event: 'oidc_login_failed', reason: 'no_state' }, 'single sign-on failed');
+            return reason === null ? refuse(401, `Signing in with ${oidc.providerName} did not work. Try again.`) : refuse(403, OIDC_REFUSAL_MESSAGES[reason]);
+          }
+          // passport regenerates the session here, so nothing from before the sign-in carries over.
+          req.logIn(user, (loginError) => {
+            if (loginError) return next(loginError);
+            deps.events.record({ type: 'login_succeeded', userId: user.id });
+            res.redirect(303, after);
+          });
+        }) as RequestHandler;
+        authenticate(req, res, next);
+      },
+      (error: unknown) => {
+        deps.logger.warn({ event: 'oidc_unavailable', err: error }, 'single sign-on provider unreachable');
+        refuse(503, `${oidc.providerName} cannot be reached right now. Try again in a moment.`);
+      },
+    );
+  });
+
   router.post('/auth/login', sameOrigin, ...parsers, perAddress, perAccount, (req, res, next) => {
+    if (!deps.localLogin) return next(new GatewayError('not_found', 'Password sign-in is switched off; use single sign-on.'));
     const email = emailOf(req);
     const password = (req.body as Record<string, unknown> | undefined)?.['password'];
     if (!email || typeof password !== 'string' || !password) {
@@ -94,10 +164,21 @@ function sendLoginFailure(req: Request, res: Response, deps: AuthRouteDeps, stat
     res.status(status).json(new GatewayError(code, message).toBody());
     return;
   }
+  sendLoginPage(res, deps, status, { next: safeNextPath(bodyField(req, 'next')), error: message, email: emailOf(req) });
+}
+
+function sendLoginPage(res: Response, deps: AuthRouteDeps, status: number, page: { next: string; error: string | null; email: string }): void {
+  const methods: SignInMethods = { local: deps.localLogin, ssoProvider: deps.oidc?.providerName ?? null };
   res
     .status(status)
     .type('html')
-    .send(loginPage({ assets: deps.assets.forEntry('src/pages/login.ts'), next: safeNextPath(bodyField(req, 'next')), error: message, email: emailOf(req) }).value);
+    .set('Cache-Control', 'no-store')
+    .send(loginPage({ assets: deps.assets.forEntry('src/pages/login.ts'), ...page, methods }).value);
+}
+
+/** Error class names only: provider error texts may echo request parameters. */
+function errorName(error: unknown): string {
+  return error instanceof Error ? (((error as { code?: unknown }).code as string | undefined) ?? error.name) : 'unknown';
 }
 
 function bodyField(req: Request, name: string): string {

@@ -6,7 +6,7 @@ import express, { Router, type Request, type RequestHandler } from 'express';
 import { CONTROL_BODY_LIMIT_BYTES } from '../../../../shared/src/limits.js';
 import type { z } from 'zod';
 import { parseId, type AppId, type BuildId, type UserId } from '../../../../shared/src/ids.js';
-import type { AppView, MembershipView, UserView } from '../../../../shared/src/api.js';
+import type { AppView, LiveSessionsView, MembershipView, UserView } from '../../../../shared/src/api.js';
 import { GatewayError } from '../../errors.js';
 import type { Store, UserRecord, BuildRecord } from '../../store/store.js';
 import type { SecretBox } from '../../crypto/secret-box.js';
@@ -16,7 +16,8 @@ import { appBody, buildBody, describeIssue, emptyBody, finishBody, membershipBod
 import { toBuildView } from '../build-access.js';
 import { vmSecretContext } from '../../domain/vm-secrets.js';
 import type { Logger } from '../../log.js';
-import type { AccessEnforcer } from '../../sessions/access-enforcer.js';
+import type { AccessChanges } from '../../cluster/access-changes.js';
+import type { LiveConnectionDirectory } from '../../cluster/live-connections.js';
 import { requireBearerToken } from '../bearer-token.js';
 
 export interface ControlApiDeps {
@@ -26,8 +27,10 @@ export interface ControlApiDeps {
   readonly graceMinutes: number;
   readonly logger: Logger;
   readonly now: () => Date;
-  /** Told about every window and membership change, so live connections follow at once. */
-  readonly enforcer: AccessEnforcer;
+  /** Told about every window and membership change, so live connections (on every node) follow at once. */
+  readonly enforcer: AccessChanges;
+  /** Live connections on every node, for GET /builds/{buildId}/sessions. */
+  readonly liveSessions: LiveConnectionDirectory;
 }
 
 /** The control API's token check, shared with the audit endpoint. */
@@ -50,12 +53,15 @@ export function controlApiRouter(deps: ControlApiDeps): Router {
     const body = parseBody(req, userBody, true);
     const clash = await store.getUserByEmail(body.email);
     if (clash && clash.id !== userId) throw new GatewayError('conflict', `email: already registered to another user`);
+    const subjectHolder = typeof body.oidcSubject === 'string' ? await store.getUserByOidcSubject(body.oidcSubject) : null;
+    if (subjectHolder && subjectHolder.id !== userId) throw new GatewayError('conflict', `oidcSubject: already registered to another user`);
     const passwordHash = body.password === undefined ? undefined : await hashPassword(body.password);
     const { record, created } = await store.upsertUser({
       id: userId,
       email: body.email,
       name: body.name ?? null,
       ...(passwordHash === undefined ? {} : { passwordHash }),
+      ...(body.oidcSubject === undefined ? {} : { oidcSubject: body.oidcSubject }),
     });
     res.status(created ? 201 : 200).json(toUserView(record));
   });
@@ -133,6 +139,12 @@ export function controlApiRouter(deps: ControlApiDeps): Router {
     res.json(toBuildView(build));
   });
 
+  router.get('/builds/:buildId/sessions', auth, async (req, res) => {
+    const buildId = idParam<BuildId>(req, 'buildId');
+    if (!(await store.getBuild(buildId))) throw new GatewayError('not_found', `build ${buildId} not found`);
+    res.json({ sessions: await deps.liveSessions.list(buildId) } satisfies LiveSessionsView);
+  });
+
   router.get('/builds/:buildId', auth, async (req, res) => {
     const buildId = idParam<BuildId>(req, 'buildId');
     const build = await store.getBuild(buildId);
@@ -160,7 +172,7 @@ export function parseBody<S extends z.ZodType>(req: Request, schema: S, required
 }
 
 function toUserView(user: UserRecord): UserView {
-  return { id: user.id, email: user.email, name: user.name, hasPassword: user.passwordHash !== null };
+  return { id: user.id, email: user.email, name: user.name, hasPassword: user.passwordHash !== null, oidcSubject: user.oidcSubject };
 }
 
 function buildRecordFrom(id: BuildId, body: BuildBody, existing: BuildRecord | null, deps: ControlApiDeps): BuildRecord {

@@ -82,7 +82,7 @@ export function embedSessionsRouter(deps: EmbedSessionDeps): Router {
     }
     const availability = kindAvailability(standing.build, body.kind, deps.endpoints);
     if (!availability.ok) throw new GatewayError('invalid_field', `kind: ${availability.error}`);
-    const minted = deps.launches.mint({ userId, buildId, kind: body.kind, parentOrigin: body.parentOrigin, viewOnly: body.viewOnly ?? false });
+    const minted = await deps.launches.mint({ userId, buildId, kind: body.kind, parentOrigin: body.parentOrigin, viewOnly: body.viewOnly ?? false });
     if (!minted.ok) {
       refuse('too_many_launches');
       throw new GatewayError('rate_limited', 'Too many embed sessions are waiting to be opened. Try again in a minute.');

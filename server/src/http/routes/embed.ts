@@ -47,7 +47,7 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
     const parsed = exchangeRequest.safeParse(req.body ?? {});
     if (!parsed.success) throw new GatewayError('invalid_field', describeIssue(parsed.error, req.body));
     const { launch, kind, parentOrigin } = parsed.data;
-    const redeemed = deps.launches.redeem(launch);
+    const redeemed = await deps.launches.redeem(launch);
     if (!redeemed.ok) {
       deps.logger.info({ event: 'embed_launch_refused', reason: redeemed.reason }, 'embed launch refused');
       throw new GatewayError('invalid_ticket', LAUNCH_REFUSED);
@@ -67,7 +67,7 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
       throw new GatewayError(standing.decision.error, REFUSAL_MESSAGES[standing.decision.error]);
     }
     const { userId, buildId, viewOnly } = claims;
-    const issued = deps.credentials.issue({ userId, buildId, kind, parentOrigin, viewOnly }, standing.build.closesAt);
+    const issued = await deps.credentials.issue({ userId, buildId, kind, parentOrigin, viewOnly }, standing.build.closesAt);
     if (!issued.ok) throw new GatewayError('rate_limited', 'Too many embedded sessions are open on this gateway. Try again later.');
     deps.logger.info({ event: 'embed_launched', ...log }, 'embed launched');
     const body: EmbedCredentialView = {
@@ -84,7 +84,7 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
 
   router.post('/embed/connections', sameOrigin, async (req, res) => {
     res.set('Cache-Control', 'no-store');
-    const claims = credentialOf(req, deps.credentials);
+    const claims = await credentialOf(req, deps.credentials);
     const body = await mintConnectionTicket(deps, {
       userId: claims.userId,
       buildId: claims.buildId,
@@ -97,7 +97,7 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
 
   router.get('/embed/window', async (req, res) => {
     res.set('Cache-Control', 'no-store');
-    const claims = credentialOf(req, deps.credentials);
+    const claims = await credentialOf(req, deps.credentials);
     const now = deps.now();
     const standing = await loadBuildStanding(deps.store, claims.buildId, claims.userId, now);
     if (!standing) throw new GatewayError('not_found', REFUSAL_MESSAGES.not_found);
@@ -108,10 +108,10 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
 }
 
 /** The embed credential from `Authorization: Bearer`; never a cookie, never a URL. */
-function credentialOf(req: Request, credentials: EmbedCredentialBook): EmbedCredentialClaims {
+async function credentialOf(req: Request, credentials: EmbedCredentialBook): Promise<EmbedCredentialClaims> {
   const match = /^Bearer (\S+)$/i.exec(req.get('authorization') ?? '');
   if (!match?.[1]) throw new GatewayError('unauthenticated', 'An embed credential is required ("Authorization: Bearer <credential>").');
-  const checked = credentials.check(match[1]);
+  const checked = await credentials.check(match[1]);
   if (!checked.ok) throw new GatewayError('unauthenticated', CREDENTIAL_REFUSED);
   return checked.claims;
 }

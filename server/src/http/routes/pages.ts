@@ -4,8 +4,7 @@ import { parseId, type BuildId } from '../../../../shared/src/ids.js';
 import type { Store } from '../../store/store.js';
 import type { AssetManifest } from '../assets.js';
 import { loadBuildStanding } from '../build-access.js';
-import { buildPage, buildsPage, errorPage, loginPage, type BuildAccessState } from '../views/pages.js';
-import { safeNextPath } from '../next-path.js';
+import { buildPage, buildsPage, errorPage, type BuildAccessState } from '../views/pages.js';
 import type { Html } from '../views/html.js';
 import { terminalPage } from '../views/terminal-page.js';
 import { screenPage } from '../views/screen-page.js';
@@ -22,12 +21,6 @@ export interface PageRouteDeps {
 export function pagesRouter(deps: PageRouteDeps): Router {
   const router = Router();
   const { store, assets } = deps;
-
-  router.get('/login', (req, res) => {
-    const next = safeNextPath(req.query['next']);
-    if (req.user) return res.redirect(303, next);
-    sendPage(res, 200, loginPage({ assets: assets.forEntry('src/pages/login.ts'), next, error: null, email: '' }));
-  });
 
   router.get('/', async (req, res) => {
     const user = signedIn(req, res);

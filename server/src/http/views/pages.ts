@@ -11,7 +11,17 @@ import { layout, timeElement, type SignedInUser } from './layout.js';
 import { nativeSshCommand, screenshareAddress } from '../../domain/native-instructions.js';
 import { formatRemaining } from '../../../../shared/src/format.js';
 
-export function loginPage(opts: { assets: PageAssets; next: string; error: string | null; email: string }): Html {
+/** The ways to sign in this gateway offers. */
+export interface SignInMethods {
+  /** Email + password. */
+  readonly local: boolean;
+  /** The OpenID Connect provider's display name, when single sign-on is configured. */
+  readonly ssoProvider: string | null;
+}
+
+export function loginPage(opts: { assets: PageAssets; next: string; error: string | null; email: string; methods: SignInMethods }): Html {
+  const { methods } = opts;
+  const ssoHref = `/auth/oidc?next=${encodeURIComponent(opts.next)}`;
   return layout({
     title: 'Sign in',
     assets: opts.assets,
@@ -20,14 +30,19 @@ export function loginPage(opts: { assets: PageAssets; next: string; error: strin
   <h1 id="login-title">Sign in to Porthole</h1>
   <p class="muted">Open a terminal or screen on your build's virtual machine.</p>
   ${opts.error ? html`<p class="alert alert-error" role="alert">${opts.error}</p>` : ''}
-  <form method="post" action="/auth/login" class="form">
+  ${methods.ssoProvider !== null
+    ? html`<p class="form"><a class="button ${methods.local ? '' : 'button-primary'}" href="${ssoHref}">Sign in with ${methods.ssoProvider}</a></p>`
+    : ''}
+  ${methods.local
+    ? html`<form method="post" action="/auth/login" class="form">
     <input type="hidden" name="next" value="${opts.next}">
     <label for="email">Email</label>
     <input id="email" name="email" type="email" autocomplete="username" required value="${opts.email}" autofocus>
     <label for="password">Password</label>
     <input id="password" name="password" type="password" autocomplete="current-password" required>
     <button class="button button-primary" type="submit">Sign in</button>
-  </form>
+  </form>`
+    : ''}
 </section>`,
   });
 }

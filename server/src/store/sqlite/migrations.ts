@@ -102,4 +102,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX recordings_by_start ON recordings(started_at);
     `,
   },
+  {
+    version: 4,
+    name: 'openid connect subject',
+    sql: `
+      ALTER TABLE users ADD COLUMN oidc_subject TEXT;
+      CREATE UNIQUE INDEX users_by_oidc_subject ON users(oidc_subject);
+    `,
+  },
 ];

@@ -24,6 +24,7 @@ import type {
   UserUpsert,
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
+import { emailKey } from '../email-key.js';
 
 const DATA_DIR_MODE = 0o700;
 const DATABASE_FILE_MODE = 0o600;
@@ -39,7 +40,10 @@ interface UserRow {
   email: string;
   name: string | null;
   password_hash: string | null;
+  oidc_subject: string | null;
 }
+
+const USER_COLUMNS = 'id, email, name, password_hash, oidc_subject';
 
 interface BuildRow {
   id: string;
@@ -114,30 +118,39 @@ export class SqliteStore implements Store {
         this.#db
           .prepare(
             `UPDATE users SET email = ?, email_key = ?, name = ?, updated_at = ?,
-               password_hash = CASE WHEN ? THEN ? ELSE password_hash END
+               password_hash = CASE WHEN ? THEN ? ELSE password_hash END,
+               oidc_subject = CASE WHEN ? THEN ? ELSE oidc_subject END
              WHERE id = ?`,
           )
-          .run(user.email, emailKey(user.email), user.name, now, user.passwordHash === undefined ? 0 : 1, user.passwordHash ?? null, user.id);
+          .run(
+            user.email, emailKey(user.email), user.name, now,
+            user.passwordHash === undefined ? 0 : 1, user.passwordHash ?? null,
+            user.oidcSubject === undefined ? 0 : 1, user.oidcSubject ?? null,
+            user.id,
+          );
       } else {
         this.#db
-          .prepare('INSERT INTO users (id, email, email_key, name, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-          .run(user.id, user.email, emailKey(user.email), user.name, user.passwordHash ?? null, now, now);
+          .prepare('INSERT INTO users (id, email, email_key, name, password_hash, oidc_subject, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(user.id, user.email, emailKey(user.email), user.name, user.passwordHash ?? null, user.oidcSubject ?? null, now, now);
       }
-      const row = this.#db.prepare('SELECT id, email, name, password_hash FROM users WHERE id = ?').get(user.id) as UserRow;
+      const row = this.#db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`).get(user.id) as UserRow;
       return { record: toUser(row), created: !existing };
     });
     return tx();
   }
 
   async getUser(id: UserId): Promise<UserRecord | null> {
-    const row = this.#db.prepare('SELECT id, email, name, password_hash FROM users WHERE id = ?').get(id) as UserRow | undefined;
+    const row = this.#db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`).get(id) as UserRow | undefined;
     return row ? toUser(row) : null;
   }
 
   async getUserByEmail(email: string): Promise<UserRecord | null> {
-    const row = this.#db.prepare('SELECT id, email, name, password_hash FROM users WHERE email_key = ?').get(emailKey(email)) as
-      | UserRow
-      | undefined;
+    const row = this.#db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE email_key = ?`).get(emailKey(email)) as UserRow | undefined;
+    return row ? toUser(row) : null;
+  }
+
+  async getUserByOidcSubject(subject: string): Promise<UserRecord | null> {
+    const row = this.#db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE oidc_subject = ?`).get(subject) as UserRow | undefined;
     return row ? toUser(row) : null;
   }
 
@@ -385,11 +398,6 @@ function migrate(db: Database.Database): void {
   }
 }
 
-/** Emails compare case-insensitively; the stored form keeps what the orchestrator sent. */
-function emailKey(email: string): string {
-  return email.trim().toLowerCase();
-}
-
 function narrowest(a: number | null, b: number | null): number | null {
   if (a === null) return b;
   if (b === null) return a;
@@ -397,7 +405,7 @@ function narrowest(a: number | null, b: number | null): number | null {
 }
 
 function toUser(row: UserRow): UserRecord {
-  return { id: row.id as UserId, email: row.email, name: row.name, passwordHash: row.password_hash };
+  return { id: row.id as UserId, email: row.email, name: row.name, passwordHash: row.password_hash, oidcSubject: row.oidc_subject };
 }
 
 function toAudit(row: AuditRow): AuditRecord {

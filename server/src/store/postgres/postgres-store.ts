@@ -1,0 +1,466 @@
+/**
+ * Networked store on PostgreSQL (the `pg` package), for several gateway nodes sharing one
+ * database. Same interface and behaviour as the SQLite store; each write is one statement (or one
+ * transaction) so concurrent nodes cannot interleave half-done changes.
+ */
+import pg from 'pg';
+import type { AppId, BuildId, RecordingId, UserId } from '../../../../shared/src/ids.js';
+import type { BuildStatus, Role, Stack } from '../../../../shared/src/roles.js';
+import type {
+  AppRecord,
+  AppUpsert,
+  AuditEntry,
+  AuditQuery,
+  AuditRecord,
+  RecordingRecord,
+  BuildListing,
+  BuildRecord,
+  MembershipRecord,
+  SessionRow,
+  Store,
+  Upserted,
+  UserRecord,
+  UserUpsert,
+} from '../store.js';
+import { emailKey } from '../email-key.js';
+import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { asStoreError } from './pg-errors.js';
+
+/** Connections one node holds; upgrades and HTTP requests queue for them beyond this. */
+export const POOL_SIZE = 10;
+/** A database that does not accept a connection this quickly is out of reach: answer 503. */
+export const CONNECT_TIMEOUT_MS = 5_000;
+/** No single statement of ours takes this long; one that does is stuck behind a lock. */
+const STATEMENT_TIMEOUT_MS = 10_000;
+/** Any constant shared by every node: serialises schema migrations of nodes starting together. */
+const MIGRATION_LOCK_KEY = 0x706f7274; // "port"
+
+interface UserRow {
+  id: string;
+  email: string;
+  name: string | null;
+  password_hash: string | null;
+  oidc_subject: string | null;
+}
+
+const USER_COLUMNS = 'id, email, name, password_hash, oidc_subject';
+
+interface BuildRow {
+  id: string;
+  app_id: string;
+  stack: string;
+  status: string;
+  started_at: Date;
+  finished_at: Date | null;
+  triggered_by: string | null;
+  closes_at: Date | null;
+  ssh_host: string;
+  ssh_port: number;
+  ssh_username: string;
+  ssh_password_sealed: string | null;
+  ssh_private_key_sealed: string | null;
+  ssh_host_key: string | null;
+  ssh_pinned_host_key: string | null;
+  vnc_host: string | null;
+  vnc_port: number | null;
+  vnc_username: string | null;
+  vnc_password_sealed: string | null;
+}
+
+interface AuditRow {
+  id: string;
+  at: Date;
+  event: string;
+  user_id: string | null;
+  build_id: string | null;
+  details: string;
+}
+
+interface RecordingRow {
+  id: string;
+  build_id: string;
+  user_id: string;
+  connection_id: string;
+  started_at: Date;
+  ended_at: Date | null;
+  size_bytes: string;
+  dropped_bytes: string;
+}
+
+interface AppRow {
+  id: string;
+  name: string;
+  record_sessions: boolean;
+}
+
+export interface PostgresStoreOptions {
+  /** Told about errors of idle pooled connections (the pool replaces them by itself). */
+  readonly onIdleError?: (error: Error) => void;
+  /** Shows in pg_stat_activity, so an operator can tell the nodes' connections apart. */
+  readonly applicationName?: string;
+}
+
+export class PostgresStore implements Store {
+  readonly #pool: pg.Pool;
+
+  private constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  /** Connects, and brings the schema up to date (one node at a time). */
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: POOL_SIZE,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      statement_timeout: STATEMENT_TIMEOUT_MS,
+      application_name: options.applicationName ?? 'porthole',
+    });
+    // Without a listener an idle connection dropped by the server would crash the process.
+    pool.on('error', (error) => options.onIdleError?.(error));
+    try {
+      await migrate(pool);
+    } catch (error) {
+      await pool.end();
+      throw asStoreError(error);
+    }
+    return new PostgresStore(pool);
+  }
+
+  /** The pool, for the cluster parts that share this database (tokens, live connections). */
+  get pool(): pg.Pool {
+    return this.#pool;
+  }
+
+  async upsertUser(user: UserUpsert): Promise<Upserted<UserRecord>> {
+    const rows = await this.#query<UserRow & { created: boolean }>(
+      `INSERT INTO users (id, email, email_key, name, password_hash, oidc_subject, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $7, now(), now())
+       ON CONFLICT (id) DO UPDATE SET
+         email = EXCLUDED.email, email_key = EXCLUDED.email_key, name = EXCLUDED.name, updated_at = EXCLUDED.updated_at,
+         password_hash = CASE WHEN $6 THEN EXCLUDED.password_hash ELSE users.password_hash END,
+         oidc_subject = CASE WHEN $8 THEN EXCLUDED.oidc_subject ELSE users.oidc_subject END
+       RETURNING ${USER_COLUMNS}, (xmax = 0) AS created`,
+      [
+        user.id, user.email, emailKey(user.email), user.name,
+        user.passwordHash ?? null, user.passwordHash !== undefined,
+        user.oidcSubject ?? null, user.oidcSubject !== undefined,
+      ],
+    );
+    const row = only(rows);
+    return { record: toUser(row), created: row.created };
+  }
+
+  async getUser(id: UserId): Promise<UserRecord | null> {
+    return first(await this.#query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]), toUser);
+  }
+
+  async getUserByEmail(email: string): Promise<UserRecord | null> {
+    return first(await this.#query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE email_key = $1`, [emailKey(email)]), toUser);
+  }
+
+  async getUserByOidcSubject(subject: string): Promise<UserRecord | null> {
+    return first(await this.#query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE oidc_subject = $1`, [subject]), toUser);
+  }
+
+  async deleteUser(id: UserId): Promise<boolean> {
+    return (await this.#run('DELETE FROM users WHERE id = $1', [id])) > 0;
+  }
+
+  async upsertApp(app: AppUpsert): Promise<Upserted<AppRecord>> {
+    const rows = await this.#query<AppRow & { created: boolean }>(
+      `INSERT INTO apps (id, name, record_sessions, created_at, updated_at) VALUES ($1, $2, $3, now(), now())
+       ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, updated_at = EXCLUDED.updated_at,
+         record_sessions = CASE WHEN $4 THEN apps.record_sessions ELSE EXCLUDED.record_sessions END
+       RETURNING id, name, record_sessions, (xmax = 0) AS created`,
+      [app.id, app.name, app.recordSessions ?? false, app.recordSessions === undefined],
+    );
+    const row = only(rows);
+    return { record: toApp(row), created: row.created };
+  }
+
+  async getApp(id: AppId): Promise<AppRecord | null> {
+    return first(await this.#query<AppRow>('SELECT id, name, record_sessions FROM apps WHERE id = $1', [id]), toApp);
+  }
+
+  async putMembership(m: MembershipRecord): Promise<Upserted<MembershipRecord>> {
+    const rows = await this.#query<{ created: boolean }>(
+      `INSERT INTO memberships (app_id, user_id, role) VALUES ($1, $2, $3)
+       ON CONFLICT (app_id, user_id) DO UPDATE SET role = EXCLUDED.role
+       RETURNING (xmax = 0) AS created`,
+      [m.appId, m.userId, m.role],
+    );
+    return { record: { ...m }, created: only(rows).created };
+  }
+
+  async deleteMembership(appId: AppId, userId: UserId): Promise<boolean> {
+    return (await this.#run('DELETE FROM memberships WHERE app_id = $1 AND user_id = $2', [appId, userId])) > 0;
+  }
+
+  async getRole(appId: AppId, userId: UserId): Promise<Role | null> {
+    return first(await this.#query<{ role: string }>('SELECT role FROM memberships WHERE app_id = $1 AND user_id = $2', [appId, userId]), (row) => row.role as Role);
+  }
+
+  async upsertBuild(b: BuildRecord): Promise<Upserted<BuildRecord>> {
+    const rows = await this.#query<BuildRow & { created: boolean }>(
+      `INSERT INTO builds (id, app_id, stack, status, started_at, finished_at, triggered_by, closes_at,
+         ssh_host, ssh_port, ssh_username, ssh_password_sealed, ssh_private_key_sealed, ssh_host_key,
+         vnc_host, vnc_port, vnc_username, vnc_password_sealed, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, now(), now())
+       ON CONFLICT (id) DO UPDATE SET
+         app_id = EXCLUDED.app_id, stack = EXCLUDED.stack, status = EXCLUDED.status, started_at = EXCLUDED.started_at,
+         finished_at = EXCLUDED.finished_at, triggered_by = EXCLUDED.triggered_by,
+         closes_at = CASE
+           WHEN builds.closes_at IS NULL THEN EXCLUDED.closes_at
+           WHEN EXCLUDED.closes_at IS NULL THEN builds.closes_at
+           ELSE LEAST(builds.closes_at, EXCLUDED.closes_at) END,
+         ssh_host = EXCLUDED.ssh_host, ssh_port = EXCLUDED.ssh_port, ssh_username = EXCLUDED.ssh_username,
+         ssh_password_sealed = EXCLUDED.ssh_password_sealed, ssh_private_key_sealed = EXCLUDED.ssh_private_key_sealed,
+         ssh_host_key = EXCLUDED.ssh_host_key, vnc_host = EXCLUDED.vnc_host, vnc_port = EXCLUDED.vnc_port,
+         vnc_username = EXCLUDED.vnc_username, vnc_password_sealed = EXCLUDED.vnc_password_sealed, updated_at = EXCLUDED.updated_at
+       RETURNING *, (xmax = 0) AS created`,
+      [
+        b.id, b.appId, b.stack, b.status, b.startedAt, b.finishedAt, b.triggeredBy, b.closesAt,
+        b.ssh.host, b.ssh.port, b.ssh.username, b.ssh.sealedPassword, b.ssh.sealedPrivateKey, b.ssh.hostKey,
+        b.vnc?.host ?? null, b.vnc?.port ?? null, b.vnc?.username ?? null, b.vnc?.sealedPassword ?? null,
+      ],
+    );
+    const row = only(rows);
+    return { record: toBuild(row), created: row.created };
+  }
+
+  async getBuild(id: BuildId): Promise<BuildRecord | null> {
+    return first(await this.#query<BuildRow>('SELECT * FROM builds WHERE id = $1', [id]), toBuild);
+  }
+
+  async listBuildsForUser(userId: UserId): Promise<readonly BuildListing[]> {
+    const rows = await this.#query<BuildRow & { app_name: string; role: string }>(
+      `SELECT b.*, a.name AS app_name, m.role AS role FROM builds b
+         JOIN memberships m ON m.app_id = b.app_id AND m.user_id = $1
+         JOIN apps a ON a.id = b.app_id
+       ORDER BY b.started_at DESC, b.id`,
+      [userId],
+    );
+    return rows.map((row) => ({ build: toBuild(row), appName: row.app_name, role: row.role as Role }));
+  }
+
+  async finishBuild(id: BuildId, finishedAt: Date, closesAt: Date): Promise<BuildRecord | null> {
+    const rows = await this.#query<BuildRow>(
+      `UPDATE builds SET
+         status = CASE WHEN status = 'running' THEN 'finished' ELSE status END,
+         finished_at = LEAST(COALESCE(finished_at, $2), $2),
+         closes_at = CASE WHEN closes_at IS NOT NULL AND closes_at <= $3 THEN closes_at ELSE $3 END,
+         updated_at = now()
+       WHERE id = $1 RETURNING *`,
+      [id, finishedAt, closesAt],
+    );
+    return first(rows, toBuild);
+  }
+
+  async pinHostKey(id: BuildId, fingerprint: string): Promise<string | null> {
+    // The first writer wins: COALESCE keeps a key pinned by a concurrent connection on another node.
+    const rows = await this.#query<{ ssh_pinned_host_key: string | null }>(
+      'UPDATE builds SET ssh_pinned_host_key = COALESCE(ssh_pinned_host_key, $2) WHERE id = $1 RETURNING ssh_pinned_host_key',
+      [id, fingerprint],
+    );
+    return first(rows, (row) => row.ssh_pinned_host_key);
+  }
+
+  async narrowWindow(id: BuildId, at: Date): Promise<BuildRecord | null> {
+    const rows = await this.#query<BuildRow>(
+      `UPDATE builds SET closes_at = CASE WHEN closes_at IS NOT NULL AND closes_at <= $2 THEN closes_at ELSE $2 END, updated_at = now()
+       WHERE id = $1 RETURNING *`,
+      [id, at],
+    );
+    return first(rows, toBuild);
+  }
+
+  async getSession(sid: string): Promise<SessionRow | null> {
+    const rows = await this.#query<{ data: string; expires_at: Date }>('SELECT data, expires_at FROM sessions WHERE sid = $1', [sid]);
+    return first(rows, (row) => ({ data: row.data, expiresAt: row.expires_at }));
+  }
+
+  async setSession(sid: string, row: SessionRow): Promise<void> {
+    await this.#run(
+      'INSERT INTO sessions (sid, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (sid) DO UPDATE SET data = EXCLUDED.data, expires_at = EXCLUDED.expires_at',
+      [sid, row.data, row.expiresAt],
+    );
+  }
+
+  async touchSession(sid: string, expiresAt: Date): Promise<void> {
+    await this.#run('UPDATE sessions SET expires_at = $2 WHERE sid = $1', [sid, expiresAt]);
+  }
+
+  async destroySession(sid: string): Promise<void> {
+    await this.#run('DELETE FROM sessions WHERE sid = $1', [sid]);
+  }
+
+  async pruneSessions(now: Date): Promise<number> {
+    return await this.#run('DELETE FROM sessions WHERE expires_at <= $1', [now]);
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    await this.#run('INSERT INTO audit_events (at, event, user_id, build_id, details) VALUES ($1, $2, $3, $4, $5)', [
+      entry.at, entry.event, entry.userId, entry.buildId, JSON.stringify(entry.details),
+    ]);
+  }
+
+  async listAudit(query: AuditQuery): Promise<readonly AuditRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (clause: (n: string) => string, value: unknown): void => {
+      params.push(value);
+      where.push(clause(`$${params.length}`));
+    };
+    if (query.buildId !== undefined) add((n) => `build_id = ${n}`, query.buildId);
+    if (query.userId !== undefined) add((n) => `user_id = ${n}`, query.userId);
+    if (query.since !== undefined) add((n) => `at >= ${n}`, query.since);
+    if (query.beforeId !== undefined) add((n) => `id < ${n}`, query.beforeId);
+    params.push(query.limit);
+    const rows = await this.#query<AuditRow>(
+      `SELECT id, at, event, user_id, build_id, details FROM audit_events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toAudit);
+  }
+
+  async addRecording(r: Omit<RecordingRecord, 'endedAt' | 'sizeBytes' | 'droppedBytes'>): Promise<void> {
+    await this.#run('INSERT INTO recordings (id, build_id, user_id, connection_id, started_at) VALUES ($1, $2, $3, $4, $5)', [
+      r.id, r.buildId, r.userId, r.connectionId, r.startedAt,
+    ]);
+  }
+
+  async finishRecording(id: RecordingId, endedAt: Date, sizeBytes: number, droppedBytes: number): Promise<void> {
+    await this.#run('UPDATE recordings SET ended_at = $2, size_bytes = $3, dropped_bytes = $4 WHERE id = $1', [id, endedAt, sizeBytes, droppedBytes]);
+  }
+
+  async getRecording(id: RecordingId): Promise<RecordingRecord | null> {
+    return first(await this.#query<RecordingRow>('SELECT * FROM recordings WHERE id = $1', [id]), toRecording);
+  }
+
+  async listRecordings(buildId: BuildId): Promise<readonly RecordingRecord[]> {
+    return (await this.#query<RecordingRow>('SELECT * FROM recordings WHERE build_id = $1 ORDER BY started_at DESC, id', [buildId])).map(toRecording);
+  }
+
+  async pruneRecordings(cutoff: Date): Promise<readonly RecordingRecord[]> {
+    return (await this.#query<RecordingRow>('DELETE FROM recordings WHERE started_at < $1 RETURNING *', [cutoff])).map(toRecording);
+  }
+
+  async ping(): Promise<void> {
+    await this.#query('SELECT 1', []);
+  }
+
+  async close(): Promise<void> {
+    if (!this.#pool.ended) await this.#pool.end();
+  }
+
+  async #query<R extends pg.QueryResultRow>(sql: string, params: readonly unknown[]): Promise<R[]> {
+    try {
+      return (await this.#pool.query<R>(sql, [...params])).rows;
+    } catch (error) {
+      throw asStoreError(error);
+    }
+  }
+
+  async #run(sql: string, params: readonly unknown[]): Promise<number> {
+    try {
+      return (await this.#pool.query(sql, [...params])).rowCount ?? 0;
+    } catch (error) {
+      throw asStoreError(error);
+    }
+  }
+}
+
+async function migrate(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)');
+    for (const m of POSTGRES_MIGRATIONS) {
+      await client.query('BEGIN');
+      try {
+        // Held to the end of this transaction: a node starting at the same moment waits, then skips.
+        await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+        const applied = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);
+        if (applied.rowCount === 0) {
+          await client.query(m.sql);
+          await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, now())', [m.version, m.name]);
+        }
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    }
+  } finally {
+    client.release();
+  }
+}
+
+function only<T>(rows: readonly T[]): T {
+  const row = rows[0];
+  if (row === undefined) throw new Error('expected one row from RETURNING');
+  return row;
+}
+
+function first<R, T>(rows: readonly R[], map: (row: R) => T): T | null {
+  const row = rows[0];
+  return row === undefined ? null : map(row);
+}
+
+function toUser(row: UserRow): UserRecord {
+  return { id: row.id as UserId, email: row.email, name: row.name, passwordHash: row.password_hash, oidcSubject: row.oidc_subject };
+}
+
+function toApp(row: AppRow): AppRecord {
+  return { id: row.id as AppId, name: row.name, recordSessions: row.record_sessions };
+}
+
+function toAudit(row: AuditRow): AuditRecord {
+  return {
+    id: Number(row.id),
+    at: row.at,
+    event: row.event,
+    userId: row.user_id as UserId | null,
+    buildId: row.build_id as BuildId | null,
+    details: JSON.parse(row.details) as AuditRecord['details'],
+  };
+}
+
+function toRecording(row: RecordingRow): RecordingRecord {
+  return {
+    id: row.id as RecordingId,
+    buildId: row.build_id as BuildId,
+    userId: row.user_id as UserId,
+    connectionId: row.connection_id,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    sizeBytes: Number(row.size_bytes),
+    droppedBytes: Number(row.dropped_bytes),
+  };
+}
+
+function toBuild(row: BuildRow): BuildRecord {
+  return {
+    id: row.id as BuildId,
+    appId: row.app_id as AppId,
+    stack: row.stack as Stack,
+    status: row.status as BuildStatus,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    triggeredBy: row.triggered_by,
+    closesAt: row.closes_at,
+    ssh: {
+      host: row.ssh_host,
+      port: row.ssh_port,
+      username: row.ssh_username,
+      sealedPassword: row.ssh_password_sealed,
+      sealedPrivateKey: row.ssh_private_key_sealed,
+      hostKey: row.ssh_host_key,
+      pinnedHostKey: row.ssh_pinned_host_key,
+    },
+    vnc:
+      row.vnc_host !== null && row.vnc_port !== null && row.vnc_password_sealed !== null
+        ? { host: row.vnc_host, port: row.vnc_port, username: row.vnc_username, sealedPassword: row.vnc_password_sealed }
+        : null,
+  };
+}

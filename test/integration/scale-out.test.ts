@@ -1,0 +1,253 @@
+/**
+ * Two built gateway processes on one PostgreSQL (started by the harness), with a real sshd as the
+ * build VM and a made-up load-balancer origin as both nodes' public URL. A ticket minted through
+ * node A is honoured exactly once by any node; access changes sent to A close connections held
+ * by B within a second; B closes at the window's end even when its notifications are cut; the
+ * live view lists B's connections from A. The single-node live view is checked on SQLite.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { WebSocket } from 'ws';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent.js';
+import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/ssh-v1.js';
+import { startPostgres, type PostgresCluster } from '../helpers/postgres.js';
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { startGateway, type GatewayAddress } from '../helpers/gateway.js';
+import { startSshd, passwordEndpoint, type SshdHandle } from '../helpers/sshd.js';
+import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
+import { connectTerminal, mintTicket, type TerminalClient, type Ticket } from '../helpers/terminal-client.js';
+import { freePort, pollUntil } from '../helpers/ports.js';
+import { LISTENER_APPLICATION_PREFIX } from '../../server/src/cluster/pg-notifications.js';
+
+/** The issue's bound: every node closes affected connections within a second. */
+const CROSS_NODE_CLOSE_MS = 1_000;
+const REDEMPTION_ATTEMPTS = 1_000;
+/** How far ahead of "now" the deadline test sets the window's end. */
+const DEADLINE_AHEAD_MS = 3_000;
+/** Timer slack on a loaded machine, on top of the 1 s bound. */
+const GRACE_MINUTES = 10;
+const MS_PER_MINUTE = 60_000;
+const WAIT_MS = 15_000;
+/** Short, so the last test sees a node give up on its database quickly. */
+const FAIL_CLOSED_SECONDS = 3;
+/** The watchdog looks twice a second; allow a little more on a loaded machine. */
+const FAIL_CLOSED_SLACK_MS = 1_500;
+
+describe('two gateway nodes on one PostgreSQL', () => {
+  let cluster: PostgresCluster;
+  let sshd: SshdHandle;
+  let nodeA: GatewayProcess;
+  let nodeB: GatewayProcess;
+  let a: GatewayAddress;
+  let b: GatewayAddress;
+  let world: World;
+  let agent: TestAgent;
+  const terminals: TerminalClient[] = [];
+
+  before(async () => {
+    [cluster, sshd] = await Promise.all([startPostgres(), startSshd()]);
+    const database = await cluster.createDatabase();
+    const balancer = `http://127.0.0.1:${await freePort()}`;
+    const shared = {
+      PORTHOLE_DATABASE: database,
+      PORTHOLE_PUBLIC_URL: balancer,
+      PORTHOLE_CONTROL_TOKEN: `control-${randomBytes(16).toString('hex')}`,
+      PORTHOLE_SESSION_SECRET: randomBytes(32).toString('hex'),
+      PORTHOLE_SECRET_KEY: randomBytes(32).toString('hex'),
+      PORTHOLE_GRACE_MINUTES: String(GRACE_MINUTES),
+      PORTHOLE_FAIL_CLOSED_SECONDS: String(FAIL_CLOSED_SECONDS),
+    };
+    // One after the other: the first applies the migrations, the second finds them done.
+    nodeA = await startGatewayProcess({ ...shared, PORTHOLE_NODE_ID: 'node-a' });
+    nodeB = await startGatewayProcess({ ...shared, PORTHOLE_NODE_ID: 'node-b' });
+    a = { url: nodeA.url, origin: balancer, controlToken: shared.PORTHOLE_CONTROL_TOKEN };
+    b = { url: nodeB.url, origin: balancer, controlToken: shared.PORTHOLE_CONTROL_TOKEN };
+    world = await seedWorld(a, { ssh: passwordEndpoint(sshd) });
+    agent = await signIn(a, world.users.developer);
+  });
+
+  after(async () => {
+    for (const t of terminals) t.close();
+    await Promise.all([nodeA?.stop(), nodeB?.stop()]);
+    await Promise.all([cluster?.stop(), sshd?.stop()]);
+  });
+
+  /** The ticket's URL names the load balancer; send the upgrade to node B instead. */
+  function viaB(ticket: Ticket): Ticket {
+    const url = new URL(ticket.url);
+    url.host = new URL(nodeB.url).host;
+    return { ...ticket, url: url.href };
+  }
+
+  /** A running build started half an hour ago, so a finish time a grace period back is valid. */
+  async function registerBuild(buildId: string): Promise<void> {
+    const startedAt = new Date(Date.now() - 3 * GRACE_MINUTES * MS_PER_MINUTE).toISOString();
+    await control(a).put(`/builds/${buildId}`, { appId: 'app-1', stack: 'linux', status: 'running', startedAt, remoteAccess: { ssh: passwordEndpoint(sshd) } }).expect(201);
+  }
+
+  async function terminalOnB(buildId: string): Promise<TerminalClient> {
+    const t = await connectTerminal(viaB(await mintTicket(a, agent, buildId)), b);
+    terminals.push(t);
+    await t.waitForControl('ready');
+    return t;
+  }
+
+  async function timeToClose(t: TerminalClient, act: () => Promise<unknown>): Promise<{ code: number; reason: string; ms: number }> {
+    const started = Date.now();
+    await act();
+    const closed = await t.closed;
+    return { ...closed, ms: Date.now() - started };
+  }
+
+  test('a ticket minted through A is redeemed exactly once under 1,000 concurrent attempts through B', async () => {
+    const ticket = viaB(await mintTicket(a, agent, world.builds.linuxRunning));
+    const attempt = (): Promise<number> =>
+      new Promise((resolve) => {
+        const ws = new WebSocket(ticket.url, [ticket.protocol, `${TICKET_SUBPROTOCOL_PREFIX}${ticket.ticket}`], { headers: { Origin: b.origin } });
+        ws.once('open', () => {
+          ws.close();
+          resolve(101);
+        });
+        ws.once('unexpected-response', (_req, res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+          ws.terminate();
+        });
+        ws.once('error', () => resolve(-1));
+      });
+    const outcomes = await Promise.all(Array.from({ length: REDEMPTION_ATTEMPTS }, attempt));
+    const counts = new Map<number, number>();
+    for (const o of outcomes) counts.set(o, (counts.get(o) ?? 0) + 1);
+    assert.deepEqual(Object.fromEntries(counts), { 101: 1, 401: REDEMPTION_ATTEMPTS - 1 });
+  });
+
+  test('the live view on A lists a connection held by B', async () => {
+    await registerBuild('build-live');
+    const t = await terminalOnB('build-live');
+    let sessions: { node: string; userId: string; kind: string; openedAt: string; bytesToBrowser: number }[] = [];
+    await pollUntil('B registers its connection', WAIT_MS, async () => {
+      sessions = (await control(a).get('/builds/build-live/sessions').expect(200)).body.sessions;
+      return sessions.length === 1;
+    });
+    assert.equal(sessions[0]?.node, 'node-b');
+    assert.equal(sessions[0]?.userId, world.users.developer.id);
+    assert.equal(sessions[0]?.kind, 'ssh');
+    assert.ok(!Number.isNaN(Date.parse(sessions[0]?.openedAt ?? '')));
+    assert.equal(typeof sessions[0]?.bytesToBrowser, 'number');
+    assert.equal((await control(a).get('/builds/no-such-build/sessions')).status, 404);
+    t.close();
+    await t.closed;
+    await pollUntil('B forgets the closed connection', WAIT_MS, async () => (await control(a).get('/builds/build-live/sessions')).body.sessions.length === 0);
+  });
+
+  test('finish sent to A closes the connection held by B within 1 s', async () => {
+    await registerBuild('build-finish');
+    const t = await terminalOnB('build-finish');
+    // Finished a grace period ago: the window closes now.
+    const finishedAt = new Date(Date.now() - GRACE_MINUTES * MS_PER_MINUTE).toISOString();
+    const closed = await timeToClose(t, () => control(a).post('/builds/build-finish/finish', { finishedAt }).expect(200));
+    assert.equal(closed.code, 4000);
+    assert.ok(closed.ms < CROSS_NODE_CLOSE_MS, `closed after ${closed.ms} ms`);
+  });
+
+  test('revoke sent to A closes the connection held by B within 1 s', async () => {
+    await registerBuild('build-revoke');
+    const t = await terminalOnB('build-revoke');
+    const closed = await timeToClose(t, () => control(a).post('/builds/build-revoke/revoke').expect(200));
+    assert.deepEqual([closed.code, closed.reason], [4000, 'access revoked']);
+    assert.ok(closed.ms < CROSS_NODE_CLOSE_MS, `closed after ${closed.ms} ms`);
+  });
+
+  test('a role change sent to A closes the connection held by B within 1 s', async () => {
+    await registerBuild('build-role');
+    const t = await terminalOnB('build-role');
+    const closed = await timeToClose(t, () => control(a).put(`/apps/app-1/members/${world.users.developer.id}`, { role: 'tester' }).expect(200));
+    assert.equal(closed.code, 4001);
+    assert.ok(closed.ms < CROSS_NODE_CLOSE_MS, `closed after ${closed.ms} ms`);
+    await control(a).put(`/apps/app-1/members/${world.users.developer.id}`, { role: 'developer' }).expect(200);
+  });
+
+  test("with B's notification connection killed, B still closes at the window's end", async () => {
+    await registerBuild('build-deadline');
+    const t = await terminalOnB('build-deadline');
+    const killed = await cluster.query<{ killed: boolean }>(
+      'SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = $1',
+      [`${LISTENER_APPLICATION_PREFIX}node-b`],
+    );
+    assert.deepEqual(killed, [{ killed: true }], "B's listening connection was found and killed");
+    const closesAt = Date.now() + DEADLINE_AHEAD_MS;
+    const finishedAt = new Date(closesAt - GRACE_MINUTES * MS_PER_MINUTE).toISOString();
+    await control(a).post('/builds/build-deadline/finish', { finishedAt }).expect(200);
+    const closed = await t.closed;
+    const lateBy = Date.now() - closesAt;
+    assert.equal(closed.code, 4000);
+    assert.ok(lateBy > -CROSS_NODE_CLOSE_MS / 10, `closed ${-lateBy} ms before the window's end`);
+    assert.ok(lateBy < CROSS_NODE_CLOSE_MS, `closed ${lateBy} ms after the window's end`);
+    assert.ok(nodeB.logs().some((l) => l['event'] === 'cluster_listen_lost'), 'B noticed the lost connection');
+    await pollUntil('B listens again', WAIT_MS, async () => nodeB.logs().filter((l) => l['event'] === 'cluster_listening').length >= 2);
+  });
+
+  test('a sign-in through A is a sign-in on B: login sessions live in PostgreSQL', async () => {
+    const cookie = await signedInCookie(a, world.users.developer.email, world.users.developer.password);
+    const page = await request(b.url).get('/').set('Cookie', cookie);
+    assert.equal(page.status, 200);
+    assert.match(page.text, /Your builds/);
+  });
+  // Last: it stops the database.
+  test('a node cut off from the database longer than PORTHOLE_FAIL_CLOSED_SECONDS closes its connections', async () => {
+    await registerBuild('build-cutoff');
+    const t = await terminalOnB('build-cutoff');
+    const started = Date.now();
+    await cluster.stop();
+    const closed = await t.closed;
+    const elapsed = Date.now() - started;
+    assert.equal(closed.code, 1001);
+    assert.ok(elapsed >= FAIL_CLOSED_SECONDS * 1000 - FAIL_CLOSED_SLACK_MS, `closed after ${elapsed} ms: too early`);
+    assert.ok(elapsed <= FAIL_CLOSED_SECONDS * 1000 + FAIL_CLOSED_SLACK_MS, `closed after ${elapsed} ms: too late`);
+    assert.ok(nodeB.logs().some((l) => l['event'] === 'cluster_fail_closed'));
+  });
+});
+
+describe('live view on a single SQLite node', () => {
+  let sshd: SshdHandle;
+  before(async () => {
+    sshd = await startSshd();
+  });
+  after(async () => {
+    await sshd.stop();
+  });
+
+  test('lists the node, user, kind, open time and bytes of each live connection', async () => {
+    const gw = await startGateway({ PORTHOLE_NODE_ID: 'solo' });
+    try {
+      const world = await seedWorld(gw, { ssh: passwordEndpoint(sshd) });
+      const agent = await signIn(gw, world.users.owner);
+      const t = await connectTerminal(await mintTicket(gw, agent, world.builds.linuxRunning), gw);
+      await t.waitForControl('ready');
+      t.type('echo live-view\r');
+      await t.waitForOutput(/live-view\r\n/);
+      const { sessions } = (await control(gw).get(`/builds/${world.builds.linuxRunning}/sessions`).expect(200)).body;
+      assert.equal(sessions.length, 1);
+      assert.equal(sessions[0].node, 'solo');
+      assert.equal(sessions[0].userId, world.users.owner.id);
+      assert.equal(sessions[0].kind, 'ssh');
+      assert.ok(sessions[0].bytesToBrowser > 0);
+      assert.ok(sessions[0].bytesFromBrowser > 0);
+      assert.equal((await request(gw.url).get(`/api/v1/builds/${world.builds.linuxRunning}/sessions`)).status, 401, 'control token required');
+      t.close();
+      await t.closed;
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+async function signedInCookie(gw: GatewayAddress, email: string, password: string): Promise<string> {
+  const res = await request(gw.url).post('/auth/login').set('Origin', gw.origin).send({ email, password });
+  assert.equal(res.status, 204);
+  const cookie = (res.headers['set-cookie'] as unknown as string[] | undefined)?.[0]?.split(';')[0];
+  assert.ok(cookie);
+  return cookie;
+}
