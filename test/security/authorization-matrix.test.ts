@@ -5,8 +5,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
@@ -15,6 +13,7 @@ import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { spyDialer, type SpyDialer } from '../helpers/spy-dialer.js';
 import { attemptUpgrade, ticketProtocols } from '../helpers/upgrade-probe.js';
 import { BrowserExposure } from '../helpers/exposure.js';
+import { freePort } from '../helpers/ports.js';
 import { SSH_SUBPROTOCOL } from '../../shared/src/protocol/ssh-v1.js';
 
 const IDENTITIES = ['anonymous', 'expired session', 'tester', 'developer', 'admin', 'owner', 'member of another app'] as const;
@@ -39,18 +38,10 @@ const agents = new Map<Identity, TestAgent>();
 const embedUserIds = new Map<Identity, string | null>();
 const buildIds = new Map<BuildKind, string>();
 
-async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
-
 before(async () => {
   dialer = spyDialer();
   gw = await startGateway({ PORTHOLE_EMBED_ORIGINS: DASHBOARD_ORIGIN }, { dialer });
-  closedPort = await unusedPort();
+  closedPort = await freePort();
   world = await seedWorld(gw, { ssh: { host: '127.0.0.1', port: closedPort, username: 'runner', password: 'matrix-ssh-password' }, vnc: { host: '127.0.0.1', port: closedPort, password: 'matrix-vnc-pw' } });
   const api = control(gw);
   const minutesAgo = (m: number): string => new Date(Date.now() - m * 60_000).toISOString();

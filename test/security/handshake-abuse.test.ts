@@ -6,7 +6,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type TestAgent from 'supertest/lib/agent.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { seedWorld, signIn, type World } from '../helpers/seed.js';
@@ -15,6 +14,7 @@ import { mintTicket, type Ticket } from '../helpers/terminal-client.js';
 import { attemptUpgrade, ticketProtocols } from '../helpers/upgrade-probe.js';
 import { pollUntil } from '../helpers/ports.js';
 import { BrowserExposure } from '../helpers/exposure.js';
+import { startTarpit, type Tarpit } from '../helpers/tarpit.js';
 import { SSH_SUBPROTOCOL } from '../../shared/src/protocol/ssh-v1.js';
 
 /** Short, so the slow-header case ends quickly; production uses HEADERS_TIMEOUT_MS (10 s). */
@@ -26,28 +26,20 @@ const CONNECTION_CAP = 10;
 let gw: TestGateway;
 let world: World;
 let dialer: SpyDialer;
-let tarpit: net.Server;
-const tarpitSockets = new Set<net.Socket>();
+let tarpit: Tarpit;
 const exposure = new BrowserExposure();
 
 before(async () => {
-  tarpit = net.createServer((socket) => {
-    tarpitSockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.resume();
-    socket.once('close', () => tarpitSockets.delete(socket));
-  });
-  await new Promise<void>((done) => tarpit.listen(0, '127.0.0.1', done));
+  tarpit = await startTarpit();
   dialer = spyDialer();
   gw = await startGateway({ PORTHOLE_MAX_CONNECTIONS_PER_USER: String(CONNECTION_CAP) }, { dialer, headersTimeoutMs: TEST_HEADERS_TIMEOUT_MS });
   // A VM that accepts and never answers keeps every connection in set-up: live, but cheap.
-  world = await seedWorld(gw, { ssh: { host: '127.0.0.1', port: (tarpit.address() as AddressInfo).port, username: 'runner', password: 'handshake-abuse-pw', hostKey: null } });
+  world = await seedWorld(gw, { ssh: { host: '127.0.0.1', port: tarpit.port, username: 'runner', password: 'handshake-abuse-pw', hostKey: null } });
 });
 after(async () => {
   exposure.assertNoneOf({ 'VM ssh password': world.vmSecrets.sshPassword }, gw.rawLogs());
   await gw.close();
-  for (const socket of tarpitSockets) socket.destroy();
-  await new Promise<void>((done) => tarpit.close(() => done()));
+  await tarpit.close();
 });
 
 /** Sends raw bytes and collects the whole answer until the gateway closes the socket. */

@@ -6,11 +6,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { control } from '../helpers/seed.js';
+import { startTarpit, type Tarpit } from '../helpers/tarpit.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { encodeFrame, openRawWebSocket, type RawFrame } from '../helpers/raw-websocket.js';
 import { SSH_SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/ssh-v1.js';
@@ -33,22 +32,14 @@ const PASSWORD = 'malformed-suite-pw';
 
 let sshd: SshdHandle;
 let gw: GatewayProcess;
-let tarpit: net.Server;
-const tarpitSockets = new Set<net.Socket>();
+let tarpit: Tarpit;
 let cookie: string;
 
 before(async () => {
   sshd = await startSshd();
   // The VM of the attacked builds accepts TCP and never speaks: connections stay in set-up, so
   // every malformed frame meets a live session without ten thousand sshd logins.
-  tarpit = net.createServer((socket) => {
-    tarpitSockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.resume(); // reads (and discards) so it notices the gateway hanging up
-    socket.once('close', () => tarpitSockets.delete(socket));
-  });
-  await new Promise<void>((done) => tarpit.listen(0, '127.0.0.1', done));
-  const tarpitPort = (tarpit.address() as AddressInfo).port;
+  tarpit = await startTarpit();
   gw = await startGatewayProcess({ PORTHOLE_MAX_CONNECTIONS_PER_USER: String(ATTACK_CONCURRENCY * 4) });
   const api = control(gw);
   const put = async (path: string, body: unknown): Promise<void> => assert.ok((await api.put(path, body)).status < 300, path);
@@ -56,7 +47,7 @@ before(async () => {
   await put('/apps/a1', { name: 'App' });
   await put('/apps/a1/members/u1', { role: 'developer' });
   const startedAt = new Date().toISOString();
-  const tarpitEndpoint = { host: '127.0.0.1', port: tarpitPort, username: 'runner', password: 'tarpit-password' };
+  const tarpitEndpoint = { host: '127.0.0.1', port: tarpit.port, username: 'runner', password: 'tarpit-password' };
   await put('/builds/tarpit', { appId: 'a1', stack: 'macos', status: 'running', startedAt, remoteAccess: { ssh: tarpitEndpoint, vnc: { ...tarpitEndpoint, password: 'tarpit-vnc' } } });
   await put('/builds/legit', { appId: 'a1', stack: 'linux', status: 'running', startedAt, remoteAccess: { ssh: passwordEndpoint(sshd) } });
   const login = await fetch(`${gw.url}/auth/login`, { method: 'POST', headers: { Origin: gw.origin, 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'u1@example.test', password: PASSWORD }) });
@@ -65,8 +56,7 @@ before(async () => {
 });
 after(async () => {
   await gw.stop();
-  for (const socket of tarpitSockets) socket.destroy();
-  await new Promise<void>((done) => tarpit.close(() => done()));
+  await tarpit.close();
   await sshd.stop();
 });
 
