@@ -2,7 +2,7 @@
  * The built gateway (dist/server/src/main.js) as its own process, for what only a real process
  * shows: signals, draining and exiting. Needs `npm run build` first (npm test does it).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -26,6 +26,8 @@ export interface GatewayProcess extends GatewayAddress {
   rssBytes(): number;
   /** The highest resident set size so far (VmHWM): unlike a sample, it does not depend on GC timing. */
   peakRssBytes(): number;
+  /** CPU time used so far by all its threads, in ns (schedstat: finer than the 10 ms of utime). */
+  cpuTimeNs(): number;
   /**
    * The process's exit, or a rejection after `timeoutMs`. (The timer also keeps this test process
    * alive while it waits: the managed child itself does not.)
@@ -78,6 +80,14 @@ export async function startGatewayProcess(env: Record<string, string> = {}): Pro
     },
     rssBytes: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
     peakRssBytes: () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
+    cpuTimeNs: () =>
+      readdirSync(`/proc/${child.pid}/task`).reduce((sum, task) => {
+        try {
+          return sum + Number(readFileSync(`/proc/${child.pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+        } catch {
+          return sum; // a thread that ended between the listing and the read
+        }
+      }, 0),
     async stop() {
       await child.stop(STOP_GRACE_MS);
       rmSync(dir, { recursive: true, force: true });

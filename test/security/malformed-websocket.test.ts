@@ -6,10 +6,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WebSocket } from 'ws';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { control } from '../helpers/seed.js';
 import { startTarpit, type Tarpit } from '../helpers/tarpit.js';
+import { startEchoWitness } from '../helpers/echo-witness.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { encodeFrame, openRawWebSocket, type RawFrame } from '../helpers/raw-websocket.js';
 import { SSH_SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/ssh-v1.js';
@@ -169,55 +169,6 @@ function malformedMessage(i: number): Case {
   }
 }
 
-/** A terminal on the same gateway that must keep answering while the attack runs. */
-async function startEchoWitness(): Promise<{ stop: () => Promise<number[]> }> {
-  const minted = await mint('legit', 'ssh');
-  const ws = new WebSocket(minted.url, [minted.protocol, `${TICKET_SUBPROTOCOL_PREFIX}${minted.ticket}`], { headers: { Origin: gw.origin } });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  ws.send(JSON.stringify({ type: 'resize', cols: 80, rows: 24 }));
-  let output = '';
-  let waiting: { marker: string; resolve: () => void } | null = null;
-  ws.on('message', (data: Buffer, isBinary) => {
-    if (!isBinary) return;
-    ws.send(JSON.stringify({ type: 'ack', bytes: data.length }));
-    output += data.toString('latin1');
-    if (waiting && output.includes(waiting.marker)) waiting.resolve();
-  });
-  const rounds: number[] = [];
-  let running = true;
-  const loop = (async () => {
-    for (let n = 0; running; n += 1) {
-      const marker = `witness-${n * 7}`;
-      const started = performance.now();
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`echo ${n} did not come back in 10 s`)), 10_000);
-        waiting = {
-          marker,
-          resolve: () => {
-            clearTimeout(timer);
-            resolve();
-          },
-        };
-        if (output.includes(marker)) waiting.resolve();
-        output = '';
-        ws.send(Buffer.from(`echo witness-$((${n}*7))\r`));
-      });
-      rounds.push(performance.now() - started);
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      ws.close();
-      return rounds;
-    },
-  };
-}
-
 async function runCases(total: number, make: (i: number) => Case): Promise<Map<string, Map<string, number>>> {
   const outcomes = new Map<string, Map<string, number>>();
   let next = 0;
@@ -275,7 +226,7 @@ function report(title: string, outcomes: Map<string, Map<string, number>>): void
 const TEST_TIMEOUT_MS = 300_000;
 
 test('malformed frames and control messages: protocol close codes, no crash, bounded memory, a witness keeps echoing', { timeout: TEST_TIMEOUT_MS }, async () => {
-  const witness = await startEchoWitness();
+  const witness = await startEchoWitness(await mint('legit', 'ssh'), gw.origin);
   const rssCold = gw.rssBytes();
   await runCases(WARM_UP_CASES, malformedFrame);
   await runCases(WARM_UP_CASES, malformedMessage);

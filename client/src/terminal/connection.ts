@@ -49,6 +49,8 @@ export interface ConnectionEvents {
   /** `closesAt` is the gateway's ISO time, `remainingMs` what it computed when sending. */
   window(remainingMs: number | null, closesAt: string | null): void;
   serverError(code: string, message: string): void;
+  /** Something the user should know; the session goes on. */
+  notice(code: string, message: string): void;
   disconnected(why: Disconnect): void;
 }
 
@@ -167,6 +169,9 @@ export class TerminalConnection {
         case 'error':
           serverError = message.message;
           this.events.serverError(message.code, message.message);
+          break;
+        case 'notice':
+          this.events.notice(message.code, message.message);
           break;
         case undefined:
           break;

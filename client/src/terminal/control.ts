@@ -29,10 +29,11 @@ export function parseServerControl(text: string): ServerControlMessage | null {
       if (remainingMs !== null && !(typeof remainingMs === 'number' && Number.isFinite(remainingMs))) return null;
       return { type: 'window', closesAt, remainingMs: remainingMs === null ? null : Math.max(0, remainingMs) };
     }
-    case 'error': {
+    case 'error':
+    case 'notice': {
       const code = message['code'];
       const description = message['message'];
-      return typeof code === 'string' && typeof description === 'string' ? { type: 'error', code, message: description } : null;
+      return typeof code === 'string' && typeof description === 'string' ? { type: message['type'], code, message: description } : null;
     }
     default:
       return null;

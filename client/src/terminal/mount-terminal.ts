@@ -15,6 +15,8 @@ import { pageTitle } from './title.js';
 
 /** Long enough to read a sentence; it is a hint, the shortcut keeps working without it. */
 const HINT_VISIBLE_MS = 8000;
+/** A notice from the gateway (typing lost before the shell was ready) stays long enough to read twice. */
+const NOTICE_SHOWN_MS = 12_000;
 const PASTE_BLOCKED_HINT = 'The browser did not allow reading the clipboard. Paste with Ctrl+Shift+V (⌘V on a Mac).';
 
 export interface TerminalMountOptions {
@@ -60,6 +62,7 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
         o.observer.window(closesAt);
       },
       serverError: (_code, message) => status.showBanner('error', message),
+      notice: (_code, message) => status.offerBanner('urgent', message, NOTICE_SHOWN_MS),
       disconnected: (why) => {
         o.observer.ended(why);
         // The closed-window state says it all and is final: no Reconnect, no close code wording.

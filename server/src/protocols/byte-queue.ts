@@ -1,10 +1,12 @@
 /**
  * Reads exact byte counts from a stream of chunks, for handshakes that are parsed before the
- * connection is spliced. Bounded: a peer cannot make it buffer more than `limitBytes`.
+ * connection is spliced. Bounded: a peer cannot make it buffer more than `limitBytes`, and each
+ * byte is copied at most once however finely the peer splits it (chunk-queue.ts).
  */
+import { ChunkQueue } from './chunk-queue.js';
+
 export class ByteQueue {
-  #chunks: Buffer[] = [];
-  #length = 0;
+  readonly #queue = new ChunkQueue();
   #waiter: { bytes: number; resolve: (b: Buffer) => void; reject: (e: Error) => void } | null = null;
   #failure: Error | null = null;
   readonly #limitBytes: number;
@@ -15,9 +17,8 @@ export class ByteQueue {
 
   push(chunk: Buffer): void {
     if (this.#failure) return;
-    this.#chunks.push(chunk);
-    this.#length += chunk.length;
-    if (this.#length > this.#limitBytes) {
+    this.#queue.push(chunk);
+    if (this.#queue.length > this.#limitBytes) {
       this.fail(new Error(`peer sent more than ${this.#limitBytes} bytes during the handshake`));
       return;
     }
@@ -45,21 +46,14 @@ export class ByteQueue {
 
   /** Hands over whatever arrived beyond the handshake. */
   takeRest(): Buffer {
-    const rest = Buffer.concat(this.#chunks);
-    this.#chunks = [];
-    this.#length = 0;
-    return rest;
+    return this.#queue.takeAll();
   }
 
   #serve(): void {
     const waiter = this.#waiter;
-    if (!waiter || this.#length < waiter.bytes) return;
-    const all = this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks);
-    const head = all.subarray(0, waiter.bytes);
-    const rest = all.subarray(waiter.bytes);
-    this.#chunks = rest.length > 0 ? [rest] : [];
-    this.#length = rest.length;
+    if (!waiter || this.#queue.length < waiter.bytes) return;
     this.#waiter = null;
-    waiter.resolve(Buffer.from(head));
+    // A copy: the caller may keep it while the chunk it came from is reused.
+    waiter.resolve(Buffer.from(this.#queue.take(waiter.bytes)));
   }
 }

@@ -1,8 +1,13 @@
 /** Small helpers for WebSocket payloads shared by the protocol bridges. */
-import type { RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
+import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 
 /** WebSocket close reasons are limited to 123 bytes of UTF-8. */
 const CLOSE_REASON_MAX_BYTES = 120;
+/** Closes for a browser that broke a rule; see closeWebSocket. */
+const CLIENT_FAULT_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCode.protocolError, CloseCode.invalidPayload, CloseCode.policyViolation, CloseCode.messageTooBig]);
+/** Time for the close frame to reach a browser that broke a rule; its answer is not waited for longer. */
+export const FAULT_CLOSE_LINGER_MS = 1_000;
 
 export function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
@@ -10,8 +15,42 @@ export function toBuffer(data: RawData): Buffer {
   return Buffer.from(data);
 }
 
+/**
+ * Sends the close frame. A browser that broke a rule is not read from after it: a client
+ * dribbling frames would otherwise keep the gateway parsing them until its own close frame, which
+ * it need never send (ws waits 30 s). What ws has already read is still parsed: at most one
+ * socket read.
+ */
+export function closeWebSocket(ws: WebSocket, code: number, reason: string): void {
+  if (ws.readyState !== ws.OPEN && ws.readyState !== ws.CONNECTING) return;
+  ws.close(code, closeReason(reason));
+  if (!CLIENT_FAULT_CLOSE_CODES.has(code)) return;
+  ws.pause();
+  const linger = setTimeout(() => ws.terminate(), FAULT_CLOSE_LINGER_MS);
+  linger.unref();
+  ws.once('close', () => clearTimeout(linger));
+}
+
 /** Cuts a close reason to what the protocol allows, without splitting a character. */
 export function closeReason(reason: string): string {
   const bytes = Buffer.from(reason, 'utf8');
   return bytes.length <= CLOSE_REASON_MAX_BYTES ? reason : bytes.subarray(0, CLOSE_REASON_MAX_BYTES).toString('utf8').replace(/\uFFFD+$/, '');
+}
+
+/**
+ * The close a WebSocket error stands for. ws has already sent the matching close frame; the
+ * session records the same code and a reason a person can act on, not "websocket error".
+ */
+export function closeForSocketError(error: unknown): { readonly code: number; readonly reason: string } {
+  switch ((error as { code?: unknown } | null)?.code) {
+    case 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH':
+    case 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH':
+      return { code: CloseCode.messageTooBig, reason: 'a message was larger than the gateway accepts' };
+    case 'WS_ERR_TOO_MANY_BUFFERED_PARTS':
+      return { code: CloseCode.policyViolation, reason: 'a message was split into too many frames' };
+    case 'WS_ERR_INVALID_UTF8':
+      return { code: CloseCode.invalidPayload, reason: 'a text message was not UTF-8' };
+    default:
+      return { code: CloseCode.protocolError, reason: 'websocket error' };
+  }
 }

@@ -24,6 +24,16 @@ import type { EventSink, TicketRefusalReason } from '../audit/events.js';
 
 /** Terminal control messages and keystroke frames are small; a paste is sent in chunks below this. */
 export const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
+/**
+ * Browsers send every WebSocket message as one frame; a message in more is a client making the
+ * gateway do per-frame work for nothing (ws would allow 16,384). ws closes it with 1008.
+ */
+export const MAX_FRAMES_PER_CLIENT_MESSAGE = 16;
+/**
+ * Socket reads one frame may take to arrive: a 64 KiB frame in 536-byte segments (TCP's minimum
+ * MSS) takes 123; far more is a sender dribbling bytes (ws would allow 262,144). ws closes with 1008.
+ */
+export const MAX_READS_PER_CLIENT_FRAME = 512;
 
 export interface AcceptedConnection {
   readonly ws: WebSocket;
@@ -81,6 +91,8 @@ export function createUpgradeHandler(deps: UpgradeDeps): { handle: UpgradeHandle
     noServer: true,
     perMessageDeflate: false,
     maxPayload: MAX_CLIENT_MESSAGE_BYTES,
+    maxFragments: MAX_FRAMES_PER_CLIENT_MESSAGE,
+    maxBufferedChunks: MAX_READS_PER_CLIENT_FRAME,
     clientTracking: true,
     // Validated before the upgrade: select this endpoint's data subprotocol, never the ticket.
     handleProtocols: (protocols, req) => {

@@ -9,7 +9,9 @@ export const CloseCode = {
   goingAway: 1001,
   /** 1002: the peer broke the WebSocket protocol. */
   protocolError: 1002,
-  /** 1008: a message broke the porthole protocol (bad control message). */
+  /** 1007: a text frame was not valid UTF-8. */
+  invalidPayload: 1007,
+  /** 1008: a message broke the porthole protocol (bad control message, a message dribbled in too many frames). */
   policyViolation: 1008,
   /** 1009: a message was larger than the gateway accepts. */
   messageTooBig: 1009,
@@ -45,6 +47,7 @@ export const CLOSE_CODE_MESSAGES: Readonly<Record<number, string>> = {
   [CloseCode.normal]: 'Disconnected.',
   [CloseCode.goingAway]: 'The gateway restarted. Reconnect to continue.',
   [CloseCode.protocolError]: 'The connection broke a protocol rule and was closed.',
+  [CloseCode.invalidPayload]: 'The browser sent text that was not UTF-8.',
   [CloseCode.policyViolation]: 'The browser sent a message the gateway does not accept.',
   [CloseCode.messageTooBig]: 'The browser sent a message that was too large.',
   [CloseCode.internalError]: 'Something went wrong in the gateway. Reconnect to try again.',

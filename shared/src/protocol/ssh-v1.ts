@@ -8,9 +8,12 @@
  *  {"type":"resize","cols":N,"rows":N}     {"type":"ready","hostKey":"SHA256:…"}
  *  {"type":"ack","bytes":N}                {"type":"window","closesAt":ISO-8601|null,"remainingMs":N|null}
  *                                          {"type":"error","code":"…","message":"…"}
+ *                                          {"type":"notice","code":"…","message":"…"}
  *
  * The first resize may arrive before "ready": the gateway opens the PTY at that size. Acks grant
  * output credit: the gateway stops reading from the VM while too many bytes are unacknowledged.
+ * An "error" explains the close that follows it; a "notice" tells the user something and the
+ * session goes on (code "early_input_dropped": typing before "ready" outran what the gateway keeps).
  * See docs/protocol.md for the handshake, close codes and flow control.
  */
 import { err, ok, type Result } from '../result.js';
@@ -34,7 +37,8 @@ export type ClientControlMessage =
 export type ServerControlMessage =
   | { readonly type: 'ready'; readonly hostKey: string }
   | { readonly type: 'window'; readonly closesAt: string | null; readonly remainingMs: number | null }
-  | { readonly type: 'error'; readonly code: string; readonly message: string };
+  | { readonly type: 'error'; readonly code: string; readonly message: string }
+  | { readonly type: 'notice'; readonly code: string; readonly message: string };
 
 export type ControlParseError = 'too_long' | 'not_json' | 'not_object' | 'unknown_type' | 'bad_field';
 

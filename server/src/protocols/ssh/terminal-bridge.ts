@@ -5,7 +5,7 @@
  * closes, the other is closed too.
  */
 import type { RawData, WebSocket } from 'ws';
-import { closeReason, toBuffer } from '../../ws/frames.js';
+import { closeForSocketError, closeWebSocket, toBuffer } from '../../ws/frames.js';
 import { CloseCode } from '../../../../shared/src/protocol/close-codes.js';
 import {
   DEFAULT_TERMINAL_SIZE,
@@ -24,8 +24,12 @@ import { openSshShell, type PtySize, type SshCredentials, type SshOpenFailure, t
 
 /** How long to wait for the browser's first size before opening the PTY at 80×24. */
 export const INITIAL_RESIZE_WAIT_MS = 1_000;
-/** Keystrokes typed while the shell opens are kept up to this much, then dropped. */
-const EARLY_INPUT_LIMIT_BYTES = 64 * 1024;
+/**
+ * Keystrokes typed while the shell opens are kept up to this much (a generous paste). Past it
+ * nothing more is kept, so the shell receives a prefix of what was typed, never text with holes.
+ */
+export const EARLY_INPUT_LIMIT_BYTES = 64 * 1024;
+const EARLY_INPUT_DROPPED_NOTICE = 'Part of what you typed before the shell was ready was not sent; type it again.';
 /** A browser that renders nothing for this long while output waits is gone or stuck. */
 export const CLIENT_STALL_TIMEOUT_MS = 60_000;
 /** Bytes queued in the WebSocket beyond this pause the VM even if acks keep coming. */
@@ -73,6 +77,7 @@ export class TerminalSession {
   #size: PtySize | null = null;
   #earlyInput: Buffer[] = [];
   #earlyInputBytes = 0;
+  #earlyInputOverflowed = false;
   #sentBytes = 0;
   #ackedBytes = 0;
   #receivedBytes = 0;
@@ -95,7 +100,10 @@ export class TerminalSession {
     const { ws } = this.#deps;
     ws.on('message', (data, isBinary) => this.#onBrowserMessage(data, isBinary));
     ws.once('close', (code, reason) => this.end(code, reason.toString('utf8')));
-    ws.on('error', () => this.end(CloseCode.protocolError, 'websocket error'));
+    ws.on('error', (error) => {
+      const close = closeForSocketError(error);
+      this.end(close.code, close.reason);
+    });
 
     await this.#waitForFirstSize();
     if (this.#ended) return;
@@ -133,7 +141,7 @@ export class TerminalSession {
     // The close frame goes out before the SSH teardown: when a window closes hundreds of sessions
     // in one go, that is what each browser is waiting for.
     const { ws } = this.#deps;
-    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
+    closeWebSocket(ws, code, reason);
     // Only a shell still being opened listens; aborting builds a DOMException with a stack trace.
     if (!this.#shell) this.#abort.abort();
     this.#sizeKnown?.();
@@ -199,7 +207,7 @@ export class TerminalSession {
     if (this.#size) shell.resize(this.#size);
     const size = this.#size ?? DEFAULT_TERMINAL_SIZE;
     this.#deps.observer?.resize(size.cols, size.rows);
-    for (const chunk of this.#earlyInput) channel.write(chunk);
+    if (this.#earlyInputBytes > 0) channel.write(Buffer.concat(this.#earlyInput, this.#earlyInputBytes));
     this.#earlyInput = [];
   }
 
@@ -222,17 +230,13 @@ export class TerminalSession {
     if (this.#ended) return;
     const buffer = toBuffer(data);
     if (isBinary) {
+      // An empty frame carries no keystroke: it must neither count as input nor take a slot below.
+      if (buffer.length === 0) return;
       this.#receivedBytes += buffer.length;
       this.#deps.onInput();
       this.#deps.observer?.input(buffer.length);
       const shell = this.#shell;
-      if (!shell) {
-        if (this.#earlyInputBytes + buffer.length <= EARLY_INPUT_LIMIT_BYTES) {
-          this.#earlyInput.push(buffer);
-          this.#earlyInputBytes += buffer.length;
-        }
-        return;
-      }
+      if (!shell) return this.#keepEarlyInput(buffer);
       // Input backpressure: stop reading the browser while sshd's window is full.
       if (!shell.channel.write(buffer)) this.#deps.ws.pause();
       return;
@@ -259,6 +263,17 @@ export class TerminalSession {
         this.#reviewFlow();
         return;
     }
+  }
+
+  #keepEarlyInput(buffer: Buffer): void {
+    if (this.#earlyInputOverflowed) return;
+    if (this.#earlyInputBytes + buffer.length > EARLY_INPUT_LIMIT_BYTES) {
+      this.#earlyInputOverflowed = true;
+      this.#send({ type: 'notice', code: 'early_input_dropped', message: EARLY_INPUT_DROPPED_NOTICE });
+      return;
+    }
+    this.#earlyInput.push(buffer);
+    this.#earlyInputBytes += buffer.length;
   }
 
   #reviewFlow(): void {

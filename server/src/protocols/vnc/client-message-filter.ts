@@ -8,6 +8,9 @@
  * pointer events keep their fixed 6-byte form and can always be measured (the price: no
  * back/forward mouse buttons).
  */
+import { ChunkQueue } from '../chunk-queue.js';
+import { decideAssembly, type AssemblyDecision, type AssemblyLimits } from '../message-assembly.js';
+
 export const MessageType = {
   setPixelFormat: 0,
   setEncodings: 2,
@@ -30,12 +33,29 @@ const EXTENDED_MOUSE_BUTTONS_ENCODING = -316;
  */
 const MAX_MESSAGE_BYTES = 1024 * 1024;
 
+/** Enough bytes to know any client message's type and length (ClientFence's, the longest, is 9). */
+const MAX_HEADER_BYTES = 9;
+
+/**
+ * Pieces and time one client message may take (message-assembly.ts). noVNC flushes its send queue
+ * in 10 KiB WebSocket messages, so a 1 MiB clipboard arrives in about 100; the allowance of one
+ * per 2 KiB leaves room for any real client and caps a dribbler at ~500 frames per megabyte.
+ * Ten seconds carry a full 1 MiB message over a 1 Mbit/s link.
+ */
+export const RFB_ASSEMBLY_LIMITS: AssemblyLimits = { baseFrames: 16, minAverageFrameBytes: 2048, maxMillis: 10_000 };
+
 /** `input`: a person's action, dropped in view-only mode. */
-type Measured = { readonly length: number; readonly input: boolean } | 'incomplete' | 'unknown';
+type Measured = { readonly length: number; readonly input: boolean } | 'need_header' | 'unknown';
+
+export type FilterRefusal = 'unknown_message' | Exclude<AssemblyDecision, 'ok'>;
+export type FilterResult = { readonly ok: true; readonly forward: Buffer } | { readonly ok: false; readonly error: FilterRefusal };
 
 export class ClientMessageFilter {
-  #pending: Buffer = Buffer.alloc(0);
+  readonly #queue = new ChunkQueue();
   #dropped = 0;
+  /** The message still incomplete after the last push: when its first byte came, and in how many pieces. */
+  #partialSince: number | null = null;
+  #partialFrames = 0;
   readonly #dropInput: boolean;
   readonly #onInput: () => void;
 
@@ -48,69 +68,84 @@ export class ClientMessageFilter {
     return this.#dropped;
   }
 
-  /** Returns the bytes to forward, or null when the stream cannot be understood (close it). */
-  push(chunk: Buffer): Buffer | null {
-    let data = this.#pending.length > 0 ? Buffer.concat([this.#pending, chunk]) : chunk;
+  /** When the first byte of a still-incomplete message arrived (ms), or null when none is pending. */
+  get partialSince(): number | null {
+    return this.#partialSince;
+  }
+
+  /** One WebSocket message's bytes in; the whole client messages to forward out, or why to close. */
+  push(chunk: Buffer, nowMs: number): FilterResult {
+    if (this.#partialSince !== null) this.#partialFrames += 1;
+    this.#queue.push(chunk);
     const out: Buffer[] = [];
     for (;;) {
-      const measured = measure(data);
-      if (measured === 'unknown') return null;
-      if (measured === 'incomplete') break;
-      const message = data.subarray(0, measured.length);
+      const measured = measure(this.#queue.peek(MAX_HEADER_BYTES));
+      if (measured === 'unknown') return { ok: false, error: 'unknown_message' };
+      if (measured === 'need_header' || this.#queue.length < measured.length) break;
+      const message = this.#queue.take(measured.length);
+      this.#partialSince = null;
+      this.#partialFrames = 0;
       if (measured.input) this.#onInput();
       if (measured.input && this.#dropInput) this.#dropped += 1;
       else out.push(rewrite(message));
-      data = data.subarray(measured.length);
     }
-    this.#pending = Buffer.from(data);
-    return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
+    const pending = this.check(nowMs);
+    if (pending !== 'ok') return { ok: false, error: pending };
+    return { ok: true, forward: out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out) };
+  }
+
+  /** Whether the incomplete message (if any) is still within its allowance at `nowMs`. */
+  check(nowMs: number): AssemblyDecision {
+    if (this.#queue.length === 0) return 'ok';
+    if (this.#partialSince === null) {
+      this.#partialSince = nowMs;
+      this.#partialFrames = 1;
+    }
+    const measured = measure(this.#queue.peek(MAX_HEADER_BYTES));
+    const messageBytes = typeof measured === 'object' ? measured.length : this.#queue.length;
+    return decideAssembly({ frames: this.#partialFrames, messageBytes, elapsedMs: nowMs - this.#partialSince }, RFB_ASSEMBLY_LIMITS);
   }
 }
 
-function measure(data: Buffer): Measured {
-  if (data.length < 1) return 'incomplete';
-  const type = data.readUInt8(0);
-  const fixed = (length: number, input: boolean): Measured => (data.length >= length ? { length, input } : 'incomplete');
+/** Reads a message's length from its first bytes (at most MAX_HEADER_BYTES of them). */
+function measure(header: Buffer): Measured {
+  if (header.length < 1) return 'need_header';
+  const type = header.readUInt8(0);
+  const need = (bytes: number, length: () => number, input: boolean): Measured => (header.length < bytes ? 'need_header' : { length: length(), input });
   switch (type) {
     case MessageType.setPixelFormat:
-      return fixed(20, false);
-    case MessageType.setEncodings: {
-      if (data.length < 4) return 'incomplete';
-      return fixed(4 + 4 * data.readUInt16BE(2), false);
-    }
+      return { length: 20, input: false };
+    case MessageType.setEncodings:
+      return need(4, () => 4 + 4 * header.readUInt16BE(2), false);
     case MessageType.framebufferUpdateRequest:
-      return fixed(10, false);
+      return { length: 10, input: false };
     case MessageType.keyEvent:
-      return fixed(8, true);
+      return { length: 8, input: true };
     case MessageType.pointerEvent:
-      return fixed(6, true);
+      return { length: 6, input: true };
     case MessageType.clientCutText: {
-      if (data.length < 8) return 'incomplete';
-      const length = Math.abs(data.readInt32BE(4));
+      if (header.length < 8) return 'need_header';
+      const length = Math.abs(header.readInt32BE(4));
       if (length > MAX_MESSAGE_BYTES) return 'unknown';
-      return fixed(8 + length, true);
+      return { length: 8 + length, input: true };
     }
     case MessageType.enableContinuousUpdates:
-      return fixed(10, false);
-    case MessageType.clientFence: {
-      if (data.length < 9) return 'incomplete';
-      return fixed(9 + data.readUInt8(8), false);
-    }
+      return { length: 10, input: false };
+    case MessageType.clientFence:
+      return need(9, () => 9 + header.readUInt8(8), false);
     case MessageType.xvp:
-      return fixed(4, true);
-    case MessageType.setDesktopSize: {
-      if (data.length < 8) return 'incomplete';
-      return fixed(8 + 16 * data.readUInt8(6), true);
-    }
+      return { length: 4, input: true };
+    case MessageType.setDesktopSize:
+      return need(8, () => 8 + 16 * header.readUInt8(6), true);
     case MessageType.qemu: {
-      if (data.length < 2) return 'incomplete';
-      const subtype = data.readUInt8(1);
-      if (subtype === 0) return fixed(12, true);
+      if (header.length < 2) return 'need_header';
+      const subtype = header.readUInt8(1);
+      if (subtype === 0) return { length: 12, input: true };
       if (subtype === 1) {
-        if (data.length < 4) return 'incomplete';
-        const operation = data.readUInt16BE(2);
-        if (operation === 0 || operation === 1) return fixed(4, false);
-        if (operation === 2) return fixed(10, false);
+        if (header.length < 4) return 'need_header';
+        const operation = header.readUInt16BE(2);
+        if (operation === 0 || operation === 1) return { length: 4, input: false };
+        if (operation === 2) return { length: 10, input: false };
       }
       return 'unknown';
     }

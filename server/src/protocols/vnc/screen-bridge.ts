@@ -9,7 +9,7 @@
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { closeReason, toBuffer } from '../../ws/frames.js';
+import { closeForSocketError, closeWebSocket, toBuffer } from '../../ws/frames.js';
 import { CloseCode } from '../../../../shared/src/protocol/close-codes.js';
 import type { Logger } from '../../log.js';
 import type { BuildRecord } from '../../store/store.js';
@@ -18,13 +18,17 @@ import type { SessionObserver } from '../session-observer.js';
 import { ByteQueue } from '../byte-queue.js';
 import { openRfbUpstream, SECURITY_NONE, type RfbUpstream, type RfbUpstreamFailure, type VncCredentials } from './rfb-upstream.js';
 import type { Result } from '../../../../shared/src/result.js';
-import { ClientMessageFilter } from './client-message-filter.js';
-import { checkServerInit } from './server-init.js';
+import { ChunkQueue } from '../chunk-queue.js';
+import { ASSEMBLY_REFUSALS } from '../message-assembly.js';
+import { ClientMessageFilter, RFB_ASSEMBLY_LIMITS, type FilterRefusal } from './client-message-filter.js';
+import { checkServerInit, SERVER_INIT_HEADER_BYTES } from './server-init.js';
 
 /** A browser that has not finished the RFB greeting in this long is not a VNC client. */
 export const BROWSER_HANDSHAKE_TIMEOUT_MS = 20_000;
 /** The browser greeting is 14 bytes; anything near this is not noVNC. */
 const BROWSER_HANDSHAKE_LIMIT_BYTES = 4 * 1024;
+/** noVNC sends its greeting in 3 WebSocket messages; a browser dribbling it in more is not noVNC. */
+const BROWSER_HANDSHAKE_MAX_FRAMES = 32;
 /**
  * Screen updates queued for the browser beyond this pause reading from the VM; a 1080p raw
  * frame is ~8 MiB, so one frame in flight keeps the link busy without unbounded buffering.
@@ -74,7 +78,10 @@ export class ScreenSession {
   #upstream: Promise<Result<RfbUpstream, RfbUpstreamFailure>> | null = null;
   #spliced = false;
   /** The VM's ServerInit, held until it is whole and checked; null once forwarded. */
-  #serverInit: Buffer | null = Buffer.alloc(0);
+  #serverInit: ChunkQueue | null = new ChunkQueue();
+  #greetingFrames = 0;
+  /** Ends a browser message that stays incomplete too long (RFB_ASSEMBLY_LIMITS.maxMillis). */
+  #assemblyTimer: NodeJS.Timeout | null = null;
   #vmSpoke = false;
   #probeOutstanding = false;
   #probeTimer: NodeJS.Timeout | null = null;
@@ -92,7 +99,10 @@ export class ScreenSession {
     const { ws } = this.#deps;
     ws.on('message', (data, isBinary) => this.#fromBrowserMessage(toBuffer(data), isBinary));
     ws.once('close', (code, reason) => this.end(code, reason.toString('utf8')));
-    ws.on('error', () => this.end(CloseCode.protocolError, 'websocket error'));
+    ws.on('error', (error) => {
+      const close = closeForSocketError(error);
+      this.end(close.code, close.reason);
+    });
     const timer = setTimeout(() => this.end(CloseCode.protocolError, 'RFB greeting timed out'), BROWSER_HANDSHAKE_TIMEOUT_MS);
     try {
       await this.#handshake();
@@ -111,11 +121,12 @@ export class ScreenSession {
     this.#ended = true;
     this.#abort.abort();
     if (this.#probeTimer) clearInterval(this.#probeTimer);
+    if (this.#assemblyTimer) clearTimeout(this.#assemblyTimer);
     this.#greeting.fail(new Error('closed'));
     this.#vm?.destroy();
     if (!this.#vm) void this.#upstream?.then((result) => destroyUpstream(result));
     const { ws } = this.#deps;
-    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
+    closeWebSocket(ws, code, reason);
     this.#deps.onEnd?.({
       closeCode: code,
       reason,
@@ -187,19 +198,17 @@ export class ScreenSession {
     this.#vmSpoke = true;
     const held = this.#serverInit;
     if (held === null) return this.#toBrowserData(chunk);
-    const data = held.length > 0 ? Buffer.concat([held, chunk]) : chunk;
-    const check = checkServerInit(data);
+    held.push(chunk);
+    // The name length sits in the header, so one peek decides; the held chunks are joined once.
+    const check = checkServerInit(held.peek(SERVER_INIT_HEADER_BYTES), held.length);
     if (check.state === 'invalid') {
       this.#deps.logger.info({ event: 'vm_protocol_error', buildId: this.#deps.build.id, kind: 'vnc', detail: check.reason }, 'VM sent an invalid ServerInit');
       return this.end(CloseCode.vmUnreachable, 'The build VM sent an invalid screen description.');
     }
-    if (check.state === 'incomplete') {
-      // Bounded: checkServerInit refuses names over MAX_DESKTOP_NAME_BYTES before they pile up.
-      this.#serverInit = Buffer.from(data);
-      return;
-    }
+    // Bounded: checkServerInit refuses names over MAX_DESKTOP_NAME_BYTES before they pile up.
+    if (check.state === 'incomplete') return;
     this.#serverInit = null;
-    this.#toBrowserData(data);
+    this.#toBrowserData(held.takeAll());
   }
 
   /** Called every probe interval: silence twice in a row (with a probe between) means the VM is gone. */
@@ -219,6 +228,8 @@ export class ScreenSession {
     if (this.#ended) return;
     if (!isBinary) return this.end(CloseCode.policyViolation, 'text frames are not RFB');
     if (!this.#spliced) {
+      this.#greetingFrames += 1;
+      if (this.#greetingFrames > BROWSER_HANDSHAKE_MAX_FRAMES) return this.end(CloseCode.policyViolation, ASSEMBLY_REFUSALS.too_many_frames);
       this.#greeting.push(data);
       return;
     }
@@ -230,9 +241,29 @@ export class ScreenSession {
     if (!vm) return;
     this.#fromBrowser += data.length;
     this.#deps.observer?.input(data.length);
-    const forward = this.#filter.push(data);
-    if (forward === null) return this.end(CloseCode.policyViolation, 'unknown RFB client message');
+    const filtered = this.#filter.push(data, Date.now());
+    if (!filtered.ok) return this.#refuseInput(filtered.error);
+    const { forward } = filtered;
     if (forward.length > 0 && !vm.write(forward)) this.#deps.ws.pause();
+    this.#watchAssembly();
+  }
+
+  #refuseInput(refusal: FilterRefusal): void {
+    this.end(CloseCode.policyViolation, refusal === 'unknown_message' ? 'unknown RFB client message' : ASSEMBLY_REFUSALS[refusal]);
+  }
+
+  /** Arms one timer for the message now incomplete; a message completed in time leaves it to expire harmlessly. */
+  #watchAssembly(): void {
+    const since = this.#filter.partialSince;
+    if (since === null || this.#assemblyTimer) return;
+    this.#assemblyTimer = setTimeout(() => {
+      this.#assemblyTimer = null;
+      if (this.#ended) return;
+      const decision = this.#filter.check(Date.now());
+      if (decision !== 'ok') return this.#refuseInput(decision);
+      this.#watchAssembly();
+    }, since + RFB_ASSEMBLY_LIMITS.maxMillis + 1 - Date.now());
+    this.#assemblyTimer.unref();
   }
 
   #toBrowserData(chunk: Buffer): void {

@@ -19,7 +19,8 @@ export type ServerInitCheck =
   | { readonly state: 'complete'; readonly length: number }
   | { readonly state: 'invalid'; readonly reason: string };
 
-export function checkServerInit(data: Buffer): ServerInitCheck {
+/** `data` holds at least the header when `available` bytes have arrived (the name may still be on its way). */
+export function checkServerInit(data: Buffer, available = data.length): ServerInitCheck {
   if (data.length < SERVER_INIT_HEADER_BYTES) return { state: 'incomplete' };
   const width = data.readUInt16BE(0);
   const height = data.readUInt16BE(2);
@@ -31,5 +32,5 @@ export function checkServerInit(data: Buffer): ServerInitCheck {
   const nameLength = data.readUInt32BE(20);
   if (nameLength > MAX_DESKTOP_NAME_BYTES) return { state: 'invalid', reason: `desktop name of ${nameLength} bytes is too long` };
   const length = SERVER_INIT_HEADER_BYTES + nameLength;
-  return data.length < length ? { state: 'incomplete' } : { state: 'complete', length };
+  return available < length ? { state: 'incomplete' } : { state: 'complete', length };
 }
