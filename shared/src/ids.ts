@@ -13,8 +13,14 @@ export type BuildId = Brand<string, 'BuildId'>;
 /** Chosen by the gateway (random hex), never by a browser or the orchestrator. */
 export type RecordingId = Brand<string, 'RecordingId'>;
 
-/** 1–64 characters of [A-Za-z0-9._-]: safe in URL paths, logs and HTML attributes unescaped. */
-export const ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/**
+ * 1–64 characters of [A-Za-z0-9._-], not all dots: safe in URL paths, logs and HTML attributes
+ * unescaped. "." and ".." (and "%2E%2E") are dot-segments that browsers and proxies fold into the
+ * parent path, so a build of that name would get page links to another page.
+ */
+export const ID_PATTERN = /^(?!\.+$)[A-Za-z0-9._-]{1,64}$/;
+/** Said wherever an id is refused, so the orchestrator's error names the whole rule. */
+export const ID_RULE = 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_" or "-", and not only dots';
 
 export function isValidId(value: string): boolean {
   return ID_PATTERN.test(value);
@@ -22,7 +28,7 @@ export function isValidId(value: string): boolean {
 
 export function parseId<T extends UserId | AppId | BuildId>(value: unknown): Result<T, string> {
   if (typeof value !== 'string' || !isValidId(value)) {
-    return err('must be 1-64 characters of A-Z, a-z, 0-9, ".", "_" or "-"');
+    return err(ID_RULE);
   }
   return ok(value as T);
 }

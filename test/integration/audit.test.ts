@@ -53,8 +53,11 @@ describe('audit trail', () => {
     assert.equal(closed.userId, world.users.developer.id);
     assert.equal(closed.buildId, 'build-audit');
     assert.equal(closed.details['kind'], 'ssh');
+    assert.equal(closed.details['closedBy'], 'browser');
     assert.equal(closed.details['closeCode'], 1000);
-    assert.equal(closed.details['reason'], 'done');
+    assert.equal(closed.details['browserCloseCode'], 1000);
+    // The browser's own reason ("done") is its choice, not the gateway's, so it is not kept.
+    assert.equal(closed.details['reason'], 'closed by the browser');
     assert.equal(closed.details['bytesFromBrowser'], Buffer.byteLength(typed));
     assert.equal(closed.details['bytesToBrowser'], t.outputBytes().length);
     const duration = Number(closed.details['durationMs']);
@@ -139,6 +142,7 @@ describe('audit trail', () => {
     assert.equal(revoked.details['connectionsEnded'], 1);
     const closedByRevoke = await waitForAudit(gw, (e) => e.event === 'connection_closed', { buildId: 'build-pin' });
     assert.equal(closedByRevoke.details['closeCode'], 4000);
+    assert.equal(closedByRevoke.details['closedBy'], 'gateway');
 
     await registerLinuxBuild(gw, 'build-impostor', { ...passwordEndpoint(sshd), hostKey: 'SHA256:Zs2AvYsmDKULSi5iBtHfnj7Z1F5B9MuGvzX/HWuTLnM' });
     const impostor = await connectTerminal(await mintTicket(gw, owner, 'build-impostor'), gw);

@@ -70,12 +70,12 @@ describe('metrics', () => {
     let after = '';
     await pollUntil('connection counted as closed', PAUSE_TIMEOUT_MS, async () => {
       after = await scrapeMetrics(gw);
-      return value(after, 'porthole_connections_closed_total', { kind: 'ssh', code: '1000' }) > value(before, 'porthole_connections_closed_total', { kind: 'ssh', code: '1000' });
+      return value(after, 'porthole_connections_closed_total', { kind: 'ssh', code: '1000', closed_by: 'browser' }) > value(before, 'porthole_connections_closed_total', { kind: 'ssh', code: '1000', closed_by: 'browser' });
     });
 
     const moved = (name: string, labels: Record<string, string> = {}): number => value(after, name, labels) - value(before, name, labels);
     assert.equal(moved('porthole_connections_opened_total', { kind: 'ssh' }), 1);
-    assert.equal(moved('porthole_connections_closed_total', { kind: 'ssh', code: '1000' }), 1);
+    assert.equal(moved('porthole_connections_closed_total', { kind: 'ssh', code: '1000', closed_by: 'browser' }), 1);
     assert.equal(value(after, 'porthole_connections_live', { kind: 'ssh' }), value(before, 'porthole_connections_live', { kind: 'ssh' }));
     assert.equal(moved('porthole_connection_bytes_total', { kind: 'ssh', direction: 'to_browser' }), t.outputBytes().length);
     assert.equal(moved('porthole_connection_bytes_total', { kind: 'ssh', direction: 'from_browser' }), Buffer.byteLength(typed));

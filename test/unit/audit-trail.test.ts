@@ -1,4 +1,4 @@
-/** The audit trail's row mapping and failure handling, and the metrics' bounded labels. */
+/** The audit trail's row mapping and failure handling, close attribution, and the metrics' bounded labels. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
@@ -10,6 +10,7 @@ import { SqliteStore } from '../../server/src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../server/src/store/store.js';
 import type { BuildId, UserId } from '../../shared/src/ids.js';
 import { metricValue } from '../helpers/ops.js';
+import { BROWSER_CLOSE_REASON, fileClose } from '../../server/src/ws/close-attribution.js';
 
 function capture(): { logger: ReturnType<typeof createLogger>; lines: () => Record<string, unknown>[] } {
   let raw = '';
@@ -22,14 +23,16 @@ function capture(): { logger: ReturnType<typeof createLogger>; lines: () => Reco
   return { logger: createLogger('info', sink), lines: () => raw.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
-const closed: GatewayEvent = {
+const closed: Extract<GatewayEvent, { type: 'connection_closed' }> = {
   type: 'connection_closed',
   connectionId: 'c-1',
   userId: 'u-1' as UserId,
   buildId: 'b-1' as BuildId,
   kind: 'ssh',
+  closedBy: 'gateway',
   closeCode: 4005,
   reason: 'shell ended',
+  browserCloseCode: null,
   bytesToBrowser: 10,
   bytesFromBrowser: 2,
   pauses: 0,
@@ -55,7 +58,18 @@ test('audit trail: one log line and one row per event, user and build as columns
       event: 'connection_closed',
       userId: 'u-1',
       buildId: 'b-1',
-      details: { connectionId: 'c-1', kind: 'ssh', closeCode: 4005, reason: 'shell ended', bytesToBrowser: 10, bytesFromBrowser: 2, pauses: 0, durationMs: 1234 },
+      details: {
+        connectionId: 'c-1',
+        kind: 'ssh',
+        closedBy: 'gateway',
+        closeCode: 4005,
+        reason: 'shell ended',
+        browserCloseCode: null,
+        bytesToBrowser: 10,
+        bytesFromBrowser: 2,
+        pauses: 0,
+        durationMs: 1234,
+      },
     },
   ]);
   assert.deepEqual(lines().map((l) => [l['level'], l['event'], l['msg']]), [
@@ -76,12 +90,31 @@ test('audit trail: a failing database is logged and counted, never thrown at the
   assert.ok(lines().some((l) => l['event'] === 'audit_write_failed' && l['level'] === 50));
 });
 
-test('metrics: a close code the browser made up is counted as "other", not as a new series', async () => {
+test('metrics: an unlisted close code is counted as "other", not as a new series', async () => {
   const metrics = new GatewayMetrics();
   metrics.observe({ type: 'connection_opened', connectionId: 'c', userId: 'u' as UserId, buildId: 'b' as BuildId, kind: 'vnc', viewOnly: false, recorded: false });
   metrics.observe({ ...closed, kind: 'vnc', closeCode: 3999 });
   const text = await metrics.render();
-  assert.equal(metricValue(text, 'porthole_connections_closed_total', { kind: 'vnc', code: 'other' }), 1);
+  assert.equal(metricValue(text, 'porthole_connections_closed_total', { kind: 'vnc', code: 'other', closed_by: 'gateway' }), 1);
   assert.equal(text.includes('3999'), false);
   assert.equal(metricValue(text, 'porthole_connections_live', { kind: 'vnc' }), 0);
+});
+
+test('close attribution: the gateway keeps its code and reason; a browser is filed under 1000/1001/1005/1006 without its reason', () => {
+  assert.deepEqual(fileClose('gateway', 4000, 'access window closed'), { closedBy: 'gateway', closeCode: 4000, reason: 'access window closed', browserCloseCode: null });
+  for (const code of [1000, 1001, 1005, 1006]) {
+    assert.deepEqual(fileClose('browser', code, 'bye'), { closedBy: 'browser', closeCode: code, reason: BROWSER_CLOSE_REASON, browserCloseCode: code });
+  }
+  for (const code of [1002, 1008, 3000, 4000, 4001, 4006, 4999]) {
+    assert.deepEqual(fileClose('browser', code, 'access window closed'), { closedBy: 'browser', closeCode: 1000, reason: BROWSER_CLOSE_REASON, browserCloseCode: code });
+  }
+});
+
+test('metrics: a browser close posing as 4000 is counted as the browser\'s 1000', async () => {
+  const metrics = new GatewayMetrics();
+  metrics.observe({ type: 'connection_opened', connectionId: 'c', userId: 'u' as UserId, buildId: 'b' as BuildId, kind: 'ssh', viewOnly: false, recorded: false });
+  metrics.observe({ ...closed, ...fileClose('browser', 4000, 'access window closed') });
+  const text = await metrics.render();
+  assert.equal(metricValue(text, 'porthole_connections_closed_total', { kind: 'ssh', code: '1000', closed_by: 'browser' }), 1);
+  assert.equal(text.includes('code="4000"'), false);
 });

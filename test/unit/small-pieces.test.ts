@@ -6,7 +6,7 @@ import { judgeOrigin } from '../../server/src/http/origin-guard.js';
 import { closeTimeAfterFinish, narrowCloseTime } from '../../server/src/domain/access-window.js';
 import { nativeSshCommand, screenshareAddress, shellQuote } from '../../server/src/domain/native-instructions.js';
 import { formatRemaining } from '../../shared/src/format.js';
-import { isValidId } from '../../shared/src/ids.js';
+import { isValidId, parseId } from '../../shared/src/ids.js';
 
 test('html: interpolations are escaped unless already Html', () => {
   const hostile = `<img src=x onerror="alert(1)">'&`;
@@ -67,4 +67,13 @@ test('ids: the orchestrator id alphabet', () => {
   assert.ok(isValidId('build-1.2_3'));
   assert.ok(isValidId('a'.repeat(64)));
   for (const bad of ['', 'a'.repeat(65), 'a/b', 'a b', '..%2f', 'é']) assert.equal(isValidId(bad), false, bad);
+});
+
+test('ids: only dots is a dot-segment, not an id; dots among other characters are fine', () => {
+  for (const bad of ['.', '..', '...', '.'.repeat(64)]) {
+    assert.equal(isValidId(bad), false, bad);
+    const parsed = parseId(bad);
+    assert.ok(!parsed.ok && parsed.error.includes('not only dots'), bad);
+  }
+  for (const good of ['.a', 'a.', '..a..', '-.', '._', 'v1.2.3']) assert.equal(isValidId(good), true, good);
 });

@@ -1,11 +1,13 @@
 /** The xterm.js terminal with its addons, opened in the page and kept fitted to it. */
-import { Terminal, type ITheme } from '@xterm/xterm';
+import { Terminal, type IBufferRange, type ITheme } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { SearchAddon } from '@xterm/addon-search';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { WebglAddon } from '@xterm/addon-webgl';
-import { openWebLink } from './links.js';
+import { decideLinkOpen, openWebLink, safeWebUrl } from './links.js';
+import { LinkPreview } from './link-preview.js';
+import { askBeforeOpening } from './link-confirm.js';
 
 /** Enough history to scroll back through a build log without holding the tab's memory hostage. */
 const SCROLLBACK_LINES = 10_000;
@@ -61,21 +63,61 @@ export function createTerminal(host: HTMLElement): PortholeTerminal {
     theme: THEME,
     macOptionIsMeta: true,
     rightClickSelectsWord: false,
-    // OSC 8 hyperlinks get the same checks as detected URLs.
-    linkHandler: { activate: (_event, uri) => openWebLink(uri), allowNonHttpProtocols: false },
+    // OSC 8 hyperlinks: the VM chose their text, so the real target is previewed and a lure asked about.
+    linkHandler: {
+      activate: (_event, uri, range) => activateVmLink(term, uri, range),
+      hover: (event, uri, range) => {
+        const decision = decideLinkOpen(shownText(term, range), uri);
+        if (decision.kind !== 'refuse') preview.show(event, decision.target, decision.kind === 'confirm');
+      },
+      leave: () => preview.hide(),
+      allowNonHttpProtocols: false,
+    },
   });
+  const preview = new LinkPreview();
   const fit = new FitAddon();
   term.loadAddon(fit);
   term.loadAddon(new Unicode11Addon());
   term.unicode.activeVersion = '11';
   const search = new SearchAddon();
   term.loadAddon(search);
-  term.loadAddon(new WebLinksAddon((_event, uri) => openWebLink(uri)));
+  // Detected URLs are their own text; the preview still says what opens.
+  term.loadAddon(
+    new WebLinksAddon((_event, uri) => openWebLink(uri), {
+      hover: (event, uri) => {
+        const target = safeWebUrl(uri);
+        if (target !== null) preview.show(event, target, false);
+      },
+      leave: () => preview.hide(),
+    }),
+  );
 
   term.open(host);
   loadWebgl(term);
   keepFitted(host, fit);
   return { term, search };
+}
+
+function activateVmLink(term: Terminal, uri: string, range: IBufferRange): void {
+  const decision = decideLinkOpen(shownText(term, range), uri);
+  if (decision.kind === 'open') openWebLink(decision.target);
+  if (decision.kind === 'confirm') {
+    askBeforeOpening({ shown: decision.shown, target: decision.target, open: () => openWebLink(decision.target), closed: () => term.focus() });
+  }
+}
+
+/** The cells an OSC 8 link covers, as the terminal shows them (ranges are 1-based, end inclusive). */
+function shownText(term: Terminal, range: IBufferRange): string {
+  const buffer = term.buffer.active;
+  let text = '';
+  for (let y = range.start.y; y <= range.end.y; y++) {
+    const line = buffer.getLine(y - 1);
+    if (!line) continue;
+    const from = y === range.start.y ? range.start.x - 1 : 0;
+    const to = y === range.end.y ? range.end.x : undefined;
+    text += line.translateToString(true, from, to);
+  }
+  return text;
 }
 
 /** WebGL is much faster on floods of output; without it (no GPU, blocked) the DOM renderer works. */

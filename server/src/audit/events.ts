@@ -3,12 +3,14 @@
  * connection, what each connection did (in bytes, never in content), and when access ended. One
  * event type feeds the audit trail, the logs and the metrics, so the three never disagree.
  *
- * Fields are identifiers, counts, codes and reasons chosen by the gateway. Never a password, key,
+ * Fields are identifiers, counts, codes and reasons chosen by the gateway (a browser's close code
+ * only as `browserCloseCode`). Never a password, key,
  * ticket, cookie or terminal output: the audit API hands these rows to whoever holds the control
  * token.
  */
 import type { AppId, BuildId, UserId } from '../../../shared/src/ids.js';
 import type { ConnectionKind } from '../connections/tickets.js';
+import type { ClosedBy } from '../ws/close-attribution.js';
 
 /** Why a ticket was not given (mint) or not honoured (redeem, at the WebSocket upgrade). */
 export type TicketRefusalReason =
@@ -55,8 +57,12 @@ export type GatewayEvent =
       readonly userId: UserId;
       readonly buildId: BuildId;
       readonly kind: ConnectionKind;
+      /** A browser's close is filed under 1000/1001/1005/1006 with a fixed reason (ws/close-attribution.ts). */
+      readonly closedBy: ClosedBy;
       readonly closeCode: number;
       readonly reason: string;
+      /** The code the browser sent, kept apart from closeCode; null when the gateway closed. */
+      readonly browserCloseCode: number | null;
       readonly bytesToBrowser: number;
       readonly bytesFromBrowser: number;
       /** Times reading from the VM paused for this slow browser. */

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import ssh2 from 'ssh2';
 import { BUILD_STATUSES, ROLES, STACKS } from '../../../shared/src/roles.js';
+import { ID_PATTERN, ID_RULE } from '../../../shared/src/ids.js';
 
 /** RFC 1123 host names; IP literals are checked separately. */
 const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -65,7 +66,7 @@ const vncEndpoint = z.strictObject({
 
 export const buildBody = z
   .strictObject({
-    appId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_" or "-"'),
+    appId: z.string().regex(ID_PATTERN, ID_RULE),
     stack: z.enum(STACKS),
     status: z.enum(BUILD_STATUSES),
     startedAt: isoTime,

@@ -8,7 +8,7 @@ import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 import type { GatewayEvent } from '../audit/events.js';
 import type { ConnectionKind } from '../connections/tickets.js';
 
-/** Close codes with their own series; anything else a browser sends is counted as "other". */
+/** Close codes with their own series; anything else is counted as "other" (browser codes are filed first). */
 const KNOWN_CLOSE_CODES: ReadonlySet<number> = new Set<number>([...Object.values(CloseCode), 1005, 1006]);
 /** From a loopback VM (~1 ms) to a tunnel across the world timing out (10 s, TCP_CONNECT_TIMEOUT_MS). */
 const CONNECT_SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -26,7 +26,7 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   readonly #live: Gauge<'kind'>;
   readonly #opened: Counter<'kind'>;
-  readonly #closed: Counter<'kind' | 'code'>;
+  readonly #closed: Counter<'kind' | 'code' | 'closed_by'>;
   readonly #pauses: Counter<'kind'>;
   readonly #minted: Counter<'kind'>;
   readonly #refused: Counter<'stage' | 'reason'>;
@@ -45,8 +45,8 @@ export class GatewayMetrics {
     this.#opened = new Counter({ name: 'porthole_connections_opened_total', help: 'Connections accepted after the ticket and policy checks.', labelNames: ['kind'], registers });
     this.#closed = new Counter({
       name: 'porthole_connections_closed_total',
-      help: 'Connections ended, by WebSocket close code (docs/protocol.md).',
-      labelNames: ['kind', 'code'],
+      help: 'Connections ended, by WebSocket close code (docs/protocol.md) and by who closed (browser or gateway).',
+      labelNames: ['kind', 'code', 'closed_by'],
       registers,
     });
     const unflushed = this.#unflushedBytes;
@@ -108,7 +108,7 @@ export class GatewayMetrics {
         return;
       case 'connection_closed':
         this.#live.dec({ kind: event.kind });
-        this.#closed.inc({ kind: event.kind, code: KNOWN_CLOSE_CODES.has(event.closeCode) ? String(event.closeCode) : 'other' });
+        this.#closed.inc({ kind: event.kind, code: KNOWN_CLOSE_CODES.has(event.closeCode) ? String(event.closeCode) : 'other', closed_by: event.closedBy });
         return;
       case 'ticket_minted':
         this.#minted.inc({ kind: event.kind });

@@ -25,6 +25,7 @@ import type { SessionObserver } from '../protocols/session-observer.js';
 import { currentRequestId } from '../log.js';
 import { closedPromise, type DrainTracker } from './drain.js';
 import { meteredDialer } from './metered-dialer.js';
+import { fileClose, type ClosedBy } from '../ws/close-attribution.js';
 
 /** 64 random bits tell connections apart in logs and the audit trail. */
 const CONNECTION_ID_BYTES = 8;
@@ -52,7 +53,13 @@ interface ProtocolSession {
 
 interface SessionHooks {
   readonly onInput: () => void;
-  readonly onEnd: (summary: { readonly closeCode: number; readonly reason: string; readonly bytesToBrowser: number; readonly bytesFromBrowser: number }) => void;
+  readonly onEnd: (summary: {
+    readonly closedBy: ClosedBy;
+    readonly closeCode: number;
+    readonly reason: string;
+    readonly bytesToBrowser: number;
+    readonly bytesFromBrowser: number;
+  }) => void;
   readonly observer: SessionObserver;
   readonly dialer: Dialer;
 }
@@ -87,8 +94,7 @@ export function createConnectionAcceptor(deps: AcceptDeps): (connection: Accepte
         events.record({
           type: 'connection_closed',
           ...who,
-          closeCode: summary.closeCode,
-          reason: summary.reason,
+          ...fileClose(summary.closedBy, summary.closeCode, summary.reason),
           bytesToBrowser: summary.bytesToBrowser,
           bytesFromBrowser: summary.bytesFromBrowser,
           pauses,

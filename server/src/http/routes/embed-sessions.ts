@@ -6,7 +6,7 @@
 import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { CONTROL_BODY_LIMIT_BYTES } from '../../../../shared/src/limits.js';
-import { ID_PATTERN, type BuildId, type UserId } from '../../../../shared/src/ids.js';
+import { ID_PATTERN, ID_RULE, type BuildId, type UserId } from '../../../../shared/src/ids.js';
 import { EMBED_LAUNCH_FRAGMENT_KEY, EMBED_PAGE_PATHS, EMBED_PARENT_QUERY_KEY, type EmbedSessionView } from '../../../../shared/src/embed.js';
 import { GatewayError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
@@ -19,12 +19,11 @@ import { parseBody, requireControlToken } from './control-api.js';
 
 /** Origins are short; anything longer is not one. */
 const MAX_ORIGIN_CHARS = 2048;
-const ID_MESSAGE = 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_" or "-"';
 
 const embedSessionBody = z
   .strictObject({
-    userId: z.string().regex(ID_PATTERN, ID_MESSAGE),
-    buildId: z.string().regex(ID_PATTERN, ID_MESSAGE),
+    userId: z.string().regex(ID_PATTERN, ID_RULE),
+    buildId: z.string().regex(ID_PATTERN, ID_RULE),
     kind: z.enum(['ssh', 'vnc']),
     parentOrigin: z.string().min(1).max(MAX_ORIGIN_CHARS),
     viewOnly: z.boolean().optional(),

@@ -6,6 +6,7 @@
  */
 import type { RawData, WebSocket } from 'ws';
 import { closeForSocketError, closeWebSocket, toBuffer } from '../../ws/frames.js';
+import type { ClosedBy } from '../../ws/close-attribution.js';
 import { CloseCode } from '../../../../shared/src/protocol/close-codes.js';
 import {
   DEFAULT_TERMINAL_SIZE,
@@ -63,6 +64,8 @@ export interface TerminalSessionDeps {
 }
 
 export interface TerminalSessionSummary {
+  /** Whose close frame (or dropped socket) ended it; the browser's code and reason are its own choice. */
+  readonly closedBy: ClosedBy;
   readonly closeCode: number;
   readonly reason: string;
   readonly bytesToBrowser: number;
@@ -99,7 +102,7 @@ export class TerminalSession {
   async start(): Promise<void> {
     const { ws } = this.#deps;
     ws.on('message', (data, isBinary) => this.#onBrowserMessage(data, isBinary));
-    ws.once('close', (code, reason) => this.end(code, reason.toString('utf8')));
+    ws.once('close', (code, reason) => this.end(code, reason.toString('utf8'), 'browser'));
     ws.on('error', (error) => {
       const close = closeForSocketError(error);
       this.end(close.code, close.reason);
@@ -135,7 +138,7 @@ export class TerminalSession {
   }
 
   /** Idempotent teardown, whichever side or reason ends the session first. */
-  end(code: number, reason: string): void {
+  end(code: number, reason: string, closedBy: ClosedBy = 'gateway'): void {
     if (this.#ended) return;
     this.#ended = true;
     // The close frame goes out before the SSH teardown: when a window closes hundreds of sessions
@@ -149,6 +152,7 @@ export class TerminalSession {
     this.#output.discard();
     this.#shell?.close();
     this.#deps.onEnd?.({
+      closedBy,
       closeCode: code,
       reason,
       bytesToBrowser: this.#sentBytes,

@@ -10,6 +10,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { closeForSocketError, closeWebSocket, toBuffer } from '../../ws/frames.js';
+import type { ClosedBy } from '../../ws/close-attribution.js';
 import { CloseCode } from '../../../../shared/src/protocol/close-codes.js';
 import type { Logger } from '../../log.js';
 import type { BuildRecord } from '../../store/store.js';
@@ -61,6 +62,8 @@ export interface ScreenSessionDeps {
 }
 
 export interface ScreenSessionSummary {
+  /** Whose close frame (or dropped socket) ended it; the browser's code and reason are its own choice. */
+  readonly closedBy: ClosedBy;
   readonly closeCode: number;
   readonly reason: string;
   readonly bytesToBrowser: number;
@@ -98,7 +101,7 @@ export class ScreenSession {
   async start(): Promise<void> {
     const { ws } = this.#deps;
     ws.on('message', (data, isBinary) => this.#fromBrowserMessage(toBuffer(data), isBinary));
-    ws.once('close', (code, reason) => this.end(code, reason.toString('utf8')));
+    ws.once('close', (code, reason) => this.end(code, reason.toString('utf8'), 'browser'));
     ws.on('error', (error) => {
       const close = closeForSocketError(error);
       this.end(close.code, close.reason);
@@ -116,7 +119,7 @@ export class ScreenSession {
   /** The screen protocol has no channel for window news; the page polls for it instead. */
   windowChanged(): void {}
 
-  end(code: number, reason: string): void {
+  end(code: number, reason: string, closedBy: ClosedBy = 'gateway'): void {
     if (this.#ended) return;
     this.#ended = true;
     this.#abort.abort();
@@ -128,6 +131,7 @@ export class ScreenSession {
     const { ws } = this.#deps;
     closeWebSocket(ws, code, reason);
     this.#deps.onEnd?.({
+      closedBy,
       closeCode: code,
       reason,
       bytesToBrowser: this.#toBrowser,
