@@ -10,6 +10,9 @@ const PRUNE_INTERVAL_MS = 15 * 60 * 1000;
 /** Used when a session cookie has no expiry (should not happen with our cookie settings). */
 const FALLBACK_SESSION_TTL_MS = 24 * 60 * 60 * 1000;
 
+/** Sign-in sessions one user keeps (browsers, devices); signing in again drops the oldest beyond this. */
+export const MAX_SIGN_IN_SESSIONS_PER_USER = 10;
+
 type Callback<T = void> = (err?: unknown, value?: T) => void;
 
 export class StoreBackedSessionStore extends session.Store {

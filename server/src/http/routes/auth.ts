@@ -16,13 +16,8 @@ import { loginPage, type SignInMethods } from '../views/pages.js';
 import { OIDC_REFUSAL_MESSAGES, OIDC_STRATEGY, type OidcLogin, type OidcRefusal } from '../../auth/oidc.js';
 import { safeNextPath } from '../next-path.js';
 import type { EventSink } from '../../audit/events.js';
+import { MAX_LOGIN_FAILURES_PER_ACCOUNT, MAX_LOGIN_FAILURES_PER_ADDRESS, SIGN_IN_WINDOW_MS } from '../../auth/sign-in-limits.js';
 
-/** Failed sign-ins counted over this window. */
-const LOGIN_FAILURE_WINDOW_MS = 15 * 60 * 1000;
-/** Per client address: enough for a user fumbling passwords on a shared NAT, far too few to guess. */
-const MAX_LOGIN_FAILURES_PER_ADDRESS = 30;
-/** Per account: stops a distributed guesser aimed at one user. */
-const MAX_LOGIN_FAILURES_PER_ACCOUNT = 10;
 
 export interface AuthRouteDeps {
   readonly passport: PassportInstance;
@@ -52,7 +47,7 @@ export function authRouter(deps: AuthRouteDeps): Router {
     express.json({ limit: BROWSER_BODY_LIMIT_BYTES }),
   ];
   const limiterOptions = {
-    windowMs: LOGIN_FAILURE_WINDOW_MS,
+    windowMs: SIGN_IN_WINDOW_MS,
     skipSuccessfulRequests: true,
     standardHeaders: 'draft-8' as const,
     legacyHeaders: false,
