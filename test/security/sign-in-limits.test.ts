@@ -45,6 +45,7 @@ describe('sign-in limits (issue #22)', () => {
     const over = await login(developer, '10.1.2.1');
     assert.equal(over.status, 429, `sign-in number ${MAX_SIGN_IN_ATTEMPTS_PER_ACCOUNT + 1} in the window is refused`);
     assert.equal((over.body as { error: { code: string } }).error.code, 'rate_limited');
+    assert.equal(over.get('Retry-After'), '900');
   });
 
   test('a user keeps at most the newest sign-in sessions', () => {

@@ -18,7 +18,7 @@ import { loginPage, type SignInMethods } from '../views/pages.js';
 import { OIDC_REFUSAL_MESSAGES, OIDC_STRATEGY, type OidcLogin, type OidcRefusal } from '../../auth/oidc.js';
 import { safeNextPath } from '../next-path.js';
 import type { EventSink } from '../../audit/events.js';
-import { SignInLimiter } from '../../auth/sign-in-limits.js';
+import { SIGN_IN_WINDOW_MS, SignInLimiter } from '../../auth/sign-in-limits.js';
 import { MAX_SIGN_IN_SESSIONS_PER_USER } from '../../auth/session-store.js';
 import { signInIdOf } from '../../auth/sign-in-id.js';
 import type { Store } from '../../store/store.js';
@@ -40,6 +40,8 @@ export interface AuthRouteDeps {
   readonly access: Pick<AccessChanges, 'signedOut'>;
   readonly now: () => Date;
 }
+
+const MS_PER_SECOND = 1000;
 
 /** Where a single sign-on returns to, kept in the login session across the trip to the provider. */
 const OIDC_NEXT_KEY = 'oidcNext';
@@ -137,6 +139,8 @@ export function authRouter(deps: AuthRouteDeps): Router {
     if (refusal !== null) {
       deps.logger.info({ event: 'login_rate_limited', reason: refusal }, 'sign-in refused: too many attempts');
       const message = refusal === 'too_many_failures' ? 'Too many failed sign-ins. Wait a few minutes and try again.' : 'Too many sign-ins. Wait a few minutes and try again.';
+      // The whole window: an upper bound on the wait, whichever counter is full.
+      res.set('Retry-After', String(SIGN_IN_WINDOW_MS / MS_PER_SECOND));
       return sendLoginFailure(req, res, deps, 429, message);
     }
     const authenticate = deps.passport.authenticate('local', (error: unknown, user: Express.User | false) => {
