@@ -189,6 +189,34 @@ describe('two gateway nodes on one PostgreSQL', () => {
     await pollUntil('B listens again', WAIT_MS, async () => nodeB.logs().filter((l) => l['event'] === 'cluster_listening').length >= 2);
   });
 
+  test('signing out through A closes that browser session’s connection held by B within 1 s (issue #22)', async () => {
+    await registerBuild('build-sign-out');
+    const browser = await signIn(a, world.users.developer);
+    const t = await connectTerminal(viaB(await mintTicket(a, browser, 'build-sign-out')), b);
+    terminals.push(t);
+    await t.waitForControl('ready');
+    const closed = await timeToClose(t, () => browser.post('/auth/logout').set('Origin', a.origin).send({}).expect(204));
+    assert.deepEqual([closed.code, closed.reason], [4001, 'signed out']);
+    assert.ok(closed.ms < CROSS_NODE_CLOSE_MS, `closed after ${closed.ms} ms`);
+  });
+
+  test('a password change sent to A closes the user’s connection held by B within 1 s (issue #22)', async () => {
+    await registerBuild('build-password');
+    const user = { id: 'user-password', email: 'password@example.test', password: 'pw-before-change' };
+    await control(a).put(`/users/${user.id}`, { email: user.email, password: user.password }).expect(201);
+    await control(a).put(`/apps/app-1/members/${user.id}`, { role: 'developer' }).expect(201);
+    const t = await connectTerminal(viaB(await mintTicket(a, await signIn(a, user), 'build-password')), b);
+    terminals.push(t);
+    await t.waitForControl('ready');
+    // Timed from A's answer: the PUT itself spends about a second hashing the new password.
+    await control(a).put(`/users/${user.id}`, { email: user.email, password: 'pw-after-change' }).expect(200);
+    const answeredAt = Date.now();
+    const closed = await t.closed;
+    const ms = Date.now() - answeredAt;
+    assert.deepEqual([closed.code, closed.reason], [4001, 'sign-in changed']);
+    assert.ok(ms < CROSS_NODE_CLOSE_MS, `closed ${ms} ms after A answered`);
+  });
+
   test('a sign-in through A is a sign-in on B: login sessions live in PostgreSQL', async () => {
     const cookie = await signedInCookie(a, world.users.developer.email, world.users.developer.password);
     const page = await request(b.url).get('/').set('Cookie', cookie);

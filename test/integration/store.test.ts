@@ -88,10 +88,11 @@ for (const backend of backends) {
       withStore(async (store) => {
         const created = await store.upsertUser({ id: uid('u1'), email: 'Ada@Example.test', name: 'Ada', passwordHash: 'hash-1', oidcSubject: 'sub-1' });
         assert.equal(created.created, true);
-        assert.deepEqual(created.record, { id: 'u1', email: 'Ada@Example.test', name: 'Ada', passwordHash: 'hash-1', oidcSubject: 'sub-1' });
+        const { sessionEpoch } = created.record;
+        assert.deepEqual(created.record, { id: 'u1', email: 'Ada@Example.test', name: 'Ada', passwordHash: 'hash-1', oidcSubject: 'sub-1', sessionEpoch });
         const updated = await store.upsertUser({ id: uid('u1'), email: 'ada@example.test', name: null });
         assert.equal(updated.created, false);
-        assert.deepEqual(updated.record, { id: 'u1', email: 'ada@example.test', name: null, passwordHash: 'hash-1', oidcSubject: 'sub-1' });
+        assert.deepEqual(updated.record, { id: 'u1', email: 'ada@example.test', name: null, passwordHash: 'hash-1', oidcSubject: 'sub-1', sessionEpoch });
         assert.equal((await store.getUserByEmail(' ADA@example.TEST '))?.id, 'u1');
         assert.equal((await store.getUserByOidcSubject('sub-1'))?.id, 'u1');
         assert.equal(await store.getUserByOidcSubject('sub-2'), null);
@@ -187,15 +188,50 @@ for (const backend of backends) {
         );
       }));
 
+    test('users: a session epoch of their own, kept unless given; a user registered again gets a new one', () =>
+      withStore(async (store) => {
+        const first = (await store.upsertUser({ id: uid('u1'), email: 'a@example.test', name: null })).record.sessionEpoch;
+        const other = (await store.upsertUser({ id: uid('u2'), email: 'b@example.test', name: null })).record.sessionEpoch;
+        assert.ok(first.length >= 16);
+        assert.notEqual(first, other);
+        assert.equal((await store.upsertUser({ id: uid('u1'), email: 'a@example.test', name: 'A', passwordHash: 'h' })).record.sessionEpoch, first);
+        assert.equal((await store.upsertUser({ id: uid('u1'), email: 'a@example.test', name: 'A', sessionEpoch: 'rolled' })).record.sessionEpoch, 'rolled');
+        assert.equal((await store.getUser(uid('u1')))?.sessionEpoch, 'rolled');
+        await store.deleteUser(uid('u1'));
+        const again = (await store.upsertUser({ id: uid('u1'), email: 'a@example.test', name: null })).record.sessionEpoch;
+        assert.ok(again !== first && again !== 'rolled');
+      }));
+
+    test('login sessions: per user, newest kept, live by sign-in id, gone with the user', () =>
+      withStore(async (store) => {
+        const soon = new Date(Date.now() + MINUTE_MS);
+        await store.upsertUser({ id: uid('u1'), email: 'a@example.test', name: null });
+        for (const n of [1, 2, 3]) await store.setSession(`u1-s${n}`, { data: '{}', expiresAt: soon, userId: uid('u1'), signInId: `si-${n}` });
+        await store.setSession('anonymous', { data: '{}', expiresAt: soon, userId: null, signInId: 'si-anon' });
+        await store.setSession('u2-s1', { data: '{}', expiresAt: soon, userId: uid('u2'), signInId: 'si-u2' });
+        assert.equal(await store.isSignInLive('si-1', uid('u1'), new Date()), true);
+        assert.equal(await store.isSignInLive('si-1', uid('u2'), new Date()), false, 'another user');
+        assert.equal(await store.isSignInLive('si-1', uid('u1'), new Date(soon.getTime() + 1)), false, 'expired');
+        assert.equal(await store.isSignInLive('si-anon', uid('u1'), new Date()), false, 'not signed in');
+        assert.deepEqual(await store.trimUserSessions(uid('u1'), 2), ['si-1'], 'the oldest goes');
+        // Rewriting a session keeps its age.
+        await store.setSession('u1-s2', { data: '{"again":true}', expiresAt: soon, userId: uid('u1'), signInId: 'si-2' });
+        assert.deepEqual(await store.trimUserSessions(uid('u1'), 1), ['si-2']);
+        assert.equal(await store.destroyUserSessions(uid('u2')), 1);
+        assert.equal(await store.deleteUser(uid('u1')), true);
+        assert.equal(await store.getSession('u1-s3'), null, 'sessions go with their user');
+        assert.notEqual(await store.getSession('anonymous'), null);
+      }));
+
     test('login sessions: set, touch, read, destroy, prune', () =>
       withStore(async (store) => {
         const soon = new Date(Date.now() + MINUTE_MS);
         const later = new Date(Date.now() + 2 * MINUTE_MS);
-        await store.setSession('s1', { data: '{"a":1}', expiresAt: soon });
-        await store.setSession('s1', { data: '{"a":2}', expiresAt: soon });
+        await store.setSession('s1', { data: '{"a":1}', expiresAt: soon, userId: null, signInId: 'si-1' });
+        await store.setSession('s1', { data: '{"a":2}', expiresAt: soon, userId: uid('u1'), signInId: 'si-1' });
         await store.touchSession('s1', later);
-        assert.deepEqual(await store.getSession('s1'), { data: '{"a":2}', expiresAt: later });
-        await store.setSession('s2', { data: '{}', expiresAt: new Date(Date.now() - 1) });
+        assert.deepEqual(await store.getSession('s1'), { data: '{"a":2}', expiresAt: later, userId: 'u1', signInId: 'si-1' });
+        await store.setSession('s2', { data: '{}', expiresAt: new Date(Date.now() - 1), userId: null, signInId: 'si-2' });
         assert.equal(await store.pruneSessions(new Date()), 1);
         await store.destroySession('s1');
         assert.equal(await store.getSession('s1'), null);

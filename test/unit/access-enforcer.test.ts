@@ -53,19 +53,21 @@ const user = (id: string): UserId => id as UserId;
 const build = (id: string): BuildId => id as BuildId;
 const APP = 'app-1' as AppId;
 
-function setup(idleMinutes = 30): { clock: FakeClock; enforcer: AccessEnforcer; open: (userId: string, buildId: string, closesAt: Date | null) => { ended: { code: number; reason: string }[]; windows: (Date | null)[]; touch: () => void } } {
+function setup(idleMinutes = 30): { clock: FakeClock; enforcer: AccessEnforcer; open: (userId: string, buildId: string, closesAt: Date | null, signInId?: string | null) => { ended: { code: number; reason: string }[]; windows: (Date | null)[]; touch: () => void } } {
   const clock = new FakeClock();
   const enforcer = new AccessEnforcer({ logger: pino({ level: 'silent' }), idleTimeoutMs: idleMinutes * MINUTE, clock });
-  const open = (userId: string, buildId: string, closesAt: Date | null) => {
+  const open = (userId: string, buildId: string, closesAt: Date | null, signInId: string | null = null) => {
     const ended: { code: number; reason: string }[] = [];
     const windows: (Date | null)[] = [];
-    const registration = enforcer.beginConnection(user(userId), build(buildId)).activate(
+    const registration = enforcer.beginConnection(user(userId), build(buildId), signInId).activate(
       {
         userId: user(userId),
         appId: APP,
         buildId: build(buildId),
         kind: 'ssh',
         openedAt: new Date(clock.now()),
+        signInId,
+        sessionEpoch: 'epoch-1',
         end: (code, reason) => ended.push({ code, reason }),
         windowChanged: (at) => windows.push(at),
       },
@@ -123,12 +125,12 @@ test('a connection opening after the deadline ends at once', async () => {
 
 test('a finish landing while a connection is set up still sets its deadline', async () => {
   const { clock, enforcer } = setup();
-  const pending = enforcer.beginConnection(user('u1'), build('b1'));
+  const pending = enforcer.beginConnection(user('u1'), build('b1'), null);
   const closesAt = new Date(clock.now() + 10 * MINUTE);
   enforcer.windowChanged(build('b1'), closesAt, 'finish');
   const ended: number[] = [];
   // The connection's store read predates the finish: it still believes the window is open-ended.
-  pending.activate({ userId: user('u1'), appId: APP, buildId: build('b1'), kind: 'ssh', openedAt: new Date(), end: (code) => ended.push(code), windowChanged: () => undefined }, null);
+  pending.activate({ userId: user('u1'), appId: APP, buildId: build('b1'), kind: 'ssh', openedAt: new Date(), signInId: null, sessionEpoch: 'epoch-1', end: (code) => ended.push(code), windowChanged: () => undefined }, null);
   clock.advance(10 * MINUTE + 1);
   assert.deepEqual(ended, [4000]);
 });
@@ -147,16 +149,31 @@ test('role change to tester and removal close that user\'s connections on that a
   enforcer.membershipChanged('other-app' as AppId, user('u3'), null);
 });
 
+test('sign-out ends the connections of that sign-in only; a sign-in change ends all of the user\'s, set-up included', async () => {
+  const { enforcer, open } = setup();
+  const laptop = open('u1', 'b1', null, 'sign-in-laptop');
+  const desktop = open('u1', 'b1', null, 'sign-in-desktop');
+  const embedded = open('u1', 'b2', null, null);
+  enforcer.signedOut('sign-in-laptop');
+  assert.deepEqual(laptop.ended, [{ code: 4001, reason: 'signed out' }]);
+  assert.deepEqual([desktop.ended, embedded.ended], [[], []]);
+  const pending = enforcer.beginConnection(user('u1'), build('b1'), 'sign-in-phone');
+  enforcer.signedOut('sign-in-phone');
+  assert.deepEqual(pending.cancelled, { code: 4001, reason: 'signed out' });
+  enforcer.signInChanged(user('u1'));
+  assert.deepEqual([desktop.ended, embedded.ended], [[{ code: 4001, reason: 'sign-in changed' }], [{ code: 4001, reason: 'sign-in changed' }]]);
+});
+
 test('a revocation during set-up cancels the pending connection', async () => {
   const { enforcer } = setup();
-  const pending = enforcer.beginConnection(user('u1'), build('b1'));
+  const pending = enforcer.beginConnection(user('u1'), build('b1'), null);
   enforcer.membershipChanged(APP, user('u1'), 'tester');
   assert.deepEqual(pending.cancelled, { code: 4001, reason: 'role no longer allows remote access' });
   const ended: number[] = [];
-  pending.activate({ userId: user('u1'), appId: APP, buildId: build('b1'), kind: 'vnc', openedAt: new Date(), end: (code) => ended.push(code), windowChanged: () => undefined }, null);
+  pending.activate({ userId: user('u1'), appId: APP, buildId: build('b1'), kind: 'vnc', openedAt: new Date(), signInId: null, sessionEpoch: 'epoch-1', end: (code) => ended.push(code), windowChanged: () => undefined }, null);
   await Promise.resolve();
   assert.deepEqual(ended, [4001], 'activated anyway, it ends immediately');
-  const pending2 = enforcer.beginConnection(user('u2'), build('b2'));
+  const pending2 = enforcer.beginConnection(user('u2'), build('b2'), null);
   enforcer.windowChanged(build('b2'), new Date(0), 'revoke');
   assert.equal(pending2.cancelled?.code, 4000);
 });
@@ -199,8 +216,8 @@ test('events: a deadline that ends connections is a window_closed; revocations a
   const events: GatewayEvent[] = [];
   const enforcer = new AccessEnforcer({ logger: pino({ level: 'silent' }), idleTimeoutMs: 30 * MINUTE, clock, events: { record: (e) => events.push(e) } });
   const connect = (userId: string, buildId: string, closesAt: Date | null): void => {
-    enforcer.beginConnection(user(userId), build(buildId)).activate(
-      { userId: user(userId), appId: APP, buildId: build(buildId), kind: 'ssh', openedAt: new Date(clock.now()), end: () => undefined, windowChanged: () => undefined },
+    enforcer.beginConnection(user(userId), build(buildId), null).activate(
+      { userId: user(userId), appId: APP, buildId: build(buildId), kind: 'ssh', openedAt: new Date(clock.now()), signInId: null, sessionEpoch: 'epoch-1', end: () => undefined, windowChanged: () => undefined },
       closesAt,
     );
   };

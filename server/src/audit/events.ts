@@ -24,6 +24,8 @@ export type TicketRefusalReason =
   | 'unknown_or_used'
   | 'expired'
   | 'wrong_connection'
+  /** The user was deleted, their sign-in changed, or the browser that minted the ticket signed out. */
+  | 'signed_out'
   | 'access_ended'
   | 'draining'
   | 'too_many_connections'

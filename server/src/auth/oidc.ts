@@ -14,7 +14,7 @@ import type { Request } from 'express';
 import type { OidcConfig } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { Store, UserRecord } from '../store/store.js';
-import type { PassportInstance } from './passport.js';
+import { toExpressUser, type PassportInstance } from './passport.js';
 
 export const OIDC_STRATEGY = 'oidc';
 /** What Porthole asks for: the subject, and the email to match users registered by email. */
@@ -86,7 +86,7 @@ export function createOidcLogin(config: OidcConfig, passport: PassportInstance, 
           verified(null, false, { message: found.reason });
           return;
         }
-        verified(null, { id: found.user.id, email: found.user.email, name: found.user.name });
+        verified(null, toExpressUser(found.user));
       },
       (error: unknown) => {
         verified(error);

@@ -3,12 +3,23 @@
  * everything else (and move with it when the deployment changes database).
  */
 import session from 'express-session';
+import type { UserId } from '../../../shared/src/ids.js';
 import type { Store } from '../store/store.js';
+import { signInIdOf } from './sign-in-id.js';
 
 /** Expired rows are deleted in the background this often; reads ignore them regardless. */
 const PRUNE_INTERVAL_MS = 15 * 60 * 1000;
 /** Used when a session cookie has no expiry (should not happen with our cookie settings). */
 const FALLBACK_SESSION_TTL_MS = 24 * 60 * 60 * 1000;
+/**
+ * A session nobody has signed in to yet (single sign-on state on its trip to the provider) is kept
+ * this long after its last use: a person types a password and a second factor in minutes, while
+ * anonymous starts in bulk must not fill the table for the cookie's twelve hours.
+ */
+export const PRE_LOGIN_SESSION_TTL_MS = 10 * 60 * 1000;
+
+/** Sign-in sessions one user keeps (browsers, devices); signing in again drops the oldest beyond this. */
+export const MAX_SIGN_IN_SESSIONS_PER_USER = 10;
 
 type Callback<T = void> = (err?: unknown, value?: T) => void;
 
@@ -40,14 +51,16 @@ export class StoreBackedSessionStore extends session.Store {
   }
 
   override set(sid: string, data: session.SessionData, callback?: Callback): void {
-    this.#store.setSession(sid, { data: JSON.stringify(data), expiresAt: expiryOf(data) }).then(
+    const userId = signedInUserOf(data);
+    const row = { data: JSON.stringify(data), expiresAt: sessionRowExpiry(cookieExpiryOf(data), userId !== null, new Date()), userId, signInId: signInIdOf(sid) };
+    this.#store.setSession(sid, row).then(
       () => callback?.(),
       (error: unknown) => callback?.(error),
     );
   }
 
   override touch(sid: string, data: session.SessionData, callback?: Callback): void {
-    this.#store.touchSession(sid, expiryOf(data)).then(
+    this.#store.touchSession(sid, sessionRowExpiry(cookieExpiryOf(data), signedInUserOf(data) !== null, new Date())).then(
       () => callback?.(),
       (error: unknown) => callback?.(error),
     );
@@ -66,7 +79,21 @@ export class StoreBackedSessionStore extends session.Store {
   }
 }
 
-function expiryOf(data: session.SessionData): Date {
+/** When a session row expires: the cookie's expiry once signed in, and soon before that. */
+export function sessionRowExpiry(cookieExpires: Date | null, signedIn: boolean, now: Date): Date {
+  const cookie = cookieExpires ?? new Date(now.getTime() + FALLBACK_SESSION_TTL_MS);
+  if (signedIn) return cookie;
+  return new Date(Math.min(cookie.getTime(), now.getTime() + PRE_LOGIN_SESSION_TTL_MS));
+}
+
+function cookieExpiryOf(data: session.SessionData): Date | null {
   const expires = data.cookie.expires;
-  return expires ? new Date(expires) : new Date(Date.now() + FALLBACK_SESSION_TTL_MS);
+  return expires ? new Date(expires) : null;
+}
+
+/** The user passport keeps in the session (./passport.ts), if anyone signed in. */
+function signedInUserOf(data: session.SessionData): UserId | null {
+  const user = (data as { passport?: { user?: unknown } }).passport?.user;
+  const id = typeof user === 'object' && user !== null ? (user as { id?: unknown }).id : undefined;
+  return typeof id === 'string' ? (id as UserId) : null;
 }

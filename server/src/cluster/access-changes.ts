@@ -1,6 +1,6 @@
 /**
- * Access changes (window narrowed or closed, membership changed, user removed) as the control API
- * reports them: applied to this node's live connections at once and, with several nodes,
+ * Access changes (window narrowed or closed, membership changed, user removed, sign-in changed,
+ * a browser signed out) as the control API and the sign-in routes report them: applied to this node's live connections at once and, with several nodes,
  * published for the others (./pg-notifications.ts). The database already holds the change when
  * this runs, so a lost publication only delays the other nodes until their next reconciliation.
  */
@@ -12,12 +12,14 @@ import type { AccessEnforcer } from '../sessions/access-enforcer.js';
 export type WindowCause = 'finish' | 'revoke' | 'update';
 
 /** What the control API tells about access; AccessEnforcer implements it for one node. */
-export type AccessChanges = Pick<AccessEnforcer, 'windowChanged' | 'membershipChanged' | 'userRemoved'>;
+export type AccessChanges = Pick<AccessEnforcer, 'windowChanged' | 'membershipChanged' | 'userRemoved' | 'signInChanged' | 'signedOut'>;
 
 export type AccessChange =
   | { readonly type: 'window'; readonly buildId: BuildId; readonly closesAt: Date | null; readonly cause: WindowCause }
   | { readonly type: 'membership'; readonly appId: AppId; readonly userId: UserId; readonly role: Role | null }
-  | { readonly type: 'user_removed'; readonly userId: UserId };
+  | { readonly type: 'user_removed'; readonly userId: UserId }
+  | { readonly type: 'sign_in_changed'; readonly userId: UserId }
+  | { readonly type: 'signed_out'; readonly signInId: string };
 
 /** The wire form: ids are validated ids already; times are epoch milliseconds. */
 const changeMessage = z.object({
@@ -26,6 +28,8 @@ const changeMessage = z.object({
     z.object({ type: z.literal('window'), buildId: z.string(), closesAt: z.number().nullable(), cause: z.enum(['finish', 'revoke', 'update']) }),
     z.object({ type: z.literal('membership'), appId: z.string(), userId: z.string(), role: z.enum(ROLES).nullable() }),
     z.object({ type: z.literal('user_removed'), userId: z.string() }),
+    z.object({ type: z.literal('sign_in_changed'), userId: z.string() }),
+    z.object({ type: z.literal('signed_out'), signInId: z.string() }),
   ]),
 });
 
@@ -51,6 +55,10 @@ export function decodeChange(payload: string): { readonly node: string; readonly
       return { node, change: { type: 'membership', appId: change.appId as AppId, userId: change.userId as UserId, role: change.role } };
     case 'user_removed':
       return { node, change: { type: 'user_removed', userId: change.userId as UserId } };
+    case 'sign_in_changed':
+      return { node, change: { type: 'sign_in_changed', userId: change.userId as UserId } };
+    case 'signed_out':
+      return { node, change: { type: 'signed_out', signInId: change.signInId } };
   }
 }
 
@@ -62,6 +70,10 @@ export function applyChange(target: AccessChanges, change: AccessChange): void {
       return target.membershipChanged(change.appId, change.userId, change.role);
     case 'user_removed':
       return target.userRemoved(change.userId);
+    case 'sign_in_changed':
+      return target.signInChanged(change.userId);
+    case 'signed_out':
+      return target.signedOut(change.signInId);
   }
 }
 
@@ -75,5 +87,7 @@ export function publishingChanges(local: AccessChanges, publish: (change: Access
     windowChanged: (buildId, closesAt, cause) => both({ type: 'window', buildId, closesAt, cause }),
     membershipChanged: (appId, userId, role) => both({ type: 'membership', appId, userId, role }),
     userRemoved: (userId) => both({ type: 'user_removed', userId }),
+    signInChanged: (userId) => both({ type: 'sign_in_changed', userId }),
+    signedOut: (signInId) => both({ type: 'signed_out', signInId }),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Reconciliation: re-reads from the database what this node's live connections depend on (their
- * build's window, the user's role in the app, the user) and applies whatever changed. It runs
+ * build's window, the user's role in the app, the user and their session epoch, the sign-in session
+ * that opened them) and applies whatever changed. It runs
  * periodically and after every reconnect of the notification connection, so a lost notification
  * delays enforcement by at most one period, never indefinitely.
  */
@@ -12,7 +13,7 @@ import type { AccessEnforcer } from '../sessions/access-enforcer.js';
 /** How often each node re-checks its live connections against the database. */
 export const RECONCILE_INTERVAL_MS = 10_000;
 
-type Enforcer = Pick<AccessEnforcer, 'liveConnections' | 'scheduledClose' | 'windowChanged' | 'membershipChanged' | 'userRemoved'>;
+type Enforcer = Pick<AccessEnforcer, 'liveConnections' | 'scheduledClose' | 'windowChanged' | 'membershipChanged' | 'userRemoved' | 'signInChanged' | 'signedOut'>;
 
 export interface ReconcilerDeps {
   readonly store: Store;
@@ -67,15 +68,19 @@ export class Reconciler {
     const builds = new Set<BuildId>();
     const members = new Map<string, { appId: AppId; userId: UserId }>();
     const users = new Set<UserId>();
+    const signIns = new Map<string, UserId>();
     for (const c of live) {
       builds.add(c.buildId);
       members.set(`${c.appId}\u0000${c.userId}`, { appId: c.appId, userId: c.userId });
       users.add(c.userId);
+      if (c.signInId !== null) signIns.set(c.signInId, c.userId);
     }
-    const [buildRows, roles, userRows] = await Promise.all([
+    const now = this.#deps.now();
+    const [buildRows, roles, userRows, signInRows] = await Promise.all([
       Promise.all([...builds].map(async (id) => ({ id, build: await store.getBuild(id) }))),
       Promise.all([...members.values()].map(async (m) => ({ ...m, role: await store.getRole(m.appId, m.userId) }))),
       Promise.all([...users].map(async (id) => ({ id, user: await store.getUser(id) }))),
+      Promise.all([...signIns].map(async ([signInId, userId]) => ({ signInId, live: await store.isSignInLive(signInId, userId, now) }))),
     ]);
     this.#deps.onContact?.();
     for (const { id, build } of buildRows) {
@@ -86,6 +91,10 @@ export class Reconciler {
       if (known === null || closesAt.getTime() < known.getTime()) enforcer.windowChanged(id, closesAt, 'update');
     }
     for (const { appId, userId, role } of roles) enforcer.membershipChanged(appId, userId, role);
-    for (const { id, user } of userRows) if (!user) enforcer.userRemoved(id);
+    for (const { id, user } of userRows) {
+      if (!user) enforcer.userRemoved(id);
+      else if (live.some((c) => c.userId === id && c.sessionEpoch !== user.sessionEpoch)) enforcer.signInChanged(id);
+    }
+    for (const { signInId, live: stillSignedIn } of signInRows) if (!stillSignedIn) enforcer.signedOut(signInId);
   }
 }

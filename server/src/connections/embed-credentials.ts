@@ -21,6 +21,8 @@ export interface EmbedCredentialClaims {
   readonly kind: EmbedKind;
   readonly parentOrigin: string;
   readonly viewOnly: boolean;
+  /** The user's session epoch at exchange: checked on every use, like a sign-in session's. */
+  readonly sessionEpoch: string;
   readonly expiresAt: Date;
 }
 

@@ -21,6 +21,8 @@ export interface LaunchClaims {
   /** The only origin that may frame the embed page and receive its messages. */
   readonly parentOrigin: string;
   readonly viewOnly: boolean;
+  /** The user's session epoch at launch: a password change or deletion since then burns the launch. */
+  readonly sessionEpoch: string;
   readonly expiresAt: Date;
 }
 

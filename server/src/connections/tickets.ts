@@ -24,6 +24,10 @@ export interface TicketClaims {
   /** The Origin of the page that asked; the upgrade must come from the same one. */
   readonly origin: string;
   readonly viewOnly: boolean;
+  /** The user's session epoch at mint; the upgrade refuses the ticket once it has changed. */
+  readonly sessionEpoch: string;
+  /** The sign-in session that minted it (../auth/sign-in-id.ts); null for embed pages, which have none. */
+  readonly signInId: string | null;
   readonly expiresAt: Date;
 }
 

@@ -198,7 +198,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.use('/api/v1', connectionsRouter({ store, tickets, endpoints, publicOrigin: config.publicOrigin, now, events: audit, quota }));
   app.use(recordingsRouter({ store, assets, dir: recordings.dir }));
   const oidc = config.oidc === null ? null : createOidcLogin(config.oidc, passport, store, logger);
-  app.use(authRouter({ passport, publicOrigin: config.publicOrigin, assets, logger, events: audit, localLogin: config.localLogin, oidc }));
+  app.use(authRouter({ passport, publicOrigin: config.publicOrigin, assets, logger, events: audit, localLogin: config.localLogin, oidc, store, access: node.changes, now }));
   app.use(pagesRouter({ store, assets, showNativeCredentials: config.showNativeCredentials, now }));
   app.use(notFoundHandler());
   app.use(errorHandler(logger, assets));

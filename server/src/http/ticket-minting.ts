@@ -33,6 +33,10 @@ export interface TicketWish {
   readonly viewOnly: boolean;
   /** The page's origin, which the WebSocket upgrade must present. */
   readonly origin: string;
+  /** The user's session epoch the request was authenticated under. */
+  readonly sessionEpoch: string;
+  /** The sign-in session asking (../auth/sign-in-id.ts); null for embed pages. */
+  readonly signInId: string | null;
 }
 
 export async function mintConnectionTicket(deps: TicketMintingDeps, wish: TicketWish): Promise<ConnectionTicketView> {
@@ -59,7 +63,15 @@ export async function mintConnectionTicket(deps: TicketMintingDeps, wish: Ticket
     refuse('too_many_connections');
     throw new GatewayError('too_many_connections', `You already have ${deps.quota.limit} open connections; close one first.`);
   }
-  const minted = await deps.tickets.mint({ userId, buildId: standing.build.id, kind, origin: wish.origin, viewOnly: wish.viewOnly });
+  const minted = await deps.tickets.mint({
+    userId,
+    buildId: standing.build.id,
+    kind,
+    origin: wish.origin,
+    viewOnly: wish.viewOnly,
+    sessionEpoch: wish.sessionEpoch,
+    signInId: wish.signInId,
+  });
   if (!minted.ok) {
     refuse('too_many_tickets');
     throw new GatewayError('rate_limited', 'Too many connections are starting at once. Try again in a few seconds.');

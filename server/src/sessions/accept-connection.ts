@@ -142,6 +142,8 @@ export function createConnectionAcceptor(deps: AcceptDeps): (connection: Accepte
         buildId: build.id,
         kind: claims.kind,
         openedAt,
+        signInId: claims.signInId,
+        sessionEpoch: claims.sessionEpoch,
         end: (code, reason) => session.end(code, reason),
         windowChanged: (closesAt) => session.windowChanged(closesAt),
         bytes: () => ({ toBrowser: bytesToBrowser, fromBrowser: bytesFromBrowser }),

@@ -1,7 +1,8 @@
 /**
  * The one lifecycle owner of every live terminal and screen connection. It ends connections the
  * moment access ends — the build's window closes or is revoked (4000), the user's role no longer
- * allows it or they left the app (4001), or the user stops typing (4002) — and tells live terminals when their
+ * allows it, they left the app, were deleted, their sign-in changed or the browser that opened it
+ * signed out (4001), or the user stops typing (4002) — and tells live terminals when their
  * window changes.
  *
  * Deadlines are timers per build, not polling. A connection being set up registers a pending
@@ -19,6 +20,8 @@ import { DISCARD_EVENTS, type EventSink } from '../audit/events.js';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Idle connections are found by one sweep for all of them, at this granularity. */
 export const IDLE_SWEEP_INTERVAL_MS = 15_000;
+/** The close reason (with 4001) of a connection whose browser signed out; pages show it. */
+export const SIGNED_OUT_REASON = 'signed out';
 
 export interface Clock {
   now(): number;
@@ -43,6 +46,10 @@ export interface ConnectionHandle {
   readonly buildId: BuildId;
   readonly kind: ConnectionKind;
   readonly openedAt: Date;
+  /** The sign-in session that opened it (../auth/sign-in-id.ts); null for embed pages. */
+  readonly signInId: string | null;
+  /** The user's session epoch when its ticket was minted. */
+  readonly sessionEpoch: string;
   /** Ends the connection with a close code; idempotent. */
   end(code: number, reason: string): void;
   /** Pushes the new window to the browser, where the protocol can carry it. */
@@ -82,6 +89,7 @@ interface Tracked {
 interface Pending {
   readonly userId: UserId;
   readonly buildId: BuildId;
+  readonly signInId: string | null;
   cancelled: { code: number; reason: string } | null;
   /** The earliest close time announced while this connection was being set up. */
   narrowedTo: Date | null;
@@ -124,8 +132,8 @@ export class AccessEnforcer {
   }
 
   /** Claim a connection before the final policy check; see the class comment. */
-  beginConnection(userId: UserId, buildId: BuildId): PendingConnection {
-    const pending: Pending = { userId, buildId, cancelled: null, narrowedTo: null };
+  beginConnection(userId: UserId, buildId: BuildId, signInId: string | null): PendingConnection {
+    const pending: Pending = { userId, buildId, signInId, cancelled: null, narrowedTo: null };
     this.#pending.add(pending);
     return {
       get cancelled() {
@@ -196,10 +204,20 @@ export class AccessEnforcer {
     if (ended > 0) this.#events.record({ type: 'access_revoked', buildId: null, userId, appId, reason, connectionsEnded: ended });
   }
 
-  /** The user was deleted or signed out everywhere. */
+  /** The user was deleted. */
   userRemoved(userId: UserId): void {
-    const ended = this.#cancelPending((p) => p.userId === userId, CloseCode.accessRevoked, 'user removed') + this.#end((c) => c.userId === userId, CloseCode.accessRevoked, 'user removed');
-    if (ended > 0) this.#events.record({ type: 'access_revoked', buildId: null, userId, appId: null, reason: 'user removed', connectionsEnded: ended });
+    this.#endUser(userId, 'user removed');
+  }
+
+  /** The user's sign-in changed (a new password, subject or email): every session and token of theirs ended. */
+  signInChanged(userId: UserId): void {
+    this.#endUser(userId, 'sign-in changed');
+  }
+
+  /** One browser signed out (or its session was dropped): the connections it opened end, no others. */
+  signedOut(signInId: string): void {
+    const ended = this.#cancelPending((p) => p.signInId === signInId, CloseCode.accessRevoked, SIGNED_OUT_REASON) + this.#end((c) => c.signInId === signInId, CloseCode.accessRevoked, SIGNED_OUT_REASON);
+    if (ended > 0) this.#events.record({ type: 'access_revoked', buildId: null, userId: null, appId: null, reason: SIGNED_OUT_REASON, connectionsEnded: ended });
   }
 
   /** Shutdown: every connection gets `code` (1001). */
@@ -223,6 +241,11 @@ export class AccessEnforcer {
     this.#clock.clearInterval(this.#sweeper);
     for (const { timer } of this.#deadlines.values()) this.#clock.clearTimeout(timer);
     this.#deadlines.clear();
+  }
+
+  #endUser(userId: UserId, reason: string): void {
+    const ended = this.#cancelPending((p) => p.userId === userId, CloseCode.accessRevoked, reason) + this.#end((c) => c.userId === userId, CloseCode.accessRevoked, reason);
+    if (ended > 0) this.#events.record({ type: 'access_revoked', buildId: null, userId, appId: null, reason, connectionsEnded: ended });
   }
 
   /** Ends the matching live connections; returns how many. */

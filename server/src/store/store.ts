@@ -13,6 +13,8 @@ export interface UserRecord {
   readonly passwordHash: string | null;
   /** The `sub` claim this user signs in with through OpenID Connect, when registered. */
   readonly oidcSubject: string | null;
+  /** Sign-in sessions and bearer tokens carry this; a new value ends them all (./session-epoch.ts). */
+  readonly sessionEpoch: string;
 }
 
 export interface AppRecord {
@@ -81,13 +83,19 @@ export interface Upserted<T> {
 export interface SessionRow {
   readonly data: string;
   readonly expiresAt: Date;
+  /** The signed-in user; null before sign-in. */
+  readonly userId: UserId | null;
+  /** A digest of the session id (../auth/sign-in-id.ts): tickets and live connections name their session by it. */
+  readonly signInId: string;
 }
 
-export type UserUpsert = Omit<UserRecord, 'passwordHash' | 'oidcSubject'> & {
+export type UserUpsert = Omit<UserRecord, 'passwordHash' | 'oidcSubject' | 'sessionEpoch'> & {
   /** undefined keeps the current hash; null removes password login. */
   readonly passwordHash?: string | null;
   /** undefined keeps the current subject; null removes it. */
   readonly oidcSubject?: string | null;
+  /** undefined keeps the current epoch (a new user gets a fresh one); a new value ends their sessions. */
+  readonly sessionEpoch?: string;
 };
 
 /** One row of the audit trail. `details` never holds a secret or terminal content. */
@@ -133,7 +141,7 @@ export interface Store {
   getUser(id: UserId): Promise<UserRecord | null>;
   getUserByEmail(email: string): Promise<UserRecord | null>;
   getUserByOidcSubject(subject: string): Promise<UserRecord | null>;
-  /** Deletes the user and their memberships; false when there was no such user. */
+  /** Deletes the user, their memberships and their sign-in sessions; false when there was no such user. */
   deleteUser(id: UserId): Promise<boolean>;
 
   upsertApp(app: AppUpsert): Promise<Upserted<AppRecord>>;
@@ -160,10 +168,17 @@ export interface Store {
   narrowWindow(id: BuildId, at: Date): Promise<BuildRecord | null>;
 
   getSession(sid: string): Promise<SessionRow | null>;
+  /** Writes a session; the time it was first written is kept (it orders a user's sessions). */
   setSession(sid: string, row: SessionRow): Promise<void>;
   touchSession(sid: string, expiresAt: Date): Promise<void>;
   destroySession(sid: string): Promise<void>;
   pruneSessions(now: Date): Promise<number>;
+  /** Whether the sign-in session with this id is still there, signed in as `userId`, and unexpired. */
+  isSignInLive(signInId: string, userId: UserId, now: Date): Promise<boolean>;
+  /** Keeps the user's `keep` newest sessions and deletes the others; returns the sign-in ids deleted. */
+  trimUserSessions(userId: UserId, keep: number): Promise<readonly string[]>;
+  /** Deletes every session of the user; returns how many. */
+  destroyUserSessions(userId: UserId): Promise<number>;
 
   appendAudit(entry: AuditEntry): Promise<void>;
   /** Newest first. */

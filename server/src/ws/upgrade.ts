@@ -21,6 +21,7 @@ import type { AccessEnforcer, PendingConnection } from '../sessions/access-enfor
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 import { isStoreUnavailable } from '../store/store-errors.js';
 import type { EventSink, TicketRefusalReason } from '../audit/events.js';
+import { holdsCurrentEpoch } from '../store/session-epoch.js';
 
 /** Terminal control messages and keystroke frames are small; a paste is sent in chunks below this. */
 export const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
@@ -193,8 +194,16 @@ async function authorize(req: IncomingMessage, deps: UpgradeDeps): Promise<Autho
     throw new UpgradeRefusal(error, 'too_many_connections', claims);
   }
   // Claim first, check second: a revocation landing while the store is read cancels the claim.
-  const pending = deps.enforcer.beginConnection(claims.userId, claims.buildId);
+  const pending = deps.enforcer.beginConnection(claims.userId, claims.buildId, claims.signInId);
   try {
+    // The ticket speaks for its user only while their sign-in (and the browser session that minted it) lasts.
+    const [user, signedIn] = await Promise.all([
+      deps.store.getUser(claims.userId),
+      claims.signInId === null ? true : deps.store.isSignInLive(claims.signInId, claims.userId, deps.now()),
+    ]);
+    if (!holdsCurrentEpoch(user, claims.sessionEpoch) || !signedIn) {
+      throw new UpgradeRefusal(new GatewayError('unauthenticated', 'Your sign-in has ended. Sign in again.'), 'signed_out', claims);
+    }
     const standing = await loadBuildStanding(deps.store, claims.buildId, claims.userId, deps.now());
     if (!standing) throw new UpgradeRefusal(new GatewayError('role_forbidden', 'You no longer have access to this build.'), 'not_found', claims);
     if (!standing.decision.ok) {

@@ -1,12 +1,14 @@
 /**
  * Sign-in and sign-out: the login page, email + password (unless switched off), and single sign-on
  * through OpenID Connect (../../auth/oidc.ts). Forms get redirects and pages; JSON clients get
- * status codes. Failed password attempts are rate-limited per address and per account, so neither
- * one machine nor a botnet aimed at one account can guess passwords quickly.
+ * status codes. Password attempts are limited per address and per account, failures more tightly
+ * (../../auth/sign-in-limits.ts), so neither one machine nor a botnet aimed at one account can
+ * guess passwords or burn the CPU quickly. A user keeps a bounded number of sign-in sessions, and
+ * signing out ends the connections and tickets of that browser session.
  */
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { PassportInstance } from '../../auth/passport.js';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator } from 'express-rate-limit';
 import { BROWSER_BODY_LIMIT_BYTES } from '../../../../shared/src/limits.js';
 import { GatewayError } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -16,13 +18,12 @@ import { loginPage, type SignInMethods } from '../views/pages.js';
 import { OIDC_REFUSAL_MESSAGES, OIDC_STRATEGY, type OidcLogin, type OidcRefusal } from '../../auth/oidc.js';
 import { safeNextPath } from '../next-path.js';
 import type { EventSink } from '../../audit/events.js';
+import { SIGN_IN_WINDOW_MS, SignInLimiter } from '../../auth/sign-in-limits.js';
+import { MAX_SIGN_IN_SESSIONS_PER_USER } from '../../auth/session-store.js';
+import { signInIdOf } from '../../auth/sign-in-id.js';
+import type { Store } from '../../store/store.js';
+import type { AccessChanges } from '../../cluster/access-changes.js';
 
-/** Failed sign-ins counted over this window. */
-const LOGIN_FAILURE_WINDOW_MS = 15 * 60 * 1000;
-/** Per client address: enough for a user fumbling passwords on a shared NAT, far too few to guess. */
-const MAX_LOGIN_FAILURES_PER_ADDRESS = 30;
-/** Per account: stops a distributed guesser aimed at one user. */
-const MAX_LOGIN_FAILURES_PER_ACCOUNT = 10;
 
 export interface AuthRouteDeps {
   readonly passport: PassportInstance;
@@ -33,7 +34,14 @@ export interface AuthRouteDeps {
   readonly oidc: OidcLogin | null;
   /** Sign-in outcomes go to the audit trail. */
   readonly events: EventSink;
+  /** Where sign-in sessions are kept (a user's oldest beyond the cap are dropped). */
+  readonly store: Store;
+  /** Told when a browser session ends, so its connections end on every node. */
+  readonly access: Pick<AccessChanges, 'signedOut'>;
+  readonly now: () => Date;
 }
+
+const MS_PER_SECOND = 1000;
 
 /** Where a single sign-on returns to, kept in the login session across the trip to the provider. */
 const OIDC_NEXT_KEY = 'oidcNext';
@@ -51,19 +59,21 @@ export function authRouter(deps: AuthRouteDeps): Router {
     express.urlencoded({ extended: false, limit: BROWSER_BODY_LIMIT_BYTES }),
     express.json({ limit: BROWSER_BODY_LIMIT_BYTES }),
   ];
-  const limiterOptions = {
-    windowMs: LOGIN_FAILURE_WINDOW_MS,
-    skipSuccessfulRequests: true,
-    standardHeaders: 'draft-8' as const,
-    legacyHeaders: false,
-    handler: (req: Request, res: Response) => sendLoginFailure(req, res, deps, 429, 'Too many failed sign-ins. Wait a few minutes and try again.'),
+  const limiter = new SignInLimiter({ now: () => deps.now().getTime() });
+  /** Drops the user's oldest sessions beyond the cap, and the connections those browsers had open. */
+  const signedIn = (req: Request, res: Response, next: NextFunction, user: Express.User, then: () => void): void => {
+    req.logIn(user, (loginError) => {
+      if (loginError) return next(loginError);
+      deps.events.record({ type: 'login_succeeded', userId: user.id });
+      deps.store.trimUserSessions(user.id, MAX_SIGN_IN_SESSIONS_PER_USER).then(
+        (dropped) => {
+          for (const signInId of dropped) deps.access.signedOut(signInId);
+          then();
+        },
+        (error: unknown) => next(error),
+      );
+    });
   };
-  const perAddress = rateLimit({ ...limiterOptions, limit: MAX_LOGIN_FAILURES_PER_ADDRESS, keyGenerator: (req) => ipKeyGenerator(req.ip ?? '') });
-  const perAccount = rateLimit({
-    ...limiterOptions,
-    limit: MAX_LOGIN_FAILURES_PER_ACCOUNT,
-    keyGenerator: (req) => `account:${emailOf(req).toLowerCase()}`,
-  });
 
   router.get('/login', (req, res) => {
     const next = safeNextPath(req.query['next']);
@@ -106,11 +116,7 @@ export function authRouter(deps: AuthRouteDeps): Router {
             return reason === null ? refuse(401, `Signing in with ${oidc.providerName} did not work. Try again.`) : refuse(403, OIDC_REFUSAL_MESSAGES[reason]);
           }
           // passport regenerates the session here, so nothing from before the sign-in carries over.
-          req.logIn(user, (loginError) => {
-            if (loginError) return next(loginError);
-            deps.events.record({ type: 'login_succeeded', userId: user.id });
-            res.redirect(303, after);
-          });
+          signedIn(req, res, next, user, () => res.redirect(303, after));
         }) as RequestHandler;
         authenticate(req, res, next);
       },
@@ -121,25 +127,33 @@ export function authRouter(deps: AuthRouteDeps): Router {
     );
   });
 
-  router.post('/auth/login', sameOrigin, ...parsers, perAddress, perAccount, (req, res, next) => {
+  router.post('/auth/login', sameOrigin, ...parsers, (req, res, next) => {
     if (!deps.localLogin) return next(new GatewayError('not_found', 'Password sign-in is switched off; use single sign-on.'));
     const email = emailOf(req);
     const password = (req.body as Record<string, unknown> | undefined)?.['password'];
     if (!email || typeof password !== 'string' || !password) {
       return sendLoginFailure(req, res, deps, 400, 'Enter your email and password.');
     }
+    const address = ipKeyGenerator(req.ip ?? '');
+    const refusal = limiter.admit(address, email);
+    if (refusal !== null) {
+      deps.logger.info({ event: 'login_rate_limited', reason: refusal }, 'sign-in refused: too many attempts');
+      const message = refusal === 'too_many_failures' ? 'Too many failed sign-ins. Wait a few minutes and try again.' : 'Too many sign-ins. Wait a few minutes and try again.';
+      // The whole window: an upper bound on the wait, whichever counter is full.
+      res.set('Retry-After', String(SIGN_IN_WINDOW_MS / MS_PER_SECOND));
+      return sendLoginFailure(req, res, deps, 429, message);
+    }
     const authenticate = deps.passport.authenticate('local', (error: unknown, user: Express.User | false) => {
       if (error) return next(error);
       if (!user) {
+        limiter.failed(address, email);
         deps.events.record({ type: 'login_failed', email });
         return sendLoginFailure(req, res, deps, 401, 'Wrong email or password.');
       }
       // passport regenerates the session here, so a session id planted before sign-in is useless.
-      req.logIn(user, (loginError) => {
-        if (loginError) return next(loginError);
-        deps.events.record({ type: 'login_succeeded', userId: user.id });
-        if (wantsJson(req)) return res.status(204).end();
-        res.redirect(303, safeNextPath(bodyField(req, 'next')));
+      signedIn(req, res, next, user, () => {
+        if (wantsJson(req)) res.status(204).end();
+        else res.redirect(303, safeNextPath(bodyField(req, 'next')));
       });
     }) as RequestHandler;
     authenticate(req, res, next);
@@ -147,8 +161,12 @@ export function authRouter(deps: AuthRouteDeps): Router {
 
   router.post('/auth/logout', sameOrigin, ...parsers, (req, res, next) => {
     const userId = req.user?.id;
+    // Named before passport replaces the session; the old one is destroyed in the store.
+    const signInId = userId ? signInIdOf(req.sessionID) : null;
     req.logOut((error) => {
       if (error) return next(error);
+      // Its tickets are refused from now on (the session is gone); its live connections end here.
+      if (signInId !== null) deps.access.signedOut(signInId);
       if (userId) deps.logger.info({ event: 'logout', userId }, 'logout');
       if (wantsJson(req)) return res.status(204).end();
       res.redirect(303, '/login');

@@ -7,6 +7,7 @@ import { GatewayError } from '../../errors.js';
 import { requireSameOrigin } from '../origin-guard.js';
 import { describeIssue } from '../control-schemas.js';
 import { mintConnectionTicket, type TicketMintingDeps } from '../ticket-minting.js';
+import { signInIdOf } from '../../auth/sign-in-id.js';
 
 // Not strict: stray fields such as "host" or "port" are ignored, never used.
 const ticketRequest = z.object({ kind: z.enum(['ssh', 'vnc']), viewOnly: z.boolean().optional() });
@@ -34,6 +35,8 @@ export function connectionsRouter(deps: ConnectionRouteDeps): Router {
         kind: parsed.data.kind,
         viewOnly: parsed.data.viewOnly ?? false,
         origin: deps.publicOrigin,
+        sessionEpoch: user.sessionEpoch,
+        signInId: signInIdOf(req.sessionID),
       });
       res.status(201).json(body);
     },

@@ -10,7 +10,9 @@ import type { AppView, LiveSessionsView, MembershipView, UserView } from '../../
 import { GatewayError } from '../../errors.js';
 import type { Store, UserRecord, BuildRecord } from '../../store/store.js';
 import type { SecretBox } from '../../crypto/secret-box.js';
-import { hashPassword } from '../../auth/passwords.js';
+import { hashPassword, verifyPassword } from '../../auth/passwords.js';
+import { changesSignIn } from '../../auth/sign-in-change.js';
+import { newSessionEpoch } from '../../store/session-epoch.js';
 import { closeTimeAfterFinish } from '../../domain/access-window.js';
 import { appBody, buildBody, describeIssue, emptyBody, finishBody, membershipBody, userBody, type BuildBody } from '../control-schemas.js';
 import { toBuildView } from '../build-access.js';
@@ -55,21 +57,36 @@ export function controlApiRouter(deps: ControlApiDeps): Router {
     if (clash && clash.id !== userId) throw new GatewayError('conflict', `email: already registered to another user`);
     const subjectHolder = typeof body.oidcSubject === 'string' ? await store.getUserByOidcSubject(body.oidcSubject) : null;
     if (subjectHolder && subjectHolder.id !== userId) throw new GatewayError('conflict', `oidcSubject: already registered to another user`);
-    const passwordHash = body.password === undefined ? undefined : await hashPassword(body.password);
+    const existing = await store.getUser(userId);
+    // Verified against the stored hash first: a replayed PUT keeps the user's sessions (and hash).
+    const passwordIsStored = body.password === undefined || !existing ? undefined : await verifyPassword(existing.passwordHash, body.password);
+    const passwordHash = body.password === undefined || passwordIsStored === true ? undefined : await hashPassword(body.password);
+    const signInChanged = changesSignIn(existing, {
+      email: body.email,
+      ...(body.oidcSubject === undefined ? {} : { oidcSubject: body.oidcSubject }),
+      ...(passwordIsStored === undefined ? {} : { passwordIsStored }),
+    });
     const { record, created } = await store.upsertUser({
       id: userId,
       email: body.email,
       name: body.name ?? null,
       ...(passwordHash === undefined ? {} : { passwordHash }),
       ...(body.oidcSubject === undefined ? {} : { oidcSubject: body.oidcSubject }),
+      ...(signInChanged ? { sessionEpoch: newSessionEpoch() } : {}),
     });
+    if (signInChanged) {
+      // The new epoch already refuses their sessions, credentials and tickets; the rows and live connections go now.
+      await store.destroyUserSessions(userId);
+      deps.enforcer.signInChanged(userId);
+      deps.logger.info({ event: 'user_sign_in_changed', userId }, 'sign-in changed: sessions and connections ended');
+    }
     res.status(created ? 201 : 200).json(toUserView(record));
   });
 
   router.delete('/users/:userId', auth, async (req, res) => {
     const userId = idParam<UserId>(req, 'userId');
     if (!(await store.deleteUser(userId))) throw new GatewayError('not_found', `user ${userId} not found`);
-    // Their sign-in sessions die with the row (each request re-reads the user); live connections now.
+    // Their sign-in sessions go with the row (and a session epoch no new user can match); live connections now.
     deps.enforcer.userRemoved(userId);
     deps.logger.info({ event: 'user_deleted', userId }, 'user deleted');
     res.status(204).end();

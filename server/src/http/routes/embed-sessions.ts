@@ -66,7 +66,8 @@ export function embedSessionsRouter(deps: EmbedSessionDeps): Router {
           : `parentOrigin: ${body.parentOrigin} is not in PORTHOLE_EMBED_ORIGINS (origins match exactly, e.g. https://ci.example.com)`,
       );
     }
-    if (!(await deps.store.getUser(userId))) throw new GatewayError('not_found', `user ${userId} not found`);
+    const user = await deps.store.getUser(userId);
+    if (!user) throw new GatewayError('not_found', `user ${userId} not found`);
     const standing = await loadBuildStanding(deps.store, buildId, userId, deps.now());
     if (!standing) {
       const build = await deps.store.getBuild(buildId);
@@ -81,7 +82,7 @@ export function embedSessionsRouter(deps: EmbedSessionDeps): Router {
     }
     const availability = kindAvailability(standing.build, body.kind, deps.endpoints);
     if (!availability.ok) throw new GatewayError('invalid_field', `kind: ${availability.error}`);
-    const minted = await deps.launches.mint({ userId, buildId, kind: body.kind, parentOrigin: body.parentOrigin, viewOnly: body.viewOnly ?? false });
+    const minted = await deps.launches.mint({ userId, buildId, kind: body.kind, parentOrigin: body.parentOrigin, viewOnly: body.viewOnly ?? false, sessionEpoch: user.sessionEpoch });
     if (!minted.ok) {
       refuse('too_many_launches');
       throw new GatewayError('rate_limited', 'Too many embed sessions are waiting to be opened. Try again in a minute.');

@@ -12,6 +12,7 @@ import { GatewayError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { EmbedLaunchBook } from '../../connections/embed-launches.js';
 import type { EmbedCredentialBook, EmbedCredentialClaims } from '../../connections/embed-credentials.js';
+import { holdsCurrentEpoch } from '../../store/session-epoch.js';
 import { REFUSAL_MESSAGES } from '../../policy/remote-access.js';
 import { loadBuildStanding, toWindowView } from '../build-access.js';
 import { requireSameOrigin } from '../origin-guard.js';
@@ -54,6 +55,11 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
     }
     const claims = redeemed.claims;
     const log = { userId: claims.userId, buildId: claims.buildId, kind: claims.kind, parentOrigin: claims.parentOrigin };
+    // Deleted, or signed out everywhere (password change) since the launch: the launch went with them.
+    if (!holdsCurrentEpoch(await deps.store.getUser(claims.userId), claims.sessionEpoch)) {
+      deps.logger.info({ event: 'embed_launch_refused', ...log, reason: 'signed_out' }, 'embed launch refused');
+      throw new GatewayError('invalid_ticket', LAUNCH_REFUSED);
+    }
     // The page was served framed by `parentOrigin`; it must be the launch's.
     if (claims.parentOrigin !== parentOrigin || claims.kind !== kind) {
       deps.logger.warn({ event: 'embed_launch_refused', ...log, reason: 'wrong_page', pageParentOrigin: parentOrigin, pageKind: kind }, 'embed launch refused');
@@ -66,8 +72,8 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
       deps.logger.info({ event: 'embed_launch_refused', ...log, reason: standing.decision.error }, 'embed launch refused');
       throw new GatewayError(standing.decision.error, REFUSAL_MESSAGES[standing.decision.error]);
     }
-    const { userId, buildId, viewOnly } = claims;
-    const issued = await deps.credentials.issue({ userId, buildId, kind, parentOrigin, viewOnly }, standing.build.closesAt);
+    const { userId, buildId, viewOnly, sessionEpoch } = claims;
+    const issued = await deps.credentials.issue({ userId, buildId, kind, parentOrigin, viewOnly, sessionEpoch }, standing.build.closesAt);
     if (!issued.ok) throw new GatewayError('rate_limited', 'Too many embedded sessions are open on this gateway. Try again later.');
     deps.logger.info({ event: 'embed_launched', ...log }, 'embed launched');
     const body: EmbedCredentialView = {
@@ -84,20 +90,22 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
 
   router.post('/embed/connections', sameOrigin, async (req, res) => {
     res.set('Cache-Control', 'no-store');
-    const claims = await credentialOf(req, deps.credentials);
+    const claims = await credentialOf(req, deps);
     const body = await mintConnectionTicket(deps, {
       userId: claims.userId,
       buildId: claims.buildId,
       kind: claims.kind,
       viewOnly: claims.viewOnly,
       origin: deps.publicOrigin,
+      sessionEpoch: claims.sessionEpoch,
+      signInId: null,
     });
     res.status(201).json(body);
   });
 
   router.get('/embed/window', async (req, res) => {
     res.set('Cache-Control', 'no-store');
-    const claims = await credentialOf(req, deps.credentials);
+    const claims = await credentialOf(req, deps);
     const now = deps.now();
     const standing = await loadBuildStanding(deps.store, claims.buildId, claims.userId, now);
     if (!standing) throw new GatewayError('not_found', REFUSAL_MESSAGES.not_found);
@@ -107,11 +115,15 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
   return router;
 }
 
-/** The embed credential from `Authorization: Bearer`; never a cookie, never a URL. */
-async function credentialOf(req: Request, credentials: EmbedCredentialBook): Promise<EmbedCredentialClaims> {
+/**
+ * The embed credential from `Authorization: Bearer`; never a cookie, never a URL. Like a sign-in
+ * session, it speaks for its user only while their session epoch is the one it was issued under.
+ */
+async function credentialOf(req: Request, deps: Pick<EmbedRouteDeps, 'credentials' | 'store'>): Promise<EmbedCredentialClaims> {
   const match = /^Bearer (\S+)$/i.exec(req.get('authorization') ?? '');
   if (!match?.[1]) throw new GatewayError('unauthenticated', 'An embed credential is required ("Authorization: Bearer <credential>").');
-  const checked = await credentials.check(match[1]);
+  const checked = await deps.credentials.check(match[1]);
   if (!checked.ok) throw new GatewayError('unauthenticated', CREDENTIAL_REFUSED);
+  if (!holdsCurrentEpoch(await deps.store.getUser(checked.claims.userId), checked.claims.sessionEpoch)) throw new GatewayError('unauthenticated', CREDENTIAL_REFUSED);
   return checked.claims;
 }

@@ -134,4 +134,20 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX live_connections_by_seen ON live_connections(seen_at);
     `,
   },
+  {
+    version: 6,
+    name: 'sign-in session epochs',
+    // Sessions from before this version hold a bare user id, which is no longer trusted: they go.
+    // A volatile default is evaluated per existing row, so every user gets an epoch of their own.
+    sql: `
+      ALTER TABLE users ADD COLUMN session_epoch TEXT NOT NULL DEFAULT md5(random()::text || clock_timestamp()::text);
+      ALTER TABLE users ALTER COLUMN session_epoch DROP DEFAULT;
+      DELETE FROM sessions;
+      ALTER TABLE sessions ADD COLUMN user_id TEXT;
+      ALTER TABLE sessions ADD COLUMN sign_in_id TEXT NOT NULL DEFAULT '';
+      ALTER TABLE sessions ADD COLUMN created_at TIMESTAMPTZ NOT NULL DEFAULT now();
+      CREATE INDEX sessions_by_user ON sessions(user_id, created_at);
+      CREATE INDEX sessions_by_sign_in ON sessions(sign_in_id);
+    `,
+  },
 ];

@@ -23,6 +23,7 @@ import type {
   UserUpsert,
 } from '../store.js';
 import { emailKey } from '../email-key.js';
+import { newSessionEpoch } from '../session-epoch.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { asStoreError } from './pg-errors.js';
 
@@ -41,9 +42,10 @@ interface UserRow {
   name: string | null;
   password_hash: string | null;
   oidc_subject: string | null;
+  session_epoch: string;
 }
 
-const USER_COLUMNS = 'id, email, name, password_hash, oidc_subject';
+const USER_COLUMNS = 'id, email, name, password_hash, oidc_subject, session_epoch';
 
 interface BuildRow {
   id: string;
@@ -134,17 +136,19 @@ export class PostgresStore implements Store {
 
   async upsertUser(user: UserUpsert): Promise<Upserted<UserRecord>> {
     const rows = await this.#query<UserRow & { created: boolean }>(
-      `INSERT INTO users (id, email, email_key, name, password_hash, oidc_subject, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $7, now(), now())
+      `INSERT INTO users (id, email, email_key, name, password_hash, oidc_subject, session_epoch, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $7, $9, now(), now())
        ON CONFLICT (id) DO UPDATE SET
          email = EXCLUDED.email, email_key = EXCLUDED.email_key, name = EXCLUDED.name, updated_at = EXCLUDED.updated_at,
          password_hash = CASE WHEN $6 THEN EXCLUDED.password_hash ELSE users.password_hash END,
-         oidc_subject = CASE WHEN $8 THEN EXCLUDED.oidc_subject ELSE users.oidc_subject END
+         oidc_subject = CASE WHEN $8 THEN EXCLUDED.oidc_subject ELSE users.oidc_subject END,
+         session_epoch = CASE WHEN $10 THEN EXCLUDED.session_epoch ELSE users.session_epoch END
        RETURNING ${USER_COLUMNS}, (xmax = 0) AS created`,
       [
         user.id, user.email, emailKey(user.email), user.name,
         user.passwordHash ?? null, user.passwordHash !== undefined,
         user.oidcSubject ?? null, user.oidcSubject !== undefined,
+        user.sessionEpoch ?? newSessionEpoch(), user.sessionEpoch !== undefined,
       ],
     );
     const row = only(rows);
@@ -164,7 +168,8 @@ export class PostgresStore implements Store {
   }
 
   async deleteUser(id: UserId): Promise<boolean> {
-    return (await this.#run('DELETE FROM users WHERE id = $1', [id])) > 0;
+    // One statement, so no session of the user is left behind by a concurrent writer of the row.
+    return (await this.#run('WITH gone AS (DELETE FROM sessions WHERE user_id = $1) DELETE FROM users WHERE id = $1', [id])) > 0;
   }
 
   async upsertApp(app: AppUpsert): Promise<Upserted<AppRecord>> {
@@ -276,15 +281,38 @@ export class PostgresStore implements Store {
   }
 
   async getSession(sid: string): Promise<SessionRow | null> {
-    const rows = await this.#query<{ data: string; expires_at: Date }>('SELECT data, expires_at FROM sessions WHERE sid = $1', [sid]);
-    return first(rows, (row) => ({ data: row.data, expiresAt: row.expires_at }));
+    const rows = await this.#query<{ data: string; expires_at: Date; user_id: string | null; sign_in_id: string }>(
+      'SELECT data, expires_at, user_id, sign_in_id FROM sessions WHERE sid = $1',
+      [sid],
+    );
+    return first(rows, (row) => ({ data: row.data, expiresAt: row.expires_at, userId: row.user_id as UserId | null, signInId: row.sign_in_id }));
   }
 
   async setSession(sid: string, row: SessionRow): Promise<void> {
     await this.#run(
-      'INSERT INTO sessions (sid, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (sid) DO UPDATE SET data = EXCLUDED.data, expires_at = EXCLUDED.expires_at',
-      [sid, row.data, row.expiresAt],
+      `INSERT INTO sessions (sid, data, expires_at, user_id, sign_in_id, created_at) VALUES ($1, $2, $3, $4, $5, clock_timestamp())
+       ON CONFLICT (sid) DO UPDATE SET data = EXCLUDED.data, expires_at = EXCLUDED.expires_at, user_id = EXCLUDED.user_id, sign_in_id = EXCLUDED.sign_in_id`,
+      [sid, row.data, row.expiresAt, row.userId, row.signInId],
     );
+  }
+
+  async isSignInLive(signInId: string, userId: UserId, now: Date): Promise<boolean> {
+    const rows = await this.#query('SELECT 1 FROM sessions WHERE sign_in_id = $1 AND user_id = $2 AND expires_at > $3', [signInId, userId, now]);
+    return rows.length > 0;
+  }
+
+  async trimUserSessions(userId: UserId, keep: number): Promise<readonly string[]> {
+    const rows = await this.#query<{ sign_in_id: string }>(
+      `DELETE FROM sessions WHERE user_id = $1 AND sid NOT IN (
+         SELECT sid FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, sid LIMIT $2
+       ) RETURNING sign_in_id`,
+      [userId, keep],
+    );
+    return rows.map((r) => r.sign_in_id);
+  }
+
+  async destroyUserSessions(userId: UserId): Promise<number> {
+    return await this.#run('DELETE FROM sessions WHERE user_id = $1', [userId]);
   }
 
   async touchSession(sid: string, expiresAt: Date): Promise<void> {
@@ -408,7 +436,7 @@ function first<R, T>(rows: readonly R[], map: (row: R) => T): T | null {
 }
 
 function toUser(row: UserRow): UserRecord {
-  return { id: row.id as UserId, email: row.email, name: row.name, passwordHash: row.password_hash, oidcSubject: row.oidc_subject };
+  return { id: row.id as UserId, email: row.email, name: row.name, passwordHash: row.password_hash, oidcSubject: row.oidc_subject, sessionEpoch: row.session_epoch };
 }
 
 function toApp(row: AppRow): AppRecord {

@@ -110,4 +110,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX users_by_oidc_subject ON users(oidc_subject);
     `,
   },
+  {
+    // 5 is PostgreSQL's cluster tables; the versions stay aligned across the two lists.
+    version: 6,
+    name: 'sign-in session epochs',
+    // Sessions from before this version hold a bare user id, which is no longer trusted: they go.
+    sql: `
+      ALTER TABLE users ADD COLUMN session_epoch TEXT NOT NULL DEFAULT '';
+      UPDATE users SET session_epoch = lower(hex(randomblob(16)));
+      DELETE FROM sessions;
+      ALTER TABLE sessions ADD COLUMN user_id TEXT;
+      ALTER TABLE sessions ADD COLUMN sign_in_id TEXT NOT NULL DEFAULT '';
+      ALTER TABLE sessions ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX sessions_by_user ON sessions(user_id, created_at);
+      CREATE INDEX sessions_by_sign_in ON sessions(sign_in_id);
+    `,
+  },
 ];

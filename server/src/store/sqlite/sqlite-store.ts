@@ -25,6 +25,7 @@ import type {
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
 import { emailKey } from '../email-key.js';
+import { newSessionEpoch } from '../session-epoch.js';
 
 const DATA_DIR_MODE = 0o700;
 const DATABASE_FILE_MODE = 0o600;
@@ -41,9 +42,10 @@ interface UserRow {
   name: string | null;
   password_hash: string | null;
   oidc_subject: string | null;
+  session_epoch: string;
 }
 
-const USER_COLUMNS = 'id, email, name, password_hash, oidc_subject';
+const USER_COLUMNS = 'id, email, name, password_hash, oidc_subject, session_epoch';
 
 interface BuildRow {
   id: string;
@@ -119,19 +121,21 @@ export class SqliteStore implements Store {
           .prepare(
             `UPDATE users SET email = ?, email_key = ?, name = ?, updated_at = ?,
                password_hash = CASE WHEN ? THEN ? ELSE password_hash END,
-               oidc_subject = CASE WHEN ? THEN ? ELSE oidc_subject END
+               oidc_subject = CASE WHEN ? THEN ? ELSE oidc_subject END,
+               session_epoch = COALESCE(?, session_epoch)
              WHERE id = ?`,
           )
           .run(
             user.email, emailKey(user.email), user.name, now,
             user.passwordHash === undefined ? 0 : 1, user.passwordHash ?? null,
             user.oidcSubject === undefined ? 0 : 1, user.oidcSubject ?? null,
+            user.sessionEpoch ?? null,
             user.id,
           );
       } else {
         this.#db
-          .prepare('INSERT INTO users (id, email, email_key, name, password_hash, oidc_subject, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(user.id, user.email, emailKey(user.email), user.name, user.passwordHash ?? null, user.oidcSubject ?? null, now, now);
+          .prepare('INSERT INTO users (id, email, email_key, name, password_hash, oidc_subject, session_epoch, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(user.id, user.email, emailKey(user.email), user.name, user.passwordHash ?? null, user.oidcSubject ?? null, user.sessionEpoch ?? newSessionEpoch(), now, now);
       }
       const row = this.#db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`).get(user.id) as UserRow;
       return { record: toUser(row), created: !existing };
@@ -155,7 +159,11 @@ export class SqliteStore implements Store {
   }
 
   async deleteUser(id: UserId): Promise<boolean> {
-    return this.#db.prepare('DELETE FROM users WHERE id = ?').run(id).changes > 0;
+    const tx = this.#db.transaction((): boolean => {
+      this.#db.prepare('DELETE FROM sessions WHERE user_id = ?').run(id);
+      return this.#db.prepare('DELETE FROM users WHERE id = ?').run(id).changes > 0;
+    });
+    return tx();
   }
 
   async upsertApp(app: AppUpsert): Promise<Upserted<AppRecord>> {
@@ -283,16 +291,38 @@ export class SqliteStore implements Store {
   }
 
   async getSession(sid: string): Promise<SessionRow | null> {
-    const row = this.#db.prepare('SELECT data, expires_at FROM sessions WHERE sid = ?').get(sid) as
-      | { data: string; expires_at: number }
+    const row = this.#db.prepare('SELECT data, expires_at, user_id, sign_in_id FROM sessions WHERE sid = ?').get(sid) as
+      | { data: string; expires_at: number; user_id: string | null; sign_in_id: string }
       | undefined;
-    return row ? { data: row.data, expiresAt: new Date(row.expires_at) } : null;
+    return row ? { data: row.data, expiresAt: new Date(row.expires_at), userId: row.user_id as UserId | null, signInId: row.sign_in_id } : null;
   }
 
   async setSession(sid: string, row: SessionRow): Promise<void> {
     this.#db
-      .prepare('INSERT INTO sessions (sid, data, expires_at) VALUES (?, ?, ?) ON CONFLICT(sid) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at')
-      .run(sid, row.data, row.expiresAt.getTime());
+      .prepare(
+        `INSERT INTO sessions (sid, data, expires_at, user_id, sign_in_id, created_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(sid) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, user_id = excluded.user_id, sign_in_id = excluded.sign_in_id`,
+      )
+      .run(sid, row.data, row.expiresAt.getTime(), row.userId, row.signInId, Date.now());
+  }
+
+  async isSignInLive(signInId: string, userId: UserId, now: Date): Promise<boolean> {
+    return this.#db.prepare('SELECT 1 FROM sessions WHERE sign_in_id = ? AND user_id = ? AND expires_at > ?').get(signInId, userId, now.getTime()) !== undefined;
+  }
+
+  async trimUserSessions(userId: UserId, keep: number): Promise<readonly string[]> {
+    const rows = this.#db
+      .prepare(
+        `DELETE FROM sessions WHERE user_id = ? AND sid NOT IN (
+           SELECT sid FROM sessions WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?
+         ) RETURNING sign_in_id`,
+      )
+      .all(userId, userId, keep) as { sign_in_id: string }[];
+    return rows.map((r) => r.sign_in_id);
+  }
+
+  async destroyUserSessions(userId: UserId): Promise<number> {
+    return this.#db.prepare('DELETE FROM sessions WHERE user_id = ?').run(userId).changes;
   }
 
   async touchSession(sid: string, expiresAt: Date): Promise<void> {
@@ -405,7 +435,7 @@ function narrowest(a: number | null, b: number | null): number | null {
 }
 
 function toUser(row: UserRow): UserRecord {
-  return { id: row.id as UserId, email: row.email, name: row.name, passwordHash: row.password_hash, oidcSubject: row.oidc_subject };
+  return { id: row.id as UserId, email: row.email, name: row.name, passwordHash: row.password_hash, oidcSubject: row.oidc_subject, sessionEpoch: row.session_epoch };
 }
 
 function toAudit(row: AuditRow): AuditRecord {
