@@ -16,16 +16,14 @@ export function toBuffer(data: RawData): Buffer {
 }
 
 /**
- * Sends the close frame. A browser that broke a rule is not read from after it: a client
- * dribbling frames would otherwise keep the gateway parsing them until its own close frame, which
- * it need never send (ws waits 30 s). What ws has already read is still parsed: at most one
- * socket read.
+ * Sends the close frame. A browser that broke a rule has 1 s to answer it before its socket is
+ * dropped: a client dribbling frames would otherwise keep the gateway parsing them for the 30 s ws
+ * waits for a close frame that such a client need never send.
  */
 export function closeWebSocket(ws: WebSocket, code: number, reason: string): void {
   if (ws.readyState !== ws.OPEN && ws.readyState !== ws.CONNECTING) return;
   ws.close(code, closeReason(reason));
   if (!CLIENT_FAULT_CLOSE_CODES.has(code)) return;
-  ws.pause();
   const linger = setTimeout(() => ws.terminate(), FAULT_CLOSE_LINGER_MS);
   linger.unref();
   ws.once('close', () => clearTimeout(linger));
