@@ -65,6 +65,7 @@ function setup(idleMinutes = 30): { clock: FakeClock; enforcer: AccessEnforcer; 
         appId: APP,
         buildId: build(buildId),
         kind: 'ssh',
+        endpoint: 'vm-1',
         openedAt: new Date(clock.now()),
         end: (code, reason) => ended.push({ code, reason }),
         windowChanged: (at) => windows.push(at),
@@ -128,7 +129,7 @@ test('a finish landing while a connection is set up still sets its deadline', as
   enforcer.windowChanged(build('b1'), closesAt, 'finish');
   const ended: number[] = [];
   // The connection's store read predates the finish: it still believes the window is open-ended.
-  pending.activate({ userId: user('u1'), appId: APP, buildId: build('b1'), kind: 'ssh', openedAt: new Date(), end: (code) => ended.push(code), windowChanged: () => undefined }, null);
+  pending.activate({ userId: user('u1'), appId: APP, buildId: build('b1'), kind: 'ssh', endpoint: 'vm-1', openedAt: new Date(), end: (code) => ended.push(code), windowChanged: () => undefined }, null);
   clock.advance(10 * MINUTE + 1);
   assert.deepEqual(ended, [4000]);
 });
@@ -153,7 +154,7 @@ test('a revocation during set-up cancels the pending connection', async () => {
   enforcer.membershipChanged(APP, user('u1'), 'tester');
   assert.deepEqual(pending.cancelled, { code: 4001, reason: 'role no longer allows remote access' });
   const ended: number[] = [];
-  pending.activate({ userId: user('u1'), appId: APP, buildId: build('b1'), kind: 'vnc', openedAt: new Date(), end: (code) => ended.push(code), windowChanged: () => undefined }, null);
+  pending.activate({ userId: user('u1'), appId: APP, buildId: build('b1'), kind: 'vnc', endpoint: 'vm-1', openedAt: new Date(), end: (code) => ended.push(code), windowChanged: () => undefined }, null);
   await Promise.resolve();
   assert.deepEqual(ended, [4001], 'activated anyway, it ends immediately');
   const pending2 = enforcer.beginConnection(user('u2'), build('b2'));
@@ -200,7 +201,7 @@ test('events: a deadline that ends connections is a window_closed; revocations a
   const enforcer = new AccessEnforcer({ logger: pino({ level: 'silent' }), idleTimeoutMs: 30 * MINUTE, clock, events: { record: (e) => events.push(e) } });
   const connect = (userId: string, buildId: string, closesAt: Date | null): void => {
     enforcer.beginConnection(user(userId), build(buildId)).activate(
-      { userId: user(userId), appId: APP, buildId: build(buildId), kind: 'ssh', openedAt: new Date(clock.now()), end: () => undefined, windowChanged: () => undefined },
+      { userId: user(userId), appId: APP, buildId: build(buildId), kind: 'ssh', endpoint: 'vm-1', openedAt: new Date(clock.now()), end: () => undefined, windowChanged: () => undefined },
       closesAt,
     );
   };

@@ -1,5 +1,6 @@
 /**
- * Access changes (window narrowed or closed, membership changed, user removed) as the control API
+ * Access changes (window narrowed or closed, membership changed, user removed, build moved to
+ * another app or to another VM) as the control API
  * reports them: applied to this node's live connections at once and, with several nodes,
  * published for the others (./pg-notifications.ts). The database already holds the change when
  * this runs, so a lost publication only delays the other nodes until their next reconciliation.
@@ -7,17 +8,18 @@
 import { z } from 'zod';
 import type { AppId, BuildId, UserId } from '../../../shared/src/ids.js';
 import { ROLES, type Role } from '../../../shared/src/roles.js';
-import type { AccessEnforcer } from '../sessions/access-enforcer.js';
+import type { AccessEnforcer, BuildPlacement } from '../sessions/access-enforcer.js';
 
 export type WindowCause = 'finish' | 'revoke' | 'update';
 
 /** What the control API tells about access; AccessEnforcer implements it for one node. */
-export type AccessChanges = Pick<AccessEnforcer, 'windowChanged' | 'membershipChanged' | 'userRemoved'>;
+export type AccessChanges = Pick<AccessEnforcer, 'windowChanged' | 'membershipChanged' | 'userRemoved' | 'buildChanged'>;
 
 export type AccessChange =
   | { readonly type: 'window'; readonly buildId: BuildId; readonly closesAt: Date | null; readonly cause: WindowCause }
   | { readonly type: 'membership'; readonly appId: AppId; readonly userId: UserId; readonly role: Role | null }
-  | { readonly type: 'user_removed'; readonly userId: UserId };
+  | { readonly type: 'user_removed'; readonly userId: UserId }
+  | { readonly type: 'build'; readonly buildId: BuildId; readonly placement: BuildPlacement };
 
 /** The wire form: ids are validated ids already; times are epoch milliseconds. */
 const changeMessage = z.object({
@@ -26,6 +28,11 @@ const changeMessage = z.object({
     z.object({ type: z.literal('window'), buildId: z.string(), closesAt: z.number().nullable(), cause: z.enum(['finish', 'revoke', 'update']) }),
     z.object({ type: z.literal('membership'), appId: z.string(), userId: z.string(), role: z.enum(ROLES).nullable() }),
     z.object({ type: z.literal('user_removed'), userId: z.string() }),
+    z.object({
+      type: z.literal('build'),
+      buildId: z.string(),
+      placement: z.object({ appId: z.string(), endpoints: z.object({ ssh: z.string().nullable(), vnc: z.string().nullable() }) }),
+    }),
   ]),
 });
 
@@ -51,6 +58,8 @@ export function decodeChange(payload: string): { readonly node: string; readonly
       return { node, change: { type: 'membership', appId: change.appId as AppId, userId: change.userId as UserId, role: change.role } };
     case 'user_removed':
       return { node, change: { type: 'user_removed', userId: change.userId as UserId } };
+    case 'build':
+      return { node, change: { type: 'build', buildId: change.buildId as BuildId, placement: { appId: change.placement.appId as AppId, endpoints: change.placement.endpoints } } };
   }
 }
 
@@ -62,6 +71,8 @@ export function applyChange(target: AccessChanges, change: AccessChange): void {
       return target.membershipChanged(change.appId, change.userId, change.role);
     case 'user_removed':
       return target.userRemoved(change.userId);
+    case 'build':
+      return target.buildChanged(change.buildId, change.placement);
   }
 }
 
@@ -75,5 +86,6 @@ export function publishingChanges(local: AccessChanges, publish: (change: Access
     windowChanged: (buildId, closesAt, cause) => both({ type: 'window', buildId, closesAt, cause }),
     membershipChanged: (appId, userId, role) => both({ type: 'membership', appId, userId, role }),
     userRemoved: (userId) => both({ type: 'user_removed', userId }),
+    buildChanged: (buildId, placement) => both({ type: 'build', buildId, placement }),
   };
 }

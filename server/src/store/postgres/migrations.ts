@@ -134,4 +134,16 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX live_connections_by_seen ON live_connections(seen_at);
     `,
   },
+  {
+    version: 6,
+    name: 'recordings keep their app',
+    // As in SQLite; plus the owner of each bearer token, so one user's outstanding tokens are
+    // counted (and capped) across every node.
+    sql: `
+      ALTER TABLE recordings ADD COLUMN app_id TEXT NOT NULL DEFAULT '';
+      UPDATE recordings SET app_id = COALESCE((SELECT app_id FROM builds WHERE builds.id = recordings.build_id), '');
+      ALTER TABLE bearer_tokens ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+      CREATE INDEX bearer_tokens_by_owner ON bearer_tokens(kind, owner, expires_at);
+    `,
+  },
 ];

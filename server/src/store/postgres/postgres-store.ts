@@ -79,6 +79,7 @@ interface AuditRow {
 interface RecordingRow {
   id: string;
   build_id: string;
+  app_id: string;
   user_id: string;
   connection_id: string;
   started_at: Date;
@@ -305,6 +306,10 @@ export class PostgresStore implements Store {
     ]);
   }
 
+  async pruneAudit(cutoff: Date): Promise<number> {
+    return await this.#run('DELETE FROM audit_events WHERE at < $1', [cutoff]);
+  }
+
   async listAudit(query: AuditQuery): Promise<readonly AuditRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];
@@ -325,8 +330,8 @@ export class PostgresStore implements Store {
   }
 
   async addRecording(r: Omit<RecordingRecord, 'endedAt' | 'sizeBytes' | 'droppedBytes'>): Promise<void> {
-    await this.#run('INSERT INTO recordings (id, build_id, user_id, connection_id, started_at) VALUES ($1, $2, $3, $4, $5)', [
-      r.id, r.buildId, r.userId, r.connectionId, r.startedAt,
+    await this.#run('INSERT INTO recordings (id, build_id, app_id, user_id, connection_id, started_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+      r.id, r.buildId, r.appId, r.userId, r.connectionId, r.startedAt,
     ]);
   }
 
@@ -430,6 +435,7 @@ function toRecording(row: RecordingRow): RecordingRecord {
   return {
     id: row.id as RecordingId,
     buildId: row.build_id as BuildId,
+    appId: row.app_id as AppId,
     userId: row.user_id as UserId,
     connectionId: row.connection_id,
     startedAt: row.started_at,

@@ -110,4 +110,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX users_by_oidc_subject ON users(oidc_subject);
     `,
   },
+  // Version 5 is PostgreSQL's cluster coordination; SQLite has no such tables.
+  {
+    version: 6,
+    name: 'recordings keep their app',
+    // Recordings made before this knew no app: the build's app now is the best guess there is.
+    sql: `
+      ALTER TABLE recordings ADD COLUMN app_id TEXT NOT NULL DEFAULT '';
+      UPDATE recordings SET app_id = COALESCE((SELECT app_id FROM builds WHERE builds.id = recordings.build_id), '');
+    `,
+  },
 ];

@@ -79,6 +79,7 @@ interface AuditRow {
 interface RecordingRow {
   id: string;
   build_id: string;
+  app_id: string;
   user_id: string;
   connection_id: string;
   started_at: number;
@@ -313,6 +314,10 @@ export class SqliteStore implements Store {
       .run(entry.at.getTime(), entry.event, entry.userId, entry.buildId, JSON.stringify(entry.details));
   }
 
+  async pruneAudit(cutoff: Date): Promise<number> {
+    return this.#db.prepare('DELETE FROM audit_events WHERE at < ?').run(cutoff.getTime()).changes;
+  }
+
   async listAudit(query: AuditQuery): Promise<readonly AuditRecord[]> {
     const where: string[] = [];
     const params: (string | number)[] = [];
@@ -340,8 +345,8 @@ export class SqliteStore implements Store {
 
   async addRecording(r: Omit<RecordingRecord, 'endedAt' | 'sizeBytes' | 'droppedBytes'>): Promise<void> {
     this.#db
-      .prepare('INSERT INTO recordings (id, build_id, user_id, connection_id, started_at) VALUES (?, ?, ?, ?, ?)')
-      .run(r.id, r.buildId, r.userId, r.connectionId, r.startedAt.getTime());
+      .prepare('INSERT INTO recordings (id, build_id, app_id, user_id, connection_id, started_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(r.id, r.buildId, r.appId, r.userId, r.connectionId, r.startedAt.getTime());
   }
 
   async finishRecording(id: RecordingId, endedAt: Date, sizeBytes: number, droppedBytes: number): Promise<void> {
@@ -423,6 +428,7 @@ function toRecording(row: RecordingRow): RecordingRecord {
   return {
     id: row.id as RecordingId,
     buildId: row.build_id as BuildId,
+    appId: row.app_id as AppId,
     userId: row.user_id as UserId,
     connectionId: row.connection_id,
     startedAt: new Date(row.started_at),
