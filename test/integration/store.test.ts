@@ -128,7 +128,7 @@ for (const backend of backends) {
         assert.equal(await store.getRole(aid('app-1'), uid('u1')), null);
       }));
 
-    test('builds: a window only ever narrows; pinned host keys survive re-registration; first pin wins', () =>
+    test('builds: a window only ever narrows; pinned host keys survive re-registration to the same host; first pin wins', () =>
       withStore(async (store) => {
         await store.upsertApp({ id: aid('app-1'), name: 'One' });
         const first = await store.upsertBuild(build('b1', { vnc: { host: '127.0.0.1', port: 5901, username: null, sealedPassword: 'sealed-vnc' } }));
@@ -147,6 +147,10 @@ for (const backend of backends) {
         assert.equal((await store.upsertBuild(build('b1'))).record.ssh.pinnedHostKey, 'SHA256:first');
         assert.equal((await store.getBuild(bid('b1')))?.ssh.pinnedHostKey, 'SHA256:first');
         assert.equal(await store.getBuild(bid('nope')), null);
+        // Another host or port is another VM: its key is pinned afresh on first use.
+        const moved = await store.upsertBuild(build('b1', { ssh: { ...build('b1').ssh, port: 2200 } }));
+        assert.equal(moved.record.ssh.pinnedHostKey, null);
+        assert.equal(await store.pinHostKey(bid('b1'), 'SHA256:new-vm'), 'SHA256:new-vm');
       }));
 
     test('builds: finish marks finished and narrows; revoke narrows to now; unknown builds are null', () =>

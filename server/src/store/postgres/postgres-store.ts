@@ -215,6 +215,9 @@ export class PostgresStore implements Store {
            WHEN builds.closes_at IS NULL THEN EXCLUDED.closes_at
            WHEN EXCLUDED.closes_at IS NULL THEN builds.closes_at
            ELSE LEAST(builds.closes_at, EXCLUDED.closes_at) END,
+         -- A pin belongs to the machine it was taken from: another host or port is another VM.
+         ssh_pinned_host_key = CASE
+           WHEN builds.ssh_host = EXCLUDED.ssh_host AND builds.ssh_port = EXCLUDED.ssh_port THEN builds.ssh_pinned_host_key END,
          ssh_host = EXCLUDED.ssh_host, ssh_port = EXCLUDED.ssh_port, ssh_username = EXCLUDED.ssh_username,
          ssh_password_sealed = EXCLUDED.ssh_password_sealed, ssh_private_key_sealed = EXCLUDED.ssh_private_key_sealed,
          ssh_host_key = EXCLUDED.ssh_host_key, vnc_host = EXCLUDED.vnc_host, vnc_port = EXCLUDED.vnc_port,

@@ -218,10 +218,12 @@ export class SqliteStore implements Store {
           .prepare(
             `UPDATE builds SET app_id = ?, stack = ?, status = ?, started_at = ?, finished_at = ?, triggered_by = ?, closes_at = ?,
                ssh_host = ?, ssh_port = ?, ssh_username = ?, ssh_password_sealed = ?, ssh_private_key_sealed = ?, ssh_host_key = ?,
-               vnc_host = ?, vnc_port = ?, vnc_username = ?, vnc_password_sealed = ?, updated_at = ?
+               vnc_host = ?, vnc_port = ?, vnc_username = ?, vnc_password_sealed = ?, updated_at = ?,
+               ssh_pinned_host_key = CASE WHEN ssh_host = ? AND ssh_port = ? THEN ssh_pinned_host_key END
              WHERE id = ?`,
           )
-          .run(...values, now, b.id);
+          // A pin belongs to the machine it was taken from: another host or port is another VM.
+          .run(...values, now, b.ssh.host, b.ssh.port, b.id);
       } else {
         this.#db
           .prepare(
