@@ -95,7 +95,7 @@ describe('item 3: a build moved to another app or re-registered with another VM'
       .map((c) => ({ userId: c.userId, appId: c.appId, kind: c.kind }));
   }
 
-  test('moving a build re-checks every live connection: 4001 within 1 s without an allowed role on the new app; the rest follow the new app', async () => {
+  test('moving a build re-checks every live connection: 4001 within 1 s without an allowed role on the new app; the rest follow the new app', async (t) => {
     const api = control(gw);
     await api.put('/builds/moving', { appId: 'app-1', stack: 'linux', status: 'running', startedAt: startedAt(), remoteAccess: { ssh: tarpitSsh(tarpitA) } }).expect(201);
     // The owner of app-1 is a developer on app-2 too; the admin only a tester there; the developer nothing.
@@ -114,6 +114,7 @@ describe('item 3: a build moved to another app or re-registered with another VM'
     assert.equal(byTester.code, 4001);
     assert.equal(byOutsider.code, 4001);
     assert.ok(byOutsider.ms <= CLOSE_BOUND_MS, `closed ${Math.round(byOutsider.ms)} ms after the move`);
+    t.diagnostic(`moved build: tester and non-member closed with 4001 after ${Math.round(byTester.ms)} and ${Math.round(byOutsider.ms)} ms`);
 
     assert.equal(staying.ws.readyState, staying.ws.OPEN, 'a developer of the new app keeps the connection');
     assert.deepEqual(live('moving'), [{ userId: world.users.owner.id, appId: 'app-2', kind: 'ssh' }], 'the survivor now belongs to the new app');
@@ -169,7 +170,7 @@ describe('item 3: a build moved to another app or re-registered with another VM'
     assert.equal((await tester.get(recording.url)).status, 404, 'testers of the old app still cannot');
   });
 
-  test('re-registering with another host or rotated credentials ends the sessions to the old VM (4005); the same endpoint ends nothing', async () => {
+  test('re-registering with another host or rotated credentials ends the sessions to the old VM (4005); the same endpoint ends nothing', async (t) => {
     const api = control(gw);
     const vnc = (password: string): Record<string, unknown> => ({ host: tarpitA.host, port: tarpitA.port, username: 'runner', password });
     const put = (ssh: Record<string, unknown>, vncPassword = 'vnc-pw'): request.Test =>
@@ -191,6 +192,7 @@ describe('item 3: a build moved to another app or re-registered with another VM'
     assert.ok(byHost, 'a terminal to the old host survived the re-registration');
     assert.equal(byHost.code, 4005);
     assert.equal(byHost.reason, 'build VM replaced');
+    t.diagnostic(`another host: terminal closed with 4005 after ${Math.round(byHost.ms)} ms`);
     assert.deepEqual(live('swapped').map((c) => c.kind), ['vnc'], 'the screen endpoint did not change, so the screen stays');
 
     const second = await terminal(owner, 'swapped');
@@ -248,13 +250,14 @@ describe('item 4: one user cannot exhaust the ticket table', () => {
     assert.equal((await mint(hoarder)).status, 201);
   });
 
-  test(`the global table (${MAX_LIVE_TICKETS} tickets) cannot be filled by one user: everyone else still gets tickets`, async () => {
+  test(`the global table (${MAX_LIVE_TICKETS} tickets) cannot be filled by one user: everyone else still gets tickets`, async (t) => {
     const now = (): Date => new Date();
     const book = new StoredTicketBook({ now, maxPerUser: TICKETS_PER_CONNECTION_SLOT * MAX_CONNECTIONS_PER_USER });
     try {
       const claims = (userId: string): Parameters<StoredTicketBook['mint']>[0] => ({ userId: userId as UserId, buildId: 'b' as BuildId, kind: 'ssh', origin: 'http://x', viewOnly: false });
       let minted = 0;
       for (let i = 0; i < MAX_LIVE_TICKETS; i++) if ((await book.mint(claims('hoarder'))).ok) minted += 1;
+      t.diagnostic(`${MAX_LIVE_TICKETS} mints by one user: ${minted} tickets issued`);
       assert.equal(minted, TICKETS_PER_CONNECTION_SLOT * MAX_CONNECTIONS_PER_USER, 'one user holds at most the per-user cap');
       const others = await Promise.all(Array.from({ length: 100 }, (_, i) => book.mint(claims(`user-${i}`))));
       assert.ok(others.every((r) => r.ok), 'other users still mint');
@@ -328,11 +331,12 @@ describe('item 5: unauthenticated audit floods', () => {
     return rows.filter((r) => r.event === 'ticket_refused' && r.userId === null);
   }
 
-  test(`${FLOOD_UPGRADES} refused upgrades with guessed tickets from one client write one row with a count`, async () => {
+  test(`${FLOOD_UPGRADES} refused upgrades with guessed tickets from one client write one row with a count`, async (t) => {
     const started = performance.now();
     await flood(FLOOD_UPGRADES);
     const seconds = (performance.now() - started) / 1000;
     const rows = await refusalRows();
+    t.diagnostic(`${FLOOD_UPGRADES} refused upgrades in ${seconds.toFixed(1)} s (${Math.round(FLOOD_UPGRADES / seconds)}/s) wrote ${rows.length} audit row(s)`);
     assert.equal(rows.length, 1, `${rows.length} rows for ${FLOOD_UPGRADES} refusals in ${seconds.toFixed(1)} s`);
     const [row] = rows;
     assert.deepEqual(
