@@ -265,20 +265,22 @@ test('a build change: a replaced VM endpoint ends its kind (4005); a move re-che
   enforcer.dispose();
 });
 
-test('a build change during set-up: a connection that read the old registration is cancelled when it activates', () => {
+test('a build change during set-up: a connection that read the old VM is cancelled (4005); one that read the old app is re-checked on the new one', async () => {
   const clock = new FakeClock();
-  const enforcer = new AccessEnforcer({ logger: pino({ level: 'silent' }), idleTimeoutMs: 30 * MINUTE, clock });
-  const pending = enforcer.beginConnection(user('u-1'), build('b-1'));
-  enforcer.buildChanged(build('b-1'), { appId: APP, endpoints: { ssh: 'ssh-new', vnc: null } });
-  const ended: number[] = [];
-  pending.activate({ userId: user('u-1'), appId: APP, buildId: build('b-1'), kind: 'ssh', endpoint: 'ssh-old', openedAt: new Date(), end: (code) => ended.push(code), windowChanged: () => undefined }, null);
-  return new Promise<void>((resolve) => {
-    queueMicrotask(() => {
-      assert.deepEqual(ended, [4005]);
-      enforcer.dispose();
-      resolve();
-    });
-  });
+  const roles = new Map<string, Role>([['u-dev', 'developer']]);
+  const enforcer = new AccessEnforcer({ logger: pino({ level: 'silent' }), idleTimeoutMs: 30 * MINUTE, clock, roleOf: async (_app, userId) => roles.get(userId) ?? null });
+  const OTHER = 'app-2' as AppId;
+  const ended = new Map<string, number>();
+  const pendings = ['old-vm', 'u-dev', 'u-none'].map((name) => ({ name, pending: enforcer.beginConnection(user(name), build('b-1')) }));
+  enforcer.buildChanged(build('b-1'), { appId: OTHER, endpoints: { ssh: 'ssh-new', vnc: null } });
+  for (const { name, pending } of pendings) {
+    const endpoint = name === 'old-vm' ? 'ssh-old' : 'ssh-new';
+    pending.activate({ userId: user(name), appId: APP, buildId: build('b-1'), kind: 'ssh', endpoint, openedAt: new Date(), end: (code) => ended.set(name, code), windowChanged: () => undefined }, null);
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(Object.fromEntries(ended), { 'old-vm': 4005, 'u-none': 4001 });
+  assert.deepEqual(enforcer.liveConnections().map((c) => [c.userId, c.appId]), [['u-dev', OTHER]]);
+  enforcer.dispose();
 });
 
 test('without a way to read roles, a moved connection ends: access that cannot be confirmed is not kept', () => {

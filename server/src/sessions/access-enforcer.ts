@@ -179,16 +179,22 @@ export class AccessEnforcer {
           },
         };
         // Ended after returning, so the caller holds its registration when the end is reported.
+        const placement = pending.placedAt;
         const cancelled =
           pending.cancelled ??
           (closesAt !== null && closesAt.getTime() <= this.#clock.now() ? { code: CloseCode.windowClosed, reason: 'access window closed' } : null) ??
-          outdatedBy(handle, pending.placedAt);
+          // The set-up dialled the VM its read of the build named; a newer registration replaced it.
+          (placement && handle.endpoint !== placement.endpoints[handle.kind] ? { code: CloseCode.sessionEnded, reason: VM_REPLACED_REASON } : null);
         if (cancelled) {
           queueMicrotask(() => {
             this.#live.delete(handle.id);
             this.#unscheduleIfUnused(handle.buildId);
             handle.end(cancelled.code, cancelled.reason);
           });
+        } else if (placement && handle.appId !== placement.appId) {
+          // Its policy check read the build's former app: check the role on the new one, as for live ones.
+          tracked.handle = { ...handle, appId: placement.appId };
+          queueMicrotask(() => this.#recheckRole(tracked.handle, placement.appId));
         }
         return registration;
       },
@@ -353,17 +359,6 @@ export class AccessEnforcer {
     const cutoff = this.#clock.now() - this.#idleTimeoutMs;
     this.#end((c) => (this.#live.get(c.id)?.lastActivity ?? Infinity) <= cutoff, CloseCode.idleTimeout, 'idle timeout');
   }
-}
-
-/**
- * A registration announced while the connection was being set up, which its own read of the
- * build may predate: a connection to a replaced VM, or to a build that moved app, starts again.
- */
-function outdatedBy(handle: ConnectionHandle, placement: BuildPlacement | null): { code: number; reason: string } | null {
-  if (placement === null) return null;
-  if (handle.endpoint !== placement.endpoints[handle.kind]) return { code: CloseCode.sessionEnded, reason: VM_REPLACED_REASON };
-  if (handle.appId !== placement.appId) return { code: CloseCode.accessRevoked, reason: BUILD_MOVED_REASON };
-  return null;
 }
 
 function earliest(a: Date | null, b: Date | null): Date | null {
