@@ -74,9 +74,18 @@ describe('audit trail', () => {
     const failed = await request(gw.url).post('/auth/login').set('Origin', gw.origin).send({ email: owner.email, password: 'not-the-password' });
     assert.equal(failed.status, 401);
     await signIn(gw, owner);
+    // Failed sign-ins are counted per client address and written when their window ends (or now, at a flush).
+    await gw.app.audit.flush();
     const rows = await auditEvents(gw);
     const failure = rows.find((e) => e.event === 'login_failed');
-    assert.deepEqual(failure?.details, { email: owner.email });
+    assert.deepEqual({ ...failure?.details, firstAt: typeof failure?.details['firstAt'], lastAt: typeof failure?.details['lastAt'] }, {
+      email: owner.email,
+      clientAddress: '127.0.0.1',
+      count: 1,
+      windowSeconds: 60,
+      firstAt: 'string',
+      lastAt: 'string',
+    });
     assert.equal(JSON.stringify(rows).includes('not-the-password'), false);
     const success = await waitForAudit(gw, (e) => e.event === 'login_succeeded', { userId: owner.id });
     assert.equal(success.buildId, null);
@@ -105,6 +114,8 @@ describe('audit trail', () => {
       UpgradeRefused,
     );
 
+    // Refusals before a ticket names a user are counted per client address and written per window.
+    await gw.app.audit.flush();
     const refusals = (await auditEvents(gw, { limit: 1000 })).filter((e) => e.event === 'ticket_refused');
     const seen = (stage: string, reason: string): boolean => refusals.some((e) => e.details['stage'] === stage && e.details['reason'] === reason);
     assert.ok(seen('mint', 'role_forbidden'));

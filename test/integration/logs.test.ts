@@ -87,6 +87,8 @@ describe('logs of a full run', () => {
     await control(gw).post('/builds/build-key/revoke');
     await agent.post('/auth/logout').set('Origin', gw.origin).send({});
     await waitForAudit(gw, (e) => e.event === 'connection_closed', { buildId: 'build-key' });
+    // Refusals without a user are logged per client address and window: end the windows now.
+    await gw.app.audit.flush();
 
     const raw = gw.rawLogs();
     assert.ok(raw.length > 10_000, `a verbose run (${raw.length} characters of logs)`);

@@ -2,7 +2,8 @@
  * Two built gateway processes on one PostgreSQL (started by the harness), with a real sshd as the
  * build VM and a made-up load-balancer origin as both nodes' public URL. A ticket minted through
  * node A is honoured exactly once by any node; access changes sent to A close connections held
- * by B within a second; B closes at the window's end even when its notifications are cut; the
+ * by B within a second (a build moved to another app or to another VM included); B closes at the
+ * window's end even when its notifications are cut; the
  * live view lists B's connections from A. The single-node live view is checked on SQLite.
  */
 import { after, before, describe, test } from 'node:test';
@@ -167,6 +168,27 @@ describe('two gateway nodes on one PostgreSQL', () => {
     assert.equal(closed.code, 4001);
     assert.ok(closed.ms < CROSS_NODE_CLOSE_MS, `closed after ${closed.ms} ms`);
     await control(a).put(`/apps/app-1/members/${world.users.developer.id}`, { role: 'developer' }).expect(200);
+  });
+
+  test('a build moved through A to an app where the user has no role closes the connection held by B within 1 s (issue #22)', { timeout: WAIT_MS }, async () => {
+    await registerBuild('build-moved');
+    const t = await terminalOnB('build-moved');
+    const startedAt = new Date(Date.now() - 3 * GRACE_MINUTES * MS_PER_MINUTE).toISOString();
+    const closed = await timeToClose(t, () =>
+      control(a).put('/builds/build-moved', { appId: 'app-2', stack: 'linux', status: 'running', startedAt, remoteAccess: { ssh: passwordEndpoint(sshd) } }).expect(200),
+    );
+    assert.deepEqual([closed.code, closed.reason], [4001, 'build moved to another app']);
+    assert.ok(closed.ms < CROSS_NODE_CLOSE_MS, `closed after ${closed.ms} ms`);
+  });
+
+  test('a build re-registered through A with rotated VM credentials closes the session held by B within 1 s (issue #22)', { timeout: WAIT_MS }, async () => {
+    await registerBuild('build-rotated');
+    const t = await terminalOnB('build-rotated');
+    const startedAt = new Date(Date.now() - 3 * GRACE_MINUTES * MS_PER_MINUTE).toISOString();
+    const ssh = { ...passwordEndpoint(sshd), password: 'rotated-by-the-orchestrator' };
+    const closed = await timeToClose(t, () => control(a).put('/builds/build-rotated', { appId: 'app-1', stack: 'linux', status: 'running', startedAt, remoteAccess: { ssh } }).expect(200));
+    assert.deepEqual([closed.code, closed.reason], [4005, 'build VM replaced']);
+    assert.ok(closed.ms < CROSS_NODE_CLOSE_MS, `closed after ${closed.ms} ms`);
   });
 
   test("with B's notification connection killed, B still closes at the window's end", async () => {

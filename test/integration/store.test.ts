@@ -129,7 +129,7 @@ for (const backend of backends) {
         assert.equal(await store.getRole(aid('app-1'), uid('u1')), null);
       }));
 
-    test('builds: a window only ever narrows; pinned host keys survive re-registration; first pin wins', () =>
+    test('builds: a window only ever narrows; pinned host keys survive re-registration to the same host; first pin wins', () =>
       withStore(async (store) => {
         await store.upsertApp({ id: aid('app-1'), name: 'One' });
         const first = await store.upsertBuild(build('b1', { vnc: { host: '127.0.0.1', port: 5901, username: null, sealedPassword: 'sealed-vnc' } }));
@@ -148,6 +148,10 @@ for (const backend of backends) {
         assert.equal((await store.upsertBuild(build('b1'))).record.ssh.pinnedHostKey, 'SHA256:first');
         assert.equal((await store.getBuild(bid('b1')))?.ssh.pinnedHostKey, 'SHA256:first');
         assert.equal(await store.getBuild(bid('nope')), null);
+        // Another host or port is another VM: its key is pinned afresh on first use.
+        const moved = await store.upsertBuild(build('b1', { ssh: { ...build('b1').ssh, port: 2200 } }));
+        assert.equal(moved.record.ssh.pinnedHostKey, null);
+        assert.equal(await store.pinHostKey(bid('b1'), 'SHA256:new-vm'), 'SHA256:new-vm');
       }));
 
     test('builds: finish marks finished and narrows; revoke narrows to now; unknown builds are null', () =>
@@ -258,18 +262,22 @@ for (const backend of backends) {
         assert.deepEqual((await store.listAudit({ since: new Date(t0.getTime() + 3 * MINUTE_MS), limit: 10 })).map((r) => r.details['n']), [4, 3]);
         const page = await store.listAudit({ beforeId: all[1]?.id ?? 0, limit: 2 });
         assert.deepEqual(page.map((r) => r.details['n']), [2, 1]);
+        // Retention (PORTHOLE_AUDIT_RETENTION_DAYS): rows from before the cutoff go, the cutoff itself stays.
+        assert.equal(await store.pruneAudit(new Date(t0.getTime() + 2 * MINUTE_MS)), 2);
+        assert.deepEqual((await store.listAudit({ limit: 10 })).map((r) => r.details['n']), [4, 3, 2]);
+        assert.equal(await store.pruneAudit(t0), 0);
       }));
 
     test('recordings: added, finished, listed newest first, pruned by start time', () =>
       withStore(async (store) => {
         const t0 = new Date('2030-01-01T10:00:00.000Z');
-        const rec = (id: string, minutes: number) => ({ id: id as never, buildId: bid('b1'), userId: uid('u1'), connectionId: `c-${id}`, startedAt: new Date(t0.getTime() + minutes * MINUTE_MS) });
+        const rec = (id: string, minutes: number) => ({ id: id as never, buildId: bid('b1'), appId: aid('app-1'), userId: uid('u1'), connectionId: `c-${id}`, startedAt: new Date(t0.getTime() + minutes * MINUTE_MS) });
         await store.addRecording(rec('r1', 0));
         await store.addRecording(rec('r2', 5));
         await store.finishRecording('r1' as never, new Date(t0.getTime() + MINUTE_MS), 1234, 5);
         const r1 = await store.getRecording('r1' as never);
         assert.deepEqual(r1 && { ...r1, startedAt: r1.startedAt.getTime(), endedAt: r1.endedAt?.getTime() }, {
-          id: 'r1', buildId: 'b1', userId: 'u1', connectionId: 'c-r1', startedAt: t0.getTime(), endedAt: t0.getTime() + MINUTE_MS, sizeBytes: 1234, droppedBytes: 5,
+          id: 'r1', buildId: 'b1', appId: 'app-1', userId: 'u1', connectionId: 'c-r1', startedAt: t0.getTime(), endedAt: t0.getTime() + MINUTE_MS, sizeBytes: 1234, droppedBytes: 5,
         });
         assert.deepEqual((await store.listRecordings(bid('b1'))).map((r) => r.id), ['r2', 'r1']);
         assert.deepEqual((await store.pruneRecordings(new Date(t0.getTime() + MINUTE_MS))).map((r) => r.id), ['r1']);

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { AccessEnforcer, type Clock } from '../../server/src/sessions/access-enforcer.js';
 import type { AppId, BuildId, UserId } from '../../shared/src/ids.js';
 import type { GatewayEvent } from '../../server/src/audit/events.js';
+import type { Role } from '../../shared/src/roles.js';
 
 const MINUTE = 60_000;
 
@@ -65,6 +66,7 @@ function setup(idleMinutes = 30): { clock: FakeClock; enforcer: AccessEnforcer; 
         appId: APP,
         buildId: build(buildId),
         kind: 'ssh',
+        endpoint: 'vm-1',
         openedAt: new Date(clock.now()),
         signInId,
         sessionEpoch: 'epoch-1',
@@ -130,7 +132,7 @@ test('a finish landing while a connection is set up still sets its deadline', as
   enforcer.windowChanged(build('b1'), closesAt, 'finish');
   const ended: number[] = [];
   // The connection's store read predates the finish: it still believes the window is open-ended.
-  pending.activate({ userId: user('u1'), appId: APP, buildId: build('b1'), kind: 'ssh', openedAt: new Date(), signInId: null, sessionEpoch: 'epoch-1', end: (code) => ended.push(code), windowChanged: () => undefined }, null);
+  pending.activate({ userId: user('u1'), appId: APP, buildId: build('b1'), kind: 'ssh', endpoint: 'vm-1', openedAt: new Date(), signInId: null, sessionEpoch: 'epoch-1', end: (code) => ended.push(code), windowChanged: () => undefined }, null);
   clock.advance(10 * MINUTE + 1);
   assert.deepEqual(ended, [4000]);
 });
@@ -170,7 +172,7 @@ test('a revocation during set-up cancels the pending connection', async () => {
   enforcer.membershipChanged(APP, user('u1'), 'tester');
   assert.deepEqual(pending.cancelled, { code: 4001, reason: 'role no longer allows remote access' });
   const ended: number[] = [];
-  pending.activate({ userId: user('u1'), appId: APP, buildId: build('b1'), kind: 'vnc', openedAt: new Date(), signInId: null, sessionEpoch: 'epoch-1', end: (code) => ended.push(code), windowChanged: () => undefined }, null);
+  pending.activate({ userId: user('u1'), appId: APP, buildId: build('b1'), kind: 'vnc', endpoint: 'vm-1', openedAt: new Date(), signInId: null, sessionEpoch: 'epoch-1', end: (code) => ended.push(code), windowChanged: () => undefined }, null);
   await Promise.resolve();
   assert.deepEqual(ended, [4001], 'activated anyway, it ends immediately');
   const pending2 = enforcer.beginConnection(user('u2'), build('b2'), null);
@@ -217,7 +219,7 @@ test('events: a deadline that ends connections is a window_closed; revocations a
   const enforcer = new AccessEnforcer({ logger: pino({ level: 'silent' }), idleTimeoutMs: 30 * MINUTE, clock, events: { record: (e) => events.push(e) } });
   const connect = (userId: string, buildId: string, closesAt: Date | null): void => {
     enforcer.beginConnection(user(userId), build(buildId), null).activate(
-      { userId: user(userId), appId: APP, buildId: build(buildId), kind: 'ssh', openedAt: new Date(clock.now()), signInId: null, sessionEpoch: 'epoch-1', end: () => undefined, windowChanged: () => undefined },
+      { userId: user(userId), appId: APP, buildId: build(buildId), kind: 'ssh', endpoint: 'vm-1', openedAt: new Date(clock.now()), signInId: null, sessionEpoch: 'epoch-1', end: () => undefined, windowChanged: () => undefined },
       closesAt,
     );
   };
@@ -238,5 +240,75 @@ test('events: a deadline that ends connections is a window_closed; revocations a
     { type: 'access_revoked', buildId: 'b-2', userId: null, appId: null, reason: 'access revoked', connectionsEnded: 0 },
     { type: 'access_revoked', buildId: null, userId: 'u-3', appId: APP, reason: 'removed from the app', connectionsEnded: 1 },
   ]);
+  enforcer.dispose();
+});
+
+test('a build change: a replaced VM endpoint ends its kind (4005); a move re-checks each role on the new app (4001); the rest follow it', async () => {
+  const clock = new FakeClock();
+  const roles = new Map<string, Role>([['u-dev', 'developer'], ['u-test', 'tester']]);
+  const enforcer = new AccessEnforcer({ logger: pino({ level: 'silent' }), idleTimeoutMs: 30 * MINUTE, clock, roleOf: async (_app, userId) => roles.get(userId) ?? null });
+  const ended = new Map<string, { code: number; reason: string }>();
+  const connect = (name: string, userId: string, kind: 'ssh' | 'vnc', endpoint: string): void => {
+    enforcer.beginConnection(user(userId), build('b-1'), null).activate(
+      { userId: user(userId), appId: APP, buildId: build('b-1'), kind, endpoint, openedAt: new Date(clock.now()), signInId: null, sessionEpoch: 'epoch-1', end: (code, reason) => ended.set(name, { code, reason }), windowChanged: () => undefined },
+      null,
+    );
+  };
+  connect('shell', 'u-dev', 'ssh', 'ssh-1');
+  connect('screen', 'u-dev', 'vnc', 'vnc-1');
+  enforcer.buildChanged(build('b-1'), { appId: APP, endpoints: { ssh: 'ssh-1', vnc: 'vnc-1' } });
+  assert.equal(ended.size, 0, 'the same registration again ends nothing');
+  enforcer.buildChanged(build('b-1'), { appId: APP, endpoints: { ssh: 'ssh-2', vnc: 'vnc-1' } });
+  assert.deepEqual(Object.fromEntries(ended), { shell: { code: 4005, reason: 'build VM replaced' } });
+  enforcer.buildChanged(build('b-1'), { appId: APP, endpoints: { ssh: 'ssh-2', vnc: null } });
+  assert.deepEqual(ended.get('screen'), { code: 4005, reason: 'build VM replaced' }, 'a screen endpoint taken away');
+
+  ended.clear();
+  const OTHER = 'app-2' as AppId;
+  connect('dev', 'u-dev', 'ssh', 'ssh-2');
+  connect('tester', 'u-test', 'ssh', 'ssh-2');
+  connect('stranger', 'u-none', 'ssh', 'ssh-2');
+  enforcer.buildChanged(build('b-1'), { appId: OTHER, endpoints: { ssh: 'ssh-2', vnc: null } });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(Object.fromEntries(ended), {
+    tester: { code: 4001, reason: 'build moved to another app' },
+    stranger: { code: 4001, reason: 'build moved to another app' },
+  });
+  assert.deepEqual(enforcer.liveConnections().map((c) => c.appId), [OTHER], 'the survivor belongs to the new app');
+  enforcer.membershipChanged(APP, user('u-dev'), null);
+  assert.equal(ended.has('dev'), false, 'the former app no longer matters');
+  enforcer.membershipChanged(OTHER, user('u-dev'), 'tester');
+  assert.deepEqual(ended.get('dev'), { code: 4001, reason: 'role no longer allows remote access' });
+  enforcer.dispose();
+});
+
+test('a build change during set-up: a connection that read the old VM is cancelled (4005); one that read the old app is re-checked on the new one', async () => {
+  const clock = new FakeClock();
+  const roles = new Map<string, Role>([['u-dev', 'developer']]);
+  const enforcer = new AccessEnforcer({ logger: pino({ level: 'silent' }), idleTimeoutMs: 30 * MINUTE, clock, roleOf: async (_app, userId) => roles.get(userId) ?? null });
+  const OTHER = 'app-2' as AppId;
+  const ended = new Map<string, number>();
+  const pendings = ['old-vm', 'u-dev', 'u-none'].map((name) => ({ name, pending: enforcer.beginConnection(user(name), build('b-1'), null) }));
+  enforcer.buildChanged(build('b-1'), { appId: OTHER, endpoints: { ssh: 'ssh-new', vnc: null } });
+  for (const { name, pending } of pendings) {
+    const endpoint = name === 'old-vm' ? 'ssh-old' : 'ssh-new';
+    pending.activate({ userId: user(name), appId: APP, buildId: build('b-1'), kind: 'ssh', endpoint, openedAt: new Date(), signInId: null, sessionEpoch: 'epoch-1', end: (code) => ended.set(name, code), windowChanged: () => undefined }, null);
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(Object.fromEntries(ended), { 'old-vm': 4005, 'u-none': 4001 });
+  assert.deepEqual(enforcer.liveConnections().map((c) => [c.userId, c.appId]), [['u-dev', OTHER]]);
+  enforcer.dispose();
+});
+
+test('without a way to read roles, a moved connection ends: access that cannot be confirmed is not kept', () => {
+  const clock = new FakeClock();
+  const enforcer = new AccessEnforcer({ logger: pino({ level: 'silent' }), idleTimeoutMs: 30 * MINUTE, clock });
+  const ended: number[] = [];
+  enforcer.beginConnection(user('u-1'), build('b-1'), null).activate(
+    { userId: user('u-1'), appId: APP, buildId: build('b-1'), kind: 'ssh', endpoint: 'e', openedAt: new Date(), signInId: null, sessionEpoch: 'epoch-1', end: (code) => ended.push(code), windowChanged: () => undefined },
+    null,
+  );
+  enforcer.buildChanged(build('b-1'), { appId: 'app-2' as AppId, endpoints: { ssh: 'e', vnc: null } });
+  assert.deepEqual(ended, [4001]);
   enforcer.dispose();
 });

@@ -98,6 +98,7 @@ test('config: operability settings — metrics token, drain time, recordings', (
   assert.equal(defaults.value.config.metricsToken, 'c'.repeat(20), 'the control token scrapes unless a metrics token is set');
   assert.equal(defaults.value.config.drainSeconds, 10);
   assert.deepEqual(defaults.value.config.recordings, { dir: '/var/lib/porthole/recordings', retentionDays: 30, recordAll: false });
+  assert.equal(defaults.value.config.auditRetentionDays, 365, 'the audit trail is kept a year unless set');
   const bare = loadConfig(VALID);
   assert.ok(bare.ok);
   assert.equal(bare.value.config.metricsToken, null, 'no token at all: /metrics is off');
@@ -110,8 +111,10 @@ test('config: operability settings — metrics token, drain time, recordings', (
     PORTHOLE_RECORDINGS_DIR: '/srv/casts',
     PORTHOLE_RECORDING_RETENTION_DAYS: '7',
     PORTHOLE_RECORD_ALL: 'yes',
+    PORTHOLE_AUDIT_RETENTION_DAYS: '90',
   });
   assert.ok(set.ok);
+  assert.equal(set.value.config.auditRetentionDays, 90);
   assert.equal(set.value.config.metricsToken, 'm'.repeat(20));
   assert.equal(set.value.config.drainSeconds, 2.5);
   assert.deepEqual(set.value.config.recordings, { dir: '/srv/casts', retentionDays: 7, recordAll: true });
@@ -121,6 +124,8 @@ test('config: operability settings — metrics token, drain time, recordings', (
   assert.match(errorOf({ ...VALID, PORTHOLE_DRAIN_SECONDS: 'soon' }), /PORTHOLE_DRAIN_SECONDS must be a number of seconds/);
   assert.match(errorOf({ ...VALID, PORTHOLE_RECORDING_RETENTION_DAYS: '-3' }), /^Invalid configuration: PORTHOLE_RECORDING_RETENTION_DAYS /);
   assert.match(errorOf({ ...VALID, PORTHOLE_RECORD_ALL: 'sometimes' }), /PORTHOLE_RECORD_ALL must be true or false/);
+  assert.match(errorOf({ ...VALID, PORTHOLE_AUDIT_RETENTION_DAYS: '0' }), /^Invalid configuration: PORTHOLE_AUDIT_RETENTION_DAYS /);
+  assert.match(errorOf({ ...VALID, PORTHOLE_AUDIT_RETENTION_DAYS: 'forever' }), /PORTHOLE_AUDIT_RETENTION_DAYS must be a number of days/);
 });
 
 test('config: PostgreSQL, node id, fail-closed and single sign-on settings', () => {

@@ -9,7 +9,7 @@ import { AsciicastWriter, BUFFER_LIMIT_BYTES } from '../../server/src/recording/
 import { Recorder, parseRecordingId, recordingFileName } from '../../server/src/recording/recorder.js';
 import { sweepRecordings } from '../../server/src/recording/retention.js';
 import { SqliteStore } from '../../server/src/store/sqlite/sqlite-store.js';
-import type { BuildId, RecordingId, UserId } from '../../shared/src/ids.js';
+import type { AppId, BuildId, RecordingId, UserId } from '../../shared/src/ids.js';
 import { parseAsciicast } from '../helpers/asciicast.js';
 import { pollUntil } from '../helpers/ports.js';
 
@@ -94,11 +94,11 @@ test('recorder: ids are random hex; a session opens its file at the first size a
     assert.equal(new Recorder({ store, dir, recordAll: true, logger: silent, now: () => new Date() }).shouldRecord(null), true);
     for (const bad of ['../../etc/passwd', 'ABCDEF0123456789abcdef01', 'abc', '']) assert.equal(parseRecordingId(bad), null, bad);
 
-    const unused = recorder.begin({ buildId: 'b-1' as BuildId, userId: 'u-1' as UserId, connectionId: 'c-0' });
+    const unused = recorder.begin({ buildId: 'b-1' as BuildId, appId: 'a-1' as AppId, userId: 'u-1' as UserId, connectionId: 'c-0' });
     await unused.finish();
     assert.deepEqual(await store.listRecordings('b-1' as BuildId), [], 'a session refused before its shell opened leaves nothing');
 
-    const session = recorder.begin({ buildId: 'b-1' as BuildId, userId: 'u-1' as UserId, connectionId: 'c-1' });
+    const session = recorder.begin({ buildId: 'b-1' as BuildId, appId: 'a-1' as AppId, userId: 'u-1' as UserId, connectionId: 'c-1' });
     session.resize(80, 24);
     session.output(Buffer.from('$ ls\r\n'));
     const [live] = await store.listRecordings('b-1' as BuildId);
@@ -122,7 +122,7 @@ test('retention: recordings older than the period lose their row and file; stray
   try {
     const now = new Date('2026-06-01T00:00:00Z');
     const make = async (id: string, startedAt: Date): Promise<string> => {
-      await store.addRecording({ id: id as RecordingId, buildId: 'b' as BuildId, userId: 'u' as UserId, connectionId: id, startedAt });
+      await store.addRecording({ id: id as RecordingId, buildId: 'b' as BuildId, appId: 'a' as AppId, userId: 'u' as UserId, connectionId: id, startedAt });
       const path = join(dir, recordingFileName(id as RecordingId));
       writeFileSync(path, '{"version":2,"width":80,"height":24,"timestamp":0}\n');
       return path;

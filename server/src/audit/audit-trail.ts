@@ -1,13 +1,17 @@
 /**
  * The audit trail: every GatewayEvent becomes one log line and one `audit_events` row, and is
- * passed on to subscribers (the metrics). Writes are fire-and-forget so a slow database never
- * holds up a login or a terminal, but they are bounded: past MAX_PENDING_WRITES the row is dropped,
- * logged and counted rather than queued without limit.
+ * passed on to subscribers (the metrics). Refusals anyone can repeat at will are the exception:
+ * they are counted into one row (and one line) per source, reason and window
+ * (./refusal-aggregator.ts); subscribers still see each one. Writes are fire-and-forget so a slow
+ * database never holds up a login or a terminal, but they are bounded: past MAX_PENDING_WRITES the
+ * row is dropped, logged and counted rather than queued without limit.
  */
 import type { BuildId, UserId } from '../../../shared/src/ids.js';
-import type { Logger } from '../log.js';
+import { currentRequestId, type Logger } from '../log.js';
 import type { AuditEntry, Store } from '../store/store.js';
+import { systemClock, type Clock } from '../sessions/access-enforcer.js';
 import type { EventSink, GatewayEvent, GatewayEventType } from './events.js';
+import { RefusalAggregator } from './refusal-aggregator.js';
 
 /** Rows waiting for the database; an embedded SQLite never has more than one. */
 const MAX_PENDING_WRITES = 10_000;
@@ -30,16 +34,27 @@ export interface AuditTrailDeps {
   readonly store: Store;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** Times the aggregation windows of repeated refusals. */
+  readonly clock?: Clock;
 }
 
 export class AuditTrail implements EventSink {
   readonly #deps: AuditTrailDeps;
   readonly #listeners: ((event: GatewayEvent) => void)[] = [];
   readonly #pending = new Set<Promise<void>>();
+  readonly #refusals: RefusalAggregator;
   #dropped = 0;
 
   constructor(deps: AuditTrailDeps) {
     this.#deps = deps;
+    this.#refusals = new RefusalAggregator({
+      clock: deps.clock ?? systemClock,
+      emit: (entry, reqId) => {
+        const { event, userId, buildId, details } = entry;
+        deps.logger.info({ ...(reqId === null ? {} : { reqId }), event, userId, buildId, ...details }, `${MESSAGES[event as GatewayEventType]} (aggregated)`);
+        this.#persist(entry, event, deps.logger);
+      },
+    });
   }
 
   /** Rows not written because the database fell too far behind. */
@@ -60,24 +75,32 @@ export class AuditTrail implements EventSink {
     this.#listeners.push(listener);
   }
 
-  /** Resolves when every row recorded so far has been written (or has failed). */
+  /**
+   * Resolves when every row recorded so far has been written (or has failed). Open aggregation
+   * windows end now, so their counts are written too (a drain loses none).
+   */
   async flush(): Promise<void> {
+    this.#refusals.flush();
     while (this.#pending.size > 0) await Promise.all(this.#pending);
   }
 
   #write(event: GatewayEvent, logger: Logger): void {
+    for (const listener of this.#listeners) listener(event);
+    if (this.#refusals.add(event, currentRequestId())) return;
     const { type, ...fields } = event;
     const level = type === 'host_key_mismatch' ? 'warn' : 'info';
     logger[level]({ event: type, ...fields }, MESSAGES[type]);
-    for (const listener of this.#listeners) listener(event);
+    this.#persist(toEntry(event, this.#deps.now()), type, logger);
+  }
 
+  #persist(entry: AuditEntry, type: string, logger: Logger): void {
     if (this.#pending.size >= MAX_PENDING_WRITES) {
       this.#dropped += 1;
       logger.error({ event: 'audit_row_dropped', type }, 'audit row dropped: the database is not keeping up');
       return;
     }
     const write = this.#deps.store
-      .appendAudit(toEntry(event, this.#deps.now()))
+      .appendAudit(entry)
       .catch((error: unknown) => {
         this.#dropped += 1;
         logger.error({ event: 'audit_write_failed', type, err: error }, 'audit row could not be written');

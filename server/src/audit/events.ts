@@ -29,11 +29,17 @@ export type TicketRefusalReason =
   | 'access_ended'
   | 'draining'
   | 'too_many_connections'
-  | 'too_many_tickets';
+  | 'too_many_tickets'
+  | 'too_many_user_tickets';
 
 export type GatewayEvent =
   | { readonly type: 'login_succeeded'; readonly userId: UserId }
-  | { readonly type: 'login_failed'; readonly email: string }
+  | {
+      readonly type: 'login_failed';
+      readonly email: string;
+      /** Where the attempt came from (the proxy's view with PORTHOLE_TRUST_PROXY). */
+      readonly clientAddress: string | null;
+    }
   | { readonly type: 'native_credentials_revealed'; readonly userId: UserId; readonly buildId: BuildId; readonly role: string }
   | { readonly type: 'ticket_minted'; readonly userId: UserId; readonly buildId: BuildId; readonly kind: ConnectionKind; readonly viewOnly: boolean }
   | {
@@ -43,6 +49,8 @@ export type GatewayEvent =
       readonly userId: UserId | null;
       readonly buildId: BuildId | null;
       readonly kind: ConnectionKind | null;
+      /** Where the attempt came from, when the refusal happened at the upgrade. */
+      readonly clientAddress: string | null;
     }
   | {
       readonly type: 'connection_opened';

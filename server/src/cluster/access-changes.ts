@@ -1,25 +1,27 @@
 /**
  * Access changes (window narrowed or closed, membership changed, user removed, sign-in changed,
- * a browser signed out) as the control API and the sign-in routes report them: applied to this node's live connections at once and, with several nodes,
+ * a browser signed out, build moved to another app or to another VM) as the control API and the
+ * sign-in routes report them: applied to this node's live connections at once and, with several nodes,
  * published for the others (./pg-notifications.ts). The database already holds the change when
  * this runs, so a lost publication only delays the other nodes until their next reconciliation.
  */
 import { z } from 'zod';
 import type { AppId, BuildId, UserId } from '../../../shared/src/ids.js';
 import { ROLES, type Role } from '../../../shared/src/roles.js';
-import type { AccessEnforcer } from '../sessions/access-enforcer.js';
+import type { AccessEnforcer, BuildPlacement } from '../sessions/access-enforcer.js';
 
 export type WindowCause = 'finish' | 'revoke' | 'update';
 
 /** What the control API tells about access; AccessEnforcer implements it for one node. */
-export type AccessChanges = Pick<AccessEnforcer, 'windowChanged' | 'membershipChanged' | 'userRemoved' | 'signInChanged' | 'signedOut'>;
+export type AccessChanges = Pick<AccessEnforcer, 'windowChanged' | 'membershipChanged' | 'userRemoved' | 'signInChanged' | 'signedOut' | 'buildChanged'>;
 
 export type AccessChange =
   | { readonly type: 'window'; readonly buildId: BuildId; readonly closesAt: Date | null; readonly cause: WindowCause }
   | { readonly type: 'membership'; readonly appId: AppId; readonly userId: UserId; readonly role: Role | null }
   | { readonly type: 'user_removed'; readonly userId: UserId }
   | { readonly type: 'sign_in_changed'; readonly userId: UserId }
-  | { readonly type: 'signed_out'; readonly signInId: string };
+  | { readonly type: 'signed_out'; readonly signInId: string }
+  | { readonly type: 'build'; readonly buildId: BuildId; readonly placement: BuildPlacement };
 
 /** The wire form: ids are validated ids already; times are epoch milliseconds. */
 const changeMessage = z.object({
@@ -30,6 +32,11 @@ const changeMessage = z.object({
     z.object({ type: z.literal('user_removed'), userId: z.string() }),
     z.object({ type: z.literal('sign_in_changed'), userId: z.string() }),
     z.object({ type: z.literal('signed_out'), signInId: z.string() }),
+    z.object({
+      type: z.literal('build'),
+      buildId: z.string(),
+      placement: z.object({ appId: z.string(), endpoints: z.object({ ssh: z.string().nullable(), vnc: z.string().nullable() }) }),
+    }),
   ]),
 });
 
@@ -59,6 +66,8 @@ export function decodeChange(payload: string): { readonly node: string; readonly
       return { node, change: { type: 'sign_in_changed', userId: change.userId as UserId } };
     case 'signed_out':
       return { node, change: { type: 'signed_out', signInId: change.signInId } };
+    case 'build':
+      return { node, change: { type: 'build', buildId: change.buildId as BuildId, placement: { appId: change.placement.appId as AppId, endpoints: change.placement.endpoints } } };
   }
 }
 
@@ -74,6 +83,8 @@ export function applyChange(target: AccessChanges, change: AccessChange): void {
       return target.signInChanged(change.userId);
     case 'signed_out':
       return target.signedOut(change.signInId);
+    case 'build':
+      return target.buildChanged(change.buildId, change.placement);
   }
 }
 
@@ -89,5 +100,6 @@ export function publishingChanges(local: AccessChanges, publish: (change: Access
     userRemoved: (userId) => both({ type: 'user_removed', userId }),
     signInChanged: (userId) => both({ type: 'sign_in_changed', userId }),
     signedOut: (signInId) => both({ type: 'signed_out', signInId }),
+    buildChanged: (buildId, placement) => both({ type: 'build', buildId, placement }),
   };
 }

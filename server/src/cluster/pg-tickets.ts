@@ -6,9 +6,9 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import type { BuildId, UserId } from '../../../shared/src/ids.js';
-import type { TicketClaims } from '../connections/tickets.js';
-import type { LaunchClaims } from '../connections/embed-launches.js';
-import type { EmbedCredentialClaims } from '../connections/embed-credentials.js';
+import { MAX_LIVE_TICKETS, type TicketClaims } from '../connections/tickets.js';
+import { LAUNCHES_PER_USER, MAX_LIVE_LAUNCHES, type LaunchClaims } from '../connections/embed-launches.js';
+import { CREDENTIALS_PER_USER, MAX_LIVE_CREDENTIALS, type EmbedCredentialClaims } from '../connections/embed-credentials.js';
 import type { TokenStore } from '../connections/token-store.js';
 import { PostgresTokenVault, type ClaimsCodec } from './pg-token-vault.js';
 
@@ -45,10 +45,16 @@ export interface SharedTokenStores {
   readonly credentials: TokenStore<EmbedCredentialClaims>;
 }
 
-export function postgresTokenStores(pool: pg.Pool, now: () => Date): SharedTokenStores {
+export interface SharedTokenLimits {
+  /** Outstanding tickets one user may hold (ticketsPerUser of PORTHOLE_MAX_CONNECTIONS_PER_USER). */
+  readonly ticketsPerUser: number;
+}
+
+/** The same bounds as the in-memory stores, held across every node. */
+export function postgresTokenStores(pool: pg.Pool, now: () => Date, limits: SharedTokenLimits): SharedTokenStores {
   return {
-    tickets: new PostgresTokenVault(pool, 'connection_ticket', TICKET_CODEC, now),
-    launches: new PostgresTokenVault(pool, 'embed_launch', LAUNCH_CODEC, now),
-    credentials: new PostgresTokenVault(pool, 'embed_credential', EMBED_CREDENTIAL_CODEC, now),
+    tickets: new PostgresTokenVault(pool, 'connection_ticket', TICKET_CODEC, now, { maxRecords: MAX_LIVE_TICKETS, perUser: { max: limits.ticketsPerUser, whenFull: 'refuse' } }),
+    launches: new PostgresTokenVault(pool, 'embed_launch', LAUNCH_CODEC, now, { maxRecords: MAX_LIVE_LAUNCHES, perUser: LAUNCHES_PER_USER }),
+    credentials: new PostgresTokenVault(pool, 'embed_credential', EMBED_CREDENTIAL_CODEC, now, { maxRecords: MAX_LIVE_CREDENTIALS, perUser: CREDENTIALS_PER_USER }),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Reconciliation: re-reads from the database what this node's live connections depend on (their
- * build's window, the user's role in the app, the user and their session epoch, the sign-in session
- * that opened them) and applies whatever changed. It runs
+ * build's window, app and VM endpoints, the user's role in the app, the user and their session
+ * epoch, the sign-in session that opened them) and applies whatever changed. It runs
  * periodically and after every reconnect of the notification connection, so a lost notification
  * delays enforcement by at most one period, never indefinitely.
  */
@@ -9,11 +9,12 @@ import type { AppId, BuildId, UserId } from '../../../shared/src/ids.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { AccessEnforcer } from '../sessions/access-enforcer.js';
+import { endpointFingerprints } from '../domain/vm-endpoint.js';
 
 /** How often each node re-checks its live connections against the database. */
 export const RECONCILE_INTERVAL_MS = 10_000;
 
-type Enforcer = Pick<AccessEnforcer, 'liveConnections' | 'scheduledClose' | 'windowChanged' | 'membershipChanged' | 'userRemoved' | 'signInChanged' | 'signedOut'>;
+type Enforcer = Pick<AccessEnforcer, 'liveConnections' | 'scheduledClose' | 'windowChanged' | 'membershipChanged' | 'userRemoved' | 'signInChanged' | 'signedOut' | 'buildChanged'>;
 
 export interface ReconcilerDeps {
   readonly store: Store;
@@ -84,6 +85,8 @@ export class Reconciler {
     ]);
     this.#deps.onContact?.();
     for (const { id, build } of buildRows) {
+      // A move or a new VM whose notification was lost; a no-op when nothing changed.
+      if (build) enforcer.buildChanged(id, { appId: build.appId, endpoints: endpointFingerprints(build) });
       // A build row is never deleted; a missing one means nothing can be trusted about it.
       const closesAt = build ? build.closesAt : this.#deps.now();
       if (closesAt === null) continue;

@@ -40,6 +40,8 @@ export interface Config {
   /** On SIGTERM, live connections are closed and the process exits within this many seconds. */
   readonly drainSeconds: number;
   readonly recordings: RecordingSettings;
+  /** Audit rows older than this many days are deleted. */
+  readonly auditRetentionDays: number;
 }
 
 export interface RecordingSettings {
@@ -156,6 +158,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
       retentionDays: e.PORTHOLE_RECORDING_RETENTION_DAYS,
       recordAll: e.PORTHOLE_RECORD_ALL,
     }),
+    auditRetentionDays: e.PORTHOLE_AUDIT_RETENTION_DAYS,
   });
   return ok({ config, warnings });
 }

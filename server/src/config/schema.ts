@@ -26,6 +26,10 @@ const MAX_DRAIN_SECONDS = 600;
 /** A month covers "what happened on last week's build" without keeping terminal content for ever. */
 const DEFAULT_RECORDING_RETENTION_DAYS = 30;
 const MAX_RECORDING_RETENTION_DAYS = 3650;
+/** A year answers "who had access last quarter" and bounds what a flood of refusals can leave behind. */
+const DEFAULT_AUDIT_RETENTION_DAYS = 365;
+/** Ten years covers any compliance regime we know of. */
+const MAX_AUDIT_RETENTION_DAYS = 3650;
 /**
  * A node that cannot reach PostgreSQL for this long stops trusting what it last knew and closes its
  * connections: a revocation it cannot hear about must not be outlived by more than this.
@@ -146,6 +150,11 @@ export const envSchema = z.object({
     .max(MAX_RECORDING_RETENTION_DAYS)
     .default(DEFAULT_RECORDING_RETENTION_DAYS),
   PORTHOLE_RECORD_ALL: booleanText.default(false),
+  PORTHOLE_AUDIT_RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a number of days' })
+    .positive()
+    .max(MAX_AUDIT_RETENTION_DAYS)
+    .default(DEFAULT_AUDIT_RETENTION_DAYS),
   // Scale-out (docs/operations.md "Several nodes").
   PORTHOLE_NODE_ID: z.string().regex(NODE_ID, 'must be 1–64 letters, digits, ".", "_" or "-"').optional(),
   PORTHOLE_FAIL_CLOSED_SECONDS: z.coerce

@@ -7,13 +7,19 @@
 import type { BuildId, UserId } from '../../../shared/src/ids.js';
 import type { EmbedKind } from '../../../shared/src/embed.js';
 import type { Result } from '../../../shared/src/result.js';
-import type { TokenLookup } from './hashed-tokens.js';
-import { memoryTokenStore, type TokenStore } from './token-store.js';
+import type { IssueFailure, TokenLookup } from './hashed-tokens.js';
+import { memoryTokenStore, type PerUserLimit, type TokenStore } from './token-store.js';
 
 /** Like a sign-in: a working day; an embed left open overnight reconnects only through a new launch. */
 export const EMBED_CREDENTIAL_MAX_TTL_MS = 12 * 60 * 60 * 1000;
 /** One per open embed page; far above what one node serves, and a cap on memory if something loops. */
 export const MAX_LIVE_CREDENTIALS = 10_000;
+/**
+ * A credential outlives its page (up to 12 h), so a user reloading embeds all day would pile them
+ * up: past this many, the user's oldest credential is dropped (its page, long closed or idle,
+ * needs a new launch to reconnect) instead of the table filling for everyone.
+ */
+export const CREDENTIALS_PER_USER: PerUserLimit = { max: 100, whenFull: 'evict_oldest' };
 
 export interface EmbedCredentialClaims {
   readonly userId: UserId;
@@ -30,7 +36,7 @@ export class EmbedCredentialBook {
   readonly #credentials: TokenStore<EmbedCredentialClaims>;
   readonly #now: () => Date;
 
-  constructor(now: () => Date, credentials: TokenStore<EmbedCredentialClaims> = memoryTokenStore(now, MAX_LIVE_CREDENTIALS)) {
+  constructor(now: () => Date, credentials: TokenStore<EmbedCredentialClaims> = memoryTokenStore(now, MAX_LIVE_CREDENTIALS, CREDENTIALS_PER_USER)) {
     this.#now = now;
     this.#credentials = credentials;
   }
@@ -39,7 +45,7 @@ export class EmbedCredentialBook {
   async issue(
     claims: Omit<EmbedCredentialClaims, 'expiresAt'>,
     closesAt: Date | null,
-  ): Promise<Result<{ readonly credential: string; readonly expiresAt: Date }, 'full'>> {
+  ): Promise<Result<{ readonly credential: string; readonly expiresAt: Date }, IssueFailure>> {
     const cap = this.#now().getTime() + EMBED_CREDENTIAL_MAX_TTL_MS;
     const expiresAt = new Date(closesAt === null ? cap : Math.min(cap, closesAt.getTime()));
     const issued = await this.#credentials.issue({ ...claims, expiresAt });

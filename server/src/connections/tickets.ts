@@ -4,7 +4,7 @@
  */
 import type { BuildId, UserId } from '../../../shared/src/ids.js';
 import type { Result } from '../../../shared/src/result.js';
-import type { TokenLookupFailure } from './hashed-tokens.js';
+import type { IssueFailure, TokenLookupFailure } from './hashed-tokens.js';
 import { memoryTokenStore, type TokenStore } from './token-store.js';
 
 export type ConnectionKind = 'ssh' | 'vnc';
@@ -12,10 +12,16 @@ export type ConnectionKind = 'ssh' | 'vnc';
 /** Long enough for a page to open its WebSocket on a slow link, short enough to be useless later. */
 export const TICKET_TTL_MS = 30_000;
 /**
- * Far more connections than one node starts within a ticket's 30 s; a page minting in a loop hits
- * this instead of the heap (each record is a few hundred bytes).
+ * Far more connections than one node starts within a ticket's 30 s; a backstop on memory (each
+ * record is a few hundred bytes) now that one user is held to their own share below.
  */
 export const MAX_LIVE_TICKETS = 10_000;
+/**
+ * Outstanding (minted, not yet redeemed) tickets per user, per connection they may hold
+ * (PORTHOLE_MAX_CONNECTIONS_PER_USER): a page opening, a reconnect and a retry each hold one for
+ * a few seconds; more than this many at once is a loop, not a person.
+ */
+export const TICKETS_PER_CONNECTION_SLOT = 5;
 
 export interface TicketClaims {
   readonly userId: UserId;
@@ -39,11 +45,22 @@ export interface MintedTicket {
 export type RedeemFailure = TokenLookupFailure;
 
 export interface TicketBook {
-  /** Fails only when too many tickets are outstanding. */
-  mint(claims: Omit<TicketClaims, 'expiresAt'>): Promise<Result<MintedTicket, 'full'>>;
+  /** Fails only when too many tickets are outstanding: for this user, or in all. */
+  mint(claims: Omit<TicketClaims, 'expiresAt'>): Promise<Result<MintedTicket, IssueFailure>>;
   /** Atomically consumes the ticket: at most one caller (on any node) ever gets its claims. */
   redeem(ticket: string): Promise<{ ok: true; claims: TicketClaims } | { ok: false; reason: RedeemFailure }>;
   dispose(): void;
+}
+
+export interface TicketBookDeps {
+  readonly now: () => Date;
+  /**
+   * Outstanding tickets one user may hold (TICKETS_PER_CONNECTION_SLOT per connection), for the
+   * in-memory store; refused beyond it, since a page asks again in a moment.
+   */
+  readonly maxPerUser: number;
+  /** Another store (PostgreSQL for several nodes), which enforces the same limits itself. */
+  readonly tickets?: TokenStore<TicketClaims>;
 }
 
 /** Tickets kept in a token store: this node's memory by default, PostgreSQL for several nodes. */
@@ -51,12 +68,12 @@ export class StoredTicketBook implements TicketBook {
   readonly #tickets: TokenStore<TicketClaims>;
   readonly #now: () => Date;
 
-  constructor(now: () => Date, tickets: TokenStore<TicketClaims> = memoryTokenStore(now, MAX_LIVE_TICKETS)) {
-    this.#now = now;
-    this.#tickets = tickets;
+  constructor(deps: TicketBookDeps) {
+    this.#now = deps.now;
+    this.#tickets = deps.tickets ?? memoryTokenStore(deps.now, MAX_LIVE_TICKETS, { max: deps.maxPerUser, whenFull: 'refuse' });
   }
 
-  async mint(claims: Omit<TicketClaims, 'expiresAt'>): Promise<Result<MintedTicket, 'full'>> {
+  async mint(claims: Omit<TicketClaims, 'expiresAt'>): Promise<Result<MintedTicket, IssueFailure>> {
     const expiresAt = new Date(this.#now().getTime() + TICKET_TTL_MS);
     const issued = await this.#tickets.issue({ ...claims, expiresAt });
     return issued.ok ? { ok: true, value: { ticket: issued.value, expiresAt } } : issued;

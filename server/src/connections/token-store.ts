@@ -4,11 +4,11 @@
  * so that a token issued by one node is honoured by any. Async for the second.
  */
 import type { Result } from '../../../shared/src/result.js';
-import { HashedTokenMap, type Expiring, type TokenLookup } from './hashed-tokens.js';
+import { HashedTokenMap, type Expiring, type IssueFailure, type OwnerLimit, type TokenLookup } from './hashed-tokens.js';
 
 export interface TokenStore<T extends Expiring> {
-  /** A new random token for `claims`; refused when the store is full. */
-  issue(claims: T): Promise<Result<string, 'full'>>;
+  /** A new random token for `claims`; refused when its owner holds too many, or the store is full. */
+  issue(claims: T): Promise<Result<string, IssueFailure>>;
   /** Single use: at most one caller, ever, gets the claims. */
   take(token: string): Promise<TokenLookup<T>>;
   /** Many uses until it expires. */
@@ -16,9 +16,20 @@ export interface TokenStore<T extends Expiring> {
   dispose(): void;
 }
 
-/** One node's tokens, in memory; `maxRecords` bounds how many are outstanding. */
-export function memoryTokenStore<T extends Expiring>(now: () => Date, maxRecords: number): TokenStore<T> {
-  const map = new HashedTokenMap<T>(now, maxRecords);
+/** Every kind of token is held by the user it lets in. */
+export interface UserOwned extends Expiring {
+  readonly userId: string;
+}
+
+/** The per-user bound of a kind of token (see OwnerLimit). */
+export interface PerUserLimit {
+  readonly max: number;
+  readonly whenFull: OwnerLimit<UserOwned>['whenFull'];
+}
+
+/** One node's tokens, in memory; at most `maxRecords` in all and `perUser.max` for each user. */
+export function memoryTokenStore<T extends UserOwned>(now: () => Date, maxRecords: number, perUser: PerUserLimit): TokenStore<T> {
+  const map = new HashedTokenMap<T>(now, maxRecords, { ownerOf: (claims) => claims.userId, ...perUser });
   return {
     issue: async (claims) => map.issue(claims),
     take: async (token) => map.take(token),

@@ -29,7 +29,7 @@ import { embedPagesRouter } from './routes/embed-pages.js';
 import { embedParentOf } from './embed-framing.js';
 import { EmbedLaunchBook } from '../connections/embed-launches.js';
 import { EmbedCredentialBook } from '../connections/embed-credentials.js';
-import { StoredTicketBook, type ConnectionKind } from '../connections/tickets.js';
+import { StoredTicketBook, TICKETS_PER_CONNECTION_SLOT, type ConnectionKind } from '../connections/tickets.js';
 import { connectionEndpoints } from '../connections/endpoints.js';
 import { AccessEnforcer } from '../sessions/access-enforcer.js';
 import { createConnectionAcceptor } from '../sessions/accept-connection.js';
@@ -38,6 +38,7 @@ import { UserConnectionQuota } from '../ws/connection-quota.js';
 import { createUpgradeHandler, type UpgradeHandler } from '../ws/upgrade.js';
 import { tcpDialer, type Dialer } from '../protocols/dialer.js';
 import { identifyUpgrade } from '../ws/identify.js';
+import { clientAddressOf } from './client-address.js';
 import { CLIENT_STALL_TIMEOUT_MS } from '../protocols/ssh/terminal-bridge.js';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 import { postgresNode, singleNode } from '../cluster/coordination.js';
@@ -46,6 +47,7 @@ import { AuditTrail } from '../audit/audit-trail.js';
 import { GatewayMetrics } from '../metrics/metrics.js';
 import { Recorder } from '../recording/recorder.js';
 import { startRetention } from '../recording/retention.js';
+import { startAuditRetention } from '../audit/retention.js';
 import { DrainTracker } from '../sessions/drain.js';
 import { requestLogging, upgradeWithRequestId } from './request-log.js';
 import { healthRouter } from './routes/health.js';
@@ -106,8 +108,9 @@ export function createApp(deps: AppDeps): GatewayApp {
   const passport = createPassport(store);
   const sessionStore = new StoreBackedSessionStore(store);
   // Several nodes share their bearer tokens through PostgreSQL, so any node honours each exactly once.
-  const shared = deps.postgres ? postgresTokenStores(deps.postgres.pool, now) : null;
-  const tickets = new StoredTicketBook(now, ...(shared ? [shared.tickets] : []));
+  const ticketsPerUser = TICKETS_PER_CONNECTION_SLOT * config.maxConnectionsPerUser;
+  const shared = deps.postgres ? postgresTokenStores(deps.postgres.pool, now, { ticketsPerUser }) : null;
+  const tickets = new StoredTicketBook({ now, maxPerUser: ticketsPerUser, ...(shared ? { tickets: shared.tickets } : {}) });
   const launches = new EmbedLaunchBook(now, ...(shared ? [shared.launches] : []));
   const embedCredentials = new EmbedCredentialBook(now, ...(shared ? [shared.credentials] : []));
   const embedOrigins: ReadonlySet<string> = new Set(config.embedOrigins);
@@ -119,6 +122,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   const recordings = config.recordings;
   const recorder = new Recorder({ store, dir: recordings.dir, recordAll: recordings.recordAll, logger, now, onDropped: (bytes) => metrics.recordingDropped(bytes) });
   const stopRetention = startRetention({ store, dir: recordings.dir, retentionDays: recordings.retentionDays, logger, now });
+  const stopAuditRetention = startAuditRetention({ store, retentionDays: config.auditRetentionDays, logger, now });
   const coordination = deps.postgres
     ? postgresNode({ pool: deps.postgres.pool, url: deps.postgres.url, nodeId: config.nodeId, failClosedSeconds: config.failClosedSeconds, store, logger, now })
     : singleNode(config.nodeId);
@@ -126,6 +130,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     logger,
     idleTimeoutMs: config.idleMinutes * MS_PER_MINUTE,
     events: audit,
+    roleOf: (appId, userId) => store.getRole(appId, userId),
     ...(coordination.lifecycle ? { lifecycle: coordination.lifecycle } : {}),
   });
   const node = coordination.attach(enforcer);
@@ -153,6 +158,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     now,
     identify: (req) => identifyUpgrade(req, authMiddleware),
     events: audit,
+    clientAddress: (req) => clientAddressOf(req, config.trustProxy),
     draining: () => tracker.draining,
     accept: createConnectionAcceptor({
       store,
@@ -220,9 +226,12 @@ export function createApp(deps: AppDeps): GatewayApp {
     shutdown: () => {
       tracker.startDraining();
       enforcer.endAll(CloseCode.goingAway, DRAIN_CLOSE_REASON);
+      // Refusals counted since the drain's flush: their rows go to the store before it closes.
+      void audit.flush();
       enforcer.dispose();
       coordination.stop();
       stopRetention();
+      stopAuditRetention();
       upgrades.close();
       heartbeat.dispose();
       tickets.dispose();

@@ -43,7 +43,7 @@ export async function mintConnectionTicket(deps: TicketMintingDeps, wish: Ticket
   const { userId, kind } = wish;
   const standing = wish.buildId === null ? null : await loadBuildStanding(deps.store, wish.buildId, userId, deps.now());
   const refuse = (reason: TicketRefusalReason): void => {
-    deps.events.record({ type: 'ticket_refused', stage: 'mint', reason, userId, buildId: wish.buildId, kind });
+    deps.events.record({ type: 'ticket_refused', stage: 'mint', reason, userId, buildId: wish.buildId, kind, clientAddress: null });
   };
   if (!standing) {
     refuse('not_found');
@@ -72,6 +72,10 @@ export async function mintConnectionTicket(deps: TicketMintingDeps, wish: Ticket
     sessionEpoch: wish.sessionEpoch,
     signInId: wish.signInId,
   });
+  if (!minted.ok && minted.error === 'owner_full') {
+    refuse('too_many_user_tickets');
+    throw new GatewayError('rate_limited', 'You have too many connections starting at once. Try again in a few seconds.');
+  }
   if (!minted.ok) {
     refuse('too_many_tickets');
     throw new GatewayError('rate_limited', 'Too many connections are starting at once. Try again in a few seconds.');

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { BuildId, RecordingId, UserId } from '../../../shared/src/ids.js';
+import type { AppId, BuildId, RecordingId, UserId } from '../../../shared/src/ids.js';
 import type { Logger } from '../log.js';
 import type { AppRecord, Store } from '../store/store.js';
 import { AsciicastWriter } from './asciicast-writer.js';
@@ -40,6 +40,8 @@ export interface RecorderDeps {
 
 export interface RecordingTarget {
   readonly buildId: BuildId;
+  /** The build's app now: the recording stays readable by this app's members only. */
+  readonly appId: AppId;
   readonly userId: UserId;
   readonly connectionId: string;
 }

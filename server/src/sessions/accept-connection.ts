@@ -26,6 +26,7 @@ import { currentRequestId } from '../log.js';
 import { closedPromise, type DrainTracker } from './drain.js';
 import { meteredDialer } from './metered-dialer.js';
 import { fileClose, type ClosedBy } from '../ws/close-attribution.js';
+import { endpointFingerprints } from '../domain/vm-endpoint.js';
 
 /** 64 random bits tell connections apart in logs and the audit trail. */
 const CONNECTION_ID_BYTES = 8;
@@ -76,11 +77,11 @@ export function createConnectionAcceptor(deps: AcceptDeps): (connection: Accepte
     if (pending.cancelled) {
       const { code, reason } = pending.cancelled;
       pending.abandon();
-      events.record({ type: 'ticket_refused', stage: 'redeem', reason: code === CloseCode.goingAway ? 'draining' : 'access_ended', userId: claims.userId, buildId: build.id, kind: claims.kind });
+      events.record({ type: 'ticket_refused', stage: 'redeem', reason: code === CloseCode.goingAway ? 'draining' : 'access_ended', userId: claims.userId, buildId: build.id, kind: claims.kind, clientAddress: null });
       ws.close(code, reason);
       return;
     }
-    const recording = claims.kind === 'ssh' && deps.recorder.shouldRecord(app) ? deps.recorder.begin({ buildId: build.id, userId: claims.userId, connectionId }, logger) : null;
+    const recording = claims.kind === 'ssh' && deps.recorder.shouldRecord(app) ? deps.recorder.begin({ buildId: build.id, appId: build.appId, userId: claims.userId, connectionId }, logger) : null;
     const meter = deps.metrics.meter(claims.kind);
     let pauses = 0;
     // For the live view (GET /builds/{id}/sessions); the meter keeps only per-kind totals.
@@ -141,6 +142,7 @@ export function createConnectionAcceptor(deps: AcceptDeps): (connection: Accepte
         appId: build.appId,
         buildId: build.id,
         kind: claims.kind,
+        endpoint: endpointFingerprints(build)[claims.kind] ?? '',
         openedAt,
         signInId: claims.signInId,
         sessionEpoch: claims.sessionEpoch,

@@ -1,9 +1,10 @@
 /**
  * The one lifecycle owner of every live terminal and screen connection. It ends connections the
  * moment access ends — the build's window closes or is revoked (4000), the user's role no longer
- * allows it, they left the app, were deleted, their sign-in changed or the browser that opened it
- * signed out (4001), or the user stops typing (4002) — and tells live terminals when their
- * window changes.
+ * allows it, they left the app, the build moved to an app where they have no allowed role, they
+ * were deleted, their sign-in changed or the browser that opened it signed out (4001), the user
+ * stops typing (4002), or the build was re-registered with another VM endpoint (4005) — and tells
+ * live terminals when their window changes.
  *
  * Deadlines are timers per build, not polling. A connection being set up registers a pending
  * claim *before* its final policy check, so a revocation racing with the set-up cancels it: no
@@ -13,6 +14,7 @@ import type { AppId, BuildId, UserId } from '../../../shared/src/ids.js';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 import { REMOTE_ACCESS_ROLES, type Role } from '../../../shared/src/roles.js';
 import type { ConnectionKind } from '../connections/tickets.js';
+import type { EndpointFingerprints } from '../domain/vm-endpoint.js';
 import type { Logger } from '../log.js';
 import { DISCARD_EVENTS, type EventSink } from '../audit/events.js';
 
@@ -45,6 +47,8 @@ export interface ConnectionHandle {
   readonly appId: AppId;
   readonly buildId: BuildId;
   readonly kind: ConnectionKind;
+  /** Fingerprint of the VM endpoint this connection dialled (../domain/vm-endpoint.ts). */
+  readonly endpoint: string;
   readonly openedAt: Date;
   /** The sign-in session that opened it (../auth/sign-in-id.ts); null for embed pages. */
   readonly signInId: string | null;
@@ -82,8 +86,15 @@ export interface LiveRegistration {
 }
 
 interface Tracked {
-  readonly handle: ConnectionHandle;
+  /** Replaced (with the new app id) when the build moves to another app. */
+  handle: ConnectionHandle;
   lastActivity: number;
+}
+
+/** What a build registration announces: its app and the VM endpoints connections may keep. */
+export interface BuildPlacement {
+  readonly appId: AppId;
+  readonly endpoints: EndpointFingerprints;
 }
 
 interface Pending {
@@ -93,7 +104,14 @@ interface Pending {
   cancelled: { code: number; reason: string } | null;
   /** The earliest close time announced while this connection was being set up. */
   narrowedTo: Date | null;
+  /** The latest registration announced while this connection was being set up. */
+  placedAt: BuildPlacement | null;
 }
+
+/** Close reasons of a build change; docs/protocol.md lists them with their codes. */
+export const BUILD_MOVED_REASON = 'build moved to another app';
+export const VM_REPLACED_REASON = 'build VM replaced';
+const ROLE_UNCONFIRMED_REASON = 'access could not be confirmed';
 
 export interface AccessEnforcerDeps {
   readonly logger: Logger;
@@ -103,6 +121,11 @@ export interface AccessEnforcerDeps {
   readonly lifecycle?: ConnectionLifecycleObserver;
   /** Told when access ends: window closed, revoked, role changed, user removed. */
   readonly events?: EventSink;
+  /**
+   * The user's role on an app, for connections whose build moved to another app. Without it (or
+   * when it fails) those connections end: access that cannot be confirmed is not kept.
+   */
+  readonly roleOf?: (appId: AppId, userId: UserId) => Promise<Role | null>;
 }
 
 export class AccessEnforcer {
@@ -114,6 +137,7 @@ export class AccessEnforcer {
   readonly #events: EventSink;
   readonly #idleTimeoutMs: number;
   readonly #lifecycle: ConnectionLifecycleObserver | null;
+  readonly #roleOf: ((appId: AppId, userId: UserId) => Promise<Role | null>) | null;
   readonly #sweeper: NodeJS.Timeout;
   #nextId = 1;
 
@@ -123,6 +147,7 @@ export class AccessEnforcer {
     this.#events = deps.events ?? DISCARD_EVENTS;
     this.#idleTimeoutMs = deps.idleTimeoutMs;
     this.#lifecycle = deps.lifecycle ?? null;
+    this.#roleOf = deps.roleOf ?? null;
     this.#sweeper = this.#clock.setInterval(() => this.#sweepIdle(), Math.min(IDLE_SWEEP_INTERVAL_MS, deps.idleTimeoutMs));
     this.#sweeper.unref?.();
   }
@@ -133,7 +158,7 @@ export class AccessEnforcer {
 
   /** Claim a connection before the final policy check; see the class comment. */
   beginConnection(userId: UserId, buildId: BuildId, signInId: string | null): PendingConnection {
-    const pending: Pending = { userId, buildId, signInId, cancelled: null, narrowedTo: null };
+    const pending: Pending = { userId, buildId, signInId, cancelled: null, narrowedTo: null, placedAt: null };
     this.#pending.add(pending);
     return {
       get cancelled() {
@@ -162,13 +187,22 @@ export class AccessEnforcer {
           },
         };
         // Ended after returning, so the caller holds its registration when the end is reported.
-        const cancelled = pending.cancelled ?? (closesAt !== null && closesAt.getTime() <= this.#clock.now() ? { code: CloseCode.windowClosed, reason: 'access window closed' } : null);
+        const placement = pending.placedAt;
+        const cancelled =
+          pending.cancelled ??
+          (closesAt !== null && closesAt.getTime() <= this.#clock.now() ? { code: CloseCode.windowClosed, reason: 'access window closed' } : null) ??
+          // The set-up dialled the VM its read of the build named; a newer registration replaced it.
+          (placement && handle.endpoint !== placement.endpoints[handle.kind] ? { code: CloseCode.sessionEnded, reason: VM_REPLACED_REASON } : null);
         if (cancelled) {
           queueMicrotask(() => {
             this.#live.delete(handle.id);
             this.#unscheduleIfUnused(handle.buildId);
             handle.end(cancelled.code, cancelled.reason);
           });
+        } else if (placement && handle.appId !== placement.appId) {
+          // Its policy check read the build's former app: check the role on the new one, as for live ones.
+          tracked.handle = { ...handle, appId: placement.appId };
+          queueMicrotask(() => this.#recheckRole(tracked.handle, placement.appId));
         }
         return registration;
       },
@@ -204,6 +238,23 @@ export class AccessEnforcer {
     if (ended > 0) this.#events.record({ type: 'access_revoked', buildId: null, userId, appId, reason, connectionsEnded: ended });
   }
 
+  /**
+   * A build was registered (again). Connections to a VM endpoint it no longer has end with 4005;
+   * if it moved to another app, each user's role there is checked and those without an allowed
+   * role end with 4001. The rest follow the new app. Idempotent: a registration that changes
+   * nothing ends nothing.
+   */
+  buildChanged(buildId: BuildId, placement: BuildPlacement): void {
+    for (const p of this.#pending) if (p.buildId === buildId) p.placedAt = placement;
+    const replaced = this.#end((c) => c.buildId === buildId && c.endpoint !== placement.endpoints[c.kind], CloseCode.sessionEnded, VM_REPLACED_REASON);
+    if (replaced > 0) this.#logger.info({ event: 'build_vm_replaced', buildId, connectionsEnded: replaced }, 'build re-registered with another VM endpoint');
+    const moved = [...this.#live.values()].filter((t) => t.handle.buildId === buildId && t.handle.appId !== placement.appId);
+    for (const t of moved) {
+      t.handle = { ...t.handle, appId: placement.appId };
+      this.#recheckRole(t.handle, placement.appId);
+    }
+  }
+
   /** The user was deleted. */
   userRemoved(userId: UserId): void {
     this.#endUser(userId, 'user removed');
@@ -224,6 +275,24 @@ export class AccessEnforcer {
   endAll(code: number, reason: string): void {
     this.#cancelPending(() => true, code, reason);
     this.#end(() => true, code, reason);
+  }
+
+  /** Ends a moved connection unless its user has an allowed role on the new app. */
+  #recheckRole(handle: ConnectionHandle, appId: AppId): void {
+    const endUnlessAllowed = (role: Role | null, reason: string): void => {
+      if (role !== null && REMOTE_ACCESS_ROLES.has(role)) return;
+      // Still the same connection, and not moved again meanwhile (the next move checks again).
+      const ended = this.#end((c) => c.id === handle.id && c.appId === appId, CloseCode.accessRevoked, reason);
+      if (ended > 0) this.#events.record({ type: 'access_revoked', buildId: handle.buildId, userId: handle.userId, appId, reason, connectionsEnded: ended });
+    };
+    if (!this.#roleOf) return endUnlessAllowed(null, BUILD_MOVED_REASON);
+    this.#roleOf(appId, handle.userId).then(
+      (role) => endUnlessAllowed(role, BUILD_MOVED_REASON),
+      (error: unknown) => {
+        this.#logger.warn({ event: 'role_check_failed', buildId: handle.buildId, userId: handle.userId, err: error }, 'role on the new app could not be read; ending the connection');
+        endUnlessAllowed(null, ROLE_UNCONFIRMED_REASON);
+      },
+    );
   }
 
   /** The live connections of this node, for reconciliation with the database. */

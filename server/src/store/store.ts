@@ -125,6 +125,11 @@ export interface AuditQuery {
 export interface RecordingRecord {
   readonly id: RecordingId;
   readonly buildId: BuildId;
+  /**
+   * The app the build belonged to when the recording started; only its members may read it, even
+   * after the build moves to another app.
+   */
+  readonly appId: AppId;
   readonly userId: UserId;
   /** The connection id in the audit trail and logs. */
   readonly connectionId: string;
@@ -181,6 +186,8 @@ export interface Store {
   destroyUserSessions(userId: UserId): Promise<number>;
 
   appendAudit(entry: AuditEntry): Promise<void>;
+  /** Deletes the rows from before `cutoff` (the retention period); returns how many. */
+  pruneAudit(cutoff: Date): Promise<number>;
   /** Newest first. */
   listAudit(query: AuditQuery): Promise<readonly AuditRecord[]>;
 

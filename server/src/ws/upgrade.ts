@@ -66,6 +66,8 @@ export interface UpgradeDeps {
   readonly accept: (connection: AcceptedConnection) => void;
   /** Refusals go to the audit trail as `ticket_refused` (stage "redeem"). */
   readonly events: EventSink;
+  /** The client's address by the HTTP routes' rule (../http/client-address.ts), for the audit trail. */
+  readonly clientAddress: (req: IncomingMessage) => string | null;
   /** True once the gateway is draining: upgrades are refused with 503. */
   readonly draining: () => boolean;
 }
@@ -134,6 +136,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): { handle: UpgradeHandle
             userId: claims?.userId ?? null,
             buildId: claims?.buildId ?? null,
             kind: claims?.kind ?? KIND_BY_PATH.get(pathOf(req)) ?? null,
+            clientAddress: deps.clientAddress(req),
           });
           return refuse(socket, error.error);
         }

@@ -147,7 +147,7 @@ export function authRouter(deps: AuthRouteDeps): Router {
       if (error) return next(error);
       if (!user) {
         limiter.failed(address, email);
-        deps.events.record({ type: 'login_failed', email });
+        deps.events.record({ type: 'login_failed', email, clientAddress: req.ip ?? null });
         return sendLoginFailure(req, res, deps, 401, 'Wrong email or password.');
       }
       // passport regenerates the session here, so a session id planted before sign-in is useless.

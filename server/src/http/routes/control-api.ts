@@ -16,7 +16,8 @@ import { newSessionEpoch } from '../../store/session-epoch.js';
 import { closeTimeAfterFinish } from '../../domain/access-window.js';
 import { appBody, buildBody, describeIssue, emptyBody, finishBody, membershipBody, userBody, type BuildBody } from '../control-schemas.js';
 import { toBuildView } from '../build-access.js';
-import { vmSecretContext } from '../../domain/vm-secrets.js';
+import { vmSecretContext, type VmSecretField } from '../../domain/vm-secrets.js';
+import { endpointFingerprints, keepSealedIfSame } from '../../domain/vm-endpoint.js';
 import type { Logger } from '../../log.js';
 import type { AccessChanges } from '../../cluster/access-changes.js';
 import type { LiveConnectionDirectory } from '../../cluster/live-connections.js';
@@ -129,6 +130,8 @@ export function controlApiRouter(deps: ControlApiDeps): Router {
       throw new GatewayError('conflict', 'status: this build already ended; a rebuild is a new build id');
     }
     const { record, created } = await store.upsertBuild(buildRecordFrom(buildId, body, existing, deps));
+    // Another app or another VM: live connections are re-checked (4001) or ended (4005) on every node.
+    deps.enforcer.buildChanged(record.id, { appId: record.appId, endpoints: endpointFingerprints(record) });
     deps.enforcer.windowChanged(record.id, record.closesAt, 'update');
     res.status(created ? 201 : 200).json(toBuildView(record));
   });
@@ -196,6 +199,8 @@ function buildRecordFrom(id: BuildId, body: BuildBody, existing: BuildRecord | n
   const ended = body.status !== 'running';
   const finishedAt = ended ? (body.finishedAt ? new Date(body.finishedAt) : (existing?.finishedAt ?? deps.now())) : null;
   const { ssh, vnc } = body.remoteAccess;
+  // The same secret keeps its stored ciphertext, so only a real rotation reads as a new VM endpoint.
+  const seal = (plaintext: string, stored: string | null | undefined, field: VmSecretField): string => keepSealedIfSame(deps.secrets, stored, plaintext, vmSecretContext(id, field));
   return {
     id,
     appId: body.appId as AppId,
@@ -209,13 +214,13 @@ function buildRecordFrom(id: BuildId, body: BuildBody, existing: BuildRecord | n
       host: ssh.host,
       port: ssh.port,
       username: ssh.username,
-      sealedPassword: ssh.password === undefined ? null : deps.secrets.seal(ssh.password, vmSecretContext(id, 'ssh.password')),
-      sealedPrivateKey: ssh.privateKey === undefined ? null : deps.secrets.seal(ssh.privateKey, vmSecretContext(id, 'ssh.privateKey')),
+      sealedPassword: ssh.password === undefined ? null : seal(ssh.password, existing?.ssh.sealedPassword, 'ssh.password'),
+      sealedPrivateKey: ssh.privateKey === undefined ? null : seal(ssh.privateKey, existing?.ssh.sealedPrivateKey, 'ssh.privateKey'),
       hostKey: ssh.hostKey ?? null,
       pinnedHostKey: null,
     },
     vnc: vnc
-      ? { host: vnc.host, port: vnc.port, username: vnc.username ?? null, sealedPassword: deps.secrets.seal(vnc.password, vmSecretContext(id, 'vnc.password')) }
+      ? { host: vnc.host, port: vnc.port, username: vnc.username ?? null, sealedPassword: seal(vnc.password, existing?.vnc?.sealedPassword, 'vnc.password') }
       : null,
   };
 }

@@ -83,6 +83,10 @@ export function embedSessionsRouter(deps: EmbedSessionDeps): Router {
     const availability = kindAvailability(standing.build, body.kind, deps.endpoints);
     if (!availability.ok) throw new GatewayError('invalid_field', `kind: ${availability.error}`);
     const minted = await deps.launches.mint({ userId, buildId, kind: body.kind, parentOrigin: body.parentOrigin, viewOnly: body.viewOnly ?? false, sessionEpoch: user.sessionEpoch });
+    if (!minted.ok && minted.error === 'owner_full') {
+      refuse('too_many_user_launches');
+      throw new GatewayError('rate_limited', `User ${userId} has too many embed sessions waiting to be opened. Try again in a minute.`);
+    }
     if (!minted.ok) {
       refuse('too_many_launches');
       throw new GatewayError('rate_limited', 'Too many embed sessions are waiting to be opened. Try again in a minute.');

@@ -1,7 +1,7 @@
 /**
- * Session recordings for the allowed users of a build's app: the list (JSON and page), the
- * replay page and the asciicast download. Same policy as the terminal, without the window:
- * non-members get 404, testers 403.
+ * Session recordings for the allowed users of the app each was made under: the list (JSON and
+ * page), the replay page and the asciicast download. Same policy as the terminal, without the
+ * window: non-members get 404, testers 403 (../recording-access.ts).
  */
 import { Router, type Request, type Response } from 'express';
 import { parseId, type BuildId, type RecordingId, type UserId } from '../../../../shared/src/ids.js';
@@ -9,7 +9,7 @@ import type { RecordingView } from '../../../../shared/src/api.js';
 import { GatewayError } from '../../errors.js';
 import type { BuildRecord, RecordingRecord, Store } from '../../store/store.js';
 import type { AssetManifest } from '../assets.js';
-import { loadRecordingAccess, RECORDING_REFUSAL_MESSAGES } from '../recording-access.js';
+import { loadRecordingAccess, RECORDING_REFUSAL_MESSAGES, type RecordingAccess } from '../recording-access.js';
 import { parseRecordingId, recordingFileName } from '../../recording/recorder.js';
 import { errorPage } from '../views/pages.js';
 import { recordingsPage, replayPage } from '../views/recordings-page.js';
@@ -30,14 +30,15 @@ export function recordingsRouter(deps: RecordingRouteDeps): Router {
 
   router.get('/api/v1/builds/:buildId/recordings', async (req, res) => {
     res.set('Cache-Control', 'no-store');
-    const build = await allowedBuild(req, store);
-    res.json({ recordings: await views(store, build, await store.listRecordings(build.id)) });
+    const { build, recordings } = await allowedBuild(req, store);
+    res.json({ recordings: await views(store, build, recordings) });
   });
 
   router.get('/api/v1/builds/:buildId/recordings/:recordingId', async (req, res) => {
     res.set('Cache-Control', 'no-store');
-    const build = await allowedBuild(req, store);
-    const recording = await recordingOf(store, build, req.params['recordingId']);
+    const access = await allowedBuild(req, store);
+    const { build } = access;
+    const recording = recordingOf(access, req.params['recordingId']);
     res.set('Content-Disposition', `attachment; filename="build-${build.id}-${recording.id}.cast"`);
     await new Promise<void>((resolve, reject) => {
       res.sendFile(recordingFileName(recording.id), { root: deps.dir, dotfiles: 'deny', headers: { 'Content-Type': 'application/x-asciicast' } }, (error) => {
@@ -52,21 +53,23 @@ export function recordingsRouter(deps: RecordingRouteDeps): Router {
   router.get('/builds/:buildId/recordings', async (req, res) => {
     const user = signedIn(req, res);
     if (!user) return;
-    const build = await pageBuild(req, res, deps, user.id);
-    if (!build) return;
+    const access = await pageBuild(req, res, deps, user.id);
+    if (!access) return;
+    const { build } = access;
     const appName = (await store.getApp(build.appId))?.name ?? build.appId;
-    const recordings = await views(store, build, await store.listRecordings(build.id));
+    const recordings = await views(store, build, access.recordings);
     sendPage(res, 200, recordingsPage({ assets: deps.assets.forEntry('src/pages/builds.ts'), user, build, appName, recordings }));
   });
 
   router.get('/builds/:buildId/recordings/:recordingId', async (req, res) => {
     const user = signedIn(req, res);
     if (!user) return;
-    const build = await pageBuild(req, res, deps, user.id);
-    if (!build) return;
+    const access = await pageBuild(req, res, deps, user.id);
+    if (!access) return;
+    const { build } = access;
     const id = parseRecordingId(req.params['recordingId']);
-    const recording = id === null ? null : await store.getRecording(id);
-    if (!recording || recording.buildId !== build.id) {
+    const recording = access.recordings.find((r) => r.id === id);
+    if (!recording) {
       return sendPage(res, 404, errorPage({ assets: deps.assets.forEntry('src/pages/builds.ts'), user, title: 'Recording not found', message: 'This build has no such recording.' }));
     }
     const [view] = await views(store, build, [recording]);
@@ -78,28 +81,28 @@ export function recordingsRouter(deps: RecordingRouteDeps): Router {
   return router;
 }
 
-async function allowedBuild(req: Request, store: Store): Promise<BuildRecord> {
+async function allowedBuild(req: Request, store: Store): Promise<RecordingAccess> {
   const user = req.user;
   if (!user) throw new GatewayError('unauthenticated', 'Sign in first.');
   const buildId = parseId<BuildId>(req.params['buildId']);
   const access = buildId.ok ? await loadRecordingAccess(store, buildId.value, user.id) : null;
   if (!access) throw new GatewayError('not_found', RECORDING_REFUSAL_MESSAGES.not_found);
   if (!access.ok) throw new GatewayError(access.error, RECORDING_REFUSAL_MESSAGES[access.error]);
-  return access.value.build;
+  return access.value;
 }
 
-async function recordingOf(store: Store, build: BuildRecord, raw: unknown): Promise<RecordingRecord> {
+function recordingOf(access: RecordingAccess, raw: unknown): RecordingRecord {
   const id: RecordingId | null = parseRecordingId(raw);
-  const recording = id === null ? null : await store.getRecording(id);
-  // Another build's recording id is as unknown here as a made-up one.
-  if (!recording || recording.buildId !== build.id) throw new GatewayError('not_found', 'This build has no such recording.');
+  // Another build's recording, or one made under an app the user has no say in, is as unknown as a made-up id.
+  const recording = access.recordings.find((r) => r.id === id);
+  if (!recording) throw new GatewayError('not_found', 'This build has no such recording.');
   return recording;
 }
 
-async function pageBuild(req: Request, res: Response, deps: RecordingRouteDeps, userId: UserId): Promise<BuildRecord | null> {
+async function pageBuild(req: Request, res: Response, deps: RecordingRouteDeps, userId: UserId): Promise<RecordingAccess | null> {
   const buildId = parseId<BuildId>(req.params['buildId']);
   const access = buildId.ok ? await loadRecordingAccess(deps.store, buildId.value, userId) : null;
-  if (access?.ok) return access.value.build;
+  if (access?.ok) return access.value;
   const refusal = access?.ok === false ? access.error : 'not_found';
   const title = refusal === 'not_found' ? 'Build not found' : 'Recordings not available';
   const user = req.user;

@@ -150,4 +150,16 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_by_sign_in ON sessions(sign_in_id);
     `,
   },
+  {
+    version: 7,
+    name: 'recordings keep their app',
+    // As in SQLite; plus the owner of each bearer token, so one user's outstanding tokens are
+    // counted (and capped) across every node.
+    sql: `
+      ALTER TABLE recordings ADD COLUMN app_id TEXT NOT NULL DEFAULT '';
+      UPDATE recordings SET app_id = COALESCE((SELECT app_id FROM builds WHERE builds.id = recordings.build_id), '');
+      ALTER TABLE bearer_tokens ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+      CREATE INDEX bearer_tokens_by_owner ON bearer_tokens(kind, owner, expires_at);
+    `,
+  },
 ];

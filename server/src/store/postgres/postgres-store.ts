@@ -81,6 +81,7 @@ interface AuditRow {
 interface RecordingRow {
   id: string;
   build_id: string;
+  app_id: string;
   user_id: string;
   connection_id: string;
   started_at: Date;
@@ -219,6 +220,9 @@ export class PostgresStore implements Store {
            WHEN builds.closes_at IS NULL THEN EXCLUDED.closes_at
            WHEN EXCLUDED.closes_at IS NULL THEN builds.closes_at
            ELSE LEAST(builds.closes_at, EXCLUDED.closes_at) END,
+         -- A pin belongs to the machine it was taken from: another host or port is another VM.
+         ssh_pinned_host_key = CASE
+           WHEN builds.ssh_host = EXCLUDED.ssh_host AND builds.ssh_port = EXCLUDED.ssh_port THEN builds.ssh_pinned_host_key END,
          ssh_host = EXCLUDED.ssh_host, ssh_port = EXCLUDED.ssh_port, ssh_username = EXCLUDED.ssh_username,
          ssh_password_sealed = EXCLUDED.ssh_password_sealed, ssh_private_key_sealed = EXCLUDED.ssh_private_key_sealed,
          ssh_host_key = EXCLUDED.ssh_host_key, vnc_host = EXCLUDED.vnc_host, vnc_port = EXCLUDED.vnc_port,
@@ -333,6 +337,10 @@ export class PostgresStore implements Store {
     ]);
   }
 
+  async pruneAudit(cutoff: Date): Promise<number> {
+    return await this.#run('DELETE FROM audit_events WHERE at < $1', [cutoff]);
+  }
+
   async listAudit(query: AuditQuery): Promise<readonly AuditRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];
@@ -353,8 +361,8 @@ export class PostgresStore implements Store {
   }
 
   async addRecording(r: Omit<RecordingRecord, 'endedAt' | 'sizeBytes' | 'droppedBytes'>): Promise<void> {
-    await this.#run('INSERT INTO recordings (id, build_id, user_id, connection_id, started_at) VALUES ($1, $2, $3, $4, $5)', [
-      r.id, r.buildId, r.userId, r.connectionId, r.startedAt,
+    await this.#run('INSERT INTO recordings (id, build_id, app_id, user_id, connection_id, started_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+      r.id, r.buildId, r.appId, r.userId, r.connectionId, r.startedAt,
     ]);
   }
 
@@ -458,6 +466,7 @@ function toRecording(row: RecordingRow): RecordingRecord {
   return {
     id: row.id as RecordingId,
     buildId: row.build_id as BuildId,
+    appId: row.app_id as AppId,
     userId: row.user_id as UserId,
     connectionId: row.connection_id,
     startedAt: row.started_at,

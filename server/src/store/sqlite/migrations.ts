@@ -126,4 +126,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_by_sign_in ON sessions(sign_in_id);
     `,
   },
+  {
+    version: 7,
+    name: 'recordings keep their app',
+    // Recordings made before this knew no app: the build's app now is the best guess there is.
+    sql: `
+      ALTER TABLE recordings ADD COLUMN app_id TEXT NOT NULL DEFAULT '';
+      UPDATE recordings SET app_id = COALESCE((SELECT app_id FROM builds WHERE builds.id = recordings.build_id), '');
+    `,
+  },
 ];

@@ -81,6 +81,7 @@ interface AuditRow {
 interface RecordingRow {
   id: string;
   build_id: string;
+  app_id: string;
   user_id: string;
   connection_id: string;
   started_at: number;
@@ -225,10 +226,12 @@ export class SqliteStore implements Store {
           .prepare(
             `UPDATE builds SET app_id = ?, stack = ?, status = ?, started_at = ?, finished_at = ?, triggered_by = ?, closes_at = ?,
                ssh_host = ?, ssh_port = ?, ssh_username = ?, ssh_password_sealed = ?, ssh_private_key_sealed = ?, ssh_host_key = ?,
-               vnc_host = ?, vnc_port = ?, vnc_username = ?, vnc_password_sealed = ?, updated_at = ?
+               vnc_host = ?, vnc_port = ?, vnc_username = ?, vnc_password_sealed = ?, updated_at = ?,
+               ssh_pinned_host_key = CASE WHEN ssh_host = ? AND ssh_port = ? THEN ssh_pinned_host_key END
              WHERE id = ?`,
           )
-          .run(...values, now, b.id);
+          // A pin belongs to the machine it was taken from: another host or port is another VM.
+          .run(...values, now, b.ssh.host, b.ssh.port, b.id);
       } else {
         this.#db
           .prepare(
@@ -343,6 +346,10 @@ export class SqliteStore implements Store {
       .run(entry.at.getTime(), entry.event, entry.userId, entry.buildId, JSON.stringify(entry.details));
   }
 
+  async pruneAudit(cutoff: Date): Promise<number> {
+    return this.#db.prepare('DELETE FROM audit_events WHERE at < ?').run(cutoff.getTime()).changes;
+  }
+
   async listAudit(query: AuditQuery): Promise<readonly AuditRecord[]> {
     const where: string[] = [];
     const params: (string | number)[] = [];
@@ -370,8 +377,8 @@ export class SqliteStore implements Store {
 
   async addRecording(r: Omit<RecordingRecord, 'endedAt' | 'sizeBytes' | 'droppedBytes'>): Promise<void> {
     this.#db
-      .prepare('INSERT INTO recordings (id, build_id, user_id, connection_id, started_at) VALUES (?, ?, ?, ?, ?)')
-      .run(r.id, r.buildId, r.userId, r.connectionId, r.startedAt.getTime());
+      .prepare('INSERT INTO recordings (id, build_id, app_id, user_id, connection_id, started_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(r.id, r.buildId, r.appId, r.userId, r.connectionId, r.startedAt.getTime());
   }
 
   async finishRecording(id: RecordingId, endedAt: Date, sizeBytes: number, droppedBytes: number): Promise<void> {
@@ -453,6 +460,7 @@ function toRecording(row: RecordingRow): RecordingRecord {
   return {
     id: row.id as RecordingId,
     buildId: row.build_id as BuildId,
+    appId: row.app_id as AppId,
     userId: row.user_id as UserId,
     connectionId: row.connection_id,
     startedAt: new Date(row.started_at),
