@@ -31,8 +31,12 @@ const PASSWORD = 'dribble-suite-pw';
 const CPU_RATIO_LIMIT = 2;
 /** Each pattern runs this often, so CPU figures stand well above scheduler noise. */
 const REPEATS = 8;
-/** A witness round trip on an idle gateway is a few ms; this is "still interactive" on a loaded CI machine. */
-const ECHO_P99_LIMIT_MS = 250;
+/**
+ * A witness round trip is 8 ms p99 during the attack when this file runs alone and ~220 ms beside
+ * the rest of the suite on 2 cores; before the fix it was 2.9 s. Half a second is "still
+ * interactive" with room for a loaded CI machine.
+ */
+const ECHO_P99_LIMIT_MS = 500;
 /** Bytes of the largest clipboard message the gateway accepts (client-message-filter.ts). */
 const MAX_CUT_TEXT_BYTES = 1024 * 1024 - 8;
 /** Bytes of a clipboard message that fits one WebSocket frame (the gateway's limit is 64 KiB). */
