@@ -17,6 +17,7 @@ import { TerminalSession } from '../protocols/ssh/terminal-bridge.js';
 import { ScreenSession } from '../protocols/vnc/screen-bridge.js';
 import type { TicketClaims } from '../connections/tickets.js';
 import type { AcceptedConnection } from '../ws/upgrade.js';
+import type { ReadGate } from '../ws/read-slices.js';
 import type { LiveRegistration } from './access-enforcer.js';
 import type { EventSink } from '../audit/events.js';
 import type { GatewayMetrics } from '../metrics/metrics.js';
@@ -66,7 +67,7 @@ interface SessionHooks {
 }
 
 export function createConnectionAcceptor(deps: AcceptDeps): (connection: AcceptedConnection) => void {
-  return ({ ws, claims, build, app, pending }) => {
+  return ({ ws, readGate, claims, build, app, pending }) => {
     const openedAt = deps.now();
     const connectionId = randomBytes(CONNECTION_ID_BYTES).toString('hex');
     const reqId = currentRequestId();
@@ -129,7 +130,7 @@ export function createConnectionAcceptor(deps: AcceptDeps): (connection: Accepte
     };
     let session: ProtocolSession;
     try {
-      session = createSession(deps, ws, claims, build, hooks, logger);
+      session = createSession(deps, ws, readGate, claims, build, hooks, logger);
     } catch (error) {
       pending.abandon();
       logger.error({ ...who, err: error }, 'cannot start the session');
@@ -160,7 +161,7 @@ export function createConnectionAcceptor(deps: AcceptDeps): (connection: Accepte
   };
 }
 
-function createSession(deps: AcceptDeps, ws: WebSocket, claims: TicketClaims, build: BuildRecord, hooks: SessionHooks, logger: Logger): ProtocolSession {
+function createSession(deps: AcceptDeps, ws: WebSocket, readGate: ReadGate, claims: TicketClaims, build: BuildRecord, hooks: SessionHooks, logger: Logger): ProtocolSession {
   const open = (sealed: string | null, field: VmSecretField): string | null => {
     if (sealed === null) return null;
     const opened = deps.secrets.open(sealed, vmSecretContext(build.id, field));
@@ -171,6 +172,7 @@ function createSession(deps: AcceptDeps, ws: WebSocket, claims: TicketClaims, bu
     case 'ssh':
       return new TerminalSession({
         ws,
+        readGate,
         build,
         credentials: { username: build.ssh.username, password: open(build.ssh.sealedPassword, 'ssh.password'), privateKey: open(build.ssh.sealedPrivateKey, 'ssh.privateKey') },
         expectedHostKey: build.ssh.hostKey ?? build.ssh.pinnedHostKey,
@@ -188,6 +190,7 @@ function createSession(deps: AcceptDeps, ws: WebSocket, claims: TicketClaims, bu
       if (!vnc) throw new Error(`build ${build.id} has no vnc endpoint`);
       return new ScreenSession({
         ws,
+        readGate,
         build,
         credentials: { username: vnc.username, password: open(vnc.sealedPassword, 'vnc.password') ?? '' },
         viewOnly: claims.viewOnly,

@@ -1,13 +1,18 @@
 /** Small helpers for WebSocket payloads shared by the protocol bridges. */
 import type { RawData, WebSocket } from 'ws';
+import type { ReadGate } from './read-slices.js';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 
 /** WebSocket close reasons are limited to 123 bytes of UTF-8. */
 const CLOSE_REASON_MAX_BYTES = 120;
 /** Closes for a browser that broke a rule; see closeWebSocket. */
 const CLIENT_FAULT_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCode.protocolError, CloseCode.invalidPayload, CloseCode.policyViolation, CloseCode.messageTooBig]);
-/** Time for the close frame to reach a browser that broke a rule; its answer is not waited for longer. */
-export const FAULT_CLOSE_LINGER_MS = 1_000;
+/**
+ * Time for a browser that broke a rule to read the close frame and FIN before its socket is
+ * dropped (dropping it with unread data makes the kernel answer with a reset, which can overtake
+ * them). Its own close frame is not waited for: nothing it sends is read any more.
+ */
+export const FAULT_CLOSE_LINGER_MS = 100;
 
 export function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
@@ -16,14 +21,16 @@ export function toBuffer(data: RawData): Buffer {
 }
 
 /**
- * Sends the close frame. A browser that broke a rule has 1 s to answer it before its socket is
- * dropped: a client dribbling frames would otherwise keep the gateway parsing them for the 30 s ws
- * waits for a close frame that such a client need never send.
+ * Sends the close frame. A browser that broke a rule is neither parsed nor read any more (the
+ * rest of the read included, read-slices.ts) and its socket is dropped shortly after: a client
+ * dribbling frames would otherwise keep the gateway reading and parsing them until it sends a
+ * close frame, which it need never do (ws waits 30 s).
  */
-export function closeWebSocket(ws: WebSocket, code: number, reason: string): void {
+export function closeWebSocket(ws: WebSocket, readGate: ReadGate, code: number, reason: string): void {
   if (ws.readyState !== ws.OPEN && ws.readyState !== ws.CONNECTING) return;
   ws.close(code, closeReason(reason));
   if (!CLIENT_FAULT_CLOSE_CODES.has(code)) return;
+  readGate.stop();
   const linger = setTimeout(() => ws.terminate(), FAULT_CLOSE_LINGER_MS);
   linger.unref();
   ws.once('close', () => clearTimeout(linger));

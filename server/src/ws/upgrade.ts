@@ -16,6 +16,7 @@ import { WEBSOCKET_PATHS, type ConnectionEndpoints } from '../connections/endpoi
 import { loadBuildStanding } from '../http/build-access.js';
 import { REFUSAL_MESSAGES } from '../policy/remote-access.js';
 import type { Heartbeat } from './heartbeat.js';
+import { sliceReads, type ReadGate } from './read-slices.js';
 import type { ReleaseSlot, UserConnectionQuota } from './connection-quota.js';
 import type { AccessEnforcer, PendingConnection } from '../sessions/access-enforcer.js';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
@@ -38,6 +39,8 @@ export const MAX_READS_PER_CLIENT_FRAME = 512;
 
 export interface AcceptedConnection {
   readonly ws: WebSocket;
+  /** Stops parsing what the browser sends, once it is closed for breaking a rule. */
+  readonly readGate: ReadGate;
   readonly claims: TicketClaims;
   readonly build: BuildRecord;
   /** The build's app, for its per-app settings (session recording). */
@@ -121,7 +124,8 @@ export function createUpgradeHandler(deps: UpgradeDeps): { handle: UpgradeHandle
           // Until a session attaches its own handler, a malformed frame must not crash the process.
           ws.on('error', () => ws.terminate());
           deps.heartbeat.watch(ws);
-          deps.accept({ ws, claims, build, app, pending });
+          const readGate = sliceReads(socket, ws);
+          deps.accept({ ws, readGate, claims, build, app, pending });
         });
         // ws refuses bad handshakes (no key, wrong version) without calling back, synchronously.
         if (!upgraded) abandon();

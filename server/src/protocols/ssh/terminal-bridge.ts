@@ -6,6 +6,7 @@
  */
 import type { RawData, WebSocket } from 'ws';
 import { closeForSocketError, closeWebSocket, toBuffer } from '../../ws/frames.js';
+import type { ReadGate } from '../../ws/read-slices.js';
 import type { ClosedBy } from '../../ws/close-attribution.js';
 import { CloseCode } from '../../../../shared/src/protocol/close-codes.js';
 import {
@@ -46,6 +47,8 @@ const FLOW_LIMITS: FlowLimits = {
 
 export interface TerminalSessionDeps {
   readonly ws: WebSocket;
+  /** Stops parsing the browser's frames once it is closed for breaking a rule. */
+  readonly readGate: ReadGate;
   readonly build: BuildRecord;
   readonly credentials: SshCredentials;
   readonly expectedHostKey: string | null;
@@ -144,7 +147,7 @@ export class TerminalSession {
     // The close frame goes out before the SSH teardown: when a window closes hundreds of sessions
     // in one go, that is what each browser is waiting for.
     const { ws } = this.#deps;
-    closeWebSocket(ws, code, reason);
+    closeWebSocket(ws, this.#deps.readGate, code, reason);
     // Only a shell still being opened listens; aborting builds a DOMException with a stack trace.
     if (!this.#shell) this.#abort.abort();
     this.#sizeKnown?.();

@@ -10,6 +10,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { closeForSocketError, closeWebSocket, toBuffer } from '../../ws/frames.js';
+import type { ReadGate } from '../../ws/read-slices.js';
 import type { ClosedBy } from '../../ws/close-attribution.js';
 import { CloseCode } from '../../../../shared/src/protocol/close-codes.js';
 import type { Logger } from '../../log.js';
@@ -49,6 +50,8 @@ const GENERIC_AUTH_FAILURE = 'Authentication failed';
 
 export interface ScreenSessionDeps {
   readonly ws: WebSocket;
+  /** Stops parsing the browser's frames once it is closed for breaking a rule. */
+  readonly readGate: ReadGate;
   readonly build: BuildRecord;
   readonly credentials: VncCredentials;
   readonly viewOnly: boolean;
@@ -129,7 +132,7 @@ export class ScreenSession {
     this.#vm?.destroy();
     if (!this.#vm) void this.#upstream?.then((result) => destroyUpstream(result));
     const { ws } = this.#deps;
-    closeWebSocket(ws, code, reason);
+    closeWebSocket(ws, this.#deps.readGate, code, reason);
     this.#deps.onEnd?.({
       closedBy,
       closeCode: code,
