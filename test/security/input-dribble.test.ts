@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
-import { control } from '../helpers/seed.js';
+import { signUpAttacker, type Attacker, type MintedTicket } from '../helpers/attacker.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
 import { connectScreen, type ScreenClient } from '../helpers/screen-client.js';
@@ -46,40 +46,22 @@ const MAX_WS_PAYLOAD_BYTES = 64 * 1024;
 let sshd: SshdHandle;
 let xvnc: XvncHandle;
 let gw: GatewayProcess;
-let cookie: string;
+let attacker: Attacker;
 
 before(async () => {
   [sshd, xvnc] = await Promise.all([startSshd(), startXvnc()]);
   gw = await startGatewayProcess({ PORTHOLE_MAX_CONNECTIONS_PER_USER: '64' });
-  const api = control(gw);
-  const put = async (path: string, body: unknown): Promise<void> => assert.ok((await api.put(path, body)).status < 300, path);
-  await put('/users/u1', { email: 'u1@example.test', password: PASSWORD });
-  await put('/apps/a1', { name: 'App' });
-  await put('/apps/a1/members/u1', { role: 'developer' });
-  const startedAt = new Date().toISOString();
+  attacker = await signUpAttacker(gw, PASSWORD);
   const ssh = passwordEndpoint(sshd);
-  await put('/builds/mac', { appId: 'a1', stack: 'macos', status: 'running', startedAt, remoteAccess: { ssh, vnc: { host: xvnc.host, port: xvnc.port, password: xvnc.password } } });
-  await put('/builds/legit', { appId: 'a1', stack: 'linux', status: 'running', startedAt, remoteAccess: { ssh } });
-  const login = await fetch(`${gw.url}/auth/login`, { method: 'POST', headers: { Origin: gw.origin, 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'u1@example.test', password: PASSWORD }) });
-  assert.equal(login.status, 204);
-  cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  await attacker.putBuild('mac', 'macos', { ssh, vnc: { host: xvnc.host, port: xvnc.port, password: xvnc.password } });
+  await attacker.putBuild('legit', 'linux', { ssh });
 });
 after(async () => {
   await gw?.stop();
   await Promise.all([xvnc?.stop(), sshd?.stop()]);
 });
 
-type Ticket = { ticket: string; url: string; protocol: string; expiresAt: string };
-
-async function mint(buildId: string, kind: 'ssh' | 'vnc'): Promise<Ticket> {
-  const res = await fetch(`${gw.origin}/api/v1/builds/${buildId}/connections`, {
-    method: 'POST',
-    headers: { Origin: gw.origin, Cookie: cookie, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ kind }),
-  });
-  assert.equal(res.status, 201, await res.clone().text());
-  return (await res.json()) as Ticket;
-}
+const mint = (buildId: string, kind: 'ssh' | 'vnc'): Promise<MintedTicket> => attacker.mint(buildId, kind);
 
 function cutText(length: number): Buffer {
   const message = Buffer.alloc(8 + length, 'x');

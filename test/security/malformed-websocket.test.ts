@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
-import { control } from '../helpers/seed.js';
+import { signUpAttacker, type Attacker, type MintedTicket } from '../helpers/attacker.js';
 import { startTarpit, type Tarpit } from '../helpers/tarpit.js';
 import { startEchoWitness } from '../helpers/echo-witness.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
@@ -33,7 +33,7 @@ const PASSWORD = 'malformed-suite-pw';
 let sshd: SshdHandle;
 let gw: GatewayProcess;
 let tarpit: Tarpit;
-let cookie: string;
+let attacker: Attacker;
 
 before(async () => {
   sshd = await startSshd();
@@ -41,18 +41,10 @@ before(async () => {
   // every malformed frame meets a live session without ten thousand sshd logins.
   tarpit = await startTarpit();
   gw = await startGatewayProcess({ PORTHOLE_MAX_CONNECTIONS_PER_USER: String(ATTACK_CONCURRENCY * 4) });
-  const api = control(gw);
-  const put = async (path: string, body: unknown): Promise<void> => assert.ok((await api.put(path, body)).status < 300, path);
-  await put('/users/u1', { email: 'u1@example.test', password: PASSWORD });
-  await put('/apps/a1', { name: 'App' });
-  await put('/apps/a1/members/u1', { role: 'developer' });
-  const startedAt = new Date().toISOString();
+  attacker = await signUpAttacker(gw, PASSWORD);
   const tarpitEndpoint = { host: '127.0.0.1', port: tarpit.port, username: 'runner', password: 'tarpit-password' };
-  await put('/builds/tarpit', { appId: 'a1', stack: 'macos', status: 'running', startedAt, remoteAccess: { ssh: tarpitEndpoint, vnc: { ...tarpitEndpoint, password: 'tarpit-vnc' } } });
-  await put('/builds/legit', { appId: 'a1', stack: 'linux', status: 'running', startedAt, remoteAccess: { ssh: passwordEndpoint(sshd) } });
-  const login = await fetch(`${gw.url}/auth/login`, { method: 'POST', headers: { Origin: gw.origin, 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'u1@example.test', password: PASSWORD }) });
-  assert.equal(login.status, 204);
-  cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  await attacker.putBuild('tarpit', 'macos', { ssh: tarpitEndpoint, vnc: { ...tarpitEndpoint, password: 'tarpit-vnc' } });
+  await attacker.putBuild('legit', 'linux', { ssh: passwordEndpoint(sshd) });
 });
 after(async () => {
   await gw.stop();
@@ -60,15 +52,7 @@ after(async () => {
   await sshd.stop();
 });
 
-async function mint(buildId: string, kind: 'ssh' | 'vnc'): Promise<{ ticket: string; url: string; protocol: string }> {
-  const res = await fetch(`${gw.origin}/api/v1/builds/${buildId}/connections`, {
-    method: 'POST',
-    headers: { Origin: gw.origin, Cookie: cookie, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ kind }),
-  });
-  assert.equal(res.status, 201, await res.clone().text());
-  return (await res.json()) as { ticket: string; url: string; protocol: string };
-}
+const mint = (buildId: string, kind: 'ssh' | 'vnc'): Promise<MintedTicket> => attacker.mint(buildId, kind);
 
 interface Case {
   readonly name: string;
