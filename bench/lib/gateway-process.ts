@@ -11,9 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { startSshd, type SshdHandle } from '../../test/helpers/sshd.js';
 import { freePort, waitForPort } from '../../test/helpers/ports.js';
-import { TICKET_SUBPROTOCOL_PREFIX, type ServerControlMessage } from '../../shared/src/protocol/ssh-v1.js';
+import { type ServerControlMessage } from '../../shared/src/protocol/ssh-v1.js';
 import { cpuSecondsOf, rssBytesOf } from './proc.js';
 import { withDeadline } from './deadline.js';
+import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/kinds.js';
 
 const GATEWAY_START_TIMEOUT_MS = 20_000;
 /** SIGTERM lets the gateway close its sessions (and write a --cpu-prof); past this it is killed. */

@@ -13,8 +13,8 @@
 import ssh2 from 'ssh2';
 import { WebSocket } from 'ws';
 import { AckCounter } from '../../client/src/terminal/flow-control.js';
-import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/ssh-v1.js';
 import { MarkerScanner } from './marker.js';
+import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/kinds.js';
 
 export type ShellChildConfig =
   | {

@@ -1,6 +1,7 @@
 /** JSON shapes of the HTTP API, shared by server, browser code and tests. */
 import type { AppId, BuildId, UserId } from './ids.js';
 import type { BuildStatus, Role, Stack } from './roles.js';
+import type { ConnectionKind } from './protocol/kinds.js';
 
 export interface AccessWindowView {
   /** ISO-8601; access opens when the build starts. */
@@ -106,7 +107,7 @@ export interface LiveSessionView {
   /** Unique on its node. */
   readonly connectionId: string;
   readonly userId: UserId;
-  readonly kind: 'ssh' | 'vnc';
+  readonly kind: ConnectionKind;
   readonly openedAt: string;
   /** Relayed so far; with several nodes, as of the node's last heartbeat (every 5 s). */
   readonly bytesToBrowser: number;

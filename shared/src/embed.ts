@@ -7,8 +7,10 @@
  */
 import type { BuildId } from './ids.js';
 import type { WindowView } from './api.js';
+import type { ConnectionKind } from './protocol/kinds.js';
 
-export type EmbedKind = 'ssh' | 'vnc';
+/** An embed opens the same kinds of connection as the gateway's own pages. */
+export type EmbedKind = ConnectionKind;
 
 /** Answer of `POST /api/v1/embed-sessions` (control API). */
 export interface EmbedSessionView {

@@ -4,7 +4,7 @@
  * it to show the gateway kept answering everyone else.
  */
 import { WebSocket } from 'ws';
-import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/ssh-v1.js';
+import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/kinds.js';
 
 /** A round trip slower than this is a frozen gateway, not a slow one. */
 const ROUND_LIMIT_MS = 10_000;

@@ -3,10 +3,10 @@
  * `binary` subprotocol and the ticket. Used to check what the gateway offers and to drive input.
  */
 import { WebSocket } from 'ws';
-import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/ssh-v1.js';
 import { ByteQueue } from '../../server/src/protocols/byte-queue.js';
 import type { GatewayAddress } from './gateway.js';
 import { UpgradeRefused, type Ticket } from './terminal-client.js';
+import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/kinds.js';
 
 /** Enough for a few full-screen updates of a test desktop. */
 const SCREEN_BUFFER_LIMIT_BYTES = 64 * 1024 * 1024;

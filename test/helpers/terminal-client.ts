@@ -5,8 +5,9 @@
  */
 import { WebSocket } from 'ws';
 import type TestAgent from 'supertest/lib/agent.js';
-import { SSH_SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX, type ServerControlMessage } from '../../shared/src/protocol/ssh-v1.js';
+import { SSH_SUBPROTOCOL, type ServerControlMessage } from '../../shared/src/protocol/ssh-v1.js';
 import type { GatewayAddress } from './gateway.js';
+import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/kinds.js';
 
 /** Bounds every wait in terminal tests; waits are on conditions, never on time. */
 export const TERMINAL_WAIT_MS = 15_000;

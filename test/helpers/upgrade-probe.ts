@@ -3,7 +3,7 @@
  * an open socket. Security tests use it to try upgrades a browser page would never make.
  */
 import { WebSocket } from 'ws';
-import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/ssh-v1.js';
+import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/kinds.js';
 
 export type UpgradeOutcome = { readonly opened: true; readonly ws: WebSocket } | { readonly opened: false; readonly status: number; readonly body: string };
 

@@ -8,7 +8,7 @@ import { control, registerLinuxBuild, seedWorld, signIn, type World } from '../h
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { connectTerminal, mintTicket, UpgradeRefused } from '../helpers/terminal-client.js';
 import { auditEvents, waitForAudit } from '../helpers/ops.js';
-import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/ssh-v1.js';
+import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/kinds.js';
 
 describe('audit trail', () => {
   let sshd: SshdHandle;

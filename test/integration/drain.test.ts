@@ -15,7 +15,7 @@ import { metricValue, scrapeMetrics, waitForAudit } from '../helpers/ops.js';
 import { startGatewayProcess } from '../helpers/gateway-process.js';
 import { establishedConnectionsTo, isProcessRunning } from '../helpers/daemon.js';
 import { pollUntil } from '../helpers/ports.js';
-import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/ssh-v1.js';
+import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/kinds.js';
 
 const LIVE_SESSIONS = 20;
 const DRAIN_SECONDS = 6;

@@ -12,7 +12,6 @@ import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
-import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/ssh-v1.js';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { startGateway, type GatewayAddress } from '../helpers/gateway.js';
@@ -21,6 +20,7 @@ import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { connectTerminal, mintTicket, type TerminalClient, type Ticket } from '../helpers/terminal-client.js';
 import { freePort, pollUntil } from '../helpers/ports.js';
 import { LISTENER_APPLICATION_PREFIX } from '../../server/src/cluster/pg-notifications.js';
+import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/kinds.js';
 
 /** The bound: every node closes affected connections within a second. */
 const CROSS_NODE_CLOSE_MS = 1_000;

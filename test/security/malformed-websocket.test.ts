@@ -12,7 +12,8 @@ import { startTarpit, type Tarpit } from '../helpers/tarpit.js';
 import { startEchoWitness } from '../helpers/echo-witness.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { encodeFrame, openRawWebSocket, type RawFrame } from '../helpers/raw-websocket.js';
-import { SSH_SUBPROTOCOL, TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/ssh-v1.js';
+import { SSH_SUBPROTOCOL } from '../../shared/src/protocol/ssh-v1.js';
+import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/kinds.js';
 
 const MALFORMED_FRAMES = 10_000;
 const MALFORMED_MESSAGES = 10_000;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseClientControl } from '../../shared/src/protocol/ssh-v1.js';
+import { encodeClientControl, parseClientControl, parseServerControl } from '../../shared/src/protocol/ssh-v1.js';
 import { decideFlow, type FlowLimits } from '../../server/src/flow/backpressure.js';
 import { decideHostKey, fingerprintOf, sameFingerprint } from '../../server/src/protocols/ssh/host-key.js';
 import { AckCounter } from '../../client/src/terminal/flow-control.js';
@@ -108,4 +108,15 @@ test('host keys: fingerprints as OpenSSH prints them; registered, pinned or reje
   assert.deepEqual(decideHostKey(null, 'SHA256:x'), { kind: 'pin' });
   assert.deepEqual(decideHostKey('SHA256:x', 'SHA256:x'), { kind: 'accept' });
   assert.deepEqual(decideHostKey('SHA256:x', 'SHA256:y'), { kind: 'reject', expected: 'SHA256:x' });
+});
+
+test('server control messages: the page reads what the gateway sends and ignores anything else', () => {
+  assert.deepEqual(parseServerControl('{"type":"ready","hostKey":"SHA256:x"}'), { type: 'ready', hostKey: 'SHA256:x' });
+  assert.deepEqual(parseServerControl('{"type":"window","closesAt":null,"remainingMs":-5}'), { type: 'window', closesAt: null, remainingMs: 0 });
+  assert.deepEqual(parseServerControl('{"type":"error","code":"vm_unreachable","message":"m"}'), { type: 'error', code: 'vm_unreachable', message: 'm' });
+  assert.deepEqual(parseServerControl('{"type":"notice","code":"early_input_dropped","message":"m"}'), { type: 'notice', code: 'early_input_dropped', message: 'm' });
+  for (const noise of ['', 'not json', '[]', 'null', '{"type":"ready","hostKey":5}', '{"type":"future"}', `{"type":"ready","hostKey":"${'x'.repeat(20_000)}"}`]) {
+    assert.equal(parseServerControl(noise), null, noise.slice(0, 40));
+  }
+  assert.deepEqual(parseClientControl(encodeClientControl({ type: 'ack', bytes: 7 })), { ok: true, value: { type: 'ack', bytes: 7 } });
 });

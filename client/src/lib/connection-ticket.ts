@@ -6,7 +6,7 @@
 import type { ConnectionTicketView } from '../../../shared/src/api.js';
 import type { ErrorBody } from '../../../shared/src/errors.js';
 import { ApiError } from './api.js';
-import { TICKET_SUBPROTOCOL_PREFIX } from '../../../shared/src/protocol/ssh-v1.js';
+import { TICKET_SUBPROTOCOL_PREFIX, type ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 
 /** Ticket error codes after which asking again cannot succeed without someone changing something. */
 export const FINAL_TICKET_ERRORS: ReadonlySet<string> = new Set(['role_forbidden', 'window_closed', 'not_found', 'forbidden_origin']);
@@ -16,7 +16,7 @@ const NETWORK_ERROR_CODE = 'network';
 const BAD_RESPONSE_CODE = 'bad_response';
 
 export interface TicketRequest {
-  readonly kind: 'ssh' | 'vnc';
+  readonly kind: ConnectionKind;
   /** Has the gateway drop all input, whatever the page does. */
   readonly viewOnly?: boolean;
 }

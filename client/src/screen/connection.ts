@@ -11,9 +11,7 @@ import { CloseCode, FINAL_CLOSE_CODES } from '../../../shared/src/protocol/close
 import { ABNORMAL_CLOSURE_CODE, CLOSED_BY_PAGE_REASON, type ConnectionState, type Disconnect } from '../terminal/connection.js';
 import { describeDisconnect, type DisconnectNotice } from '../terminal/status.js';
 import { openTicketedSocket, type ConnectionRefusal, type TicketEndpoint } from '../lib/connection-ticket.js';
-
-/** websockify's name for raw RFB bytes, which the gateway's screen endpoint speaks (server/src/connections/endpoints.ts). */
-export const SCREEN_SUBPROTOCOL = 'binary';
+import { SUBPROTOCOLS } from '../../../shared/src/protocol/kinds.js';
 
 /**
  * Browsers follow 'error' with 'close' in the same task, and answer a close handshake within a
@@ -105,7 +103,7 @@ export class ScreenConnection {
 
   async #start(attempt: number): Promise<void> {
     // Otherwise never view-only at the gateway: the page's View only toggle must be able to give input back.
-    const opened = await openTicketedSocket(this.tickets, this.viewOnlyAtGateway ? { kind: 'vnc', viewOnly: true } : { kind: 'vnc' }, SCREEN_SUBPROTOCOL, 'screen');
+    const opened = await openTicketedSocket(this.tickets, this.viewOnlyAtGateway ? { kind: 'vnc', viewOnly: true } : { kind: 'vnc' }, SUBPROTOCOLS.vnc, 'screen');
     if (attempt !== this.#attempt) {
       if (opened.ok) opened.ws.close();
       return;

@@ -3,8 +3,8 @@
  * output acknowledgements. Knows nothing about the DOM; the page renders what it reports.
  */
 import { CloseCode, FINAL_CLOSE_CODES } from '../../../shared/src/protocol/close-codes.js';
-import { SSH_SUBPROTOCOL } from '../../../shared/src/protocol/ssh-v1.js';
-import { encodeClientControl, parseServerControl } from './control.js';
+import { SUBPROTOCOLS } from '../../../shared/src/protocol/kinds.js';
+import { encodeClientControl, parseServerControl } from '../../../shared/src/protocol/ssh-v1.js';
 import { AckCounter } from './flow-control.js';
 import { openTicketedSocket, type ConnectionRefusal, type TicketEndpoint } from '../lib/connection-ticket.js';
 
@@ -118,7 +118,7 @@ export class TerminalConnection {
   }
 
   async #start(attempt: number): Promise<void> {
-    const opened = await openTicketedSocket(this.tickets, { kind: 'ssh' }, SSH_SUBPROTOCOL, 'terminal');
+    const opened = await openTicketedSocket(this.tickets, { kind: 'ssh' }, SUBPROTOCOLS.ssh, 'terminal');
     if (attempt !== this.#attempt) {
       if (opened.ok) opened.ws.close();
       return;

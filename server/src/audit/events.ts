@@ -9,8 +9,8 @@
  * token.
  */
 import type { AppId, BuildId, UserId } from '../../../shared/src/ids.js';
-import type { ConnectionKind } from '../connections/tickets.js';
 import type { ClosedBy } from '../ws/close-attribution.js';
+import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 
 /** Why a ticket was not given (mint) or not honoured (redeem, at the WebSocket upgrade). */
 export type TicketRefusalReason =

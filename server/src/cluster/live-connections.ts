@@ -10,7 +10,7 @@ import type { BuildId, UserId } from '../../../shared/src/ids.js';
 import type { LiveSessionView } from '../../../shared/src/api.js';
 import type { Logger } from '../log.js';
 import type { AccessEnforcer, ConnectionHandle, ConnectionLifecycleObserver } from '../sessions/access-enforcer.js';
-import type { ConnectionKind } from '../connections/tickets.js';
+import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 
 /** How often a node refreshes its rows (seen time and byte counts). */
 export const LIVE_HEARTBEAT_MS = 5_000;

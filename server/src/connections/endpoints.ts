@@ -3,13 +3,9 @@
  * the gateway has an adapter for it and the build registered the matching VM endpoint.
  */
 import { err, ok, type Result } from '../../../shared/src/result.js';
-import { SSH_SUBPROTOCOL } from '../../../shared/src/protocol/ssh-v1.js';
 import type { BuildRecord } from '../store/store.js';
-import type { ConnectionKind } from './tickets.js';
+import { SUBPROTOCOLS, WEBSOCKET_PATHS, type ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 
-export const WEBSOCKET_PATHS: Readonly<Record<ConnectionKind, string>> = { ssh: '/ws/ssh', vnc: '/ws/vnc' };
-/** websockify-compatible name for raw RFB bytes, which noVNC offers. */
-export const VNC_SUBPROTOCOL = 'binary';
 
 export interface ConnectionEndpoints {
   readonly enabledKinds: ReadonlySet<ConnectionKind>;
@@ -28,7 +24,7 @@ export function connectionEndpoints(publicUrl: URL, enabledKinds: readonly Conne
       url.searchParams.set('build', buildId);
       return url.href;
     },
-    subprotocol: (kind) => (kind === 'ssh' ? SSH_SUBPROTOCOL : VNC_SUBPROTOCOL),
+    subprotocol: (kind) => SUBPROTOCOLS[kind],
   };
 }
 

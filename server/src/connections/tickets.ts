@@ -6,8 +6,8 @@ import type { BuildId, UserId } from '../../../shared/src/ids.js';
 import type { Result } from '../../../shared/src/result.js';
 import type { IssueFailure, TokenLookupFailure } from './hashed-tokens.js';
 import { memoryTokenStore, type TokenStore } from './token-store.js';
+import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 
-export type ConnectionKind = 'ssh' | 'vnc';
 
 /** Long enough for a page to open its WebSocket on a slow link, short enough to be useless later. */
 export const TICKET_TTL_MS = 30_000;

@@ -8,9 +8,9 @@
  * secret changes the fingerprint, and no node needs the key to compare.
  */
 import { createHash } from 'node:crypto';
-import type { ConnectionKind } from '../connections/tickets.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { BuildRecord } from '../store/store.js';
+import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 
 /** The fingerprint of each kind's endpoint; null: the build has no such endpoint (any more). */
 export type EndpointFingerprints = Readonly<Record<ConnectionKind, string | null>>;

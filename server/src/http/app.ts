@@ -29,7 +29,7 @@ import { embedPagesRouter } from './routes/embed-pages.js';
 import { embedParentOf } from './embed-framing.js';
 import { EmbedLaunchBook } from '../connections/embed-launches.js';
 import { EmbedCredentialBook } from '../connections/embed-credentials.js';
-import { StoredTicketBook, TICKETS_PER_CONNECTION_SLOT, type ConnectionKind } from '../connections/tickets.js';
+import { StoredTicketBook, TICKETS_PER_CONNECTION_SLOT } from '../connections/tickets.js';
 import { connectionEndpoints } from '../connections/endpoints.js';
 import { AccessEnforcer } from '../sessions/access-enforcer.js';
 import { createConnectionAcceptor } from '../sessions/accept-connection.js';
@@ -54,6 +54,7 @@ import { healthRouter } from './routes/health.js';
 import { metricsRouter } from './routes/metrics.js';
 import { auditRouter } from './routes/audit.js';
 import { recordingsRouter } from './routes/recordings.js';
+import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 
 /** Sign-in lasts a working day; the access window, not the cookie, bounds VM access. */
 const SESSION_MAX_AGE_MS = 12 * 60 * 60 * 1000;

@@ -9,10 +9,11 @@ import { GatewayError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { EventSink, TicketRefusalReason } from '../audit/events.js';
 import type { UserConnectionQuota } from '../ws/connection-quota.js';
-import type { ConnectionKind, TicketBook } from '../connections/tickets.js';
+import type { TicketBook } from '../connections/tickets.js';
 import { kindAvailability, type ConnectionEndpoints } from '../connections/endpoints.js';
 import { REFUSAL_MESSAGES } from '../policy/remote-access.js';
 import { loadBuildStanding } from './build-access.js';
+import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 
 export interface TicketMintingDeps {
   readonly store: Store;

@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 import type { GatewayEvent } from '../audit/events.js';
-import type { ConnectionKind } from '../connections/tickets.js';
+import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 
 /** Close codes with their own series; anything else is counted as "other" (browser codes are filed first). */
 const KNOWN_CLOSE_CODES: ReadonlySet<number> = new Set<number>([...Object.values(CloseCode), 1005, 1006]);

@@ -13,10 +13,10 @@
 import type { AppId, BuildId, UserId } from '../../../shared/src/ids.js';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 import { REMOTE_ACCESS_ROLES, type Role } from '../../../shared/src/roles.js';
-import type { ConnectionKind } from '../connections/tickets.js';
 import type { EndpointFingerprints } from '../domain/vm-endpoint.js';
 import type { Logger } from '../log.js';
 import { DISCARD_EVENTS, type EventSink } from '../audit/events.js';
+import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 
 /** setTimeout overflows above 2^31−1 ms (24.8 days) and would fire at once; longer waits re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -3,9 +3,9 @@
  * the socket so a graceful stop can wait for it to close.
  */
 import { performance } from 'node:perf_hooks';
-import type { ConnectionKind } from '../connections/tickets.js';
 import type { Dialer } from '../protocols/dialer.js';
 import { closedPromise, type DrainTracker } from './drain.js';
+import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 
 const MS_PER_SECOND = 1000;
 

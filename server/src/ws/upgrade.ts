@@ -6,13 +6,12 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { TICKET_SUBPROTOCOL_PREFIX } from '../../../shared/src/protocol/ssh-v1.js';
 import type { UserId } from '../../../shared/src/ids.js';
 import { GatewayError, storeUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { AppRecord, BuildRecord, Store } from '../store/store.js';
-import type { ConnectionKind, TicketBook, TicketClaims } from '../connections/tickets.js';
-import { WEBSOCKET_PATHS, type ConnectionEndpoints } from '../connections/endpoints.js';
+import type { TicketBook, TicketClaims } from '../connections/tickets.js';
+import { type ConnectionEndpoints } from '../connections/endpoints.js';
 import { loadBuildStanding } from '../http/build-access.js';
 import { REFUSAL_MESSAGES } from '../policy/remote-access.js';
 import type { Heartbeat } from './heartbeat.js';
@@ -23,6 +22,7 @@ import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 import { isStoreUnavailable } from '../store/store-errors.js';
 import type { EventSink, TicketRefusalReason } from '../audit/events.js';
 import { holdsCurrentEpoch } from '../store/session-epoch.js';
+import { TICKET_SUBPROTOCOL_PREFIX, WEBSOCKET_PATHS, type ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 
 /** Terminal control messages and keystroke frames are small; a paste is sent in chunks below this. */
 export const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;

@@ -10,6 +10,7 @@ import { html, type Html } from './html.js';
 import { layout, timeElement, type SignedInUser } from './layout.js';
 import { nativeSshCommand, screenshareAddress } from '../../domain/native-instructions.js';
 import { formatRemaining } from '../../../../shared/src/format.js';
+import type { ConnectionKind } from '../../../../shared/src/protocol/kinds.js';
 
 /** The ways to sign in this gateway offers. */
 export interface SignInMethods {
@@ -169,7 +170,7 @@ function instructions(o: BuildPageOptions): Html {
 </section>`;
 }
 
-function passwordRow(o: BuildPageOptions, kind: 'ssh' | 'vnc', hasPassword: boolean, hasKey: boolean): Html {
+function passwordRow(o: BuildPageOptions, kind: ConnectionKind, hasPassword: boolean, hasKey: boolean): Html {
   const label = kind === 'ssh' ? 'SSH password' : 'Screenshare password';
   if (!hasPassword) {
     return hasKey ? html`<p class="small muted">This VM accepts a key held by Porthole, not a password: use the in-page terminal.</p>` : html``;
