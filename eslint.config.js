@@ -28,6 +28,17 @@ export default tseslint.config(
     },
   },
   {
+    // Layers (issue #14): a protocol adapter knows its wire formats and the VM, never the transport,
+    // the HTTP routes or the lifecycle of the sessions that use it.
+    files: ['server/src/protocols/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/sessions/**', '**/http/**', '**/ws/**'], message: 'server/src/protocols/ imports nothing from sessions/, http/ or ws/.' }] },
+      ],
+    },
+  },
+  {
     files: ['client/**/*.ts'],
     languageOptions: { globals: { ...globals.browser } },
   },

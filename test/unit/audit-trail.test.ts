@@ -10,7 +10,7 @@ import { SqliteStore } from '../../server/src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../server/src/store/store.js';
 import type { BuildId, UserId } from '../../shared/src/ids.js';
 import { metricValue } from '../helpers/ops.js';
-import { BROWSER_CLOSE_REASON, fileClose } from '../../server/src/ws/close-attribution.js';
+import { BROWSER_CLOSE_REASON, fileClose } from '../../server/src/protocols/close-attribution.js';
 
 function capture(): { logger: ReturnType<typeof createLogger>; lines: () => Record<string, unknown>[] } {
   let raw = '';

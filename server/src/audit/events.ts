@@ -9,7 +9,7 @@
  * token.
  */
 import type { AppId, BuildId, UserId } from '../../../shared/src/ids.js';
-import type { ClosedBy } from '../ws/close-attribution.js';
+import type { ClosedBy } from '../protocols/close-attribution.js';
 import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 
 /** Why a ticket was not given (mint) or not honoured (redeem, at the WebSocket upgrade). */

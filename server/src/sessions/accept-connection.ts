@@ -17,7 +17,7 @@ import { TerminalSession } from '../protocols/ssh/terminal-bridge.js';
 import { ScreenSession } from '../protocols/vnc/screen-bridge.js';
 import type { TicketClaims } from '../connections/tickets.js';
 import type { AcceptedConnection } from '../ws/upgrade.js';
-import type { ReadGate } from '../ws/read-slices.js';
+import type { ReadGate } from '../protocols/frames.js';
 import type { LiveRegistration } from './access-enforcer.js';
 import type { EventSink } from '../audit/events.js';
 import type { GatewayMetrics } from '../metrics/metrics.js';
@@ -26,7 +26,7 @@ import type { SessionObserver } from '../protocols/session-observer.js';
 import { currentRequestId } from '../log.js';
 import { closedPromise, type DrainTracker } from './drain.js';
 import { meteredDialer } from './metered-dialer.js';
-import { fileClose, type ClosedBy } from '../ws/close-attribution.js';
+import { fileClose, type ClosedBy } from '../protocols/close-attribution.js';
 import { endpointFingerprints } from '../domain/vm-endpoint.js';
 
 /** 64 random bits tell connections apart in logs and the audit trail. */

@@ -9,14 +9,11 @@
  * once; the owner drops the socket shortly after.
  */
 import type { Duplex } from 'node:stream';
+import type { ReadGate } from '../protocols/frames.js';
 
 /** ~680 empty frames at most are parsed after a stop: about a millisecond. */
 export const READ_SLICE_BYTES = 4 * 1024;
 
-export interface ReadGate {
-  /** Discards everything the peer sends from now on, the rest of the current read included. */
-  stop(): void;
-}
 
 /** Call right after ws has attached to `socket` (inside the handleUpgrade callback). */
 export function sliceReads(socket: Duplex, stopOn: { once(event: 'error', listener: () => void): unknown }): ReadGate {

@@ -5,9 +5,8 @@
  * closes, the other is closed too.
  */
 import type { RawData, WebSocket } from 'ws';
-import { closeForSocketError, closeWebSocket, toBuffer } from '../../ws/frames.js';
-import type { ReadGate } from '../../ws/read-slices.js';
-import type { ClosedBy } from '../../ws/close-attribution.js';
+import { closeForSocketError, closeWebSocket, toBuffer, type ReadGate } from '../frames.js';
+import type { ClosedBy } from '../close-attribution.js';
 import { CloseCode } from '../../../../shared/src/protocol/close-codes.js';
 import {
   DEFAULT_TERMINAL_SIZE,

@@ -9,9 +9,8 @@
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { closeForSocketError, closeWebSocket, toBuffer } from '../../ws/frames.js';
-import type { ReadGate } from '../../ws/read-slices.js';
-import type { ClosedBy } from '../../ws/close-attribution.js';
+import { closeForSocketError, closeWebSocket, toBuffer, type ReadGate } from '../frames.js';
+import type { ClosedBy } from '../close-attribution.js';
 import { CloseCode } from '../../../../shared/src/protocol/close-codes.js';
 import type { Logger } from '../../log.js';
 import type { BuildRecord } from '../../store/store.js';
@@ -21,6 +20,7 @@ import { ByteQueue } from '../byte-queue.js';
 import { openRfbUpstream, SECURITY_NONE, type RfbUpstream, type RfbUpstreamFailure, type VncCredentials } from './rfb-upstream.js';
 import type { Result } from '../../../../shared/src/result.js';
 import { ChunkQueue } from '../chunk-queue.js';
+import { decideFlow, type FlowLimits } from '../../flow/backpressure.js';
 import { ASSEMBLY_REFUSALS } from '../message-assembly.js';
 import { ClientMessageFilter, RFB_ASSEMBLY_LIMITS, type FilterRefusal } from './client-message-filter.js';
 import { checkServerInit, SERVER_INIT_HEADER_BYTES } from './server-init.js';
@@ -37,6 +37,13 @@ const BROWSER_HANDSHAKE_MAX_FRAMES = 32;
  */
 const WS_BUFFERED_HIGH_BYTES = 8 * 1024 * 1024;
 const WS_BUFFERED_LOW_BYTES = 2 * 1024 * 1024;
+/** The terminal's decider (flow/backpressure.ts); RFB has no render acks, so only the socket's queue counts. */
+const FLOW_LIMITS: FlowLimits = {
+  unackedHighBytes: Number.POSITIVE_INFINITY,
+  unackedLowBytes: Number.POSITIVE_INFINITY,
+  bufferedHighBytes: WS_BUFFERED_HIGH_BYTES,
+  bufferedLowBytes: WS_BUFFERED_LOW_BYTES,
+};
 /**
  * RFB has no keepalive, so after this long without a byte from the VM the gateway asks for one
  * pixel (a non-incremental FramebufferUpdateRequest, which the server must answer); a VM silent
@@ -279,16 +286,19 @@ export class ScreenSession {
     if (ws.readyState !== ws.OPEN || !vm) return;
     this.#toBrowser += chunk.length;
     this.#deps.observer?.output(chunk);
-    ws.send(chunk, { binary: true }, () => {
-      if (this.#vmPaused && ws.bufferedAmount <= WS_BUFFERED_LOW_BYTES) {
-        this.#vmPaused = false;
-        vm.resume();
-      }
-    });
-    if (!this.#vmPaused && ws.bufferedAmount > WS_BUFFERED_HIGH_BYTES) {
+    ws.send(chunk, { binary: true }, () => this.#reviewFlow(vm));
+    this.#reviewFlow(vm);
+  }
+
+  #reviewFlow(vm: Socket): void {
+    const action = decideFlow({ unackedBytes: 0, bufferedBytes: this.#deps.ws.bufferedAmount, paused: this.#vmPaused }, FLOW_LIMITS);
+    if (action === 'pause') {
       this.#vmPaused = true;
       this.#deps.observer?.paused();
       vm.pause();
+    } else if (action === 'resume') {
+      this.#vmPaused = false;
+      vm.resume();
     }
   }
 

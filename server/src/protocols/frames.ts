@@ -1,10 +1,19 @@
-/** Small helpers for WebSocket payloads shared by the protocol bridges. */
+/**
+ * What the protocol bridges need of the WebSocket transport: payloads as buffers, close reasons
+ * cut to size, the close a socket error stands for, and closing with the reading stopped for a
+ * browser that broke a rule. The transport (../ws/) implements the read gate.
+ */
 import type { RawData, WebSocket } from 'ws';
-import type { ReadGate } from './read-slices.js';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 
 /** WebSocket close reasons are limited to 123 bytes of UTF-8. */
 const CLOSE_REASON_MAX_BYTES = 120;
+/** Stops parsing and reading what a browser sends (../ws/read-slices.ts). */
+export interface ReadGate {
+  /** Discards everything the peer sends from now on, the rest of the current read included. */
+  stop(): void;
+}
+
 /** Closes for a browser that broke a rule; see closeWebSocket. */
 const CLIENT_FAULT_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCode.protocolError, CloseCode.invalidPayload, CloseCode.policyViolation, CloseCode.messageTooBig]);
 /**
@@ -22,7 +31,7 @@ export function toBuffer(data: RawData): Buffer {
 
 /**
  * Sends the close frame. A browser that broke a rule is neither parsed nor read any more (the
- * rest of the read included, read-slices.ts) and its socket is dropped shortly after: a client
+ * rest of the read included, ../ws/read-slices.ts) and its socket is dropped shortly after: a client
  * dribbling frames would otherwise keep the gateway reading and parsing them until it sends a
  * close frame, which it need never do (ws waits 30 s).
  */
