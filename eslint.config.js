@@ -39,6 +39,13 @@ export default tseslint.config(
     },
   },
   {
+    // The WebSocket transport is beside the HTTP routes, not above them: both use access/ and sessions/.
+    files: ['server/src/ws/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/http/**'], message: 'server/src/ws/ imports nothing from http/.' }] }],
+    },
+  },
+  {
     files: ['client/**/*.ts'],
     languageOptions: { globals: { ...globals.browser } },
   },

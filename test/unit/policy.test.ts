@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideRemoteAccess } from '../../server/src/policy/remote-access.js';
+import { decideRemoteAccess } from '../../server/src/access/remote-access.js';
 import type { Role } from '../../shared/src/roles.js';
 
 const NOW = new Date('2026-11-27T12:00:00Z');

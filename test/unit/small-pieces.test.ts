@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { html, Html } from '../../server/src/http/views/html.js';
 import { safeNextPath } from '../../server/src/http/next-path.js';
 import { judgeOrigin } from '../../server/src/http/origin-guard.js';
-import { closeTimeAfterFinish, narrowCloseTime } from '../../server/src/domain/access-window.js';
+import { closeTimeAfterFinish, narrowCloseTime } from '../../server/src/access/access-window.js';
 import { nativeSshCommand, screenshareAddress, shellQuote } from '../../server/src/domain/native-instructions.js';
 import { formatRemaining } from '../../shared/src/format.js';
 import { isValidId, parseId } from '../../shared/src/ids.js';

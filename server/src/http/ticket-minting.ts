@@ -11,8 +11,8 @@ import type { EventSink, TicketRefusalReason } from '../audit/events.js';
 import type { UserConnectionQuota } from '../ws/connection-quota.js';
 import type { TicketBook } from '../connections/tickets.js';
 import { kindAvailability, type ConnectionEndpoints } from '../connections/endpoints.js';
-import { REFUSAL_MESSAGES } from '../policy/remote-access.js';
-import { loadBuildStanding } from './build-access.js';
+import { REFUSAL_MESSAGES } from '../access/remote-access.js';
+import { loadBuildStanding } from '../access/build-access.js';
 import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 
 export interface TicketMintingDeps {

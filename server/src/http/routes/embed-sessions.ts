@@ -13,8 +13,8 @@ import type { Store } from '../../store/store.js';
 import type { Logger } from '../../log.js';
 import type { EmbedLaunchBook } from '../../connections/embed-launches.js';
 import { kindAvailability, type ConnectionEndpoints } from '../../connections/endpoints.js';
-import { REFUSAL_MESSAGES } from '../../policy/remote-access.js';
-import { loadBuildStanding } from '../build-access.js';
+import { REFUSAL_MESSAGES } from '../../access/remote-access.js';
+import { loadBuildStanding } from '../../access/build-access.js';
 import { parseBody, requireControlToken } from './control-api.js';
 
 /** Origins are short; anything longer is not one. */

@@ -8,8 +8,8 @@ import type { NativeCredentialsView } from '../../../../shared/src/api.js';
 import { GatewayError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
 import type { SecretBox } from '../../crypto/secret-box.js';
-import { loadBuildStanding } from '../build-access.js';
-import { REFUSAL_MESSAGES } from '../../policy/remote-access.js';
+import { loadBuildStanding } from '../../access/build-access.js';
+import { REFUSAL_MESSAGES } from '../../access/remote-access.js';
 import { vmSecretContext, type VmSecretField } from '../../domain/vm-secrets.js';
 import type { EventSink } from '../../audit/events.js';
 

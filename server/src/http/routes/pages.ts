@@ -3,13 +3,13 @@ import { Router, type Request, type Response } from 'express';
 import { parseId, type BuildId } from '../../../../shared/src/ids.js';
 import type { Store } from '../../store/store.js';
 import type { AssetManifest } from '../assets.js';
-import { loadBuildStanding } from '../build-access.js';
+import { loadBuildStanding } from '../../access/build-access.js';
 import { buildPage, buildsPage, errorPage, type BuildAccessState } from '../views/pages.js';
 import type { Html } from '../views/html.js';
 import { terminalPage } from '../views/terminal-page.js';
 import { screenPage } from '../views/screen-page.js';
 import { cspNonceOf } from '../security-headers.js';
-import { REFUSAL_MESSAGES } from '../../policy/remote-access.js';
+import { REFUSAL_MESSAGES } from '../../access/remote-access.js';
 
 export interface PageRouteDeps {
   readonly store: Store;

@@ -9,7 +9,7 @@ import type { RecordingView } from '../../../../shared/src/api.js';
 import { GatewayError } from '../../errors.js';
 import type { BuildRecord, RecordingRecord, Store } from '../../store/store.js';
 import type { AssetManifest } from '../assets.js';
-import { loadRecordingAccess, RECORDING_REFUSAL_MESSAGES, type RecordingAccess } from '../recording-access.js';
+import { loadRecordingAccess, RECORDING_REFUSAL_MESSAGES, type RecordingAccess } from '../../access/recording-access.js';
 import { parseRecordingId, recordingFileName } from '../../recording/recorder.js';
 import { errorPage } from '../views/pages.js';
 import { recordingsPage, replayPage } from '../views/recordings-page.js';

@@ -6,8 +6,8 @@ import { Router } from 'express';
 import { parseId, type BuildId } from '../../../../shared/src/ids.js';
 import { GatewayError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
-import { loadBuildStanding, toWindowView } from '../build-access.js';
-import { REFUSAL_MESSAGES } from '../../policy/remote-access.js';
+import { loadBuildStanding, toWindowView } from '../../access/build-access.js';
+import { REFUSAL_MESSAGES } from '../../access/remote-access.js';
 
 export function windowRouter(deps: { readonly store: Store; readonly now: () => Date }): Router {
   const router = Router();

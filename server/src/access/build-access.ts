@@ -6,9 +6,9 @@ import type { BuildId, UserId } from '../../../shared/src/ids.js';
 import type { Role } from '../../../shared/src/roles.js';
 import type { Result } from '../../../shared/src/result.js';
 import type { BuildRecord, Store } from '../store/store.js';
-import { decideRemoteAccess, type RemoteAccessRefusal } from '../policy/remote-access.js';
+import { decideRemoteAccess, type RemoteAccessRefusal } from './remote-access.js';
 import type { BuildView, WindowView } from '../../../shared/src/api.js';
-import { isWindowOpen } from '../domain/access-window.js';
+import { isWindowOpen } from './access-window.js';
 
 export interface BuildStanding {
   readonly build: BuildRecord;

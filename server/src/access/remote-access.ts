@@ -4,7 +4,7 @@
  */
 import { REMOTE_ACCESS_ROLES, type Role } from '../../../shared/src/roles.js';
 import { err, ok, type Result } from '../../../shared/src/result.js';
-import { isWindowOpen, type AccessWindow } from '../domain/access-window.js';
+import { isWindowOpen, type AccessWindow } from './access-window.js';
 
 export type RemoteAccessRefusal = 'not_found' | 'role_forbidden' | 'window_closed';
 
