@@ -312,3 +312,36 @@ test('without a way to read roles, a moved connection ends: access that cannot b
   assert.deepEqual(ended, [4001]);
   enforcer.dispose();
 });
+
+test('a recorded connection does not follow its build to another app: it ends with 4005, so its recording stays whole under the old one', () => {
+  const clock = new FakeClock();
+  const enforcer = new AccessEnforcer({ logger: pino({ level: 'silent' }), idleTimeoutMs: 30 * MINUTE, clock, roleOf: async () => 'developer' });
+  const ended = new Map<string, number>();
+  for (const [name, recorded] of [['recorded', true], ['plain', false]] as const) {
+    enforcer.beginConnection(user(name), build('b-1'), null).activate(
+      { userId: user(name), appId: APP, buildId: build('b-1'), kind: 'ssh', endpoint: 'e', openedAt: new Date(), signInId: null, sessionEpoch: 'epoch-1', recorded, end: (code) => ended.set(name, code), windowChanged: () => undefined },
+      null,
+    );
+  }
+  enforcer.buildChanged(build('b-1'), { appId: 'app-2' as AppId, endpoints: { ssh: 'e', vnc: null } });
+  assert.deepEqual(Object.fromEntries(ended), { recorded: 4005 });
+  assert.deepEqual(enforcer.liveConnections().map((c) => c.userId), ['plain']);
+  enforcer.dispose();
+});
+
+test('reconciliation after a sign-in change ends only connections opened under the old sign-in', () => {
+  const clock = new FakeClock();
+  const enforcer = new AccessEnforcer({ logger: pino({ level: 'silent' }), idleTimeoutMs: 30 * MINUTE, clock });
+  const ended = new Map<string, number>();
+  for (const epoch of ['epoch-old', 'epoch-new']) {
+    enforcer.beginConnection(user('u-1'), build('b-1'), null).activate(
+      { userId: user('u-1'), appId: APP, buildId: build('b-1'), kind: 'ssh', endpoint: 'e', openedAt: new Date(), signInId: null, sessionEpoch: epoch, end: (code) => ended.set(epoch, code), windowChanged: () => undefined },
+      null,
+    );
+  }
+  enforcer.signInChanged(user('u-1'), 'epoch-new');
+  assert.deepEqual(Object.fromEntries(ended), { 'epoch-old': 4001 });
+  enforcer.signInChanged(user('u-1'));
+  assert.deepEqual(Object.fromEntries(ended), { 'epoch-old': 4001, 'epoch-new': 4001 }, 'without an epoch (the notification) every connection ends');
+  enforcer.dispose();
+});

@@ -96,7 +96,7 @@ export class Reconciler {
     for (const { appId, userId, role } of roles) enforcer.membershipChanged(appId, userId, role);
     for (const { id, user } of userRows) {
       if (!user) enforcer.userRemoved(id);
-      else if (live.some((c) => c.userId === id && c.sessionEpoch !== user.sessionEpoch)) enforcer.signInChanged(id);
+      else if (live.some((c) => c.userId === id && c.sessionEpoch !== user.sessionEpoch)) enforcer.signInChanged(id, user.sessionEpoch);
     }
     for (const { signInId, live: stillSignedIn } of signInRows) if (!stillSignedIn) enforcer.signedOut(signInId);
   }

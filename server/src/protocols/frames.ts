@@ -53,10 +53,16 @@ export function closeReason(reason: string): string {
 
 /**
  * The close a WebSocket error stands for. ws has already sent the matching close frame; the
- * session records the same code and a reason a person can act on, not "websocket error".
+ * session records the same code and a reason a person can act on, not "websocket error". null: the
+ * error says nothing about the browser (see below) and the 'close' that follows tells the story.
  */
-export function closeForSocketError(error: unknown): { readonly code: number; readonly reason: string } {
+export function closeForSocketError(error: unknown): { readonly code: number; readonly reason: string } | null {
   switch ((error as { code?: unknown } | null)?.code) {
+    // ws stops parsing after the browser's close frame by removing its socket listener, which the
+    // sliced reads (../ws/read-slices.ts) stand in for; bytes after that frame reach a parser that
+    // has finished. The browser closed first: that close is the one to record.
+    case 'ERR_STREAM_WRITE_AFTER_END':
+      return null;
     case 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH':
     case 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH':
       return { code: CloseCode.messageTooBig, reason: 'a message was larger than the gateway accepts' };

@@ -147,6 +147,7 @@ export function createConnectionAcceptor(deps: AcceptDeps): (connection: Accepte
         openedAt,
         signInId: claims.signInId,
         sessionEpoch: claims.sessionEpoch,
+        recorded: recording !== null,
         end: (code, reason) => session.end(code, reason),
         windowChanged: (closesAt) => session.windowChanged(closesAt),
         bytes: () => ({ toBrowser: bytesToBrowser, fromBrowser: bytesFromBrowser }),

@@ -24,6 +24,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export const IDLE_SWEEP_INTERVAL_MS = 15_000;
 /** The close reason (with 4001) of a connection whose browser signed out; pages show it. */
 export const SIGNED_OUT_REASON = 'signed out';
+export const SIGN_IN_CHANGED_REASON = 'sign-in changed';
 
 export interface Clock {
   now(): number;
@@ -54,6 +55,8 @@ export interface ConnectionHandle {
   readonly signInId: string | null;
   /** The user's session epoch when its ticket was minted. */
   readonly sessionEpoch: string;
+  /** Its terminal output is being recorded under the app it opened in. */
+  readonly recorded?: boolean;
   /** Ends the connection with a close code; idempotent. */
   end(code: number, reason: string): void;
   /** Pushes the new window to the browser, where the protocol can carry it. */
@@ -111,6 +114,8 @@ interface Pending {
 /** Close reasons of a build change; docs/protocol.md lists them with their codes. */
 export const BUILD_MOVED_REASON = 'build moved to another app';
 export const VM_REPLACED_REASON = 'build VM replaced';
+/** A recorded connection cannot follow its build to another app: its recording belongs to the old one. */
+export const MOVED_WHILE_RECORDED_REASON = 'build moved to another app';
 const ROLE_UNCONFIRMED_REASON = 'access could not be confirmed';
 
 export interface AccessEnforcerDeps {
@@ -192,7 +197,8 @@ export class AccessEnforcer {
           pending.cancelled ??
           (closesAt !== null && closesAt.getTime() <= this.#clock.now() ? { code: CloseCode.windowClosed, reason: 'access window closed' } : null) ??
           // The set-up dialled the VM its read of the build named; a newer registration replaced it.
-          (placement && handle.endpoint !== placement.endpoints[handle.kind] ? { code: CloseCode.sessionEnded, reason: VM_REPLACED_REASON } : null);
+          (placement && handle.endpoint !== placement.endpoints[handle.kind] ? { code: CloseCode.sessionEnded, reason: VM_REPLACED_REASON } : null) ??
+          (placement && handle.appId !== placement.appId && handle.recorded ? { code: CloseCode.sessionEnded, reason: MOVED_WHILE_RECORDED_REASON } : null);
         if (cancelled) {
           queueMicrotask(() => {
             this.#live.delete(handle.id);
@@ -250,6 +256,12 @@ export class AccessEnforcer {
     if (replaced > 0) this.#logger.info({ event: 'build_vm_replaced', buildId, connectionsEnded: replaced }, 'build re-registered with another VM endpoint');
     const moved = [...this.#live.values()].filter((t) => t.handle.buildId === buildId && t.handle.appId !== placement.appId);
     for (const t of moved) {
+      // What is typed after the move must not land in a recording the old app's members can replay;
+      // reconnecting opens it under the new app's rules, recording included.
+      if (t.handle.recorded) {
+        this.#end((c) => c === t.handle, CloseCode.sessionEnded, MOVED_WHILE_RECORDED_REASON);
+        continue;
+      }
       t.handle = { ...t.handle, appId: placement.appId };
       this.#recheckRole(t.handle, placement.appId);
     }
@@ -260,9 +272,15 @@ export class AccessEnforcer {
     this.#endUser(userId, 'user removed');
   }
 
-  /** The user's sign-in changed (a new password, subject or email): every session and token of theirs ended. */
-  signInChanged(userId: UserId): void {
-    this.#endUser(userId, 'sign-in changed');
+  /**
+   * The user's sign-in changed (a new password, subject or email): every session and token of
+   * theirs ended. With `currentEpoch` (reconciliation, which may run after the user signed in
+   * again) only connections opened under an older sign-in end.
+   */
+  signInChanged(userId: UserId, currentEpoch?: string): void {
+    if (currentEpoch === undefined) return this.#endUser(userId, SIGN_IN_CHANGED_REASON);
+    const ended = this.#end((c) => c.userId === userId && c.sessionEpoch !== currentEpoch, CloseCode.accessRevoked, SIGN_IN_CHANGED_REASON);
+    if (ended > 0) this.#events.record({ type: 'access_revoked', buildId: null, userId, appId: null, reason: SIGN_IN_CHANGED_REASON, connectionsEnded: ended });
   }
 
   /** One browser signed out (or its session was dropped): the connections it opened end, no others. */

@@ -107,7 +107,7 @@ export class TerminalSession {
     ws.once('close', (code, reason) => this.end(code, reason.toString('utf8'), 'browser'));
     ws.on('error', (error) => {
       const close = closeForSocketError(error);
-      this.end(close.code, close.reason);
+      if (close) this.end(close.code, close.reason);
     });
 
     await this.#waitForFirstSize();

@@ -114,7 +114,7 @@ export class ScreenSession {
     ws.once('close', (code, reason) => this.end(code, reason.toString('utf8'), 'browser'));
     ws.on('error', (error) => {
       const close = closeForSocketError(error);
-      this.end(close.code, close.reason);
+      if (close) this.end(close.code, close.reason);
     });
     const timer = setTimeout(() => this.end(CloseCode.protocolError, 'RFB greeting timed out'), BROWSER_HANDSHAKE_TIMEOUT_MS);
     try {
