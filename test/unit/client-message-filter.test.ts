@@ -117,3 +117,12 @@ test('a message still incomplete after the time limit is refused; the clock star
   forwarded(completed.push(Buffer.concat([message.subarray(100), pointer.subarray(0, 2)]), T0 + 5));
   assert.equal(completed.partialSince, T0 + 5, 'the next message has its own clock');
 });
+
+test('time the gateway held the browser back (VM not draining) does not count against its message', () => {
+  const filter = new ClientMessageFilter({ dropInput: false, onInput: () => undefined });
+  const message = cutText(4096);
+  forwarded(filter.push(message.subarray(0, 100), T0));
+  filter.restartClock(T0 + RFB_ASSEMBLY_LIMITS.maxMillis);
+  assert.equal(filter.check(T0 + RFB_ASSEMBLY_LIMITS.maxMillis + 5), 'ok');
+  assert.deepEqual(forwarded(filter.push(message.subarray(100), T0 + RFB_ASSEMBLY_LIMITS.maxMillis + 6)), message);
+});

@@ -34,6 +34,9 @@ test('links: text that reads as another address is asked about', () => {
     'Sign in at bank.example to continue',
     'https://ci.exаmple.com/builds/7', // Cyrillic "а": another host once punycoded
     'https://[broken',
+    'github\uFF0Ecom/login', // fullwidth dot: the URL parser reads github.com
+    'github\u3002com', // ideographic full stop, likewise
+    'git\u200Bhub.com', // a zero-width space hidden inside the word
   ]) {
     const decision = decideLinkOpen(shown, TARGET);
     assert.deepEqual(decision, { kind: 'confirm', target: TARGET, shown: shown.trim() }, shown);

@@ -13,6 +13,10 @@ export type LinkDecision =
 
 /** A host name of at least two labels ending in letters (`ci.example.com`), or an IPv4 literal. */
 const HOST_LIKE = /^(?:(?:[\p{L}\p{N}_-]+\.)+\p{L}{2,}|\d{1,3}(?:\.\d{1,3}){3}|localhost)(?::\d{1,5})?(?:[/?#]\S*)?$/iu;
+/** Dots the URL parser reads as '.' in a host name (ideographic, fullwidth and halfwidth full stops). */
+const DOT_LIKE = /[\u3002\uFF0E\uFF61]/gu;
+/** Characters that render as nothing: a lure can hide them inside a word to dodge the address check. */
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
 /** Punctuation that wraps an address in prose: `<https://…>`, `(ci.example.com)`, `"…".` */
 const WRAPPING = /^[\s"'`<([{]+|[\s"'`>)\]}.,;:!?]+$/gu;
 
@@ -35,7 +39,8 @@ export function decideLinkOpen(shownText: string, uri: string): LinkDecision {
   if (target === null) return { kind: 'refuse' };
   const targetUrl = new URL(target);
   for (const word of shownText.split(/\s+/u)) {
-    const shown = word.replace(WRAPPING, '');
+    // Read the word as the browser's URL parser would: `github．com` and `git\u200Bhub.com` are addresses too.
+    const shown = word.normalize('NFKC').replace(INVISIBLE, '').replace(DOT_LIKE, '.').replace(WRAPPING, '');
     if (shown === '') continue;
     if (readsAsOtherAddress(shown, targetUrl)) return { kind: 'confirm', target, shown: shownText.trim() };
   }

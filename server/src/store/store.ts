@@ -6,6 +6,9 @@
 import type { AppId, BuildId, RecordingId, UserId } from '../../../shared/src/ids.js';
 import type { BuildStatus, Role, Stack } from '../../../shared/src/roles.js';
 
+/** Audit rows deleted per statement when pruning: each batch is quick, so a huge backlog never stalls the gateway or outlasts a statement timeout. */
+export const AUDIT_PRUNE_BATCH_ROWS = 10_000;
+
 export interface UserRecord {
   readonly id: UserId;
   readonly email: string;

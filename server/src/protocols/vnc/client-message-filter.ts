@@ -94,6 +94,14 @@ export class ClientMessageFilter {
     return { ok: true, forward: out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out) };
   }
 
+  /**
+   * The gateway stopped reading the browser for a while (the VM was not draining): the incomplete
+   * message's time starts again, since the wait was not the browser's doing. Its frame count stays.
+   */
+  restartClock(nowMs: number): void {
+    if (this.#partialSince !== null) this.#partialSince = nowMs;
+  }
+
   /** Whether the incomplete message (if any) is still within its allowance at `nowMs`. */
   check(nowMs: number): AssemblyDecision {
     if (this.#queue.length === 0) return 'ok';

@@ -198,7 +198,10 @@ export class ScreenSession {
   #splice(socket: Socket, fromVm: Buffer, fromBrowser: Buffer): void {
     this.#spliced = true;
     socket.on('data', (chunk: Buffer) => this.#fromVm(chunk));
-    socket.on('drain', () => this.#deps.ws.resume());
+    socket.on('drain', () => {
+      if (this.#deps.ws.isPaused) this.#filter.restartClock(Date.now());
+      this.#deps.ws.resume();
+    });
     socket.once('end', () => this.end(CloseCode.sessionEnded, 'the VM closed the screen session'));
     socket.once('error', () => this.end(CloseCode.vmUnreachable, 'connection to the VM lost'));
     socket.once('close', () => this.end(CloseCode.sessionEnded, 'the VM closed the screen session'));
@@ -273,6 +276,8 @@ export class ScreenSession {
     this.#assemblyTimer = setTimeout(() => {
       this.#assemblyTimer = null;
       if (this.#ended) return;
+      // Held back by the VM, not late: the clock restarts when reading resumes.
+      if (this.#deps.ws.isPaused) return this.#watchAssembly();
       const decision = this.#filter.check(Date.now());
       if (decision !== 'ok') return this.#refuseInput(decision);
       this.#watchAssembly();

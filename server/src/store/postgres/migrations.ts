@@ -138,10 +138,10 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     version: 6,
     name: 'sign-in session epochs',
     // Sessions from before this version hold a bare user id, which is no longer trusted: they go.
-    // A volatile default is evaluated per existing row, so every user gets an epoch of their own.
+    // A volatile default is evaluated per existing row, so every user gets an epoch of their own;
+    // it stays, so a node still on the previous version can register users during a rolling upgrade.
     sql: `
       ALTER TABLE users ADD COLUMN session_epoch TEXT NOT NULL DEFAULT md5(random()::text || clock_timestamp()::text);
-      ALTER TABLE users ALTER COLUMN session_epoch DROP DEFAULT;
       DELETE FROM sessions;
       ALTER TABLE sessions ADD COLUMN user_id TEXT;
       ALTER TABLE sessions ADD COLUMN sign_in_id TEXT NOT NULL DEFAULT '';

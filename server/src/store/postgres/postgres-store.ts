@@ -6,22 +6,7 @@
 import pg from 'pg';
 import type { AppId, BuildId, RecordingId, UserId } from '../../../../shared/src/ids.js';
 import type { BuildStatus, Role, Stack } from '../../../../shared/src/roles.js';
-import type {
-  AppRecord,
-  AppUpsert,
-  AuditEntry,
-  AuditQuery,
-  AuditRecord,
-  RecordingRecord,
-  BuildListing,
-  BuildRecord,
-  MembershipRecord,
-  SessionRow,
-  Store,
-  Upserted,
-  UserRecord,
-  UserUpsert,
-} from '../store.js';
+import { AUDIT_PRUNE_BATCH_ROWS, type AppRecord, type AppUpsert, type AuditEntry, type AuditQuery, type AuditRecord, type RecordingRecord, type BuildListing, type BuildRecord, type MembershipRecord, type SessionRow, type Store, type Upserted, type UserRecord, type UserUpsert } from '../store.js';
 import { emailKey } from '../email-key.js';
 import { newSessionEpoch } from '../session-epoch.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
@@ -338,7 +323,13 @@ export class PostgresStore implements Store {
   }
 
   async pruneAudit(cutoff: Date): Promise<number> {
-    return await this.#run('DELETE FROM audit_events WHERE at < $1', [cutoff]);
+    let deleted = 0;
+    for (;;) {
+      // In batches: one DELETE of millions of rows would outlast the statement timeout and roll back.
+      const changes = await this.#run('DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < $1 LIMIT $2)', [cutoff, AUDIT_PRUNE_BATCH_ROWS]);
+      deleted += changes;
+      if (changes < AUDIT_PRUNE_BATCH_ROWS) return deleted;
+    }
   }
 
   async listAudit(query: AuditQuery): Promise<readonly AuditRecord[]> {

@@ -7,22 +7,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AppId, BuildId, RecordingId, UserId } from '../../../../shared/src/ids.js';
 import type { BuildStatus, Role, Stack } from '../../../../shared/src/roles.js';
-import type {
-  AppRecord,
-  AppUpsert,
-  AuditEntry,
-  AuditQuery,
-  AuditRecord,
-  BuildListing,
-  BuildRecord,
-  MembershipRecord,
-  RecordingRecord,
-  SessionRow,
-  Store,
-  Upserted,
-  UserRecord,
-  UserUpsert,
-} from '../store.js';
+import { AUDIT_PRUNE_BATCH_ROWS, type AppRecord, type AppUpsert, type AuditEntry, type AuditQuery, type AuditRecord, type BuildListing, type BuildRecord, type MembershipRecord, type RecordingRecord, type SessionRow, type Store, type Upserted, type UserRecord, type UserUpsert } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
 import { emailKey } from '../email-key.js';
 import { newSessionEpoch } from '../session-epoch.js';
@@ -347,7 +332,15 @@ export class SqliteStore implements Store {
   }
 
   async pruneAudit(cutoff: Date): Promise<number> {
-    return this.#db.prepare('DELETE FROM audit_events WHERE at < ?').run(cutoff.getTime()).changes;
+    const batch = this.#db.prepare('DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT ?)');
+    let deleted = 0;
+    for (;;) {
+      const { changes } = batch.run(cutoff.getTime(), AUDIT_PRUNE_BATCH_ROWS);
+      deleted += changes;
+      if (changes < AUDIT_PRUNE_BATCH_ROWS) return deleted;
+      // Other requests run between batches: a trail grown large before retention existed is no stall.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   async listAudit(query: AuditQuery): Promise<readonly AuditRecord[]> {
