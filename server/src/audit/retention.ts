@@ -4,10 +4,10 @@
  */
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
+import { retentionCutoff, startPeriodicSweep } from '../housekeeping/periodic-sweep.js';
 
 /** Retention is in days; an hourly sweep deletes a row at most an hour late. */
 export const AUDIT_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
-const MS_PER_DAY = 24 * 60 * 60 * 1000;
 
 export interface AuditRetentionDeps {
   readonly store: Store;
@@ -18,7 +18,7 @@ export interface AuditRetentionDeps {
 
 /** One sweep; resolves to the number of rows deleted. Never rejects. */
 export async function sweepAudit(deps: AuditRetentionDeps): Promise<number> {
-  const cutoff = new Date(deps.now().getTime() - deps.retentionDays * MS_PER_DAY);
+  const cutoff = retentionCutoff(deps.now(), deps.retentionDays);
   try {
     const deleted = await deps.store.pruneAudit(cutoff);
     if (deleted > 0) deps.logger.info({ event: 'audit_rows_expired', count: deleted, cutoff: cutoff.toISOString() }, 'expired audit rows deleted');
@@ -31,14 +31,5 @@ export async function sweepAudit(deps: AuditRetentionDeps): Promise<number> {
 
 /** Sweeps now and then every AUDIT_SWEEP_INTERVAL_MS; returns a function that stops it. */
 export function startAuditRetention(deps: AuditRetentionDeps): () => void {
-  let running: Promise<number> | null = null;
-  const sweep = (): void => {
-    running ??= sweepAudit(deps).finally(() => {
-      running = null;
-    });
-  };
-  sweep();
-  const timer = setInterval(sweep, AUDIT_SWEEP_INTERVAL_MS);
-  timer.unref();
-  return () => clearInterval(timer);
+  return startPeriodicSweep(() => sweepAudit(deps), AUDIT_SWEEP_INTERVAL_MS);
 }

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { recordingFileName } from './recorder.js';
+import { retentionCutoff, startPeriodicSweep } from '../housekeeping/periodic-sweep.js';
 
 /** Retention is in days; an hourly sweep deletes a file at most an hour late. */
 export const RETENTION_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
-const MS_PER_DAY = 24 * 60 * 60 * 1000;
 
 export interface RetentionDeps {
   readonly store: Store;
@@ -22,7 +22,7 @@ export interface RetentionDeps {
 
 /** One sweep; resolves to the number of files deleted. Never rejects. */
 export async function sweepRecordings(deps: RetentionDeps): Promise<number> {
-  const cutoff = new Date(deps.now().getTime() - deps.retentionDays * MS_PER_DAY);
+  const cutoff = retentionCutoff(deps.now(), deps.retentionDays);
   let deleted = 0;
   try {
     const expired = await deps.store.pruneRecordings(cutoff);
@@ -42,16 +42,7 @@ export async function sweepRecordings(deps: RetentionDeps): Promise<number> {
 
 /** Sweeps now and then every RETENTION_SWEEP_INTERVAL_MS; returns a function that stops it. */
 export function startRetention(deps: RetentionDeps): () => void {
-  let running: Promise<number> | null = null;
-  const sweep = (): void => {
-    running ??= sweepRecordings(deps).finally(() => {
-      running = null;
-    });
-  };
-  sweep();
-  const timer = setInterval(sweep, RETENTION_SWEEP_INTERVAL_MS);
-  timer.unref();
-  return () => clearInterval(timer);
+  return startPeriodicSweep(() => sweepRecordings(deps), RETENTION_SWEEP_INTERVAL_MS);
 }
 
 async function removeFile(path: string, logger: Logger): Promise<boolean> {
