@@ -6,12 +6,12 @@
  * database never holds up a login or a terminal, but they are bounded: past MAX_PENDING_WRITES the
  * row is dropped, logged and counted rather than queued without limit.
  */
-import type { BuildId, UserId } from '../../../shared/src/ids.js';
 import { currentRequestId, type Logger } from '../log.js';
 import type { AuditEntry, Store } from '../store/store.js';
 import { systemClock, type Clock } from '../sessions/access-enforcer.js';
 import type { EventSink, GatewayEvent, GatewayEventType } from './events.js';
 import { RefusalAggregator } from './refusal-aggregator.js';
+import { auditEntryOf } from './audit-entry.js';
 
 /** Rows waiting for the database; an embedded SQLite never has more than one. */
 const MAX_PENDING_WRITES = 10_000;
@@ -90,7 +90,7 @@ export class AuditTrail implements EventSink {
     const { type, ...fields } = event;
     const level = type === 'host_key_mismatch' ? 'warn' : 'info';
     logger[level]({ event: type, ...fields }, MESSAGES[type]);
-    this.#persist(toEntry(event, this.#deps.now()), type, logger);
+    this.#persist(auditEntryOf(event, this.#deps.now()), type, logger);
   }
 
   #persist(entry: AuditEntry, type: string, logger: Logger): void {
@@ -108,17 +108,4 @@ export class AuditTrail implements EventSink {
       .finally(() => this.#pending.delete(write));
     this.#pending.add(write);
   }
-}
-
-function toEntry(event: GatewayEvent, at: Date): AuditEntry {
-  const { type, ...fields } = event;
-  const details: Record<string, string | number | boolean | null> = {};
-  let userId: UserId | null = null;
-  let buildId: BuildId | null = null;
-  for (const [key, value] of Object.entries(fields) as [string, string | number | boolean | null][]) {
-    if (key === 'userId') userId = value as UserId | null;
-    else if (key === 'buildId') buildId = value as BuildId | null;
-    else details[key] = value;
-  }
-  return { at, event: type, userId, buildId, details };
 }

@@ -9,6 +9,7 @@
 import type { Clock } from '../sessions/access-enforcer.js';
 import type { AuditEntry } from '../store/store.js';
 import type { GatewayEvent, TicketRefusalReason } from './events.js';
+import { auditEntryOf } from './audit-entry.js';
 
 /** One row per source and reason per minute: a flood costs at most that, a single typo waits a minute. */
 export const REFUSAL_WINDOW_MS = 60_000;
@@ -85,8 +86,7 @@ export class RefusalAggregator {
   add(event: GatewayEvent, reqId: string | null = null): boolean {
     let aggregation = aggregationOf(event);
     if (!aggregation) return false;
-    if (!this.#open.has(aggregation.key) && this.#open.size >= this.#maxOpen) aggregation = aggregationOf(event, true);
-    if (!aggregation) return false;
+    if (!this.#open.has(aggregation.key) && this.#open.size >= this.#maxOpen) aggregation = aggregationOf(event, true) ?? aggregation;
     const now = this.#deps.clock.now();
     const open = this.#open.get(aggregation.key);
     if (open) {
@@ -124,6 +124,7 @@ export class RefusalAggregator {
 }
 
 function toEntry(open: Open, windowMs: number): AuditEntry {
+  const entry = auditEntryOf(open.first, new Date(open.firstAt));
   const counted = {
     clientAddress: open.address,
     count: open.count,
@@ -131,14 +132,5 @@ function toEntry(open: Open, windowMs: number): AuditEntry {
     firstAt: new Date(open.firstAt).toISOString(),
     lastAt: new Date(open.lastAt).toISOString(),
   };
-  const at = new Date(open.firstAt);
-  const { first } = open;
-  if (first.type === 'login_failed') return { at, event: first.type, userId: null, buildId: null, details: { email: first.email, ...counted } };
-  return {
-    at,
-    event: first.type,
-    userId: first.userId,
-    buildId: first.buildId,
-    details: { stage: first.stage, reason: first.reason, kind: first.kind, ...counted },
-  };
+  return { ...entry, details: { ...entry.details, ...counted } };
 }
