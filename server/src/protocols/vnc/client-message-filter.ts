@@ -44,6 +44,9 @@ const MAX_HEADER_BYTES = 9;
  */
 export const RFB_ASSEMBLY_LIMITS: AssemblyLimits = { baseFrames: 16, minAverageFrameBytes: 2048, maxMillis: 10_000 };
 
+/** What a push forwards when no message completed: most dribbled frames. */
+const NOTHING = Buffer.alloc(0);
+
 /** `input`: a person's action, dropped in view-only mode. */
 type Measured = { readonly length: number; readonly input: boolean } | 'need_header' | 'unknown';
 
@@ -78,10 +81,14 @@ export class ClientMessageFilter {
     if (this.#partialSince !== null) this.#partialFrames += 1;
     this.#queue.push(chunk);
     const out: Buffer[] = [];
+    let incomplete: Measured;
     for (;;) {
       const measured = measure(this.#queue.peek(MAX_HEADER_BYTES));
       if (measured === 'unknown') return { ok: false, error: 'unknown_message' };
-      if (measured === 'need_header' || this.#queue.length < measured.length) break;
+      if (measured === 'need_header' || this.#queue.length < measured.length) {
+        incomplete = measured;
+        break;
+      }
       const message = this.#queue.take(measured.length);
       this.#partialSince = null;
       this.#partialFrames = 0;
@@ -89,9 +96,9 @@ export class ClientMessageFilter {
       if (measured.input && this.#dropInput) this.#dropped += 1;
       else out.push(rewrite(message));
     }
-    const pending = this.check(nowMs);
+    const pending = this.#decide(nowMs, incomplete);
     if (pending !== 'ok') return { ok: false, error: pending };
-    return { ok: true, forward: out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out) };
+    return { ok: true, forward: out.length === 0 ? NOTHING : out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out) };
   }
 
   /**
@@ -104,12 +111,16 @@ export class ClientMessageFilter {
 
   /** Whether the incomplete message (if any) is still within its allowance at `nowMs`. */
   check(nowMs: number): AssemblyDecision {
+    return this.#decide(nowMs, measure(this.#queue.peek(MAX_HEADER_BYTES)));
+  }
+
+  /** `measured`: what the queued (incomplete) message's header says, measured once by the caller. */
+  #decide(nowMs: number, measured: Measured): AssemblyDecision {
     if (this.#queue.length === 0) return 'ok';
     if (this.#partialSince === null) {
       this.#partialSince = nowMs;
       this.#partialFrames = 1;
     }
-    const measured = measure(this.#queue.peek(MAX_HEADER_BYTES));
     const messageBytes = typeof measured === 'object' ? measured.length : this.#queue.length;
     return decideAssembly({ frames: this.#partialFrames, messageBytes, elapsedMs: nowMs - this.#partialSince }, RFB_ASSEMBLY_LIMITS);
   }
