@@ -93,6 +93,8 @@ export interface ManagedProcess {
   readonly exited: Promise<ProcessExit>;
   /** Resolves once `text` appears in stdout/stderr; rejects if the process exits first or after `timeoutMs`. */
   waitForLog(text: string, timeoutMs: number): Promise<void>;
+  /** Resolves once `done` holds for everything logged so far; checked as output arrives, never polled. */
+  waitForLogs(satisfied: (log: string) => boolean, what: string, timeoutMs: number): Promise<void>;
   /** SIGTERM to the whole process group, SIGKILL after `graceMs`; resolves once the leader has exited. */
   stop(graceMs: number): Promise<void>;
 }
@@ -225,19 +227,22 @@ export function spawnManaged(command: string, args: readonly string[], options: 
     exited,
     isRunning: () => running,
     waitForLog(text: string, timeoutMs: number): Promise<void> {
+      return managed.waitForLogs((all) => all.includes(text), JSON.stringify(text), timeoutMs);
+    },
+    waitForLogs(satisfied: (log: string) => boolean, what: string, timeoutMs: number): Promise<void> {
       return new Promise<void>((resolve, reject) => {
         const done = (): void => {
           clearTimeout(timer);
           logWatchers.delete(check);
         };
         const check = (): void => {
-          if (!log.includes(text)) return;
+          if (!satisfied(log)) return;
           done();
           resolve();
         };
         const timer = setTimeout(() => {
           done();
-          reject(new Error(`${command}: ${JSON.stringify(text)} did not appear within ${timeoutMs} ms:\n${log}`));
+          reject(new Error(`${command}: ${what} did not appear within ${timeoutMs} ms:\n${log}`));
         }, timeoutMs);
         logWatchers.add(check);
         check();

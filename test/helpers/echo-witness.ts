@@ -12,6 +12,8 @@ const ROUND_LIMIT_MS = 10_000;
 export interface EchoWitness {
   /** Round-trip times so far, in ms. */
   rounds(): readonly number[];
+  /** Resolves once `count` rounds have completed in all. */
+  roundsDone(count: number): Promise<void>;
   /** Stops after the round in flight and returns every round-trip time (ms). */
   stop(): Promise<number[]>;
 }
@@ -32,6 +34,7 @@ export async function startEchoWitness(minted: { readonly url: string; readonly 
     if (waiting && output.includes(waiting.marker)) waiting.resolve();
   });
   const rounds: number[] = [];
+  const roundWaiters: { count: number; resolve: () => void }[] = [];
   let running = true;
   const loop = (async () => {
     for (let n = 0; running; n += 1) {
@@ -52,10 +55,15 @@ export async function startEchoWitness(minted: { readonly url: string; readonly 
         ws.send(Buffer.from(`echo witness-$((${n}*7))\r`));
       });
       rounds.push(performance.now() - started);
+      for (const waiter of roundWaiters.filter((w) => rounds.length >= w.count)) {
+        roundWaiters.splice(roundWaiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
     }
   })();
   return {
     rounds: () => rounds,
+    roundsDone: (count) => (rounds.length >= count ? Promise.resolve() : new Promise((resolve) => roundWaiters.push({ count, resolve }))),
     stop: async () => {
       running = false;
       await loop;

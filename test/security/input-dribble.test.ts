@@ -42,6 +42,8 @@ const MAX_CUT_TEXT_BYTES = 1024 * 1024 - 8;
 /** Bytes of a clipboard message that fits one WebSocket frame (the gateway's limit is 64 KiB). */
 const ONE_FRAME_CUT_TEXT_BYTES = 60 * 1024;
 const MAX_WS_PAYLOAD_BYTES = 64 * 1024;
+/** The gateway logs a close as it happens; this only bounds a close that never comes. */
+const CLOSE_LOG_WAIT_MS = 10_000;
 
 let sshd: SshdHandle;
 let xvnc: XvncHandle;
@@ -173,13 +175,6 @@ function gatewayCloses(code: number, reason: string): number {
   return gw.logs().filter((line) => line['event'] === 'connection_closed' && line['closeCode'] === code && line['reason'] === reason).length;
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = performance.now() + 10_000;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
 
 const TOO_MANY_FRAMES = 'a message was split into too many frames';
 
@@ -224,7 +219,7 @@ test('clipboard messages dribbled in tiny frames: O(bytes), closed with 1008 pas
         `${pattern.name}: ${pattern.closed ? 'closed 1008' : [...result.ended].join(', ')}; attempt ${result.attemptCpuMs.toFixed(2)} ms ` +
           `(${(result.attemptCpuMs / best.attemptCpuMs).toFixed(2)}× the best framing, ${ratio.toFixed(2)}× the valid-frames bound), message ${result.messageCpuMs.toFixed(2)} ms (${(result.messageCpuMs / best.messageCpuMs).toFixed(2)}×)`,
       );
-      if (pattern.closed) await until(() => gatewayCloses(1008, TOO_MANY_FRAMES) - closedBefore >= REPEATS, `${pattern.name}: ${REPEATS} closes with 1008`);
+      if (pattern.closed) await gw.process.waitForLogs(() => gatewayCloses(1008, TOO_MANY_FRAMES) - closedBefore >= REPEATS, `${pattern.name}: ${REPEATS} closes with 1008`, CLOSE_LOG_WAIT_MS);
       else if ([...result.ended].join() !== 'delivered') failures.push(`${pattern.name}: ended ${[...result.ended].join(', ')}`);
       if (ratio > CPU_RATIO_LIMIT) failures.push(`${pattern.name}: ${ratio.toFixed(2)}× the gateway CPU of valid traffic`);
     }
@@ -240,7 +235,7 @@ test('another user\'s terminal keeps echoing at its normal pace while screens dr
   let restP99 = 0;
   let attackFrom = 0;
   try {
-    await until(() => witness.rounds().length >= 55, '55 echo rounds at rest');
+    await witness.roundsDone(55);
     // The first rounds start bash's line editor and warm the JIT; the rest is the gateway at rest.
     restP99 = p99(witness.rounds().slice(5));
     attackFrom = witness.rounds().length;
