@@ -62,7 +62,7 @@ export class HashedTokenMap<T extends Expiring> {
     const limit = this.#ownerLimit;
     const owner = limit ? limit.ownerOf(claims) : null;
     if (limit && owner !== null && this.#heldBy(owner) >= limit.max) {
-      this.#sweepExpired();
+      this.#sweepOwner(owner);
       const held = this.#byOwner.get(owner);
       if (held && held.size >= limit.max) {
         if (limit.whenFull === 'refuse') return err('owner_full');
@@ -130,6 +130,14 @@ export class HashedTokenMap<T extends Expiring> {
 
   #isExpired(claims: T): boolean {
     return claims.expiresAt.getTime() <= this.#now().getTime();
+  }
+
+  /** An owner at the cap asking again costs at most the cap's worth of work, not a walk of every token. */
+  #sweepOwner(owner: string): void {
+    for (const key of [...(this.#byOwner.get(owner) ?? [])]) {
+      const entry = this.#records.get(key);
+      if (entry && this.#isExpired(entry.claims)) this.#delete(key);
+    }
   }
 
   #sweepExpired(): void {
