@@ -84,6 +84,8 @@ export class TerminalSession {
   #earlyInputBytes = 0;
   #earlyInputOverflowed = false;
   #sentBytes = 0;
+  /** What actually went out: a batch still waiting when the socket started closing is never sent. */
+  #deliveredBytes = 0;
   #ackedBytes = 0;
   #receivedBytes = 0;
   #paused = false;
@@ -157,7 +159,7 @@ export class TerminalSession {
       closedBy,
       closeCode: code,
       reason,
-      bytesToBrowser: this.#sentBytes,
+      bytesToBrowser: this.#deliveredBytes,
       bytesFromBrowser: this.#receivedBytes,
       pauses: this.#pauses,
     });
@@ -229,6 +231,7 @@ export class TerminalSession {
   #sendOutput(batch: Buffer): void {
     const { ws } = this.#deps;
     if (ws.readyState !== ws.OPEN) return;
+    this.#deliveredBytes += batch.length;
     ws.send(batch, { binary: true }, () => this.#reviewFlow());
   }
 
