@@ -14,8 +14,8 @@ import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 import { connectTerminal, mintTicket } from '../helpers/terminal-client.js';
 import { connectScreen } from '../helpers/screen-client.js';
 import { startGatewayProcess } from '../helpers/gateway-process.js';
-import { SSH_KEEPALIVE_COUNT_MAX, SSH_KEEPALIVE_INTERVAL_MS } from '../../server/src/protocols/ssh/ssh-adapter.js';
-import { VNC_PROBE_INTERVAL_MS } from '../../server/src/protocols/vnc/screen-bridge.js';
+import { SSH_KEEPALIVE_COUNT_MAX, SSH_KEEPALIVE_INTERVAL_MS } from '../../server/src/protocols/ssh/upstream.js';
+import { VNC_PROBE_INTERVAL_MS } from '../../server/src/protocols/vnc/bridge.js';
 
 /** docs/operations.md: a stalled SSH tunnel is dropped after the keepalives go unanswered. */
 const SSH_STALL_BOUND_MS = SSH_KEEPALIVE_INTERVAL_MS * (SSH_KEEPALIVE_COUNT_MAX + 1) + 2_000;

@@ -20,7 +20,7 @@ import { connectScreen, type ScreenClient } from '../helpers/screen-client.js';
 import { connectTerminal } from '../helpers/terminal-client.js';
 import { startEchoWitness } from '../helpers/echo-witness.js';
 import { RFB_ASSEMBLY_LIMITS } from '../../server/src/protocols/vnc/client-message-filter.js';
-import { EARLY_INPUT_LIMIT_BYTES } from '../../server/src/protocols/ssh/terminal-bridge.js';
+import { EARLY_INPUT_LIMIT_BYTES } from '../../server/src/protocols/ssh/bridge.js';
 import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/kinds.js';
 
 const PASSWORD = 'dribble-suite-pw';

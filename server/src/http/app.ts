@@ -32,14 +32,18 @@ import { EmbedCredentialBook } from '../connections/embed-credentials.js';
 import { StoredTicketBook, TICKETS_PER_CONNECTION_SLOT } from '../connections/tickets.js';
 import { connectionEndpoints } from '../connections/endpoints.js';
 import { AccessEnforcer } from '../sessions/access-enforcer.js';
-import { createConnectionAcceptor } from '../sessions/accept-connection.js';
+import { createConnectionAcceptor } from '../sessions/live-connection.js';
+import { createAdmission } from '../sessions/admission.js';
 import { Heartbeat } from '../ws/heartbeat.js';
-import { UserConnectionQuota } from '../ws/connection-quota.js';
+import { UserConnectionQuota } from '../sessions/connection-quota.js';
 import { createUpgradeHandler, type UpgradeHandler } from '../ws/upgrade.js';
+import type { ProtocolRegistry } from '../protocols/protocol.js';
+import { sshProtocol } from '../protocols/ssh/protocol.js';
+import { vncProtocol } from '../protocols/vnc/protocol.js';
 import { tcpDialer, type Dialer } from '../protocols/dialer.js';
 import { identifyUpgrade } from '../ws/identify.js';
 import { clientAddressOf } from './client-address.js';
-import { CLIENT_STALL_TIMEOUT_MS } from '../protocols/ssh/terminal-bridge.js';
+import { CLIENT_STALL_TIMEOUT_MS } from '../protocols/ssh/bridge.js';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 import { postgresNode, singleNode } from '../cluster/coordination.js';
 import { postgresTokenStores } from '../cluster/pg-tickets.js';
@@ -54,7 +58,6 @@ import { healthRouter } from './routes/health.js';
 import { metricsRouter } from './routes/metrics.js';
 import { auditRouter } from './routes/audit.js';
 import { recordingsRouter } from './routes/recordings.js';
-import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 
 /** Sign-in lasts a working day; the access window, not the cookie, bounds VM access. */
 const SESSION_MAX_AGE_MS = 12 * 60 * 60 * 1000;
@@ -98,9 +101,6 @@ export interface GatewayApp {
   shutdown(): void;
 }
 
-/** Connection kinds this gateway serves. */
-const ENABLED_KINDS: readonly ConnectionKind[] = ['ssh', 'vnc'];
-
 export function createApp(deps: AppDeps): GatewayApp {
   const { config, store, logger } = deps;
   const now = deps.now ?? (() => new Date());
@@ -115,7 +115,12 @@ export function createApp(deps: AppDeps): GatewayApp {
   const launches = new EmbedLaunchBook(now, ...(shared ? [shared.launches] : []));
   const embedCredentials = new EmbedCredentialBook(now, ...(shared ? [shared.credentials] : []));
   const embedOrigins: ReadonlySet<string> = new Set(config.embedOrigins);
-  const endpoints = connectionEndpoints(config.publicUrl, ENABLED_KINDS);
+  // The protocols this gateway serves, one adapter per connection kind.
+  const protocols: ProtocolRegistry = {
+    ssh: sshProtocol({ pinHostKey: (buildId, fingerprint) => store.pinHostKey(buildId, fingerprint), stallTimeoutMs: deps.terminalStallTimeoutMs ?? CLIENT_STALL_TIMEOUT_MS }),
+    vnc: vncProtocol(),
+  };
+  const endpoints = connectionEndpoints(config.publicUrl, protocols);
   const audit = new AuditTrail({ store, logger, now });
   const metrics = new GatewayMetrics();
   audit.subscribe((event) => metrics.observe(event));
@@ -147,32 +152,23 @@ export function createApp(deps: AppDeps): GatewayApp {
   });
   // passport's typings return `any` for its middleware; they are plain Express handlers.
   const authMiddleware: express.RequestHandler[] = [sessionMiddleware, passport.initialize(), passport.session() as express.RequestHandler];
-  const upgrades = createUpgradeHandler({
+  const admission = createAdmission({
     store,
     tickets,
     endpoints,
-    allowedOrigins: new Set([config.publicOrigin, ...config.allowedOrigins]),
-    heartbeat,
-    enforcer,
     quota,
-    logger,
+    enforcer,
     now,
-    identify: (req) => identifyUpgrade(req, authMiddleware),
     events: audit,
+    allowedOrigins: new Set([config.publicOrigin, ...config.allowedOrigins]),
+    identify: (req) => identifyUpgrade(req, authMiddleware),
     clientAddress: (req) => clientAddressOf(req, config.trustProxy),
     draining: () => tracker.draining,
-    accept: createConnectionAcceptor({
-      store,
-      secrets,
-      dialer: deps.dialer ?? tcpDialer,
-      logger,
-      now,
-      stallTimeoutMs: deps.terminalStallTimeoutMs ?? CLIENT_STALL_TIMEOUT_MS,
-      events: audit,
-      metrics,
-      recorder,
-      tracker,
-    }),
+  });
+  const upgrades = createUpgradeHandler({
+    admit: (req) => admission.redeem(req),
+    accept: createConnectionAcceptor({ protocols, secrets, dialer: deps.dialer ?? tcpDialer, logger, now, events: audit, metrics, recorder, tracker, heartbeat }),
+    logger,
   });
 
   const app = express();
@@ -196,13 +192,13 @@ export function createApp(deps: AppDeps): GatewayApp {
     '/api/v1',
     embedSessionsRouter({ store, launches, endpoints, controlToken: config.controlToken, embedOrigins, publicUrl: config.publicUrl, logger, now }),
   );
-  app.use('/api/v1', embedRouter({ store, tickets, endpoints, now, events: audit, quota, logger, launches, credentials: embedCredentials, publicOrigin: config.publicOrigin }));
+  app.use('/api/v1', embedRouter({ store, now, admission, logger, launches, credentials: embedCredentials, publicOrigin: config.publicOrigin }));
   app.use(embedPagesRouter({ assets, clientDir: deps.clientDir }));
 
   app.use(...authMiddleware);
   app.use('/api/v1', nativeCredentialsRouter({ store, secrets, enabled: config.showNativeCredentials, now, events: audit }));
   app.use('/api/v1', windowRouter({ store, now }));
-  app.use('/api/v1', connectionsRouter({ store, tickets, endpoints, publicOrigin: config.publicOrigin, now, events: audit, quota }));
+  app.use('/api/v1', connectionsRouter({ admission, publicOrigin: config.publicOrigin }));
   app.use(recordingsRouter({ store, assets, dir: recordings.dir }));
   const oidc = config.oidc === null ? null : createOidcLogin(config.oidc, passport, store, logger);
   app.use(authRouter({ passport, publicOrigin: config.publicOrigin, assets, logger, events: audit, localLogin: config.localLogin, oidc, store, access: node.changes, now }));

@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 import type { GatewayEvent } from '../audit/events.js';
-import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
+import { CONNECTION_KINDS, type ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 
 /** Close codes with their own series; anything else is counted as "other" (browser codes are filed first). */
 const KNOWN_CLOSE_CODES: ReadonlySet<number> = new Set<number>([...Object.values(CloseCode), 1005, 1006]);
@@ -91,7 +91,7 @@ export class GatewayMetrics {
       registers,
     });
     // Series that exist from the start, so a dashboard's rate() has a zero to start from.
-    for (const kind of ['ssh', 'vnc'] as const) {
+    for (const kind of CONNECTION_KINDS) {
       this.#live.set({ kind }, 0);
       this.#opened.inc({ kind }, 0);
       this.#pauses.inc({ kind }, 0);

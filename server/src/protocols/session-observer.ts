@@ -1,7 +1,7 @@
 /**
  * What a protocol session reports to its owner while it runs: bytes each way (metrics), terminal
  * output and sizes (recordings), backpressure pauses and host key decisions (audit). The bridges
- * call it and know nothing about what listens; sessions/accept-connection.ts composes the
+ * call it and know nothing about what listens; sessions/live-connection.ts composes the
  * listeners. Calls must be cheap and must not throw: they sit on the output path.
  */
 export type HostKeyEvent =

@@ -20,3 +20,10 @@ export const TICKET_SUBPROTOCOL_PREFIX = 'porthole.ticket.';
 export function isConnectionKind(value: unknown): value is ConnectionKind {
   return (CONNECTION_KINDS as readonly unknown[]).includes(value);
 }
+
+const KIND_BY_PATH: ReadonlyMap<string, ConnectionKind> = new Map(CONNECTION_KINDS.map((kind) => [WEBSOCKET_PATHS[kind], kind]));
+
+/** The kind whose WebSocket lives at this path (without its query), or null. */
+export function kindOfWebSocketPath(path: string): ConnectionKind | null {
+  return KIND_BY_PATH.get(path) ?? null;
+}

@@ -6,13 +6,16 @@ import { BROWSER_BODY_LIMIT_BYTES } from '../../../../shared/src/limits.js';
 import { GatewayError } from '../../errors.js';
 import { requireSameOrigin } from '../origin-guard.js';
 import { describeIssue } from '../control-schemas.js';
-import { mintConnectionTicket, type TicketMintingDeps } from '../ticket-minting.js';
+import type { Admission } from '../../sessions/admission.js';
+import { CONNECTION_KINDS } from '../../../../shared/src/protocol/kinds.js';
 import { signInIdOf } from '../../auth/sign-in-id.js';
 
 // Not strict: stray fields such as "host" or "port" are ignored, never used.
-const ticketRequest = z.object({ kind: z.enum(['ssh', 'vnc']), viewOnly: z.boolean().optional() });
+const ticketRequest = z.object({ kind: z.enum(CONNECTION_KINDS), viewOnly: z.boolean().optional() });
 
-export interface ConnectionRouteDeps extends TicketMintingDeps {
+export interface ConnectionRouteDeps {
+  /** Mints connection tickets under the one admission policy. */
+  readonly admission: Pick<Admission, 'mint'>;
   readonly publicOrigin: string;
 }
 
@@ -29,7 +32,7 @@ export function connectionsRouter(deps: ConnectionRouteDeps): Router {
       const parsed = ticketRequest.safeParse(req.body ?? {});
       if (!parsed.success) throw new GatewayError('invalid_field', describeIssue(parsed.error, req.body));
       const buildId = parseId<BuildId>(req.params['buildId']);
-      const body = await mintConnectionTicket(deps, {
+      const body = await deps.admission.mint({
         userId: user.id,
         buildId: buildId.ok ? buildId.value : null,
         kind: parsed.data.kind,

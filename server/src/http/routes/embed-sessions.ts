@@ -12,7 +12,8 @@ import { GatewayError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
 import type { Logger } from '../../log.js';
 import type { EmbedLaunchBook } from '../../connections/embed-launches.js';
-import { kindAvailability, type ConnectionEndpoints } from '../../connections/endpoints.js';
+import type { ConnectionEndpoints } from '../../connections/endpoints.js';
+import { CONNECTION_KINDS, type ConnectionKind } from '../../../../shared/src/protocol/kinds.js';
 import { REFUSAL_MESSAGES } from '../../access/remote-access.js';
 import { loadBuildStanding } from '../../access/build-access.js';
 import { parseBody, requireControlToken } from './control-api.js';
@@ -20,17 +21,19 @@ import { parseBody, requireControlToken } from './control-api.js';
 /** Origins are short; anything longer is not one. */
 const MAX_ORIGIN_CHARS = 2048;
 
-const embedSessionBody = z
-  .strictObject({
-    userId: z.string().regex(ID_PATTERN, ID_RULE),
-    buildId: z.string().regex(ID_PATTERN, ID_RULE),
-    kind: z.enum(['ssh', 'vnc']),
-    parentOrigin: z.string().min(1).max(MAX_ORIGIN_CHARS),
-    viewOnly: z.boolean().optional(),
-  })
-  .superRefine((body, ctx) => {
-    if (body.viewOnly === true && body.kind !== 'vnc') ctx.addIssue({ code: 'custom', path: ['viewOnly'], message: 'only screens can be view-only' });
-  });
+function embedSessionBody(viewOnlyKinds: ReadonlySet<ConnectionKind>) {
+  return z
+    .strictObject({
+      userId: z.string().regex(ID_PATTERN, ID_RULE),
+      buildId: z.string().regex(ID_PATTERN, ID_RULE),
+      kind: z.enum(CONNECTION_KINDS),
+      parentOrigin: z.string().min(1).max(MAX_ORIGIN_CHARS),
+      viewOnly: z.boolean().optional(),
+    })
+    .superRefine((body, ctx) => {
+      if (body.viewOnly === true && !viewOnlyKinds.has(body.kind)) ctx.addIssue({ code: 'custom', path: ['viewOnly'], message: 'only screens can be view-only' });
+    });
+}
 
 export interface EmbedSessionDeps {
   readonly store: Store;
@@ -46,6 +49,7 @@ export interface EmbedSessionDeps {
 
 export function embedSessionsRouter(deps: EmbedSessionDeps): Router {
   const router = Router();
+  const bodySchema = embedSessionBody(deps.endpoints.viewOnlyKinds);
   const checkToken = requireControlToken(deps.controlToken);
   const parseJson = express.json({ limit: CONTROL_BODY_LIMIT_BYTES, strict: true });
   // The token is checked before the body is read: strangers learn nothing from parse errors.
@@ -55,7 +59,7 @@ export function embedSessionsRouter(deps: EmbedSessionDeps): Router {
 
   router.post('/embed-sessions', auth, async (req, res) => {
     res.set('Cache-Control', 'no-store');
-    const body = parseBody(req, embedSessionBody, true);
+    const body = parseBody(req, bodySchema, true);
     const userId = body.userId as UserId;
     const buildId = body.buildId as BuildId;
     if (!deps.embedOrigins.has(body.parentOrigin)) {
@@ -80,7 +84,7 @@ export function embedSessionsRouter(deps: EmbedSessionDeps): Router {
       refuse(standing.decision.error);
       throw new GatewayError(standing.decision.error, REFUSAL_MESSAGES[standing.decision.error]);
     }
-    const availability = kindAvailability(standing.build, body.kind, deps.endpoints);
+    const availability = deps.endpoints.availability(standing.build, body.kind);
     if (!availability.ok) throw new GatewayError('invalid_field', `kind: ${availability.error}`);
     const minted = await deps.launches.mint({ userId, buildId, kind: body.kind, parentOrigin: body.parentOrigin, viewOnly: body.viewOnly ?? false, sessionEpoch: user.sessionEpoch });
     if (!minted.ok && minted.error === 'owner_full') {

@@ -17,7 +17,9 @@ import { REFUSAL_MESSAGES } from '../../access/remote-access.js';
 import { loadBuildStanding, toWindowView } from '../../access/build-access.js';
 import { requireSameOrigin } from '../origin-guard.js';
 import { describeIssue } from '../control-schemas.js';
-import { mintConnectionTicket, type TicketMintingDeps } from '../ticket-minting.js';
+import type { Store } from '../../store/store.js';
+import type { Admission } from '../../sessions/admission.js';
+import { CONNECTION_KINDS } from '../../../../shared/src/protocol/kinds.js';
 
 /** Launch tokens are 43 characters; the cap only keeps junk out of the hash. */
 const MAX_LAUNCH_CHARS = 256;
@@ -25,14 +27,18 @@ const MAX_ORIGIN_CHARS = 2048;
 
 const exchangeRequest = z.object({
   launch: z.string().min(1).max(MAX_LAUNCH_CHARS),
-  kind: z.enum(['ssh', 'vnc']),
+  kind: z.enum(CONNECTION_KINDS),
   parentOrigin: z.string().min(1).max(MAX_ORIGIN_CHARS),
 });
 
 const LAUNCH_REFUSED = 'This embedded session was already opened or its link has expired. Open it again from your dashboard.';
 const CREDENTIAL_REFUSED = 'This embedded session has ended. Open it again from your dashboard.';
 
-export interface EmbedRouteDeps extends TicketMintingDeps {
+export interface EmbedRouteDeps {
+  readonly store: Store;
+  readonly now: () => Date;
+  /** Mints connection tickets under the one admission policy. */
+  readonly admission: Pick<Admission, 'mint'>;
   readonly logger: Logger;
   readonly launches: EmbedLaunchBook;
   readonly credentials: EmbedCredentialBook;
@@ -91,7 +97,7 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
   router.post('/embed/connections', sameOrigin, async (req, res) => {
     res.set('Cache-Control', 'no-store');
     const claims = await credentialOf(req, deps);
-    const body = await mintConnectionTicket(deps, {
+    const body = await deps.admission.mint({
       userId: claims.userId,
       buildId: claims.buildId,
       kind: claims.kind,

@@ -1,6 +1,6 @@
 /**
  * The cryptography of the two RFB security types the gateway answers on the user's behalf, as
- * pure functions over bytes (the socket work lives in rfb-upstream.ts):
+ * pure functions over bytes (the socket work lives in upstream.ts):
  *
  *   VncAuth (2):   S→C 16 B challenge | C→S DES-ECB(key = password, 16 B)
  *   Apple ARD (30): S→C U16 g | U16 keyLength | p | Ys   (p, Ys: keyLength B, big-endian)

@@ -1,12 +1,11 @@
 /**
  * Joins one browser WebSocket (porthole.ssh.v1) to one PTY shell on the build VM, with flow
  * control end to end: the VM's output is read only as fast as the browser renders it, while
- * keystrokes always pass straight through. One owner, one idempotent teardown: whichever side
- * closes, the other is closed too.
+ * keystrokes always pass straight through. Whichever side ends, the session asks its owner to
+ * close the connection, and the owner's one `stop` tears down both sides.
  */
-import type { RawData, WebSocket } from 'ws';
-import { closeForSocketError, closeWebSocket, toBuffer, type ReadGate } from '../frames.js';
-import type { ClosedBy } from '../close-attribution.js';
+import type { RawData } from 'ws';
+import { toBuffer } from '../frames.js';
 import { CloseCode } from '../../../../shared/src/protocol/close-codes.js';
 import {
   DEFAULT_TERMINAL_SIZE,
@@ -16,12 +15,9 @@ import {
 import { TERMINAL_OUTPUT_BATCH_BYTES, TERMINAL_UNACKED_HIGH_BYTES, TERMINAL_UNACKED_LOW_BYTES } from '../../../../shared/src/limits.js';
 import { decideFlow, type FlowLimits } from '../../flow/backpressure.js';
 import { OutputBatcher } from '../../flow/output-batcher.js';
-import type { Logger } from '../../log.js';
-import type { BuildRecord } from '../../store/store.js';
-import type { Dialer } from '../dialer.js';
-import type { SessionObserver } from '../session-observer.js';
+import type { ProtocolContext, ProtocolSession, RelayedBytes } from '../protocol.js';
 import { decideHostKey } from './host-key.js';
-import { openSshShell, type PtySize, type SshCredentials, type SshOpenFailure, type SshShell } from './ssh-adapter.js';
+import { openSshShell, type PtySize, type SshCredentials, type SshOpenFailure, type SshShell } from './upstream.js';
 
 /** How long to wait for the browser's first size before opening the PTY at 80×24. */
 export const INITIAL_RESIZE_WAIT_MS = 1_000;
@@ -44,39 +40,17 @@ const FLOW_LIMITS: FlowLimits = {
   bufferedLowBytes: WS_BUFFERED_LOW_BYTES,
 };
 
-export interface TerminalSessionDeps {
-  readonly ws: WebSocket;
-  /** Stops parsing the browser's frames once it is closed for breaking a rule. */
-  readonly readGate: ReadGate;
-  readonly build: BuildRecord;
+export interface TerminalBridgeDeps extends ProtocolContext {
   readonly credentials: SshCredentials;
   readonly expectedHostKey: string | null;
   /** Pins a first-seen host key for the build; resolves to the key now pinned. */
   readonly pinHostKey: (fingerprint: string) => Promise<string>;
-  readonly dialer: Dialer;
-  readonly logger: Logger;
-  readonly now: () => Date;
   /** How long output may wait unread before the browser is considered gone. */
   readonly stallTimeoutMs: number;
-  /** Called on keystrokes: the idle timeout restarts. */
-  readonly onInput: () => void;
-  readonly onEnd?: (summary: TerminalSessionSummary) => void;
-  /** Told about output, input, sizes, pauses and host keys (metrics, recording, audit). */
-  readonly observer?: SessionObserver;
 }
 
-export interface TerminalSessionSummary {
-  /** Whose close frame (or dropped socket) ended it; the browser's code and reason are its own choice. */
-  readonly closedBy: ClosedBy;
-  readonly closeCode: number;
-  readonly reason: string;
-  readonly bytesToBrowser: number;
-  readonly bytesFromBrowser: number;
-  readonly pauses: number;
-}
-
-export class TerminalSession {
-  readonly #deps: TerminalSessionDeps;
+export class TerminalBridge implements ProtocolSession {
+  readonly #deps: TerminalBridgeDeps;
   readonly #abort = new AbortController();
   #shell: SshShell | null = null;
   #size: PtySize | null = null;
@@ -89,7 +63,6 @@ export class TerminalSession {
   #ackedBytes = 0;
   #receivedBytes = 0;
   #paused = false;
-  #pauses = 0;
   #stallTimer: NodeJS.Timeout | null = null;
   /** VM output of one event-loop turn goes to the browser as one message. */
   readonly #output = new OutputBatcher((batch) => this.#sendOutput(batch), TERMINAL_OUTPUT_BATCH_BYTES);
@@ -97,21 +70,14 @@ export class TerminalSession {
   #sizeKnown: (() => void) | null = null;
   #closesAt: Date | null;
 
-  constructor(deps: TerminalSessionDeps) {
+  constructor(deps: TerminalBridgeDeps) {
     this.#deps = deps;
     this.#closesAt = deps.build.closesAt;
   }
 
   /** Runs the session; resolves when it has been set up (or refused). */
   async start(): Promise<void> {
-    const { ws } = this.#deps;
-    ws.on('message', (data, isBinary) => this.#onBrowserMessage(data, isBinary));
-    ws.once('close', (code, reason) => this.end(code, reason.toString('utf8'), 'browser'));
-    ws.on('error', (error) => {
-      const close = closeForSocketError(error);
-      if (close) this.end(close.code, close.reason);
-    });
-
+    this.#deps.ws.on('message', (data, isBinary) => this.#onBrowserMessage(data, isBinary));
     await this.#waitForFirstSize();
     if (this.#ended) return;
     const result = await openSshShell({
@@ -141,28 +107,19 @@ export class TerminalSession {
     });
   }
 
-  /** Idempotent teardown, whichever side or reason ends the session first. */
-  end(code: number, reason: string, closedBy: ClosedBy = 'gateway'): void {
+  stop(): void {
     if (this.#ended) return;
     this.#ended = true;
-    // The close frame goes out before the SSH teardown: when a window closes hundreds of sessions
-    // in one go, that is what each browser is waiting for.
-    const { ws } = this.#deps;
-    closeWebSocket(ws, this.#deps.readGate, code, reason);
     // Only a shell still being opened listens; aborting builds a DOMException with a stack trace.
     if (!this.#shell) this.#abort.abort();
     this.#sizeKnown?.();
     if (this.#stallTimer) clearTimeout(this.#stallTimer);
     this.#output.discard();
     this.#shell?.close();
-    this.#deps.onEnd?.({
-      closedBy,
-      closeCode: code,
-      reason,
-      bytesToBrowser: this.#deliveredBytes,
-      bytesFromBrowser: this.#receivedBytes,
-      pauses: this.#pauses,
-    });
+  }
+
+  relayed(): RelayedBytes {
+    return { toBrowser: this.#deliveredBytes, fromBrowser: this.#receivedBytes };
   }
 
   async #verifyHostKey(fingerprint: string): Promise<boolean> {
@@ -170,9 +127,9 @@ export class TerminalSession {
     if (decision.kind === 'pin') {
       // The first writer wins: a racing connection may have pinned another key a moment ago.
       decision = decideHostKey(await this.#deps.pinHostKey(fingerprint), fingerprint);
-      if (decision.kind === 'accept') this.#deps.observer?.hostKey({ kind: 'pinned', fingerprint });
+      if (decision.kind === 'accept') this.#deps.observer.hostKey({ kind: 'pinned', fingerprint });
     }
-    if (decision.kind === 'reject') this.#deps.observer?.hostKey({ kind: 'mismatch', expected: decision.expected, presented: fingerprint });
+    if (decision.kind === 'reject') this.#deps.observer.hostKey({ kind: 'mismatch', expected: decision.expected, presented: fingerprint });
     return decision.kind === 'accept';
   }
 
@@ -196,7 +153,7 @@ export class TerminalSession {
     const message = failureMessage(failure);
     this.#deps.logger.info({ event: 'vm_connect_failed', buildId: this.#deps.build.id, failure: failure.kind }, message);
     this.#send({ type: 'error', code: 'vm_unreachable', message });
-    this.end(CloseCode.vmUnreachable, message);
+    this.#deps.close(CloseCode.vmUnreachable, message);
   }
 
   #attach(shell: SshShell): void {
@@ -206,15 +163,15 @@ export class TerminalSession {
     channel.on('data', onOutput);
     channel.stderr.on('data', onOutput);
     channel.on('drain', () => this.#deps.ws.resume());
-    channel.once('close', () => this.end(CloseCode.sessionEnded, 'shell ended'));
-    shell.onClosed((error) => this.end(error ? CloseCode.vmUnreachable : CloseCode.sessionEnded, error ? 'connection to the VM lost' : 'shell ended'));
+    channel.once('close', () => this.#deps.close(CloseCode.sessionEnded, 'shell ended'));
+    shell.onClosed((error) => this.#deps.close(error ? CloseCode.vmUnreachable : CloseCode.sessionEnded, error ? 'connection to the VM lost' : 'shell ended'));
 
     this.#send({ type: 'ready', hostKey: shell.hostKey });
     this.windowChanged(this.#closesAt);
     // A resize that arrived while the shell was opening.
     if (this.#size) shell.resize(this.#size);
     const size = this.#size ?? DEFAULT_TERMINAL_SIZE;
-    this.#deps.observer?.resize(size.cols, size.rows);
+    this.#deps.observer.resize(size.cols, size.rows);
     if (this.#earlyInputBytes > 0) channel.write(Buffer.concat(this.#earlyInput, this.#earlyInputBytes));
     this.#earlyInput = [];
   }
@@ -223,7 +180,7 @@ export class TerminalSession {
     if (this.#deps.ws.readyState !== this.#deps.ws.OPEN) return;
     // Counted as sent when batched, so a flood pauses the VM within the turn it arrives in.
     this.#sentBytes += chunk.length;
-    this.#deps.observer?.output(chunk);
+    this.#deps.observer.output(chunk);
     this.#output.push(chunk);
     this.#reviewFlow();
   }
@@ -243,7 +200,7 @@ export class TerminalSession {
       if (buffer.length === 0) return;
       this.#receivedBytes += buffer.length;
       this.#deps.onInput();
-      this.#deps.observer?.input(buffer.length);
+      this.#deps.observer.input(buffer.length);
       const shell = this.#shell;
       if (!shell) return this.#keepEarlyInput(buffer);
       // Input backpressure: stop reading the browser while sshd's window is full.
@@ -253,7 +210,7 @@ export class TerminalSession {
     const parsed = parseClientControl(buffer.toString('utf8'));
     if (!parsed.ok) {
       this.#send({ type: 'error', code: 'bad_message', message: `invalid control message (${parsed.error})` });
-      this.end(CloseCode.policyViolation, 'invalid control message');
+      this.#deps.close(CloseCode.policyViolation, 'invalid control message');
       return;
     }
     const message = parsed.value;
@@ -263,7 +220,7 @@ export class TerminalSession {
         this.#sizeKnown?.();
         if (this.#shell) {
           this.#shell.resize(this.#size);
-          this.#deps.observer?.resize(this.#size.cols, this.#size.rows);
+          this.#deps.observer.resize(this.#size.cols, this.#size.rows);
         }
         return;
       case 'ack':
@@ -294,11 +251,10 @@ export class TerminalSession {
     );
     if (action === 'pause') {
       this.#paused = true;
-      this.#pauses += 1;
-      this.#deps.observer?.paused();
+      this.#deps.observer.paused();
       shell.channel.pause();
       shell.channel.stderr.pause();
-      this.#stallTimer = setTimeout(() => this.end(CloseCode.clientTooSlow, 'browser stopped reading'), this.#deps.stallTimeoutMs);
+      this.#stallTimer = setTimeout(() => this.#deps.close(CloseCode.clientTooSlow, 'browser stopped reading'), this.#deps.stallTimeoutMs);
     } else if (action === 'resume') {
       this.#paused = false;
       if (this.#stallTimer) clearTimeout(this.#stallTimer);

@@ -8,16 +8,11 @@
  *   browser → gateway: version, chosen type 1, ClientInit, then client messages
  */
 import type { Socket } from 'node:net';
-import type { WebSocket } from 'ws';
-import { closeForSocketError, closeWebSocket, toBuffer, type ReadGate } from '../frames.js';
-import type { ClosedBy } from '../close-attribution.js';
+import { toBuffer } from '../frames.js';
 import { CloseCode } from '../../../../shared/src/protocol/close-codes.js';
-import type { Logger } from '../../log.js';
-import type { BuildRecord } from '../../store/store.js';
-import type { Dialer } from '../dialer.js';
-import type { SessionObserver } from '../session-observer.js';
+import type { ProtocolContext, ProtocolSession, RelayedBytes } from '../protocol.js';
 import { ByteQueue } from '../byte-queue.js';
-import { openRfbUpstream, SECURITY_NONE, type RfbUpstream, type RfbUpstreamFailure, type VncCredentials } from './rfb-upstream.js';
+import { openRfbUpstream, SECURITY_NONE, type RfbUpstream, type RfbUpstreamFailure, type VncCredentials } from './upstream.js';
 import type { Result } from '../../../../shared/src/result.js';
 import { ChunkQueue } from '../chunk-queue.js';
 import { decideFlow, type FlowLimits } from '../../flow/backpressure.js';
@@ -55,34 +50,12 @@ const PROBE_REQUEST = Buffer.from([3, 0, 0, 0, 0, 0, 0, 1, 0, 1]);
 /** Shown by noVNC; the VM's own reason (untrusted, possibly revealing) is only logged. */
 const GENERIC_AUTH_FAILURE = 'Authentication failed';
 
-export interface ScreenSessionDeps {
-  readonly ws: WebSocket;
-  /** Stops parsing the browser's frames once it is closed for breaking a rule. */
-  readonly readGate: ReadGate;
-  readonly build: BuildRecord;
+export interface ScreenBridgeDeps extends ProtocolContext {
   readonly credentials: VncCredentials;
-  readonly viewOnly: boolean;
-  readonly dialer: Dialer;
-  /** Called on a person's input (keys, pointer, clipboard): the idle timeout restarts. */
-  readonly onInput: () => void;
-  readonly logger: Logger;
-  readonly onEnd?: (summary: ScreenSessionSummary) => void;
-  /** Told about bytes each way and pauses (metrics). */
-  readonly observer?: SessionObserver;
 }
 
-export interface ScreenSessionSummary {
-  /** Whose close frame (or dropped socket) ended it; the browser's code and reason are its own choice. */
-  readonly closedBy: ClosedBy;
-  readonly closeCode: number;
-  readonly reason: string;
-  readonly bytesToBrowser: number;
-  readonly bytesFromBrowser: number;
-  readonly droppedInputMessages: number;
-}
-
-export class ScreenSession {
-  readonly #deps: ScreenSessionDeps;
+export class ScreenBridge implements ProtocolSession {
+  readonly #deps: ScreenBridgeDeps;
   readonly #abort = new AbortController();
   readonly #greeting = new ByteQueue(BROWSER_HANDSHAKE_LIMIT_BYTES);
   readonly #filter: ClientMessageFilter;
@@ -103,33 +76,24 @@ export class ScreenSession {
   #toBrowser = 0;
   #fromBrowser = 0;
 
-  constructor(deps: ScreenSessionDeps) {
+  constructor(deps: ScreenBridgeDeps) {
     this.#deps = deps;
     this.#filter = new ClientMessageFilter({ dropInput: deps.viewOnly, onInput: deps.onInput });
   }
 
   async start(): Promise<void> {
-    const { ws } = this.#deps;
-    ws.on('message', (data, isBinary) => this.#fromBrowserMessage(toBuffer(data), isBinary));
-    ws.once('close', (code, reason) => this.end(code, reason.toString('utf8'), 'browser'));
-    ws.on('error', (error) => {
-      const close = closeForSocketError(error);
-      if (close) this.end(close.code, close.reason);
-    });
-    const timer = setTimeout(() => this.end(CloseCode.protocolError, 'RFB greeting timed out'), BROWSER_HANDSHAKE_TIMEOUT_MS);
+    this.#deps.ws.on('message', (data, isBinary) => this.#fromBrowserMessage(toBuffer(data), isBinary));
+    const timer = setTimeout(() => this.#deps.close(CloseCode.protocolError, 'RFB greeting timed out'), BROWSER_HANDSHAKE_TIMEOUT_MS);
     try {
       await this.#handshake();
     } catch (error) {
-      if (!this.#ended) this.end(CloseCode.protocolError, error instanceof Error ? error.message : 'RFB greeting failed');
+      if (!this.#ended) this.#deps.close(CloseCode.protocolError, error instanceof Error ? error.message : 'RFB greeting failed');
     } finally {
       clearTimeout(timer);
     }
   }
 
-  /** The screen protocol has no channel for window news; the page polls for it instead. */
-  windowChanged(): void {}
-
-  end(code: number, reason: string, closedBy: ClosedBy = 'gateway'): void {
+  stop(): void {
     if (this.#ended) return;
     this.#ended = true;
     this.#abort.abort();
@@ -138,22 +102,16 @@ export class ScreenSession {
     this.#greeting.fail(new Error('closed'));
     this.#vm?.destroy();
     if (!this.#vm) void this.#upstream?.then((result) => destroyUpstream(result));
-    const { ws } = this.#deps;
-    closeWebSocket(ws, this.#deps.readGate, code, reason);
-    this.#deps.onEnd?.({
-      closedBy,
-      closeCode: code,
-      reason,
-      bytesToBrowser: this.#toBrowser,
-      bytesFromBrowser: this.#fromBrowser,
-      droppedInputMessages: this.#filter.droppedMessages,
-    });
+  }
+
+  relayed(): RelayedBytes {
+    return { toBrowser: this.#toBrowser, fromBrowser: this.#fromBrowser };
   }
 
   async #handshake(): Promise<void> {
     const { build } = this.#deps;
     const vnc = build.vnc;
-    if (!vnc) return this.end(CloseCode.forbidden, 'this build has no screen');
+    if (!vnc) return this.#deps.close(CloseCode.forbidden, 'this build has no screen');
     const upstream = openRfbUpstream({
       target: { host: vnc.host, port: vnc.port },
       credentials: this.#deps.credentials,
@@ -164,10 +122,10 @@ export class ScreenSession {
     this.#send(Buffer.from('RFB 003.008\n', 'latin1'));
     const version = (await this.#greeting.read(12)).toString('latin1');
     // Only 3.8: 3.7 clients expect no SecurityResult after None, and noVNC always speaks 3.8.
-    if (version !== 'RFB 003.008\n') return this.end(CloseCode.protocolError, 'unsupported RFB client version');
+    if (version !== 'RFB 003.008\n') return this.#deps.close(CloseCode.protocolError, 'unsupported RFB client version');
     this.#send(Buffer.from([1, SECURITY_NONE]));
     const chosen = (await this.#greeting.read(1)).readUInt8(0);
-    if (chosen !== SECURITY_NONE) return this.end(CloseCode.protocolError, 'the browser chose an unoffered security type');
+    if (chosen !== SECURITY_NONE) return this.#deps.close(CloseCode.protocolError, 'the browser chose an unoffered security type');
 
     const result = await upstream;
     if (this.#ended) return destroyUpstream(result);
@@ -176,7 +134,7 @@ export class ScreenSession {
     this.#vm = socket;
     this.#send(Buffer.from([0, 0, 0, 0]));
     await this.#greeting.read(1);
-    if (this.#ended) return; // end() destroyed #vm
+    if (this.#ended) return; // stop() destroyed #vm
     // Always shared: a browser must never disconnect someone else's session on the VM.
     socket.write(Buffer.from([1]));
     this.#splice(socket, leftover, this.#greeting.takeRest());
@@ -192,7 +150,7 @@ export class ScreenSession {
     reason.copy(message, 8);
     this.#send(message);
     const human = failure.kind === 'auth_failed' ? 'The build VM refused the screen login.' : 'The build VM screen could not be reached.';
-    this.end(CloseCode.vmUnreachable, human);
+    this.#deps.close(CloseCode.vmUnreachable, human);
   }
 
   #splice(socket: Socket, fromVm: Buffer, fromBrowser: Buffer): void {
@@ -202,9 +160,9 @@ export class ScreenSession {
       if (this.#deps.ws.isPaused) this.#filter.restartClock(Date.now());
       this.#deps.ws.resume();
     });
-    socket.once('end', () => this.end(CloseCode.sessionEnded, 'the VM closed the screen session'));
-    socket.once('error', () => this.end(CloseCode.vmUnreachable, 'connection to the VM lost'));
-    socket.once('close', () => this.end(CloseCode.sessionEnded, 'the VM closed the screen session'));
+    socket.once('end', () => this.#deps.close(CloseCode.sessionEnded, 'the VM closed the screen session'));
+    socket.once('error', () => this.#deps.close(CloseCode.vmUnreachable, 'connection to the VM lost'));
+    socket.once('close', () => this.#deps.close(CloseCode.sessionEnded, 'the VM closed the screen session'));
     this.#probeTimer = setInterval(() => this.#probeVm(socket), VNC_PROBE_INTERVAL_MS);
     this.#probeTimer.unref();
     if (fromVm.length > 0) this.#fromVm(fromVm);
@@ -220,7 +178,7 @@ export class ScreenSession {
     const check = checkServerInit(held.peek(SERVER_INIT_HEADER_BYTES), held.length);
     if (check.state === 'invalid') {
       this.#deps.logger.info({ event: 'vm_protocol_error', buildId: this.#deps.build.id, kind: 'vnc', detail: check.reason }, 'VM sent an invalid ServerInit');
-      return this.end(CloseCode.vmUnreachable, 'The build VM sent an invalid screen description.');
+      return this.#deps.close(CloseCode.vmUnreachable, 'The build VM sent an invalid screen description.');
     }
     // Bounded: checkServerInit refuses names over MAX_DESKTOP_NAME_BYTES before they pile up.
     if (check.state === 'incomplete') return;
@@ -235,7 +193,7 @@ export class ScreenSession {
       this.#probeOutstanding = false;
       return;
     }
-    if (this.#probeOutstanding) return this.end(CloseCode.vmUnreachable, 'The build VM stopped answering.');
+    if (this.#probeOutstanding) return this.#deps.close(CloseCode.vmUnreachable, 'The build VM stopped answering.');
     this.#probeOutstanding = true;
     // Until ServerInit has arrived the VM owes us that, not a pixel; a request now would be early.
     if (this.#serverInit === null) socket.write(PROBE_REQUEST);
@@ -243,10 +201,10 @@ export class ScreenSession {
 
   #fromBrowserMessage(data: Buffer, isBinary: boolean): void {
     if (this.#ended) return;
-    if (!isBinary) return this.end(CloseCode.policyViolation, 'text frames are not RFB');
+    if (!isBinary) return this.#deps.close(CloseCode.policyViolation, 'text frames are not RFB');
     if (!this.#spliced) {
       this.#greetingFrames += 1;
-      if (this.#greetingFrames > BROWSER_HANDSHAKE_MAX_FRAMES) return this.end(CloseCode.policyViolation, ASSEMBLY_REFUSALS.too_many_frames);
+      if (this.#greetingFrames > BROWSER_HANDSHAKE_MAX_FRAMES) return this.#deps.close(CloseCode.policyViolation, ASSEMBLY_REFUSALS.too_many_frames);
       this.#greeting.push(data);
       return;
     }
@@ -257,7 +215,7 @@ export class ScreenSession {
     const vm = this.#vm;
     if (!vm) return;
     this.#fromBrowser += data.length;
-    this.#deps.observer?.input(data.length);
+    this.#deps.observer.input(data.length);
     const filtered = this.#filter.push(data, Date.now());
     if (!filtered.ok) return this.#refuseInput(filtered.error);
     const { forward } = filtered;
@@ -266,7 +224,7 @@ export class ScreenSession {
   }
 
   #refuseInput(refusal: FilterRefusal): void {
-    this.end(CloseCode.policyViolation, refusal === 'unknown_message' ? 'unknown RFB client message' : ASSEMBLY_REFUSALS[refusal]);
+    this.#deps.close(CloseCode.policyViolation, refusal === 'unknown_message' ? 'unknown RFB client message' : ASSEMBLY_REFUSALS[refusal]);
   }
 
   /** Arms one timer for the message now incomplete; a message completed in time leaves it to expire harmlessly. */
@@ -290,7 +248,7 @@ export class ScreenSession {
     const vm = this.#vm;
     if (ws.readyState !== ws.OPEN || !vm) return;
     this.#toBrowser += chunk.length;
-    this.#deps.observer?.output(chunk);
+    this.#deps.observer.output(chunk);
     ws.send(chunk, { binary: true }, () => this.#reviewFlow(vm));
     this.#reviewFlow(vm);
   }
@@ -299,7 +257,7 @@ export class ScreenSession {
     const action = decideFlow({ unackedBytes: 0, bufferedBytes: this.#deps.ws.bufferedAmount, paused: this.#vmPaused }, FLOW_LIMITS);
     if (action === 'pause') {
       this.#vmPaused = true;
-      this.#deps.observer?.paused();
+      this.#deps.observer.paused();
       vm.pause();
     } else if (action === 'resume') {
       this.#vmPaused = false;
