@@ -5,7 +5,6 @@
 import { join } from 'node:path';
 import express, { type Express } from 'express';
 import type pg from 'pg';
-import session from 'express-session';
 import type { Config } from '../config/config.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../log.js';
@@ -14,6 +13,7 @@ import { createPassport } from '../auth/passport.js';
 import { StoreBackedSessionStore } from '../auth/session-store.js';
 import { createOidcLogin } from '../auth/oidc.js';
 import { securityHeaders } from './middleware/security-headers.js';
+import { sessionAuth } from './middleware/session-auth.js';
 import { AssetManifest } from './assets.js';
 import { controlApiRouter } from './routes/control-api.js';
 import { authRouter } from './routes/auth.js';
@@ -56,8 +56,6 @@ import { auditRouter } from './routes/audit.js';
 import { recordingsRouter } from './routes/recordings.js';
 import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 
-/** Sign-in lasts a working day; the access window, not the cookie, bounds VM access. */
-const SESSION_MAX_AGE_MS = 12 * 60 * 60 * 1000;
 const MS_PER_MINUTE = 60_000;
 /** Hashed bundle names never change content, so browsers may keep them for a year. */
 const ASSET_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
@@ -137,16 +135,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   const node = coordination.attach(enforcer);
   const heartbeat = new Heartbeat(deps.pingIntervalMs);
   const quota = new UserConnectionQuota(config.maxConnectionsPerUser);
-  const sessionMiddleware = session({
-    name: config.secureCookies ? '__Host-porthole.sid' : 'porthole.sid',
-    secret: config.sessionSecret,
-    store: sessionStore,
-    resave: false,
-    saveUninitialized: false,
-    cookie: { httpOnly: true, sameSite: 'lax', secure: config.secureCookies, path: '/', maxAge: SESSION_MAX_AGE_MS },
-  });
-  // passport's typings return `any` for its middleware; they are plain Express handlers.
-  const authMiddleware: express.RequestHandler[] = [sessionMiddleware, passport.initialize(), passport.session() as express.RequestHandler];
+  const authMiddleware = sessionAuth({ secureCookies: config.secureCookies, sessionSecret: config.sessionSecret, sessionStore, passport });
   const upgrades = createUpgradeHandler({
     store,
     tickets,
