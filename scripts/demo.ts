@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { loadConfig } from '../server/src/config/config.js';
 import { createLogger } from '../server/src/log.js';
 import { SqliteStore } from '../server/src/store/sqlite/sqlite-store.js';
-import { createApp } from '../server/src/http/app.js';
+import { createGateway } from '../server/src/gateway.js';
 import { startSshd, type SshdHandle } from '../test/helpers/sshd.js';
 import { startXvnc, type XvncHandle } from '../test/helpers/xvnc.js';
 
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     const { config } = loaded.value;
     const store = SqliteStore.open(resolve(DEMO_DIR, 'porthole.db'));
     const logger = createLogger(config.logLevel);
-    const gateway = createApp({ config, store, logger, clientDir: CLIENT_DIR });
+    const gateway = createGateway({ config, store, logger, clientDir: CLIENT_DIR });
     const server = createServer(gateway.app);
     server.on('upgrade', gateway.handleUpgrade);
     await new Promise<void>((done, fail) => {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, scrubSecretsFromEnv } from './config/config.js';
 import { createLogger } from './log.js';
 import { openStore } from './store/open-store.js';
-import { createApp } from './http/app.js';
+import { createGateway } from './gateway.js';
 import { createHttpServer } from './http/http-server.js';
 
 const MS_PER_SECOND = 1000;
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
 
   const opened = await openStore(config, logger);
   const { store } = opened;
-  const gateway = createApp({
+  const gateway = createGateway({
     config,
     store,
     logger,

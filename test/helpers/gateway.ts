@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../server/src/config/config.js';
 import { createLogger } from '../../server/src/log.js';
 import { SqliteStore } from '../../server/src/store/sqlite/sqlite-store.js';
-import { createApp, type GatewayApp } from '../../server/src/http/app.js';
+import { createGateway, type Gateway } from '../../server/src/gateway.js';
 import { createHttpServer } from '../../server/src/http/http-server.js';
 import type { Dialer } from '../../server/src/protocols/dialer.js';
 
@@ -27,9 +27,9 @@ export interface TestGateway {
   readonly config: Config;
   readonly store: SqliteStore;
   readonly databasePath: string;
-  readonly enforcer: GatewayApp['enforcer'];
+  readonly enforcer: Gateway['enforcer'];
   /** The gateway itself: audit trail, metrics, drain. */
-  readonly app: GatewayApp;
+  readonly app: Gateway;
   /** Where this gateway writes session recordings (inside its throwaway directory). */
   readonly recordingsDir: string;
   /** Parsed JSON log lines written so far. */
@@ -87,7 +87,7 @@ export async function startGateway(env: Record<string, string> = {}, options: St
   const logger = createLogger(config.logLevel, sink);
   const store = SqliteStore.open(databasePath);
   let fixedNow: Date | null = null;
-  const gateway = createApp({
+  const gateway = createGateway({
     config,
     store,
     logger,

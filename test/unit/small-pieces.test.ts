@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { html, Html } from '../../server/src/http/views/html.js';
 import { safeNextPath } from '../../server/src/http/next-path.js';
-import { judgeOrigin } from '../../server/src/http/origin-guard.js';
+import { judgeOrigin } from '../../server/src/http/middleware/origin-guard.js';
 import { closeTimeAfterFinish, narrowCloseTime } from '../../server/src/access/access-window.js';
 import { nativeSshCommand, screenshareAddress, shellQuote } from '../../server/src/domain/native-instructions.js';
 import { formatRemaining } from '../../shared/src/format.js';

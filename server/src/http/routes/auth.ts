@@ -12,7 +12,7 @@ import { ipKeyGenerator } from 'express-rate-limit';
 import { BROWSER_BODY_LIMIT_BYTES } from '../../../../shared/src/limits.js';
 import { GatewayError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { requireSameOrigin } from '../origin-guard.js';
+import { requireSameOrigin } from '../middleware/origin-guard.js';
 import type { AssetManifest } from '../assets.js';
 import { loginPage, type SignInMethods } from '../views/pages.js';
 import { OIDC_REFUSAL_MESSAGES, OIDC_STRATEGY, type OidcLogin, type OidcRefusal } from '../../auth/oidc.js';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { parseId, type BuildId } from '../../../../shared/src/ids.js';
 import { BROWSER_BODY_LIMIT_BYTES } from '../../../../shared/src/limits.js';
 import { GatewayError } from '../../errors.js';
-import { requireSameOrigin } from '../origin-guard.js';
+import { requireSameOrigin } from '../middleware/origin-guard.js';
 import { describeIssue } from '../control-schemas.js';
 import type { Admission } from '../../sessions/admission.js';
 import { CONNECTION_KINDS } from '../../../../shared/src/protocol/kinds.js';

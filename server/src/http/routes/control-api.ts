@@ -21,7 +21,7 @@ import { endpointFingerprints, keepSealedIfSame } from '../../domain/vm-endpoint
 import type { Logger } from '../../log.js';
 import type { AccessChanges } from '../../cluster/access-changes.js';
 import type { LiveConnectionDirectory } from '../../cluster/live-connections.js';
-import { requireBearerToken } from '../bearer-token.js';
+import { requireBearerToken } from '../middleware/bearer-token.js';
 
 export interface ControlApiDeps {
   readonly store: Store;

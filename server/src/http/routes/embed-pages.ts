@@ -9,7 +9,7 @@ import { EMBED_SDK_PATH } from '../../../../shared/src/embed.js';
 import { GatewayError } from '../../errors.js';
 import type { AssetManifest } from '../assets.js';
 import { embedPageKind } from '../embed-framing.js';
-import { cspNonceOf, frameAncestorOf } from '../security-headers.js';
+import { cspNonceOf, frameAncestorOf } from '../middleware/security-headers.js';
 import { embedTerminalPage } from '../views/terminal-page.js';
 import { embedScreenPage } from '../views/screen-page.js';
 

@@ -15,7 +15,7 @@ import type { EmbedCredentialBook, EmbedCredentialClaims } from '../../connectio
 import { holdsCurrentEpoch } from '../../store/session-epoch.js';
 import { REFUSAL_MESSAGES } from '../../access/remote-access.js';
 import { loadBuildStanding, toWindowView } from '../../access/build-access.js';
-import { requireSameOrigin } from '../origin-guard.js';
+import { requireSameOrigin } from '../middleware/origin-guard.js';
 import { describeIssue } from '../control-schemas.js';
 import type { Store } from '../../store/store.js';
 import type { Admission } from '../../sessions/admission.js';

@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import { GatewayError } from '../../errors.js';
 import type { GatewayMetrics } from '../../metrics/metrics.js';
-import { requireBearerToken } from '../bearer-token.js';
+import { requireBearerToken } from '../middleware/bearer-token.js';
 
 export function metricsRouter(deps: { readonly metrics: GatewayMetrics; readonly token: string | null }): Router {
   const router = Router();

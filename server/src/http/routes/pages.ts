@@ -8,7 +8,7 @@ import { buildPage, buildsPage, errorPage, type BuildAccessState } from '../view
 import type { Html } from '../views/html.js';
 import { terminalPage } from '../views/terminal-page.js';
 import { screenPage } from '../views/screen-page.js';
-import { cspNonceOf } from '../security-headers.js';
+import { cspNonceOf } from '../middleware/security-headers.js';
 import { REFUSAL_MESSAGES } from '../../access/remote-access.js';
 
 export interface PageRouteDeps {

@@ -7,15 +7,15 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
-import { withRequestId, type Logger } from '../log.js';
-import type { UpgradeHandler } from '../ws/upgrade.js';
+import { withRequestId, type Logger } from '../../log.js';
+import type { UpgradeHandler } from '../../ws/upgrade.js';
 
 /** What a proxy's id may look like: enough for UUIDs and trace ids, nothing that could forge a log line. */
 const FORWARDED_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Probes and scrapes arrive every few seconds; their access lines would drown everything else. */
 const QUIET_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
-export function requestIdOf(req: IncomingMessage, trustProxy: boolean): string {
+function requestIdOf(req: IncomingMessage, trustProxy: boolean): string {
   const forwarded = req.headers['x-request-id'];
   if (trustProxy && typeof forwarded === 'string' && FORWARDED_REQUEST_ID.test(forwarded)) return forwarded;
   return randomUUID();

@@ -4,7 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../errors.js';
 
 /** `token` null: the endpoint is switched off and answers `disabled`, whatever the header says. */
 export function requireBearerToken(token: string | null, disabled: GatewayError, tokenName: string): RequestHandler {

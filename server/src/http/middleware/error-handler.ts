@@ -3,11 +3,11 @@
  * navigating get a page. Unexpected errors are logged with a stack and answered generically.
  */
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
-import { GatewayError, storeUnavailableError } from '../errors.js';
-import type { Logger } from '../log.js';
-import type { AssetManifest } from './assets.js';
-import { errorPage } from './views/pages.js';
-import { isStoreUnavailable } from '../store/store-errors.js';
+import { GatewayError, storeUnavailableError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import type { AssetManifest } from '../assets.js';
+import { errorPage } from '../views/pages.js';
+import { isStoreUnavailable } from '../../store/store-errors.js';
 
 interface BodyParserError {
   readonly type: string;

@@ -4,7 +4,7 @@
  * everything, so a forged request cannot pass; a script or test that sends our own Origin can.
  */
 import type { RequestHandler } from 'express';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../errors.js';
 
 export type OriginVerdict = 'same_origin' | 'cross_origin' | 'unknown';
 

@@ -4,7 +4,7 @@
  * script stamps the nonce on them). Text from a hostile VM that slipped into markup could not run.
  *
  * Nothing may frame a response, except an embed page, which exactly one allowed dashboard origin
- * may frame (embed-framing.ts); that page also sends no Referer anywhere.
+ * may frame (../embed-framing.ts); that page also sends no Referer anywhere.
  */
 import { randomBytes } from 'node:crypto';
 import helmet from 'helmet';

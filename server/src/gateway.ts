@@ -1,0 +1,201 @@
+/**
+ * The composition root: builds every part of one gateway node from its configuration and store,
+ * wires them together, and owns their lifetime (drain, shutdown). The HTTP application
+ * (http/app.ts) and the WebSocket upgrade handler are both fed from here. Nothing listens and
+ * nothing reads the environment, so the entry point, the demo and the tests each own the socket.
+ */
+import type pg from 'pg';
+import type { Express } from 'express';
+import type { Config } from './config/config.js';
+import type { Store } from './store/store.js';
+import type { Logger } from './log.js';
+import { SecretBox } from './crypto/secret-box.js';
+import { createPassport } from './auth/passport.js';
+import { StoreBackedSessionStore } from './auth/session-store.js';
+import { createOidcLogin } from './auth/oidc.js';
+import { AssetManifest } from './http/assets.js';
+import { createHttpApp } from './http/app.js';
+import { clientAddressOf } from './http/client-address.js';
+import { sessionAuth } from './http/middleware/session-auth.js';
+import { upgradeWithRequestId } from './http/middleware/request-log.js';
+import { EmbedLaunchBook } from './connections/embed-launches.js';
+import { EmbedCredentialBook } from './connections/embed-credentials.js';
+import { StoredTicketBook, TICKETS_PER_CONNECTION_SLOT } from './connections/tickets.js';
+import { connectionEndpoints } from './connections/endpoints.js';
+import { AccessEnforcer } from './sessions/access-enforcer.js';
+import { createAdmission } from './sessions/admission.js';
+import { createConnectionAcceptor } from './sessions/live-connection.js';
+import { UserConnectionQuota } from './sessions/connection-quota.js';
+import { DrainTracker } from './sessions/drain.js';
+import { Heartbeat } from './ws/heartbeat.js';
+import { createUpgradeHandler, type UpgradeHandler } from './ws/upgrade.js';
+import { identifyUpgrade } from './ws/identify.js';
+import { tcpDialer, type Dialer } from './protocols/dialer.js';
+import type { ProtocolRegistry } from './protocols/protocol.js';
+import { CLIENT_STALL_TIMEOUT_MS } from './protocols/ssh/bridge.js';
+import { sshProtocol } from './protocols/ssh/protocol.js';
+import { vncProtocol } from './protocols/vnc/protocol.js';
+import { postgresNode, singleNode } from './cluster/coordination.js';
+import { postgresTokenStores } from './cluster/pg-tickets.js';
+import { AuditTrail } from './audit/audit-trail.js';
+import { startAuditRetention } from './audit/retention.js';
+import { GatewayMetrics } from './metrics/metrics.js';
+import { Recorder } from './recording/recorder.js';
+import { startRetention } from './recording/retention.js';
+import { CloseCode } from '../../shared/src/protocol/close-codes.js';
+
+const MS_PER_MINUTE = 60_000;
+/** What browsers are told when a drain closes their connection (1001); their pages reconnect. */
+const DRAIN_CLOSE_REASON = 'gateway restarting';
+
+export interface GatewayDeps {
+  readonly config: Config;
+  readonly store: Store;
+  readonly logger: Logger;
+  /** Directory of the Vite build (dist/client). */
+  readonly clientDir: string;
+  readonly now?: () => Date;
+  /** How VMs are reached; tests pass a spy. */
+  readonly dialer?: Dialer;
+  /** Overrides how long a browser may leave terminal output unread (tests shorten it). */
+  readonly terminalStallTimeoutMs?: number;
+  /** Overrides the browser heartbeat interval (tests of vanished browsers shorten it). */
+  readonly pingIntervalMs?: number;
+  /** With a PostgreSQL store: its pool and URL, for coordinating with the other nodes. */
+  readonly postgres?: { readonly pool: pg.Pool; readonly url: string };
+}
+
+export interface Gateway {
+  /** Attach to the HTTP server's 'request' event. */
+  readonly app: Express;
+  /** Attach to the HTTP server's 'upgrade' event. */
+  readonly handleUpgrade: UpgradeHandler;
+  readonly enforcer: AccessEnforcer;
+  readonly audit: AuditTrail;
+  readonly metrics: GatewayMetrics;
+  /**
+   * Starts a graceful stop: readiness fails, upgrades are refused, live connections get 1001.
+   * Resolves once their browser and VM sockets are closed and recordings and audit rows written;
+   * the caller bounds the wait (PORTHOLE_DRAIN_SECONDS).
+   */
+  drain(): Promise<void>;
+  /** Ends every live connection with 1001 and stops timers; the caller closes the HTTP server. */
+  shutdown(): void;
+}
+
+export function createGateway(deps: GatewayDeps): Gateway {
+  const { config, store, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const secrets = new SecretBox(config.secretKey);
+  const assets = AssetManifest.load(deps.clientDir);
+  const passport = createPassport(store);
+  const sessionStore = new StoreBackedSessionStore(store);
+  // Several nodes share their bearer tokens through PostgreSQL, so any node honours each exactly once.
+  const ticketsPerUser = TICKETS_PER_CONNECTION_SLOT * config.maxConnectionsPerUser;
+  const shared = deps.postgres ? postgresTokenStores(deps.postgres.pool, now, { ticketsPerUser }) : null;
+  const tickets = new StoredTicketBook({ now, maxPerUser: ticketsPerUser, ...(shared ? { tickets: shared.tickets } : {}) });
+  const launches = new EmbedLaunchBook(now, ...(shared ? [shared.launches] : []));
+  const embedCredentials = new EmbedCredentialBook(now, ...(shared ? [shared.credentials] : []));
+  // The protocols this gateway serves: one adapter per connection kind.
+  const protocols: ProtocolRegistry = {
+    ssh: sshProtocol({ pinHostKey: (buildId, fingerprint) => store.pinHostKey(buildId, fingerprint), stallTimeoutMs: deps.terminalStallTimeoutMs ?? CLIENT_STALL_TIMEOUT_MS }),
+    vnc: vncProtocol(),
+  };
+  const endpoints = connectionEndpoints(config.publicUrl, protocols);
+  const audit = new AuditTrail({ store, logger, now });
+  const metrics = new GatewayMetrics();
+  audit.subscribe((event) => metrics.observe(event));
+  const tracker = new DrainTracker();
+  const recordings = config.recordings;
+  const recorder = new Recorder({ store, dir: recordings.dir, recordAll: recordings.recordAll, logger, now, onDropped: (bytes) => metrics.recordingDropped(bytes) });
+  const stopRetention = startRetention({ store, dir: recordings.dir, retentionDays: recordings.retentionDays, logger, now });
+  const stopAuditRetention = startAuditRetention({ store, retentionDays: config.auditRetentionDays, logger, now });
+  const coordination = deps.postgres
+    ? postgresNode({ pool: deps.postgres.pool, url: deps.postgres.url, nodeId: config.nodeId, failClosedSeconds: config.failClosedSeconds, store, logger, now })
+    : singleNode(config.nodeId);
+  const enforcer = new AccessEnforcer({
+    logger,
+    idleTimeoutMs: config.idleMinutes * MS_PER_MINUTE,
+    events: audit,
+    roleOf: (appId, userId) => store.getRole(appId, userId),
+    ...(coordination.lifecycle ? { lifecycle: coordination.lifecycle } : {}),
+  });
+  const node = coordination.attach(enforcer);
+  const heartbeat = new Heartbeat(deps.pingIntervalMs);
+  const quota = new UserConnectionQuota(config.maxConnectionsPerUser);
+  const authMiddleware = sessionAuth({ secureCookies: config.secureCookies, sessionSecret: config.sessionSecret, sessionStore, passport });
+
+  // Who may open which connection: tickets minted for pages, redeemed at the upgrade.
+  const admission = createAdmission({
+    store,
+    tickets,
+    endpoints,
+    quota,
+    enforcer,
+    now,
+    events: audit,
+    allowedOrigins: new Set([config.publicOrigin, ...config.allowedOrigins]),
+    identify: (req) => identifyUpgrade(req, authMiddleware),
+    clientAddress: (req) => clientAddressOf(req, config.trustProxy),
+    draining: () => tracker.draining,
+  });
+  // The WebSocket side: an admitted upgrade becomes a live connection that owns itself.
+  const upgrades = createUpgradeHandler({
+    admit: (req) => admission.redeem(req),
+    accept: createConnectionAcceptor({ protocols, secrets, dialer: deps.dialer ?? tcpDialer, logger, now, events: audit, metrics, recorder, tracker, heartbeat }),
+    logger,
+  });
+
+  const app = createHttpApp({
+    config,
+    store,
+    logger,
+    now,
+    clientDir: deps.clientDir,
+    assets,
+    secrets,
+    passport,
+    oidc: config.oidc === null ? null : createOidcLogin(config.oidc, passport, store, logger),
+    sessionAuth: authMiddleware,
+    admission,
+    launches,
+    embedCredentials,
+    endpoints,
+    events: audit,
+    metrics,
+    node,
+    draining: () => tracker.draining,
+  });
+
+  return {
+    app,
+    handleUpgrade: upgradeWithRequestId(upgrades.handle, config.trustProxy),
+    enforcer,
+    audit,
+    metrics,
+    drain: async () => {
+      tracker.startDraining();
+      metrics.setDraining(true);
+      enforcer.endAll(CloseCode.goingAway, DRAIN_CLOSE_REASON);
+      await tracker.idle();
+      await recorder.flush();
+      await audit.flush();
+    },
+    shutdown: () => {
+      tracker.startDraining();
+      enforcer.endAll(CloseCode.goingAway, DRAIN_CLOSE_REASON);
+      // Refusals counted since the drain's flush: their rows go to the store before it closes.
+      void audit.flush();
+      enforcer.dispose();
+      coordination.stop();
+      stopRetention();
+      stopAuditRetention();
+      upgrades.close();
+      heartbeat.dispose();
+      tickets.dispose();
+      launches.dispose();
+      embedCredentials.dispose();
+      sessionStore.dispose();
+    },
+  };
+}
