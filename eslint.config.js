@@ -39,10 +39,35 @@ export default tseslint.config(
     },
   },
   {
-    // The WebSocket transport is beside the HTTP routes, not above them: both use access/ and sessions/.
+    // The WebSocket transport is beside the HTTP routes, not above them, and below the sessions
+    // that decide who connects and own each connection: it is handed those as functions.
     files: ['server/src/ws/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/http/**'], message: 'server/src/ws/ imports nothing from http/.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/http/**', '**/sessions/**'], message: 'server/src/ws/ imports nothing from http/ or sessions/.' }] }],
+    },
+  },
+  {
+    // Admission and live connections serve HTTP routes and upgrades alike; they know neither.
+    files: ['server/src/sessions/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/http/**'], message: 'server/src/sessions/ imports nothing from http/.' }] }],
+    },
+  },
+  {
+    // The access policy is pure decisions over stored records: every caller may use it, it uses no caller.
+    files: ['server/src/access/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/sessions/**', '**/http/**', '**/ws/**', '**/protocols/**', '**/connections/**', '**/cluster/**'],
+              message: 'server/src/access/ imports only the store, the domain and shared/.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
