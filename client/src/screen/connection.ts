@@ -8,8 +8,7 @@
  */
 import RFB from '@novnc/novnc';
 import { CloseCode, FINAL_CLOSE_CODES } from '../../../shared/src/protocol/close-codes.js';
-import { ABNORMAL_CLOSURE_CODE, CLOSED_BY_PAGE_REASON, type ConnectionState, type Disconnect } from '../terminal/connection.js';
-import { describeDisconnect, type DisconnectNotice } from '../terminal/status.js';
+import { ABNORMAL_CLOSURE_CODE, CLOSED_BY_PAGE_REASON, type ConnectionState, type Disconnect } from '../session/state.js';
 import { openTicketedSocket, type ConnectionRefusal, type TicketEndpoint } from '../lib/connection-ticket.js';
 import { SUBPROTOCOLS } from '../../../shared/src/protocol/kinds.js';
 
@@ -27,9 +26,6 @@ const VM_REFUSED_LOGIN = 'The build VM refused the screen login.';
 const CREDENTIALS_ASKED =
   'The screen asked this page for a password, which the gateway should have answered itself. The connection was closed; report this if it happens again.';
 const STREAM_UNREADABLE = 'The screen stream from the gateway could not be understood, so the viewer stopped. Reconnect to try again.';
-const NEVER_OPENED = 'Could not open the screen connection. The gateway may be unreachable or the ticket may have expired.';
-/** close-codes.ts words 4005 for the terminal ("the shell ended"). */
-const SESSION_ENDED = 'The screen session on the build VM ended.';
 
 /** A quality/bandwidth balance that keeps a 1080p desktop responsive over an ordinary office link. */
 const QUALITY_LEVEL = 6;
@@ -216,13 +212,4 @@ export class ScreenConnection {
     this.events.state('disconnected');
     this.events.disconnected({ kind: 'refused', ...refusal });
   }
-}
-
-/** terminal/status.ts's wording and classification, with the screen's own where that one says "terminal" or "shell". */
-export function describeScreenDisconnect(why: Disconnect): DisconnectNotice {
-  if (why.kind === 'refused') return describeDisconnect(why);
-  if (why.serverError) return { kind: 'error', text: why.serverError, signIn: false, reconnect: !why.final };
-  if (why.code === ABNORMAL_CLOSURE_CODE && !why.opened) return { kind: 'error', text: NEVER_OPENED, signIn: false, reconnect: !why.final };
-  const notice = describeDisconnect(why);
-  return why.code === CloseCode.sessionEnded ? { ...notice, text: SESSION_ENDED } : notice;
 }

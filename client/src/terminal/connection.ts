@@ -7,33 +7,13 @@ import { SUBPROTOCOLS } from '../../../shared/src/protocol/kinds.js';
 import { encodeClientControl, parseServerControl } from '../../../shared/src/protocol/ssh-v1.js';
 import { AckCounter } from './flow-control.js';
 import { openTicketedSocket, type ConnectionRefusal, type TicketEndpoint } from '../lib/connection-ticket.js';
+import { ABNORMAL_CLOSURE_CODE, CLOSED_BY_PAGE_REASON, type ConnectionState, type Disconnect } from '../session/state.js';
 
 /** Input frames stay well under the gateway's 64 KiB message limit (docs/protocol.md). */
 const INPUT_FRAME_MAX_BYTES = 32 * 1024;
 
-/** What browsers report when a connection failed or dropped without a close frame. */
-export const ABNORMAL_CLOSURE_CODE = 1006;
 /** 'close' follows 'error' in the same task in every browser; a second is lavish. */
 const CLOSE_AFTER_ERROR_GRACE_MS = 1000;
-
-export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
-
-/** Sent when the page itself ends the session (an embedding dashboard asked it to). */
-export const CLOSED_BY_PAGE_REASON = 'Disconnected by the page.';
-
-export type Disconnect =
-  /** The ticket request failed, or the gateway's answer could not be used. */
-  | { readonly kind: 'refused'; readonly status: number; readonly code: string; readonly message: string; readonly final: boolean }
-  /** The WebSocket closed; `opened` tells a lost session from one that never started. */
-  | {
-      readonly kind: 'closed';
-      readonly code: number;
-      readonly reason: string;
-      readonly final: boolean;
-      readonly opened: boolean;
-      /** The last `error` control message, which usually explains the close better than its code. */
-      readonly serverError: string | null;
-    };
 
 /** Where output goes; `parsed` must be called once the bytes are processed (xterm's write callback). */
 export interface OutputSink {
