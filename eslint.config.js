@@ -75,6 +75,38 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
+    // Client layers (issue #14): pages compose the views; the terminal and the screen share only
+    // session/ and lib/, which know neither view.
+    files: ['client/src/lib/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/terminal/**', '**/screen/**'], message: 'client/src/lib/ imports nothing from terminal/ or screen/.' }] },
+      ],
+    },
+  },
+  {
+    files: ['client/src/session/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/terminal/**', '**/screen/**'], message: 'client/src/session/ imports nothing from terminal/ or screen/.' }] },
+      ],
+    },
+  },
+  {
+    files: ['client/src/screen/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/terminal/**'], message: 'client/src/screen/ imports nothing from terminal/.' }] }],
+    },
+  },
+  {
+    files: ['client/src/terminal/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/screen/**'], message: 'client/src/terminal/ imports nothing from screen/.' }] }],
+    },
+  },
+  {
     files: ['scripts/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts'],
     rules: {
       'no-console': 'off',

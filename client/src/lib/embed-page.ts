@@ -6,8 +6,8 @@ import type { EmbedCredentialView } from '../../../shared/src/embed.js';
 import type { MountedSession } from './session-observer.js';
 import type { ParentChannel } from './embed-parent.js';
 import type { EmbedRefusal } from './embed-session.js';
-import { StatusBar } from '../terminal/status.js';
-import { requireElement } from '../terminal/dom.js';
+import { StatusBar } from '../session/status-bar.js';
+import { requireElement } from '../session/dom.js';
 
 /** The status bar says why there is no session; a closed window shows the closed state. */
 export function showRefusal(detailId: string, refusal: EmbedRefusal): void {

@@ -2,7 +2,7 @@
  * What a terminal or screen session reports beyond its own page: an embed page forwards it to the
  * dashboard that frames it (lib/embed-parent.ts). The signed-in pages observe nothing.
  */
-import type { Disconnect } from '../terminal/connection.js';
+import type { Disconnect } from '../session/state.js';
 
 export interface SessionObserver {
   connected(): void;

@@ -7,7 +7,7 @@ import { stampStyleNonces } from '../lib/csp-nonce.js';
 import { embedTicketEndpoint, embedWindowSource, startEmbed } from '../lib/embed-session.js';
 import { parentObserver } from '../lib/embed-parent.js';
 import { labelPage, obeyParent, showRefusal } from '../lib/embed-page.js';
-import { requireElement } from '../terminal/dom.js';
+import { requireElement } from '../session/dom.js';
 import { mountScreen } from '../screen/mount-screen.js';
 
 // Before noVNC creates anything: the page's CSP only admits styles carrying its nonce.

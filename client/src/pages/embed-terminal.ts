@@ -7,7 +7,7 @@ import { stampStyleNonces } from '../lib/csp-nonce.js';
 import { embedTicketEndpoint, startEmbed } from '../lib/embed-session.js';
 import { parentObserver } from '../lib/embed-parent.js';
 import { labelPage, obeyParent, showRefusal } from '../lib/embed-page.js';
-import { requireElement } from '../terminal/dom.js';
+import { requireElement } from '../session/dom.js';
 import { mountTerminal } from '../terminal/mount-terminal.js';
 
 // Before anything creates a <style>: the page's CSP only admits styles carrying its nonce.

@@ -6,8 +6,8 @@ import { stampStyleNonces } from '../lib/csp-nonce.js';
 import { sessionTicketEndpoint } from '../lib/connection-ticket.js';
 import { IGNORE_SESSION } from '../lib/session-observer.js';
 import { sessionWindowSource } from '../lib/window-poll.js';
-import { requireElement } from '../terminal/dom.js';
-import { showMissingBuild } from '../terminal/status.js';
+import { requireElement } from '../session/dom.js';
+import { showMissingBuild } from '../session/status-bar.js';
 import { mountScreen } from '../screen/mount-screen.js';
 
 // Before noVNC creates anything: the page's CSP only admits styles carrying its nonce.

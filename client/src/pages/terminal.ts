@@ -5,8 +5,8 @@ import '../styles/terminal.css';
 import { stampStyleNonces } from '../lib/csp-nonce.js';
 import { sessionTicketEndpoint } from '../lib/connection-ticket.js';
 import { IGNORE_SESSION } from '../lib/session-observer.js';
-import { requireElement } from '../terminal/dom.js';
-import { showMissingBuild } from '../terminal/status.js';
+import { requireElement } from '../session/dom.js';
+import { showMissingBuild } from '../session/status-bar.js';
 import { mountTerminal } from '../terminal/mount-terminal.js';
 
 // Before anything creates a <style>: the page's CSP only admits styles carrying its nonce.

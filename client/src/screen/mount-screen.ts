@@ -7,11 +7,13 @@ import type RFB from '@novnc/novnc';
 import type { TicketEndpoint } from '../lib/connection-ticket.js';
 import type { MountedSession, SessionObserver } from '../lib/session-observer.js';
 import { pollWindow, type WindowSource } from '../lib/window-poll.js';
-import type { ConnectionState } from '../terminal/connection.js';
-import { requireElement } from '../terminal/dom.js';
-import { StatusBar, windowHasClosed } from '../terminal/status.js';
-import { cleanVmTitle, pageTitle } from '../terminal/title.js';
-import { ScreenConnection, describeScreenDisconnect } from './connection.js';
+import { requireElement } from '../session/dom.js';
+import { showDisconnect } from '../session/show-disconnect.js';
+import type { ConnectionState } from '../session/state.js';
+import { StatusBar } from '../session/status-bar.js';
+import { cleanVmTitle, pageTitle } from '../session/title.js';
+import { ScreenConnection } from './connection.js';
+import { describeScreenDisconnect } from './disconnect.js';
 import { wireClipboardPanel, wireFullscreen, wireToggle } from './controls.js';
 import { sendCombo } from './keys.js';
 
@@ -111,16 +113,7 @@ export function mountScreen(o: ScreenMountOptions): MountedSession {
     clipboard: (text) => clipboard.receive(text),
     disconnected: (why) => {
       o.observer.ended(why);
-      // The closed-window state says it all and is final: no Reconnect, no close code wording.
-      if (windowHasClosed(why)) {
-        status.closeWindow();
-        return;
-      }
-      const notice = describeScreenDisconnect(why);
-      const signIn = notice.signIn && o.signInHref !== null ? { href: o.signInHref, label: 'Sign in again' } : undefined;
-      status.showBanner(notice.kind, notice.text, signIn);
-      // Without a sign-in to renew, a refused credential stays refused.
-      status.showReconnect(notice.reconnect && !(notice.signIn && o.signInHref === null));
+      showDisconnect(status, why, describeScreenDisconnect, o.signInHref);
     },
   });
 

@@ -1,39 +1,19 @@
 /**
- * One terminal session at a time over porthole.ssh.v1: ticket, WebSocket, control messages and
- * output acknowledgements. Knows nothing about the DOM; the page renders what it reports.
+ * One terminal session at a time over porthole.ssh.v1: control messages, input and output
+ * acknowledgements on the socket session/ticketed-session.ts opens. Knows nothing about the DOM;
+ * the page renders what it reports.
  */
-import { CloseCode, FINAL_CLOSE_CODES } from '../../../shared/src/protocol/close-codes.js';
 import { SUBPROTOCOLS } from '../../../shared/src/protocol/kinds.js';
 import { encodeClientControl, parseServerControl } from '../../../shared/src/protocol/ssh-v1.js';
+import type { TicketEndpoint } from '../lib/connection-ticket.js';
+import { TicketedSession, type SessionEvents, type SessionSocket } from '../session/ticketed-session.js';
 import { AckCounter } from './flow-control.js';
-import { openTicketedSocket, type ConnectionRefusal, type TicketEndpoint } from '../lib/connection-ticket.js';
 
 /** Input frames stay well under the gateway's 64 KiB message limit (docs/protocol.md). */
 const INPUT_FRAME_MAX_BYTES = 32 * 1024;
 
-/** What browsers report when a connection failed or dropped without a close frame. */
-export const ABNORMAL_CLOSURE_CODE = 1006;
 /** 'close' follows 'error' in the same task in every browser; a second is lavish. */
 const CLOSE_AFTER_ERROR_GRACE_MS = 1000;
-
-export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
-
-/** Sent when the page itself ends the session (an embedding dashboard asked it to). */
-export const CLOSED_BY_PAGE_REASON = 'Disconnected by the page.';
-
-export type Disconnect =
-  /** The ticket request failed, or the gateway's answer could not be used. */
-  | { readonly kind: 'refused'; readonly status: number; readonly code: string; readonly message: string; readonly final: boolean }
-  /** The WebSocket closed; `opened` tells a lost session from one that never started. */
-  | {
-      readonly kind: 'closed';
-      readonly code: number;
-      readonly reason: string;
-      readonly final: boolean;
-      readonly opened: boolean;
-      /** The last `error` control message, which usually explains the close better than its code. */
-      readonly serverError: string | null;
-    };
 
 /** Where output goes; `parsed` must be called once the bytes are processed (xterm's write callback). */
 export interface OutputSink {
@@ -41,8 +21,7 @@ export interface OutputSink {
   size(): { readonly cols: number; readonly rows: number };
 }
 
-export interface ConnectionEvents {
-  state(state: ConnectionState): void;
+export interface ConnectionEvents extends SessionEvents {
   /** The socket is open; `reconnect` is true for every session after the first. */
   opened(reconnect: boolean): void;
   ready(hostKey: string): void;
@@ -51,45 +30,39 @@ export interface ConnectionEvents {
   serverError(code: string, message: string): void;
   /** Something the user should know; the session goes on. */
   notice(code: string, message: string): void;
-  disconnected(why: Disconnect): void;
 }
 
 export class TerminalConnection {
-  #socket: WebSocket | null = null;
-  /** Bumped per attempt so a late answer from an abandoned attempt is ignored. */
-  #attempt = 0;
-  #busy = false;
+  readonly #session: TicketedSession;
   #sessions = 0;
   readonly #encoder = new TextEncoder();
 
   constructor(
-    private readonly tickets: TicketEndpoint,
+    tickets: TicketEndpoint,
     private readonly sink: OutputSink,
     private readonly events: ConnectionEvents,
-  ) {}
+  ) {
+    this.#session = new TicketedSession(
+      {
+        tickets,
+        request: { kind: 'ssh' },
+        subprotocol: SUBPROTOCOLS.ssh,
+        noun: 'terminal',
+        closeGraceMs: CLOSE_AFTER_ERROR_GRACE_MS,
+        watch: (socket) => this.#watch(socket),
+      },
+      events,
+    );
+  }
 
   /** Starts a new session with a fresh ticket; ignored while one is starting or running. */
   connect(): void {
-    if (this.#busy) return;
-    this.#busy = true;
-    const attempt = ++this.#attempt;
-    this.events.state('connecting');
-    void this.#start(attempt);
+    this.#session.connect();
   }
 
   /** Ends the session from this side (close code 1000); a session still starting is abandoned. */
   disconnect(): void {
-    const ws = this.#socket;
-    if (ws) {
-      ws.close(CloseCode.normal, CLOSED_BY_PAGE_REASON);
-      return;
-    }
-    if (!this.#busy) return;
-    // Still asking for a ticket: the answer will be ignored.
-    this.#attempt += 1;
-    this.#busy = false;
-    this.events.state('disconnected');
-    this.events.disconnected({ kind: 'closed', code: CloseCode.normal, reason: CLOSED_BY_PAGE_REASON, final: false, opened: false, serverError: null });
+    this.#session.disconnect();
   }
 
   /** Keystrokes as xterm.js reports them (UTF-16 text), sent as UTF-8 bytes. */
@@ -107,7 +80,7 @@ export class TerminalConnection {
   }
 
   #sendOpen(data: string | Uint8Array): void {
-    const ws = this.#socket;
+    const ws = this.#session.socket;
     if (ws?.readyState !== WebSocket.OPEN) return;
     if (typeof data === 'string' || data.length <= INPUT_FRAME_MAX_BYTES) {
       ws.send(data);
@@ -117,26 +90,12 @@ export class TerminalConnection {
     for (let offset = 0; offset < data.length; offset += INPUT_FRAME_MAX_BYTES) ws.send(data.subarray(offset, offset + INPUT_FRAME_MAX_BYTES));
   }
 
-  async #start(attempt: number): Promise<void> {
-    const opened = await openTicketedSocket(this.tickets, { kind: 'ssh' }, SUBPROTOCOLS.ssh, 'terminal');
-    if (attempt !== this.#attempt) {
-      if (opened.ok) opened.ws.close();
-      return;
-    }
-    if (!opened.ok) return this.#refused(opened.refusal);
-    this.#socket = opened.ws;
-    this.#watch(opened.ws);
-  }
-
-  #watch(ws: WebSocket): void {
+  #watch(socket: SessionSocket): void {
+    const { ws } = socket;
     const acks = new AckCounter();
-    let opened = false;
-    let serverError: string | null = null;
-    const current = (): boolean => this.#socket === ws;
 
     ws.addEventListener('open', () => {
-      if (!current()) return;
-      opened = true;
+      if (!socket.current) return;
       this.#sessions += 1;
       this.events.opened(this.#sessions > 1);
       // The gateway opens the PTY at the first size it hears, so it goes before anything else.
@@ -145,14 +104,14 @@ export class TerminalConnection {
     });
 
     ws.addEventListener('message', (event: MessageEvent) => {
-      if (!current()) return;
+      if (!socket.current) return;
       const data: unknown = event.data;
       if (data instanceof ArrayBuffer) {
         const bytes = new Uint8Array(data);
         acks.received();
         this.sink.write(bytes, () => {
           const ack = acks.parsed(bytes.byteLength);
-          if (ack > 0 && current() && ws.readyState === WebSocket.OPEN) ws.send(encodeClientControl({ type: 'ack', bytes: ack }));
+          if (ack > 0 && socket.current && ws.readyState === WebSocket.OPEN) ws.send(encodeClientControl({ type: 'ack', bytes: ack }));
         });
         return;
       }
@@ -167,7 +126,8 @@ export class TerminalConnection {
           this.events.window(message.remainingMs, message.closesAt);
           break;
         case 'error':
-          serverError = message.message;
+          // The last one explains the close better than its code.
+          socket.serverError = message.message;
           this.events.serverError(message.code, message.message);
           break;
         case 'notice':
@@ -177,31 +137,5 @@ export class TerminalConnection {
           break;
       }
     });
-
-    // Browsers follow 'error' with 'close', which carries the code; the timer only keeps the page
-    // from showing "Connecting…" forever if one ever does not.
-    ws.addEventListener('error', () => {
-      window.setTimeout(() => {
-        if (current()) this.#closed(ws, ABNORMAL_CLOSURE_CODE, '', opened, serverError);
-      }, CLOSE_AFTER_ERROR_GRACE_MS);
-    });
-
-    ws.addEventListener('close', (event: CloseEvent) => {
-      if (current()) this.#closed(ws, event.code, event.reason, opened, serverError);
-    });
-  }
-
-  #closed(ws: WebSocket, code: number, reason: string, opened: boolean, serverError: string | null): void {
-    if (this.#socket !== ws) return;
-    this.#socket = null;
-    this.#busy = false;
-    this.events.state('disconnected');
-    this.events.disconnected({ kind: 'closed', code, reason, final: FINAL_CLOSE_CODES.has(code), opened, serverError });
-  }
-
-  #refused(refusal: ConnectionRefusal): void {
-    this.#busy = false;
-    this.events.state('disconnected');
-    this.events.disconnected({ kind: 'refused', ...refusal });
   }
 }

@@ -6,12 +6,14 @@
 import type { Terminal } from '@xterm/xterm';
 import type { TicketEndpoint } from '../lib/connection-ticket.js';
 import type { MountedSession, SessionObserver } from '../lib/session-observer.js';
+import { describeDisconnect } from '../session/disconnect.js';
+import { showDisconnect } from '../session/show-disconnect.js';
+import { StatusBar } from '../session/status-bar.js';
+import { pageTitle } from '../session/title.js';
 import { wireClipboard } from './clipboard.js';
 import { TerminalConnection } from './connection.js';
 import { createTerminal } from './create-terminal.js';
 import { wireSearch } from './search.js';
-import { StatusBar, describeDisconnect, windowHasClosed } from './status.js';
-import { pageTitle } from './title.js';
 
 /** Long enough to read a sentence; it is a hint, the shortcut keeps working without it. */
 const HINT_VISIBLE_MS = 8000;
@@ -65,16 +67,7 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
       notice: (_code, message) => status.offerBanner('urgent', message, NOTICE_SHOWN_MS),
       disconnected: (why) => {
         o.observer.ended(why);
-        // The closed-window state says it all and is final: no Reconnect, no close code wording.
-        if (windowHasClosed(why)) {
-          status.closeWindow();
-          return;
-        }
-        const notice = describeDisconnect(why);
-        const signIn = notice.signIn && o.signInHref !== null ? { href: o.signInHref, label: 'Sign in again' } : undefined;
-        status.showBanner(notice.kind, notice.text, signIn);
-        // Without a sign-in to renew, a refused credential stays refused.
-        status.showReconnect(notice.reconnect && !(notice.signIn && o.signInHref === null));
+        showDisconnect(status, why, (ended) => describeDisconnect(ended, 'terminal'), o.signInHref);
       },
     },
   );

@@ -5,7 +5,7 @@
 import type { Terminal } from '@xterm/xterm';
 import type { ISearchOptions, SearchAddon } from '@xterm/addon-search';
 import { CMD, CTRL, IS_MAC, hasModifiers, isLetter } from './keys.js';
-import { requireElement } from './dom.js';
+import { requireElement } from '../session/dom.js';
 
 /** Every match is highlighted, the current one stronger; the addon needs #RRGGBB colours. */
 const SEARCH_OPTIONS: ISearchOptions = {

@@ -1,6 +1,7 @@
 /**
- * The tab title shows what the VM's shell says it is doing (OSC 0/2), beside the build it belongs
- * to. The VM's text is untrusted: it is cleaned and capped before it reaches document.title.
+ * The tab title shows what the VM says, beside the build it belongs to: what its shell is doing
+ * (OSC 0/2) on the terminal, its desktop name on the screen. The VM's text is untrusted: it is
+ * cleaned and capped before it reaches the page.
  */
 
 /** Long enough for "user@host: ~/some/dir", short enough to leave room for the build label. */

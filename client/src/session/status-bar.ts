@@ -3,7 +3,6 @@
  * or the desktop name, access window countdown, Reconnect) and the banner under it. Everything the
  * gateway or the VM says is written as text, never as markup.
  */
-import { CloseCode, describeClose } from '../../../shared/src/protocol/close-codes.js';
 import { formatRemaining } from '../../../shared/src/format.js';
 import {
   WINDOW_CLOSED_TEXT,
@@ -14,7 +13,7 @@ import {
   markWindowPhase,
   type WindowPhase,
 } from '../lib/countdown.js';
-import { ABNORMAL_CLOSURE_CODE, type ConnectionState, type Disconnect } from './connection.js';
+import type { ConnectionState } from './state.js';
 import { requireElement } from './dom.js';
 
 const STATE_LABELS: Readonly<Record<ConnectionState, string>> = {
@@ -31,40 +30,6 @@ const BANNER_CLASSES: Readonly<Record<BannerKind, string | null>> = { info: null
 export interface BannerLink {
   readonly href: string;
   readonly label: string;
-}
-
-/** Close codes that end a session the ordinary way, shown as information rather than an error. */
-const ORDINARY_END_CODES: ReadonlySet<number> = new Set([CloseCode.normal, CloseCode.goingAway, CloseCode.idleTimeout, CloseCode.sessionEnded]);
-
-export interface DisconnectNotice {
-  readonly kind: BannerKind;
-  readonly text: string;
-  readonly signIn: boolean;
-  readonly reconnect: boolean;
-}
-
-export function describeDisconnect(why: Disconnect): DisconnectNotice {
-  switch (why.kind) {
-    case 'refused':
-      return { kind: 'error', text: why.message, signIn: why.status === 401 || why.code === 'unauthenticated', reconnect: !why.final };
-    case 'closed': {
-      let text: string;
-      if (why.code === ABNORMAL_CLOSURE_CODE) {
-        text = why.opened
-          ? 'The connection to the gateway was lost.'
-          : 'Could not open the terminal connection. The gateway may be unreachable or the ticket may have expired.';
-      } else {
-        text = describeClose(why.code, why.reason);
-      }
-      if (why.serverError && why.serverError !== text) text = `${text} ${why.serverError}`;
-      return { kind: ORDINARY_END_CODES.has(why.code) ? 'info' : 'error', text, signIn: false, reconnect: !why.final };
-    }
-  }
-}
-
-/** The gateway is the authority on the window; a countdown still running after it said so would lie. */
-export function windowHasClosed(why: Disconnect): boolean {
-  return why.kind === 'closed' ? why.code === CloseCode.windowClosed : why.code === 'window_closed';
 }
 
 /** For a page that cannot say which build to connect to: the status bar says so instead. */

@@ -1,0 +1,26 @@
+/**
+ * What a terminal or screen session is at any moment, and how it ended: the words both views, the
+ * status bar and the embed channel share.
+ */
+
+/** What browsers report when a connection failed or dropped without a close frame. */
+export const ABNORMAL_CLOSURE_CODE = 1006;
+
+/** Sent when the page itself ends the session (an embedding dashboard asked it to). */
+export const CLOSED_BY_PAGE_REASON = 'Disconnected by the page.';
+
+export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
+
+export type Disconnect =
+  /** The ticket request failed, or the gateway's answer could not be used. */
+  | { readonly kind: 'refused'; readonly status: number; readonly code: string; readonly message: string; readonly final: boolean }
+  /** The WebSocket closed; `opened` tells a lost session from one that never started. */
+  | {
+      readonly kind: 'closed';
+      readonly code: number;
+      readonly reason: string;
+      readonly final: boolean;
+      readonly opened: boolean;
+      /** What the other end said went wrong, which usually explains the close better than its code. */
+      readonly serverError: string | null;
+    };
