@@ -9,6 +9,7 @@ import type { BuildStatus, Role, Stack } from '../../../../shared/src/roles.js';
 import { AUDIT_PRUNE_BATCH_ROWS, type AppRecord, type AppUpsert, type AuditEntry, type AuditQuery, type AuditRecord, type RecordingRecord, type BuildListing, type BuildRecord, type MembershipRecord, type SessionRow, type Store, type Upserted, type UserRecord, type UserUpsert } from '../store.js';
 import { emailKey } from '../email-key.js';
 import { newSessionEpoch } from '../session-epoch.js';
+import { earlierCloseTimeSql } from '../../access/close-time.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { asStoreError } from './pg-errors.js';
 
@@ -201,10 +202,7 @@ export class PostgresStore implements Store {
        ON CONFLICT (id) DO UPDATE SET
          app_id = EXCLUDED.app_id, stack = EXCLUDED.stack, status = EXCLUDED.status, started_at = EXCLUDED.started_at,
          finished_at = EXCLUDED.finished_at, triggered_by = EXCLUDED.triggered_by,
-         closes_at = CASE
-           WHEN builds.closes_at IS NULL THEN EXCLUDED.closes_at
-           WHEN EXCLUDED.closes_at IS NULL THEN builds.closes_at
-           ELSE LEAST(builds.closes_at, EXCLUDED.closes_at) END,
+         closes_at = ${earlierCloseTimeSql('builds.closes_at', 'EXCLUDED.closes_at')},
          -- A pin belongs to the machine it was taken from: another host or port is another VM.
          ssh_pinned_host_key = CASE
            WHEN builds.ssh_host = EXCLUDED.ssh_host AND builds.ssh_port = EXCLUDED.ssh_port THEN builds.ssh_pinned_host_key END,
@@ -243,7 +241,7 @@ export class PostgresStore implements Store {
       `UPDATE builds SET
          status = CASE WHEN status = 'running' THEN 'finished' ELSE status END,
          finished_at = LEAST(COALESCE(finished_at, $2), $2),
-         closes_at = CASE WHEN closes_at IS NOT NULL AND closes_at <= $3 THEN closes_at ELSE $3 END,
+         closes_at = ${earlierCloseTimeSql('closes_at', '$3::timestamptz')},
          updated_at = now()
        WHERE id = $1 RETURNING *`,
       [id, finishedAt, closesAt],
@@ -262,7 +260,7 @@ export class PostgresStore implements Store {
 
   async narrowWindow(id: BuildId, at: Date): Promise<BuildRecord | null> {
     const rows = await this.#query<BuildRow>(
-      `UPDATE builds SET closes_at = CASE WHEN closes_at IS NOT NULL AND closes_at <= $2 THEN closes_at ELSE $2 END, updated_at = now()
+      `UPDATE builds SET closes_at = ${earlierCloseTimeSql('closes_at', '$2::timestamptz')}, updated_at = now()
        WHERE id = $1 RETURNING *`,
       [id, at],
     );

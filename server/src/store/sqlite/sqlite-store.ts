@@ -11,6 +11,7 @@ import { AUDIT_PRUNE_BATCH_ROWS, type AppRecord, type AppUpsert, type AuditEntry
 import { MIGRATIONS } from './migrations.js';
 import { emailKey } from '../email-key.js';
 import { newSessionEpoch } from '../session-epoch.js';
+import { earlierCloseTime, earlierCloseTimeSql } from '../../access/close-time.js';
 
 const DATA_DIR_MODE = 0o700;
 const DATABASE_FILE_MODE = 0o600;
@@ -200,7 +201,7 @@ export class SqliteStore implements Store {
     const now = Date.now();
     const tx = this.#db.transaction((): Upserted<BuildRecord> => {
       const existing = this.#db.prepare('SELECT closes_at FROM builds WHERE id = ?').get(b.id) as { closes_at: number | null } | undefined;
-      const closesAt = narrowest(existing?.closes_at ?? null, b.closesAt?.getTime() ?? null);
+      const closesAt = earlierCloseTime(existing?.closes_at ?? null, b.closesAt?.getTime() ?? null);
       const values = [
         b.appId, b.stack, b.status, b.startedAt.getTime(), b.finishedAt?.getTime() ?? null, b.triggeredBy, closesAt,
         b.ssh.host, b.ssh.port, b.ssh.username, b.ssh.sealedPassword, b.ssh.sealedPrivateKey, b.ssh.hostKey,
@@ -254,7 +255,7 @@ export class SqliteStore implements Store {
         `UPDATE builds SET
            status = CASE WHEN status = 'running' THEN 'finished' ELSE status END,
            finished_at = MIN(COALESCE(finished_at, @finishedAt), @finishedAt),
-           closes_at = CASE WHEN closes_at IS NOT NULL AND closes_at <= @closesAt THEN closes_at ELSE @closesAt END,
+           closes_at = ${earlierCloseTimeSql('closes_at', '@closesAt')},
            updated_at = @updatedAt
          WHERE id = @id`,
       )
@@ -270,11 +271,8 @@ export class SqliteStore implements Store {
 
   async narrowWindow(id: BuildId, at: Date): Promise<BuildRecord | null> {
     const info = this.#db
-      .prepare(
-        `UPDATE builds SET closes_at = CASE WHEN closes_at IS NOT NULL AND closes_at <= ? THEN closes_at ELSE ? END, updated_at = ?
-         WHERE id = ?`,
-      )
-      .run(at.getTime(), at.getTime(), Date.now(), id);
+      .prepare(`UPDATE builds SET closes_at = ${earlierCloseTimeSql('closes_at', '@at')}, updated_at = @updatedAt WHERE id = @id`)
+      .run({ at: at.getTime(), updatedAt: Date.now(), id });
     return info.changes > 0 ? this.#readBuild(id) : null;
   }
 
@@ -426,12 +424,6 @@ function migrate(db: Database.Database): void {
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
     })();
   }
-}
-
-function narrowest(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return Math.min(a, b);
 }
 
 function toUser(row: UserRow): UserRecord {
