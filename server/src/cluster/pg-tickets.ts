@@ -6,9 +6,9 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import type { BuildId, UserId } from '../../../shared/src/ids.js';
-import { MAX_LIVE_TICKETS, type TicketClaims } from '../connections/tickets.js';
-import { LAUNCHES_PER_USER, MAX_LIVE_LAUNCHES, type LaunchClaims } from '../connections/embed-launches.js';
-import { CREDENTIALS_PER_USER, MAX_LIVE_CREDENTIALS, type EmbedCredentialClaims } from '../connections/embed-credentials.js';
+import { ticketKind, type TicketClaims } from '../connections/tickets.js';
+import { EMBED_LAUNCH_KIND, type LaunchClaims } from '../connections/embed-launches.js';
+import { EMBED_CREDENTIAL_KIND, type EmbedCredentialClaims } from '../connections/embed-credentials.js';
 import type { TokenStore } from '../connections/token-store.js';
 import { PostgresTokenVault, type ClaimsCodec } from './pg-token-vault.js';
 
@@ -53,8 +53,8 @@ export interface SharedTokenLimits {
 /** The same bounds as the in-memory stores, held across every node. */
 export function postgresTokenStores(pool: pg.Pool, now: () => Date, limits: SharedTokenLimits): SharedTokenStores {
   return {
-    tickets: new PostgresTokenVault(pool, 'connection_ticket', TICKET_CODEC, now, { maxRecords: MAX_LIVE_TICKETS, perUser: { max: limits.ticketsPerUser, whenFull: 'refuse' } }),
-    launches: new PostgresTokenVault(pool, 'embed_launch', LAUNCH_CODEC, now, { maxRecords: MAX_LIVE_LAUNCHES, perUser: LAUNCHES_PER_USER }),
-    credentials: new PostgresTokenVault(pool, 'embed_credential', EMBED_CREDENTIAL_CODEC, now, { maxRecords: MAX_LIVE_CREDENTIALS, perUser: CREDENTIALS_PER_USER }),
+    tickets: new PostgresTokenVault(pool, 'connection_ticket', TICKET_CODEC, now, ticketKind(limits.ticketsPerUser)),
+    launches: new PostgresTokenVault(pool, 'embed_launch', LAUNCH_CODEC, now, EMBED_LAUNCH_KIND),
+    credentials: new PostgresTokenVault(pool, 'embed_credential', EMBED_CREDENTIAL_CODEC, now, EMBED_CREDENTIAL_KIND),
   };
 }

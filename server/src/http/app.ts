@@ -29,7 +29,7 @@ import { embedPagesRouter } from './routes/embed-pages.js';
 import { embedParentOf } from './embed-framing.js';
 import { EmbedLaunchBook } from '../connections/embed-launches.js';
 import { EmbedCredentialBook } from '../connections/embed-credentials.js';
-import { StoredTicketBook, TICKETS_PER_CONNECTION_SLOT } from '../connections/tickets.js';
+import { TicketBook, TICKETS_PER_CONNECTION_SLOT } from '../connections/tickets.js';
 import { connectionEndpoints } from '../connections/endpoints.js';
 import { AccessEnforcer } from '../sessions/access-enforcer.js';
 import { createConnectionAcceptor } from '../sessions/accept-connection.js';
@@ -111,9 +111,9 @@ export function createApp(deps: AppDeps): GatewayApp {
   // Several nodes share their bearer tokens through PostgreSQL, so any node honours each exactly once.
   const ticketsPerUser = TICKETS_PER_CONNECTION_SLOT * config.maxConnectionsPerUser;
   const shared = deps.postgres ? postgresTokenStores(deps.postgres.pool, now, { ticketsPerUser }) : null;
-  const tickets = new StoredTicketBook({ now, maxPerUser: ticketsPerUser, ...(shared ? { tickets: shared.tickets } : {}) });
-  const launches = new EmbedLaunchBook(now, ...(shared ? [shared.launches] : []));
-  const embedCredentials = new EmbedCredentialBook(now, ...(shared ? [shared.credentials] : []));
+  const tickets = new TicketBook(now, ticketsPerUser, shared?.tickets);
+  const launches = new EmbedLaunchBook(now, shared?.launches);
+  const embedCredentials = new EmbedCredentialBook(now, shared?.credentials);
   const embedOrigins: ReadonlySet<string> = new Set(config.embedOrigins);
   const endpoints = connectionEndpoints(config.publicUrl, ENABLED_KINDS);
   const audit = new AuditTrail({ store, logger, now });
