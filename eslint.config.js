@@ -71,6 +71,30 @@ export default tseslint.config(
     },
   },
   {
+    // The store is the bottom layer: everything that keeps state uses it, so it uses none of them.
+    // It may import shared/, crypto/, domain/, errors, log and the one rule of access/ that its
+    // SQL enforces (close-time.ts); the rest of access/ reads the store, so it is above it. The
+    // configuration reaches it as plain values passed by whoever opens it (main.ts, tests).
+    files: ['server/src/store/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/sessions/**', '**/http/**', '**/ws/**', '**/protocols/**', '**/cluster/**', '**/config/**', '**/auth/**',
+                '**/audit/**', '**/recording/**', '**/metrics/**', '**/connections/**', '**/flow/**',
+                '**/access/**', '!**/access/close-time.js',
+              ],
+              message: 'server/src/store/ imports nothing above it: of access/ only close-time.ts, and configuration only as values.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['client/**/*.ts'],
     languageOptions: { globals: { ...globals.browser } },
   },

@@ -20,7 +20,7 @@ import { sessionAuth } from './http/middleware/session-auth.js';
 import { upgradeWithRequestId } from './http/middleware/request-log.js';
 import { EmbedLaunchBook } from './connections/embed-launches.js';
 import { EmbedCredentialBook } from './connections/embed-credentials.js';
-import { StoredTicketBook, TICKETS_PER_CONNECTION_SLOT } from './connections/tickets.js';
+import { TicketBook, TICKETS_PER_CONNECTION_SLOT } from './connections/tickets.js';
 import { connectionEndpoints } from './connections/endpoints.js';
 import { AccessEnforcer } from './sessions/access-enforcer.js';
 import { createAdmission } from './sessions/admission.js';
@@ -93,9 +93,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
   // Several nodes share their bearer tokens through PostgreSQL, so any node honours each exactly once.
   const ticketsPerUser = TICKETS_PER_CONNECTION_SLOT * config.maxConnectionsPerUser;
   const shared = deps.postgres ? postgresTokenStores(deps.postgres.pool, now, { ticketsPerUser }) : null;
-  const tickets = new StoredTicketBook({ now, maxPerUser: ticketsPerUser, ...(shared ? { tickets: shared.tickets } : {}) });
-  const launches = new EmbedLaunchBook(now, ...(shared ? [shared.launches] : []));
-  const embedCredentials = new EmbedCredentialBook(now, ...(shared ? [shared.credentials] : []));
+  const tickets = new TicketBook(now, ticketsPerUser, shared?.tickets);
+  const launches = new EmbedLaunchBook(now, shared?.launches);
+  const embedCredentials = new EmbedCredentialBook(now, shared?.credentials);
   // The protocols this gateway serves: one adapter per connection kind.
   const protocols: ProtocolRegistry = {
     ssh: sshProtocol({ pinHostKey: (buildId, fingerprint) => store.pinHostKey(buildId, fingerprint), stallTimeoutMs: deps.terminalStallTimeoutMs ?? CLIENT_STALL_TIMEOUT_MS }),

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   for (const warning of warnings) logger.warn({ event: 'unsafe_setting' }, warning);
 
-  const opened = await openStore(config, logger);
+  const opened = await openStore(config.database, { nodeId: config.nodeId, logger });
   const { store } = opened;
   const gateway = createGateway({
     config,

@@ -25,7 +25,7 @@ import { connectTerminal, mintTicket, type TerminalClient } from '../helpers/ter
 import { attemptUpgrade, ticketProtocols } from '../helpers/upgrade-probe.js';
 import { pollUntil } from '../helpers/ports.js';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres.js';
-import { StoredTicketBook, MAX_LIVE_TICKETS, TICKETS_PER_CONNECTION_SLOT } from '../../server/src/connections/tickets.js';
+import { TicketBook, MAX_LIVE_TICKETS, TICKETS_PER_CONNECTION_SLOT } from '../../server/src/connections/tickets.js';
 import { PostgresStore } from '../../server/src/store/postgres/postgres-store.js';
 import { postgresTokenStores } from '../../server/src/cluster/pg-tickets.js';
 import { REFUSAL_WINDOW_MS } from '../../server/src/audit/refusal-aggregator.js';
@@ -252,9 +252,9 @@ describe('item 4: one user cannot exhaust the ticket table', () => {
 
   test(`the global table (${MAX_LIVE_TICKETS} tickets) cannot be filled by one user: everyone else still gets tickets`, async (t) => {
     const now = (): Date => new Date();
-    const book = new StoredTicketBook({ now, maxPerUser: TICKETS_PER_CONNECTION_SLOT * MAX_CONNECTIONS_PER_USER });
+    const book = new TicketBook(now, TICKETS_PER_CONNECTION_SLOT * MAX_CONNECTIONS_PER_USER);
     try {
-      const claims = (userId: string): Parameters<StoredTicketBook['mint']>[0] => ({ userId: userId as UserId, buildId: 'b' as BuildId, kind: 'ssh', origin: 'http://x', viewOnly: false, sessionEpoch: 'epoch', signInId: null });
+      const claims = (userId: string): Parameters<TicketBook['mint']>[0] => ({ userId: userId as UserId, buildId: 'b' as BuildId, kind: 'ssh', origin: 'http://x', viewOnly: false, sessionEpoch: 'epoch', signInId: null });
       let minted = 0;
       for (let i = 0; i < MAX_LIVE_TICKETS; i++) if ((await book.mint(claims('hoarder'))).ok) minted += 1;
       t.diagnostic(`${MAX_LIVE_TICKETS} mints by one user: ${minted} tickets issued`);
@@ -282,10 +282,10 @@ describe('item 4 on PostgreSQL: the per-user cap holds across nodes', () => {
     const perUser = TICKETS_PER_CONNECTION_SLOT * MAX_CONNECTIONS_PER_USER;
     const now = (): Date => new Date();
     const stores = [nodeA, nodeB].map((s) => postgresTokenStores(s.pool, now, { ticketsPerUser: perUser }));
-    const [bookA, bookB] = stores.map((s) => new StoredTicketBook({ now, maxPerUser: perUser, tickets: s.tickets }));
+    const [bookA, bookB] = stores.map((s) => new TicketBook(now, perUser, s.tickets));
     assert.ok(bookA && bookB);
     try {
-      const claims = (userId: string): Parameters<StoredTicketBook['mint']>[0] => ({ userId: userId as UserId, buildId: 'b' as BuildId, kind: 'ssh', origin: 'http://x', viewOnly: false, sessionEpoch: 'epoch', signInId: null });
+      const claims = (userId: string): Parameters<TicketBook['mint']>[0] => ({ userId: userId as UserId, buildId: 'b' as BuildId, kind: 'ssh', origin: 'http://x', viewOnly: false, sessionEpoch: 'epoch', signInId: null });
       const attempts = await Promise.all(Array.from({ length: perUser * 10 }, (_, i) => (i % 2 === 0 ? bookA : bookB).mint(claims('hoarder'))));
       assert.equal(attempts.filter((r) => r.ok).length, perUser, 'exactly the cap, whichever node minted');
       assert.ok((await bookA.mint(claims('someone-else'))).ok);

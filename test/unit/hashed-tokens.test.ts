@@ -61,15 +61,15 @@ test('launches live 60 s; credentials die with the window, and never outlive a w
     assert.equal(EMBED_LAUNCH_TTL_MS, 60_000);
 
     const closesAt = new Date(T0.getTime() + 5 * 60_000);
-    const short = await credentials.issue(claims, closesAt);
+    const short = await credentials.mint(claims, closesAt);
     assert.ok(short.ok);
     assert.equal(short.value.expiresAt.getTime(), closesAt.getTime());
-    const open = await credentials.issue(claims, null);
+    const open = await credentials.mint(claims, null);
     assert.ok(open.ok);
     assert.equal(open.value.expiresAt.getTime(), T0.getTime() + EMBED_CREDENTIAL_MAX_TTL_MS);
     c.advance(5 * 60_000);
-    assert.equal((await credentials.check(short.value.credential)).ok, false);
-    assert.equal((await credentials.check(open.value.credential)).ok, true);
+    assert.equal((await credentials.redeem(short.value.token)).ok, false);
+    assert.equal((await credentials.redeem(open.value.token)).ok, true);
   } finally {
     launches.dispose();
     credentials.dispose();

@@ -6,13 +6,14 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import type { BuildId, UserId } from '../../../shared/src/ids.js';
-import { MAX_LIVE_TICKETS, type TicketClaims } from '../connections/tickets.js';
-import { LAUNCHES_PER_USER, MAX_LIVE_LAUNCHES, type LaunchClaims } from '../connections/embed-launches.js';
-import { CREDENTIALS_PER_USER, MAX_LIVE_CREDENTIALS, type EmbedCredentialClaims } from '../connections/embed-credentials.js';
+import { CONNECTION_KINDS } from '../../../shared/src/protocol/kinds.js';
+import { ticketKind, type TicketClaims } from '../connections/tickets.js';
+import { EMBED_LAUNCH_KIND, type LaunchClaims } from '../connections/embed-launches.js';
+import { EMBED_CREDENTIAL_KIND, type EmbedCredentialClaims } from '../connections/embed-credentials.js';
 import type { TokenStore } from '../connections/token-store.js';
 import { PostgresTokenVault, type ClaimsCodec } from './pg-token-vault.js';
 
-const common = { userId: z.string(), buildId: z.string(), kind: z.enum(['ssh', 'vnc']), viewOnly: z.boolean(), sessionEpoch: z.string(), expiresAt: z.number() };
+const common = { userId: z.string(), buildId: z.string(), kind: z.enum(CONNECTION_KINDS), viewOnly: z.boolean(), sessionEpoch: z.string(), expiresAt: z.number() };
 const ticketJson = z.object({ ...common, origin: z.string(), signInId: z.string().nullable() });
 const embedJson = z.object({ ...common, parentOrigin: z.string() });
 
@@ -53,8 +54,8 @@ export interface SharedTokenLimits {
 /** The same bounds as the in-memory stores, held across every node. */
 export function postgresTokenStores(pool: pg.Pool, now: () => Date, limits: SharedTokenLimits): SharedTokenStores {
   return {
-    tickets: new PostgresTokenVault(pool, 'connection_ticket', TICKET_CODEC, now, { maxRecords: MAX_LIVE_TICKETS, perUser: { max: limits.ticketsPerUser, whenFull: 'refuse' } }),
-    launches: new PostgresTokenVault(pool, 'embed_launch', LAUNCH_CODEC, now, { maxRecords: MAX_LIVE_LAUNCHES, perUser: LAUNCHES_PER_USER }),
-    credentials: new PostgresTokenVault(pool, 'embed_credential', EMBED_CREDENTIAL_CODEC, now, { maxRecords: MAX_LIVE_CREDENTIALS, perUser: CREDENTIALS_PER_USER }),
+    tickets: new PostgresTokenVault(pool, 'connection_ticket', TICKET_CODEC, now, ticketKind(limits.ticketsPerUser)),
+    launches: new PostgresTokenVault(pool, 'embed_launch', LAUNCH_CODEC, now, EMBED_LAUNCH_KIND),
+    credentials: new PostgresTokenVault(pool, 'embed_credential', EMBED_CREDENTIAL_CODEC, now, EMBED_CREDENTIAL_KIND),
   };
 }

@@ -14,7 +14,7 @@ import type pg from 'pg';
 import { err, ok, type Result } from '../../../shared/src/result.js';
 import { asStoreError } from '../store/postgres/pg-errors.js';
 import type { IssueFailure, TokenLookup } from '../connections/hashed-tokens.js';
-import type { PerUserLimit, TokenStore, UserOwned } from '../connections/token-store.js';
+import type { TokenLimits, TokenStore, UserOwned } from '../connections/token-store.js';
 
 /** 32 random bytes, as for in-memory tokens. */
 const TOKEN_BYTES = 32;
@@ -28,22 +28,16 @@ export interface ClaimsCodec<T extends UserOwned> {
   decode(json: string): T | null;
 }
 
-/** The bounds of one kind of token, as for the in-memory store. */
-export interface VaultLimits {
-  readonly maxRecords: number;
-  readonly perUser: PerUserLimit;
-}
-
 export class PostgresTokenVault<T extends UserOwned> implements TokenStore<T> {
   readonly #pool: pg.Pool;
   readonly #kind: string;
   readonly #codec: ClaimsCodec<T>;
   readonly #now: () => Date;
-  readonly #limits: VaultLimits;
+  readonly #limits: TokenLimits;
   readonly #sweep: NodeJS.Timeout;
 
   /** `kind` keeps the kinds apart: a ticket is never accepted as a launch token. */
-  constructor(pool: pg.Pool, kind: string, codec: ClaimsCodec<T>, now: () => Date, limits: VaultLimits) {
+  constructor(pool: pg.Pool, kind: string, codec: ClaimsCodec<T>, now: () => Date, limits: TokenLimits) {
     this.#pool = pool;
     this.#kind = kind;
     this.#codec = codec;

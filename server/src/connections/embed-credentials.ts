@@ -6,9 +6,8 @@
  */
 import type { BuildId, UserId } from '../../../shared/src/ids.js';
 import type { EmbedKind } from '../../../shared/src/embed.js';
-import type { Result } from '../../../shared/src/result.js';
-import type { IssueFailure, TokenLookup } from './hashed-tokens.js';
-import { memoryTokenStore, type PerUserLimit, type TokenStore } from './token-store.js';
+import { TokenBook, type TokenKind } from './token-book.js';
+import type { PerUserLimit, TokenStore } from './token-store.js';
 
 /** Like a sign-in: a working day; an embed left open overnight reconnects only through a new launch. */
 export const EMBED_CREDENTIAL_MAX_TTL_MS = 12 * 60 * 60 * 1000;
@@ -32,31 +31,12 @@ export interface EmbedCredentialClaims {
   readonly expiresAt: Date;
 }
 
-export class EmbedCredentialBook {
-  readonly #credentials: TokenStore<EmbedCredentialClaims>;
-  readonly #now: () => Date;
+export const EMBED_CREDENTIAL_KIND: TokenKind = { ttlMs: EMBED_CREDENTIAL_MAX_TTL_MS, maxRecords: MAX_LIVE_CREDENTIALS, perUser: CREDENTIALS_PER_USER, uses: 'until_expiry' };
 
-  constructor(now: () => Date, credentials: TokenStore<EmbedCredentialClaims> = memoryTokenStore(now, MAX_LIVE_CREDENTIALS, CREDENTIALS_PER_USER)) {
-    this.#now = now;
-    this.#credentials = credentials;
-  }
-
-  /** `closesAt`: the build's window close, if set; the credential dies with the window. */
-  async issue(
-    claims: Omit<EmbedCredentialClaims, 'expiresAt'>,
-    closesAt: Date | null,
-  ): Promise<Result<{ readonly credential: string; readonly expiresAt: Date }, IssueFailure>> {
-    const cap = this.#now().getTime() + EMBED_CREDENTIAL_MAX_TTL_MS;
-    const expiresAt = new Date(closesAt === null ? cap : Math.min(cap, closesAt.getTime()));
-    const issued = await this.#credentials.issue({ ...claims, expiresAt });
-    return issued.ok ? { ok: true, value: { credential: issued.value, expiresAt } } : issued;
-  }
-
-  async check(credential: string): Promise<TokenLookup<EmbedCredentialClaims>> {
-    return await this.#credentials.peek(credential);
-  }
-
-  dispose(): void {
-    this.#credentials.dispose();
+/** Minted with the build's window close as `notAfter`, if set: the credential dies with the window. */
+export class EmbedCredentialBook extends TokenBook<Omit<EmbedCredentialClaims, 'expiresAt'>> {
+  /** `store`: PostgreSQL for several nodes, made with EMBED_CREDENTIAL_KIND. */
+  constructor(now: () => Date, store?: TokenStore<EmbedCredentialClaims>) {
+    super(now, EMBED_CREDENTIAL_KIND, store);
   }
 }

@@ -5,9 +5,8 @@
  */
 import type { BuildId, UserId } from '../../../shared/src/ids.js';
 import type { EmbedKind } from '../../../shared/src/embed.js';
-import type { Result } from '../../../shared/src/result.js';
-import type { IssueFailure, TokenLookup } from './hashed-tokens.js';
-import { memoryTokenStore, type PerUserLimit, type TokenStore } from './token-store.js';
+import { TokenBook, type TokenKind } from './token-book.js';
+import type { PerUserLimit, TokenStore } from './token-store.js';
 
 /** The dashboard mints one as it renders the iframe, which loads within seconds; 60 s covers slow links. */
 export const EMBED_LAUNCH_TTL_MS = 60_000;
@@ -31,27 +30,12 @@ export interface LaunchClaims {
   readonly expiresAt: Date;
 }
 
-export class EmbedLaunchBook {
-  readonly #launches: TokenStore<LaunchClaims>;
-  readonly #now: () => Date;
+export const EMBED_LAUNCH_KIND: TokenKind = { ttlMs: EMBED_LAUNCH_TTL_MS, maxRecords: MAX_LIVE_LAUNCHES, perUser: LAUNCHES_PER_USER, uses: 'once' };
 
-  constructor(now: () => Date, launches: TokenStore<LaunchClaims> = memoryTokenStore(now, MAX_LIVE_LAUNCHES, LAUNCHES_PER_USER)) {
-    this.#now = now;
-    this.#launches = launches;
-  }
-
-  async mint(claims: Omit<LaunchClaims, 'expiresAt'>): Promise<Result<{ readonly token: string; readonly expiresAt: Date }, IssueFailure>> {
-    const expiresAt = new Date(this.#now().getTime() + EMBED_LAUNCH_TTL_MS);
-    const issued = await this.#launches.issue({ ...claims, expiresAt });
-    return issued.ok ? { ok: true, value: { token: issued.value, expiresAt } } : issued;
-  }
-
-  /** Consumes the launch whatever happens next: a launch presented wrongly is burnt, not retried. */
-  async redeem(token: string): Promise<TokenLookup<LaunchClaims>> {
-    return await this.#launches.take(token);
-  }
-
-  dispose(): void {
-    this.#launches.dispose();
+/** Redeeming consumes the launch whatever happens next: a launch presented wrongly is burnt, not retried. */
+export class EmbedLaunchBook extends TokenBook<Omit<LaunchClaims, 'expiresAt'>> {
+  /** `store`: PostgreSQL for several nodes, made with EMBED_LAUNCH_KIND. */
+  constructor(now: () => Date, store?: TokenStore<LaunchClaims>) {
+    super(now, EMBED_LAUNCH_KIND, store);
   }
 }

@@ -3,11 +3,9 @@
  * who asked for which connection. Kept hashed (hashed-tokens.ts).
  */
 import type { BuildId, UserId } from '../../../shared/src/ids.js';
-import type { Result } from '../../../shared/src/result.js';
-import type { IssueFailure, TokenLookupFailure } from './hashed-tokens.js';
-import { memoryTokenStore, type TokenStore } from './token-store.js';
 import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
-
+import { TokenBook, type TokenKind } from './token-book.js';
+import type { TokenStore } from './token-store.js';
 
 /** Long enough for a page to open its WebSocket on a slow link, short enough to be useless later. */
 export const TICKET_TTL_MS = 30_000;
@@ -37,53 +35,16 @@ export interface TicketClaims {
   readonly expiresAt: Date;
 }
 
-export interface MintedTicket {
-  readonly ticket: string;
-  readonly expiresAt: Date;
+/** Tickets for users who may each hold `ticketsPerUser` outstanding at once (see TICKETS_PER_CONNECTION_SLOT). */
+export function ticketKind(ticketsPerUser: number): TokenKind {
+  // Refused beyond the user's share, since a page asks again in a moment.
+  return { ttlMs: TICKET_TTL_MS, maxRecords: MAX_LIVE_TICKETS, perUser: { max: ticketsPerUser, whenFull: 'refuse' }, uses: 'once' };
 }
 
-export type RedeemFailure = TokenLookupFailure;
-
-export interface TicketBook {
-  /** Fails only when too many tickets are outstanding: for this user, or in all. */
-  mint(claims: Omit<TicketClaims, 'expiresAt'>): Promise<Result<MintedTicket, IssueFailure>>;
-  /** Atomically consumes the ticket: at most one caller (on any node) ever gets its claims. */
-  redeem(ticket: string): Promise<{ ok: true; claims: TicketClaims } | { ok: false; reason: RedeemFailure }>;
-  dispose(): void;
-}
-
-export interface TicketBookDeps {
-  readonly now: () => Date;
-  /**
-   * Outstanding tickets one user may hold (TICKETS_PER_CONNECTION_SLOT per connection), for the
-   * in-memory store; refused beyond it, since a page asks again in a moment.
-   */
-  readonly maxPerUser: number;
-  /** Another store (PostgreSQL for several nodes), which enforces the same limits itself. */
-  readonly tickets?: TokenStore<TicketClaims>;
-}
-
-/** Tickets kept in a token store: this node's memory by default, PostgreSQL for several nodes. */
-export class StoredTicketBook implements TicketBook {
-  readonly #tickets: TokenStore<TicketClaims>;
-  readonly #now: () => Date;
-
-  constructor(deps: TicketBookDeps) {
-    this.#now = deps.now;
-    this.#tickets = deps.tickets ?? memoryTokenStore(deps.now, MAX_LIVE_TICKETS, { max: deps.maxPerUser, whenFull: 'refuse' });
-  }
-
-  async mint(claims: Omit<TicketClaims, 'expiresAt'>): Promise<Result<MintedTicket, IssueFailure>> {
-    const expiresAt = new Date(this.#now().getTime() + TICKET_TTL_MS);
-    const issued = await this.#tickets.issue({ ...claims, expiresAt });
-    return issued.ok ? { ok: true, value: { ticket: issued.value, expiresAt } } : issued;
-  }
-
-  async redeem(ticket: string): Promise<{ ok: true; claims: TicketClaims } | { ok: false; reason: RedeemFailure }> {
-    return await this.#tickets.take(ticket);
-  }
-
-  dispose(): void {
-    this.#tickets.dispose();
+/** Redeeming consumes the ticket: at most one caller (on any node) ever gets its claims. */
+export class TicketBook extends TokenBook<Omit<TicketClaims, 'expiresAt'>> {
+  /** `store`: PostgreSQL for several nodes, made with the same ticketKind. */
+  constructor(now: () => Date, ticketsPerUser: number, store?: TokenStore<TicketClaims>) {
+    super(now, ticketKind(ticketsPerUser), store);
   }
 }

@@ -27,8 +27,15 @@ export interface PerUserLimit {
   readonly whenFull: OwnerLimit<UserOwned>['whenFull'];
 }
 
+/** The bounds of one kind of token, the same in memory and in PostgreSQL. */
+export interface TokenLimits {
+  /** Live tokens of the kind at most: a backstop on memory (or table size) if something loops. */
+  readonly maxRecords: number;
+  readonly perUser: PerUserLimit;
+}
+
 /** One node's tokens, in memory; at most `maxRecords` in all and `perUser.max` for each user. */
-export function memoryTokenStore<T extends UserOwned>(now: () => Date, maxRecords: number, perUser: PerUserLimit): TokenStore<T> {
+export function memoryTokenStore<T extends UserOwned>(now: () => Date, { maxRecords, perUser }: TokenLimits): TokenStore<T> {
   const map = new HashedTokenMap<T>(now, maxRecords, { ownerOf: (claims) => claims.userId, ...perUser });
   return {
     issue: async (claims) => map.issue(claims),

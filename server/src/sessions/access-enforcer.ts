@@ -16,6 +16,7 @@ import { REMOTE_ACCESS_ROLES, type Role } from '../../../shared/src/roles.js';
 import type { EndpointFingerprints } from '../domain/vm-endpoint.js';
 import type { Logger } from '../log.js';
 import { DISCARD_EVENTS, type EventSink } from '../audit/events.js';
+import { earlierCloseTime } from '../access/close-time.js';
 import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 
 /** setTimeout overflows above 2^31−1 ms (24.8 days) and would fire at once; longer waits re-arm. */
@@ -172,7 +173,7 @@ export class AccessEnforcer {
       activate: (connection, loadedClosesAt) => {
         this.#pending.delete(pending);
         // The store read may predate a finish that happened during set-up.
-        const closesAt = earliest(loadedClosesAt, pending.narrowedTo);
+        const closesAt = earlierCloseTime(loadedClosesAt, pending.narrowedTo);
         const handle: ConnectionHandle = { ...connection, id: this.#nextId++ };
         const tracked: Tracked = { handle, lastActivity: this.#clock.now() };
         this.#live.set(handle.id, tracked);
@@ -231,7 +232,7 @@ export class AccessEnforcer {
       else if (ended > 0) this.#events.record({ type: 'window_closed', buildId, connectionsEnded: ended });
       return;
     }
-    for (const p of this.#pending) if (p.buildId === buildId) p.narrowedTo = earliest(p.narrowedTo, closesAt);
+    for (const p of this.#pending) if (p.buildId === buildId) p.narrowedTo = earlierCloseTime(p.narrowedTo, closesAt);
     for (const t of this.#live.values()) if (t.handle.buildId === buildId) t.handle.windowChanged(closesAt);
     if (this.#hasConnections(buildId)) this.#schedule(buildId, closesAt);
   }
@@ -402,8 +403,3 @@ export class AccessEnforcer {
   }
 }
 
-function earliest(a: Date | null, b: Date | null): Date | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return a.getTime() <= b.getTime() ? a : b;
-}

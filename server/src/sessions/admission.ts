@@ -167,7 +167,7 @@ async function mint(deps: AdmissionDeps, wish: TicketWish): Promise<ConnectionTi
   }
   deps.events.record({ type: 'ticket_minted', userId, buildId: standing.build.id, kind, viewOnly: wish.viewOnly });
   return {
-    ticket: minted.value.ticket,
+    ticket: minted.value.token,
     url: deps.endpoints.webSocketUrl(kind, standing.build.id),
     protocol: deps.endpoints.subprotocol(kind),
     expiresAt: minted.value.expiresAt.toISOString(),

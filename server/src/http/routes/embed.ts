@@ -79,11 +79,11 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
       throw new GatewayError(standing.decision.error, REFUSAL_MESSAGES[standing.decision.error]);
     }
     const { userId, buildId, viewOnly, sessionEpoch } = claims;
-    const issued = await deps.credentials.issue({ userId, buildId, kind, parentOrigin, viewOnly, sessionEpoch }, standing.build.closesAt);
+    const issued = await deps.credentials.mint({ userId, buildId, kind, parentOrigin, viewOnly, sessionEpoch }, standing.build.closesAt);
     if (!issued.ok) throw new GatewayError('rate_limited', 'Too many embedded sessions are open on this gateway. Try again later.');
     deps.logger.info({ event: 'embed_launched', ...log }, 'embed launched');
     const body: EmbedCredentialView = {
-      credential: issued.value.credential,
+      credential: issued.value.token,
       expiresAt: issued.value.expiresAt.toISOString(),
       buildId,
       kind,
@@ -128,7 +128,7 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
 async function credentialOf(req: Request, deps: Pick<EmbedRouteDeps, 'credentials' | 'store'>): Promise<EmbedCredentialClaims> {
   const match = /^Bearer (\S+)$/i.exec(req.get('authorization') ?? '');
   if (!match?.[1]) throw new GatewayError('unauthenticated', 'An embed credential is required ("Authorization: Bearer <credential>").');
-  const checked = await deps.credentials.check(match[1]);
+  const checked = await deps.credentials.redeem(match[1]);
   if (!checked.ok) throw new GatewayError('unauthenticated', CREDENTIAL_REFUSED);
   if (!holdsCurrentEpoch(await deps.store.getUser(checked.claims.userId), checked.claims.sessionEpoch)) throw new GatewayError('unauthenticated', CREDENTIAL_REFUSED);
   return checked.claims;

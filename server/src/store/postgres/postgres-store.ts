@@ -5,10 +5,12 @@
  */
 import pg from 'pg';
 import type { AppId, BuildId, RecordingId, UserId } from '../../../../shared/src/ids.js';
-import type { BuildStatus, Role, Stack } from '../../../../shared/src/roles.js';
+import type { Role } from '../../../../shared/src/roles.js';
 import { AUDIT_PRUNE_BATCH_ROWS, type AppRecord, type AppUpsert, type AuditEntry, type AuditQuery, type AuditRecord, type RecordingRecord, type BuildListing, type BuildRecord, type MembershipRecord, type SessionRow, type Store, type Upserted, type UserRecord, type UserUpsert } from '../store.js';
 import { emailKey } from '../email-key.js';
 import { newSessionEpoch } from '../session-epoch.js';
+import { earlierCloseTimeSql } from '../../access/close-time.js';
+import { APP_COLUMNS, AUDIT_COLUMNS, SESSION_COLUMNS, timedRowMappers, toApp, toUser, USER_COLUMNS, type AppRow, type AuditRow, type BuildRow, type RecordingRow, type SessionTableRow, type UserRow } from '../rows.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { asStoreError } from './pg-errors.js';
 
@@ -21,65 +23,8 @@ const STATEMENT_TIMEOUT_MS = 10_000;
 /** Any constant shared by every node: serialises schema migrations of nodes starting together. */
 const MIGRATION_LOCK_KEY = 0x706f7274; // "port"
 
-interface UserRow {
-  id: string;
-  email: string;
-  name: string | null;
-  password_hash: string | null;
-  oidc_subject: string | null;
-  session_epoch: string;
-}
-
-const USER_COLUMNS = 'id, email, name, password_hash, oidc_subject, session_epoch';
-
-interface BuildRow {
-  id: string;
-  app_id: string;
-  stack: string;
-  status: string;
-  started_at: Date;
-  finished_at: Date | null;
-  triggered_by: string | null;
-  closes_at: Date | null;
-  ssh_host: string;
-  ssh_port: number;
-  ssh_username: string;
-  ssh_password_sealed: string | null;
-  ssh_private_key_sealed: string | null;
-  ssh_host_key: string | null;
-  ssh_pinned_host_key: string | null;
-  vnc_host: string | null;
-  vnc_port: number | null;
-  vnc_username: string | null;
-  vnc_password_sealed: string | null;
-}
-
-interface AuditRow {
-  id: string;
-  at: Date;
-  event: string;
-  user_id: string | null;
-  build_id: string | null;
-  details: string;
-}
-
-interface RecordingRow {
-  id: string;
-  build_id: string;
-  app_id: string;
-  user_id: string;
-  connection_id: string;
-  started_at: Date;
-  ended_at: Date | null;
-  size_bytes: string;
-  dropped_bytes: string;
-}
-
-interface AppRow {
-  id: string;
-  name: string;
-  record_sessions: boolean;
-}
+/** pg returns TIMESTAMPTZ columns as Dates. */
+const { toBuild, toSession, toAudit, toRecording } = timedRowMappers((date: Date) => date);
 
 export interface PostgresStoreOptions {
   /** Told about errors of idle pooled connections (the pool replaces them by itself). */
@@ -163,7 +108,7 @@ export class PostgresStore implements Store {
       `INSERT INTO apps (id, name, record_sessions, created_at, updated_at) VALUES ($1, $2, $3, now(), now())
        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, updated_at = EXCLUDED.updated_at,
          record_sessions = CASE WHEN $4 THEN apps.record_sessions ELSE EXCLUDED.record_sessions END
-       RETURNING id, name, record_sessions, (xmax = 0) AS created`,
+       RETURNING ${APP_COLUMNS}, (xmax = 0) AS created`,
       [app.id, app.name, app.recordSessions ?? false, app.recordSessions === undefined],
     );
     const row = only(rows);
@@ -171,7 +116,7 @@ export class PostgresStore implements Store {
   }
 
   async getApp(id: AppId): Promise<AppRecord | null> {
-    return first(await this.#query<AppRow>('SELECT id, name, record_sessions FROM apps WHERE id = $1', [id]), toApp);
+    return first(await this.#query<AppRow>(`SELECT ${APP_COLUMNS} FROM apps WHERE id = $1`, [id]), toApp);
   }
 
   async putMembership(m: MembershipRecord): Promise<Upserted<MembershipRecord>> {
@@ -193,7 +138,7 @@ export class PostgresStore implements Store {
   }
 
   async upsertBuild(b: BuildRecord): Promise<Upserted<BuildRecord>> {
-    const rows = await this.#query<BuildRow & { created: boolean }>(
+    const rows = await this.#query<BuildRow<Date> & { created: boolean }>(
       `INSERT INTO builds (id, app_id, stack, status, started_at, finished_at, triggered_by, closes_at,
          ssh_host, ssh_port, ssh_username, ssh_password_sealed, ssh_private_key_sealed, ssh_host_key,
          vnc_host, vnc_port, vnc_username, vnc_password_sealed, created_at, updated_at)
@@ -201,10 +146,7 @@ export class PostgresStore implements Store {
        ON CONFLICT (id) DO UPDATE SET
          app_id = EXCLUDED.app_id, stack = EXCLUDED.stack, status = EXCLUDED.status, started_at = EXCLUDED.started_at,
          finished_at = EXCLUDED.finished_at, triggered_by = EXCLUDED.triggered_by,
-         closes_at = CASE
-           WHEN builds.closes_at IS NULL THEN EXCLUDED.closes_at
-           WHEN EXCLUDED.closes_at IS NULL THEN builds.closes_at
-           ELSE LEAST(builds.closes_at, EXCLUDED.closes_at) END,
+         closes_at = ${earlierCloseTimeSql('builds.closes_at', 'EXCLUDED.closes_at')},
          -- A pin belongs to the machine it was taken from: another host or port is another VM.
          ssh_pinned_host_key = CASE
            WHEN builds.ssh_host = EXCLUDED.ssh_host AND builds.ssh_port = EXCLUDED.ssh_port THEN builds.ssh_pinned_host_key END,
@@ -224,11 +166,11 @@ export class PostgresStore implements Store {
   }
 
   async getBuild(id: BuildId): Promise<BuildRecord | null> {
-    return first(await this.#query<BuildRow>('SELECT * FROM builds WHERE id = $1', [id]), toBuild);
+    return first(await this.#query<BuildRow<Date>>('SELECT * FROM builds WHERE id = $1', [id]), toBuild);
   }
 
   async listBuildsForUser(userId: UserId): Promise<readonly BuildListing[]> {
-    const rows = await this.#query<BuildRow & { app_name: string; role: string }>(
+    const rows = await this.#query<BuildRow<Date> & { app_name: string; role: string }>(
       `SELECT b.*, a.name AS app_name, m.role AS role FROM builds b
          JOIN memberships m ON m.app_id = b.app_id AND m.user_id = $1
          JOIN apps a ON a.id = b.app_id
@@ -239,11 +181,11 @@ export class PostgresStore implements Store {
   }
 
   async finishBuild(id: BuildId, finishedAt: Date, closesAt: Date): Promise<BuildRecord | null> {
-    const rows = await this.#query<BuildRow>(
+    const rows = await this.#query<BuildRow<Date>>(
       `UPDATE builds SET
          status = CASE WHEN status = 'running' THEN 'finished' ELSE status END,
          finished_at = LEAST(COALESCE(finished_at, $2), $2),
-         closes_at = CASE WHEN closes_at IS NOT NULL AND closes_at <= $3 THEN closes_at ELSE $3 END,
+         closes_at = ${earlierCloseTimeSql('closes_at', '$3::timestamptz')},
          updated_at = now()
        WHERE id = $1 RETURNING *`,
       [id, finishedAt, closesAt],
@@ -261,8 +203,8 @@ export class PostgresStore implements Store {
   }
 
   async narrowWindow(id: BuildId, at: Date): Promise<BuildRecord | null> {
-    const rows = await this.#query<BuildRow>(
-      `UPDATE builds SET closes_at = CASE WHEN closes_at IS NOT NULL AND closes_at <= $2 THEN closes_at ELSE $2 END, updated_at = now()
+    const rows = await this.#query<BuildRow<Date>>(
+      `UPDATE builds SET closes_at = ${earlierCloseTimeSql('closes_at', '$2::timestamptz')}, updated_at = now()
        WHERE id = $1 RETURNING *`,
       [id, at],
     );
@@ -270,11 +212,7 @@ export class PostgresStore implements Store {
   }
 
   async getSession(sid: string): Promise<SessionRow | null> {
-    const rows = await this.#query<{ data: string; expires_at: Date; user_id: string | null; sign_in_id: string }>(
-      'SELECT data, expires_at, user_id, sign_in_id FROM sessions WHERE sid = $1',
-      [sid],
-    );
-    return first(rows, (row) => ({ data: row.data, expiresAt: row.expires_at, userId: row.user_id as UserId | null, signInId: row.sign_in_id }));
+    return first(await this.#query<SessionTableRow<Date>>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE sid = $1`, [sid]), toSession);
   }
 
   async setSession(sid: string, row: SessionRow): Promise<void> {
@@ -344,8 +282,8 @@ export class PostgresStore implements Store {
     if (query.since !== undefined) add((n) => `at >= ${n}`, query.since);
     if (query.beforeId !== undefined) add((n) => `id < ${n}`, query.beforeId);
     params.push(query.limit);
-    const rows = await this.#query<AuditRow>(
-      `SELECT id, at, event, user_id, build_id, details FROM audit_events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
+    const rows = await this.#query<AuditRow<Date>>(
+      `SELECT ${AUDIT_COLUMNS} FROM audit_events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
       params,
     );
     return rows.map(toAudit);
@@ -362,15 +300,15 @@ export class PostgresStore implements Store {
   }
 
   async getRecording(id: RecordingId): Promise<RecordingRecord | null> {
-    return first(await this.#query<RecordingRow>('SELECT * FROM recordings WHERE id = $1', [id]), toRecording);
+    return first(await this.#query<RecordingRow<Date>>('SELECT * FROM recordings WHERE id = $1', [id]), toRecording);
   }
 
   async listRecordings(buildId: BuildId): Promise<readonly RecordingRecord[]> {
-    return (await this.#query<RecordingRow>('SELECT * FROM recordings WHERE build_id = $1 ORDER BY started_at DESC, id', [buildId])).map(toRecording);
+    return (await this.#query<RecordingRow<Date>>('SELECT * FROM recordings WHERE build_id = $1 ORDER BY started_at DESC, id', [buildId])).map(toRecording);
   }
 
   async pruneRecordings(cutoff: Date): Promise<readonly RecordingRecord[]> {
-    return (await this.#query<RecordingRow>('DELETE FROM recordings WHERE started_at < $1 RETURNING *', [cutoff])).map(toRecording);
+    return (await this.#query<RecordingRow<Date>>('DELETE FROM recordings WHERE started_at < $1 RETURNING *', [cutoff])).map(toRecording);
   }
 
   async ping(): Promise<void> {
@@ -432,63 +370,4 @@ function only<T>(rows: readonly T[]): T {
 function first<R, T>(rows: readonly R[], map: (row: R) => T): T | null {
   const row = rows[0];
   return row === undefined ? null : map(row);
-}
-
-function toUser(row: UserRow): UserRecord {
-  return { id: row.id as UserId, email: row.email, name: row.name, passwordHash: row.password_hash, oidcSubject: row.oidc_subject, sessionEpoch: row.session_epoch };
-}
-
-function toApp(row: AppRow): AppRecord {
-  return { id: row.id as AppId, name: row.name, recordSessions: row.record_sessions };
-}
-
-function toAudit(row: AuditRow): AuditRecord {
-  return {
-    id: Number(row.id),
-    at: row.at,
-    event: row.event,
-    userId: row.user_id as UserId | null,
-    buildId: row.build_id as BuildId | null,
-    details: JSON.parse(row.details) as AuditRecord['details'],
-  };
-}
-
-function toRecording(row: RecordingRow): RecordingRecord {
-  return {
-    id: row.id as RecordingId,
-    buildId: row.build_id as BuildId,
-    appId: row.app_id as AppId,
-    userId: row.user_id as UserId,
-    connectionId: row.connection_id,
-    startedAt: row.started_at,
-    endedAt: row.ended_at,
-    sizeBytes: Number(row.size_bytes),
-    droppedBytes: Number(row.dropped_bytes),
-  };
-}
-
-function toBuild(row: BuildRow): BuildRecord {
-  return {
-    id: row.id as BuildId,
-    appId: row.app_id as AppId,
-    stack: row.stack as Stack,
-    status: row.status as BuildStatus,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    triggeredBy: row.triggered_by,
-    closesAt: row.closes_at,
-    ssh: {
-      host: row.ssh_host,
-      port: row.ssh_port,
-      username: row.ssh_username,
-      sealedPassword: row.ssh_password_sealed,
-      sealedPrivateKey: row.ssh_private_key_sealed,
-      hostKey: row.ssh_host_key,
-      pinnedHostKey: row.ssh_pinned_host_key,
-    },
-    vnc:
-      row.vnc_host !== null && row.vnc_port !== null && row.vnc_password_sealed !== null
-        ? { host: row.vnc_host, port: row.vnc_port, username: row.vnc_username, sealedPassword: row.vnc_password_sealed }
-        : null,
-  };
 }

@@ -6,11 +6,13 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AppId, BuildId, RecordingId, UserId } from '../../../../shared/src/ids.js';
-import type { BuildStatus, Role, Stack } from '../../../../shared/src/roles.js';
+import type { Role } from '../../../../shared/src/roles.js';
 import { AUDIT_PRUNE_BATCH_ROWS, type AppRecord, type AppUpsert, type AuditEntry, type AuditQuery, type AuditRecord, type BuildListing, type BuildRecord, type MembershipRecord, type RecordingRecord, type SessionRow, type Store, type Upserted, type UserRecord, type UserUpsert } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
 import { emailKey } from '../email-key.js';
 import { newSessionEpoch } from '../session-epoch.js';
+import { earlierCloseTime, earlierCloseTimeSql } from '../../access/close-time.js';
+import { APP_COLUMNS, AUDIT_COLUMNS, SESSION_COLUMNS, timedRowMappers, toApp, toUser, USER_COLUMNS, type AppRow, type AuditRow, type BuildRow, type RecordingRow, type SessionTableRow, type UserRow } from '../rows.js';
 
 const DATA_DIR_MODE = 0o700;
 const DATABASE_FILE_MODE = 0o600;
@@ -21,59 +23,9 @@ const DATABASE_FILE_MODE = 0o600;
  */
 const BUSY_TIMEOUT_MS = 200;
 
-interface UserRow {
-  id: string;
-  email: string;
-  name: string | null;
-  password_hash: string | null;
-  oidc_subject: string | null;
-  session_epoch: string;
-}
-
-const USER_COLUMNS = 'id, email, name, password_hash, oidc_subject, session_epoch';
-
-interface BuildRow {
-  id: string;
-  app_id: string;
-  stack: string;
-  status: string;
-  started_at: number;
-  finished_at: number | null;
-  triggered_by: string | null;
-  closes_at: number | null;
-  ssh_host: string;
-  ssh_port: number;
-  ssh_username: string;
-  ssh_password_sealed: string | null;
-  ssh_private_key_sealed: string | null;
-  ssh_host_key: string | null;
-  ssh_pinned_host_key: string | null;
-  vnc_host: string | null;
-  vnc_port: number | null;
-  vnc_username: string | null;
-  vnc_password_sealed: string | null;
-}
-
-interface AuditRow {
-  id: number;
-  at: number;
-  event: string;
-  user_id: string | null;
-  build_id: string | null;
-  details: string;
-}
-
-interface RecordingRow {
-  id: string;
-  build_id: string;
-  app_id: string;
-  user_id: string;
-  connection_id: string;
-  started_at: number;
-  ended_at: number | null;
-  size_bytes: number;
-  dropped_bytes: number;
-}
+/** better-sqlite3 returns times as the epoch milliseconds this store writes. */
+type EpochMs = number;
+const { toBuild, toSession, toAudit, toRecording } = timedRowMappers((ms: EpochMs) => new Date(ms));
 
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
@@ -200,7 +152,7 @@ export class SqliteStore implements Store {
     const now = Date.now();
     const tx = this.#db.transaction((): Upserted<BuildRecord> => {
       const existing = this.#db.prepare('SELECT closes_at FROM builds WHERE id = ?').get(b.id) as { closes_at: number | null } | undefined;
-      const closesAt = narrowest(existing?.closes_at ?? null, b.closesAt?.getTime() ?? null);
+      const closesAt = earlierCloseTime(existing?.closes_at ?? null, b.closesAt?.getTime() ?? null);
       const values = [
         b.appId, b.stack, b.status, b.startedAt.getTime(), b.finishedAt?.getTime() ?? null, b.triggeredBy, closesAt,
         b.ssh.host, b.ssh.port, b.ssh.username, b.ssh.sealedPassword, b.ssh.sealedPrivateKey, b.ssh.hostKey,
@@ -244,7 +196,7 @@ export class SqliteStore implements Store {
            JOIN apps a ON a.id = b.app_id
          ORDER BY b.started_at DESC, b.id`,
       )
-      .all(userId) as (BuildRow & { app_name: string; role: string })[];
+      .all(userId) as (BuildRow<EpochMs> & { app_name: string; role: string })[];
     return rows.map((row) => ({ build: toBuild(row), appName: row.app_name, role: row.role as Role }));
   }
 
@@ -254,7 +206,7 @@ export class SqliteStore implements Store {
         `UPDATE builds SET
            status = CASE WHEN status = 'running' THEN 'finished' ELSE status END,
            finished_at = MIN(COALESCE(finished_at, @finishedAt), @finishedAt),
-           closes_at = CASE WHEN closes_at IS NOT NULL AND closes_at <= @closesAt THEN closes_at ELSE @closesAt END,
+           closes_at = ${earlierCloseTimeSql('closes_at', '@closesAt')},
            updated_at = @updatedAt
          WHERE id = @id`,
       )
@@ -270,19 +222,14 @@ export class SqliteStore implements Store {
 
   async narrowWindow(id: BuildId, at: Date): Promise<BuildRecord | null> {
     const info = this.#db
-      .prepare(
-        `UPDATE builds SET closes_at = CASE WHEN closes_at IS NOT NULL AND closes_at <= ? THEN closes_at ELSE ? END, updated_at = ?
-         WHERE id = ?`,
-      )
-      .run(at.getTime(), at.getTime(), Date.now(), id);
+      .prepare(`UPDATE builds SET closes_at = ${earlierCloseTimeSql('closes_at', '@at')}, updated_at = @updatedAt WHERE id = @id`)
+      .run({ at: at.getTime(), updatedAt: Date.now(), id });
     return info.changes > 0 ? this.#readBuild(id) : null;
   }
 
   async getSession(sid: string): Promise<SessionRow | null> {
-    const row = this.#db.prepare('SELECT data, expires_at, user_id, sign_in_id FROM sessions WHERE sid = ?').get(sid) as
-      | { data: string; expires_at: number; user_id: string | null; sign_in_id: string }
-      | undefined;
-    return row ? { data: row.data, expiresAt: new Date(row.expires_at), userId: row.user_id as UserId | null, signInId: row.sign_in_id } : null;
+    const row = this.#db.prepare(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE sid = ?`).get(sid) as SessionTableRow<EpochMs> | undefined;
+    return row ? toSession(row) : null;
   }
 
   async setSession(sid: string, row: SessionRow): Promise<void> {
@@ -363,8 +310,8 @@ export class SqliteStore implements Store {
       params.push(query.beforeId);
     }
     const rows = this.#db
-      .prepare(`SELECT id, at, event, user_id, build_id, details FROM audit_events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
-      .all(...params, query.limit) as AuditRow[];
+      .prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
+      .all(...params, query.limit) as AuditRow<EpochMs>[];
     return rows.map(toAudit);
   }
 
@@ -381,17 +328,17 @@ export class SqliteStore implements Store {
   }
 
   async getRecording(id: RecordingId): Promise<RecordingRecord | null> {
-    const row = this.#db.prepare('SELECT * FROM recordings WHERE id = ?').get(id) as RecordingRow | undefined;
+    const row = this.#db.prepare('SELECT * FROM recordings WHERE id = ?').get(id) as RecordingRow<EpochMs> | undefined;
     return row ? toRecording(row) : null;
   }
 
   async listRecordings(buildId: BuildId): Promise<readonly RecordingRecord[]> {
-    const rows = this.#db.prepare('SELECT * FROM recordings WHERE build_id = ? ORDER BY started_at DESC, id').all(buildId) as RecordingRow[];
+    const rows = this.#db.prepare('SELECT * FROM recordings WHERE build_id = ? ORDER BY started_at DESC, id').all(buildId) as RecordingRow<EpochMs>[];
     return rows.map(toRecording);
   }
 
   async pruneRecordings(cutoff: Date): Promise<readonly RecordingRecord[]> {
-    const rows = this.#db.prepare('DELETE FROM recordings WHERE started_at < ? RETURNING *').all(cutoff.getTime()) as RecordingRow[];
+    const rows = this.#db.prepare('DELETE FROM recordings WHERE started_at < ? RETURNING *').all(cutoff.getTime()) as RecordingRow<EpochMs>[];
     return rows.map(toRecording);
   }
 
@@ -404,14 +351,12 @@ export class SqliteStore implements Store {
   }
 
   #readApp(id: string): AppRecord | null {
-    const row = this.#db.prepare('SELECT id, name, record_sessions FROM apps WHERE id = ?').get(id) as
-      | { id: string; name: string; record_sessions: number }
-      | undefined;
-    return row ? { id: row.id as AppId, name: row.name, recordSessions: row.record_sessions !== 0 } : null;
+    const row = this.#db.prepare(`SELECT ${APP_COLUMNS} FROM apps WHERE id = ?`).get(id) as AppRow | undefined;
+    return row ? toApp(row) : null;
   }
 
   #readBuild(id: string): BuildRecord | null {
-    const row = this.#db.prepare('SELECT * FROM builds WHERE id = ?').get(id) as BuildRow | undefined;
+    const row = this.#db.prepare('SELECT * FROM builds WHERE id = ?').get(id) as BuildRow<EpochMs> | undefined;
     return row ? toBuild(row) : null;
   }
 }
@@ -426,65 +371,4 @@ function migrate(db: Database.Database): void {
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
     })();
   }
-}
-
-function narrowest(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return Math.min(a, b);
-}
-
-function toUser(row: UserRow): UserRecord {
-  return { id: row.id as UserId, email: row.email, name: row.name, passwordHash: row.password_hash, oidcSubject: row.oidc_subject, sessionEpoch: row.session_epoch };
-}
-
-function toAudit(row: AuditRow): AuditRecord {
-  return {
-    id: row.id,
-    at: new Date(row.at),
-    event: row.event,
-    userId: row.user_id as UserId | null,
-    buildId: row.build_id as BuildId | null,
-    details: JSON.parse(row.details) as AuditRecord['details'],
-  };
-}
-
-function toRecording(row: RecordingRow): RecordingRecord {
-  return {
-    id: row.id as RecordingId,
-    buildId: row.build_id as BuildId,
-    appId: row.app_id as AppId,
-    userId: row.user_id as UserId,
-    connectionId: row.connection_id,
-    startedAt: new Date(row.started_at),
-    endedAt: row.ended_at === null ? null : new Date(row.ended_at),
-    sizeBytes: row.size_bytes,
-    droppedBytes: row.dropped_bytes,
-  };
-}
-
-function toBuild(row: BuildRow): BuildRecord {
-  return {
-    id: row.id as BuildId,
-    appId: row.app_id as AppId,
-    stack: row.stack as Stack,
-    status: row.status as BuildStatus,
-    startedAt: new Date(row.started_at),
-    finishedAt: row.finished_at === null ? null : new Date(row.finished_at),
-    triggeredBy: row.triggered_by,
-    closesAt: row.closes_at === null ? null : new Date(row.closes_at),
-    ssh: {
-      host: row.ssh_host,
-      port: row.ssh_port,
-      username: row.ssh_username,
-      sealedPassword: row.ssh_password_sealed,
-      sealedPrivateKey: row.ssh_private_key_sealed,
-      hostKey: row.ssh_host_key,
-      pinnedHostKey: row.ssh_pinned_host_key,
-    },
-    vnc:
-      row.vnc_host !== null && row.vnc_port !== null && row.vnc_password_sealed !== null
-        ? { host: row.vnc_host, port: row.vnc_port, username: row.vnc_username, sealedPassword: row.vnc_password_sealed }
-        : null,
-  };
 }
