@@ -15,6 +15,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.f
   role_forbidden: 403,
   credentials_hidden: 403,
   not_found: 404,
+  session_not_found: 404,
   conflict: 409,
   window_closed: 410,
   payload_too_large: 413,

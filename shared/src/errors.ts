@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'forbidden_origin',
   'role_forbidden',
   'not_found',
+  'session_not_found',
   'conflict',
   'window_closed',
   'credentials_hidden',

@@ -41,6 +41,10 @@ export interface ProtocolContext {
   /** Stops parsing the browser's frames once it is closed for breaking a rule. */
   readonly readGate: ReadGate;
   readonly build: BuildRecord;
+  /** Names the session to the page, which resumes it by this id (never a secret: resuming needs a ticket). */
+  readonly sessionId: string;
+  /** How long the session is held after its page drops, for protocols that can be resumed; 0: not held. */
+  readonly resumeSeconds: number;
   /** The ticket asked for a session that never sends input (only where the adapter allows it). */
   readonly viewOnly: boolean;
   readonly dialer: Dialer;

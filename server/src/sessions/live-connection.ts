@@ -181,6 +181,8 @@ export class LiveConnection {
       ws: this.#ws,
       readGate: this.#readGate,
       build,
+      sessionId: this.id,
+      resumeSeconds: 0,
       viewOnly: claims.viewOnly,
       dialer: meteredDialer(deps.dialer, claims.kind, (kind, seconds, ok) => deps.metrics.upstreamConnect(kind, seconds, ok), deps.tracker),
       logger: this.#logger,

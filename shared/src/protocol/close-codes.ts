@@ -31,9 +31,18 @@ export const CloseCode = {
   sessionEnded: 4005,
   /** 4006: the browser stopped reading output for too long. */
   clientTooSlow: 4006,
+  /** 4007: the session was resumed by another page (another tab or window of the same user). */
+  resumedElsewhere: 4007,
 } as const;
 
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
+
+/**
+ * Closes that end only the page's attachment, not the session behind it: the network went, the
+ * page went, the gateway node restarts. A page holding a resumable session resumes after these by
+ * itself; after any other code the session has ended (or moved to another page) for good.
+ */
+export const RESUMABLE_CLOSE_CODES: ReadonlySet<number> = new Set<number>([CloseCode.goingAway, 1005, 1006]);
 
 /** Codes after which reconnecting cannot help, so clients should not offer it automatically. */
 export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
@@ -58,6 +67,7 @@ export const CLOSE_CODE_MESSAGES: Readonly<Record<number, string>> = {
   [CloseCode.vmUnreachable]: 'The build VM could not be reached or refused the login.',
   [CloseCode.sessionEnded]: 'The shell on the build VM ended.',
   [CloseCode.clientTooSlow]: 'The browser stopped reading output, so the connection was closed.',
+  [CloseCode.resumedElsewhere]: 'This session was opened in another tab or window.',
 };
 
 export function describeClose(code: number, reason: string): string {

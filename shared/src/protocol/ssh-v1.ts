@@ -5,13 +5,18 @@
  *  - Text frames: one JSON object each, a control message with a "type".
  *
  *  client → server                         server → client
- *  {"type":"resize","cols":N,"rows":N}     {"type":"ready","hostKey":"SHA256:…"}
- *  {"type":"ack","bytes":N}                {"type":"window","closesAt":ISO-8601|null,"remainingMs":N|null}
+ *  {"type":"resize","cols":N,"rows":N}     {"type":"ready","hostKey":"SHA256:…","sessionId":"…","resumeSeconds":N}
+ *  {"type":"ack","bytes":N}                {"type":"resumed","offset":N}
+ *  {"type":"resume","offset":N}            {"type":"window","closesAt":ISO-8601|null,"remainingMs":N|null}
  *                                          {"type":"error","code":"…","message":"…"}
  *                                          {"type":"notice","code":"…","message":"…"}
  *
  * The first resize may arrive before "ready": the gateway opens the PTY at that size. Acks grant
  * output credit: the gateway stops reading from the VM while too many bytes are unacknowledged.
+ * The shell outlives the WebSocket for "resumeSeconds" (0: it does not). A page resumes it with a
+ * ticket minted for the session id: its first message is "resume" with the number of output bytes
+ * it received in the session; "resumed" names the offset the output that follows starts at (the
+ * page's own, or the oldest the gateway still holds, at a line start).
  * An "error" explains the close that follows it; a "notice" tells the user something and the
  * session goes on (code "early_input_dropped": typing before "ready" outran what the gateway keeps).
  * See docs/protocol.md for the handshake, close codes and flow control.
@@ -31,10 +36,12 @@ export const CONTROL_MESSAGE_MAX_CHARS = 1024;
 
 export type ClientControlMessage =
   | { readonly type: 'resize'; readonly cols: number; readonly rows: number }
-  | { readonly type: 'ack'; readonly bytes: number };
+  | { readonly type: 'ack'; readonly bytes: number }
+  | { readonly type: 'resume'; readonly offset: number };
 
 export type ServerControlMessage =
-  | { readonly type: 'ready'; readonly hostKey: string }
+  | { readonly type: 'ready'; readonly hostKey: string; readonly sessionId: string; readonly resumeSeconds: number }
+  | { readonly type: 'resumed'; readonly offset: number }
   | { readonly type: 'window'; readonly closesAt: string | null; readonly remainingMs: number | null }
   | { readonly type: 'error'; readonly code: string; readonly message: string }
   | { readonly type: 'notice'; readonly code: string; readonly message: string };
@@ -73,6 +80,11 @@ export function parseClientControl(text: string): Result<ClientControlMessage, C
       if (!isFiniteInteger(bytes) || bytes < 0) return err('bad_field');
       return ok({ type: 'ack', bytes });
     }
+    case 'resume': {
+      const offset = message['offset'];
+      if (!isFiniteInteger(offset) || offset < 0) return err('bad_field');
+      return ok({ type: 'resume', offset });
+    }
     default:
       return err('unknown_type');
   }
@@ -101,8 +113,13 @@ export function parseServerControl(text: string): ServerControlMessage | null {
   const message = value as Record<string, unknown>;
   switch (message['type']) {
     case 'ready': {
-      const hostKey = message['hostKey'];
-      return typeof hostKey === 'string' ? { type: 'ready', hostKey } : null;
+      const { hostKey, sessionId, resumeSeconds } = message;
+      if (typeof hostKey !== 'string' || typeof sessionId !== 'string' || !isFiniteInteger(resumeSeconds) || resumeSeconds < 0) return null;
+      return { type: 'ready', hostKey, sessionId, resumeSeconds };
+    }
+    case 'resumed': {
+      const offset = message['offset'];
+      return isFiniteInteger(offset) && offset >= 0 ? { type: 'resumed', offset } : null;
     }
     case 'window': {
       const closesAt = message['closesAt'];

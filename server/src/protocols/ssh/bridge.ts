@@ -166,7 +166,7 @@ export class TerminalBridge implements ProtocolSession {
     channel.once('close', () => this.#deps.close(CloseCode.sessionEnded, 'shell ended'));
     shell.onClosed((error) => this.#deps.close(error ? CloseCode.vmUnreachable : CloseCode.sessionEnded, error ? 'connection to the VM lost' : 'shell ended'));
 
-    this.#send({ type: 'ready', hostKey: shell.hostKey });
+    this.#send({ type: 'ready', hostKey: shell.hostKey, sessionId: this.#deps.sessionId, resumeSeconds: this.#deps.resumeSeconds });
     this.windowChanged(this.#closesAt);
     // A resize that arrived while the shell was opening.
     if (this.#size) shell.resize(this.#size);
@@ -227,6 +227,11 @@ export class TerminalBridge implements ProtocolSession {
         // Credit beyond what was sent is a client bug; never let it open the floodgates.
         this.#ackedBytes = Math.min(this.#sentBytes, this.#ackedBytes + message.bytes);
         this.#reviewFlow();
+        return;
+      case 'resume':
+        // Only the first message on a resume ticket; anywhere else it is a client bug.
+        this.#send({ type: 'error', code: 'bad_message', message: 'resume is only the first message on a resume ticket' });
+        this.#deps.close(CloseCode.policyViolation, 'unexpected resume');
         return;
     }
   }
