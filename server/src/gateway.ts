@@ -27,6 +27,7 @@ import { createAdmission } from './sessions/admission.js';
 import { createConnectionAcceptor } from './sessions/live-connection.js';
 import { UserConnectionQuota } from './sessions/connection-quota.js';
 import { DrainTracker } from './sessions/drain.js';
+import { SessionDirectory } from './sessions/session-directory.js';
 import { Heartbeat } from './ws/heartbeat.js';
 import { createUpgradeHandler, type UpgradeHandler } from './ws/upgrade.js';
 import { identifyUpgrade } from './ws/identify.js';
@@ -98,7 +99,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const embedCredentials = new EmbedCredentialBook(now, shared?.credentials);
   // The protocols this gateway serves: one adapter per connection kind.
   const protocols: ProtocolRegistry = {
-    ssh: sshProtocol({ pinHostKey: (buildId, fingerprint) => store.pinHostKey(buildId, fingerprint), stallTimeoutMs: deps.terminalStallTimeoutMs ?? CLIENT_STALL_TIMEOUT_MS }),
+    ssh: sshProtocol({
+      pinHostKey: (buildId, fingerprint) => store.pinHostKey(buildId, fingerprint),
+      stallTimeoutMs: deps.terminalStallTimeoutMs ?? CLIENT_STALL_TIMEOUT_MS,
+      resumeBufferBytes: config.resumeBufferBytes,
+    }),
     vnc: vncProtocol(),
   };
   const endpoints = connectionEndpoints(config.publicUrl, protocols);
@@ -126,12 +131,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const authMiddleware = sessionAuth({ secureCookies: config.secureCookies, sessionSecret: config.sessionSecret, sessionStore, passport });
 
   // Who may open which connection: tickets minted for pages, redeemed at the upgrade.
+  const sessions = new SessionDirectory();
   const admission = createAdmission({
     store,
     tickets,
     endpoints,
     quota,
     enforcer,
+    sessions,
     now,
     events: audit,
     allowedOrigins: new Set([config.publicOrigin, ...config.allowedOrigins]),
@@ -142,7 +149,21 @@ export function createGateway(deps: GatewayDeps): Gateway {
   // The WebSocket side: an admitted upgrade becomes a live connection that owns itself.
   const upgrades = createUpgradeHandler({
     admit: (req) => admission.redeem(req),
-    accept: createConnectionAcceptor({ protocols, secrets, dialer: deps.dialer ?? tcpDialer, logger, now, events: audit, metrics, recorder, tracker, heartbeat }),
+    accept: createConnectionAcceptor({
+      protocols,
+      secrets,
+      dialer: deps.dialer ?? tcpDialer,
+      logger,
+      now,
+      events: audit,
+      metrics,
+      recorder,
+      tracker,
+      heartbeat,
+      sessions,
+      resumeSeconds: config.resumeSeconds,
+      nodeId: config.nodeId,
+    }),
     logger,
   });
 

@@ -25,6 +25,13 @@ export async function mintTicket(gw: GatewayAddress, agent: TestAgent, buildId: 
   return res.body as Ticket;
 }
 
+/** A ticket to resume a held session (docs/protocol.md, "Resuming"). */
+export async function mintResumeTicket(gw: GatewayAddress, agent: TestAgent, buildId: string, sessionId: string): Promise<Ticket> {
+  const res = await agent.post(`/api/v1/builds/${buildId}/connections`).set('Origin', gw.origin).send({ kind: 'ssh', sessionId });
+  if (res.status !== 201) throw new Error(`resume ticket refused: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as Ticket;
+}
+
 export interface TerminalClient {
   readonly ws: WebSocket;
   readonly controls: ServerControlMessage[];
@@ -45,10 +52,19 @@ export interface ConnectOptions {
   readonly headers?: Record<string, string>;
   /** When false, output is never acknowledged (a browser that stopped rendering). */
   readonly ack?: boolean;
+  /** A resume ticket: the first message says this many output bytes were received, then the size. */
+  readonly resumeFrom?: number;
+  /** Connect through this address instead (a relay whose network can be cut); the URL's path stays. */
+  readonly via?: { readonly host: string; readonly port: number };
 }
 
 export function connectTerminal(ticket: Ticket, gw: GatewayAddress, options: ConnectOptions = {}): Promise<TerminalClient> {
-  const ws = new WebSocket(ticket.url, [ticket.protocol, `${TICKET_SUBPROTOCOL_PREFIX}${ticket.ticket}`], {
+  const url = new URL(ticket.url);
+  if (options.via) {
+    url.hostname = options.via.host;
+    url.port = String(options.via.port);
+  }
+  const ws = new WebSocket(url.href, [ticket.protocol, `${TICKET_SUBPROTOCOL_PREFIX}${ticket.ticket}`], {
     headers: { Origin: options.origin ?? gw.origin, ...options.headers },
   });
   const chunks: Buffer[] = [];
@@ -108,10 +124,12 @@ export function connectTerminal(ticket: Ticket, gw: GatewayAddress, options: Con
       waitFor(() => pattern.exec(Buffer.concat(chunks).toString('latin1').slice(from)), `output ${String(pattern)}`),
     waitForControl: (type) => waitFor(() => controls.find((c) => c.type === type) ?? null, `control message ${type}`),
     closed,
-    close: () => ws.close(),
+    // As the page's Disconnect does: 1000 ends the session (a bare close, 1005, would only detach it).
+    close: () => ws.close(1000, 'closed by the page'),
   };
   return new Promise((resolve, reject) => {
     ws.once('open', () => {
+      if (options.resumeFrom !== undefined) ws.send(JSON.stringify({ type: 'resume', offset: options.resumeFrom }));
       const size = options.size ?? { cols: 120, rows: 40 };
       client.resize(size.cols, size.rows);
       resolve(client);

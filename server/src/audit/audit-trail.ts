@@ -24,6 +24,8 @@ const MESSAGES: Readonly<Record<GatewayEventType, string>> = {
   ticket_refused: 'ticket refused',
   connection_opened: 'connection opened',
   connection_closed: 'connection closed',
+  session_detached: 'session held after its page left',
+  session_resumed: 'session resumed',
   window_closed: 'access window closed',
   access_revoked: 'access revoked',
   host_key_pinned: 'host key pinned on first use',

@@ -30,7 +30,12 @@ export type TicketRefusalReason =
   | 'draining'
   | 'too_many_connections'
   | 'too_many_tickets'
-  | 'too_many_user_tickets';
+  | 'too_many_user_tickets'
+  /** A resume named a session that is not (or no longer) held for this user, build and kind. */
+  | 'session_not_found';
+
+/** Why a session's page went while the session was kept: the network or the page left, or another page took it over. */
+export type DetachReason = 'page_left' | 'resumed_elsewhere';
 
 export type GatewayEvent =
   | { readonly type: 'login_succeeded'; readonly userId: UserId }
@@ -78,6 +83,30 @@ export type GatewayEvent =
       /** Times reading from the VM paused for this slow browser. */
       readonly pauses: number;
       readonly durationMs: number;
+    }
+  | {
+      readonly type: 'session_detached';
+      readonly connectionId: string;
+      readonly userId: UserId;
+      readonly buildId: BuildId;
+      readonly kind: ConnectionKind;
+      readonly reason: DetachReason;
+      /** The browser's close code (1001, 1005, 1006), or 4007 when another page took over. */
+      readonly closeCode: number;
+      /** How long the session is held for a page to resume it. */
+      readonly holdSeconds: number;
+    }
+  | {
+      readonly type: 'session_resumed';
+      readonly connectionId: string;
+      readonly userId: UserId;
+      readonly buildId: BuildId;
+      readonly kind: ConnectionKind;
+      /** Output bytes the page said it had received, and the offset output went on from (see docs/protocol.md). */
+      readonly requestedOffset: number;
+      readonly offset: number;
+      /** The node holding the session. */
+      readonly node: string;
     }
   | { readonly type: 'window_closed'; readonly buildId: BuildId; readonly connectionsEnded: number }
   | {

@@ -39,6 +39,10 @@ export interface Config {
   readonly metricsToken: string | null;
   /** On SIGTERM, live connections are closed and the process exits within this many seconds. */
   readonly drainSeconds: number;
+  /** Terminal sessions whose page dropped are held this long for it to resume them; 0: never held. */
+  readonly resumeSeconds: number;
+  /** Output a terminal session keeps for a page resuming it, beyond what the page has not acknowledged. */
+  readonly resumeBufferBytes: number;
   readonly recordings: RecordingSettings;
   /** Audit rows older than this many days are deleted. */
   readonly auditRetentionDays: number;
@@ -152,6 +156,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
     localLogin: e.PORTHOLE_LOCAL_LOGIN,
     metricsToken: e.PORTHOLE_METRICS_TOKEN ?? e.PORTHOLE_CONTROL_TOKEN ?? null,
     drainSeconds: e.PORTHOLE_DRAIN_SECONDS,
+    resumeSeconds: e.PORTHOLE_RESUME_SECONDS,
+    resumeBufferBytes: e.PORTHOLE_RESUME_BUFFER_BYTES,
     recordings: Object.freeze({
       // Beside the database by default: one directory to back up and to protect.
       dir: e.PORTHOLE_RECORDINGS_DIR ?? (e.PORTHOLE_DATABASE.kind === 'sqlite' ? join(dirname(e.PORTHOLE_DATABASE.path), 'recordings') : DEFAULT_NETWORKED_RECORDINGS_DIR),

@@ -21,6 +21,16 @@ const DEFAULT_MAX_CONNECTIONS_PER_USER = 10;
 const MAX_CONNECTIONS_PER_USER_CEILING = 10_000;
 /** Long enough for browsers to get their close frames and VMs their goodbyes, short of a deploy's patience. */
 const DEFAULT_DRAIN_SECONDS = 10;
+/** A Wi-Fi switch, a reload or a short lid-close; longer, and the shell is someone's forgotten door. */
+const DEFAULT_RESUME_SECONDS = 300;
+/** A day: past it a held shell is not resumed by anyone, it is abandoned. */
+const MAX_RESUME_SECONDS = 24 * 60 * 60;
+/** Several screens of a busy build log: enough to rebuild the page after a reload. */
+const DEFAULT_RESUME_BUFFER_BYTES = 256 * 1024;
+/** One output batch: less could not hold what was sent but not yet acknowledged. */
+const MIN_RESUME_BUFFER_BYTES = 64 * 1024;
+/** Per held session: a thousand of them must not take the node's memory. */
+const MAX_RESUME_BUFFER_BYTES = 16 * 1024 * 1024;
 /** An orchestrator kills a stuck process eventually; waiting longer than this only delays the deploy. */
 const MAX_DRAIN_SECONDS = 600;
 /** A month covers "what happened on last week's build" without keeping terminal content for ever. */
@@ -142,6 +152,13 @@ export const envSchema = z.object({
     .default(DEFAULT_MAX_CONNECTIONS_PER_USER),
   PORTHOLE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORTHOLE_METRICS_TOKEN: z.string().min(CONTROL_TOKEN_MIN_CHARS, `must be at least ${CONTROL_TOKEN_MIN_CHARS} characters`).optional(),
+  PORTHOLE_RESUME_SECONDS: z.coerce.number({ error: 'must be a whole number of seconds' }).int().min(0).max(MAX_RESUME_SECONDS).default(DEFAULT_RESUME_SECONDS),
+  PORTHOLE_RESUME_BUFFER_BYTES: z.coerce
+    .number({ error: 'must be a whole number of bytes' })
+    .int()
+    .min(MIN_RESUME_BUFFER_BYTES)
+    .max(MAX_RESUME_BUFFER_BYTES)
+    .default(DEFAULT_RESUME_BUFFER_BYTES),
   PORTHOLE_DRAIN_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).positive().max(MAX_DRAIN_SECONDS).default(DEFAULT_DRAIN_SECONDS),
   PORTHOLE_RECORDINGS_DIR: z.string().min(1).optional(),
   PORTHOLE_RECORDING_RETENTION_DAYS: z.coerce

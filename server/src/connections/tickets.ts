@@ -32,6 +32,8 @@ export interface TicketClaims {
   readonly sessionEpoch: string;
   /** The sign-in session that minted it (../auth/sign-in-id.ts); null for embed pages, which have none. */
   readonly signInId: string | null;
+  /** The held terminal session this ticket resumes (../sessions/session-directory.ts); null opens a new one. */
+  readonly sessionId: string | null;
   readonly expiresAt: Date;
 }
 

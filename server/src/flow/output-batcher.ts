@@ -72,6 +72,12 @@ export class OutputBatcher {
     this.#send(batch);
   }
 
+  /** Drops what is pending (its page went; what it carried is kept elsewhere); later chunks batch as usual. */
+  clear(): void {
+    this.#chunks = [];
+    this.#bytes = 0;
+  }
+
   /** The session ended: drop what is pending and ignore later chunks. */
   discard(): void {
     this.#discarded = true;

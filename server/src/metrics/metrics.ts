@@ -33,6 +33,8 @@ export class GatewayMetrics {
   readonly #logins: Counter<'outcome'>;
   readonly #connect: Histogram<'kind' | 'outcome'>;
   readonly #draining: Gauge;
+  readonly #held: Gauge<'kind'>;
+  readonly #resumed: Counter<'kind'>;
   readonly #recordingDropped: Counter;
   /** Bytes are summed in plain numbers per chunk and handed to prom-client when scraped. */
   readonly #unflushedBytes = new Map<string, { kind: ConnectionKind; direction: Direction; bytes: number }>();
@@ -84,6 +86,8 @@ export class GatewayMetrics {
       buckets: CONNECT_SECONDS_BUCKETS,
       registers,
     });
+    this.#held = new Gauge({ name: 'porthole_sessions_held', help: 'Sessions whose page left, kept for it to resume them.', labelNames: ['kind'], registers });
+    this.#resumed = new Counter({ name: 'porthole_sessions_resumed_total', help: 'Held sessions a page resumed.', labelNames: ['kind'], registers });
     this.#draining = new Gauge({ name: 'porthole_draining', help: '1 while the gateway drains before exiting.', registers });
     this.#recordingDropped = new Counter({
       name: 'porthole_recording_dropped_bytes_total',
@@ -96,6 +100,8 @@ export class GatewayMetrics {
       this.#opened.inc({ kind }, 0);
       this.#pauses.inc({ kind }, 0);
       this.#minted.inc({ kind }, 0);
+      this.#held.set({ kind }, 0);
+      this.#resumed.inc({ kind }, 0);
     }
     this.#draining.set(0);
   }
@@ -112,6 +118,12 @@ export class GatewayMetrics {
         return;
       case 'ticket_minted':
         this.#minted.inc({ kind: event.kind });
+        return;
+      case 'session_detached':
+        // Held sessions are counted by their owner (sessionHeld), which knows when holding ends.
+        return;
+      case 'session_resumed':
+        this.#resumed.inc({ kind: event.kind });
         return;
       case 'ticket_refused':
         this.#refused.inc({ stage: event.stage, reason: event.reason });
@@ -147,6 +159,12 @@ export class GatewayMetrics {
 
   upstreamConnect(kind: ConnectionKind, seconds: number, ok: boolean): void {
     this.#connect.observe({ kind, outcome: ok ? 'connected' : 'failed' }, seconds);
+  }
+
+  /** A session began (true) or stopped (false) being held for its page. */
+  sessionHeld(kind: ConnectionKind, held: boolean): void {
+    if (held) this.#held.inc({ kind });
+    else this.#held.dec({ kind });
   }
 
   recordingDropped(bytes: number): void {

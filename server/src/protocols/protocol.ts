@@ -29,6 +29,13 @@ export interface UpstreamOptions {
   readonly signal: AbortSignal;
 }
 
+/** A page's socket joined to a session. */
+export interface Attachment {
+  readonly ws: WebSocket;
+  /** Stops parsing the browser's frames once it is closed for breaking a rule. */
+  readonly readGate: ReadGate;
+}
+
 /** Bytes a session relayed: to the browser as actually sent, from the browser as received. */
 export interface RelayedBytes {
   readonly toBrowser: number;
@@ -59,6 +66,8 @@ export interface ProtocolContext {
    * rule). The owner files the end and calls the session's `stop` once.
    */
   readonly close: (code: number, reason: string) => void;
+  /** Closes a page that failed to resume the session properly; the session stays held. */
+  readonly rejectAttachment: (page: Attachment, code: number, reason: string) => void;
   /** A sealed VM secret of this build, opened at the last moment; throws when it cannot be. */
   readonly openSecret: (sealed: string | null, field: VmSecretField) => string | null;
 }
@@ -77,6 +86,14 @@ export interface ProtocolSession {
    * messages); pages of protocols without it poll GET /api/v1/builds/{id}/window instead.
    */
   windowChanged?(closesAt: Date | null): void;
+  /**
+   * Present when the session can outlive its page (resumeSeconds > 0): the page's socket went
+   * without ending the session; the session keeps its upstream and what a page resuming needs.
+   * False when it cannot be held (not set up yet: the page never learned its id).
+   */
+  detach?(): boolean;
+  /** A page resuming a detached session; the protocol's own handshake decides from where. */
+  attach?(page: Attachment): void;
 }
 
 export interface ProtocolAdapter<K extends ConnectionKind = ConnectionKind> {

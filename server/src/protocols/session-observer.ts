@@ -18,4 +18,6 @@ export interface SessionObserver {
   /** Reading from the VM paused because the browser fell behind. */
   paused(): void;
   hostKey(event: HostKeyEvent): void;
+  /** A page resumed the session: it had received `requested` bytes; output goes on from `offset`. */
+  resumed(requested: number, offset: number): void;
 }

@@ -21,6 +21,7 @@ import { REFUSAL_MESSAGES } from '../access/remote-access.js';
 import { loadBuildStanding } from '../access/build-access.js';
 import type { ReleaseSlot, UserConnectionQuota } from './connection-quota.js';
 import type { AccessEnforcer, PendingConnection } from './access-enforcer.js';
+import type { SessionDirectory } from './session-directory.js';
 
 export interface AdmissionDeps {
   readonly store: Store;
@@ -28,6 +29,8 @@ export interface AdmissionDeps {
   readonly endpoints: ConnectionEndpoints;
   readonly quota: UserConnectionQuota;
   readonly enforcer: AccessEnforcer;
+  /** Sessions a page may resume on this node. */
+  readonly sessions: SessionDirectory;
   readonly now: () => Date;
   /** Mints and refusals go to the audit trail (and from there to the log and metrics). */
   readonly events: EventSink;
@@ -56,6 +59,8 @@ export interface TicketWish {
   readonly sessionEpoch: string;
   /** The sign-in session asking (../auth/sign-in-id.ts); null for embed pages. */
   readonly signInId: string | null;
+  /** A held session of the user's to resume; null opens a new one. */
+  readonly sessionId: string | null;
 }
 
 /** An upgrade that may proceed: the ticket's claims, what the policy read, and what it holds. */
@@ -83,6 +88,11 @@ export interface Admission {
 }
 
 const DRAINING_MESSAGE = 'The gateway is restarting. Reconnect in a moment.';
+/** The same for a session that ended, never existed or is someone else's: nothing about whose it is. */
+const SESSION_NOT_FOUND_MESSAGE = 'That session has ended.';
+
+/** The user's slot is held by the session being resumed: nothing to give back. */
+const NO_SLOT: ReleaseSlot = () => undefined;
 
 function tooManyConnections(limit: number): GatewayError {
   return new GatewayError('too_many_connections', `You already have ${limit} open connections; close one first.`);
@@ -143,8 +153,13 @@ async function mint(deps: AdmissionDeps, wish: TicketWish): Promise<ConnectionTi
     refuse('kind_unavailable');
     throw new GatewayError('invalid_field', `kind: ${availability.error}`);
   }
-  // Checked here too, so a page learns of the cap from a clear 429 instead of a failed upgrade.
-  if (deps.quota.held(userId) >= deps.quota.limit) {
+  if (wish.sessionId !== null && !deps.sessions.find(wish.sessionId, { userId, buildId: standing.build.id, kind })) {
+    refuse('session_not_found');
+    throw new GatewayError('session_not_found', SESSION_NOT_FOUND_MESSAGE);
+  }
+  // Checked here too, so a page learns of the cap from a clear 429 instead of a failed upgrade. A
+  // held session already counts: resuming it takes no second slot.
+  if (wish.sessionId === null && deps.quota.held(userId) >= deps.quota.limit) {
     refuse('too_many_connections');
     throw tooManyConnections(deps.quota.limit);
   }
@@ -156,6 +171,7 @@ async function mint(deps: AdmissionDeps, wish: TicketWish): Promise<ConnectionTi
     viewOnly: wish.viewOnly,
     sessionEpoch: wish.sessionEpoch,
     signInId: wish.signInId,
+    sessionId: wish.sessionId,
   });
   if (!minted.ok && minted.error === 'owner_full') {
     refuse('too_many_user_tickets');
@@ -201,7 +217,10 @@ async function redeem(deps: AdmissionDeps, req: IncomingMessage): Promise<Admitt
   if (claims.kind !== kind || claims.origin !== origin || claims.buildId !== buildOf(req) || (sessionUser !== null && sessionUser !== claims.userId)) {
     throw new Refusal(new GatewayError('invalid_ticket', 'The connection ticket was issued for another connection.'), 'wrong_connection', claims);
   }
-  const releaseSlot = deps.quota.tryAcquire(claims.userId);
+  if (claims.sessionId !== null && !deps.sessions.find(claims.sessionId, claims)) {
+    throw new Refusal(new GatewayError('session_not_found', SESSION_NOT_FOUND_MESSAGE), 'session_not_found', claims);
+  }
+  const releaseSlot = claims.sessionId !== null ? NO_SLOT : deps.quota.tryAcquire(claims.userId);
   if (!releaseSlot) throw new Refusal(tooManyConnections(deps.quota.limit), 'too_many_connections', claims);
   // Claim first, check second: a revocation landing while the store is read cancels the claim.
   const pending = deps.enforcer.beginConnection(claims.userId, claims.buildId, claims.signInId);

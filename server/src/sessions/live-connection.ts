@@ -1,15 +1,20 @@
 /**
  * The one owner of a live connection, from the upgrade to the last row written about it. It holds
- * everything the connection uses — the browser socket, the user's quota slot, the heartbeat watch,
+ * everything the connection uses — the page's socket, the user's quota slot, the heartbeat watch,
  * the drain tracking, the live registration with the access enforcer, the recording, the audit
  * rows and the protocol session — and has one idempotent `close(code, reason)`, the only door
  * out: the browser leaving, the VM leaving, the enforcer ending access, a drain, a broken rule.
+ *
+ * A session that can outlive its page (a terminal, with PORTHOLE_RESUME_SECONDS > 0) is *held*
+ * when its page's socket drops without the user ending it: everything above stays (the slot, the
+ * registration — so a window end, revocation or idle timeout still ends it — and the recording),
+ * for the hold time, and a page resuming it (./session-directory.ts) becomes its new attachment.
  *
  * VM credentials are opened here, at the last moment, and never leave the process.
  */
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
+import { CloseCode, RESUMABLE_CLOSE_CODES } from '../../../shared/src/protocol/close-codes.js';
 import type { BuildId, UserId } from '../../../shared/src/ids.js';
 import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 import type { SecretBox } from '../crypto/secret-box.js';
@@ -17,10 +22,10 @@ import { vmSecretContext, type VmSecretField } from '../domain/vm-secrets.js';
 import { currentRequestId, type Logger } from '../log.js';
 import type { Dialer } from '../protocols/dialer.js';
 import { closeForSocketError, closeWebSocket, type ReadGate } from '../protocols/frames.js';
-import type { ProtocolContext, ProtocolRegistry, ProtocolSession } from '../protocols/protocol.js';
+import type { Attachment, ProtocolContext, ProtocolRegistry, ProtocolSession } from '../protocols/protocol.js';
 import type { SessionObserver } from '../protocols/session-observer.js';
 import { fileClose, type ClosedBy } from '../protocols/close-attribution.js';
-import type { EventSink } from '../audit/events.js';
+import type { DetachReason, EventSink } from '../audit/events.js';
 import type { GatewayMetrics } from '../metrics/metrics.js';
 import type { Recorder, SessionRecording } from '../recording/recorder.js';
 import { endpointFingerprints } from '../domain/vm-endpoint.js';
@@ -29,9 +34,15 @@ import type { LiveRegistration } from './access-enforcer.js';
 import type { Admitted } from './admission.js';
 import { closedPromise, type DrainTracker } from './drain.js';
 import { meteredDialer } from './metered-dialer.js';
+import type { ResumableSession, SessionDirectory } from './session-directory.js';
 
-/** 64 random bits tell connections apart in logs and the audit trail. */
+/** 64 random bits tell connections apart in logs and the audit trail; not a secret (resuming needs a ticket). */
 const CONNECTION_ID_BYTES = 8;
+const MS_PER_SECOND = 1000;
+/** Close reasons of a held session's ends; docs/protocol.md lists them. */
+export const HOLD_EXPIRED_REASON = 'not resumed in time';
+export const RESUMED_ELSEWHERE_REASON = 'resumed in another page';
+const SESSION_GONE_REASON = 'the session has ended';
 
 export interface LiveConnectionDeps {
   readonly protocols: ProtocolRegistry;
@@ -45,52 +56,60 @@ export interface LiveConnectionDeps {
   readonly recorder: Recorder;
   readonly tracker: DrainTracker;
   readonly heartbeat: Heartbeat;
+  /** Sessions a page may resume on this node. */
+  readonly sessions: SessionDirectory;
+  /** How long a session is held after its page drops (PORTHOLE_RESUME_SECONDS); 0: never. */
+  readonly resumeSeconds: number;
+  /** This node, named in `session_resumed` rows. */
+  readonly nodeId: string;
 }
 
 /** Takes an upgraded, admitted WebSocket; the connection owns itself from then on. */
 export type AcceptConnection = (ws: WebSocket, readGate: ReadGate, admitted: Admitted) => void;
 
 export function createConnectionAcceptor(deps: LiveConnectionDeps): AcceptConnection {
-  return (ws, readGate, admitted) => new LiveConnection(deps, ws, readGate, admitted).start();
+  return (ws, readGate, admitted) => {
+    const { sessionId } = admitted.claims;
+    if (sessionId === null) return new LiveConnection(deps, ws, readGate, admitted).start();
+    const session = deps.sessions.find(sessionId, admitted.claims);
+    if (session) return session.resume(ws, readGate, admitted);
+    // Ended between the admission's look-up and now (a revocation, its hold running out).
+    admitted.abandon();
+    closeWebSocket(ws, readGate, CloseCode.sessionEnded, SESSION_GONE_REASON);
+  };
 }
 
-export class LiveConnection {
+export class LiveConnection implements ResumableSession {
   readonly id = randomBytes(CONNECTION_ID_BYTES).toString('hex');
+  readonly userId: UserId;
+  readonly buildId: BuildId;
+  readonly kind: ConnectionKind;
   readonly #deps: LiveConnectionDeps;
-  readonly #ws: WebSocket;
-  readonly #readGate: ReadGate;
   readonly #admitted: Admitted;
   readonly #logger: Logger;
   readonly #events: EventSink;
   readonly #openedAt: Date;
+  /** The page attached now; null while the session is held. */
+  #page: Attachment | null;
   #session: ProtocolSession | null = null;
   #registration: LiveRegistration | null = null;
   #recording: SessionRecording | null = null;
+  #holdTimer: NodeJS.Timeout | null = null;
   #pauses = 0;
   #closed = false;
 
   constructor(deps: LiveConnectionDeps, ws: WebSocket, readGate: ReadGate, admitted: Admitted) {
     this.#deps = deps;
-    this.#ws = ws;
-    this.#readGate = readGate;
     this.#admitted = admitted;
+    this.userId = admitted.claims.userId;
+    this.buildId = admitted.build.id;
+    this.kind = admitted.claims.kind;
     this.#openedAt = deps.now();
     const reqId = currentRequestId();
     this.#logger = deps.logger.child({ connectionId: this.id, ...(reqId === null ? {} : { reqId }) });
     this.#events = deps.events.bind(this.#logger);
-    deps.tracker.track(closedPromise(ws));
-    deps.heartbeat.watch(ws);
-    ws.once('close', (code, reason) => {
-      // Held until the browser's socket is gone, not just asked to close: the cap counts sockets.
-      admitted.releaseSlot();
-      this.close(code, reason.toString('utf8'), 'browser');
-    });
-    ws.on('error', (error) => {
-      // ws has sent the close frame the error calls for; a malformed frame must not crash the process.
-      ws.terminate();
-      const close = closeForSocketError(error);
-      if (close) this.close(close.code, close.reason);
-    });
+    this.#page = { ws, readGate };
+    this.#watch(this.#page);
   }
 
   start(): void {
@@ -138,6 +157,7 @@ export class LiveConnection {
       },
       build.closesAt,
     );
+    if (this.#resumable) this.#deps.sessions.add(this);
     this.#events.record({ type: 'connection_opened', ...this.#who(), viewOnly: claims.viewOnly, recorded: this.#recording !== null });
     session.start().catch((error: unknown) => {
       this.#logger.error({ ...this.#who(), err: error }, 'session failed');
@@ -145,14 +165,37 @@ export class LiveConnection {
     });
   }
 
+  /** A page resumes this session: it replaces the one attached, if any. */
+  resume(ws: WebSocket, readGate: ReadGate, admitted: Admitted): void {
+    // The session keeps the slot and the registration it has; the resume's own claims are not needed.
+    admitted.abandon();
+    const page: Attachment = { ws, readGate };
+    if (this.#closed || !this.#session?.attach) return closeWebSocket(ws, readGate, CloseCode.sessionEnded, SESSION_GONE_REASON);
+    const previous = this.#page;
+    if (previous) {
+      this.#detach('resumed_elsewhere', CloseCode.resumedElsewhere);
+      closeWebSocket(previous.ws, previous.readGate, CloseCode.resumedElsewhere, RESUMED_ELSEWHERE_REASON);
+    }
+    this.#endHold();
+    this.#page = page;
+    this.#watch(page);
+    this.#session.attach(page);
+  }
+
   /** The only door out; idempotent, whoever calls first. */
   close(code: number, reason: string, closedBy: ClosedBy = 'gateway'): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#deps.sessions.remove(this);
+    this.#endHold();
+    const page = this.#page;
     // The close frame goes out before the upstream teardown: when a window closes hundreds of
     // connections in one go, that is what each browser is waiting for.
-    closeWebSocket(this.#ws, this.#readGate, code, reason);
+    if (page) closeWebSocket(page.ws, page.readGate, code, reason);
     this.#session?.stop();
+    // The slot counts sockets as well as sessions: it is given back once the page's socket is gone.
+    if (page && page.ws.readyState !== page.ws.CLOSED) page.ws.once('close', () => this.#admitted.releaseSlot());
+    else this.#admitted.releaseSlot();
     if (this.#registration) this.#registration.release();
     else this.#admitted.pending.abandon();
     if (!this.#session || !this.#registration) return;
@@ -169,20 +212,69 @@ export class LiveConnection {
     if (this.#recording) this.#deps.tracker.track(this.#recording.finish());
   }
 
+  get #resumable(): boolean {
+    return this.#deps.resumeSeconds > 0 && this.#session?.detach !== undefined && this.#session.attach !== undefined;
+  }
+
+  /** A page's socket is the owner's from its upgrade until it closes, whether or not it is still the one attached. */
+  #watch(page: Attachment): void {
+    const { ws } = page;
+    this.#deps.tracker.track(closedPromise(ws));
+    this.#deps.heartbeat.watch(ws);
+    ws.once('close', (code, reason) => this.#pageClosed(page, code, reason.toString('utf8')));
+    ws.on('error', (error) => {
+      // ws has sent the close frame the error calls for; a malformed frame must not crash the process.
+      ws.terminate();
+      const close = closeForSocketError(error);
+      if (close && page === this.#page) this.close(close.code, close.reason);
+    });
+  }
+
+  #pageClosed(page: Attachment, code: number, reason: string): void {
+    if (page !== this.#page || this.#closed) return;
+    // The network or the page went (1001, 1005, 1006), not the user: keep the session for it.
+    if (this.#resumable && this.#registration && RESUMABLE_CLOSE_CODES.has(code) && this.#detach('page_left', code)) return;
+    this.close(code, reason, 'browser');
+  }
+
+  /** Stops relaying to the attached page and holds the session; false when it cannot be held yet. */
+  #detach(reason: DetachReason, closeCode: number): boolean {
+    const session = this.#session;
+    if (!session?.detach?.()) return false;
+    this.#page = null;
+    this.#events.record({ type: 'session_detached', ...this.#who(), reason, closeCode, holdSeconds: this.#deps.resumeSeconds });
+    if (reason === 'page_left') this.#startHold();
+    return true;
+  }
+
+  #startHold(): void {
+    this.#endHold();
+    this.#deps.metrics.sessionHeld(this.kind, true);
+    this.#holdTimer = setTimeout(() => this.close(CloseCode.sessionEnded, HOLD_EXPIRED_REASON), this.#deps.resumeSeconds * MS_PER_SECOND);
+    this.#holdTimer.unref();
+  }
+
+  #endHold(): void {
+    if (!this.#holdTimer) return;
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = null;
+    this.#deps.metrics.sessionHeld(this.kind, false);
+  }
+
   #who(): { readonly connectionId: string; readonly userId: UserId; readonly buildId: BuildId; readonly kind: ConnectionKind } {
-    const { claims, build } = this.#admitted;
-    return { connectionId: this.id, userId: claims.userId, buildId: build.id, kind: claims.kind };
+    return { connectionId: this.id, userId: this.userId, buildId: this.buildId, kind: this.kind };
   }
 
   #context(): ProtocolContext {
     const { claims, build } = this.#admitted;
     const deps = this.#deps;
+    const first = this.#page as Attachment;
     return {
-      ws: this.#ws,
-      readGate: this.#readGate,
+      ws: first.ws,
+      readGate: first.readGate,
       build,
       sessionId: this.id,
-      resumeSeconds: 0,
+      resumeSeconds: deps.resumeSeconds,
       viewOnly: claims.viewOnly,
       dialer: meteredDialer(deps.dialer, claims.kind, (kind, seconds, ok) => deps.metrics.upstreamConnect(kind, seconds, ok), deps.tracker),
       logger: this.#logger,
@@ -190,6 +282,12 @@ export class LiveConnection {
       observer: this.#observer(),
       onInput: () => this.#registration?.touch(),
       close: (code, reason) => this.close(code, reason),
+      rejectAttachment: (page, code, reason) => {
+        if (page !== this.#page || this.#closed) return;
+        this.#page = null;
+        closeWebSocket(page.ws, page.readGate, code, reason);
+        this.#startHold();
+      },
       openSecret: (sealed: string | null, field: VmSecretField) => {
         if (sealed === null) return null;
         const opened = deps.secrets.open(sealed, vmSecretContext(build.id, field));
@@ -200,8 +298,8 @@ export class LiveConnection {
   }
 
   #observer(): SessionObserver {
-    const { build, claims } = this.#admitted;
-    const meter = this.#deps.metrics.meter(claims.kind);
+    const { build } = this.#admitted;
+    const meter = this.#deps.metrics.meter(this.kind);
     return {
       output: (chunk) => {
         meter.toBrowser(chunk.length);
@@ -219,6 +317,7 @@ export class LiveConnection {
             ? { type: 'host_key_pinned', buildId: build.id, fingerprint: event.fingerprint }
             : { type: 'host_key_mismatch', buildId: build.id, expected: event.expected, presented: event.presented },
         ),
+      resumed: (requestedOffset, offset) => this.#events.record({ type: 'session_resumed', ...this.#who(), requestedOffset, offset, node: this.#deps.nodeId }),
     };
   }
 }

@@ -7,11 +7,17 @@ import { GatewayError } from '../../errors.js';
 import { requireSameOrigin } from '../middleware/origin-guard.js';
 import { describeIssue } from '../control-schemas.js';
 import type { Admission } from '../../sessions/admission.js';
+import { SESSION_ID_PATTERN } from '../../sessions/session-directory.js';
 import { CONNECTION_KINDS } from '../../../../shared/src/protocol/kinds.js';
 import { signInIdOf } from '../../auth/sign-in-id.js';
 
 // Not strict: stray fields such as "host" or "port" are ignored, never used.
-const ticketRequest = z.object({ kind: z.enum(CONNECTION_KINDS), viewOnly: z.boolean().optional() });
+const ticketRequest = z.object({
+  kind: z.enum(CONNECTION_KINDS),
+  viewOnly: z.boolean().optional(),
+  /** Resume this held session (docs/protocol.md, "Resuming") instead of opening a new one. */
+  sessionId: z.string().regex(SESSION_ID_PATTERN, 'must be the sessionId a "ready" message named').optional(),
+});
 
 export interface ConnectionRouteDeps {
   /** Mints connection tickets under the one admission policy. */
@@ -40,6 +46,7 @@ export function connectionsRouter(deps: ConnectionRouteDeps): Router {
         origin: deps.publicOrigin,
         sessionEpoch: user.sessionEpoch,
         signInId: signInIdOf(req.sessionID),
+        sessionId: parsed.data.sessionId ?? null,
       });
       res.status(201).json(body);
     },

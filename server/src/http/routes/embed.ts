@@ -19,6 +19,7 @@ import { requireSameOrigin } from '../middleware/origin-guard.js';
 import { describeIssue } from '../control-schemas.js';
 import type { Store } from '../../store/store.js';
 import type { Admission } from '../../sessions/admission.js';
+import { SESSION_ID_PATTERN } from '../../sessions/session-directory.js';
 import { CONNECTION_KINDS } from '../../../../shared/src/protocol/kinds.js';
 
 /** Launch tokens are 43 characters; the cap only keeps junk out of the hash. */
@@ -30,6 +31,9 @@ const exchangeRequest = z.object({
   kind: z.enum(CONNECTION_KINDS),
   parentOrigin: z.string().min(1).max(MAX_ORIGIN_CHARS),
 });
+
+/** The kind and view-only flag come from the credential; a page may only ask to resume a session. */
+const embedTicketRequest = z.object({ sessionId: z.string().regex(SESSION_ID_PATTERN, 'must be the sessionId a "ready" message named').optional() });
 
 const LAUNCH_REFUSED = 'This embedded session was already opened or its link has expired. Open it again from your dashboard.';
 const CREDENTIAL_REFUSED = 'This embedded session has ended. Open it again from your dashboard.';
@@ -94,9 +98,11 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
     res.status(201).json(body);
   });
 
-  router.post('/embed/connections', sameOrigin, async (req, res) => {
+  router.post('/embed/connections', sameOrigin, express.json({ limit: BROWSER_BODY_LIMIT_BYTES }), async (req, res) => {
     res.set('Cache-Control', 'no-store');
     const claims = await credentialOf(req, deps);
+    const parsed = embedTicketRequest.safeParse(req.body ?? {});
+    if (!parsed.success) throw new GatewayError('invalid_field', describeIssue(parsed.error, req.body));
     const body = await deps.admission.mint({
       userId: claims.userId,
       buildId: claims.buildId,
@@ -105,6 +111,7 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
       origin: deps.publicOrigin,
       sessionEpoch: claims.sessionEpoch,
       signInId: null,
+      sessionId: parsed.data.sessionId ?? null,
     });
     res.status(201).json(body);
   });

@@ -1,10 +1,15 @@
 /**
- * Joins one browser WebSocket (porthole.ssh.v1) to one PTY shell on the build VM, with flow
+ * Joins a browser WebSocket (porthole.ssh.v1) to one PTY shell on the build VM, with flow
  * control end to end: the VM's output is read only as fast as the browser renders it, while
  * keystrokes always pass straight through. Whichever side ends, the session asks its owner to
  * close the connection, and the owner's one `stop` tears down both sides.
+ *
+ * A resumable session (resumeSeconds > 0) outlives its page: it keeps its output numbered by
+ * offset (output-log.ts), goes on reading from the VM while no page is attached until it holds
+ * what the page has not acknowledged and its buffer besides, then stops reading (the program on
+ * the VM blocks, as under Ctrl-S). A page resuming says how much it received; it gets the rest.
  */
-import type { RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { toBuffer } from '../frames.js';
 import { CloseCode } from '../../../../shared/src/protocol/close-codes.js';
 import {
@@ -15,8 +20,9 @@ import {
 import { TERMINAL_OUTPUT_BATCH_BYTES, TERMINAL_UNACKED_HIGH_BYTES, TERMINAL_UNACKED_LOW_BYTES } from '../../../../shared/src/limits.js';
 import { decideFlow, type FlowLimits } from '../../flow/backpressure.js';
 import { OutputBatcher } from '../../flow/output-batcher.js';
-import type { ProtocolContext, ProtocolSession, RelayedBytes } from '../protocol.js';
+import type { Attachment, ProtocolContext, ProtocolSession, RelayedBytes } from '../protocol.js';
 import { decideHostKey } from './host-key.js';
+import { OutputLog } from './output-log.js';
 import { openSshShell, type PtySize, type SshCredentials, type SshOpenFailure, type SshShell } from './upstream.js';
 
 /** How long to wait for the browser's first size before opening the PTY at 80×24. */
@@ -47,7 +53,12 @@ export interface TerminalBridgeDeps extends ProtocolContext {
   readonly pinHostKey: (fingerprint: string) => Promise<string>;
   /** How long output may wait unread before the browser is considered gone. */
   readonly stallTimeoutMs: number;
+  /** Output kept for a resuming page beyond what it has not acknowledged (PORTHOLE_RESUME_BUFFER_BYTES). */
+  readonly resumeBufferBytes: number;
 }
+
+/** A page that resumes only says from where in its first message; until then it is not attached. */
+const RESUME_NOT_FIRST = 'the first message on a resume ticket must be resume';
 
 export class TerminalBridge implements ProtocolSession {
   readonly #deps: TerminalBridgeDeps;
@@ -57,11 +68,22 @@ export class TerminalBridge implements ProtocolSession {
   #earlyInput: Buffer[] = [];
   #earlyInputBytes = 0;
   #earlyInputOverflowed = false;
+  /** The attached page; null while the session is held for a page to resume it. */
+  #page: Attachment | null;
+  /** Output offset the attached page's socket started at: its acks count from here. */
+  #pageBase = 0;
+  /** Output handed to the attached page's socket, and what it acknowledged, both from #pageBase. */
   #sentBytes = 0;
+  #ackedBytes = 0;
   /** What actually went out: a batch still waiting when the socket started closing is never sent. */
   #deliveredBytes = 0;
-  #ackedBytes = 0;
   #receivedBytes = 0;
+  /** Kept for a resuming page; null when this session is not resumable. */
+  readonly #log: OutputLog | null;
+  /** Set on resume: the page's next resize redraws full-screen programs even at the same size. */
+  #nudgeOnResize = false;
+  /** A page that resumes, until its first message says from where. */
+  #resuming: Attachment | null = null;
   #paused = false;
   #stallTimer: NodeJS.Timeout | null = null;
   /** VM output of one event-loop turn goes to the browser as one message. */
@@ -73,11 +95,14 @@ export class TerminalBridge implements ProtocolSession {
   constructor(deps: TerminalBridgeDeps) {
     this.#deps = deps;
     this.#closesAt = deps.build.closesAt;
+    this.#page = { ws: deps.ws, readGate: deps.readGate };
+    this.#log = deps.resumeSeconds > 0 ? new OutputLog(deps.resumeBufferBytes) : null;
   }
 
   /** Runs the session; resolves when it has been set up (or refused). */
   async start(): Promise<void> {
-    this.#deps.ws.on('message', (data, isBinary) => this.#onBrowserMessage(data, isBinary));
+    const page = this.#page as Attachment;
+    page.ws.on('message', (data, isBinary) => this.#onBrowserMessage(page.ws, data, isBinary));
     await this.#waitForFirstSize();
     if (this.#ended) return;
     const result = await openSshShell({
@@ -107,13 +132,46 @@ export class TerminalBridge implements ProtocolSession {
     });
   }
 
+  /** The page's socket went without ending the session: keep the shell, stop writing to the socket. */
+  detach(): boolean {
+    // Before "ready" the page does not know the session's id, so nobody could resume it.
+    if (this.#ended || !this.#shell || !this.#log) return false;
+    this.#resuming = null;
+    const page = this.#page;
+    if (!page) return true;
+    page.ws.removeAllListeners('message');
+    this.#page = null;
+    // The log holds everything the batch would have carried.
+    this.#output.clear();
+    this.#clearStallTimer();
+    this.#reviewFlow();
+    return true;
+  }
+
+  /** A page resuming the session: attached once its first message says how much it has received. */
+  attach(page: Attachment): void {
+    if (this.#ended) return;
+    this.#resuming = page;
+    page.ws.once('message', (data, isBinary) => {
+      // Superseded by a newer page (or the session ended) before this one said where it was.
+      if (this.#ended || this.#resuming !== page) return;
+      this.#resuming = null;
+      const resume = isBinary ? null : parseClientControl(toBuffer(data).toString('utf8'));
+      if (!resume?.ok || resume.value.type !== 'resume') {
+        this.#sendTo(page.ws, { type: 'error', code: 'bad_message', message: RESUME_NOT_FIRST });
+        return this.#deps.rejectAttachment(page, CloseCode.policyViolation, RESUME_NOT_FIRST);
+      }
+      this.#resume(page, resume.value.offset);
+    });
+  }
+
   stop(): void {
     if (this.#ended) return;
     this.#ended = true;
     // Only a shell still being opened listens; aborting builds a DOMException with a stack trace.
     if (!this.#shell) this.#abort.abort();
     this.#sizeKnown?.();
-    if (this.#stallTimer) clearTimeout(this.#stallTimer);
+    this.#clearStallTimer();
     this.#output.discard();
     this.#shell?.close();
   }
@@ -162,7 +220,8 @@ export class TerminalBridge implements ProtocolSession {
     const onOutput = (chunk: Buffer): void => this.#forwardOutput(chunk);
     channel.on('data', onOutput);
     channel.stderr.on('data', onOutput);
-    channel.on('drain', () => this.#deps.ws.resume());
+    // Input backpressure ends: read the page again.
+    channel.on('drain', () => this.#page?.ws.resume());
     channel.once('close', () => this.#deps.close(CloseCode.sessionEnded, 'shell ended'));
     shell.onClosed((error) => this.#deps.close(error ? CloseCode.vmUnreachable : CloseCode.sessionEnded, error ? 'connection to the VM lost' : 'shell ended'));
 
@@ -177,23 +236,51 @@ export class TerminalBridge implements ProtocolSession {
   }
 
   #forwardOutput(chunk: Buffer): void {
-    if (this.#deps.ws.readyState !== this.#deps.ws.OPEN) return;
-    // Counted as sent when batched, so a flood pauses the VM within the turn it arrives in.
-    this.#sentBytes += chunk.length;
+    const ws = this.#page?.ws;
+    const toPage = ws !== undefined && ws.readyState === ws.OPEN;
+    // Without a log, output no page can receive is output nobody will see (the session is ending).
+    if (!toPage && !this.#log) return;
     this.#deps.observer.output(chunk);
-    this.#output.push(chunk);
+    this.#log?.append(chunk);
+    // Counted as sent when batched, so a flood pauses the VM within the turn it arrives in.
+    if (toPage) {
+      this.#sentBytes += chunk.length;
+      this.#output.push(chunk);
+    }
     this.#reviewFlow();
   }
 
   #sendOutput(batch: Buffer): void {
-    const { ws } = this.#deps;
-    if (ws.readyState !== ws.OPEN) return;
+    const ws = this.#page?.ws;
+    if (!ws || ws.readyState !== ws.OPEN) return;
     this.#deliveredBytes += batch.length;
     ws.send(batch, { binary: true }, () => this.#reviewFlow());
   }
 
-  #onBrowserMessage(data: RawData, isBinary: boolean): void {
-    if (this.#ended) return;
+  /** The resuming page gets what it has not received (or the oldest held, from a line start), then goes live. */
+  #resume(page: Attachment, received: number): void {
+    const log = this.#log;
+    if (!log) return this.#deps.rejectAttachment(page, CloseCode.policyViolation, 'this session cannot be resumed');
+    this.#page = page;
+    const from = log.resumeOffset(received);
+    this.#pageBase = from;
+    this.#sentBytes = 0;
+    this.#ackedBytes = 0;
+    this.#nudgeOnResize = true;
+    log.trim(from);
+    page.ws.on('message', (data, isBinary) => this.#onBrowserMessage(page.ws, data, isBinary));
+    this.#deps.observer.resumed(received, from);
+    this.#send({ type: 'resumed', offset: from });
+    for (const chunk of log.readFrom(from)) {
+      for (let offset = 0; offset < chunk.length; offset += TERMINAL_OUTPUT_BATCH_BYTES) this.#sendOutput(chunk.subarray(offset, offset + TERMINAL_OUTPUT_BATCH_BYTES));
+      this.#sentBytes += chunk.length;
+    }
+    this.windowChanged(this.#closesAt);
+    this.#reviewFlow();
+  }
+
+  #onBrowserMessage(ws: WebSocket, data: RawData, isBinary: boolean): void {
+    if (this.#ended || this.#page?.ws !== ws) return;
     const buffer = toBuffer(data);
     if (isBinary) {
       // An empty frame carries no keystroke: it must neither count as input nor take a slot below.
@@ -204,7 +291,7 @@ export class TerminalBridge implements ProtocolSession {
       const shell = this.#shell;
       if (!shell) return this.#keepEarlyInput(buffer);
       // Input backpressure: stop reading the browser while sshd's window is full.
-      if (!shell.channel.write(buffer)) this.#deps.ws.pause();
+      if (!shell.channel.write(buffer)) ws.pause();
       return;
     }
     const parsed = parseClientControl(buffer.toString('utf8'));
@@ -215,17 +302,23 @@ export class TerminalBridge implements ProtocolSession {
     }
     const message = parsed.value;
     switch (message.type) {
-      case 'resize':
+      case 'resize': {
+        const same = this.#size?.cols === message.cols && this.#size.rows === message.rows;
         this.#size = { cols: message.cols, rows: message.rows };
         this.#sizeKnown?.();
         if (this.#shell) {
+          // A resumed page redraws full-screen programs (vim, top, less) by a change they notice.
+          if (this.#nudgeOnResize && same) this.#shell.resize({ cols: message.cols, rows: message.rows > 1 ? message.rows - 1 : message.rows + 1 });
+          this.#nudgeOnResize = false;
           this.#shell.resize(this.#size);
           this.#deps.observer.resize(this.#size.cols, this.#size.rows);
         }
         return;
+      }
       case 'ack':
         // Credit beyond what was sent is a client bug; never let it open the floodgates.
         this.#ackedBytes = Math.min(this.#sentBytes, this.#ackedBytes + message.bytes);
+        this.#log?.trim(this.#pageBase + this.#ackedBytes);
         this.#reviewFlow();
         return;
       case 'resume':
@@ -250,29 +343,50 @@ export class TerminalBridge implements ProtocolSession {
   #reviewFlow(): void {
     const shell = this.#shell;
     if (!shell || this.#ended) return;
-    const action = decideFlow(
-      { unackedBytes: this.#sentBytes - this.#ackedBytes, bufferedBytes: this.#deps.ws.bufferedAmount, paused: this.#paused },
-      FLOW_LIMITS,
-    );
+    const page = this.#page;
+    const log = this.#log;
+    const action = page
+      ? decideFlow({ unackedBytes: this.#sentBytes - this.#ackedBytes, bufferedBytes: page.ws.bufferedAmount, paused: this.#paused }, FLOW_LIMITS)
+      : log
+        ? // Held: read on until the log holds the buffer beyond what the last page acknowledged.
+          decideFlow({ unackedBytes: log.end - (this.#pageBase + this.#ackedBytes), bufferedBytes: 0, paused: this.#paused }, heldFlowLimits(log.minBytes))
+        : 'none';
     if (action === 'pause') {
       this.#paused = true;
       this.#deps.observer.paused();
       shell.channel.pause();
       shell.channel.stderr.pause();
-      this.#stallTimer = setTimeout(() => this.#deps.close(CloseCode.clientTooSlow, 'browser stopped reading'), this.#deps.stallTimeoutMs);
+      // A held session waits for its page as long as the hold lasts; only an attached one can stall.
+      if (page) this.#stallTimer = setTimeout(() => this.#deps.close(CloseCode.clientTooSlow, 'browser stopped reading'), this.#deps.stallTimeoutMs);
     } else if (action === 'resume') {
       this.#paused = false;
-      if (this.#stallTimer) clearTimeout(this.#stallTimer);
-      this.#stallTimer = null;
+      this.#clearStallTimer();
       shell.channel.resume();
       shell.channel.stderr.resume();
+    } else if (page && this.#paused && !this.#stallTimer) {
+      // Paused while held and still behind once a page is back: it has as long as any page to catch up.
+      this.#stallTimer = setTimeout(() => this.#deps.close(CloseCode.clientTooSlow, 'browser stopped reading'), this.#deps.stallTimeoutMs);
     }
   }
 
+  #clearStallTimer(): void {
+    if (this.#stallTimer) clearTimeout(this.#stallTimer);
+    this.#stallTimer = null;
+  }
+
   #send(message: ServerControlMessage): void {
-    const { ws } = this.#deps;
+    const ws = this.#page?.ws;
+    if (ws) this.#sendTo(ws, message);
+  }
+
+  #sendTo(ws: WebSocket, message: ServerControlMessage): void {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
   }
+}
+
+/** While held nothing is acknowledged, so reading stops once `bufferBytes` wait; it restarts only when a page is back. */
+function heldFlowLimits(bufferBytes: number): FlowLimits {
+  return { unackedHighBytes: bufferBytes - 1, unackedLowBytes: -1, bufferedHighBytes: Number.POSITIVE_INFINITY, bufferedLowBytes: Number.POSITIVE_INFINITY };
 }
 
 function failureMessage(failure: SshOpenFailure): string {

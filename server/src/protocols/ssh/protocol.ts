@@ -11,6 +11,8 @@ export interface SshProtocolDeps {
   readonly pinHostKey: (buildId: BuildId, fingerprint: string) => Promise<string | null>;
   /** How long output may wait unread before the browser is considered gone (tests shorten it). */
   readonly stallTimeoutMs: number;
+  /** Output a resumable session keeps beyond what its page has not acknowledged (PORTHOLE_RESUME_BUFFER_BYTES). */
+  readonly resumeBufferBytes: number;
 }
 
 export function sshProtocol(deps: SshProtocolDeps): ProtocolAdapter<'ssh'> {
@@ -31,6 +33,7 @@ export function sshProtocol(deps: SshProtocolDeps): ProtocolAdapter<'ssh'> {
         expectedHostKey: ssh.hostKey ?? ssh.pinnedHostKey,
         pinHostKey: async (fingerprint) => (await deps.pinHostKey(context.build.id, fingerprint)) ?? '',
         stallTimeoutMs: deps.stallTimeoutMs,
+        resumeBufferBytes: deps.resumeBufferBytes,
       });
     },
   };

@@ -1,0 +1,51 @@
+/**
+ * The sessions on this node a page may resume: found by id, and only for the user, build and kind
+ * they were opened for, so a resume names no one else's session (a foreign id answers like an
+ * unknown one). Sessions add themselves once live and remove themselves when they end.
+ */
+import type { BuildId, UserId } from '../../../shared/src/ids.js';
+import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
+import type { WebSocket } from 'ws';
+import type { ReadGate } from '../protocols/frames.js';
+import type { Admitted } from './admission.js';
+
+/** Session ids are 64 random bits in hex (./live-connection.ts); anything else names no session. */
+export const SESSION_ID_PATTERN = /^[0-9a-f]{16}$/;
+
+export interface ResumableSession {
+  readonly id: string;
+  readonly userId: UserId;
+  readonly buildId: BuildId;
+  readonly kind: ConnectionKind;
+  /** A page resumes the session (the one attached, if any, is closed with 4007). */
+  resume(ws: WebSocket, readGate: ReadGate, admitted: Admitted): void;
+}
+
+export interface SessionOwner {
+  readonly userId: UserId;
+  readonly buildId: BuildId;
+  readonly kind: ConnectionKind;
+}
+
+export class SessionDirectory {
+  readonly #sessions = new Map<string, ResumableSession>();
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  add(session: ResumableSession): void {
+    this.#sessions.set(session.id, session);
+  }
+
+  remove(session: ResumableSession): void {
+    if (this.#sessions.get(session.id) === session) this.#sessions.delete(session.id);
+  }
+
+  /** The session, if it is live here and was opened by this user for this build and kind. */
+  find(id: string, owner: SessionOwner): ResumableSession | null {
+    const session = this.#sessions.get(id);
+    if (!session || session.userId !== owner.userId || session.buildId !== owner.buildId || session.kind !== owner.kind) return null;
+    return session;
+  }
+}
