@@ -14,6 +14,7 @@ import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 import { connectTerminal, mintTicket } from '../helpers/terminal-client.js';
 import { connectScreen } from '../helpers/screen-client.js';
 import { startGatewayProcess } from '../helpers/gateway-process.js';
+import { waitForAudit } from '../helpers/ops.js';
 import { SSH_KEEPALIVE_COUNT_MAX, SSH_KEEPALIVE_INTERVAL_MS } from '../../server/src/protocols/ssh/upstream.js';
 import { VNC_PROBE_INTERVAL_MS } from '../../server/src/protocols/vnc/bridge.js';
 
@@ -104,35 +105,39 @@ describe('the VM side fails', () => {
 });
 
 describe('the browser vanishes', () => {
-  test('upstream closed within two ping intervals of the browser going silent', async () => {
-    const gw = await startGateway({}, { pingIntervalMs: TEST_PING_INTERVAL_MS });
-    const vmRelay = await startTcpRelay({ host: sshd.host, port: sshd.port });
-    try {
-      const world = await seedWorld(gw, { ssh: { ...passwordEndpoint(sshd), host: vmRelay.host, port: vmRelay.port } });
-      const browserRelay = await startTcpRelay({ host: '127.0.0.1', port: Number(new URL(gw.url).port) });
+  // Both ways a silent browser is found: held for resuming (the default), or ended (resuming off).
+  for (const resumeSeconds of ['300', '0'] as const) {
+    test(`a browser going silent is found within two ping intervals: ${resumeSeconds === '0' ? 'the upstream closes (resuming off)' : 'the session is held'}`, async () => {
+      const gw = await startGateway({ PORTHOLE_RESUME_SECONDS: resumeSeconds }, { pingIntervalMs: TEST_PING_INTERVAL_MS });
+      const vmRelay = await startTcpRelay({ host: sshd.host, port: sshd.port });
       try {
-        const agent = await signIn(gw, world.users.owner);
-        const ticket = await mintTicket(gw, agent, world.builds.linuxRunning);
-        const viaRelay = ticket.url.replace(/:\d+\//, `:${browserRelay.port}/`);
-        const terminal = await connectTerminal({ ...ticket, url: viaRelay }, gw);
-        await terminal.waitForControl('ready');
-        assert.equal(vmRelay.openUpstreams(), 1);
-        const upstreamClosed = vmRelay.nextUpstreamClose();
-        const silentAt = performance.now();
-        browserRelay.stall(); // laptop lid closed: no FIN, no RST, no pong
-        await upstreamClosed;
-        const took = performance.now() - silentAt;
-        // Two intervals, plus one for where in its cycle the silence began.
-        assert.ok(took <= TEST_PING_INTERVAL_MS * 3 + 500, `upstream closed ${took.toFixed(0)} ms after the browser went silent`);
-        terminal.ws.terminate();
+        const world = await seedWorld(gw, { ssh: { ...passwordEndpoint(sshd), host: vmRelay.host, port: vmRelay.port } });
+        const browserRelay = await startTcpRelay({ host: '127.0.0.1', port: Number(new URL(gw.url).port) });
+        try {
+          const agent = await signIn(gw, world.users.owner);
+          const ticket = await mintTicket(gw, agent, world.builds.linuxRunning);
+          const viaRelay = ticket.url.replace(/:\d+\//, `:${browserRelay.port}/`);
+          const terminal = await connectTerminal({ ...ticket, url: viaRelay }, gw);
+          await terminal.waitForControl('ready');
+          assert.equal(vmRelay.openUpstreams(), 1);
+          const found = resumeSeconds === '0' ? vmRelay.nextUpstreamClose() : waitForAudit(gw, (e) => e.event === 'session_detached');
+          const silentAt = performance.now();
+          browserRelay.stall(); // laptop lid closed: no FIN, no RST, no pong
+          await found;
+          const took = performance.now() - silentAt;
+          // Two intervals, plus one for where in its cycle the silence began.
+          assert.ok(took <= TEST_PING_INTERVAL_MS * 3 + 500, `found ${took.toFixed(0)} ms after the browser went silent`);
+          if (resumeSeconds !== '0') assert.equal(vmRelay.openUpstreams(), 1, 'the held session keeps its shell');
+          terminal.ws.terminate();
+        } finally {
+          await browserRelay.close();
+        }
       } finally {
-        await browserRelay.close();
+        await gw.close();
+        await vmRelay.close();
       }
-    } finally {
-      await gw.close();
-      await vmRelay.close();
-    }
-  });
+    });
+  }
 });
 
 describe('the gateway is stopped', () => {

@@ -111,12 +111,20 @@ test('host keys: fingerprints as OpenSSH prints them; registered, pinned or reje
 });
 
 test('server control messages: the page reads what the gateway sends and ignores anything else', () => {
-  assert.deepEqual(parseServerControl('{"type":"ready","hostKey":"SHA256:x"}'), { type: 'ready', hostKey: 'SHA256:x' });
+  assert.deepEqual(parseServerControl('{"type":"ready","hostKey":"SHA256:x","sessionId":"0123456789abcdef","resumeSeconds":300}'), {
+    type: 'ready',
+    hostKey: 'SHA256:x',
+    sessionId: '0123456789abcdef',
+    resumeSeconds: 300,
+  });
+  assert.deepEqual(parseServerControl('{"type":"resumed","offset":42}'), { type: 'resumed', offset: 42 });
   assert.deepEqual(parseServerControl('{"type":"window","closesAt":null,"remainingMs":-5}'), { type: 'window', closesAt: null, remainingMs: 0 });
   assert.deepEqual(parseServerControl('{"type":"error","code":"vm_unreachable","message":"m"}'), { type: 'error', code: 'vm_unreachable', message: 'm' });
   assert.deepEqual(parseServerControl('{"type":"notice","code":"early_input_dropped","message":"m"}'), { type: 'notice', code: 'early_input_dropped', message: 'm' });
-  for (const noise of ['', 'not json', '[]', 'null', '{"type":"ready","hostKey":5}', '{"type":"future"}', `{"type":"ready","hostKey":"${'x'.repeat(20_000)}"}`]) {
+  for (const noise of ['', 'not json', '[]', 'null', '{"type":"ready","hostKey":5}', '{"type":"ready","hostKey":"SHA256:x"}', '{"type":"ready","hostKey":"k","sessionId":"s","resumeSeconds":-1}', '{"type":"resumed","offset":"7"}', '{"type":"future"}', `{"type":"ready","hostKey":"${'x'.repeat(20_000)}"}`]) {
     assert.equal(parseServerControl(noise), null, noise.slice(0, 40));
   }
   assert.deepEqual(parseClientControl(encodeClientControl({ type: 'ack', bytes: 7 })), { ok: true, value: { type: 'ack', bytes: 7 } });
+  assert.deepEqual(parseClientControl(encodeClientControl({ type: 'resume', offset: 9 })), { ok: true, value: { type: 'resume', offset: 9 } });
+  assert.deepEqual(parseClientControl('{"type":"resume","offset":-1}'), { ok: false, error: 'bad_field' });
 });
