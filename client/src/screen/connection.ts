@@ -9,7 +9,7 @@
  */
 import RFB from '@novnc/novnc';
 import { SUBPROTOCOLS } from '../../../shared/src/protocol/kinds.js';
-import type { TicketEndpoint } from '../lib/connection-ticket.js';
+import type { TicketEndpoint, TicketRequest } from '../lib/connection-ticket.js';
 import { TicketedSession, type SessionEvents, type SessionSocket } from '../session/ticketed-session.js';
 
 /**
@@ -52,11 +52,12 @@ export class ScreenConnection {
     viewOnlyAtGateway: boolean,
     private readonly events: ScreenEvents,
   ) {
+    // Otherwise never view-only at the gateway: the page's View only toggle must be able to give input back.
+    const request: TicketRequest = viewOnlyAtGateway ? { kind: 'vnc', viewOnly: true } : { kind: 'vnc' };
     this.#session = new TicketedSession(
       {
         tickets,
-        // Otherwise never view-only at the gateway: the page's View only toggle must be able to give input back.
-        request: viewOnlyAtGateway ? { kind: 'vnc', viewOnly: true } : { kind: 'vnc' },
+        request: () => request,
         subprotocol: SUBPROTOCOLS.vnc,
         noun: 'screen',
         closeGraceMs: CLOSE_GRACE_MS,

@@ -45,7 +45,7 @@ export class TerminalConnection {
     this.#session = new TicketedSession(
       {
         tickets,
-        request: { kind: 'ssh' },
+        request: () => ({ kind: 'ssh' }),
         subprotocol: SUBPROTOCOLS.ssh,
         noun: 'terminal',
         closeGraceMs: CLOSE_AFTER_ERROR_GRACE_MS,
@@ -133,6 +133,8 @@ export class TerminalConnection {
         case 'notice':
           this.events.notice(message.code, message.message);
           break;
+        // Only ever the answer to a resume, which this page does not ask for yet.
+        case 'resumed':
         case undefined:
           break;
       }
