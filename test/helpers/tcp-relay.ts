@@ -1,7 +1,11 @@
 /**
  * A TCP relay to put between two real parties and break on demand: `stall()` stops forwarding in
  * both directions while keeping both TCP connections up (a tunnel silently dropping packets),
- * `cut()` resets everything (the VM or the network dying).
+ * `cut()` resets everything (the VM or the network dying), `refuse()` cuts and resets every new
+ * connection too until `accept()` (a network that stays down for a while).
+ *
+ * The target is read at each new connection, so a caller may fill in its port after starting the
+ * relay (a gateway whose public URL must name the relay before the gateway has a port).
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -15,15 +19,25 @@ export interface TcpRelay {
   nextUpstreamClose(): Promise<void>;
   stall(): void;
   cut(): void;
+  /** Cuts what is open and resets every new connection until `accept()`. */
+  refuse(): void;
+  /** Relays new connections again after `refuse()`. */
+  accept(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpRelay(target: { readonly host: string; readonly port: number }): Promise<TcpRelay> {
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let stalled = false;
+  let refusing = false;
   const closeWaiters: (() => void)[] = [];
   let openUpstreams = 0;
   const server = net.createServer((client) => {
+    if (refusing) {
+      client.on('error', () => undefined);
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = net.connect({ host: target.host, port: target.port });
     openUpstreams += 1;
     const pair = { client, upstream };
@@ -45,6 +59,12 @@ export async function startTcpRelay(target: { readonly host: string; readonly po
     });
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  function cut(): void {
+    for (const { client, upstream } of pairs) {
+      client.resetAndDestroy();
+      upstream.resetAndDestroy();
+    }
+  }
   return {
     host: '127.0.0.1',
     port: (server.address() as AddressInfo).port,
@@ -54,11 +74,13 @@ export async function startTcpRelay(target: { readonly host: string; readonly po
       // Data is read and dropped: both TCP connections stay up and ACK, nothing gets through.
       stalled = true;
     },
-    cut: () => {
-      for (const { client, upstream } of pairs) {
-        client.resetAndDestroy();
-        upstream.resetAndDestroy();
-      }
+    cut,
+    refuse: () => {
+      refusing = true;
+      cut();
+    },
+    accept: () => {
+      refusing = false;
     },
     close: async () => {
       for (const { client, upstream } of pairs) {

@@ -12,13 +12,15 @@ import { TICKET_SUBPROTOCOL_PREFIX, type ConnectionKind } from '../../../shared/
 export const FINAL_TICKET_ERRORS: ReadonlySet<string> = new Set(['role_forbidden', 'window_closed', 'not_found', 'forbidden_origin']);
 
 /** Error codes a ticket request can fail with that did not come from the gateway. */
-const NETWORK_ERROR_CODE = 'network';
+export const NETWORK_ERROR_CODE = 'network';
 const BAD_RESPONSE_CODE = 'bad_response';
 
 export interface TicketRequest {
   readonly kind: ConnectionKind;
   /** Has the gateway drop all input, whatever the page does. */
   readonly viewOnly?: boolean;
+  /** Takes up this held session again instead of starting a new one (a terminal's `ready` named it). */
+  readonly sessionId?: string;
 }
 
 interface ConnectionTicket {

@@ -69,13 +69,13 @@ export async function exchangeLaunch(request: EmbedExchangeRequest): Promise<{ o
 }
 
 export function embedTicketEndpoint(credential: string): TicketEndpoint {
-  // The credential names the build, kind and view-only setting; the request body adds nothing.
-  return () =>
-    fetch('/api/v1/embed/connections', {
-      ...EMBED_FETCH,
-      method: 'POST',
-      headers: { Authorization: `Bearer ${credential}`, Accept: 'application/json' },
-    });
+  // The credential names the build, kind and view-only setting; a body only names a session to resume.
+  return (request) => {
+    const headers = { Authorization: `Bearer ${credential}`, Accept: 'application/json' };
+    const init: RequestInit =
+      request.sessionId === undefined ? { headers } : { headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify({ sessionId: request.sessionId }) };
+    return fetch('/api/v1/embed/connections', { ...EMBED_FETCH, method: 'POST', ...init });
+  };
 }
 
 export function embedWindowSource(credential: string): WindowSource {

@@ -21,6 +21,7 @@ if (started.ok) {
   observer.window(session.window.closesAt);
   const mounted = mountTerminal({
     host: requireElement('terminal', HTMLElement),
+    buildId: session.buildId,
     buildLabel: labelPage(session, 'Terminal'),
     tickets: embedTicketEndpoint(session.credential),
     signInHref: null,

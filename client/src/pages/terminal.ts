@@ -17,6 +17,7 @@ const buildId = host.dataset['buildId'] ?? '';
 if (buildId) {
   mountTerminal({
     host,
+    buildId,
     buildLabel: host.dataset['buildLabel'] || `Build ${buildId}`,
     tickets: sessionTicketEndpoint(buildId),
     signInHref: `/login?next=${encodeURIComponent(window.location.pathname)}`,

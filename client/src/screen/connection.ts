@@ -6,10 +6,14 @@
  * The page opens the WebSocket itself and hands it to noVNC, because noVNC's `disconnect` event
  * does not say why: the gateway's close code (window closed, revoked, VM unreachable…) is only on
  * the socket's own `close` event.
+ *
+ * A screen that was shown and then lost only its connection (1001, 1005, 1006, a network error)
+ * reconnects by itself with a new ticket and a new viewer: the desktop's state lives on the VM,
+ * so there is nothing to resume but the picture.
  */
 import RFB from '@novnc/novnc';
 import { SUBPROTOCOLS } from '../../../shared/src/protocol/kinds.js';
-import type { TicketEndpoint } from '../lib/connection-ticket.js';
+import type { TicketEndpoint, TicketRequest } from '../lib/connection-ticket.js';
 import { TicketedSession, type SessionEvents, type SessionSocket } from '../session/ticketed-session.js';
 
 /**
@@ -27,6 +31,13 @@ const CREDENTIALS_ASKED =
   'The screen asked this page for a password, which the gateway should have answered itself. The connection was closed; report this if it happens again.';
 const STREAM_UNREADABLE = 'The screen stream from the gateway could not be understood, so the viewer stopped. Reconnect to try again.';
 
+/**
+ * How long after a drop the screen keeps reconnecting by itself: as long as a terminal's session
+ * is held by default. Someone away longer gets the Reconnect button instead of a page that keeps
+ * knocking on the gateway's door.
+ */
+const SCREEN_RECONNECT_FOR_MS = 300_000;
+
 /** A quality/bandwidth balance that keeps a 1080p desktop responsive over an ordinary office link. */
 const QUALITY_LEVEL = 6;
 const COMPRESSION_LEVEL = 2;
@@ -35,6 +46,11 @@ export interface ScreenEvents extends SessionEvents {
   /** A new viewer is in the page; apply settings here, before its first frame. */
   created(rfb: RFB): void;
   connected(rfb: RFB): void;
+  /**
+   * The shown desktop's connection dropped and a new one is on its way. `lastFrame`: what it
+   * showed, to stand in for it meanwhile (noVNC removes its canvas); null if it could not be read.
+   */
+  dropped(lastFrame: ImageData | null): void;
   /** Untrusted: whatever the VM's VNC server calls itself. */
   desktopName(name: string): void;
   /** Untrusted text the VM put on its clipboard. */
@@ -44,6 +60,10 @@ export interface ScreenEvents extends SessionEvents {
 export class ScreenConnection {
   readonly #session: TicketedSession;
   #rfb: RFB | null = null;
+  /** The viewer that reached the desktop, until its connection ends: a drop then reconnects by itself. */
+  #shown: RFB | null = null;
+  /** Between a shown desktop's drop and the end of reconnecting to it. */
+  #reconnecting = false;
 
   constructor(
     tickets: TicketEndpoint,
@@ -52,22 +72,27 @@ export class ScreenConnection {
     viewOnlyAtGateway: boolean,
     private readonly events: ScreenEvents,
   ) {
+    // Otherwise never view-only at the gateway: the page's View only toggle must be able to give input back.
+    const request: TicketRequest = viewOnlyAtGateway ? { kind: 'vnc', viewOnly: true } : { kind: 'vnc' };
     this.#session = new TicketedSession(
       {
         tickets,
-        // Otherwise never view-only at the gateway: the page's View only toggle must be able to give input back.
-        request: viewOnlyAtGateway ? { kind: 'vnc', viewOnly: true } : { kind: 'vnc' },
+        request: () => request,
         subprotocol: SUBPROTOCOLS.vnc,
         noun: 'screen',
         closeGraceMs: CLOSE_GRACE_MS,
         explainRefusal: (refusal) =>
           refusal.status === NO_SCREEN_STATUS ? { ...refusal, message: 'This build has no screen that can be shown in the browser.', final: true } : refusal,
         watch: (socket) => this.#startViewer(socket),
+        holdMs: () => (this.#shown !== null || this.#reconnecting ? SCREEN_RECONNECT_FOR_MS : 0),
+        ended: (why) => {
+          this.#reconnecting = false;
+          return why;
+        },
       },
       {
         state: (state) => {
-          // The viewer ends with its session.
-          if (state === 'disconnected') this.#rfb = null;
+          if (state === 'reconnecting' || state === 'disconnected') this.#viewerEnded(state === 'reconnecting');
           events.state(state);
         },
         disconnected: (why) => events.disconnected(why),
@@ -91,6 +116,19 @@ export class ScreenConnection {
    */
   disconnect(): void {
     this.#session.disconnect();
+  }
+
+  /**
+   * The viewer ends with its connection. A shown desktop's last frame is read before noVNC lets
+   * go of its canvas: the session's close listener, which gets here, runs before noVNC's.
+   */
+  #viewerEnded(reconnecting: boolean): void {
+    const shown = this.#shown;
+    this.#rfb = null;
+    this.#shown = null;
+    if (!reconnecting || shown === null) return;
+    this.#reconnecting = true;
+    this.events.dropped(lastFrameOf(shown));
   }
 
   /** The session's listeners are already on the socket, so its close code is recorded before noVNC reacts to it. */
@@ -117,7 +155,9 @@ export class ScreenConnection {
   #watchViewer(socket: SessionSocket, rfb: RFB): void {
     rfb.addEventListener('connect', () => {
       if (!socket.current) return;
-      this.events.state('connected');
+      this.#shown = rfb;
+      this.#reconnecting = false;
+      socket.connected();
       this.events.connected(rfb);
     });
     rfb.addEventListener('desktopname', (event) => {
@@ -133,16 +173,27 @@ export class ScreenConnection {
     rfb.addEventListener('credentialsrequired', () => {
       if (!socket.current) return;
       socket.serverError = CREDENTIALS_ASKED;
+      socket.giveUp();
       rfb.disconnect();
     });
     rfb.addEventListener('disconnect', (event) => {
       if (!socket.current) return;
       // A closed socket means the gateway or the network ended it and 'close' has the code. Open
       // means noVNC gave up by itself and is closing it; the close that follows carries no code
-      // worth showing.
+      // worth showing, and reconnecting would only fail the same way.
       if (socket.ws.readyState === WebSocket.CLOSED) return;
       if (!event.detail.clean) socket.serverError ??= STREAM_UNREADABLE;
-      socket.closeSoon();
+      socket.giveUp();
     });
+  }
+}
+
+/** Null for a desktop never drawn (no size yet) or a canvas the browser will not read back. */
+function lastFrameOf(rfb: RFB): ImageData | null {
+  try {
+    const frame = rfb.getImageData();
+    return frame.width > 0 && frame.height > 0 ? frame : null;
+  } catch {
+    return null;
   }
 }

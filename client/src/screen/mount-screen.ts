@@ -15,6 +15,7 @@ import { cleanVmTitle, pageTitle } from '../session/title.js';
 import { ScreenConnection } from './connection.js';
 import { describeScreenDisconnect } from './disconnect.js';
 import { wireClipboardPanel, wireFullscreen, wireToggle } from './controls.js';
+import { LastFrame } from './last-frame.js';
 import { sendCombo } from './keys.js';
 
 /** Long enough to read a sentence; it is a hint, not a state. */
@@ -49,9 +50,13 @@ export function mountScreen(o: ScreenMountOptions): MountedSession {
   const viewOnlyToggle = requireElement('view-only-toggle', HTMLButtonElement);
 
   let state: ConnectionState = 'connecting';
+  const lastFrame = new LastFrame(o.host);
 
   if (o.viewOnlyAtGateway) viewOnlyToggle.setAttribute('aria-pressed', 'true');
-  const scaled = wireToggle(requireElement('scale-toggle', HTMLButtonElement), () => withViewer(applyViewport));
+  const scaled = wireToggle(requireElement('scale-toggle', HTMLButtonElement), (on) => {
+    withViewer(applyViewport);
+    lastFrame.setScaled(on);
+  });
   const viewOnly = wireToggle(viewOnlyToggle, (on) => {
     withViewer((rfb) => {
       rfb.viewOnly = on;
@@ -103,15 +108,18 @@ export function mountScreen(o: ScreenMountOptions): MountedSession {
       applyViewport(rfb);
     },
     connected: (rfb) => {
+      lastFrame.hide();
       if (!clipboard.hasFocus()) rfb.focus({ preventScroll: true });
       o.observer.connected();
     },
+    dropped: (frame) => lastFrame.show(frame, scaled()),
     desktopName: (name) => {
       status.setDetail(cleanVmTitle(name));
       document.title = pageTitle(name, o.buildLabel) ?? pageOwnTitle;
     },
     clipboard: (text) => clipboard.receive(text),
     disconnected: (why) => {
+      lastFrame.hide();
       o.observer.ended(why);
       showDisconnect(status, why, describeScreenDisconnect, o.signInHref);
     },

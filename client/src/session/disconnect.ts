@@ -3,6 +3,7 @@
  * in again or Reconnect can help.
  */
 import { CloseCode, describeClose } from '../../../shared/src/protocol/close-codes.js';
+import { SESSION_NOT_FOUND_CODE } from './end-verdict.js';
 import { ABNORMAL_CLOSURE_CODE, type Disconnect } from './state.js';
 import type { BannerKind } from './status-bar.js';
 
@@ -20,7 +21,13 @@ export interface DisconnectNotice {
 export function describeDisconnect(why: Disconnect, noun: string): DisconnectNotice {
   switch (why.kind) {
     case 'refused':
-      return { kind: 'error', text: why.message, signIn: why.status === 401 || why.code === 'unauthenticated', reconnect: !why.final };
+      return {
+        // A held session that ended while the page was away is an ordinary end, like a shell that exited.
+        kind: why.code === SESSION_NOT_FOUND_CODE ? 'info' : 'error',
+        text: why.message,
+        signIn: why.status === 401 || why.code === 'unauthenticated',
+        reconnect: !why.final,
+      };
     case 'closed': {
       let text: string;
       if (why.code === ABNORMAL_CLOSURE_CODE) {

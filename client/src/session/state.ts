@@ -9,7 +9,11 @@ export const ABNORMAL_CLOSURE_CODE = 1006;
 /** Sent when the page itself ends the session (an embedding dashboard asked it to). */
 export const CLOSED_BY_PAGE_REASON = 'Disconnected by the page.';
 
-export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
+/**
+ * `reconnecting`: the connection dropped and the page is taking the same session up again by
+ * itself; not an end, so nothing is reported as disconnected until it gives up.
+ */
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
 export type Disconnect =
   /** The ticket request failed, or the gateway's answer could not be used. */
@@ -21,6 +25,11 @@ export type Disconnect =
       readonly reason: string;
       readonly final: boolean;
       readonly opened: boolean;
+      /**
+       * Only the attachment ended (the network, the page or the gateway went: 1001, 1005, 1006),
+       * not the session behind it, and the page itself did not give up on the stream.
+       */
+      readonly resumable: boolean;
       /** What the other end said went wrong, which usually explains the close better than its code. */
       readonly serverError: string | null;
     };

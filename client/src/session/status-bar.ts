@@ -19,6 +19,7 @@ import { requireElement } from './dom.js';
 const STATE_LABELS: Readonly<Record<ConnectionState, string>> = {
   connecting: 'Connecting…',
   connected: 'Connected',
+  reconnecting: 'Reconnecting…',
   disconnected: 'Disconnected',
 };
 
@@ -76,6 +77,8 @@ export class StatusBar {
   }
 
   setState(state: ConnectionState): void {
+    // Each retry reports its state again; rewriting the same words would make screen readers repeat them.
+    if (this.state.dataset['state'] === state) return;
     this.state.dataset['state'] = state;
     this.state.textContent = STATE_LABELS[state];
   }

@@ -7,7 +7,9 @@ import type { Terminal } from '@xterm/xterm';
 import type { TicketEndpoint } from '../lib/connection-ticket.js';
 import type { MountedSession, SessionObserver } from '../lib/session-observer.js';
 import { describeDisconnect } from '../session/disconnect.js';
+import { SessionMemory } from '../session/session-memory.js';
 import { showDisconnect } from '../session/show-disconnect.js';
+import type { ConnectionState } from '../session/state.js';
 import { StatusBar } from '../session/status-bar.js';
 import { pageTitle } from '../session/title.js';
 import { wireClipboard } from './clipboard.js';
@@ -20,9 +22,19 @@ const HINT_VISIBLE_MS = 8000;
 /** A notice from the gateway (typing lost before the shell was ready) stays long enough to read twice. */
 const NOTICE_SHOWN_MS = 12_000;
 const PASTE_BLOCKED_HINT = 'The browser did not allow reading the clipboard. Paste with Ctrl+Shift+V (⌘V on a Mac).';
+/** Typing while reconnecting is dropped, not queued: it would reach the shell late, out of context. */
+const TYPING_DROPPED_HINT = 'Reconnecting: what you type is not sent until the terminal is connected again.';
+/**
+ * Written before resumed output that starts later than what the page has: the gateway no longer
+ * had the rest. CAN first ends an escape sequence the lost output may have left half-written, so
+ * the notice is shown rather than swallowed.
+ */
+const EARLIER_OUTPUT_NOT_SHOWN = '\x18\r\n\x1b[2m[earlier output is not shown]\x1b[22m\r\n';
 
 export interface TerminalMountOptions {
   readonly host: HTMLElement;
+  /** Names the session this tab keeps for a reload (session/session-memory.ts). */
+  readonly buildId: string;
   readonly buildLabel: string;
   readonly tickets: TicketEndpoint;
   /** Where "Sign in again" leads after a 401; null on embed pages, which have no sign-in. */
@@ -43,6 +55,7 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
     document.title = pageTitle(title, o.buildLabel) ?? pageOwnTitle;
   });
 
+  let state: ConnectionState = 'connecting';
   const connection = new TerminalConnection(
     o.tickets,
     {
@@ -50,13 +63,24 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
       size: () => ({ cols: term.cols, rows: term.rows }),
     },
     {
-      state: (state) => status.setState(state),
-      opened: (reconnect) => {
-        if (reconnect) term.write(newSessionPreamble(term));
+      state: (next) => {
+        state = next;
+        status.setState(next);
+      },
+      started: (afterAnother) => {
+        if (afterAnother) term.write(newSessionPreamble(term));
       },
       ready: (hostKey) => {
         status.setDetail(hostKey);
         if (!search.isOpen()) term.focus();
+        o.observer.connected();
+      },
+      // The same shell goes on: its modes (vim's alternate screen) are still right, so no preamble.
+      resumed: (gap, hostKey) => {
+        // The hint about typing while reconnecting no longer holds.
+        status.clearBanner();
+        if (gap) term.write(EARLIER_OUTPUT_NOT_SHOWN);
+        status.setDetail(hostKey);
         o.observer.connected();
       },
       window: (remainingMs, closesAt) => {
@@ -70,10 +94,14 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
         showDisconnect(status, why, (ended) => describeDisconnect(ended, 'terminal'), o.signInHref);
       },
     },
+    SessionMemory.forTab('ssh', o.buildId),
   );
 
-  term.onData((data) => connection.sendInput(data));
-  term.onBinary((data) => connection.sendBinary(data));
+  const typed = (sent: boolean): void => {
+    if (!sent && state === 'reconnecting') status.offerBanner('info', TYPING_DROPPED_HINT, HINT_VISIBLE_MS);
+  };
+  term.onData((data) => typed(connection.sendInput(data)));
+  term.onBinary((data) => typed(connection.sendBinary(data)));
   term.onResize(({ cols, rows }) => connection.resize(cols, rows));
 
   status.onReconnect(() => {

@@ -65,6 +65,8 @@ declare module '@novnc/novnc' {
     focus(options?: FocusOptions): void;
     blur(): void;
     clipboardPasteFrom(text: string): void;
+    /** The framebuffer as last drawn, at the desktop's own size; throws before the desktop has one. */
+    getImageData(): ImageData;
 
     addEventListener<K extends keyof RFBEventMap>(type: K, listener: (this: RFB, event: RFBEventMap[K]) => void): void;
     removeEventListener<K extends keyof RFBEventMap>(type: K, listener: (this: RFB, event: RFBEventMap[K]) => void): void;
