@@ -14,6 +14,7 @@ import type { VncResult } from './cases/vnc.js';
 import type { IdleResult } from './cases/idle.js';
 import type { WindowCloseResult } from './cases/window-close.js';
 import type { BrowserResult } from './cases/browser.js';
+import type { ResumeResult } from './cases/resume.js';
 
 const DOC = resolve(import.meta.dirname, '..', 'docs', 'benchmarks.md');
 
@@ -202,6 +203,58 @@ function closeBlock(): string | null {
   ].join('\n');
 }
 
+function resumeBlock(): string | null {
+  const r = readResult<ResumeResult>('resume');
+  if (!r) return null;
+  const kib = (value: number): string => `${f(value, 0)} KiB`;
+  const buffer = (bytes: number): string => (bytes >= 2 ** 20 ? `${f(bytes / 2 ** 20, 0)} MiB` : `${f(bytes / 1024, 0)} KiB`);
+  const lost = r.lost;
+  const leg = (h: ResumeResult['held'][number]): string => `${buffer(h.bufferBytes)} buffer, ${h.scenario === 'after' ? 'flood started after the page left' : 'page watched the flood'}`;
+  return [
+    `${r.resume.n} resumes (${r.runs} runs × ${r.samplesPerRun}), the page's network down ${r.outageMs} ms each time, alternated with as many new terminals over the same relay:\n`,
+    table(
+      ['Figure', 'p50 ms', 'p95 ms', 'max ms', 'p95 per run, ms'],
+      [
+        ['Network back → first replayed byte', f(r.resume.p50Ms), f(r.resume.p95Ms), f(r.resume.maxMs), s(r.resume.runP95Ms)],
+        ['New terminal: ticket → first output byte (baseline)', f(r.newTerminal.p50Ms), f(r.newTerminal.p95Ms), f(r.newTerminal.maxMs), s(r.newTerminal.runP95Ms)],
+      ],
+    ),
+    '',
+    `Resume, p50 of each step: ticket ${f(r.resume.mintP50Ms)} ms, upgrade ${f(r.resume.upgradeP50Ms)} ms, open → \`resumed\` ${f(r.resume.resumedP50Ms)} ms. The first whole counter line replayed had been printed ${f(r.resume.firstLineHeldMsP50, 0)} ms before the network came back (p50; ${r.resume.firstLinesHeld} of ${r.resume.n} were held output, not new), ${f(r.resume.replayedLinesP50, 0)} lines held over the outage (p50). New terminal: ticket ${f(r.newTerminal.mintP50Ms)} ms, upgrade ${f(r.newTerminal.upgradeP50Ms)} ms, open → \`ready\` (SSH connect, auth, PTY) ${f(r.newTerminal.readyP50Ms)} ms.\n`,
+    table(
+      ['Figure', 'Value', 'Target', ''],
+      [
+        ['Resume ÷ new terminal, p50 (per run)', s(r.ratioP50, 2), '—', ''],
+        ['Resume ÷ new terminal, p95 (pooled)', f(r.ratioP95, 2), '—', ''],
+        ['Network back → first replayed byte, p95', `${f(r.resume.p95Ms)} ms`, '≤ 1,000 ms after the attempt', verdict(r.resume.p95Ms <= 1000)],
+        [
+          `Bytes lost over ${lost.resumes} resumes (${lost.counterLines} counter lines: ${lost.linesMissing} missing, ${lost.linesRepeated} repeated; ${lost.bytesRepeated} bytes replayed twice)`,
+          String(lost.bytesLost),
+          '0',
+          verdict(lost.bytesLost === 0 && lost.linesMissing === 0 && lost.linesRepeated === 0),
+        ],
+        ...r.held.map((h) => [`RSS per held session, ${leg(h)}`, kib(h.rssPerSessionKiB), `≤ ${kib(h.targetKiB)}`, verdict(h.rssPerSessionKiB <= h.targetKiB)]),
+      ],
+    ),
+    '',
+    `${r.held[0]?.sessions ?? '?'} sessions held at once, each running \`yes\`, measured once every \`yes\` had stopped writing; a fresh gateway for each column:\n`,
+    table(
+      ['Per held session', ...r.held.map(leg)],
+      [
+        ['Gateway RSS', ...r.held.map((h) => kib(h.rssPerSessionKiB))],
+        ['… of which the session attached and idle', ...r.held.map((h) => kib(h.idleRssPerSessionKiB))],
+        ['Gateway Buffer (ArrayBuffer) memory', ...r.held.map((h) => kib(h.arrayBuffersPerSessionKiB))],
+        ['Gateway V8 heap', ...r.held.map((h) => kib(h.heapPerSessionKiB))],
+        ['VM output held (written by `yes`, received by no page), median', ...r.held.map((h) => kib(h.undeliveredPerSessionKiB.median))],
+        ['Target: buffer + 64 KiB', ...r.held.map((h) => kib(h.targetKiB))],
+      ],
+    ),
+    '',
+    `From a ${buffer(r.perBufferByte.fromBytes)} to a ${buffer(r.perBufferByte.toBytes)} buffer (flood started after the page left), per byte of \`PORTHOLE_RESUME_BUFFER_BYTES\` a held session keeps ${f(r.perBufferByte.held, 2)} more bytes of VM output, ${f(r.perBufferByte.arrayBuffers, 2)} of Buffers, ${f(r.perBufferByte.rss, 2)} of RSS. The same flood read by ssh2 directly, its channel paused as the gateway pauses it: ${s(r.ssh2Paused.bufferedKiB, 0, 'KiB')} in the channel's buffer (${r.ssh2Paused.channels} channels).\n`,
+    dated(r.date),
+  ].join('\n');
+}
+
 function browserBlock(): string | null {
   const r = readResult<BrowserResult>('browser');
   if (!r) return null;
@@ -277,6 +330,7 @@ const BLOCKS: Record<string, () => string | null> = {
   vnc: vncBlock,
   idle: idleBlock,
   close: closeBlock,
+  resume: resumeBlock,
   browser: browserBlock,
 };
 

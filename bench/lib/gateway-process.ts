@@ -76,10 +76,14 @@ export interface BenchGateway {
   readonly process: ChildProcess;
   readonly pid: number;
   readonly origin: string;
+  /** The signed-in bench user's session cookie, for requests made the way the page makes them. */
+  readonly cookie: string;
   cpuSeconds(): number;
   rssBytes(): number;
   /** RSS and V8 heap after a full GC, asked of the gateway itself. */
   memory(): Promise<GatewayMemory>;
+  /** The gateway's Prometheus metrics, as text. */
+  metrics(): Promise<string>;
   registerBuild(buildId: string, remoteAccess: { ssh: SshEndpoint; vnc?: VncEndpoint }, startedAt?: Date): Promise<void>;
   /** Finishes the build so that its access window closes exactly at `closesAt` (grace included). */
   closeWindowAt(buildId: string, closesAt: Date): Promise<void>;
@@ -93,6 +97,8 @@ export interface BenchGateway {
 export interface StartGatewayOptions {
   /** Extra node flags, e.g. --cpu-prof (BENCH_GATEWAY_NODE_ARGS adds to these). */
   readonly nodeArgs?: readonly string[];
+  /** Extra gateway settings, e.g. PORTHOLE_RESUME_BUFFER_BYTES. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** The built gateway; BENCH_GATEWAY_DIST runs another build (e.g. a copy made before a change). */
@@ -123,6 +129,7 @@ export async function startBenchGateway(options: StartGatewayOptions = {}): Prom
         PORTHOLE_SECRET_KEY: randomBytes(32).toString('hex'),
         PORTHOLE_GRACE_MINUTES: String(GRACE_MINUTES),
         PORTHOLE_LOG_LEVEL: process.env['BENCH_GATEWAY_LOG_LEVEL'] ?? 'warn',
+        ...options.env,
       },
       // Logs (stdout) only when asked for: BENCH_GATEWAY_LOG_LEVEL=info to debug a case.
       stdio: ['ignore', process.env['BENCH_GATEWAY_LOG_LEVEL'] ? 'inherit' : 'ignore', 'inherit', 'ipc'],
@@ -153,6 +160,7 @@ export async function startBenchGateway(options: StartGatewayOptions = {}): Prom
     process: child,
     pid,
     origin,
+    cookie,
     cpuSeconds: () => cpuSecondsOf(pid),
     rssBytes: () => rssBytesOf(pid),
     memory: () =>
@@ -168,6 +176,11 @@ export async function startBenchGateway(options: StartGatewayOptions = {}): Prom
           child.send({ type: 'memory', id });
         });
       }),
+    async metrics() {
+      const res = await fetch(`${origin}/metrics`, { headers: { Authorization: `Bearer ${token}` } });
+      if (!res.ok) throw new Error(`metrics: ${res.status} ${await res.text()}`);
+      return await res.text();
+    },
     async registerBuild(buildId, remoteAccess, startedAt = new Date(Date.now() - 60 * 60_000)) {
       await api('PUT', `/builds/${buildId}`, {
         appId: BENCH_APP,
