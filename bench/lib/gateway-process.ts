@@ -28,6 +28,8 @@ const BENCH_PASSWORD = 'bench-password';
 /** The bench user, for signing in through the real login form in Chromium. */
 export const BENCH_CREDENTIALS = { email: BENCH_EMAIL, password: BENCH_PASSWORD } as const;
 export const BENCH_APP = 'bench';
+/** The config's ceiling: the close and idle cases open up to 2,000 connections as one user. */
+const BENCH_CONNECTIONS_PER_USER = 10_000;
 
 /**
  * Preloaded into the gateway (a data: URL, so the product is untouched): answers memory probes
@@ -128,6 +130,8 @@ export async function startBenchGateway(options: StartGatewayOptions = {}): Prom
         PORTHOLE_SESSION_SECRET: randomBytes(32).toString('hex'),
         PORTHOLE_SECRET_KEY: randomBytes(32).toString('hex'),
         PORTHOLE_GRACE_MINUTES: String(GRACE_MINUTES),
+        // One bench user opens hundreds of connections at once; the per-user cap is not what is measured.
+        PORTHOLE_MAX_CONNECTIONS_PER_USER: String(BENCH_CONNECTIONS_PER_USER),
         PORTHOLE_LOG_LEVEL: process.env['BENCH_GATEWAY_LOG_LEVEL'] ?? 'warn',
         ...options.env,
       },

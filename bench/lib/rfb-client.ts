@@ -72,6 +72,11 @@ class UpdateReader {
   #rectsLeft = 0;
   #bytesPerPixel = 4;
   #onUpdate: (() => void) | null = null;
+  /**
+   * The update being read was not asked for: the gateway's keepalive probe (a 1×1 request after
+   * 5 s of VM silence, server/src/protocols/vnc/bridge.ts) gets its answer between measurements.
+   */
+  #unsolicited = false;
 
   setBytesPerPixel(bpp: number): void {
     this.#bytesPerPixel = bpp;
@@ -92,7 +97,10 @@ class UpdateReader {
         if (this.#skip === 0) this.#rectDone();
         continue;
       }
-      if (this.#state === 'idle') throw new Error('server sent a message nobody asked for');
+      if (this.#state === 'idle') {
+        this.#unsolicited = true;
+        this.#want('type', 1);
+      }
       const n = Math.min(this.#need - this.#headerBytes, chunk.length - offset);
       this.#header.push(chunk.subarray(offset, offset + n));
       this.#headerBytes += n;
@@ -140,6 +148,12 @@ class UpdateReader {
 
   #finished(): void {
     this.#state = 'idle';
+    if (this.#unsolicited) {
+      this.#unsolicited = false;
+      // A request made while the probe's answer was read waits for its own update.
+      if (this.#onUpdate) this.#want('type', 1);
+      return;
+    }
     const done = this.#onUpdate;
     this.#onUpdate = null;
     done?.();

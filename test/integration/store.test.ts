@@ -244,15 +244,17 @@ for (const backend of backends) {
     test('audit trail: appended, filtered, newest first, paged by id', () =>
       withStore(async (store) => {
         const t0 = new Date('2030-01-01T10:00:00.000Z');
-        for (let i = 0; i < 5; i++) {
-          await store.appendAudit({
-            at: new Date(t0.getTime() + i * MINUTE_MS),
-            event: i % 2 === 0 ? 'connection_opened' : 'login_succeeded',
-            userId: uid(i < 3 ? 'u1' : 'u2'),
-            buildId: i % 2 === 0 ? bid('b1') : null,
-            details: { n: i, ok: true, note: null },
-          });
-        }
+        // Written in two batches, as the trail writes one per event-loop turn: ids follow the order.
+        const entries = [0, 1, 2, 3, 4].map((i) => ({
+          at: new Date(t0.getTime() + i * MINUTE_MS),
+          event: i % 2 === 0 ? 'connection_opened' : 'login_succeeded',
+          userId: uid(i < 3 ? 'u1' : 'u2'),
+          buildId: i % 2 === 0 ? bid('b1') : null,
+          details: { n: i, ok: true, note: null },
+        }));
+        await store.appendAudit(entries.slice(0, 3));
+        await store.appendAudit(entries.slice(3));
+        await store.appendAudit([]);
         const all = await store.listAudit({ limit: 10 });
         assert.deepEqual(all.map((r) => r.details['n']), [4, 3, 2, 1, 0]);
         assert.deepEqual(all[0]?.details, { n: 4, ok: true, note: null });

@@ -379,14 +379,14 @@ describe('item 5: unauthenticated audit floods', () => {
     const store = SqliteStore.open(':memory:');
     try {
       const now = new Date();
-      const row = (daysAgo: number): Parameters<typeof store.appendAudit>[0] => ({
+      const row = (daysAgo: number): Parameters<typeof store.appendAudit>[0][number] => ({
         at: new Date(now.getTime() - daysAgo * DAY_MS),
         event: 'login_succeeded',
         userId: `u-${daysAgo}` as UserId,
         buildId: null,
         details: {},
       });
-      for (const days of [400, 91, 89, 1]) await store.appendAudit(row(days));
+      await store.appendAudit([400, 91, 89, 1].map(row));
       const pruned = await sweepAudit({ store, retentionDays: 90, logger: quietLogger, now: () => now });
       assert.equal(pruned, 2);
       assert.deepEqual((await store.listAudit({ limit: 10 })).map((r) => r.userId), ['u-1', 'u-89']);

@@ -13,7 +13,7 @@ import type { EventSink, GatewayEvent, GatewayEventType } from './events.js';
 import { RefusalAggregator } from './refusal-aggregator.js';
 import { auditEntryOf } from './audit-entry.js';
 
-/** Rows waiting for the database; an embedded SQLite never has more than one. */
+/** Rows waiting for the database; an embedded SQLite never has more than one turn's worth. */
 const MAX_PENDING_WRITES = 10_000;
 
 const MESSAGES: Readonly<Record<GatewayEventType, string>> = {
@@ -44,6 +44,10 @@ export class AuditTrail implements EventSink {
   readonly #deps: AuditTrailDeps;
   readonly #listeners: ((event: GatewayEvent) => void)[] = [];
   readonly #pending = new Set<Promise<void>>();
+  /** Rows recorded this turn, written together after it. */
+  readonly #batch: { readonly entry: AuditEntry; readonly type: string; readonly logger: Logger }[] = [];
+  /** Rows recorded and not yet written or failed, the batch included. */
+  #pendingRows = 0;
   readonly #refusals: RefusalAggregator;
   #dropped = 0;
 
@@ -83,6 +87,7 @@ export class AuditTrail implements EventSink {
    */
   async flush(): Promise<void> {
     this.#refusals.flush();
+    this.#writeBatch();
     while (this.#pending.size > 0) await Promise.all(this.#pending);
   }
 
@@ -96,18 +101,31 @@ export class AuditTrail implements EventSink {
   }
 
   #persist(entry: AuditEntry, type: string, logger: Logger): void {
-    if (this.#pending.size >= MAX_PENDING_WRITES) {
+    if (this.#pendingRows >= MAX_PENDING_WRITES) {
       this.#dropped += 1;
       logger.error({ event: 'audit_row_dropped', type }, 'audit row dropped: the database is not keeping up');
       return;
     }
+    this.#pendingRows += 1;
+    this.#batch.push({ entry, type, logger });
+    // Rows of one turn go in one write after it: a window closing on hundreds of connections
+    // sends every close frame first, then commits once.
+    if (this.#batch.length === 1) setImmediate(() => this.#writeBatch());
+  }
+
+  #writeBatch(): void {
+    const batch = this.#batch.splice(0);
+    if (batch.length === 0) return;
     const write = this.#deps.store
-      .appendAudit(entry)
+      .appendAudit(batch.map((row) => row.entry))
       .catch((error: unknown) => {
-        this.#dropped += 1;
-        logger.error({ event: 'audit_write_failed', type, err: error }, 'audit row could not be written');
+        this.#dropped += batch.length;
+        for (const { type, logger } of batch) logger.error({ event: 'audit_write_failed', type, err: error }, 'audit row could not be written');
       })
-      .finally(() => this.#pending.delete(write));
+      .finally(() => {
+        this.#pending.delete(write);
+        this.#pendingRows -= batch.length;
+      });
     this.#pending.add(write);
   }
 }

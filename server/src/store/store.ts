@@ -188,7 +188,8 @@ export interface Store {
   /** Deletes every session of the user; returns how many. */
   destroyUserSessions(userId: UserId): Promise<number>;
 
-  appendAudit(entry: AuditEntry): Promise<void>;
+  /** Writes the rows together (one transaction): the audit trail hands over what one event-loop turn recorded. */
+  appendAudit(entries: readonly AuditEntry[]): Promise<void>;
   /** Deletes the rows from before `cutoff` (the retention period); returns how many. */
   pruneAudit(cutoff: Date): Promise<number>;
   /** Newest first. */

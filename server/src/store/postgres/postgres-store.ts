@@ -254,10 +254,16 @@ export class PostgresStore implements Store {
     return await this.#run('DELETE FROM sessions WHERE expires_at <= $1', [now]);
   }
 
-  async appendAudit(entry: AuditEntry): Promise<void> {
-    await this.#run('INSERT INTO audit_events (at, event, user_id, build_id, details) VALUES ($1, $2, $3, $4, $5)', [
-      entry.at, entry.event, entry.userId, entry.buildId, JSON.stringify(entry.details),
-    ]);
+  async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    // One statement for the lot: arrays of columns, unnested into rows in their order (ids follow it).
+    await this.#run(
+      `INSERT INTO audit_events (at, event, user_id, build_id, details)
+       SELECT at, event, user_id, build_id, details
+       FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS r(at, event, user_id, build_id, details, n)
+       ORDER BY n`,
+      [entries.map((e) => e.at), entries.map((e) => e.event), entries.map((e) => e.userId), entries.map((e) => e.buildId), entries.map((e) => JSON.stringify(e.details))],
+    );
   }
 
   async pruneAudit(cutoff: Date): Promise<number> {

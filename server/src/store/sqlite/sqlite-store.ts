@@ -29,9 +29,15 @@ const { toBuild, toSession, toAudit, toRecording } = timedRowMappers((ms: EpochM
 
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
+  /** Audit rows in one transaction, the statement prepared once: the trail writes on every connection's end. */
+  readonly #appendAuditRows: (entries: readonly AuditEntry[]) => void;
 
   private constructor(db: Database.Database) {
     this.#db = db;
+    const insertAudit = db.prepare('INSERT INTO audit_events (at, event, user_id, build_id, details) VALUES (?, ?, ?, ?, ?)');
+    this.#appendAuditRows = db.transaction((entries: readonly AuditEntry[]) => {
+      for (const entry of entries) insertAudit.run(entry.at.getTime(), entry.event, entry.userId, entry.buildId, JSON.stringify(entry.details));
+    });
   }
 
   /** Opens (creating if needed) the database file and brings its schema up to date. */
@@ -272,11 +278,12 @@ export class SqliteStore implements Store {
     return this.#db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now.getTime()).changes;
   }
 
-  async appendAudit(entry: AuditEntry): Promise<void> {
-    this.#db
-      .prepare('INSERT INTO audit_events (at, event, user_id, build_id, details) VALUES (?, ?, ?, ?, ?)')
-      .run(entry.at.getTime(), entry.event, entry.userId, entry.buildId, JSON.stringify(entry.details));
+  async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    // One commit for the lot: a window closing on hundreds of connections writes hundreds of rows.
+    this.#appendAuditRows(entries);
   }
+
+
 
   async pruneAudit(cutoff: Date): Promise<number> {
     const batch = this.#db.prepare('DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT ?)');
