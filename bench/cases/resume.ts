@@ -2,8 +2,8 @@
  * Resuming a terminal session after the page's network dropped (issue #15):
  *
  *  1. Time from the network coming back to the first replayed byte on the page: a page behind a
- *     relay (the page's network, `page-relay.ts`) watches a shell print a counter; the relay is cut
- *     (every connection reset, nothing accepted), stays down for the outage, and is restored. From
+ *     relay (the page's network, `test/helpers/tcp-relay.ts`) watches a shell print a counter; the relay is cut
+ *     (every connection reset, new ones too), stays down for the outage, and is restored. From
  *     the moment it accepts again the page mints a resume ticket, upgrades, sends "resume" and its
  *     size, and gets "resumed" and then the output it missed. The baseline, measured in the same
  *     runs and alternated with it over the same relay: a page opening a new terminal, from the
@@ -25,7 +25,7 @@ import ssh2 from 'ssh2';
 import type { SshdHandle } from '../../test/helpers/sshd.js';
 import type { BenchCase, CaseOptions } from '../lib/case.js';
 import { keyEndpoint, startBenchGateway, startBenchSshd, type BenchGateway, type GatewayMemory, type SshEndpoint } from '../lib/gateway-process.js';
-import { startPageRelay, type PageRelay } from '../lib/page-relay.js';
+import { startTcpRelay, type TcpRelay } from '../../test/helpers/tcp-relay.js';
 import { mintTicketVia, openPageTerminal, type PageTerminal } from '../lib/page-terminal.js';
 import { alternate, percentile, spread, type Spread } from '../lib/stats.js';
 import { sleep, withDeadline } from '../lib/deadline.js';
@@ -219,14 +219,14 @@ function continuity(stream: Buffer): Continuity {
   return { lines, missing, repeated };
 }
 
-async function openThrough(gateway: BenchGateway, relay: PageRelay): Promise<PageTerminal> {
+async function openThrough(gateway: BenchGateway, relay: TcpRelay): Promise<PageTerminal> {
   const page = await openPageTerminal(await mintTicketVia(gateway, relay, BUILD_ID, { kind: 'ssh' }), gateway.origin, { via: relay });
   await page.waitFor('ready', () => page.at.ready);
   return page;
 }
 
 /** A page opening a new terminal over the page's network, to its first output byte; then it disconnects. */
-async function newTerminalSample(run: number, gateway: BenchGateway, relay: PageRelay): Promise<NewSample> {
+async function newTerminalSample(run: number, gateway: BenchGateway, relay: TcpRelay): Promise<NewSample> {
   const started = performance.now();
   const ticket = await mintTicketVia(gateway, relay, BUILD_ID, { kind: 'ssh' });
   const minted = performance.now();
@@ -246,14 +246,15 @@ interface Stream {
 }
 
 /** Cuts the page's network, keeps it down for the outage, restores it and resumes the session. */
-async function resumeSample(run: number, gateway: BenchGateway, relay: PageRelay, sessionId: string, stream: Stream): Promise<ResumeSample> {
-  await relay.cut();
+async function resumeSample(run: number, gateway: BenchGateway, relay: TcpRelay, sessionId: string, stream: Stream): Promise<ResumeSample> {
+  relay.refuse();
   const code = await stream.page.closed;
   stream.codes[code] = (stream.codes[code] ?? 0) + 1;
   const had = Buffer.concat([stream.prefix, stream.page.output()]);
   // The outage itself: how long the network stays down, not a wait for something to happen.
   await sleep(OUTAGE_MS);
-  const back = await relay.restore();
+  relay.accept();
+  const back = performance.now();
   const ticket = await mintTicketVia(gateway, relay, BUILD_ID, { kind: 'ssh', sessionId });
   const minted = performance.now();
   const page = await openPageTerminal(ticket, gateway.origin, { via: relay, resumeFrom: had.length });
@@ -283,7 +284,7 @@ async function resumeSample(run: number, gateway: BenchGateway, relay: PageRelay
 async function measureResume(options: CaseOptions, sshd: SshdHandle): Promise<Pick<ResumeResult, 'resume' | 'newTerminal' | 'ratioP50' | 'ratioP95' | 'lost' | 'samplesPerRun'>> {
   const samplesPerRun = options.quick ? QUICK_SAMPLES_PER_RUN : FULL_SAMPLES_PER_RUN;
   const gateway = await startBenchGateway();
-  const relay = await startPageRelay({ host: '127.0.0.1', port: Number(new URL(gateway.origin).port) });
+  const relay = await startTcpRelay({ host: '127.0.0.1', port: Number(new URL(gateway.origin).port) });
   const resumes: ResumeSample[] = [];
   const news: NewSample[] = [];
   const lost = { resumes: 0, bytesLost: 0, bytesRepeated: 0, counterLines: 0, linesMissing: 0, linesRepeated: 0, cutCloseCodes: {} as Record<string, number> };

@@ -19,16 +19,10 @@ export interface Ticket {
   readonly expiresAt: string;
 }
 
-export async function mintTicket(gw: GatewayAddress, agent: TestAgent, buildId: string, kind: 'ssh' | 'vnc' = 'ssh'): Promise<Ticket> {
-  const res = await agent.post(`/api/v1/builds/${buildId}/connections`).set('Origin', gw.origin).send({ kind });
+/** `sessionId`: a ticket to resume that held session (docs/protocol.md, "Resuming"). */
+export async function mintTicket(gw: GatewayAddress, agent: TestAgent, buildId: string, kind: 'ssh' | 'vnc' = 'ssh', sessionId?: string): Promise<Ticket> {
+  const res = await agent.post(`/api/v1/builds/${buildId}/connections`).set('Origin', gw.origin).send({ kind, ...(sessionId === undefined ? {} : { sessionId }) });
   if (res.status !== 201) throw new Error(`ticket refused: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body as Ticket;
-}
-
-/** A ticket to resume a held session (docs/protocol.md, "Resuming"). */
-export async function mintResumeTicket(gw: GatewayAddress, agent: TestAgent, buildId: string, sessionId: string): Promise<Ticket> {
-  const res = await agent.post(`/api/v1/builds/${buildId}/connections`).set('Origin', gw.origin).send({ kind: 'ssh', sessionId });
-  if (res.status !== 201) throw new Error(`resume ticket refused: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as Ticket;
 }
 

@@ -13,10 +13,10 @@ import type TestAgent from 'supertest/lib/agent.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { control, registerLinuxBuild, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
-import { connectTerminal, mintResumeTicket, mintTicket, type TerminalClient } from '../helpers/terminal-client.js';
+import { connectTerminal, mintTicket, type TerminalClient } from '../helpers/terminal-client.js';
 import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 import { pollUntil } from '../helpers/ports.js';
-import { scrapeMetrics, waitForAudit } from '../helpers/ops.js';
+import { metricValue, scrapeMetrics, waitForAudit } from '../helpers/ops.js';
 
 /** The two outages the issue names: a Wi-Fi switch, and a lunch-break-length lid close. */
 const SHORT_OUTAGE_MS = 3_000;
@@ -66,7 +66,7 @@ describe('resuming terminal sessions', { timeout: LONG_OUTAGE_MS + 120_000 }, ()
   }
 
   async function resume(agent: TestAgent, sessionId: string, received: number, target: TestGateway = gw, buildId = world.builds.linuxRunning): Promise<TerminalClient> {
-    const t = await connectTerminal(await mintResumeTicket(target, agent, buildId, sessionId), target, { resumeFrom: received });
+    const t = await connectTerminal(await mintTicket(target, agent, buildId, 'ssh', sessionId), target, { resumeFrom: received });
     await t.waitForControl('resumed');
     return t;
   }
@@ -129,6 +129,9 @@ describe('resuming terminal sessions', { timeout: LONG_OUTAGE_MS + 120_000 }, ()
     await first.waitForOutput(/[\r\n]1000\r\n/);
     pageRelay.cut();
     await first.closed;
+    await waitForAudit(gw, (e) => e.event === 'session_detached' && e.details['connectionId'] === sessionId);
+    const held = async (): Promise<number> => metricValue(await scrapeMetrics(gw), 'porthole_sessions_held', { kind: 'ssh' });
+    assert.equal(await held(), 1, 'the flood is the one session held now');
     const rounds = async (): Promise<number> => (await readFile(progress, 'utf8').catch(() => '')).length;
     // Stopped: no round completes over a full second, well after the held buffer filled.
     let before = await rounds();
@@ -144,6 +147,7 @@ describe('resuming terminal sessions', { timeout: LONG_OUTAGE_MS + 120_000 }, ()
     console.log(`held under a flood: the VM stopped after ${before} rounds (~${Math.round(produced / 1024)} KiB)`);
     assert.ok(produced < 8 * 1024 * 1024, 'the gateway kept reading far beyond its buffer');
     const second = await resume(agent, sessionId, first.outputBytes().length);
+    assert.equal(await held(), 0, 'resumed: no longer held');
     await pollUntil('the flood to go on', WAIT_MS, async () => (await rounds()) > before);
     writeFileSync(stop, '');
     await second.waitForOutput(/[\r\n]flood-done\r\n/);
@@ -246,7 +250,7 @@ describe('resuming terminal sessions', { timeout: LONG_OUTAGE_MS + 120_000 }, ()
     await waitForAudit(gw, (e) => e.event === 'session_detached' && e.details['connectionId'] === sessionId && e.details['reason'] === 'resumed_elsewhere');
     const metrics = await scrapeMetrics(gw);
     assert.match(metrics, /porthole_sessions_resumed_total\{kind="ssh"\} [1-9]/);
-    assert.match(metrics, /porthole_sessions_held\{kind="ssh"\} \d/);
+    assert.equal(metricValue(metrics, 'porthole_sessions_held', { kind: 'ssh' }), 0, 'a takeover is never held; the sessions held before have ended or been resumed');
     second.close();
   });
 });

@@ -5,7 +5,8 @@
  */
 import type { EmbedCommand, EmbedEvent } from '../../../shared/src/embed.js';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
-import { ABNORMAL_CLOSURE_CODE, type Disconnect } from '../session/state.js';
+import { ABNORMAL_CLOSURE_CODE } from '../../../shared/src/protocol/close-codes.js';
+import type { Disconnect } from '../session/state.js';
 import type { SessionObserver } from './session-observer.js';
 
 /** Refusals after which nothing the user can do in the frame helps: reported as 4003 (forbidden). */

@@ -4,7 +4,8 @@
  */
 import { CloseCode, describeClose } from '../../../shared/src/protocol/close-codes.js';
 import { SESSION_NOT_FOUND_CODE } from './end-verdict.js';
-import { ABNORMAL_CLOSURE_CODE, type Disconnect } from './state.js';
+import { ABNORMAL_CLOSURE_CODE } from '../../../shared/src/protocol/close-codes.js';
+import type { Disconnect } from './state.js';
 import type { BannerKind } from './status-bar.js';
 
 /** Close codes that end a session the ordinary way, shown as information rather than an error. */

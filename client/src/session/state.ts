@@ -3,9 +3,6 @@
  * status bar and the embed channel share.
  */
 
-/** What browsers report when a connection failed or dropped without a close frame. */
-export const ABNORMAL_CLOSURE_CODE = 1006;
-
 /** Sent when the page itself ends the session (an embedding dashboard asked it to). */
 export const CLOSED_BY_PAGE_REASON = 'Disconnected by the page.';
 

@@ -5,11 +5,11 @@
  * attachment was lost and the owner says something is still held, it tries again by itself
  * (session/backoff.ts) instead of ending. What travels on the socket is the caller's.
  */
-import { CloseCode, FINAL_CLOSE_CODES, RESUMABLE_CLOSE_CODES } from '../../../shared/src/protocol/close-codes.js';
+import { ABNORMAL_CLOSURE_CODE, CloseCode, FINAL_CLOSE_CODES, RESUMABLE_CLOSE_CODES } from '../../../shared/src/protocol/close-codes.js';
 import { openTicketedSocket, type ConnectionRefusal, type TicketEndpoint, type TicketRequest } from '../lib/connection-ticket.js';
 import { classifyEnd, type EndVerdict } from './end-verdict.js';
 import { RetrySchedule } from './retry-schedule.js';
-import { ABNORMAL_CLOSURE_CODE, CLOSED_BY_PAGE_REASON, type ConnectionState, type Disconnect } from './state.js';
+import { CLOSED_BY_PAGE_REASON, type ConnectionState, type Disconnect } from './state.js';
 
 /** What every session reports, whatever travels on its socket. */
 export interface SessionEvents {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import ssh2 from 'ssh2';
 import { BUILD_STATUSES, ROLES, STACKS } from '../../../shared/src/roles.js';
 import { ID_PATTERN, ID_RULE } from '../../../shared/src/ids.js';
+import { SESSION_ID_PATTERN } from '../sessions/session-directory.js';
 
 /** RFC 1123 host names; IP literals are checked separately. */
 const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -88,6 +89,8 @@ export const buildBody = z
 
 export const finishBody = z.strictObject({ finishedAt: isoTime.optional() });
 export const emptyBody = z.strictObject({});
+/** A held session to resume, in a page's ticket request (docs/protocol.md, "Resuming"). */
+export const sessionIdField = z.string().regex(SESSION_ID_PATTERN, 'must be the sessionId a "ready" message named');
 
 export type BuildBody = z.infer<typeof buildBody>;
 

@@ -4,12 +4,12 @@
  * a browser choosing its own close code cannot grow the number of series.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
+import { ABNORMAL_CLOSURE_CODE, CloseCode, NO_STATUS_CODE } from '../../../shared/src/protocol/close-codes.js';
 import type { GatewayEvent } from '../audit/events.js';
 import { CONNECTION_KINDS, type ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 
 /** Close codes with their own series; anything else is counted as "other" (browser codes are filed first). */
-const KNOWN_CLOSE_CODES: ReadonlySet<number> = new Set<number>([...Object.values(CloseCode), 1005, 1006]);
+const KNOWN_CLOSE_CODES: ReadonlySet<number> = new Set<number>([...Object.values(CloseCode), NO_STATUS_CODE, ABNORMAL_CLOSURE_CODE]);
 /** From a loopback VM (~1 ms) to a tunnel across the world timing out (10 s, TCP_CONNECT_TIMEOUT_MS). */
 const CONNECT_SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 

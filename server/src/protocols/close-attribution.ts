@@ -5,14 +5,9 @@
  * browser's close is filed under one of the few codes every browser close means the same by, its
  * own code is kept apart as a number, and its reason is not kept at all.
  */
-import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
+import { ABNORMAL_CLOSURE_CODE, CloseCode, NO_STATUS_CODE } from '../../../shared/src/protocol/close-codes.js';
 
 export type ClosedBy = 'browser' | 'gateway';
-
-/** 1005: the browser's close frame carried no code (RFC 6455 §7.1.5; never on the wire). */
-export const NO_STATUS_CODE = 1005;
-/** 1006: the browser's connection dropped without a close frame, or missed its heartbeats. */
-export const ABNORMAL_CLOSURE_CODE = 1006;
 
 /** The codes a browser's close keeps as they are; any other code it sends is filed as 1000. */
 const BROWSER_FILING_CODES: ReadonlySet<number> = new Set<number>([CloseCode.normal, CloseCode.goingAway, NO_STATUS_CODE, ABNORMAL_CLOSURE_CODE]);

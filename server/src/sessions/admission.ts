@@ -22,6 +22,7 @@ import { loadBuildStanding } from '../access/build-access.js';
 import type { ReleaseSlot, UserConnectionQuota } from './connection-quota.js';
 import type { AccessEnforcer, PendingConnection } from './access-enforcer.js';
 import type { SessionDirectory } from './session-directory.js';
+import { requestPath } from '../ws/request-path.js';
 
 export interface AdmissionDeps {
   readonly store: Store;
@@ -124,7 +125,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
           reason: error.reason,
           userId: claims?.userId ?? null,
           buildId: claims?.buildId ?? null,
-          kind: claims?.kind ?? kindOfWebSocketPath(pathOf(req)),
+          kind: claims?.kind ?? kindOfWebSocketPath(requestPath(req)),
           clientAddress: deps.clientAddress(req),
         });
         return err(error.error);
@@ -191,7 +192,7 @@ async function mint(deps: AdmissionDeps, wish: TicketWish): Promise<ConnectionTi
 }
 
 async function redeem(deps: AdmissionDeps, req: IncomingMessage): Promise<Admitted> {
-  const kind = kindOfWebSocketPath(pathOf(req));
+  const kind = kindOfWebSocketPath(requestPath(req));
   if (!kind || !deps.endpoints.enabledKinds.has(kind)) throw new GatewayError('not_found', 'No WebSocket endpoint here.');
   if (deps.draining()) throw new Refusal(new GatewayError('draining', DRAINING_MESSAGE), 'draining');
 
@@ -262,10 +263,4 @@ function cancelledRefusal(code: number, claims: TicketClaims): Refusal {
 
 function buildOf(req: IncomingMessage): string | null {
   return new URL(req.url ?? '/', 'http://upgrade.invalid').searchParams.get('build');
-}
-
-function pathOf(req: IncomingMessage): string {
-  const url = req.url ?? '/';
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
 }

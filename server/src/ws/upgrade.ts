@@ -14,6 +14,7 @@ import type { ReadGate } from '../protocols/frames.js';
 import { kindOfWebSocketPath, SUBPROTOCOLS } from '../../../shared/src/protocol/kinds.js';
 import type { Result } from '../../../shared/src/result.js';
 import { sliceReads } from './read-slices.js';
+import { requestPath } from './request-path.js';
 
 /** Terminal control messages and keystroke frames are small; a paste is sent in chunks below this. */
 export const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
@@ -51,7 +52,7 @@ export function createUpgradeHandler<Admitted extends { abandon(): void }>(deps:
     clientTracking: true,
     // Validated before the upgrade: select this endpoint's data subprotocol, never the ticket.
     handleProtocols: (protocols, req) => {
-      const kind = kindOfWebSocketPath(pathOf(req));
+      const kind = kindOfWebSocketPath(requestPath(req));
       return kind !== null && protocols.has(SUBPROTOCOLS[kind]) ? SUBPROTOCOLS[kind] : false;
     },
   });
@@ -74,7 +75,7 @@ export function createUpgradeHandler<Admitted extends { abandon(): void }>(deps:
       (error: unknown) => {
         const refusal = error instanceof GatewayError ? error : isStoreUnavailable(error) ? storeUnavailableError() : new GatewayError('internal', 'Something went wrong on our side.');
         if (refusal.code === 'internal') deps.logger.error({ err: error }, 'upgrade failed');
-        deps.logger.info({ event: 'upgrade_refused', path: pathOf(req), code: refusal.code }, 'websocket upgrade refused');
+        deps.logger.info({ event: 'upgrade_refused', path: requestPath(req), code: refusal.code }, 'websocket upgrade refused');
         refuse(socket, refusal);
       },
     );
@@ -97,10 +98,4 @@ function refuse(socket: Duplex, error: GatewayError): void {
       'Cache-Control: no-store\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
-}
-
-function pathOf(req: IncomingMessage): string {
-  const url = req.url ?? '/';
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
 }

@@ -35,6 +35,11 @@ export const CloseCode = {
   resumedElsewhere: 4007,
 } as const;
 
+/** 1005: a close frame carried no code (RFC 6455 §7.1.5; reported, never sent). */
+export const NO_STATUS_CODE = 1005;
+/** 1006: the connection failed or dropped without a close frame, or missed its heartbeats (reported, never sent). */
+export const ABNORMAL_CLOSURE_CODE = 1006;
+
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 
 /**
@@ -42,7 +47,7 @@ export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
  * page went, the gateway node restarts. A page holding a resumable session resumes after these by
  * itself; after any other code the session has ended (or moved to another page) for good.
  */
-export const RESUMABLE_CLOSE_CODES: ReadonlySet<number> = new Set<number>([CloseCode.goingAway, 1005, 1006]);
+export const RESUMABLE_CLOSE_CODES: ReadonlySet<number> = new Set<number>([CloseCode.goingAway, NO_STATUS_CODE, ABNORMAL_CLOSURE_CODE]);
 
 /** Codes after which reconnecting cannot help, so clients should not offer it automatically. */
 export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>([

@@ -5,9 +5,8 @@ import { parseId, type BuildId } from '../../../../shared/src/ids.js';
 import { BROWSER_BODY_LIMIT_BYTES } from '../../../../shared/src/limits.js';
 import { GatewayError } from '../../errors.js';
 import { requireSameOrigin } from '../middleware/origin-guard.js';
-import { describeIssue } from '../control-schemas.js';
+import { describeIssue, sessionIdField } from '../control-schemas.js';
 import type { Admission } from '../../sessions/admission.js';
-import { SESSION_ID_PATTERN } from '../../sessions/session-directory.js';
 import { CONNECTION_KINDS } from '../../../../shared/src/protocol/kinds.js';
 import { signInIdOf } from '../../auth/sign-in-id.js';
 
@@ -16,7 +15,7 @@ const ticketRequest = z.object({
   kind: z.enum(CONNECTION_KINDS),
   viewOnly: z.boolean().optional(),
   /** Resume this held session (docs/protocol.md, "Resuming") instead of opening a new one. */
-  sessionId: z.string().regex(SESSION_ID_PATTERN, 'must be the sessionId a "ready" message named').optional(),
+  sessionId: sessionIdField.optional(),
 });
 
 export interface ConnectionRouteDeps {

@@ -16,10 +16,9 @@ import { holdsCurrentEpoch } from '../../store/session-epoch.js';
 import { REFUSAL_MESSAGES } from '../../access/remote-access.js';
 import { loadBuildStanding, toWindowView } from '../../access/build-access.js';
 import { requireSameOrigin } from '../middleware/origin-guard.js';
-import { describeIssue } from '../control-schemas.js';
+import { describeIssue, sessionIdField } from '../control-schemas.js';
 import type { Store } from '../../store/store.js';
 import type { Admission } from '../../sessions/admission.js';
-import { SESSION_ID_PATTERN } from '../../sessions/session-directory.js';
 import { CONNECTION_KINDS } from '../../../../shared/src/protocol/kinds.js';
 
 /** Launch tokens are 43 characters; the cap only keeps junk out of the hash. */
@@ -33,7 +32,7 @@ const exchangeRequest = z.object({
 });
 
 /** The kind and view-only flag come from the credential; a page may only ask to resume a session. */
-const embedTicketRequest = z.object({ sessionId: z.string().regex(SESSION_ID_PATTERN, 'must be the sessionId a "ready" message named').optional() });
+const embedTicketRequest = z.object({ sessionId: sessionIdField.optional() });
 
 const LAUNCH_REFUSED = 'This embedded session was already opened or its link has expired. Open it again from your dashboard.';
 const CREDENTIAL_REFUSED = 'This embedded session has ended. Open it again from your dashboard.';

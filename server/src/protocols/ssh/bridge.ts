@@ -82,6 +82,8 @@ export class TerminalBridge implements ProtocolSession {
   readonly #log: OutputLog | null;
   /** Set on resume: the page's next resize redraws full-screen programs even at the same size. */
   #nudgeOnResize = false;
+  /** Flow while no page is attached (see heldFlowLimits). */
+  readonly #heldLimits: FlowLimits;
   /** A page that resumes, until its first message says from where. */
   #resuming: Attachment | null = null;
   #paused = false;
@@ -97,6 +99,7 @@ export class TerminalBridge implements ProtocolSession {
     this.#closesAt = deps.build.closesAt;
     this.#page = { ws: deps.ws, readGate: deps.readGate };
     this.#log = deps.resumeSeconds > 0 ? new OutputLog(deps.resumeBufferBytes) : null;
+    this.#heldLimits = heldFlowLimits(deps.resumeBufferBytes);
   }
 
   /** Runs the session; resolves when it has been set up (or refused). */
@@ -349,7 +352,7 @@ export class TerminalBridge implements ProtocolSession {
       ? decideFlow({ unackedBytes: this.#sentBytes - this.#ackedBytes, bufferedBytes: page.ws.bufferedAmount, paused: this.#paused }, FLOW_LIMITS)
       : log
         ? // Held: read on until the log holds the buffer beyond what the last page acknowledged.
-          decideFlow({ unackedBytes: log.end - (this.#pageBase + this.#ackedBytes), bufferedBytes: 0, paused: this.#paused }, heldFlowLimits(log.minBytes))
+          decideFlow({ unackedBytes: log.end - (this.#pageBase + this.#ackedBytes), bufferedBytes: 0, paused: this.#paused }, this.#heldLimits)
         : 'none';
     if (action === 'pause') {
       this.#paused = true;
@@ -357,7 +360,7 @@ export class TerminalBridge implements ProtocolSession {
       shell.channel.pause();
       shell.channel.stderr.pause();
       // A held session waits for its page as long as the hold lasts; only an attached one can stall.
-      if (page) this.#stallTimer = setTimeout(() => this.#deps.close(CloseCode.clientTooSlow, 'browser stopped reading'), this.#deps.stallTimeoutMs);
+      if (page) this.#startStallTimer();
     } else if (action === 'resume') {
       this.#paused = false;
       this.#clearStallTimer();
@@ -365,8 +368,12 @@ export class TerminalBridge implements ProtocolSession {
       shell.channel.stderr.resume();
     } else if (page && this.#paused && !this.#stallTimer) {
       // Paused while held and still behind once a page is back: it has as long as any page to catch up.
-      this.#stallTimer = setTimeout(() => this.#deps.close(CloseCode.clientTooSlow, 'browser stopped reading'), this.#deps.stallTimeoutMs);
+      this.#startStallTimer();
     }
+  }
+
+  #startStallTimer(): void {
+    this.#stallTimer = setTimeout(() => this.#deps.close(CloseCode.clientTooSlow, 'browser stopped reading'), this.#deps.stallTimeoutMs);
   }
 
   #clearStallTimer(): void {
