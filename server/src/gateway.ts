@@ -44,6 +44,11 @@ import { GatewayMetrics } from './metrics/metrics.js';
 import { Recorder } from './recording/recorder.js';
 import { startRetention } from './recording/retention.js';
 import { CloseCode } from '../../shared/src/protocol/close-codes.js';
+import { deriveRelayKey } from './cluster/relay-assertion.js';
+import { createRelayEndpoint } from './cluster/relay-endpoint.js';
+import { isRelayPath, kindOfRelayPath } from './cluster/relay-paths.js';
+import { SessionRelays } from './cluster/session-relay.js';
+import { requestPath } from './ws/request-path.js';
 
 const MS_PER_MINUTE = 60_000;
 /** What browsers are told when a drain closes their connection (1001); their pages reconnect. */
@@ -116,7 +121,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const stopRetention = startRetention({ store, dir: recordings.dir, retentionDays: recordings.retentionDays, logger, now });
   const stopAuditRetention = startAuditRetention({ store, retentionDays: config.auditRetentionDays, logger, now });
   const coordination = deps.postgres
-    ? postgresNode({ pool: deps.postgres.pool, url: deps.postgres.url, nodeId: config.nodeId, failClosedSeconds: config.failClosedSeconds, store, logger, now })
+    ? postgresNode({ pool: deps.postgres.pool, url: deps.postgres.url, nodeId: config.nodeId, nodeUrl: config.nodeUrl, failClosedSeconds: config.failClosedSeconds, store, logger, now })
     : singleNode(config.nodeId);
   const enforcer = new AccessEnforcer({
     logger,
@@ -132,6 +137,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   // Who may open which connection: tickets minted for pages, redeemed at the upgrade.
   const sessions = new SessionDirectory();
+  // Resuming a session another node holds: this node relays the page there (PORTHOLE_NODE_URL).
+  const relayKey = deriveRelayKey(config.secretKey);
+  const relays = new SessionRelays({ nodeId: config.nodeId, key: relayKey, now, logger, tracker, heartbeat });
   const admission = createAdmission({
     store,
     tickets,
@@ -139,6 +147,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     quota,
     enforcer,
     sessions,
+    otherNodes: coordination.otherNodes,
     now,
     events: audit,
     allowedOrigins: new Set([config.publicOrigin, ...config.allowedOrigins]),
@@ -147,9 +156,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     draining: () => tracker.draining,
   });
   // The WebSocket side: an admitted upgrade becomes a live connection that owns itself.
-  const upgrades = createUpgradeHandler({
-    admit: (req) => admission.redeem(req),
-    accept: createConnectionAcceptor({
+  const acceptConnection = createConnectionAcceptor(
+    {
       protocols,
       secrets,
       dialer: deps.dialer ?? tcpDialer,
@@ -163,9 +171,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
       sessions,
       resumeSeconds: config.resumeSeconds,
       nodeId: config.nodeId,
-    }),
-    logger,
-  });
+    },
+    (ws, readGate, claims, node) => relays.open(ws, readGate, claims, node),
+  );
+  const upgrades = createUpgradeHandler({ admit: (req) => admission.redeem(req), accept: acceptConnection, logger });
+  // Pages other nodes relay to the sessions held here; only with an address they can reach.
+  const relayEndpoint = createRelayEndpoint({ nodeId: config.nodeId, key: relayKey, sessions, now, logger, draining: () => tracker.draining });
+  const relayUpgrades =
+    config.nodeUrl === null
+      ? null
+      : createUpgradeHandler({
+          admit: (req) => relayEndpoint.admit(req),
+          accept: (ws, readGate, admitted) => relayEndpoint.accept(ws, readGate, admitted),
+          logger,
+          kindOfPath: kindOfRelayPath,
+        });
+  const handleUpgrade: UpgradeHandler = (req, socket, head) =>
+    (relayUpgrades !== null && isRelayPath(requestPath(req)) ? relayUpgrades.handle : upgrades.handle)(req, socket, head);
 
   const app = createHttpApp({
     config,
@@ -190,7 +212,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   return {
     app,
-    handleUpgrade: upgradeWithRequestId(upgrades.handle, config.trustProxy),
+    handleUpgrade: upgradeWithRequestId(handleUpgrade, config.trustProxy),
     enforcer,
     audit,
     metrics,
@@ -198,6 +220,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       tracker.startDraining();
       metrics.setDraining(true);
       enforcer.endAll(CloseCode.goingAway, DRAIN_CLOSE_REASON);
+      relays.closeAll(CloseCode.goingAway, DRAIN_CLOSE_REASON);
       await tracker.idle();
       await recorder.flush();
       await audit.flush();
@@ -205,6 +228,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     shutdown: () => {
       tracker.startDraining();
       enforcer.endAll(CloseCode.goingAway, DRAIN_CLOSE_REASON);
+      relays.closeAll(CloseCode.goingAway, DRAIN_CLOSE_REASON);
       // Refusals counted since the drain's flush: their rows go to the store before it closes.
       void audit.flush();
       enforcer.dispose();
@@ -212,6 +236,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       stopRetention();
       stopAuditRetention();
       upgrades.close();
+      relayUpgrades?.close();
       heartbeat.dispose();
       tickets.dispose();
       launches.dispose();

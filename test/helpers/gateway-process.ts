@@ -50,6 +50,8 @@ export async function startGatewayProcess(env: Record<string, string> = {}): Pro
       PORTHOLE_CONTROL_TOKEN: controlToken,
       PORTHOLE_SESSION_SECRET: randomBytes(32).toString('hex'),
       PORTHOLE_SECRET_KEY: randomBytes(32).toString('hex'),
+      // Where the other nodes of a cluster reach this one directly, as a deployment sets it.
+      PORTHOLE_NODE_URL: `http://127.0.0.1:${port}`,
       ...env,
     },
   });

@@ -1,20 +1,20 @@
 /** Reading a gateway the way its operators do: the audit API and the Prometheus endpoint. */
 import request from 'supertest';
 import type { AuditEventView, AuditPageView } from '../../shared/src/api.js';
-import type { TestGateway } from './gateway.js';
+import type { GatewayAddress } from './gateway.js';
 import { pollUntil } from './ports.js';
 
 /** Audit rows are written as events happen; this bounds waiting for one after its trigger. */
 export const AUDIT_WAIT_MS = 10_000;
 
-export async function auditEvents(gw: TestGateway, query: Record<string, string | number> = {}): Promise<readonly AuditEventView[]> {
+export async function auditEvents(gw: GatewayAddress, query: Record<string, string | number> = {}): Promise<readonly AuditEventView[]> {
   const res = await request(gw.url).get('/api/v1/audit').query(query).set('Authorization', `Bearer ${gw.controlToken}`);
   if (res.status !== 200) throw new Error(`audit query failed: ${res.status} ${JSON.stringify(res.body)}`);
   return (res.body as AuditPageView).events;
 }
 
 /** Polls the audit API until a row matches; returns it. */
-export async function waitForAudit(gw: TestGateway, match: (event: AuditEventView) => boolean, query: Record<string, string | number> = {}): Promise<AuditEventView> {
+export async function waitForAudit(gw: GatewayAddress, match: (event: AuditEventView) => boolean, query: Record<string, string | number> = {}): Promise<AuditEventView> {
   let found: AuditEventView | undefined;
   await pollUntil('audit row', AUDIT_WAIT_MS, async () => {
     found = (await auditEvents(gw, { limit: 1000, ...query })).find(match);
@@ -24,7 +24,7 @@ export async function waitForAudit(gw: TestGateway, match: (event: AuditEventVie
   return found;
 }
 
-export async function scrapeMetrics(gw: TestGateway, token: string = gw.controlToken): Promise<string> {
+export async function scrapeMetrics(gw: GatewayAddress, token: string = gw.controlToken): Promise<string> {
   const res = await request(gw.url).get('/metrics').set('Authorization', `Bearer ${token}`);
   if (res.status !== 200) throw new Error(`scrape failed: ${res.status} ${res.text}`);
   return res.text;

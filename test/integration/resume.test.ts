@@ -14,6 +14,7 @@ import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { control, registerLinuxBuild, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { connectTerminal, mintTicket, type TerminalClient } from '../helpers/terminal-client.js';
+import { startCounter } from '../helpers/counter-loop.js';
 import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 import { pollUntil } from '../helpers/ports.js';
 import { metricValue, scrapeMetrics, waitForAudit } from '../helpers/ops.js';
@@ -79,12 +80,7 @@ describe('resuming terminal sessions', { timeout: LONG_OUTAGE_MS + 120_000 }, ()
       const first = await openThroughRelay(agent, relay);
       const { sessionId, resumeSeconds } = readyOf(first);
       assert.equal(resumeSeconds, 300);
-      first.type('echo "pid=$$"\r');
-      const pid = (await first.waitForOutput(/[\r\n]pid=(\d+)\r\n/))[1];
-      // Stopped by a file, not Ctrl-C: an interrupt races the loop's own fork and flushes typed-ahead input.
-      const stop = `/tmp/porthole-stop-${sessionId}`;
-      first.type(`i=0; while [ ! -e ${stop} ]; do echo "n$i"; i=$((i+1)); sleep 0.01; done; echo loop-done\r`);
-      await first.waitForOutput(/[\r\n]n40\r\n/);
+      const counter = await startCounter(first, sessionId);
       relay.cut();
       const dropped = await first.closed;
       assert.equal(dropped.code, 1006, 'a cut, not a clean close');
@@ -94,21 +90,8 @@ describe('resuming terminal sessions', { timeout: LONG_OUTAGE_MS + 120_000 }, ()
       const second = await resume(agent, sessionId, received.length);
       const resumed = second.controls.find((c) => c.type === 'resumed');
       assert.deepEqual(resumed, { type: 'resumed', offset: received.length }, 'everything the page had not received is still held');
-      // The loop goes on after the resume: the counter the page sees keeps growing past what was held.
-      const heldUpTo = Math.max(0, ...[...second.output().matchAll(/n(\d+)\r\n/g)].map((m) => Number(m[1])));
-      const target = heldUpTo + 100;
-      await second.waitForOutput(new RegExp(`[\\r\\n]n${target}\\r\\n`));
-      writeFileSync(stop, '');
-      await second.waitForOutput(/[\r\n]loop-done\r\n/);
-      second.type('echo "pid=$$"\r');
-      const pidAfter = (await second.waitForOutput(/[\r\n]pid=(\d+)\r\n/))[1];
-      assert.equal(pidAfter, pid, 'the same shell');
-      const lines = [...Buffer.concat([received, second.outputBytes()]).toString('latin1').matchAll(/(?<=[\r\n])n(\d+)\r\n/g)].map((m) => Number(m[1]));
-      assert.ok(lines.length > target, `${lines.length} lines`);
-      const wrong = lines.findIndex((n, i) => n !== i);
-      assert.equal(wrong, -1, `line ${wrong} reads n${lines[wrong]}: lost or repeated output around the cut`);
-      rmSync(stop, { force: true });
-      console.log(`outage ${outageMs} ms: ${lines.length} numbers in order, ${received.length} bytes before the cut`);
+      const { lines } = await counter.verifyResumed(received, second);
+      console.log(`outage ${outageMs} ms: ${lines} numbers in order, ${received.length} bytes before the cut`);
       second.close();
     } finally {
       await relay.close();

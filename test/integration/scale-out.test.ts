@@ -21,6 +21,14 @@ import { connectTerminal, mintTicket, type TerminalClient, type Ticket } from '.
 import { freePort, pollUntil } from '../helpers/ports.js';
 import { LISTENER_APPLICATION_PREFIX } from '../../server/src/cluster/pg-notifications.js';
 import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/kinds.js';
+import { SSH_SUBPROTOCOL } from '../../shared/src/protocol/ssh-v1.js';
+import type { BuildId, UserId } from '../../shared/src/ids.js';
+import { deriveRelayKey, signRelayAssertion, type RelayClaims } from '../../server/src/cluster/relay-assertion.js';
+import { relayUrl } from '../../server/src/cluster/relay-paths.js';
+import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
+import { startCounter } from '../helpers/counter-loop.js';
+import { attemptUpgrade } from '../helpers/upgrade-probe.js';
+import { waitForAudit } from '../helpers/ops.js';
 
 /** The issue's bound: every node closes affected connections within a second. */
 const CROSS_NODE_CLOSE_MS = 1_000;
@@ -36,6 +44,15 @@ const FAIL_CLOSED_SECONDS = 3;
 /** The watchdog looks twice a second; allow a little more on a loaded machine. */
 const FAIL_CLOSED_SLACK_MS = 1_500;
 
+type SharedSetting =
+  | 'PORTHOLE_DATABASE'
+  | 'PORTHOLE_PUBLIC_URL'
+  | 'PORTHOLE_CONTROL_TOKEN'
+  | 'PORTHOLE_SESSION_SECRET'
+  | 'PORTHOLE_SECRET_KEY'
+  | 'PORTHOLE_GRACE_MINUTES'
+  | 'PORTHOLE_FAIL_CLOSED_SECONDS';
+
 describe('two gateway nodes on one PostgreSQL', () => {
   let cluster: PostgresCluster;
   let sshd: SshdHandle;
@@ -45,13 +62,15 @@ describe('two gateway nodes on one PostgreSQL', () => {
   let b: GatewayAddress;
   let world: World;
   let agent: TestAgent;
+  /** What every node of the cluster shares; a node started by a test joins with it. */
+  let shared: Readonly<Record<SharedSetting, string>>;
   const terminals: TerminalClient[] = [];
 
   before(async () => {
     [cluster, sshd] = await Promise.all([startPostgres(), startSshd()]);
     const database = await cluster.createDatabase();
     const balancer = `http://127.0.0.1:${await freePort()}`;
-    const shared = {
+    shared = {
       PORTHOLE_DATABASE: database,
       PORTHOLE_PUBLIC_URL: balancer,
       PORTHOLE_CONTROL_TOKEN: `control-${randomBytes(16).toString('hex')}`,
@@ -245,6 +264,128 @@ describe('two gateway nodes on one PostgreSQL', () => {
     assert.equal(page.status, 200);
     assert.match(page.text, /Your builds/);
   });
+  /** Opens a terminal on A through a relay whose network can be cut; waits for `ready`. */
+  async function terminalOnA(buildId: string, via: TcpRelay): Promise<TerminalClient> {
+    const t = await connectTerminal(await mintTicket(a, agent, buildId), a, { via });
+    terminals.push(t);
+    await t.waitForControl('ready');
+    return t;
+  }
+
+  /** Resumes a session through `node`, its ticket minted through that node too. */
+  async function resumeThrough(node: GatewayAddress, nodeAgent: TestAgent, buildId: string, sessionId: string, received: number): Promise<TerminalClient> {
+    const ticket = await mintTicket(node, nodeAgent, buildId, 'ssh', sessionId);
+    const url = new URL(ticket.url);
+    url.host = new URL(node.url).host;
+    const t = await connectTerminal({ ...ticket, url: url.href }, node, { resumeFrom: received });
+    terminals.push(t);
+    await t.waitForControl('resumed');
+    assert.deepEqual(
+      t.controls.find((c) => c.type === 'resumed'),
+      { type: 'resumed', offset: received },
+      'everything the page had not received is still held',
+    );
+    return t;
+  }
+
+  function sessionIdOf(t: TerminalClient): string {
+    const ready = t.controls.find((c) => c.type === 'ready');
+    assert.ok(ready?.type === 'ready');
+    return ready.sessionId;
+  }
+
+  test('a session opened through A and cut is resumed through B: nothing lost, the same shell, A still enforcing access (issue #15)', async () => {
+    await registerBuild('build-resume-ab');
+    const relayToA = await startTcpRelay({ host: '127.0.0.1', port: Number(new URL(nodeA.url).port) });
+    try {
+      const first = await terminalOnA('build-resume-ab', relayToA);
+      const sessionId = sessionIdOf(first);
+      const counter = await startCounter(first, sessionId);
+      relayToA.cut();
+      assert.equal((await first.closed).code, 1006, 'a cut, not a clean close');
+      const received = first.outputBytes();
+      const agentB = await signIn(b, world.users.developer);
+      const outsiderOnB = await signIn(b, world.users.owner);
+      const foreign = await outsiderOnB.post('/api/v1/builds/build-resume-ab/connections').set('Origin', b.origin).send({ kind: 'ssh', sessionId });
+      assert.equal(foreign.status, 404, 'another user cannot resume it through B either');
+      assert.equal(foreign.body.error.code, 'session_not_found');
+
+      const second = await resumeThrough(b, agentB, 'build-resume-ab', sessionId, received.length);
+      const { lines } = await counter.verifyResumed(received, second);
+      console.log(`resumed through B: ${lines} numbers in order, ${received.length} bytes before the cut`);
+      const resumedRow = await waitForAudit(a, (e) => e.event === 'session_resumed' && e.details['connectionId'] === sessionId, { buildId: 'build-resume-ab' });
+      assert.equal(resumedRow.details['node'], 'node-a');
+      assert.equal(resumedRow.details['via'], 'node-b');
+
+      const closed = await timeToClose(second, () => control(a).post('/builds/build-resume-ab/revoke').expect(200));
+      assert.deepEqual([closed.code, closed.reason], [4000, 'access revoked'], 'A ends the session; B hands the page its code');
+      assert.ok(closed.ms < CROSS_NODE_CLOSE_MS, `closed ${closed.ms} ms after the revocation`);
+    } finally {
+      await relayToA.close();
+    }
+  });
+
+  test('a draining relay node sends its pages 1001; the page resumes through another node with nothing lost (issue #15)', async () => {
+    await registerBuild('build-resume-drain');
+    const nodeC = await startGatewayProcess({ ...shared, PORTHOLE_NODE_ID: 'node-c' });
+    const c: GatewayAddress = { url: nodeC.url, origin: a.origin, controlToken: a.controlToken };
+    const relayToA = await startTcpRelay({ host: '127.0.0.1', port: Number(new URL(nodeA.url).port) });
+    try {
+      const first = await terminalOnA('build-resume-drain', relayToA);
+      const sessionId = sessionIdOf(first);
+      const counter = await startCounter(first, sessionId);
+      relayToA.cut();
+      await first.closed;
+      const receivedFirst = first.outputBytes();
+      const second = await resumeThrough(c, await signIn(c, world.users.developer), 'build-resume-drain', sessionId, receivedFirst.length);
+      await second.waitForOutput(/[\r\n]n\d+\r\n/);
+      const [closed] = await Promise.all([second.closed, nodeC.stop()]);
+      assert.equal(closed.code, 1001, 'the relay node restarting is no end of the session');
+      const received = Buffer.concat([receivedFirst, second.outputBytes()]);
+      const third = await resumeThrough(a, agent, 'build-resume-drain', sessionId, received.length);
+      await counter.verifyResumed(received, third);
+      third.close();
+    } finally {
+      await relayToA.close();
+      await nodeC.stop();
+    }
+  });
+
+  test('the internal relay endpoint takes only a fresh assertion signed with the cluster key, for a session held there (issue #15)', async () => {
+    await registerBuild('build-relay-gate');
+    const relayToA = await startTcpRelay({ host: '127.0.0.1', port: Number(new URL(nodeA.url).port) });
+    try {
+      const t = await terminalOnA('build-relay-gate', relayToA);
+      const sessionId = sessionIdOf(t);
+      const key = deriveRelayKey(Buffer.from(shared.PORTHOLE_SECRET_KEY, 'hex'));
+      const claims: RelayClaims = { sessionId, userId: world.users.developer.id as UserId, buildId: 'build-relay-gate' as BuildId, kind: 'ssh', from: 'node-b', to: 'node-a' };
+      const attempt = (authorization?: string) =>
+        attemptUpgrade({ url: relayUrl(nodeA.url, 'ssh'), protocols: [SSH_SUBPROTOCOL], headers: authorization === undefined ? {} : { authorization } });
+      const statusOf = async (authorization?: string): Promise<number> => {
+        const outcome = await attempt(authorization);
+        if (outcome.opened) outcome.ws.terminate();
+        return outcome.opened ? 101 : outcome.status;
+      };
+      const strangerKey = deriveRelayKey(randomBytes(32));
+      assert.equal(await statusOf(), 401, 'no assertion');
+      assert.equal(await statusOf(`Bearer ${shared.PORTHOLE_CONTROL_TOKEN}`), 401, 'the control token is no node');
+      assert.equal(await statusOf(signRelayAssertion(strangerKey, claims, new Date())), 401, 'signed with another key');
+      assert.equal(await statusOf(signRelayAssertion(key, { ...claims, to: 'node-b' }, new Date())), 401, 'meant for another node');
+      assert.equal(await statusOf(signRelayAssertion(key, { ...claims, sessionId: '0123456789abcdef' }, new Date())), 404, 'no such session');
+      assert.equal(await statusOf(signRelayAssertion(key, { ...claims, userId: world.users.owner.id as UserId }, new Date())), 404, "someone else's session");
+      const valid = signRelayAssertion(key, claims, new Date());
+      const taken = await attempt(valid);
+      assert.ok(taken.opened, 'a valid assertion attaches');
+      assert.equal((await t.closed).code, 4007, 'the page it replaced hears so');
+      taken.ws.close(1000);
+      assert.equal(await statusOf(valid), 401, 'an assertion is good once');
+      const logs = nodeA.rawLogs() + nodeB.rawLogs();
+      assert.ok(!logs.includes(valid.split('.').at(-1) ?? 'x'), 'no assertion in the logs');
+    } finally {
+      await relayToA.close();
+    }
+  });
+
   // Last: it stops the database.
   test('a node cut off from the database longer than PORTHOLE_FAIL_CLOSED_SECONDS closes its connections', async () => {
     await registerBuild('build-cutoff');

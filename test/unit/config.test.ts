@@ -151,3 +151,21 @@ test('config: PostgreSQL, node id, fail-closed and single sign-on settings', () 
   assert.ok(node.ok);
   assert.match(node.value.config.nodeId, /^[A-Za-z0-9._-]+-[0-9a-f]{8}$/, 'a default id unique per process');
 });
+
+test('config: the node URL other nodes relay resumed sessions to, and the warning without it on PostgreSQL', () => {
+  const PG = { ...VALID, PORTHOLE_DATABASE: 'postgres://porthole:pw@db.internal:5432/porthole' };
+  const missing = /PORTHOLE_NODE_URL is not set/;
+  const without = loadConfig(PG);
+  assert.ok(without.ok);
+  assert.equal(without.value.config.nodeUrl, null);
+  assert.ok(without.value.warnings.some((w) => missing.test(w)));
+  const withUrl = loadConfig({ ...PG, PORTHOLE_NODE_URL: 'http://10.0.0.5:8080/' });
+  assert.ok(withUrl.ok);
+  assert.equal(withUrl.value.config.nodeUrl, 'http://10.0.0.5:8080', 'no trailing slash: paths are appended');
+  assert.ok(!withUrl.value.warnings.some((w) => missing.test(w)));
+  const resumeOff = loadConfig({ ...PG, PORTHOLE_RESUME_SECONDS: '0' });
+  assert.ok(resumeOff.ok && !resumeOff.value.warnings.some((w) => missing.test(w)), 'nothing to relay when sessions are never held');
+  const sqlite = loadConfig(VALID);
+  assert.ok(sqlite.ok && !sqlite.value.warnings.some((w) => missing.test(w)), 'one SQLite node relays nothing');
+  assert.match(errorOf({ ...VALID, PORTHOLE_NODE_URL: 'ftp://10.0.0.5' }), /^Invalid configuration: PORTHOLE_NODE_URL /);
+});

@@ -107,6 +107,8 @@ export type GatewayEvent =
       readonly offset: number;
       /** The node holding the session. */
       readonly node: string;
+      /** The node the page reached, which relayed it to `node`; null when it reached `node` itself. */
+      readonly via: string | null;
     }
   | { readonly type: 'window_closed'; readonly buildId: BuildId; readonly connectionsEnded: number }
   | {

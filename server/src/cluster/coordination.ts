@@ -13,6 +13,7 @@ import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { AccessEnforcer, ConnectionLifecycleObserver } from '../sessions/access-enforcer.js';
+import { NO_OTHER_NODES, type RemoteSessionLocator } from '../sessions/session-directory.js';
 import { applyChange, publishingChanges, type AccessChanges } from './access-changes.js';
 import { localDirectory, PostgresLiveRegistry, type LiveConnectionDirectory } from './live-connections.js';
 import { NotificationListener, publishChange } from './pg-notifications.js';
@@ -31,6 +32,8 @@ export interface NodeLinks {
 export interface Coordination {
   /** Given to the enforcer so the live view learns about connections. */
   readonly lifecycle: ConnectionLifecycleObserver | null;
+  /** Finds the sessions other nodes hold, for a page resuming one through this node. */
+  readonly otherNodes: RemoteSessionLocator;
   /** Starts coordinating this node's enforcer with the others. */
   attach(enforcer: AccessEnforcer): NodeLinks;
   /** Stops listening and timers; this node's live-view rows are removed in the background. */
@@ -40,6 +43,7 @@ export interface Coordination {
 export function singleNode(nodeId: string): Coordination {
   return {
     lifecycle: null,
+    otherNodes: NO_OTHER_NODES,
     attach: (enforcer) => ({ changes: enforcer, directory: localDirectory(nodeId, enforcer) }),
     stop: () => undefined,
   };
@@ -50,6 +54,8 @@ export interface PostgresNodeDeps {
   /** For the dedicated notification connection. */
   readonly url: string;
   readonly nodeId: string;
+  /** Where the other nodes relay pages resuming this node's sessions; null: they cannot. */
+  readonly nodeUrl: string | null;
   readonly failClosedSeconds: number;
   readonly store: Store;
   readonly logger: Logger;
@@ -57,10 +63,11 @@ export interface PostgresNodeDeps {
 }
 
 export function postgresNode(deps: PostgresNodeDeps): Coordination {
-  const registry = new PostgresLiveRegistry(deps.pool, deps.nodeId, deps.logger);
+  const registry = new PostgresLiveRegistry(deps.pool, { id: deps.nodeId, url: deps.nodeUrl }, deps.logger);
   const stops: (() => void)[] = [];
   return {
     lifecycle: registry,
+    otherNodes: registry,
     attach(enforcer) {
       const reconciler = new Reconciler({ store: deps.store, enforcer, logger: deps.logger, now: deps.now });
       const listener = new NotificationListener({

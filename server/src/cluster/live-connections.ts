@@ -11,6 +11,7 @@ import type { LiveSessionView } from '../../../shared/src/api.js';
 import type { Logger } from '../log.js';
 import type { AccessEnforcer, ConnectionHandle, ConnectionLifecycleObserver } from '../sessions/access-enforcer.js';
 import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
+import type { RemoteSession, RemoteSessionLocator, SessionOwner } from '../sessions/session-directory.js';
 
 /** How often a node refreshes its rows (seen time and byte counts). */
 export const LIVE_HEARTBEAT_MS = 5_000;
@@ -59,17 +60,22 @@ interface LiveRow {
   bytes_from_browser: string;
 }
 
-/** Several nodes: rows in live_connections, shared through PostgreSQL. */
-export class PostgresLiveRegistry implements LiveConnectionDirectory, ConnectionLifecycleObserver {
+/**
+ * Several nodes: rows in live_connections, shared through PostgreSQL. A resumable session's row
+ * also names its session and the URL its node takes relayed pages at, so any node finds it.
+ */
+export class PostgresLiveRegistry implements LiveConnectionDirectory, ConnectionLifecycleObserver, RemoteSessionLocator {
   readonly #pool: pg.Pool;
   readonly #nodeId: string;
+  readonly #nodeUrl: string | null;
   readonly #logger: Logger;
   readonly #live = new Map<number, ConnectionHandle>();
   readonly #timer: NodeJS.Timeout;
 
-  constructor(pool: pg.Pool, nodeId: string, logger: Logger) {
+  constructor(pool: pg.Pool, node: { readonly id: string; readonly url: string | null }, logger: Logger) {
     this.#pool = pool;
-    this.#nodeId = nodeId;
+    this.#nodeId = node.id;
+    this.#nodeUrl = node.url;
     this.#logger = logger;
     this.#timer = setInterval(() => void this.heartbeat(), LIVE_HEARTBEAT_MS);
     this.#timer.unref();
@@ -115,6 +121,19 @@ export class PostgresLiveRegistry implements LiveConnectionDirectory, Connection
     }));
   }
 
+  /** Another live node's session of this user, build and kind; a stale row (its node is gone) finds nothing. */
+  async locate(id: string, owner: SessionOwner): Promise<RemoteSession | null> {
+    const { rows } = await this.#pool.query<{ node_id: string; node_url: string }>(
+      `SELECT node_id, node_url FROM live_connections
+       WHERE session_id = $1 AND user_id = $2 AND build_id = $3 AND kind = $4 AND node_id <> $5
+         AND node_url IS NOT NULL AND seen_at >= now() - make_interval(secs => $6)
+       LIMIT 1`,
+      [id, owner.userId, owner.buildId, owner.kind, this.#nodeId, STALE_AFTER_MS / 1000],
+    );
+    const row = rows[0];
+    return row ? { nodeId: row.node_id, nodeUrl: row.node_url } : null;
+  }
+
   /** Removes this node's rows (clean shutdown). */
   async dispose(): Promise<void> {
     clearInterval(this.#timer);
@@ -125,9 +144,9 @@ export class PostgresLiveRegistry implements LiveConnectionDirectory, Connection
     if (connections.length === 0) return;
     const bytes = connections.map(bytesOf);
     await this.#pool.query(
-      `INSERT INTO live_connections (node_id, connection_id, build_id, user_id, kind, opened_at, bytes_to_browser, bytes_from_browser, seen_at)
-       SELECT $1, v.id, v.build, v.usr, v.kind, v.opened, v.tb, v.fb, now()
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bigint[], $8::bigint[]) AS v(id, build, usr, kind, opened, tb, fb)
+      `INSERT INTO live_connections (node_id, connection_id, build_id, user_id, kind, opened_at, bytes_to_browser, bytes_from_browser, session_id, node_url, seen_at)
+       SELECT $1, v.id, v.build, v.usr, v.kind, v.opened, v.tb, v.fb, v.session, CASE WHEN v.session IS NULL THEN NULL ELSE $10 END, now()
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bigint[], $8::bigint[], $9::text[]) AS v(id, build, usr, kind, opened, tb, fb, session)
        ON CONFLICT (node_id, connection_id) DO UPDATE SET
          seen_at = EXCLUDED.seen_at, bytes_to_browser = EXCLUDED.bytes_to_browser, bytes_from_browser = EXCLUDED.bytes_from_browser`,
       [
@@ -139,6 +158,8 @@ export class PostgresLiveRegistry implements LiveConnectionDirectory, Connection
         connections.map((c) => c.openedAt),
         bytes.map((b) => b.toBrowser),
         bytes.map((b) => b.fromBrowser),
+        connections.map((c) => c.sessionId ?? null),
+        this.#nodeUrl,
       ],
     );
   }

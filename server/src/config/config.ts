@@ -29,6 +29,11 @@ export interface Config {
   readonly logLevel: string;
   /** This process in the live view and the cluster's bookkeeping; unique per process. */
   readonly nodeId: string;
+  /**
+   * Where the other nodes reach this one (PORTHOLE_NODE_URL, no trailing slash), to relay a page
+   * resuming a session held here; null: sessions held here are resumed only through this node.
+   */
+  readonly nodeUrl: string | null;
   /** With PostgreSQL: cut off from the database this long, the node closes its connections. */
   readonly failClosedSeconds: number;
   /** OpenID Connect sign-in, when configured. */
@@ -131,6 +136,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
   if (!e.PORTHOLE_LOCAL_LOGIN && oidc.value === null) {
     return err('Invalid configuration: PORTHOLE_LOCAL_LOGIN is false but PORTHOLE_OIDC_ISSUER is not set: nobody could sign in');
   }
+  if (e.PORTHOLE_DATABASE.kind === 'postgres' && e.PORTHOLE_RESUME_SECONDS > 0 && e.PORTHOLE_NODE_URL === undefined) {
+    warnings.push(
+      'PORTHOLE_NODE_URL is not set: terminal sessions held on this node can be resumed only by a page that reaches this node, not through the other nodes behind the load balancer.',
+    );
+  }
   warnings.push(...embedWarnings(e.PORTHOLE_EMBED_ORIGINS, publicUrl, e.PORTHOLE_CONTROL_TOKEN !== undefined));
   const config: Config = Object.freeze({
     port: e.PORT,
@@ -151,6 +161,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
     maxConnectionsPerUser: e.PORTHOLE_MAX_CONNECTIONS_PER_USER,
     logLevel: e.PORTHOLE_LOG_LEVEL,
     nodeId: e.PORTHOLE_NODE_ID ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-${randomBytes(NODE_SUFFIX_BYTES).toString('hex')}`,
+    nodeUrl: e.PORTHOLE_NODE_URL === undefined ? null : new URL(e.PORTHOLE_NODE_URL).href.replace(/\/+$/, ''),
     failClosedSeconds: e.PORTHOLE_FAIL_CLOSED_SECONDS,
     oidc: oidc.value,
     localLogin: e.PORTHOLE_LOCAL_LOGIN,

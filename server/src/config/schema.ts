@@ -174,6 +174,7 @@ export const envSchema = z.object({
     .default(DEFAULT_AUDIT_RETENTION_DAYS),
   // Scale-out (docs/operations.md "Several nodes").
   PORTHOLE_NODE_ID: z.string().regex(NODE_ID, 'must be 1–64 letters, digits, ".", "_" or "-"').optional(),
+  PORTHOLE_NODE_URL: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL other nodes reach this one at, such as http://10.0.0.5:8080' }).optional(),
   PORTHOLE_FAIL_CLOSED_SECONDS: z.coerce
     .number({ error: 'must be a number of seconds' })
     .min(MIN_FAIL_CLOSED_SECONDS)

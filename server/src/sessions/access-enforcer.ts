@@ -58,6 +58,8 @@ export interface ConnectionHandle {
   readonly sessionEpoch: string;
   /** Its terminal output is being recorded under the app it opened in. */
   readonly recorded?: boolean;
+  /** Set when a page may resume it (../sessions/session-directory.ts): other nodes find it by this. */
+  readonly sessionId?: string;
   /** Ends the connection with a close code; idempotent. */
   end(code: number, reason: string): void;
   /** Pushes the new window to the browser, where the protocol can carry it. */

@@ -21,7 +21,7 @@ import { REFUSAL_MESSAGES } from '../access/remote-access.js';
 import { loadBuildStanding } from '../access/build-access.js';
 import type { ReleaseSlot, UserConnectionQuota } from './connection-quota.js';
 import type { AccessEnforcer, PendingConnection } from './access-enforcer.js';
-import type { SessionDirectory } from './session-directory.js';
+import type { RemoteSession, RemoteSessionLocator, SessionDirectory, SessionOwner } from './session-directory.js';
 import { requestPath } from '../ws/request-path.js';
 
 export interface AdmissionDeps {
@@ -32,6 +32,8 @@ export interface AdmissionDeps {
   readonly enforcer: AccessEnforcer;
   /** Sessions a page may resume on this node. */
   readonly sessions: SessionDirectory;
+  /** Sessions other nodes hold, resumed through this one by relaying the page there. */
+  readonly otherNodes: RemoteSessionLocator;
   readonly now: () => Date;
   /** Mints and refusals go to the audit trail (and from there to the log and metrics). */
   readonly events: EventSink;
@@ -74,6 +76,8 @@ export interface Admitted {
   readonly pending: PendingConnection;
   /** The user's connection slot, given back when the browser's socket is gone. */
   readonly releaseSlot: ReleaseSlot;
+  /** The session to resume is held by another node: the page is relayed there. */
+  readonly relayTo: RemoteSession | null;
   /** The upgrade did not happen after all: forget the claim, give the slot back. */
   abandon(): void;
 }
@@ -154,7 +158,7 @@ async function mint(deps: AdmissionDeps, wish: TicketWish): Promise<ConnectionTi
     refuse('kind_unavailable');
     throw new GatewayError('invalid_field', `kind: ${availability.error}`);
   }
-  if (wish.sessionId !== null && !deps.sessions.find(wish.sessionId, { userId, buildId: standing.build.id, kind })) {
+  if (wish.sessionId !== null && (await whereIs(deps, wish.sessionId, { userId, buildId: standing.build.id, kind })) === null) {
     refuse('session_not_found');
     throw new GatewayError('session_not_found', SESSION_NOT_FOUND_MESSAGE);
   }
@@ -218,9 +222,11 @@ async function redeem(deps: AdmissionDeps, req: IncomingMessage): Promise<Admitt
   if (claims.kind !== kind || claims.origin !== origin || claims.buildId !== buildOf(req) || (sessionUser !== null && sessionUser !== claims.userId)) {
     throw new Refusal(new GatewayError('invalid_ticket', 'The connection ticket was issued for another connection.'), 'wrong_connection', claims);
   }
-  if (claims.sessionId !== null && !deps.sessions.find(claims.sessionId, claims)) {
+  const held = claims.sessionId === null ? null : await whereIs(deps, claims.sessionId, claims);
+  if (claims.sessionId !== null && held === null) {
     throw new Refusal(new GatewayError('session_not_found', SESSION_NOT_FOUND_MESSAGE), 'session_not_found', claims);
   }
+  const relayTo = held === null || held === 'here' ? null : held;
   const releaseSlot = claims.sessionId !== null ? NO_SLOT : deps.quota.tryAcquire(claims.userId);
   if (!releaseSlot) throw new Refusal(tooManyConnections(deps.quota.limit), 'too_many_connections', claims);
   // Claim first, check second: a revocation landing while the store is read cancels the claim.
@@ -248,11 +254,17 @@ async function redeem(deps: AdmissionDeps, req: IncomingMessage): Promise<Admitt
     const app = await deps.store.getApp(standing.build.appId);
     const cancelled = pending.cancelled;
     if (cancelled) throw cancelledRefusal(cancelled.code, claims);
-    return { claims, build: standing.build, app, pending, releaseSlot, abandon };
+    return { claims, build: standing.build, app, pending, releaseSlot, relayTo, abandon };
   } catch (error) {
     abandon();
     throw error;
   }
+}
+
+/** This node holds the session, another one does, or (null) none: it ended, never was, or is someone else's. */
+async function whereIs(deps: AdmissionDeps, sessionId: string, owner: SessionOwner): Promise<'here' | RemoteSession | null> {
+  if (deps.sessions.find(sessionId, owner)) return 'here';
+  return deps.otherNodes.locate(sessionId, owner);
 }
 
 function cancelledRefusal(code: number, claims: TicketClaims): Refusal {

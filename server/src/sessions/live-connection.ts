@@ -34,7 +34,8 @@ import type { LiveRegistration } from './access-enforcer.js';
 import type { Admitted } from './admission.js';
 import { closedPromise, type DrainTracker } from './drain.js';
 import { meteredDialer } from './metered-dialer.js';
-import type { ResumableSession, SessionDirectory } from './session-directory.js';
+import type { RemoteSession, ResumableSession, SessionDirectory } from './session-directory.js';
+import type { TicketClaims } from '../connections/tickets.js';
 
 /** 64 random bits tell connections apart in logs and the audit trail; not a secret (resuming needs a ticket). */
 const CONNECTION_ID_BYTES = 8;
@@ -67,14 +68,19 @@ export interface LiveConnectionDeps {
 /** Takes an upgraded, admitted WebSocket; the connection owns itself from then on. */
 export type AcceptConnection = (ws: WebSocket, readGate: ReadGate, admitted: Admitted) => void;
 
-export function createConnectionAcceptor(deps: LiveConnectionDeps): AcceptConnection {
+/** Hands a page resuming a session held by another node to that node (../cluster/session-relay.ts). */
+export type RelayToNode = (ws: WebSocket, readGate: ReadGate, claims: TicketClaims, node: RemoteSession) => void;
+
+export function createConnectionAcceptor(deps: LiveConnectionDeps, relay: RelayToNode): AcceptConnection {
   return (ws, readGate, admitted) => {
     const { sessionId } = admitted.claims;
     if (sessionId === null) return new LiveConnection(deps, ws, readGate, admitted).start();
-    const session = deps.sessions.find(sessionId, admitted.claims);
-    if (session) return session.resume(ws, readGate, admitted);
-    // Ended between the admission's look-up and now (a revocation, its hold running out).
+    // The session keeps the slot and the registration it has (here or on its node); the resume's are not needed.
     admitted.abandon();
+    if (admitted.relayTo) return relay(ws, readGate, admitted.claims, admitted.relayTo);
+    const session = deps.sessions.find(sessionId, admitted.claims);
+    if (session) return session.resume(ws, readGate, null);
+    // Ended between the admission's look-up and now (a revocation, its hold running out).
     closeWebSocket(ws, readGate, CloseCode.sessionEnded, SESSION_GONE_REASON);
   };
 }
@@ -96,6 +102,8 @@ export class LiveConnection implements ResumableSession {
   #recording: SessionRecording | null = null;
   #holdTimer: NodeJS.Timeout | null = null;
   #pauses = 0;
+  /** The node relaying the page attached now, for the `session_resumed` row; null: it reached this one. */
+  #resumedVia: string | null = null;
   #closed = false;
 
   constructor(deps: LiveConnectionDeps, ws: WebSocket, readGate: ReadGate, admitted: Admitted) {
@@ -151,6 +159,7 @@ export class LiveConnection implements ResumableSession {
         signInId: claims.signInId,
         sessionEpoch: claims.sessionEpoch,
         recorded: this.#recording !== null,
+        ...(this.#resumable ? { sessionId: this.id } : {}),
         end: (code, reason) => this.close(code, reason),
         windowChanged: (closesAt) => session.windowChanged?.(closesAt),
         bytes: () => session.relayed(),
@@ -166,9 +175,7 @@ export class LiveConnection implements ResumableSession {
   }
 
   /** A page resumes this session: it replaces the one attached, if any. */
-  resume(ws: WebSocket, readGate: ReadGate, admitted: Admitted): void {
-    // The session keeps the slot and the registration it has; the resume's own claims are not needed.
-    admitted.abandon();
+  resume(ws: WebSocket, readGate: ReadGate, via: string | null): void {
     const page: Attachment = { ws, readGate };
     if (this.#closed || !this.#session?.attach) return closeWebSocket(ws, readGate, CloseCode.sessionEnded, SESSION_GONE_REASON);
     const previous = this.#page;
@@ -178,6 +185,7 @@ export class LiveConnection implements ResumableSession {
     }
     this.#endHold();
     this.#page = page;
+    this.#resumedVia = via;
     this.#watch(page);
     this.#session.attach(page);
   }
@@ -317,7 +325,8 @@ export class LiveConnection implements ResumableSession {
             ? { type: 'host_key_pinned', buildId: build.id, fingerprint: event.fingerprint }
             : { type: 'host_key_mismatch', buildId: build.id, expected: event.expected, presented: event.presented },
         ),
-      resumed: (requestedOffset, offset) => this.#events.record({ type: 'session_resumed', ...this.#who(), requestedOffset, offset, node: this.#deps.nodeId }),
+      resumed: (requestedOffset, offset) =>
+        this.#events.record({ type: 'session_resumed', ...this.#who(), requestedOffset, offset, node: this.#deps.nodeId, via: this.#resumedVia }),
     };
   }
 }

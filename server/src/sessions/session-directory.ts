@@ -7,7 +7,6 @@ import type { BuildId, UserId } from '../../../shared/src/ids.js';
 import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 import type { WebSocket } from 'ws';
 import type { ReadGate } from '../protocols/frames.js';
-import type { Admitted } from './admission.js';
 
 /** Session ids are 64 random bits in hex (./live-connection.ts); anything else names no session. */
 export const SESSION_ID_PATTERN = /^[0-9a-f]{16}$/;
@@ -17,9 +16,25 @@ export interface ResumableSession {
   readonly userId: UserId;
   readonly buildId: BuildId;
   readonly kind: ConnectionKind;
-  /** A page resumes the session (the one attached, if any, is closed with 4007). */
-  resume(ws: WebSocket, readGate: ReadGate, admitted: Admitted): void;
+  /**
+   * A page resumes the session (the one attached, if any, is closed with 4007). `via`: the node
+   * relaying the page, when it reached another one.
+   */
+  resume(ws: WebSocket, readGate: ReadGate, via: string | null): void;
 }
+
+/** A session held by another node, and where that node takes relayed pages. */
+export interface RemoteSession {
+  readonly nodeId: string;
+  readonly nodeUrl: string;
+}
+
+/** Finds sessions other nodes hold (through the store they share); alone, a node finds none. */
+export interface RemoteSessionLocator {
+  locate(id: string, owner: SessionOwner): Promise<RemoteSession | null>;
+}
+
+export const NO_OTHER_NODES: RemoteSessionLocator = { locate: () => Promise.resolve(null) };
 
 export interface SessionOwner {
   readonly userId: UserId;

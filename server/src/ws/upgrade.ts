@@ -11,7 +11,7 @@ import { GatewayError, storeUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { isStoreUnavailable } from '../store/store-errors.js';
 import type { ReadGate } from '../protocols/frames.js';
-import { kindOfWebSocketPath, SUBPROTOCOLS } from '../../../shared/src/protocol/kinds.js';
+import { kindOfWebSocketPath, SUBPROTOCOLS, type ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 import type { Result } from '../../../shared/src/result.js';
 import { sliceReads } from './read-slices.js';
 import { requestPath } from './request-path.js';
@@ -38,11 +38,14 @@ export interface UpgradeDeps<Admitted extends { abandon(): void }> {
   /** Takes the upgraded socket; from then on it owns it. */
   readonly accept: (ws: WebSocket, readGate: ReadGate, admitted: Admitted) => void;
   readonly logger: Logger;
+  /** The kind served at a path, whose data subprotocol the upgrade selects; the public paths by default. */
+  readonly kindOfPath?: (path: string) => ConnectionKind | null;
 }
 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 export function createUpgradeHandler<Admitted extends { abandon(): void }>(deps: UpgradeDeps<Admitted>): { handle: UpgradeHandler; close: () => void } {
+  const kindOfPath = deps.kindOfPath ?? kindOfWebSocketPath;
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
@@ -52,7 +55,7 @@ export function createUpgradeHandler<Admitted extends { abandon(): void }>(deps:
     clientTracking: true,
     // Validated before the upgrade: select this endpoint's data subprotocol, never the ticket.
     handleProtocols: (protocols, req) => {
-      const kind = kindOfWebSocketPath(requestPath(req));
+      const kind = kindOfPath(requestPath(req));
       return kind !== null && protocols.has(SUBPROTOCOLS[kind]) ? SUBPROTOCOLS[kind] : false;
     },
   });

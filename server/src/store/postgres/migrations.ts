@@ -162,4 +162,15 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX bearer_tokens_by_owner ON bearer_tokens(kind, owner, expires_at);
     `,
   },
+  {
+    version: 8,
+    name: 'resumable sessions are found on their node',
+    // A session's id is no secret (resuming needs a ticket of its user); the node URL is where the
+    // other nodes relay a page resuming it.
+    sql: `
+      ALTER TABLE live_connections ADD COLUMN session_id TEXT;
+      ALTER TABLE live_connections ADD COLUMN node_url TEXT;
+      CREATE INDEX live_connections_by_session ON live_connections(session_id) WHERE session_id IS NOT NULL;
+    `,
+  },
 ];
