@@ -172,7 +172,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       resumeSeconds: config.resumeSeconds,
       nodeId: config.nodeId,
     },
-    (ws, readGate, claims, node) => relays.open(ws, readGate, claims, node),
+    (ws, readGate, session, node) => relays.open(ws, readGate, session, node),
   );
   const upgrades = createUpgradeHandler({ admit: (req) => admission.redeem(req), accept: acceptConnection, logger });
   // Pages other nodes relay to the sessions held here; only with an address they can reach.

@@ -12,12 +12,11 @@
 import { WebSocket, type RawData } from 'ws';
 import { ABNORMAL_CLOSURE_CODE, CloseCode, NO_STATUS_CODE, RESUMABLE_CLOSE_CODES } from '../../../shared/src/protocol/close-codes.js';
 import { SUBPROTOCOLS } from '../../../shared/src/protocol/kinds.js';
-import type { TicketClaims } from '../connections/tickets.js';
 import { decideFlow, type FlowLimits } from '../flow/backpressure.js';
 import type { Logger } from '../log.js';
 import { closeForSocketError, closeWebSocket, type ReadGate } from '../protocols/frames.js';
 import { closedPromise, type DrainTracker } from '../sessions/drain.js';
-import type { RemoteSession } from '../sessions/session-directory.js';
+import type { RemoteSession, SessionOwner } from '../sessions/session-directory.js';
 import type { Heartbeat } from '../ws/heartbeat.js';
 import { MAX_CLIENT_MESSAGE_BYTES } from '../ws/upgrade.js';
 import { signRelayAssertion } from './relay-assertion.js';
@@ -74,8 +73,8 @@ export class SessionRelays {
     return this.#live.size;
   }
 
-  open(ws: WebSocket, readGate: ReadGate, claims: TicketClaims, node: RemoteSession): void {
-    const relay = new Relay(this.#deps, { ws, readGate }, claims, node, () => this.#live.delete(relay));
+  open(ws: WebSocket, readGate: ReadGate, session: RelayedSession, node: RemoteSession): void {
+    const relay = new Relay(this.#deps, { ws, readGate }, session, node, () => this.#live.delete(relay));
     this.#live.add(relay);
   }
 
@@ -83,6 +82,11 @@ export class SessionRelays {
   closeAll(code: number, reason: string): void {
     for (const relay of [...this.#live]) relay.close(code, reason);
   }
+}
+
+/** The session a page resumes, as its ticket named it. */
+export interface RelayedSession extends SessionOwner {
+  readonly sessionId: string;
 }
 
 interface Page {
@@ -98,23 +102,18 @@ class Relay {
   /** Page messages that arrived before the holding node answered, in order. */
   #early: { data: RawData; isBinary: boolean }[] | null = [];
   #earlyBytes = 0;
+  #closeOnOpen: { readonly code: number; readonly reason: string } | null = null;
   #pagePaused = false;
   #upstreamPaused = false;
   #closed = false;
 
-  constructor(deps: SessionRelayDeps, page: Page, claims: TicketClaims, node: RemoteSession, onGone: () => void) {
+  constructor(deps: SessionRelayDeps, page: Page, session: RelayedSession, node: RemoteSession, onGone: () => void) {
     this.#page = page;
     this.#onGone = onGone;
     this.#logger = deps.logger.child({ relayTo: node.nodeId });
-    const sessionId = claims.sessionId ?? '';
-    this.#upstream = new WebSocket(relayUrl(node.nodeUrl, claims.kind), [SUBPROTOCOLS[claims.kind]], {
-      headers: {
-        authorization: signRelayAssertion(
-          deps.key,
-          { sessionId, userId: claims.userId, buildId: claims.buildId, kind: claims.kind, from: deps.nodeId, to: node.nodeId },
-          deps.now(),
-        ),
-      },
+    const { sessionId, userId, buildId, kind } = session;
+    this.#upstream = new WebSocket(relayUrl(node.nodeUrl, kind), [SUBPROTOCOLS[kind]], {
+      headers: { authorization: signRelayAssertion(deps.key, { sessionId, userId, buildId, kind, from: deps.nodeId, to: node.nodeId }, deps.now()) },
       handshakeTimeout: RELAY_HANDSHAKE_TIMEOUT_MS,
       maxPayload: RELAY_MAX_MESSAGE_BYTES,
       perMessageDeflate: false,
@@ -168,7 +167,7 @@ class Relay {
       deps.heartbeat.watch(upstream);
       const early = this.#early ?? [];
       this.#early = null;
-      if (this.#closed) return;
+      if (this.#closeOnOpen) return upstream.close(this.#closeOnOpen.code, this.#closeOnOpen.reason);
       for (const { data, isBinary } of early) this.#forward(upstream, data, isBinary, 'page');
       this.#page.ws.resume();
     });
@@ -228,8 +227,14 @@ class Relay {
 
   #leaveUpstream(code: number, reason: string): void {
     const upstream = this.#upstream;
-    if (upstream.readyState === upstream.OPEN) upstream.close(code, reason);
-    else if (upstream.readyState === upstream.CONNECTING) upstream.terminate();
+    if (upstream.readyState === upstream.OPEN) {
+      upstream.close(code, reason);
+      // Paused for backpressure, it would never read the holding node's answering close frame.
+      upstream.resume();
+    } else if (upstream.readyState === upstream.CONNECTING) {
+      // Said once it is open: cutting it now would tell the holding node 1006 whatever the page meant.
+      this.#closeOnOpen = { code, reason };
+    }
   }
 }
 

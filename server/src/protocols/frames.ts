@@ -38,7 +38,12 @@ export function toBuffer(data: RawData): Buffer {
 export function closeWebSocket(ws: WebSocket, readGate: ReadGate, code: number, reason: string): void {
   if (ws.readyState !== ws.OPEN && ws.readyState !== ws.CONNECTING) return;
   ws.close(code, closeReason(reason));
-  if (!CLIENT_FAULT_CLOSE_CODES.has(code)) return;
+  if (!CLIENT_FAULT_CLOSE_CODES.has(code)) {
+    // Paused for backpressure, the socket would never read the browser's close frame: the
+    // handshake would hang until ws gives up after 30 s (and a drain would wait for it).
+    ws.resume();
+    return;
+  }
   readGate.stop();
   const linger = setTimeout(() => ws.terminate(), FAULT_CLOSE_LINGER_MS);
   linger.unref();

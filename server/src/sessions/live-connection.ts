@@ -34,8 +34,7 @@ import type { LiveRegistration } from './access-enforcer.js';
 import type { Admitted } from './admission.js';
 import { closedPromise, type DrainTracker } from './drain.js';
 import { meteredDialer } from './metered-dialer.js';
-import type { RemoteSession, ResumableSession, SessionDirectory } from './session-directory.js';
-import type { TicketClaims } from '../connections/tickets.js';
+import type { RemoteSession, ResumableSession, SessionDirectory, SessionOwner } from './session-directory.js';
 
 /** 64 random bits tell connections apart in logs and the audit trail; not a secret (resuming needs a ticket). */
 const CONNECTION_ID_BYTES = 8;
@@ -69,7 +68,7 @@ export interface LiveConnectionDeps {
 export type AcceptConnection = (ws: WebSocket, readGate: ReadGate, admitted: Admitted) => void;
 
 /** Hands a page resuming a session held by another node to that node (../cluster/session-relay.ts). */
-export type RelayToNode = (ws: WebSocket, readGate: ReadGate, claims: TicketClaims, node: RemoteSession) => void;
+export type RelayToNode = (ws: WebSocket, readGate: ReadGate, session: SessionOwner & { readonly sessionId: string }, node: RemoteSession) => void;
 
 export function createConnectionAcceptor(deps: LiveConnectionDeps, relay: RelayToNode): AcceptConnection {
   return (ws, readGate, admitted) => {
@@ -77,7 +76,7 @@ export function createConnectionAcceptor(deps: LiveConnectionDeps, relay: RelayT
     if (sessionId === null) return new LiveConnection(deps, ws, readGate, admitted).start();
     // The session keeps the slot and the registration it has (here or on its node); the resume's are not needed.
     admitted.abandon();
-    if (admitted.relayTo) return relay(ws, readGate, admitted.claims, admitted.relayTo);
+    if (admitted.relayTo) return relay(ws, readGate, { ...admitted.claims, sessionId }, admitted.relayTo);
     const session = deps.sessions.find(sessionId, admitted.claims);
     if (session) return session.resume(ws, readGate, null);
     // Ended between the admission's look-up and now (a revocation, its hold running out).
