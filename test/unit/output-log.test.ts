@@ -58,3 +58,16 @@ test('without a newline held, a resume starts at the oldest byte', () => {
   log.trim(6);
   assert.equal(log.resumeOffset(0), 3);
 });
+
+test('read: up to a size from an offset, a view within one chunk and a copy across chunks', () => {
+  const log = new OutputLog(1_000);
+  const first = Buffer.from('hello ');
+  log.append(first);
+  log.append(Buffer.from('world'));
+  const within = log.read(1, 3);
+  assert.equal(within.toString(), 'ell');
+  assert.equal(within.buffer, first.buffer, 'a view, not a copy');
+  assert.equal(log.read(4, 100).toString(), 'o world');
+  assert.equal(log.read(11, 100).length, 0);
+  assert.equal(log.read(-5, 2).toString(), 'he', 'clamped to what is held');
+});

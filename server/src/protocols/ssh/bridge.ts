@@ -4,10 +4,12 @@
  * keystrokes always pass straight through. Whichever side ends, the session asks its owner to
  * close the connection, and the owner's one `stop` tears down both sides.
  *
- * A resumable session (resumeSeconds > 0) outlives its page: it keeps its output numbered by
- * offset (output-log.ts), goes on reading from the VM while no page is attached until it holds
- * what the page has not acknowledged and its buffer besides, then stops reading (the program on
- * the VM blocks, as under Ctrl-S). A page resuming says how much it received; it gets the rest.
+ * The VM's output goes into a log numbered by offset (output-log.ts) that keeps what the page has
+ * not acknowledged and a buffer besides; the page reads it through a viewer (viewer.ts) at its own
+ * pace, and the VM is read only while the page keeps up. A resumable session (resumeSeconds > 0)
+ * outlives its page: with no page attached it goes on reading until the log holds its buffer
+ * beyond the last acknowledgement, then stops reading (the program on the VM blocks, as under
+ * Ctrl-S). A page resuming says how much it received; it gets the rest.
  */
 import type { RawData, WebSocket } from 'ws';
 import { toBuffer } from '../frames.js';
@@ -19,10 +21,10 @@ import {
 } from '../../../../shared/src/protocol/ssh-v1.js';
 import { TERMINAL_OUTPUT_BATCH_BYTES, TERMINAL_UNACKED_HIGH_BYTES, TERMINAL_UNACKED_LOW_BYTES } from '../../../../shared/src/limits.js';
 import { decideFlow, type FlowLimits } from '../../flow/backpressure.js';
-import { OutputBatcher } from '../../flow/output-batcher.js';
 import type { Attachment, ProtocolContext, ProtocolSession, RelayedBytes } from '../protocol.js';
 import { decideHostKey } from './host-key.js';
 import { OutputLog } from './output-log.js';
+import { TerminalViewer, type ViewerLimits } from './viewer.js';
 import { openSshShell, type PtySize, type SshCredentials, type SshOpenFailure, type SshShell } from './upstream.js';
 
 /** How long to wait for the browser's first size before opening the PTY at 80×24. */
@@ -33,11 +35,19 @@ export const INITIAL_RESIZE_WAIT_MS = 1_000;
  */
 export const EARLY_INPUT_LIMIT_BYTES = 64 * 1024;
 const EARLY_INPUT_DROPPED_NOTICE = 'Part of what you typed before the shell was ready was not sent; type it again.';
+const OUTPUT_SKIPPED_NOTICE = 'Earlier output is not shown: the page fell too far behind.';
 /** A browser that renders nothing for this long while output waits is gone or stuck. */
 export const CLIENT_STALL_TIMEOUT_MS = 60_000;
 /** Bytes queued in the WebSocket beyond this pause the VM even if acks keep coming. */
 const WS_BUFFERED_HIGH_BYTES = 1024 * 1024;
 const WS_BUFFERED_LOW_BYTES = 256 * 1024;
+
+/** A page is handed output up to the same marks that pause the VM for it. */
+const VIEWER_LIMITS: ViewerLimits = {
+  unackedHighBytes: TERMINAL_UNACKED_HIGH_BYTES,
+  bufferedHighBytes: WS_BUFFERED_HIGH_BYTES,
+  batchBytes: TERMINAL_OUTPUT_BATCH_BYTES,
+};
 
 const FLOW_LIMITS: FlowLimits = {
   unackedHighBytes: TERMINAL_UNACKED_HIGH_BYTES,
@@ -68,18 +78,18 @@ export class TerminalBridge implements ProtocolSession {
   #earlyInput: Buffer[] = [];
   #earlyInputBytes = 0;
   #earlyInputOverflowed = false;
-  /** The attached page; null while the session is held for a page to resume it. */
-  #page: Attachment | null;
-  /** Output offset the attached page's socket started at: its acks count from here. */
-  #pageBase = 0;
-  /** Output handed to the attached page's socket, and what it acknowledged, both from #pageBase. */
-  #sentBytes = 0;
-  #ackedBytes = 0;
+  /** The page attached, reading the log; null while the session is held for a page to resume it. */
+  #viewer: TerminalViewer | null = null;
+  /** The page's socket from the start until the first viewer exists (the shell is still opening). */
+  readonly #firstPage: Attachment;
+  /** Log offset the last attached page had acknowledged: what a held session keeps from. */
+  #ackedOffset = 0;
   /** What actually went out: a batch still waiting when the socket started closing is never sent. */
   #deliveredBytes = 0;
   #receivedBytes = 0;
-  /** Kept for a resuming page; null when this session is not resumable. */
-  readonly #log: OutputLog | null;
+  /** Everything the page has not acknowledged, and a buffer besides for a page resuming. */
+  readonly #log: OutputLog;
+  readonly #resumable: boolean;
   /** Set on resume: the page's next resize redraws full-screen programs even at the same size. */
   #nudgeOnResize = false;
   /** Flow while no page is attached (see heldFlowLimits). */
@@ -88,8 +98,6 @@ export class TerminalBridge implements ProtocolSession {
   #resuming: Attachment | null = null;
   #paused = false;
   #stallTimer: NodeJS.Timeout | null = null;
-  /** VM output of one event-loop turn goes to the browser as one message. */
-  readonly #output = new OutputBatcher((batch) => this.#sendOutput(batch), TERMINAL_OUTPUT_BATCH_BYTES);
   #ended = false;
   #sizeKnown: (() => void) | null = null;
   #closesAt: Date | null;
@@ -97,14 +105,15 @@ export class TerminalBridge implements ProtocolSession {
   constructor(deps: TerminalBridgeDeps) {
     this.#deps = deps;
     this.#closesAt = deps.build.closesAt;
-    this.#page = { ws: deps.ws, readGate: deps.readGate };
-    this.#log = deps.resumeSeconds > 0 ? new OutputLog(deps.resumeBufferBytes) : null;
+    this.#firstPage = { ws: deps.ws, readGate: deps.readGate };
+    this.#resumable = deps.resumeSeconds > 0;
+    this.#log = new OutputLog(deps.resumeBufferBytes);
     this.#heldLimits = heldFlowLimits(deps.resumeBufferBytes);
   }
 
   /** Runs the session; resolves when it has been set up (or refused). */
   async start(): Promise<void> {
-    const page = this.#page as Attachment;
+    const page = this.#firstPage;
     page.ws.on('message', (data, isBinary) => this.#onBrowserMessage(page.ws, data, isBinary));
     await this.#waitForFirstSize();
     if (this.#ended) return;
@@ -138,14 +147,15 @@ export class TerminalBridge implements ProtocolSession {
   /** The page's socket went without ending the session: keep the shell, stop writing to the socket. */
   detach(): boolean {
     // Before "ready" the page does not know the session's id, so nobody could resume it.
-    if (this.#ended || !this.#shell || !this.#log) return false;
+    if (this.#ended || !this.#shell || !this.#resumable) return false;
     this.#resuming = null;
-    const page = this.#page;
-    if (!page) return true;
-    page.ws.removeAllListeners('message');
-    this.#page = null;
-    // The log holds everything the batch would have carried.
-    this.#output.clear();
+    const viewer = this.#viewer;
+    if (!viewer) return true;
+    viewer.page.ws.removeAllListeners('message');
+    // The log holds everything a batch not yet handed over would have carried.
+    viewer.stop();
+    this.#ackedOffset = viewer.ackedOffset;
+    this.#viewer = null;
     this.#clearStallTimer();
     this.#reviewFlow();
     return true;
@@ -175,7 +185,7 @@ export class TerminalBridge implements ProtocolSession {
     if (!this.#shell) this.#abort.abort();
     this.#sizeKnown?.();
     this.#clearStallTimer();
-    this.#output.discard();
+    this.#viewer?.stop();
     this.#shell?.close();
   }
 
@@ -224,10 +234,11 @@ export class TerminalBridge implements ProtocolSession {
     channel.on('data', onOutput);
     channel.stderr.on('data', onOutput);
     // Input backpressure ends: read the page again.
-    channel.on('drain', () => this.#page?.ws.resume());
+    channel.on('drain', () => this.#viewer?.page.ws.resume());
     channel.once('close', () => this.#deps.close(CloseCode.sessionEnded, 'shell ended'));
     shell.onClosed((error) => this.#deps.close(error ? CloseCode.vmUnreachable : CloseCode.sessionEnded, error ? 'connection to the VM lost' : 'shell ended'));
 
+    this.#viewer = this.#newViewer(this.#firstPage, 0);
     this.#send({ type: 'ready', hostKey: shell.hostKey, sessionId: this.#deps.sessionId, resumeSeconds: this.#deps.resumeSeconds });
     this.windowChanged(this.#closesAt);
     // A resize that arrived while the shell was opening.
@@ -239,51 +250,40 @@ export class TerminalBridge implements ProtocolSession {
   }
 
   #forwardOutput(chunk: Buffer): void {
-    const ws = this.#page?.ws;
-    const toPage = ws !== undefined && ws.readyState === ws.OPEN;
-    // Without a log, output no page can receive is output nobody will see (the session is ending).
-    if (!toPage && !this.#log) return;
     this.#deps.observer.output(chunk);
-    this.#log?.append(chunk);
-    // Counted as sent when batched, so a flood pauses the VM within the turn it arrives in.
-    if (toPage) {
-      this.#sentBytes += chunk.length;
-      this.#output.push(chunk);
-    }
+    this.#log.append(chunk);
+    this.#viewer?.notify();
+    // Counted when logged, so a flood pauses the VM within the turn it arrives in.
     this.#reviewFlow();
   }
 
-  #sendOutput(batch: Buffer): void {
-    const ws = this.#page?.ws;
-    if (!ws || ws.readyState !== ws.OPEN) return;
-    this.#deliveredBytes += batch.length;
-    ws.send(batch, { binary: true }, () => this.#reviewFlow());
+  #newViewer(page: Attachment, from: number): TerminalViewer {
+    return new TerminalViewer(page, this.#log, from, VIEWER_LIMITS, {
+      sent: (bytes) => (this.#deliveredBytes += bytes),
+      progressed: () => this.#reviewFlow(),
+      skipped: () => this.#sendTo(page.ws, { type: 'notice', code: 'output_skipped', message: OUTPUT_SKIPPED_NOTICE }),
+    });
   }
 
   /** The resuming page gets what it has not received (or the oldest held, from a line start), then goes live. */
   #resume(page: Attachment, received: number): void {
-    const log = this.#log;
-    if (!log) return this.#deps.rejectAttachment(page, CloseCode.policyViolation, 'this session cannot be resumed');
-    this.#page = page;
-    const from = log.resumeOffset(received);
-    this.#pageBase = from;
-    this.#sentBytes = 0;
-    this.#ackedBytes = 0;
+    if (!this.#resumable) return this.#deps.rejectAttachment(page, CloseCode.policyViolation, 'this session cannot be resumed');
+    const from = this.#log.resumeOffset(received);
+    this.#ackedOffset = from;
+    this.#log.trim(from);
+    this.#viewer = this.#newViewer(page, from);
     this.#nudgeOnResize = true;
-    log.trim(from);
     page.ws.on('message', (data, isBinary) => this.#onBrowserMessage(page.ws, data, isBinary));
     this.#deps.observer.resumed(received, from);
     this.#send({ type: 'resumed', offset: from });
-    for (const chunk of log.readFrom(from)) {
-      for (let offset = 0; offset < chunk.length; offset += TERMINAL_OUTPUT_BATCH_BYTES) this.#sendOutput(chunk.subarray(offset, offset + TERMINAL_OUTPUT_BATCH_BYTES));
-      this.#sentBytes += chunk.length;
-    }
     this.windowChanged(this.#closesAt);
+    // The held output goes out at the end of this turn, after the messages above.
+    this.#viewer.notify();
     this.#reviewFlow();
   }
 
   #onBrowserMessage(ws: WebSocket, data: RawData, isBinary: boolean): void {
-    if (this.#ended || this.#page?.ws !== ws) return;
+    if (this.#ended || this.#pageSocket !== ws) return;
     const buffer = toBuffer(data);
     if (isBinary) {
       // An empty frame carries no keystroke: it must neither count as input nor take a slot below.
@@ -318,12 +318,15 @@ export class TerminalBridge implements ProtocolSession {
         }
         return;
       }
-      case 'ack':
-        // Credit beyond what was sent is a client bug; never let it open the floodgates.
-        this.#ackedBytes = Math.min(this.#sentBytes, this.#ackedBytes + message.bytes);
-        this.#log?.trim(this.#pageBase + this.#ackedBytes);
+      case 'ack': {
+        const viewer = this.#viewer;
+        if (!viewer) return;
+        viewer.acknowledge(message.bytes);
+        this.#ackedOffset = viewer.ackedOffset;
+        this.#log.trim(this.#ackedOffset);
         this.#reviewFlow();
         return;
+      }
       case 'resume':
         // Only the first message on a resume ticket; anywhere else it is a client bug.
         this.#send({ type: 'error', code: 'bad_message', message: 'resume is only the first message on a resume ticket' });
@@ -346,13 +349,13 @@ export class TerminalBridge implements ProtocolSession {
   #reviewFlow(): void {
     const shell = this.#shell;
     if (!shell || this.#ended) return;
-    const page = this.#page;
-    const log = this.#log;
-    const action = page
-      ? decideFlow({ unackedBytes: this.#sentBytes - this.#ackedBytes, bufferedBytes: page.ws.bufferedAmount, paused: this.#paused }, FLOW_LIMITS)
-      : log
+    const viewer = this.#viewer;
+    const page = viewer?.page ?? null;
+    const action = viewer
+      ? decideFlow({ unackedBytes: viewer.pending, bufferedBytes: viewer.page.ws.bufferedAmount, paused: this.#paused }, FLOW_LIMITS)
+      : this.#resumable
         ? // Held: read on until the log holds the buffer beyond what the last page acknowledged.
-          decideFlow({ unackedBytes: log.end - (this.#pageBase + this.#ackedBytes), bufferedBytes: 0, paused: this.#paused }, this.#heldLimits)
+          decideFlow({ unackedBytes: this.#log.end - this.#ackedOffset, bufferedBytes: 0, paused: this.#paused }, this.#heldLimits)
         : 'none';
     if (action === 'pause') {
       this.#paused = true;
@@ -381,8 +384,14 @@ export class TerminalBridge implements ProtocolSession {
     this.#stallTimer = null;
   }
 
+  /** The socket of the page attached now: the first one until the shell is open, then its viewer's. */
+  get #pageSocket(): WebSocket | null {
+    if (this.#viewer) return this.#viewer.page.ws;
+    return this.#shell ? null : this.#firstPage.ws;
+  }
+
   #send(message: ServerControlMessage): void {
-    const ws = this.#page?.ws;
+    const ws = this.#pageSocket;
     if (ws) this.#sendTo(ws, message);
   }
 

@@ -65,6 +65,28 @@ export class OutputLog {
   }
 
   /**
+   * Up to `maxBytes` from `offset` (clamped to what is held) as one buffer: a view when they lie in
+   * one kept chunk (the usual case: one turn's output), else a copy of the pieces.
+   */
+  read(offset: number, maxBytes: number): Buffer {
+    const from = Math.min(Math.max(offset, this.#start), this.#end);
+    const pieces: Buffer[] = [];
+    let wanted = Math.min(maxBytes, this.#end - from);
+    let position = this.#start;
+    for (let i = this.#head; i < this.#chunks.length && wanted > 0; i += 1) {
+      const chunk = this.#chunks[i] as Buffer;
+      const next = position + chunk.length;
+      if (next > from) {
+        const piece = chunk.subarray(Math.max(0, from - position), Math.max(0, from - position) + wanted);
+        pieces.push(piece);
+        wanted -= piece.length;
+      }
+      position = next;
+    }
+    return pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
+  }
+
+  /**
    * Where a page that has received `received` bytes resumes: there, when those bytes are still
    * held; else at the first line start held (a torn line would garble the rebuilt screen), or the
    * oldest byte when no line ends in what is held. A page claiming more than was sent gets the end.
