@@ -148,6 +148,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     enforcer,
     sessions,
     otherNodes: coordination.otherNodes,
+    watchEnabled: config.watch,
     now,
     events: audit,
     allowedOrigins: new Set([config.publicOrigin, ...config.allowedOrigins]),

@@ -26,6 +26,13 @@ export async function mintTicket(gw: GatewayAddress, agent: TestAgent, buildId: 
   return res.body as Ticket;
 }
 
+/** A ticket to watch another member's live session (docs/protocol.md, "Pairing"). */
+export async function mintWatchTicket(gw: GatewayAddress, agent: TestAgent, buildId: string, sessionId: string, kind: 'ssh' | 'vnc' = 'ssh'): Promise<Ticket> {
+  const res = await agent.post(`/api/v1/builds/${buildId}/connections`).set('Origin', gw.origin).send({ kind, sessionId, mode: 'watch' });
+  if (res.status !== 201) throw new Error(`watch ticket refused: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as Ticket;
+}
+
 export interface TerminalClient {
   readonly ws: WebSocket;
   readonly controls: ServerControlMessage[];

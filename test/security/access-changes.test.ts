@@ -254,7 +254,7 @@ describe('item 4: one user cannot exhaust the ticket table', () => {
     const now = (): Date => new Date();
     const book = new TicketBook(now, TICKETS_PER_CONNECTION_SLOT * MAX_CONNECTIONS_PER_USER);
     try {
-      const claims = (userId: string): Parameters<TicketBook['mint']>[0] => ({ userId: userId as UserId, buildId: 'b' as BuildId, kind: 'ssh', origin: 'http://x', viewOnly: false, sessionEpoch: 'epoch', signInId: null, sessionId: null });
+      const claims = (userId: string): Parameters<TicketBook['mint']>[0] => ({ userId: userId as UserId, buildId: 'b' as BuildId, kind: 'ssh', origin: 'http://x', viewOnly: false, sessionEpoch: 'epoch', signInId: null, sessionId: null, watch: false });
       let minted = 0;
       for (let i = 0; i < MAX_LIVE_TICKETS; i++) if ((await book.mint(claims('hoarder'))).ok) minted += 1;
       t.diagnostic(`${MAX_LIVE_TICKETS} mints by one user: ${minted} tickets issued`);
@@ -285,7 +285,7 @@ describe('item 4 on PostgreSQL: the per-user cap holds across nodes', () => {
     const [bookA, bookB] = stores.map((s) => new TicketBook(now, perUser, s.tickets));
     assert.ok(bookA && bookB);
     try {
-      const claims = (userId: string): Parameters<TicketBook['mint']>[0] => ({ userId: userId as UserId, buildId: 'b' as BuildId, kind: 'ssh', origin: 'http://x', viewOnly: false, sessionEpoch: 'epoch', signInId: null, sessionId: null });
+      const claims = (userId: string): Parameters<TicketBook['mint']>[0] => ({ userId: userId as UserId, buildId: 'b' as BuildId, kind: 'ssh', origin: 'http://x', viewOnly: false, sessionEpoch: 'epoch', signInId: null, sessionId: null, watch: false });
       const attempts = await Promise.all(Array.from({ length: perUser * 10 }, (_, i) => (i % 2 === 0 ? bookA : bookB).mint(claims('hoarder'))));
       assert.equal(attempts.filter((r) => r.ok).length, perUser, 'exactly the cap, whichever node minted');
       assert.ok((await bookA.mint(claims('someone-else'))).ok);

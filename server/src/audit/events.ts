@@ -110,6 +110,29 @@ export type GatewayEvent =
       /** The node the page reached, which relayed it to `node`; null when it reached `node` itself. */
       readonly via: string | null;
     }
+  | {
+      /** A member's page joined another member's session as a watcher (issue #16). */
+      readonly type: 'watch_started' | 'watch_ended';
+      /** The watcher's own connection. */
+      readonly connectionId: string;
+      /** The watcher. */
+      readonly userId: UserId;
+      readonly buildId: BuildId;
+      readonly kind: ConnectionKind;
+      /** The session watched, and whose it is. */
+      readonly sessionId: string;
+      readonly ownerId: UserId;
+    }
+  | {
+      /** The session's owner let a watcher type, or took it back. */
+      readonly type: 'control_granted' | 'control_revoked';
+      /** The owner's session. */
+      readonly connectionId: string;
+      readonly userId: UserId;
+      readonly buildId: BuildId;
+      readonly kind: ConnectionKind;
+      readonly granteeId: string;
+    }
   | { readonly type: 'window_closed'; readonly buildId: BuildId; readonly connectionsEnded: number }
   | {
       readonly type: 'access_revoked';

@@ -34,6 +34,8 @@ export interface Config {
    * resuming a session held here; null: sessions held here are resumed only through this node.
    */
   readonly nodeUrl: string | null;
+  /** PORTHOLE_WATCH: members may watch (and, when let, co-drive) each other's live sessions. */
+  readonly watch: boolean;
   /** With PostgreSQL: cut off from the database this long, the node closes its connections. */
   readonly failClosedSeconds: number;
   /** OpenID Connect sign-in, when configured. */
@@ -169,6 +171,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
     drainSeconds: e.PORTHOLE_DRAIN_SECONDS,
     resumeSeconds: e.PORTHOLE_RESUME_SECONDS,
     resumeBufferBytes: e.PORTHOLE_RESUME_BUFFER_BYTES,
+    watch: e.PORTHOLE_WATCH,
     recordings: Object.freeze({
       // Beside the database by default: one directory to back up and to protect.
       dir: e.PORTHOLE_RECORDINGS_DIR ?? (e.PORTHOLE_DATABASE.kind === 'sqlite' ? join(dirname(e.PORTHOLE_DATABASE.path), 'recordings') : DEFAULT_NETWORKED_RECORDINGS_DIR),

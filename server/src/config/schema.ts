@@ -53,8 +53,8 @@ const MAX_PROVIDER_NAME_CHARS = 40;
 const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 const booleanText = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on');
 
 const origin = z.string().transform((value, ctx) => {
   let url: URL;
@@ -167,6 +167,8 @@ export const envSchema = z.object({
     .max(MAX_RECORDING_RETENTION_DAYS)
     .default(DEFAULT_RECORDING_RETENTION_DAYS),
   PORTHOLE_RECORD_ALL: booleanText.default(false),
+  // Pairing (docs/operations.md "Pairing").
+  PORTHOLE_WATCH: booleanText.default(true),
   PORTHOLE_AUDIT_RETENTION_DAYS: z.coerce
     .number({ error: 'must be a number of days' })
     .positive()

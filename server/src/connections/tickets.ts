@@ -34,6 +34,8 @@ export interface TicketClaims {
   readonly signInId: string | null;
   /** The held terminal session this ticket resumes (../sessions/session-directory.ts); null opens a new one. */
   readonly sessionId: string | null;
+  /** With sessionId: join that session (another member's, on this build) as a watcher, not resume it. */
+  readonly watch: boolean;
   readonly expiresAt: Date;
 }
 

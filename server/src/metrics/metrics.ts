@@ -135,6 +135,10 @@ export class GatewayMetrics {
         this.#logins.inc({ outcome: 'failed' });
         return;
       case 'native_credentials_revealed':
+      case 'watch_started':
+      case 'watch_ended':
+      case 'control_granted':
+      case 'control_revoked':
       case 'window_closed':
       case 'access_revoked':
       case 'host_key_pinned':

@@ -42,6 +42,19 @@ export interface RelayedBytes {
   readonly fromBrowser: number;
 }
 
+/** Who a page attached to a session is, as the other pages attached to it are told. */
+export interface Person {
+  readonly userId: string;
+  readonly name: string;
+}
+
+/** A watcher's hold on another member's session (issue #16), for the watcher's own connection owner. */
+export interface WatcherHandle {
+  relayed(): RelayedBytes;
+  /** The watcher's page left (or its connection ended); idempotent. */
+  leave(): void;
+}
+
 /** Everything a protocol session gets from its owner. */
 export interface ProtocolContext {
   readonly ws: WebSocket;
@@ -50,6 +63,8 @@ export interface ProtocolContext {
   readonly build: BuildRecord;
   /** Names the session to the page, which resumes it by this id (never a secret: resuming needs a ticket). */
   readonly sessionId: string;
+  /** Whose session it is, as other pages attached to it are told. */
+  readonly person: Person;
   /** How long the session is held after its page drops, for protocols that can be resumed; 0: not held. */
   readonly resumeSeconds: number;
   /** The ticket asked for a session that never sends input (only where the adapter allows it). */
@@ -94,6 +109,11 @@ export interface ProtocolSession {
   detach?(): boolean;
   /** A page resuming a detached session; the protocol's own handshake decides from where. */
   attach?(page: Attachment): void;
+  /**
+   * Present when other members' pages can watch the session: one joins; null when the session
+   * cannot take watchers now (not set up yet, or ending). `close` ends the watcher's connection.
+   */
+  watch?(page: Attachment, person: Person, close: (code: number, reason: string) => void): WatcherHandle | null;
 }
 
 export interface ProtocolAdapter<K extends ConnectionKind = ConnectionKind> {

@@ -20,4 +20,6 @@ export interface SessionObserver {
   hostKey(event: HostKeyEvent): void;
   /** A page resumed the session: it had received `requested` bytes; output goes on from `offset`. */
   resumed(requested: number, offset: number): void;
+  /** The session's owner let a watcher drive, or took it back (issue #16). */
+  control(userId: string, mode: 'drive' | 'watch'): void;
 }

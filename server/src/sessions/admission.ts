@@ -34,6 +34,8 @@ export interface AdmissionDeps {
   readonly sessions: SessionDirectory;
   /** Sessions other nodes hold, resumed through this one by relaying the page there. */
   readonly otherNodes: RemoteSessionLocator;
+  /** PORTHOLE_WATCH: members may watch each other's sessions. */
+  readonly watchEnabled: boolean;
   readonly now: () => Date;
   /** Mints and refusals go to the audit trail (and from there to the log and metrics). */
   readonly events: EventSink;
@@ -62,8 +64,10 @@ export interface TicketWish {
   readonly sessionEpoch: string;
   /** The sign-in session asking (../auth/sign-in-id.ts); null for embed pages. */
   readonly signInId: string | null;
-  /** A held session of the user's to resume; null opens a new one. */
+  /** A held session of the user's to resume (or with `watch`, another member's to watch); null opens a new one. */
   readonly sessionId: string | null;
+  /** Join the session named by sessionId as a watcher (issue #16). */
+  readonly watch: boolean;
 }
 
 /** An upgrade that may proceed: the ticket's claims, what the policy read, and what it holds. */
@@ -72,6 +76,8 @@ export interface Admitted {
   readonly build: BuildRecord;
   /** The build's app, for its per-app settings (session recording). */
   readonly app: AppRecord | null;
+  /** How the user is named to the other pages attached to a session. */
+  readonly userName: string;
   /** Claimed before the final policy check; a revocation since then has cancelled it. */
   readonly pending: PendingConnection;
   /** The user's connection slot, given back when the browser's socket is gone. */
@@ -95,6 +101,7 @@ export interface Admission {
 const DRAINING_MESSAGE = 'The gateway is restarting. Reconnect in a moment.';
 /** The same for a session that ended, never existed or is someone else's: nothing about whose it is. */
 const SESSION_NOT_FOUND_MESSAGE = 'That session has ended.';
+const WATCH_DISABLED_MESSAGE = 'Watching sessions is turned off on this gateway.';
 
 /** The user's slot is held by the session being resumed: nothing to give back. */
 const NO_SLOT: ReleaseSlot = () => undefined;
@@ -158,13 +165,19 @@ async function mint(deps: AdmissionDeps, wish: TicketWish): Promise<ConnectionTi
     refuse('kind_unavailable');
     throw new GatewayError('invalid_field', `kind: ${availability.error}`);
   }
-  if (wish.sessionId !== null && (await whereIs(deps, wish.sessionId, { userId, buildId: standing.build.id, kind })) === null) {
+  if (wish.watch) {
+    if (!deps.watchEnabled) throw new GatewayError('role_forbidden', WATCH_DISABLED_MESSAGE);
+    if (wish.sessionId === null) throw new GatewayError('invalid_field', 'sessionId: watching names the session to watch');
+  }
+  const owner = { userId, buildId: standing.build.id, kind };
+  const found = wish.sessionId === null ? true : wish.watch ? deps.sessions.findOnBuild(wish.sessionId, owner) !== null : (await whereIs(deps, wish.sessionId, owner)) !== null;
+  if (!found) {
     refuse('session_not_found');
     throw new GatewayError('session_not_found', SESSION_NOT_FOUND_MESSAGE);
   }
   // Checked here too, so a page learns of the cap from a clear 429 instead of a failed upgrade. A
-  // held session already counts: resuming it takes no second slot.
-  if (wish.sessionId === null && deps.quota.held(userId) >= deps.quota.limit) {
+  // held session already counts: resuming it takes no second slot (watching one does).
+  if ((wish.sessionId === null || wish.watch) && deps.quota.held(userId) >= deps.quota.limit) {
     refuse('too_many_connections');
     throw tooManyConnections(deps.quota.limit);
   }
@@ -177,6 +190,7 @@ async function mint(deps: AdmissionDeps, wish: TicketWish): Promise<ConnectionTi
     sessionEpoch: wish.sessionEpoch,
     signInId: wish.signInId,
     sessionId: wish.sessionId,
+    watch: wish.watch,
   });
   if (!minted.ok && minted.error === 'owner_full') {
     refuse('too_many_user_tickets');
@@ -222,12 +236,13 @@ async function redeem(deps: AdmissionDeps, req: IncomingMessage): Promise<Admitt
   if (claims.kind !== kind || claims.origin !== origin || claims.buildId !== buildOf(req) || (sessionUser !== null && sessionUser !== claims.userId)) {
     throw new Refusal(new GatewayError('invalid_ticket', 'The connection ticket was issued for another connection.'), 'wrong_connection', claims);
   }
-  const held = claims.sessionId === null ? null : await whereIs(deps, claims.sessionId, claims);
+  const held = claims.sessionId === null ? null : claims.watch ? (deps.sessions.findOnBuild(claims.sessionId, claims) ? 'here' : null) : await whereIs(deps, claims.sessionId, claims);
   if (claims.sessionId !== null && held === null) {
     throw new Refusal(new GatewayError('session_not_found', SESSION_NOT_FOUND_MESSAGE), 'session_not_found', claims);
   }
   const relayTo = held === null || held === 'here' ? null : held;
-  const releaseSlot = claims.sessionId !== null ? NO_SLOT : deps.quota.tryAcquire(claims.userId);
+  const resuming = claims.sessionId !== null && !claims.watch;
+  const releaseSlot = resuming ? NO_SLOT : deps.quota.tryAcquire(claims.userId);
   if (!releaseSlot) throw new Refusal(tooManyConnections(deps.quota.limit), 'too_many_connections', claims);
   // Claim first, check second: a revocation landing while the store is read cancels the claim.
   const pending = deps.enforcer.beginConnection(claims.userId, claims.buildId, claims.signInId);
@@ -254,7 +269,7 @@ async function redeem(deps: AdmissionDeps, req: IncomingMessage): Promise<Admitt
     const app = await deps.store.getApp(standing.build.appId);
     const cancelled = pending.cancelled;
     if (cancelled) throw cancelledRefusal(cancelled.code, claims);
-    return { claims, build: standing.build, app, pending, releaseSlot, relayTo, abandon };
+    return { claims, build: standing.build, app, userName: user?.name ?? user?.email ?? claims.userId, pending, releaseSlot, relayTo, abandon };
   } catch (error) {
     abandon();
     throw error;

@@ -22,7 +22,7 @@ import { vmSecretContext, type VmSecretField } from '../domain/vm-secrets.js';
 import { currentRequestId, type Logger } from '../log.js';
 import type { Dialer } from '../protocols/dialer.js';
 import { closeForSocketError, closeWebSocket, type ReadGate } from '../protocols/frames.js';
-import type { Attachment, ProtocolContext, ProtocolRegistry, ProtocolSession } from '../protocols/protocol.js';
+import type { Attachment, Person, ProtocolContext, ProtocolRegistry, ProtocolSession, WatcherHandle } from '../protocols/protocol.js';
 import type { SessionObserver } from '../protocols/session-observer.js';
 import { fileClose, type ClosedBy } from '../protocols/close-attribution.js';
 import type { DetachReason, EventSink } from '../audit/events.js';
@@ -74,6 +74,12 @@ export function createConnectionAcceptor(deps: LiveConnectionDeps, relay: RelayT
   return (ws, readGate, admitted) => {
     const { sessionId } = admitted.claims;
     if (sessionId === null) return new LiveConnection(deps, ws, readGate, admitted).start();
+    if (admitted.claims.watch) {
+      const watched = deps.sessions.findOnBuild(sessionId, admitted.claims);
+      if (watched) return watched.watch(ws, readGate, admitted);
+      admitted.abandon();
+      return closeWebSocket(ws, readGate, CloseCode.sessionEnded, SESSION_GONE_REASON);
+    }
     // The session keeps the slot and the registration it has (here or on its node); the resume's are not needed.
     admitted.abandon();
     if (admitted.relayTo) return relay(ws, readGate, { ...admitted.claims, sessionId }, admitted.relayTo);
@@ -100,13 +106,18 @@ export class LiveConnection implements ResumableSession {
   #registration: LiveRegistration | null = null;
   #recording: SessionRecording | null = null;
   #holdTimer: NodeJS.Timeout | null = null;
+  /** The session this connection watches (another member's, issue #16); null: its own session. */
+  readonly #watching: LiveConnection | null;
+  /** Connections watching this session: they end with it, with its code. */
+  readonly #watchers = new Set<LiveConnection>();
   #pauses = 0;
   /** The node relaying the page attached now, for the `session_resumed` row; null: it reached this one. */
   #resumedVia: string | null = null;
   #closed = false;
 
-  constructor(deps: LiveConnectionDeps, ws: WebSocket, readGate: ReadGate, admitted: Admitted) {
+  constructor(deps: LiveConnectionDeps, ws: WebSocket, readGate: ReadGate, admitted: Admitted, watching: LiveConnection | null = null) {
     this.#deps = deps;
+    this.#watching = watching;
     this.#admitted = admitted;
     this.userId = admitted.claims.userId;
     this.buildId = admitted.build.id;
@@ -135,16 +146,17 @@ export class LiveConnection implements ResumableSession {
       return this.close(code, reason);
     }
     const adapter = this.#deps.protocols[claims.kind];
+    const watching = this.#watching;
     let session: ProtocolSession;
     try {
-      session = adapter.open(this.#context());
+      session = watching ? watching.#watcherSession(this.#page as Attachment, { userId: claims.userId, name: this.#admitted.userName }, (code, reason) => this.close(code, reason)) : adapter.open(this.#context());
     } catch (error) {
       this.#logger.error({ ...this.#who(), err: error }, 'cannot start the session');
       return this.close(CloseCode.internalError, 'internal error');
     }
     this.#session = session;
     this.#recording =
-      adapter.recordable && this.#deps.recorder.shouldRecord(app)
+      adapter.recordable && !watching && this.#deps.recorder.shouldRecord(app)
         ? this.#deps.recorder.begin({ buildId: build.id, appId: build.appId, userId: claims.userId, connectionId: this.id }, this.#logger)
         : null;
     this.#registration = pending.activate(
@@ -167,6 +179,7 @@ export class LiveConnection implements ResumableSession {
     );
     if (this.#resumable) this.#deps.sessions.add(this);
     this.#events.record({ type: 'connection_opened', ...this.#who(), viewOnly: claims.viewOnly, recorded: this.#recording !== null });
+    if (watching) this.#events.record({ type: 'watch_started', ...this.#who(), sessionId: watching.id, ownerId: watching.userId });
     session.start().catch((error: unknown) => {
       this.#logger.error({ ...this.#who(), err: error }, 'session failed');
       this.close(CloseCode.internalError, 'internal error');
@@ -189,11 +202,25 @@ export class LiveConnection implements ResumableSession {
     this.#session.attach(page);
   }
 
+  /** Another member's page joins this session as a watcher: a connection of its own, ended with this one. */
+  watch(ws: WebSocket, readGate: ReadGate, admitted: Admitted): void {
+    if (this.#closed) {
+      admitted.abandon();
+      return closeWebSocket(ws, readGate, CloseCode.sessionEnded, SESSION_GONE_REASON);
+    }
+    const watcher = new LiveConnection(this.#deps, ws, readGate, admitted, this);
+    this.#watchers.add(watcher);
+    watcher.start();
+  }
+
   /** The only door out; idempotent, whoever calls first. */
   close(code: number, reason: string, closedBy: ClosedBy = 'gateway'): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#deps.sessions.remove(this);
+    // Watchers see the session end as it ended.
+    for (const watcher of [...this.#watchers]) watcher.close(code, reason);
+    if (this.#watching) this.#watching.#watchers.delete(this);
     this.#endHold();
     const page = this.#page;
     // The close frame goes out before the upstream teardown: when a window closes hundreds of
@@ -217,6 +244,23 @@ export class LiveConnection implements ResumableSession {
       durationMs: this.#deps.now().getTime() - this.#openedAt.getTime(),
     });
     if (this.#recording) this.#deps.tracker.track(this.#recording.finish());
+    const watching = this.#watching;
+    if (watching) this.#events.record({ type: 'watch_ended', ...this.#who(), sessionId: watching.id, ownerId: watching.userId });
+  }
+
+  /** This session as another member's page sees it: a watcher's seat, left when that connection ends. */
+  #watcherSession(page: Attachment, person: Person, close: (code: number, reason: string) => void): ProtocolSession {
+    const target = this.#session;
+    let handle: WatcherHandle | null = null;
+    return {
+      start: () => {
+        handle = target?.watch?.(page, person, close) ?? null;
+        if (!handle) close(CloseCode.sessionEnded, SESSION_GONE_REASON);
+        return Promise.resolve();
+      },
+      stop: () => handle?.leave(),
+      relayed: () => handle?.relayed() ?? { toBrowser: 0, fromBrowser: 0 },
+    };
   }
 
   get #resumable(): boolean {
@@ -281,6 +325,7 @@ export class LiveConnection implements ResumableSession {
       readGate: first.readGate,
       build,
       sessionId: this.id,
+      person: { userId: claims.userId, name: this.#admitted.userName },
       resumeSeconds: deps.resumeSeconds,
       viewOnly: claims.viewOnly,
       dialer: meteredDialer(deps.dialer, claims.kind, (kind, seconds, ok) => deps.metrics.upstreamConnect(kind, seconds, ok), deps.tracker),
@@ -324,6 +369,7 @@ export class LiveConnection implements ResumableSession {
             ? { type: 'host_key_pinned', buildId: build.id, fingerprint: event.fingerprint }
             : { type: 'host_key_mismatch', buildId: build.id, expected: event.expected, presented: event.presented },
         ),
+      control: (granteeId, mode) => this.#events.record({ type: mode === 'drive' ? 'control_granted' : 'control_revoked', ...this.#who(), granteeId }),
       resumed: (requestedOffset, offset) =>
         this.#events.record({ type: 'session_resumed', ...this.#who(), requestedOffset, offset, node: this.#deps.nodeId, via: this.#resumedVia }),
     };

@@ -7,6 +7,7 @@ import type { BuildId, UserId } from '../../../shared/src/ids.js';
 import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 import type { WebSocket } from 'ws';
 import type { ReadGate } from '../protocols/frames.js';
+import type { Admitted } from './admission.js';
 
 /** Session ids are 64 random bits in hex (./live-connection.ts); anything else names no session. */
 export const SESSION_ID_PATTERN = /^[0-9a-f]{16}$/;
@@ -21,6 +22,8 @@ export interface ResumableSession {
    * relaying the page, when it reached another one.
    */
   resume(ws: WebSocket, readGate: ReadGate, via: string | null): void;
+  /** Another member's page joins it as a watcher, as a connection of its own (issue #16). */
+  watch(ws: WebSocket, readGate: ReadGate, admitted: Admitted): void;
 }
 
 /** A session held by another node, and where that node takes relayed pages. */
@@ -55,6 +58,12 @@ export class SessionDirectory {
 
   remove(session: ResumableSession): void {
     if (this.#sessions.get(session.id) === session) this.#sessions.delete(session.id);
+  }
+
+  /** Any member's session live here on this build and kind: what a watcher may join (its access is checked apart). */
+  findOnBuild(id: string, where: Omit<SessionOwner, 'userId'>): ResumableSession | null {
+    const session = this.#sessions.get(id);
+    return session && session.buildId === where.buildId && session.kind === where.kind ? session : null;
   }
 
   /** The session, if it is live here and was opened by this user for this build and kind. */

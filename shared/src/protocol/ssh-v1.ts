@@ -34,13 +34,31 @@ export const DEFAULT_TERMINAL_SIZE = { cols: 80, rows: 24 } as const;
 /** Control messages are tiny; anything longer is not one of ours. */
 export const CONTROL_MESSAGE_MAX_CHARS = 1024;
 
+/** A page attached to a session drives it (its keys reach the shell) or watches it. */
+export type AttachMode = 'drive' | 'watch';
+
+/** Who is attached to a session, as every attached page is told. */
+export interface Participant {
+  readonly userId: string;
+  readonly name: string;
+  readonly mode: AttachMode;
+  /** The user whose session it is (the one who opened it). */
+  readonly owner: boolean;
+}
+
+/** User ids in `control` are the gateway's ids: short printable strings. */
+const USER_ID_MAX_CHARS = 256;
+
 export type ClientControlMessage =
   | { readonly type: 'resize'; readonly cols: number; readonly rows: number }
   | { readonly type: 'ack'; readonly bytes: number }
-  | { readonly type: 'resume'; readonly offset: number };
+  | { readonly type: 'resume'; readonly offset: number }
+  | { readonly type: 'control'; readonly userId: string; readonly mode: AttachMode };
 
 export type ServerControlMessage =
-  | { readonly type: 'ready'; readonly hostKey: string; readonly sessionId: string; readonly resumeSeconds: number }
+  | { readonly type: 'ready'; readonly hostKey: string; readonly sessionId: string; readonly resumeSeconds: number; readonly mode: AttachMode }
+  | { readonly type: 'size'; readonly cols: number; readonly rows: number }
+  | { readonly type: 'participants'; readonly list: readonly Participant[] }
   | { readonly type: 'resumed'; readonly offset: number }
   | { readonly type: 'window'; readonly closesAt: string | null; readonly remainingMs: number | null }
   | { readonly type: 'error'; readonly code: string; readonly message: string }
@@ -85,9 +103,18 @@ export function parseClientControl(text: string): Result<ClientControlMessage, C
       if (!isFiniteInteger(offset) || offset < 0) return err('bad_field');
       return ok({ type: 'resume', offset });
     }
+    case 'control': {
+      const { userId, mode } = message;
+      if (typeof userId !== 'string' || userId.length === 0 || userId.length > USER_ID_MAX_CHARS || !isAttachMode(mode)) return err('bad_field');
+      return ok({ type: 'control', userId, mode });
+    }
     default:
       return err('unknown_type');
   }
+}
+
+function isAttachMode(value: unknown): value is AttachMode {
+  return value === 'drive' || value === 'watch';
 }
 
 function isFiniteInteger(value: unknown): value is number {
@@ -113,9 +140,27 @@ export function parseServerControl(text: string): ServerControlMessage | null {
   const message = value as Record<string, unknown>;
   switch (message['type']) {
     case 'ready': {
-      const { hostKey, sessionId, resumeSeconds } = message;
+      const { hostKey, sessionId, resumeSeconds, mode } = message;
       if (typeof hostKey !== 'string' || typeof sessionId !== 'string' || !isFiniteInteger(resumeSeconds) || resumeSeconds < 0) return null;
-      return { type: 'ready', hostKey, sessionId, resumeSeconds };
+      // A gateway from before pairing sends no mode: its pages drive.
+      return { type: 'ready', hostKey, sessionId, resumeSeconds, mode: isAttachMode(mode) ? mode : 'drive' };
+    }
+    case 'size': {
+      const { cols, rows } = message;
+      if (!isFiniteInteger(cols) || !isFiniteInteger(rows)) return null;
+      return { type: 'size', cols: clamp(cols, TERMINAL_COLS_MIN, TERMINAL_COLS_MAX), rows: clamp(rows, TERMINAL_ROWS_MIN, TERMINAL_ROWS_MAX) };
+    }
+    case 'participants': {
+      const list = message['list'];
+      if (!Array.isArray(list)) return null;
+      const participants: Participant[] = [];
+      for (const entry of list as unknown[]) {
+        if (typeof entry !== 'object' || entry === null) return null;
+        const { userId, name, mode, owner } = entry as Record<string, unknown>;
+        if (typeof userId !== 'string' || typeof name !== 'string' || !isAttachMode(mode) || typeof owner !== 'boolean') return null;
+        participants.push({ userId, name, mode, owner });
+      }
+      return { type: 'participants', list: participants };
     }
     case 'resumed': {
       const offset = message['offset'];

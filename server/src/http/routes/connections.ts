@@ -16,6 +16,8 @@ const ticketRequest = z.object({
   viewOnly: z.boolean().optional(),
   /** Resume this held session (docs/protocol.md, "Resuming") instead of opening a new one. */
   sessionId: sessionIdField.optional(),
+  /** With sessionId: "watch" joins another member's live session as a watcher (docs/protocol.md, "Pairing"). */
+  mode: z.enum(['drive', 'watch']).optional(),
 });
 
 export interface ConnectionRouteDeps {
@@ -46,6 +48,7 @@ export function connectionsRouter(deps: ConnectionRouteDeps): Router {
         sessionEpoch: user.sessionEpoch,
         signInId: signInIdOf(req.sessionID),
         sessionId: parsed.data.sessionId ?? null,
+        watch: parsed.data.mode === 'watch',
       });
       res.status(201).json(body);
     },

@@ -111,6 +111,7 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
       sessionEpoch: claims.sessionEpoch,
       signInId: null,
       sessionId: parsed.data.sessionId ?? null,
+      watch: false,
     });
     res.status(201).json(body);
   });

@@ -17,11 +17,13 @@ import { CloseCode } from '../../../../shared/src/protocol/close-codes.js';
 import {
   DEFAULT_TERMINAL_SIZE,
   parseClientControl,
+  type AttachMode,
+  type Participant,
   type ServerControlMessage,
 } from '../../../../shared/src/protocol/ssh-v1.js';
 import { TERMINAL_OUTPUT_BATCH_BYTES, TERMINAL_UNACKED_HIGH_BYTES, TERMINAL_UNACKED_LOW_BYTES } from '../../../../shared/src/limits.js';
 import { decideFlow, type FlowLimits } from '../../flow/backpressure.js';
-import type { Attachment, ProtocolContext, ProtocolSession, RelayedBytes } from '../protocol.js';
+import type { Attachment, Person, ProtocolContext, ProtocolSession, RelayedBytes, WatcherHandle } from '../protocol.js';
 import { decideHostKey } from './host-key.js';
 import { OutputLog } from './output-log.js';
 import { TerminalViewer, type ViewerLimits } from './viewer.js';
@@ -67,6 +69,16 @@ export interface TerminalBridgeDeps extends ProtocolContext {
   readonly resumeBufferBytes: number;
 }
 
+interface WatcherSeat {
+  readonly page: Attachment;
+  readonly person: Person;
+  /** Ends the watcher's own connection. */
+  readonly close: (code: number, reason: string) => void;
+  mode: AttachMode;
+  readonly relayed: { toBrowser: number; fromBrowser: number };
+  readonly viewer: TerminalViewer;
+}
+
 /** A page that resumes only says from where in its first message; until then it is not attached. */
 const RESUME_NOT_FIRST = 'the first message on a resume ticket must be resume';
 
@@ -98,6 +110,8 @@ export class TerminalBridge implements ProtocolSession {
   #resuming: Attachment | null = null;
   #paused = false;
   #stallTimer: NodeJS.Timeout | null = null;
+  /** Pages of other members watching (or co-driving) this session (issue #16). */
+  readonly #watchers = new Set<WatcherSeat>();
   #ended = false;
   #sizeKnown: (() => void) | null = null;
   #closesAt: Date | null;
@@ -137,11 +151,9 @@ export class TerminalBridge implements ProtocolSession {
   windowChanged(closesAt: Date | null): void {
     this.#closesAt = closesAt;
     if (!this.#shell) return; // sent with "ready"
-    this.#send({
-      type: 'window',
-      closesAt: closesAt?.toISOString() ?? null,
-      remainingMs: closesAt ? Math.max(0, closesAt.getTime() - this.#deps.now().getTime()) : null,
-    });
+    const message = this.#windowMessage();
+    this.#send(message);
+    this.#broadcastToWatchers(message);
   }
 
   /** The page's socket went without ending the session: keep the shell, stop writing to the socket. */
@@ -157,6 +169,7 @@ export class TerminalBridge implements ProtocolSession {
     this.#ackedOffset = viewer.ackedOffset;
     this.#viewer = null;
     this.#clearStallTimer();
+    this.#participantsChanged();
     this.#reviewFlow();
     return true;
   }
@@ -178,6 +191,41 @@ export class TerminalBridge implements ProtocolSession {
     });
   }
 
+  /**
+   * Another member's page joins the session as a watcher: it is shown the output held, then
+   * everything live at the driver's PTY size; its keys reach the shell only while the session's
+   * owner lets it drive. Its own connection owner ends it with `leave`.
+   */
+  watch(page: Attachment, person: Person, close: (code: number, reason: string) => void): WatcherHandle | null {
+    const shell = this.#shell;
+    if (this.#ended || !shell) return null;
+    const seat: WatcherSeat = { page, person, close, mode: 'watch', relayed: { toBrowser: 0, fromBrowser: 0 }, viewer: this.#watcherViewer(page, () => seat) };
+    this.#watchers.add(seat);
+    page.ws.on('message', (data, isBinary) => this.#onWatcherMessage(seat, data, isBinary));
+    this.#sendTo(page.ws, { type: 'ready', hostKey: shell.hostKey, sessionId: this.#deps.sessionId, resumeSeconds: 0, mode: 'watch' });
+    this.#sendTo(page.ws, { type: 'size', ...(this.#size ?? DEFAULT_TERMINAL_SIZE) });
+    this.#sendTo(page.ws, this.#windowMessage());
+    seat.viewer.notify();
+    this.#participantsChanged();
+    return {
+      relayed: () => seat.relayed,
+      leave: () => {
+        if (!this.#watchers.delete(seat)) return;
+        seat.viewer.stop();
+        page.ws.removeAllListeners('message');
+        this.#participantsChanged();
+      },
+    };
+  }
+
+  /** Who is attached now, the owner first. */
+  participants(): readonly Participant[] {
+    const list: Participant[] = [];
+    if (this.#viewer) list.push({ userId: this.#deps.person.userId, name: this.#deps.person.name, mode: 'drive', owner: true });
+    for (const seat of this.#watchers) list.push({ userId: seat.person.userId, name: seat.person.name, mode: seat.mode, owner: false });
+    return list;
+  }
+
   stop(): void {
     if (this.#ended) return;
     this.#ended = true;
@@ -186,6 +234,7 @@ export class TerminalBridge implements ProtocolSession {
     this.#sizeKnown?.();
     this.#clearStallTimer();
     this.#viewer?.stop();
+    for (const seat of this.#watchers) seat.viewer.stop();
     this.#shell?.close();
   }
 
@@ -239,7 +288,7 @@ export class TerminalBridge implements ProtocolSession {
     shell.onClosed((error) => this.#deps.close(error ? CloseCode.vmUnreachable : CloseCode.sessionEnded, error ? 'connection to the VM lost' : 'shell ended'));
 
     this.#viewer = this.#newViewer(this.#firstPage, 0);
-    this.#send({ type: 'ready', hostKey: shell.hostKey, sessionId: this.#deps.sessionId, resumeSeconds: this.#deps.resumeSeconds });
+    this.#send({ type: 'ready', hostKey: shell.hostKey, sessionId: this.#deps.sessionId, resumeSeconds: this.#deps.resumeSeconds, mode: 'drive' });
     this.windowChanged(this.#closesAt);
     // A resize that arrived while the shell was opening.
     if (this.#size) shell.resize(this.#size);
@@ -253,6 +302,7 @@ export class TerminalBridge implements ProtocolSession {
     this.#deps.observer.output(chunk);
     this.#log.append(chunk);
     this.#viewer?.notify();
+    for (const seat of this.#watchers) seat.viewer.notify();
     // Counted when logged, so a flood pauses the VM within the turn it arrives in.
     this.#reviewFlow();
   }
@@ -277,6 +327,7 @@ export class TerminalBridge implements ProtocolSession {
     this.#deps.observer.resumed(received, from);
     this.#send({ type: 'resumed', offset: from });
     this.windowChanged(this.#closesAt);
+    if (this.#watchers.size > 0) this.#participantsChanged();
     // The held output goes out at the end of this turn, after the messages above.
     this.#viewer.notify();
     this.#reviewFlow();
@@ -315,6 +366,7 @@ export class TerminalBridge implements ProtocolSession {
           this.#nudgeOnResize = false;
           this.#shell.resize(this.#size);
           this.#deps.observer.resize(this.#size.cols, this.#size.rows);
+          this.#broadcastToWatchers({ type: 'size', ...this.#size });
         }
         return;
       }
@@ -327,12 +379,74 @@ export class TerminalBridge implements ProtocolSession {
         this.#reviewFlow();
         return;
       }
+      case 'control':
+        return this.#setMode(message.userId, message.mode);
       case 'resume':
         // Only the first message on a resume ticket; anywhere else it is a client bug.
         this.#send({ type: 'error', code: 'bad_message', message: 'resume is only the first message on a resume ticket' });
         this.#deps.close(CloseCode.policyViolation, 'unexpected resume');
         return;
     }
+  }
+
+  #watcherViewer(page: Attachment, seat: () => WatcherSeat): TerminalViewer {
+    // A watcher starts at the oldest output held and never holds the VM back: it is not a driver of the flow.
+    return new TerminalViewer(page, this.#log, this.#log.start, VIEWER_LIMITS, {
+      sent: (bytes) => (seat().relayed.toBrowser += bytes),
+      progressed: () => undefined,
+      skipped: () => this.#sendTo(page.ws, { type: 'notice', code: 'output_skipped', message: OUTPUT_SKIPPED_NOTICE }),
+    });
+  }
+
+  #onWatcherMessage(seat: WatcherSeat, data: RawData, isBinary: boolean): void {
+    if (this.#ended || !this.#watchers.has(seat)) return;
+    const buffer = toBuffer(data);
+    if (isBinary) {
+      // Keys of a page that only watches never reach the VM: the gateway decides, not the page.
+      if (buffer.length === 0 || seat.mode !== 'drive' || !this.#shell) return;
+      seat.relayed.fromBrowser += buffer.length;
+      this.#deps.onInput();
+      this.#deps.observer.input(buffer.length);
+      if (!this.#shell.channel.write(buffer)) {
+        seat.page.ws.pause();
+        this.#shell.channel.once('drain', () => seat.page.ws.resume());
+      }
+      return;
+    }
+    const parsed = parseClientControl(buffer.toString('utf8'));
+    if (!parsed.ok) {
+      this.#sendTo(seat.page.ws, { type: 'error', code: 'bad_message', message: `invalid control message (${parsed.error})` });
+      return seat.close(CloseCode.policyViolation, 'invalid control message');
+    }
+    // The PTY is the owner's size, and only the owner hands out control: a watcher's say is ignored.
+    if (parsed.value.type === 'ack') seat.viewer.acknowledge(parsed.value.bytes);
+  }
+
+  #setMode(userId: string, mode: AttachMode): void {
+    let changed = false;
+    for (const seat of this.#watchers) {
+      if (seat.person.userId !== userId || seat.mode === mode) continue;
+      seat.mode = mode;
+      changed = true;
+    }
+    if (!changed) return;
+    this.#deps.observer.control(userId, mode);
+    this.#participantsChanged();
+  }
+
+  #participantsChanged(): void {
+    const message: ServerControlMessage = { type: 'participants', list: this.participants() };
+    this.#send(message);
+    this.#broadcastToWatchers(message);
+  }
+
+  #broadcastToWatchers(message: ServerControlMessage): void {
+    for (const seat of this.#watchers) this.#sendTo(seat.page.ws, message);
+  }
+
+  #windowMessage(): ServerControlMessage {
+    const closesAt = this.#closesAt;
+    return { type: 'window', closesAt: closesAt?.toISOString() ?? null, remainingMs: closesAt ? Math.max(0, closesAt.getTime() - this.#deps.now().getTime()) : null };
   }
 
   #keepEarlyInput(buffer: Buffer): void {
