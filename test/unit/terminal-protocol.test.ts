@@ -111,11 +111,12 @@ test('host keys: fingerprints as OpenSSH prints them; registered, pinned or reje
 });
 
 test('server control messages: the page reads what the gateway sends and ignores anything else', () => {
-  assert.deepEqual(parseServerControl('{"type":"ready","hostKey":"SHA256:x","sessionId":"0123456789abcdef","resumeSeconds":300}'), {
+  assert.deepEqual(parseServerControl('{"type":"ready","hostKey":"SHA256:x","sessionId":"0123456789abcdef","resumeSeconds":300,"mode":"watch"}'), {
     type: 'ready',
     hostKey: 'SHA256:x',
     sessionId: '0123456789abcdef',
     resumeSeconds: 300,
+    mode: 'watch',
   });
   assert.deepEqual(parseServerControl('{"type":"resumed","offset":42}'), { type: 'resumed', offset: 42 });
   assert.deepEqual(parseServerControl('{"type":"window","closesAt":null,"remainingMs":-5}'), { type: 'window', closesAt: null, remainingMs: 0 });

@@ -87,6 +87,14 @@ export class StatusBar {
     this.detail.textContent = text;
   }
 
+  /** Who else is attached to the session (pages that have the element: the terminal's). */
+  setParticipants(text: string): void {
+    const element = document.getElementById('participants');
+    if (!element) return;
+    element.textContent = text;
+    element.hidden = text === '';
+  }
+
   /**
    * Restarts the countdown from a `remainingMs` the gateway just computed. `null`: the window
    * stays open while the build runs.

@@ -6,7 +6,7 @@
  * renders what it reports.
  */
 import { SUBPROTOCOLS } from '../../../shared/src/protocol/kinds.js';
-import { encodeClientControl, parseServerControl } from '../../../shared/src/protocol/ssh-v1.js';
+import { encodeClientControl, parseServerControl, type Participant } from '../../../shared/src/protocol/ssh-v1.js';
 import type { TicketEndpoint, TicketRequest } from '../lib/connection-ticket.js';
 import type { HeldSession, SessionMemory } from '../session/session-memory.js';
 import type { Disconnect } from '../session/state.js';
@@ -32,6 +32,8 @@ export interface ConnectionEvents extends SessionEvents {
   /** A new shell's socket is open; `afterAnother`: this page already showed a session, whose modes may linger. */
   started(afterAnother: boolean): void;
   ready(hostKey: string): void;
+  /** Who is attached to the session now (this page included, marked `you`). */
+  participants(list: readonly Participant[]): void;
   /**
    * The held shell was taken up again; its output follows. `gap`: the gateway no longer had all
    * the output this page missed, so what follows starts later. `hostKey`: the one its `ready` named.
@@ -168,6 +170,12 @@ export class TerminalConnection {
           this.#hold(message.resumeSeconds > 0 ? { id: message.sessionId, resumeSeconds: message.resumeSeconds, hostKey: message.hostKey } : null);
           socket.connected();
           this.events.ready(message.hostKey);
+          break;
+        case 'size':
+          // Sent to watching pages only; this page opens its own sessions (watching pages: issue #16).
+          break;
+        case 'participants':
+          this.events.participants(message.list);
           break;
         case 'resumed': {
           if (!resuming || !this.#held) break;

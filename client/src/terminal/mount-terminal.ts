@@ -7,6 +7,7 @@ import type { Terminal } from '@xterm/xterm';
 import type { TicketEndpoint } from '../lib/connection-ticket.js';
 import type { MountedSession, SessionObserver } from '../lib/session-observer.js';
 import { describeDisconnect } from '../session/disconnect.js';
+import { describeParticipants } from '../session/participants.js';
 import { SessionMemory } from '../session/session-memory.js';
 import { showDisconnect } from '../session/show-disconnect.js';
 import type { ConnectionState } from '../session/state.js';
@@ -89,6 +90,7 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
       },
       serverError: (_code, message) => status.showBanner('error', message),
       notice: (_code, message) => status.offerBanner('urgent', message, NOTICE_SHOWN_MS),
+      participants: (list) => status.setParticipants(describeParticipants(list)),
       disconnected: (why) => {
         o.observer.ended(why);
         showDisconnect(status, why, (ended) => describeDisconnect(ended, 'terminal'), o.signInHref);

@@ -44,6 +44,8 @@ export interface Participant {
   readonly mode: AttachMode;
   /** The user whose session it is (the one who opened it). */
   readonly owner: boolean;
+  /** This entry is the page the list was sent to. */
+  readonly you: boolean;
 }
 
 /** User ids in `control` are the gateway's ids: short printable strings. */
@@ -156,9 +158,9 @@ export function parseServerControl(text: string): ServerControlMessage | null {
       const participants: Participant[] = [];
       for (const entry of list as unknown[]) {
         if (typeof entry !== 'object' || entry === null) return null;
-        const { userId, name, mode, owner } = entry as Record<string, unknown>;
-        if (typeof userId !== 'string' || typeof name !== 'string' || !isAttachMode(mode) || typeof owner !== 'boolean') return null;
-        participants.push({ userId, name, mode, owner });
+        const { userId, name, mode, owner, you } = entry as Record<string, unknown>;
+        if (typeof userId !== 'string' || typeof name !== 'string' || !isAttachMode(mode) || typeof owner !== 'boolean' || typeof you !== 'boolean') return null;
+        participants.push({ userId, name, mode, owner, you });
       }
       return { type: 'participants', list: participants };
     }

@@ -218,11 +218,12 @@ export class TerminalBridge implements ProtocolSession {
     };
   }
 
-  /** Who is attached now, the owner first. */
-  participants(): readonly Participant[] {
+  /** Who is attached now, the owner first, as told to the page of `recipient` (null: the owner's page). */
+  #participants(recipient: WatcherSeat | null): readonly Participant[] {
     const list: Participant[] = [];
-    if (this.#viewer) list.push({ userId: this.#deps.person.userId, name: this.#deps.person.name, mode: 'drive', owner: true });
-    for (const seat of this.#watchers) list.push({ userId: seat.person.userId, name: seat.person.name, mode: seat.mode, owner: false });
+    const { userId, name } = this.#deps.person;
+    if (this.#viewer) list.push({ userId, name, mode: 'drive', owner: true, you: recipient === null });
+    for (const seat of this.#watchers) list.push({ userId: seat.person.userId, name: seat.person.name, mode: seat.mode, owner: false, you: seat === recipient });
     return list;
   }
 
@@ -435,9 +436,8 @@ export class TerminalBridge implements ProtocolSession {
   }
 
   #participantsChanged(): void {
-    const message: ServerControlMessage = { type: 'participants', list: this.participants() };
-    this.#send(message);
-    this.#broadcastToWatchers(message);
+    this.#send({ type: 'participants', list: this.#participants(null) });
+    for (const seat of this.#watchers) this.#sendTo(seat.page.ws, { type: 'participants', list: this.#participants(seat) });
   }
 
   #broadcastToWatchers(message: ServerControlMessage): void {
