@@ -160,4 +160,17 @@ describe('pairing: watching and co-driving a terminal', () => {
     }
     owner.close();
   });
+
+  test('PORTHOLE_WATCH=off: no watch tickets, whoever asks', async () => {
+    const closed = await startGateway({ PORTHOLE_WATCH: 'off' });
+    try {
+      const closedWorld = await seedWorld(closed, { ssh: passwordEndpoint(sshd) });
+      const agent = await signIn(closed, closedWorld.users.admin);
+      const res = await agent.post(`/api/v1/builds/${closedWorld.builds.linuxRunning}/connections`).set('Origin', closed.origin).send({ kind: 'ssh', sessionId: '0123456789abcdef', mode: 'watch' });
+      assert.deepEqual([res.status, res.body.error.code], [403, 'role_forbidden']);
+      assert.match(res.body.error.message, /turned off/);
+    } finally {
+      await closed.close();
+    }
+  });
 });

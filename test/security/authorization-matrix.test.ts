@@ -18,7 +18,7 @@ import { SSH_SUBPROTOCOL } from '../../shared/src/protocol/ssh-v1.js';
 
 const IDENTITIES = ['anonymous', 'expired session', 'tester', 'developer', 'admin', 'owner', 'member of another app'] as const;
 const BUILDS = ['running', 'finished 9 minutes ago', 'finished 11 minutes ago', 'revoked', "another app's", 'unknown'] as const;
-const ENDPOINTS = ['build page', 'instructions reveal', 'ticket mint', 'resume mint', '/ws/ssh', '/ws/vnc', 'embed mint', 'embed launch'] as const;
+const ENDPOINTS = ['build page', 'instructions reveal', 'ticket mint', 'resume mint', 'watch mint', '/ws/ssh', '/ws/vnc', 'embed mint', 'embed launch'] as const;
 /** The dashboard allowed to embed Porthole in this test. */
 const DASHBOARD_ORIGIN = 'https://dashboard.example';
 type Identity = (typeof IDENTITIES)[number];
@@ -119,11 +119,13 @@ async function tryCell(identity: Identity, build: BuildKind, endpoint: Endpoint)
       const minted = await mint(agent, buildId, 'ssh');
       return { allowed: minted.status === 201, status: minted.status };
     }
-    case 'resume mint': {
+    case 'resume mint':
+    case 'watch mint': {
       // No session is live here (the VM port is closed): a cell the policy lets through reaches the
       // session look-up and learns only that there is no such session; every other cell is refused
       // by the policy first, exactly as a new connection's mint.
-      const res = await agent.post(`/api/v1/builds/${buildId}/connections`).set('Origin', gw.origin).send({ kind: 'ssh', sessionId: '0123456789abcdef' });
+      const mode = endpoint === 'watch mint' ? { mode: 'watch' } : {};
+      const res = await agent.post(`/api/v1/builds/${buildId}/connections`).set('Origin', gw.origin).send({ kind: 'ssh', sessionId: '0123456789abcdef', ...mode });
       exposure.recordResponse(res);
       const code = (res.body as { error?: { code?: string } }).error?.code;
       return { allowed: res.status === 404 && code === 'session_not_found', status: res.status };

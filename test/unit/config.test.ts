@@ -169,3 +169,11 @@ test('config: the node URL other nodes relay resumed sessions to, and the warnin
   assert.ok(sqlite.ok && !sqlite.value.warnings.some((w) => missing.test(w)), 'one SQLite node relays nothing');
   assert.match(errorOf({ ...VALID, PORTHOLE_NODE_URL: 'ftp://10.0.0.5' }), /^Invalid configuration: PORTHOLE_NODE_URL /);
 });
+
+test('config: PORTHOLE_WATCH turns watching on (default) and off; booleans take on/off too', () => {
+  const on = loadConfig(VALID);
+  assert.ok(on.ok && on.value.config.watch);
+  const off = loadConfig({ ...VALID, PORTHOLE_WATCH: 'off' });
+  assert.ok(off.ok && !off.value.config.watch);
+  assert.match(errorOf({ ...VALID, PORTHOLE_WATCH: 'OFF' }), /^Invalid configuration: PORTHOLE_WATCH must be true or false/);
+});
