@@ -11,7 +11,8 @@ test('the owner sees who watches and who may type; itself is not named', () => {
   assert.equal(describeParticipants([{ ...owner, you: true }]), '');
   assert.equal(describeParticipants([{ ...owner, you: true }, watcher]), 'Sam is watching');
   assert.equal(describeParticipants([{ ...owner, you: true }, { ...watcher, mode: 'drive' }, { ...watcher, userId: 'x', name: 'Kim' }]), 'Sam can type · Kim is watching');
-  assert.equal(describeParticipants([owner, { ...watcher, you: true }]), 'Dana owns this session');
+  assert.equal(describeParticipants([owner, { ...watcher, you: true }]), 'You are watching · Dana owns this session');
+  assert.equal(describeParticipants([owner, { ...watcher, you: true, mode: 'drive' }]), 'You can type · Dana owns this session');
 });
 
 test('pairing messages: control from a page, size and participants from the gateway, hostile values refused', () => {

@@ -21,6 +21,8 @@ export interface TicketRequest {
   readonly viewOnly?: boolean;
   /** Takes up this held session again instead of starting a new one (a terminal's `ready` named it). */
   readonly sessionId?: string;
+  /** With sessionId: watch that session, another member's (docs/protocol.md, section 4b). */
+  readonly mode?: 'watch';
 }
 
 interface ConnectionTicket {

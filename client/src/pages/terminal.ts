@@ -9,6 +9,9 @@ import { requireElement } from '../session/dom.js';
 import { showMissingBuild } from '../session/status-bar.js';
 import { mountTerminal } from '../terminal/mount-terminal.js';
 
+/** As the gateway names sessions (16 hex digits). */
+const SESSION_ID = /^[0-9a-f]{16}$/;
+
 // Before anything creates a <style>: the page's CSP only admits styles carrying its nonce.
 stampStyleNonces();
 
@@ -20,9 +23,16 @@ if (buildId) {
     buildId,
     buildLabel: host.dataset['buildLabel'] || `Build ${buildId}`,
     tickets: sessionTicketEndpoint(buildId),
-    signInHref: `/login?next=${encodeURIComponent(window.location.pathname)}`,
+    signInHref: `/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`,
     observer: IGNORE_SESSION,
+    watch: watchedSession(),
   });
 } else {
   showMissingBuild('host-key');
+}
+
+/** `?watch=<sessionId>`: this page watches another member's session; anything but a session id is ignored. */
+function watchedSession(): string | null {
+  const id = new URLSearchParams(window.location.search).get('watch');
+  return id !== null && SESSION_ID.test(id) ? id : null;
 }

@@ -5,8 +5,10 @@
 import type { Participant } from '../../../shared/src/protocol/ssh-v1.js';
 
 export function describeParticipants(list: readonly Participant[]): string {
-  return list
+  const you = list.find((p) => p.you);
+  const yours = you && !you.owner ? [you.mode === 'drive' ? 'You can type' : 'You are watching'] : [];
+  const others = list
     .filter((p) => !p.you)
-    .map((p) => (p.owner ? `${p.name} owns this session` : p.mode === 'drive' ? `${p.name} can type` : `${p.name} is watching`))
-    .join(' · ');
+    .map((p) => (p.owner ? `${p.name} owns this session` : p.mode === 'drive' ? `${p.name} can type` : `${p.name} is watching`));
+  return [...yours, ...others].join(' · ');
 }

@@ -2,8 +2,10 @@
  * One terminal session at a time over porthole.ssh.v1: control messages, input and output
  * acknowledgements on the socket session/ticketed-session.ts opens. The shell outlives the socket
  * when the gateway holds it (`ready`'s resumeSeconds): a dropped socket, or a reloaded page, takes
- * the same shell up again from the output byte the page has. Knows nothing about the DOM; the page
- * renders what it reports.
+ * the same shell up again from the output byte the page has. A watching page (`watching`: another
+ * member's session id) joins that session instead: it never opens or holds a shell, types only
+ * while the session's owner lets it, and after a drop joins again, getting the held output anew.
+ * Knows nothing about the DOM; the page renders what it reports.
  */
 import { SUBPROTOCOLS } from '../../../shared/src/protocol/kinds.js';
 import { encodeClientControl, parseServerControl, type Participant } from '../../../shared/src/protocol/ssh-v1.js';
@@ -21,6 +23,8 @@ const INPUT_FRAME_MAX_BYTES = 32 * 1024;
 const CLOSE_AFTER_ERROR_GRACE_MS = 1000;
 
 const MS_PER_SECOND = 1000;
+/** A watching page that lost its socket tries to join again this long (the session may be held meanwhile). */
+const WATCH_RETRY_MS = 60_000;
 
 /** Where output goes; `parsed` must be called once the bytes are processed (xterm's write callback). */
 export interface OutputSink {
@@ -31,7 +35,10 @@ export interface OutputSink {
 export interface ConnectionEvents extends SessionEvents {
   /** A new shell's socket is open; `afterAnother`: this page already showed a session, whose modes may linger. */
   started(afterAnother: boolean): void;
-  ready(hostKey: string): void;
+  /** `sessionId`: the session's id, which a watch link names. */
+  ready(hostKey: string, sessionId: string): void;
+  /** Watching: the shell's PTY size (the owner's), which the page shows instead of fitting its own. */
+  ptySize(cols: number, rows: number): void;
   /** Who is attached to the session now (this page included, marked `you`). */
   participants(list: readonly Participant[]): void;
   /**
@@ -69,6 +76,7 @@ export class TerminalConnection {
     private readonly sink: OutputSink,
     private readonly events: ConnectionEvents,
     private readonly memory: SessionMemory,
+    private readonly watching: string | null = null,
   ) {
     this.#held = memory.read();
     this.#heldFromMemory = this.#held !== null;
@@ -80,7 +88,7 @@ export class TerminalConnection {
         noun: 'terminal',
         closeGraceMs: CLOSE_AFTER_ERROR_GRACE_MS,
         watch: (socket) => this.#watch(socket),
-        holdMs: () => (this.#held?.resumeSeconds ?? 0) * MS_PER_SECOND,
+        holdMs: () => (watching !== null ? WATCH_RETRY_MS : (this.#held?.resumeSeconds ?? 0) * MS_PER_SECOND),
         ended: (why, end) => this.#ended(why, end),
       },
       events,
@@ -107,11 +115,18 @@ export class TerminalConnection {
     return this.#inputOpen && this.#sendOpen(Uint8Array.from(data, (ch) => ch.charCodeAt(0) & 0xff));
   }
 
+  /** The page's size; a watching page's is the owner's, which the gateway says, so it sends none. */
   resize(cols: number, rows: number): void {
-    this.#sendOpen(encodeClientControl({ type: 'resize', cols, rows }));
+    if (this.watching === null) this.#sendOpen(encodeClientControl({ type: 'resize', cols, rows }));
+  }
+
+  /** The session's owner lets this member's watching pages type (`drive`), or takes it back. */
+  setControl(userId: string, mode: 'drive' | 'watch'): void {
+    this.#sendOpen(encodeClientControl({ type: 'control', userId, mode }));
   }
 
   #request(): TicketRequest {
+    if (this.watching !== null) return { kind: 'ssh', sessionId: this.watching, mode: 'watch' };
     return this.#held ? { kind: 'ssh', sessionId: this.#held.id } : { kind: 'ssh' };
   }
 
@@ -129,7 +144,7 @@ export class TerminalConnection {
 
   #watch(socket: SessionSocket): void {
     const { ws } = socket;
-    const resuming = socket.request.sessionId !== undefined;
+    const resuming = socket.request.sessionId !== undefined && socket.request.mode !== 'watch';
     // Acks count what was parsed from this socket: the gateway's credit starts again with each one.
     const acks = new AckCounter();
     this.#inputOpen = false;
@@ -141,7 +156,8 @@ export class TerminalConnection {
         ws.send(encodeClientControl({ type: 'resume', offset: this.#received }));
       } else {
         this.#received = 0;
-        this.#inputOpen = true;
+        // A watching page types only once the owner lets it (`participants`).
+        this.#inputOpen = this.watching === null;
         this.events.started(this.#shownAny);
       }
       this.#shownAny = true;
@@ -167,14 +183,15 @@ export class TerminalConnection {
       const message = parseServerControl(data);
       switch (message?.type) {
         case 'ready':
-          this.#hold(message.resumeSeconds > 0 ? { id: message.sessionId, resumeSeconds: message.resumeSeconds, hostKey: message.hostKey } : null);
+          if (this.watching === null) this.#hold(message.resumeSeconds > 0 ? { id: message.sessionId, resumeSeconds: message.resumeSeconds, hostKey: message.hostKey } : null);
           socket.connected();
-          this.events.ready(message.hostKey);
+          this.events.ready(message.hostKey, message.sessionId);
           break;
         case 'size':
-          // Sent to watching pages only; this page opens its own sessions (watching pages: issue #16).
+          this.events.ptySize(message.cols, message.rows);
           break;
         case 'participants':
+          if (this.watching !== null) this.#inputOpen = message.list.some((p) => p.you && p.mode === 'drive');
           this.events.participants(message.list);
           break;
         case 'resumed': {
@@ -216,6 +233,8 @@ export class TerminalConnection {
   /** What the page is told when the session is over, and whether the held shell is kept for Reconnect. */
   #ended(why: Disconnect, end: SessionEnd): Disconnect | null {
     this.#inputOpen = false;
+    // A watched session that ended is over for this page: it never starts a shell of its own.
+    if (this.watching !== null) return why;
     const after = heldSessionEnd(why, end, this.#heldFromMemory);
     if (after.kind === 'start-new') {
       this.#hold(null);

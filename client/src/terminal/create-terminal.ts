@@ -52,7 +52,8 @@ export interface PortholeTerminal {
   readonly search: SearchAddon;
 }
 
-export function createTerminal(host: HTMLElement): PortholeTerminal {
+/** `fitted`: the terminal follows its host's size (a watching page shows the owner's size instead). */
+export function createTerminal(host: HTMLElement, fitted = true): PortholeTerminal {
   const term = new Terminal({
     cursorBlink: true,
     scrollback: SCROLLBACK_LINES,
@@ -94,7 +95,7 @@ export function createTerminal(host: HTMLElement): PortholeTerminal {
 
   term.open(host);
   loadWebgl(term);
-  keepFitted(host, fit);
+  if (fitted) keepFitted(host, fit);
   return { term, search };
 }
 

@@ -8,6 +8,7 @@ import type { TicketEndpoint } from '../lib/connection-ticket.js';
 import type { MountedSession, SessionObserver } from '../lib/session-observer.js';
 import { describeDisconnect } from '../session/disconnect.js';
 import { describeParticipants } from '../session/participants.js';
+import { PairingBar, watchLink } from './pairing-bar.js';
 import { SessionMemory } from '../session/session-memory.js';
 import { showDisconnect } from '../session/show-disconnect.js';
 import type { ConnectionState } from '../session/state.js';
@@ -41,12 +42,19 @@ export interface TerminalMountOptions {
   /** Where "Sign in again" leads after a 401; null on embed pages, which have no sign-in. */
   readonly signInHref: string | null;
   readonly observer: SessionObserver;
+  /** Another member's session to watch (the page's `?watch=` link); null: this page's own shell. */
+  readonly watch?: string | null;
 }
 
 export function mountTerminal(o: TerminalMountOptions): MountedSession {
   const pageOwnTitle = document.title;
   const status = StatusBar.fromPage('host-key');
-  const { term, search: searchAddon } = createTerminal(o.host);
+  const watching = o.watch ?? null;
+  const { term, search: searchAddon } = createTerminal(o.host, watching === null);
+  const pairing = new PairingBar(
+    (userId, mode) => connection.setControl(userId, mode),
+    (sessionId) => watchLink(o.buildId, sessionId),
+  );
   const search = wireSearch(term, searchAddon);
   const clipboardKeys = wireClipboard(term, o.host, () => status.offerBanner('info', PASTE_BLOCKED_HINT, HINT_VISIBLE_MS));
   // One handler decides for all shortcuts; returning false keeps the key from reaching the VM.
@@ -69,10 +77,14 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
         status.setState(next);
       },
       started: (afterAnother) => {
-        if (afterAnother) term.write(newSessionPreamble(term));
+        // A watching page is sent the held output from its oldest byte on every join: start clean.
+        if (watching !== null) term.reset();
+        else if (afterAnother) term.write(newSessionPreamble(term));
       },
-      ready: (hostKey) => {
+      ptySize: (cols, rows) => term.resize(cols, rows),
+      ready: (hostKey, sessionId) => {
         status.setDetail(hostKey);
+        if (watching === null) pairing.offerInvite(sessionId);
         if (!search.isOpen()) term.focus();
         o.observer.connected();
       },
@@ -90,13 +102,17 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
       },
       serverError: (_code, message) => status.showBanner('error', message),
       notice: (_code, message) => status.offerBanner('urgent', message, NOTICE_SHOWN_MS),
-      participants: (list) => status.setParticipants(describeParticipants(list)),
+      participants: (list) => {
+        status.setParticipants(describeParticipants(list));
+        pairing.show(list);
+      },
       disconnected: (why) => {
         o.observer.ended(why);
         showDisconnect(status, why, (ended) => describeDisconnect(ended, 'terminal'), o.signInHref);
       },
     },
     SessionMemory.forTab('ssh', o.buildId),
+    watching,
   );
 
   const typed = (sent: boolean): void => {

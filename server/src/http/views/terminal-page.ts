@@ -54,6 +54,7 @@ function terminalStatus(): Html {
     <span id="conn-state" class="conn-state" data-state="connecting" aria-live="polite">Connecting…</span>
     <span id="host-key" class="host-key mono" title="SSH host key fingerprint of the build VM"></span>
     <span id="participants" class="participants" aria-live="polite" hidden></span>
+    <span id="pairing" class="pairing" hidden></span>
     <span id="window-countdown" class="window-countdown" aria-live="polite"></span>
     <button id="reconnect" class="button button-small" type="button" hidden>Reconnect</button>
   </div>`;
