@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
+import { launchChromium, openSignedInPage } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { seedWorld, type SeededUser, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
@@ -37,18 +37,10 @@ describe('pairing in Chromium', () => {
   });
 
   async function pageOf(user: SeededUser, path: string, viewport: { width: number; height: number }): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT_MS);
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    await signInThroughForm(page, gw.url, user, path);
-    await page.locator('#conn-state[data-state="connected"]').waitFor();
-    return { page, errors };
+    const opened = await openSignedInPage(browser, gw.url, user, path, { viewport, timeoutMs: UI_TIMEOUT_MS });
+    contexts.push(opened.context);
+    await opened.page.locator('#conn-state[data-state="connected"]').waitFor();
+    return opened;
   }
 
   function row(page: Page, expect: RegExp): ReturnType<Page['locator']> {

@@ -11,7 +11,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
+import { launchChromium, openSignedInPage } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { seedWorld, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
@@ -77,18 +77,10 @@ describe('sessions outlive connections, in Chromium', () => {
   });
 
   async function openPage(path: string, viewport = { width: 1000, height: 700 }): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT_MS);
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !NETWORK_NOISE.test(message.text())) errors.push(message.text());
-    });
-    await signInThroughForm(page, pageUrl, world.users.developer, path);
-    await page.locator('#conn-state[data-state="connected"]').waitFor();
-    return { page, errors };
+    const opened = await openSignedInPage(browser, pageUrl, world.users.developer, path, { viewport, timeoutMs: UI_TIMEOUT_MS, ignoreConsole: NETWORK_NOISE });
+    contexts.push(opened.context);
+    await opened.page.locator('#conn-state[data-state="connected"]').waitFor();
+    return opened;
   }
 
   /** Types a command and waits until a rendered row matches `expect`. */

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's chromium package; we use it instead of Playwright's downloaded browsers so tests need no network. */
 const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -56,3 +56,32 @@ export async function signInThroughForm(page: Page, baseUrl: string, user: { rea
  * prove it took effect (test/e2e/embed.test.ts).
  */
 export const BLOCK_THIRD_PARTY_COOKIES_ARG = '--test-third-party-cookie-phaseout';
+
+export interface SignedInPage {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** Uncaught page errors and console errors so far (bar those `ignoreConsole` matches). */
+  readonly errors: string[];
+}
+
+export interface SignedInPageOptions {
+  readonly viewport: { readonly width: number; readonly height: number };
+  /** Bounds every wait of the page. */
+  readonly timeoutMs: number;
+  /** Console errors expected in the scenario (a network the test cut). */
+  readonly ignoreConsole?: RegExp;
+}
+
+/** A page in a context of its own, signed in as `user` through the form and left at `path`. */
+export async function openSignedInPage(browser: Browser, baseUrl: string, user: { readonly email: string; readonly password: string }, path: string, options: SignedInPageOptions): Promise<SignedInPage> {
+  const context = await browser.newContext({ viewport: options.viewport });
+  const page = await context.newPage();
+  page.setDefaultTimeout(options.timeoutMs);
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !(options.ignoreConsole?.test(message.text()) ?? false)) errors.push(message.text());
+  });
+  await signInThroughForm(page, baseUrl, user, path);
+  return { context, page, errors };
+}
