@@ -283,8 +283,11 @@ export class TerminalBridge implements ProtocolSession {
     const onOutput = (chunk: Buffer): void => this.#forwardOutput(chunk);
     channel.on('data', onOutput);
     channel.stderr.on('data', onOutput);
-    // Input backpressure ends: read the page again.
-    channel.on('drain', () => this.#viewer?.page.ws.resume());
+    // Input backpressure ends: read the pages that type again.
+    channel.on('drain', () => {
+      this.#viewer?.page.ws.resume();
+      for (const seat of this.#watchers) if (seat.mode === 'drive') seat.page.ws.resume();
+    });
     channel.once('close', () => this.#deps.close(CloseCode.sessionEnded, 'shell ended'));
     shell.onClosed((error) => this.#deps.close(error ? CloseCode.vmUnreachable : CloseCode.sessionEnded, error ? 'connection to the VM lost' : 'shell ended'));
 
@@ -408,10 +411,8 @@ export class TerminalBridge implements ProtocolSession {
       seat.relayed.fromBrowser += buffer.length;
       this.#deps.onInput();
       this.#deps.observer.input(buffer.length);
-      if (!this.#shell.channel.write(buffer)) {
-        seat.page.ws.pause();
-        this.#shell.channel.once('drain', () => seat.page.ws.resume());
-      }
+      // Input backpressure, as for the owner's page: the channel's 'drain' reads it again.
+      if (!this.#shell.channel.write(buffer)) seat.page.ws.pause();
       return;
     }
     const parsed = parseClientControl(buffer.toString('utf8'));
