@@ -286,7 +286,8 @@ export class TerminalBridge implements ProtocolSession {
     // Input backpressure ends: read the pages that type again.
     channel.on('drain', () => {
       this.#viewer?.page.ws.resume();
-      for (const seat of this.#watchers) if (seat.mode === 'drive') seat.page.ws.resume();
+      // Every watcher: one paused while driving may have been set back to watching since.
+      for (const seat of this.#watchers) seat.page.ws.resume();
     });
     channel.once('close', () => this.#deps.close(CloseCode.sessionEnded, 'shell ended'));
     shell.onClosed((error) => this.#deps.close(error ? CloseCode.vmUnreachable : CloseCode.sessionEnded, error ? 'connection to the VM lost' : 'shell ended'));
