@@ -27,7 +27,15 @@ import type { Attachment, Person, ProtocolContext, ProtocolSession, RelayedBytes
 import { decideHostKey } from './host-key.js';
 import { OutputLog } from './output-log.js';
 import { TerminalViewer, type ViewerLimits } from './viewer.js';
-import { openSshShell, type PtySize, type SshCredentials, type SshOpenFailure, type SshShell } from './upstream.js';
+import {
+  openSshShell,
+  SSH_MAX_PACKET_BYTES,
+  SSH_SHELL_WINDOW_MAX_BYTES,
+  type PtySize,
+  type SshCredentials,
+  type SshOpenFailure,
+  type SshShell,
+} from './upstream.js';
 
 /** How long to wait for the browser's first size before opening the PTY at 80×24. */
 export const INITIAL_RESIZE_WAIT_MS = 1_000;
@@ -104,6 +112,8 @@ export class TerminalBridge implements ProtocolSession {
   readonly #resumable: boolean;
   /** Set on resume: the page's next resize redraws full-screen programs even at the same size. */
   #nudgeOnResize = false;
+  /** The shell's SSH receive window: what the VM may send that the gateway has not read. */
+  readonly #windowBytes: number;
   /** Flow while no page is attached (see heldFlowLimits). */
   readonly #heldLimits: FlowLimits;
   /** A page that resumes, until its first message says from where. */
@@ -122,7 +132,9 @@ export class TerminalBridge implements ProtocolSession {
     this.#firstPage = { ws: deps.ws, readGate: deps.readGate };
     this.#resumable = deps.resumeSeconds > 0;
     this.#log = new OutputLog(deps.resumeBufferBytes);
-    this.#heldLimits = heldFlowLimits(deps.resumeBufferBytes);
+    // A held session's output waits in the log and in the window ssh2 granted: the buffer bounds both.
+    this.#windowBytes = this.#resumable ? Math.min(SSH_SHELL_WINDOW_MAX_BYTES, deps.resumeBufferBytes) : SSH_SHELL_WINDOW_MAX_BYTES;
+    this.#heldLimits = heldFlowLimits(deps.resumeBufferBytes, this.#windowBytes);
   }
 
   /** Runs the session; resolves when it has been set up (or refused). */
@@ -135,6 +147,7 @@ export class TerminalBridge implements ProtocolSession {
       target: { host: this.#deps.build.ssh.host, port: this.#deps.build.ssh.port },
       credentials: this.#deps.credentials,
       size: this.#size ?? DEFAULT_TERMINAL_SIZE,
+      windowBytes: this.#windowBytes,
       dialer: this.#deps.dialer,
       signal: this.#abort.signal,
       verifyHostKey: (fingerprint) => this.#verifyHostKey(fingerprint),
@@ -516,9 +529,19 @@ export class TerminalBridge implements ProtocolSession {
   }
 }
 
-/** While held nothing is acknowledged, so reading stops once `bufferBytes` wait; it restarts only when a page is back. */
-function heldFlowLimits(bufferBytes: number): FlowLimits {
-  return { unackedHighBytes: bufferBytes - 1, unackedLowBytes: -1, bufferedHighBytes: Number.POSITIVE_INFINITY, bufferedLowBytes: Number.POSITIVE_INFINITY };
+/**
+ * While held nothing is acknowledged. Reading stops once what waits unacknowledged passes the
+ * buffer less the window (what the paused channel may still take in) and one packet (by which the
+ * last read may pass the mark), so the log and the channel together hold at most the buffer; with
+ * a window the size of the buffer it stops at once. It restarts only when a page is back.
+ */
+export function heldFlowLimits(bufferBytes: number, windowBytes: number): FlowLimits {
+  return {
+    unackedHighBytes: bufferBytes - windowBytes - SSH_MAX_PACKET_BYTES,
+    unackedLowBytes: -1,
+    bufferedHighBytes: Number.POSITIVE_INFINITY,
+    bufferedLowBytes: Number.POSITIVE_INFINITY,
+  };
 }
 
 function failureMessage(failure: SshOpenFailure): string {

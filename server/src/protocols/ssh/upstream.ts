@@ -9,6 +9,16 @@ import type { Dialer, DialTarget } from '../dialer.js';
 import { fingerprintOf } from './host-key.js';
 import { settleOnce } from '../settle-once.js';
 
+declare module 'ssh2' {
+  /** The session channel options patches/ssh2+1.17.0.patch adds (package.json postinstall applies it). */
+  interface ShellOptions {
+    /** The receive window granted at open and restored by each window adjust; default 2 MiB. */
+    readonly receiveWindow?: number;
+    /** What a paused channel buffers before it stops adjusting the window; default the window. */
+    readonly readableHighWaterMark?: number;
+  }
+}
+
 /** Banner, key exchange and authentication over a slow tunnel fit well within this. */
 export const SSH_READY_TIMEOUT_MS = 20_000;
 /**
@@ -20,6 +30,20 @@ export const SSH_KEEPALIVE_INTERVAL_MS = 5_000;
 export const SSH_KEEPALIVE_COUNT_MAX = 3;
 /** After asking sshd to close, give it this long before cutting the socket. */
 const SSH_CLOSE_GRACE_MS = 2_000;
+/**
+ * The most a shell's SSH receive window lets the VM send ahead of the gateway's reading. ssh2's
+ * own 2 MiB (with its 2 MiB read buffer) let a paused channel bank ~4 MiB (issue #15), all of it
+ * still drawn after Ctrl-C. Throughput is at most window ÷ round trip: 256 KiB carries 25 MB/s at
+ * 10 ms, more than the page draws (~17 MB/s).
+ */
+export const SSH_SHELL_WINDOW_MAX_BYTES = 256 * 1024;
+/**
+ * A paused channel stops granting window at its first unread packet (ssh2's default is to go on
+ * until 2 MiB are unread), so all it can bank is the window already granted.
+ */
+const SSH_SHELL_READ_BUFFER_BYTES = 0;
+/** ssh2's maximum packet, as it advertises it to sshd: no output chunk is larger. */
+export const SSH_MAX_PACKET_BYTES = 32 * 1024;
 
 export interface SshCredentials {
   readonly username: string;
@@ -54,6 +78,8 @@ export interface OpenSshShellOptions {
   readonly target: DialTarget;
   readonly credentials: SshCredentials;
   readonly size: PtySize;
+  /** The shell channel's receive window, at most SSH_SHELL_WINDOW_MAX_BYTES: all a paused channel can bank. */
+  readonly windowBytes: number;
   readonly dialer: Dialer;
   readonly signal: AbortSignal;
   /** Decides whether the presented host key (fingerprint) is acceptable; may pin it. */
@@ -119,7 +145,9 @@ export async function openSshShell(options: OpenSshShellOptions): Promise<Result
     client.on('error', onError);
     client.once('close', () => settle(err(hostKeyRejected ? { kind: 'host_key_rejected', presented: presentedHostKey } : { kind: 'unreachable', detail: 'the VM closed the connection' })));
     client.once('ready', () => {
-      client.shell({ term: 'xterm-256color', cols: options.size.cols, rows: options.size.rows, width: 0, height: 0 }, (error, channel) => {
+      const pty = { term: 'xterm-256color', cols: options.size.cols, rows: options.size.rows, width: 0, height: 0 };
+      // receiveWindow and readableHighWaterMark come from patches/ssh2+1.17.0.patch.
+      client.shell(pty, { receiveWindow: options.windowBytes, readableHighWaterMark: SSH_SHELL_READ_BUFFER_BYTES }, (error, channel) => {
         settle(error ? err({ kind: 'shell_refused', detail: messageOf(error) }) : ok(channel));
       });
     });
