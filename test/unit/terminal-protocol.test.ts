@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { encodeClientControl, parseClientControl, parseServerControl } from '../../shared/src/protocol/ssh-v1.js';
 import { decideFlow, type FlowLimits } from '../../server/src/flow/backpressure.js';
 import { decideHostKey, fingerprintOf, sameFingerprint } from '../../server/src/protocols/ssh/host-key.js';
+import { heldFlowLimits } from '../../server/src/protocols/ssh/bridge.js';
+import { SSH_MAX_PACKET_BYTES, SSH_SHELL_WINDOW_MAX_BYTES } from '../../server/src/protocols/ssh/upstream.js';
 import { AckCounter } from '../../client/src/terminal/flow-control.js';
 import { TERMINAL_ACK_BATCH_BYTES, TERMINAL_ACK_MIN_BYTES, TERMINAL_UNACKED_HIGH_BYTES, TERMINAL_UNACKED_LOW_BYTES } from '../../shared/src/limits.js';
 
@@ -65,6 +67,23 @@ test('flow: typing never pauses — keystroke echoes stay far below the marks', 
     assert.equal(action, 'none');
     unacked = 0; // the browser acknowledges each echo once drawn
     paused = false;
+  }
+});
+
+test('flow: a held session reads until its log and what its paused channel may still take in fill the buffer, never past it', () => {
+  const KiB = 1024;
+  // The smallest, the default, a larger and the largest PORTHOLE_RESUME_BUFFER_BYTES, each with the window the bridge opens.
+  for (const bufferBytes of [64 * KiB, 256 * KiB, 1024 * KiB, 16 * 1024 * KiB]) {
+    const windowBytes = Math.min(SSH_SHELL_WINDOW_MAX_BYTES, bufferBytes);
+    const limits = heldFlowLimits(bufferBytes, windowBytes);
+    for (const chunk of [1, 4096, SSH_MAX_PACKET_BYTES]) {
+      let unacked = 0;
+      while (decideFlow({ unackedBytes: unacked, bufferedBytes: 0, paused: false }, limits) === 'none') unacked += chunk;
+      const label = `buffer ${bufferBytes}, window ${windowBytes}, chunks of ${chunk}: paused at ${unacked}`;
+      assert.ok(unacked + windowBytes <= bufferBytes, label);
+      assert.ok(unacked + windowBytes + SSH_MAX_PACKET_BYTES > bufferBytes, `${label}: stopped early`);
+    }
+    assert.equal(decideFlow({ unackedBytes: 0, bufferedBytes: 0, paused: true }, limits), 'none', 'nothing but a page restarts a held session');
   }
 });
 
