@@ -14,8 +14,8 @@ export const COUNTDOWN_TICK_MS = 1000;
  * timer and frame-paced slices, so an ack round trip through a loaded browser takes 10–25 ms, and
  * 256 KiB per round trip held the page to ~10 MB/s with its main thread idle (bench/, issue #6);
  * 1 MiB lets it run at ~15 MB/s and more did not help. What is in flight when the user presses
- * Ctrl-C must still be drawn before the prompt returns: 1 MiB here plus ssh2's 2 MiB channel
- * window, a fraction of a second at xterm.js's 5–35 MB/s.
+ * Ctrl-C must still be drawn before the prompt returns: 1 MiB here plus the shell's SSH window
+ * (256 KiB, SSH_SHELL_WINDOW_MAX_BYTES), a fraction of a second at xterm.js's 5–35 MB/s.
  */
 export const TERMINAL_UNACKED_HIGH_BYTES = 1024 * 1024;
 export const TERMINAL_UNACKED_LOW_BYTES = 256 * 1024;
