@@ -250,7 +250,7 @@ function resumeBlock(): string | null {
       ],
     ),
     '',
-    `From a ${buffer(r.perBufferByte.fromBytes)} to a ${buffer(r.perBufferByte.toBytes)} buffer (flood started after the page left), per byte of \`PORTHOLE_RESUME_BUFFER_BYTES\` a held session keeps ${f(r.perBufferByte.held, 2)} more bytes of VM output, ${f(r.perBufferByte.arrayBuffers, 2)} of Buffers, ${f(r.perBufferByte.rss, 2)} of RSS. The same flood read by ssh2 directly, its channel paused as the gateway pauses it: ${s(r.ssh2Paused.bufferedKiB, 0, 'KiB')} in the channel's buffer (${r.ssh2Paused.channels} channels).\n`,
+    `From a ${buffer(r.perBufferByte.fromBytes)} to a ${buffer(r.perBufferByte.toBytes)} buffer (flood started after the page left), per byte of \`PORTHOLE_RESUME_BUFFER_BYTES\` a held session keeps ${f(r.perBufferByte.held, 2)} more bytes of VM output, ${f(r.perBufferByte.arrayBuffers, 2)} of Buffers, ${f(r.perBufferByte.rss, 2)} of RSS. The same flood read by ssh2 directly with its own window and read buffer (2 MiB each; the gateway's shell has 256 KiB and none), its channel paused as the gateway pauses it: ${s(r.ssh2Paused.bufferedKiB, 0, 'KiB')} in the channel's buffer (${r.ssh2Paused.channels} channels).\n`,
     dated(r.date),
   ].join('\n');
 }
