@@ -169,9 +169,7 @@ async function mint(deps: AdmissionDeps, wish: TicketWish): Promise<ConnectionTi
     if (!deps.watchEnabled) throw new GatewayError('role_forbidden', WATCH_DISABLED_MESSAGE);
     if (wish.sessionId === null) throw new GatewayError('invalid_field', 'sessionId: watching names the session to watch');
   }
-  const owner = { userId, buildId: standing.build.id, kind };
-  const found = wish.sessionId === null ? true : wish.watch ? deps.sessions.findOnBuild(wish.sessionId, owner) !== null : (await whereIs(deps, wish.sessionId, owner)) !== null;
-  if (!found) {
+  if (wish.sessionId !== null && (await whereIs(deps, wish.sessionId, { userId, buildId: standing.build.id, kind }, wish.watch)) === null) {
     refuse('session_not_found');
     throw new GatewayError('session_not_found', SESSION_NOT_FOUND_MESSAGE);
   }
@@ -236,7 +234,7 @@ async function redeem(deps: AdmissionDeps, req: IncomingMessage): Promise<Admitt
   if (claims.kind !== kind || claims.origin !== origin || claims.buildId !== buildOf(req) || (sessionUser !== null && sessionUser !== claims.userId)) {
     throw new Refusal(new GatewayError('invalid_ticket', 'The connection ticket was issued for another connection.'), 'wrong_connection', claims);
   }
-  const held = claims.sessionId === null ? null : claims.watch ? (deps.sessions.findOnBuild(claims.sessionId, claims) ? 'here' : null) : await whereIs(deps, claims.sessionId, claims);
+  const held = claims.sessionId === null ? null : await whereIs(deps, claims.sessionId, claims, claims.watch);
   if (claims.sessionId !== null && held === null) {
     throw new Refusal(new GatewayError('session_not_found', SESSION_NOT_FOUND_MESSAGE), 'session_not_found', claims);
   }
@@ -276,8 +274,12 @@ async function redeem(deps: AdmissionDeps, req: IncomingMessage): Promise<Admitt
   }
 }
 
-/** This node holds the session, another one does, or (null) none: it ended, never was, or is someone else's. */
-async function whereIs(deps: AdmissionDeps, sessionId: string, owner: SessionOwner): Promise<'here' | RemoteSession | null> {
+/**
+ * This node holds the session, another one does, or (null) none: it ended, never was, or is
+ * someone else's. Watching takes any member's session on the build, on this node only for now.
+ */
+async function whereIs(deps: AdmissionDeps, sessionId: string, owner: SessionOwner, watch: boolean): Promise<'here' | RemoteSession | null> {
+  if (watch) return deps.sessions.findOnBuild(sessionId, owner) ? 'here' : null;
   if (deps.sessions.find(sessionId, owner)) return 'here';
   return deps.otherNodes.locate(sessionId, owner);
 }
