@@ -25,8 +25,8 @@ import { relayUrl } from './relay-paths.js';
 /** Nodes share a network: a handshake slower than this means the holding node is in trouble. */
 export const RELAY_HANDSHAKE_TIMEOUT_MS = 5_000;
 /**
- * The holding node sends terminal batches of at most 64 KiB (a single SSH packet larger than
- * that goes whole); far above both, and far below ws's 100 MiB default.
+ * The holding node sends terminal output in messages of at most TERMINAL_OUTPUT_BATCH_BYTES (64 KiB)
+ * and control messages far smaller; room to spare, and far below ws's 100 MiB default.
  */
 export const RELAY_MAX_MESSAGE_BYTES = 1024 * 1024;
 /**
