@@ -332,7 +332,11 @@ export class LiveConnection implements ResumableSession {
       logger: this.#logger,
       now: deps.now,
       observer: this.#observer(),
-      onInput: () => this.#registration?.touch(),
+      // Typing in the session is activity for everyone on it: a watcher is not idle while it goes on.
+      onInput: () => {
+        this.#registration?.touch();
+        for (const watcher of this.#watchers) watcher.#registration?.touch();
+      },
       close: (code, reason) => this.close(code, reason),
       rejectAttachment: (page, code, reason) => {
         if (page !== this.#page || this.#closed) return;
