@@ -13,6 +13,7 @@
  */
 import type { WebSocket } from 'ws';
 import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
+import type { AttachMode } from '../../../shared/src/protocol/ssh-v1.js';
 import type { VmSecretField } from '../domain/vm-secrets.js';
 import type { Logger } from '../log.js';
 import type { BuildRecord } from '../store/store.js';
@@ -114,6 +115,11 @@ export interface ProtocolSession {
    * cannot take watchers now (not set up yet, or ending). `close` ends the watcher's connection.
    */
   watch?(page: Attachment, person: Person, close: (code: number, reason: string) => void): WatcherHandle | null;
+  /**
+   * Present with `watch`: the owner hands a watcher control ('drive') or takes it back ('watch').
+   * False when no watcher of that user is on the session.
+   */
+  setWatcherMode?(userId: string, mode: AttachMode): boolean;
 }
 
 export interface ProtocolAdapter<K extends ConnectionKind = ConnectionKind> {

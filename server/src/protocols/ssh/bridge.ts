@@ -398,7 +398,8 @@ export class TerminalBridge implements ProtocolSession {
         return;
       }
       case 'control':
-        return this.#setMode(message.userId, message.mode);
+        this.setWatcherMode(message.userId, message.mode);
+        return;
       case 'resume':
         // Only the first message on a resume ticket; anywhere else it is a client bug.
         this.#send({ type: 'error', code: 'bad_message', message: 'resume is only the first message on a resume ticket' });
@@ -438,16 +439,21 @@ export class TerminalBridge implements ProtocolSession {
     if (parsed.value.type === 'ack') seat.viewer.acknowledge(parsed.value.bytes);
   }
 
-  #setMode(userId: string, mode: AttachMode): void {
+  setWatcherMode(userId: string, mode: AttachMode): boolean {
+    let found = false;
     let changed = false;
     for (const seat of this.#watchers) {
-      if (seat.person.userId !== userId || seat.mode === mode) continue;
+      if (seat.person.userId !== userId) continue;
+      found = true;
+      if (seat.mode === mode) continue;
       seat.mode = mode;
       changed = true;
     }
-    if (!changed) return;
-    this.#deps.observer.control(userId, mode);
-    this.#participantsChanged();
+    if (changed) {
+      this.#deps.observer.control(userId, mode);
+      this.#participantsChanged();
+    }
+    return found;
   }
 
   #participantsChanged(): void {
