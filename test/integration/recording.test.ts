@@ -7,7 +7,7 @@ import request from 'supertest';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
-import { connectTerminal, mintTicket } from '../helpers/terminal-client.js';
+import { connectTerminal, mintTicket, mintWatchTicket } from '../helpers/terminal-client.js';
 import { waitForAudit } from '../helpers/ops.js';
 import { pollUntil } from '../helpers/ports.js';
 import { parseAsciicast } from '../helpers/asciicast.js';
@@ -55,6 +55,23 @@ describe('session recording', () => {
     return String(closed.details['connectionId']);
   }
 
+  function fetchRecording(agent: Awaited<ReturnType<typeof signIn>>, url: string): ReturnType<Awaited<ReturnType<typeof signIn>>['get']> {
+    return agent
+      .get(url)
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      });
+  }
+
+  async function download(agent: Awaited<ReturnType<typeof signIn>>, url: string): Promise<string> {
+    const res = await fetchRecording(agent, url);
+    assert.equal(res.status, 200);
+    return (res.body as Buffer).toString('utf8');
+  }
+
   async function recordings(agent: Awaited<ReturnType<typeof signIn>>, buildId = 'build-linux'): Promise<RecordingView[]> {
     const res = await agent.get(`/api/v1/builds/${buildId}/recordings`);
     assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -95,11 +112,7 @@ describe('session recording', () => {
     assert.equal(recording.url, `/api/v1/builds/build-linux/recordings/${recording.id}`);
     assert.equal(recording.replayUrl, `/builds/build-linux/recordings/${recording.id}`);
 
-    const download = await developer.get(recording.url).buffer(true).parse((res, done) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => done(null, Buffer.concat(chunks)));
-    });
+    const download = await fetchRecording(developer, recording.url);
     assert.equal(download.status, 200);
     assert.equal(download.get('Content-Type'), 'application/x-asciicast');
     assert.equal(download.get('Content-Disposition'), `attachment; filename="build-build-linux-${recording.id}.cast"`);
@@ -158,6 +171,41 @@ describe('session recording', () => {
     const buildPage = await developer.get('/builds/build-linux');
     assert.ok(buildPage.text.includes('href="/builds/build-linux/recordings"'));
     assert.equal((await tester.get('/builds/build-linux')).text.includes('/recordings'), false);
+  });
+
+  test('a watcher handed control: still one recording, whose markers say who typed from when, never the keys', async () => {
+    const [developer, admin] = await Promise.all([signIn(gw, world.users.developer), signIn(gw, world.users.admin)]);
+    const earlier = new Set((await recordings(developer)).map((r) => r.id));
+    const owner = await connectTerminal(await mintTicket(gw, developer, 'build-linux'), gw);
+    const ready = await owner.waitForControl('ready');
+    assert.ok(ready.type === 'ready');
+    const watcher = await connectTerminal(await mintWatchTicket(gw, admin, 'build-linux', ready.sessionId), gw);
+    await watcher.waitForControl('ready');
+    owner.ws.send(JSON.stringify({ type: 'control', userId: world.users.admin.id, mode: 'drive' }));
+    await pollUntil('the watcher may type', RECORDING_FINISH_TIMEOUT_MS, () =>
+      Promise.resolve(watcher.controls.some((c) => c.type === 'participants' && c.list.some((p) => p.you && p.mode === 'drive'))),
+    );
+    watcher.type('echo watcher-$((20+1))\r');
+    await owner.waitForOutput(/[\r\n]watcher-21\r\n/);
+    owner.type('echo owner-$((20+2))\r');
+    await owner.waitForOutput(/[\r\n]owner-22\r\n/);
+    owner.close();
+    await Promise.all([owner.closed, watcher.closed]);
+
+    let added: RecordingView[] = [];
+    await pollUntil('recording finished', RECORDING_FINISH_TIMEOUT_MS, async () => {
+      added = (await recordings(developer)).filter((r) => !earlier.has(r.id));
+      return added.length > 0 && added.every((r) => r.endedAt !== null);
+    });
+    assert.equal(added.length, 1, "the watcher's connection is not recorded apart");
+    const [recording] = added;
+    assert.ok(recording);
+    const cast = parseAsciicast(await download(developer, recording.url));
+    const markers = cast.events.filter(([, code, data]) => code === 'm' && data.startsWith('typing: ')).map(([, , data]) => data);
+    assert.deepEqual(markers, [`typing: ${world.users.admin.id} (${world.users.admin.id})`, `typing: ${world.users.developer.id} (${world.users.developer.id})`]);
+    const typedAt = cast.events.findIndex(([, code, data]) => code === 'm' && data.includes(world.users.admin.id));
+    const echoedAt = cast.events.findIndex(([, code, data]) => code === 'o' && data.includes('watcher-21'));
+    assert.ok(typedAt >= 0 && typedAt < echoedAt, "the marker comes before the watcher's command runs");
   });
 
   test('switching it off stops recording; PORTHOLE_RECORD_ALL records every app', async () => {

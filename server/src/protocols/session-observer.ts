@@ -4,6 +4,8 @@
  * call it and know nothing about what listens; sessions/live-connection.ts composes the
  * listeners. Calls must be cheap and must not throw: they sit on the output path.
  */
+import type { Person } from './protocol.js';
+
 export type HostKeyEvent =
   | { readonly kind: 'pinned'; readonly fingerprint: string }
   | { readonly kind: 'mismatch'; readonly expected: string; readonly presented: string };
@@ -20,6 +22,11 @@ export interface SessionObserver {
   hostKey(event: HostKeyEvent): void;
   /** A page resumed the session: it had received `requested` bytes; output goes on from `offset`. */
   resumed(requested: number, offset: number): void;
+  /**
+   * Input from now on comes from this person: said when the person typing changes (a watcher
+   * handed control, then the owner again), for recordings to say who typed.
+   */
+  typist(person: Person): void;
   /** The session's owner let a watcher drive, or took it back (issue #16). */
   control(userId: string, mode: 'drive' | 'watch'): void;
 }

@@ -1,7 +1,8 @@
 /**
  * Writes one terminal session as an asciicast v2 file while it runs: a JSON header line, then one
  * JSON array per event — `[seconds, "o", text]` for output, `[seconds, "r", "COLSxROWS"]` for a
- * resize, `[seconds, "m", note]` for a gap. Input is never recorded.
+ * resize, `[seconds, "m", note]` for a gap or a change of who types. Input itself is never recorded:
+ * what a person types at a hidden prompt (a password) must not end up in a file others replay.
  *
  * Memory is bounded. The terminal must never wait for the disk, so when the file stream has more
  * than BUFFER_LIMIT_BYTES queued, events are dropped (counted) instead of buffered, and a marker
@@ -99,6 +100,11 @@ export class AsciicastWriter {
       return;
     }
     this.#event('r', size);
+  }
+
+  /** A marker (`"m"`) at this point of the session: shown by players, never mistaken for output. */
+  note(text: string): void {
+    if (this.#catchUp()) this.#event('m', text);
   }
 
   /** Ends the file; resolves once it is on disk (or failed). */

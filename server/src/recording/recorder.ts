@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AppId, BuildId, RecordingId, UserId } from '../../../shared/src/ids.js';
 import type { Logger } from '../log.js';
+import type { Person } from '../protocols/protocol.js';
 import type { AppRecord, Store } from '../store/store.js';
 import { AsciicastWriter } from './asciicast-writer.js';
 
@@ -17,6 +18,8 @@ const RECORDING_ID_BYTES = 12;
 const RECORDING_ID_PATTERN = /^[0-9a-f]{24}$/;
 /** Recordings hold terminal content: the directory is the gateway user's alone. */
 const DIR_MODE = 0o700;
+/** Marks who types from that point on (issue #16); the keys themselves are never recorded. */
+export const TYPIST_NOTE_PREFIX = 'typing: ';
 /** Used if output somehow comes before the shell's size is known. */
 const FALLBACK_SIZE = { cols: 80, rows: 24 } as const;
 
@@ -50,6 +53,8 @@ export interface RecordingTarget {
 export interface SessionRecording {
   output(chunk: Buffer): void;
   resize(cols: number, rows: number): void;
+  /** Input from now on comes from this person (a watcher handed control, or the owner again). */
+  typist(person: Person): void;
   /** The session ended: close the file and complete its row. */
   finish(): Promise<void>;
 }
@@ -109,6 +114,10 @@ export class Recorder {
       resize(cols, rows) {
         if (writer) writer.resize(cols, rows);
         else writer = open(cols, rows);
+      },
+      typist(person) {
+        // Names are text the members chose; the player shows markers as text.
+        writer?.note(`${TYPIST_NOTE_PREFIX}${person.name} (${person.userId})`);
       },
       finish() {
         finished ??= (async () => {

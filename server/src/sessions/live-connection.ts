@@ -363,6 +363,7 @@ export class LiveConnection implements ResumableSession {
       },
       input: (bytes) => meter.fromBrowser(bytes),
       resize: (cols, rows) => this.#recording?.resize(cols, rows),
+      typist: (person) => this.#recording?.typist(person),
       paused: () => {
         this.#pauses += 1;
         meter.paused();

@@ -107,6 +107,8 @@ export class TerminalBridge implements ProtocolSession {
   /** What actually went out: a batch still waiting when the socket started closing is never sent. */
   #deliveredBytes = 0;
   #receivedBytes = 0;
+  /** Who typed last; the owner until a watcher handed control types. */
+  #typist: string;
   /** Everything the page has not acknowledged, and a buffer besides for a page resuming. */
   readonly #log: OutputLog;
   readonly #resumable: boolean;
@@ -128,6 +130,7 @@ export class TerminalBridge implements ProtocolSession {
 
   constructor(deps: TerminalBridgeDeps) {
     this.#deps = deps;
+    this.#typist = deps.person.userId;
     this.#closesAt = deps.build.closesAt;
     this.#firstPage = { ws: deps.ws, readGate: deps.readGate };
     this.#resumable = deps.resumeSeconds > 0;
@@ -358,8 +361,7 @@ export class TerminalBridge implements ProtocolSession {
       // An empty frame carries no keystroke: it must neither count as input nor take a slot below.
       if (buffer.length === 0) return;
       this.#receivedBytes += buffer.length;
-      this.#deps.onInput();
-      this.#deps.observer.input(buffer.length);
+      this.#input(this.#deps.person, buffer.length);
       const shell = this.#shell;
       if (!shell) return this.#keepEarlyInput(buffer);
       // Input backpressure: stop reading the browser while sshd's window is full.
@@ -417,6 +419,15 @@ export class TerminalBridge implements ProtocolSession {
     });
   }
 
+  /** Keys from a driver: the idle timeout restarts, and a recording learns who types when that changes. */
+  #input(person: Person, bytes: number): void {
+    this.#deps.onInput();
+    this.#deps.observer.input(bytes);
+    if (person.userId === this.#typist) return;
+    this.#typist = person.userId;
+    this.#deps.observer.typist(person);
+  }
+
   #onWatcherMessage(seat: WatcherSeat, data: RawData, isBinary: boolean): void {
     if (this.#ended || !this.#watchers.has(seat)) return;
     const buffer = toBuffer(data);
@@ -424,8 +435,7 @@ export class TerminalBridge implements ProtocolSession {
       // Keys of a page that only watches never reach the VM: the gateway decides, not the page.
       if (buffer.length === 0 || seat.mode !== 'drive' || !this.#shell) return;
       seat.relayed.fromBrowser += buffer.length;
-      this.#deps.onInput();
-      this.#deps.observer.input(buffer.length);
+      this.#input(seat.person, buffer.length);
       // Input backpressure, as for the owner's page: the channel's 'drain' reads it again.
       if (!this.#shell.channel.write(buffer)) seat.page.ws.pause();
       return;
