@@ -80,6 +80,8 @@ export interface BenchGateway {
   readonly origin: string;
   /** The signed-in bench user's session cookie, for requests made the way the page makes them. */
   readonly cookie: string;
+  /** Another member of the bench app (a developer), signed in: its session cookie. */
+  signInMember(userId: string): Promise<string>;
   cpuSeconds(): number;
   rssBytes(): number;
   /** RSS and V8 heap after a full GC, asked of the gateway itself. */
@@ -152,12 +154,16 @@ export async function startBenchGateway(options: StartGatewayOptions = {}): Prom
     const res = await fetch(`${origin}/api/v1${path}`, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   };
+  const signIn = async (email: string): Promise<string> => {
+    const res = await fetch(`${origin}/auth/login`, { method: 'POST', headers: { Origin: origin, 'Content-Type': 'application/json' }, body: JSON.stringify({ email, password: BENCH_PASSWORD }) });
+    const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    if (!cookie) throw new Error(`bench sign-in of ${email} failed: ${res.status}`);
+    return cookie;
+  };
   await api('PUT', '/users/bench', { email: BENCH_EMAIL, password: BENCH_PASSWORD });
   await api('PUT', `/apps/${BENCH_APP}`, { name: 'Bench' });
   await api('PUT', `/apps/${BENCH_APP}/members/bench`, { role: 'owner' });
-  const signIn = await fetch(`${origin}/auth/login`, { method: 'POST', headers: { Origin: origin, 'Content-Type': 'application/json' }, body: JSON.stringify({ email: BENCH_EMAIL, password: BENCH_PASSWORD }) });
-  const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-  if (!cookie) throw new Error(`bench sign-in failed: ${signIn.status}`);
+  const cookie = await signIn(BENCH_EMAIL);
 
   let probeId = 0;
   const gateway: BenchGateway = {
@@ -165,6 +171,12 @@ export async function startBenchGateway(options: StartGatewayOptions = {}): Prom
     pid,
     origin,
     cookie,
+    async signInMember(userId) {
+      const email = `${userId}@example.test`;
+      await api('PUT', `/users/${userId}`, { email, password: BENCH_PASSWORD });
+      await api('PUT', `/apps/${BENCH_APP}/members/${userId}`, { role: 'developer' });
+      return await signIn(email);
+    },
     cpuSeconds: () => cpuSecondsOf(pid),
     rssBytes: () => rssBytesOf(pid),
     memory: () =>

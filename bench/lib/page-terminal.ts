@@ -23,7 +23,13 @@ export interface Address {
  * POST /api/v1/builds/{id}/connections as the page does it (its cookie, its Origin), on a new
  * connection to `via` (the page's network), closed after the answer.
  */
-export async function mintTicketVia(gateway: BenchGateway, via: Address, buildId: string, body: { kind: 'ssh'; sessionId?: string }): Promise<Ticket> {
+export async function mintTicketVia(
+  gateway: BenchGateway,
+  via: Address,
+  buildId: string,
+  body: { kind: 'ssh'; sessionId?: string; mode?: 'watch' },
+  cookie: string = gateway.cookie,
+): Promise<Ticket> {
   const payload = JSON.stringify(body);
   const { status, text } = await withDeadline('ticket', PAGE_WAIT_MS, () =>
     new Promise<{ status: number; text: string }>((done, fail) => {
@@ -34,7 +40,7 @@ export async function mintTicketVia(gateway: BenchGateway, via: Address, buildId
           method: 'POST',
           path: `/api/v1/builds/${buildId}/connections`,
           agent: false,
-          headers: { Origin: gateway.origin, Cookie: gateway.cookie, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), Connection: 'close' },
+          headers: { Origin: gateway.origin, Cookie: cookie, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), Connection: 'close' },
         },
         (res) => {
           let text = '';
@@ -60,6 +66,8 @@ export interface PageTerminalOptions {
   readonly size?: { cols: number; rows: number };
   /** Keep the output (false: only count it, for floods). */
   readonly keep?: boolean;
+  /** Acknowledge output (false: a page that renders nothing, e.g. a stalled watcher). */
+  readonly ack?: boolean;
 }
 
 export interface Moments {
@@ -80,6 +88,10 @@ export interface PageTerminal {
   output(): Buffer;
   /** Stops keeping output (it is still counted). */
   stopKeeping(): void;
+  /** Keeps output again, from now on (after a flood, to see what follows it). */
+  startKeeping(): void;
+  /** Stops reading the socket altogether, as a frozen tab does: TCP backs up to the gateway. */
+  stopReading(): void;
   type(text: string): void;
   /** Resolves when `check` holds after some message (or now); rejects if the socket closes first. */
   waitFor<T>(what: string, check: () => T | null | undefined): Promise<T>;
@@ -118,7 +130,7 @@ export async function openPageTerminal(ticket: Ticket, origin: string, options: 
       at.firstOutput ??= performance.now();
       received += data.length;
       if (keep) chunks.push(data);
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'ack', bytes: data.length }));
+      if (options.ack !== false && ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'ack', bytes: data.length }));
     } else {
       const message = parseServerControl(data.toString('utf8'));
       if (message) {
@@ -157,6 +169,10 @@ export async function openPageTerminal(ticket: Ticket, origin: string, options: 
       keep = false;
       chunks.length = 0;
     },
+    startKeeping: () => {
+      keep = true;
+    },
+    stopReading: () => ws.pause(),
     type: (text) => ws.send(Buffer.from(text, 'latin1'), { binary: true }),
     waitFor: <T>(what: string, check: () => T | null | undefined) =>
       withDeadline(`page waiting for ${what}`, PAGE_WAIT_MS, () =>
