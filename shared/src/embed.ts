@@ -36,6 +36,8 @@ export interface EmbedCredentialView {
   readonly kind: EmbedKind;
   readonly parentOrigin: string;
   readonly viewOnly: boolean;
+  /** The session this embed watches (another member's, docs/protocol.md §4b); null: the user's own. */
+  readonly watchSessionId: string | null;
   readonly window: WindowView;
 }
 

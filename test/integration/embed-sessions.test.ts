@@ -5,11 +5,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
-import { connectTerminal, type Ticket } from '../helpers/terminal-client.js';
+import { connectTerminal, mintTicket, type Ticket } from '../helpers/terminal-client.js';
 import { exchange, exchangeOk, launch, launchOk, mintEmbedTicket, parseLaunchUrl } from '../helpers/embed.js';
 
 const DASHBOARD = 'https://ci.example.com';
@@ -88,6 +91,10 @@ describe('embedding: launch API, exchange and credential', () => {
       [{ ...developerLaunch(), viewOnly: 'yes' }, /^viewOnly: /],
       [{ ...developerLaunch(), viewOnly: true }, /^viewOnly: only screens can be view-only$/],
       [{ ...developerLaunch(), host: '10.0.0.1' }, /^host: unknown field$/],
+      [{ ...developerLaunch(), mode: 'watch' }, /^sessionId: a watch view names the session to watch$/],
+      [{ ...developerLaunch(), sessionId: '0123456789abcdef' }, /^mode: a sessionId launches a watch view/],
+      [{ ...developerLaunch(), mode: 'watch', sessionId: '../../x' }, /^sessionId: /],
+      [{ ...developerLaunch(), mode: 'spy', sessionId: '0123456789abcdef' }, /^mode: /],
       [{ ...developerLaunch(), buildId: world.builds.linuxRunning, kind: 'vnc' }, /^kind: vnc is only available on macOS builds/],
     ];
     for (const [body, message] of cases) {
@@ -314,6 +321,44 @@ describe('embedding: launch API, exchange and credential', () => {
 
     const stale = (await mintEmbedTicket(gw, session.credential)).status;
     assert.equal(stale, 410);
+  });
+
+  test('a watch view (issue #16): its credential watches the one session named at launch, as any watcher does', async () => {
+    const owner = await connectTerminal(await mintTicket(gw, await signIn(gw, world.users.admin), world.builds.linuxRunning), gw);
+    const ready = await owner.waitForControl('ready');
+    assert.ok(ready.type === 'ready');
+    owner.type('echo "owner-$((40+3))"\r');
+    await owner.waitForOutput(/owner-43\r\n/);
+
+    const view = await exchangeOk(gw, (await launchOk(gw, developerLaunch({ mode: 'watch', sessionId: ready.sessionId }))).url);
+    assert.equal(view.watchSessionId, ready.sessionId);
+    const own = await exchangeOk(gw, (await launchOk(gw, developerLaunch())).url);
+    assert.equal(own.watchSessionId, null, 'a launch without mode is the user\'s own terminal');
+
+    const other = await mintEmbedTicket(gw, view.credential).send({ sessionId: 'fedcba9876543210' });
+    assert.equal(other.status, 400, 'the page cannot turn a watch view to another session');
+    assert.equal(other.body.error.code, 'invalid_field');
+    const ticket = (await mintEmbedTicket(gw, view.credential).send({ sessionId: ready.sessionId })).body as Ticket;
+    const watcher = await connectTerminal(ticket, gw);
+    const watching = await watcher.waitForControl('ready');
+    assert.equal(watching.type === 'ready' ? watching.mode : null, 'watch');
+    await watcher.waitForOutput(/owner-43\r\n/);
+    const proof = join(tmpdir(), `embed-watcher-${process.pid}`);
+    rmSync(proof, { force: true });
+    watcher.type(`touch ${proof}\r`);
+    owner.type('echo "still-$((40+4))"\r');
+    await watcher.waitForOutput(/still-44\r\n/);
+    assert.equal(existsSync(proof), false, "a watch view's keys never reach the VM");
+
+    const tester = await launch(gw, { ...developerLaunch({ mode: 'watch', sessionId: ready.sessionId }), userId: world.users.tester.id });
+    assert.equal(tester.status, 403, 'testers may not watch either');
+    const gone = await exchangeOk(gw, (await launchOk(gw, developerLaunch({ mode: 'watch', sessionId: 'fedcba9876543210' }))).url);
+    const unknown = await mintEmbedTicket(gw, gone.credential).send({});
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.error.code, 'session_not_found');
+
+    owner.close();
+    assert.equal((await watcher.closed).code, (await owner.closed).code, "the watch view ends with the owner's session, with its code");
   });
 
   test('embed pages: framed only by the launch\'s parent origin, no Referer, no cookie; every other page framed by nobody', async () => {

@@ -53,7 +53,7 @@ test('launches live 60 s; credentials die with the window, and never outlive a w
   const c = clock();
   const launches = new EmbedLaunchBook(c.now);
   const credentials = new EmbedCredentialBook(c.now);
-  const claims = { userId: 'u' as UserId, buildId: 'b' as BuildId, kind: 'ssh' as const, parentOrigin: 'https://ci.example.com', viewOnly: false, sessionEpoch: 'epoch-1' };
+  const claims = { userId: 'u' as UserId, buildId: 'b' as BuildId, kind: 'ssh' as const, parentOrigin: 'https://ci.example.com', viewOnly: false, watchSessionId: null, sessionEpoch: 'epoch-1' };
   try {
     const launch = await launches.mint(claims);
     assert.ok(launch.ok);

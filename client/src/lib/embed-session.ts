@@ -116,6 +116,7 @@ function credentialOf(body: unknown, kind: EmbedKind): EmbedCredentialView | nul
     b['kind'] !== kind ||
     typeof b['parentOrigin'] !== 'string' ||
     typeof b['viewOnly'] !== 'boolean' ||
+    (b['watchSessionId'] !== null && typeof b['watchSessionId'] !== 'string') ||
     windowView === null
   ) {
     return null;

@@ -26,6 +26,7 @@ if (started.ok) {
     tickets: embedTicketEndpoint(session.credential),
     signInHref: null,
     observer,
+    watch: session.watchSessionId,
   });
   obeyParent(parent, mounted);
 } else {

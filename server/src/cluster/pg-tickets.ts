@@ -15,7 +15,7 @@ import { PostgresTokenVault, type ClaimsCodec } from './pg-token-vault.js';
 
 const common = { userId: z.string(), buildId: z.string(), kind: z.enum(CONNECTION_KINDS), viewOnly: z.boolean(), sessionEpoch: z.string(), expiresAt: z.number() };
 const ticketJson = z.object({ ...common, origin: z.string(), signInId: z.string().nullable(), sessionId: z.string().nullable().default(null), watch: z.boolean().default(false) });
-const embedJson = z.object({ ...common, parentOrigin: z.string() });
+const embedJson = z.object({ ...common, parentOrigin: z.string(), watchSessionId: z.string().nullable().default(null) });
 
 function codec<T extends { readonly expiresAt: Date; readonly userId: UserId; readonly buildId: BuildId }, S extends z.ZodType<{ expiresAt: number; userId: string; buildId: string }>>(
   schema: S,

@@ -26,6 +26,8 @@ export interface EmbedCredentialClaims {
   readonly kind: EmbedKind;
   readonly parentOrigin: string;
   readonly viewOnly: boolean;
+  /** The member's session this embed watches (issue #16); null: the user's own terminal or screen. */
+  readonly watchSessionId: string | null;
   /** The user's session epoch at exchange: checked on every use, like a sign-in session's. */
   readonly sessionEpoch: string;
   readonly expiresAt: Date;

@@ -25,6 +25,8 @@ export interface LaunchClaims {
   /** The only origin that may frame the embed page and receive its messages. */
   readonly parentOrigin: string;
   readonly viewOnly: boolean;
+  /** The member's session this embed watches (issue #16); null: the user's own terminal or screen. */
+  readonly watchSessionId: string | null;
   /** The user's session epoch at launch: a password change or deletion since then burns the launch. */
   readonly sessionEpoch: string;
   readonly expiresAt: Date;

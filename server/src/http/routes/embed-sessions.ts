@@ -17,6 +17,7 @@ import { CONNECTION_KINDS, type ConnectionKind } from '../../../../shared/src/pr
 import { REFUSAL_MESSAGES } from '../../access/remote-access.js';
 import { loadBuildStanding } from '../../access/build-access.js';
 import { parseBody, requireControlToken } from './control-api.js';
+import { sessionIdField } from '../control-schemas.js';
 
 /** Origins are short; anything longer is not one. */
 const MAX_ORIGIN_CHARS = 2048;
@@ -29,9 +30,14 @@ function embedSessionBody(viewOnlyKinds: ReadonlySet<ConnectionKind>) {
       kind: z.enum(CONNECTION_KINDS),
       parentOrigin: z.string().min(1).max(MAX_ORIGIN_CHARS),
       viewOnly: z.boolean().optional(),
+      /** With mode "watch": the live session the view watches (issue #16). */
+      sessionId: sessionIdField.optional(),
+      mode: z.enum(['drive', 'watch']).optional(),
     })
     .superRefine((body, ctx) => {
       if (body.viewOnly === true && !viewOnlyKinds.has(body.kind)) ctx.addIssue({ code: 'custom', path: ['viewOnly'], message: 'only screens can be view-only' });
+      if (body.mode === 'watch' && body.sessionId === undefined) ctx.addIssue({ code: 'custom', path: ['sessionId'], message: 'a watch view names the session to watch' });
+      if (body.mode !== 'watch' && body.sessionId !== undefined) ctx.addIssue({ code: 'custom', path: ['mode'], message: 'a sessionId launches a watch view: mode must be "watch"' });
     });
 }
 
@@ -86,7 +92,10 @@ export function embedSessionsRouter(deps: EmbedSessionDeps): Router {
     }
     const availability = deps.endpoints.availability(standing.build, body.kind);
     if (!availability.ok) throw new GatewayError('invalid_field', `kind: ${availability.error}`);
-    const minted = await deps.launches.mint({ userId, buildId, kind: body.kind, parentOrigin: body.parentOrigin, viewOnly: body.viewOnly ?? false, sessionEpoch: user.sessionEpoch });
+    const minted = await deps.launches.mint({ userId, buildId, kind: body.kind, parentOrigin: body.parentOrigin, viewOnly: body.viewOnly ?? false,
+      watchSessionId: body.mode === 'watch' ? (body.sessionId ?? null) : null,
+      sessionEpoch: user.sessionEpoch,
+    });
     if (!minted.ok && minted.error === 'owner_full') {
       refuse('too_many_user_launches');
       throw new GatewayError('rate_limited', `User ${userId} has too many embed sessions waiting to be opened. Try again in a minute.`);

@@ -81,8 +81,8 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
       deps.logger.info({ event: 'embed_launch_refused', ...log, reason: standing.decision.error }, 'embed launch refused');
       throw new GatewayError(standing.decision.error, REFUSAL_MESSAGES[standing.decision.error]);
     }
-    const { userId, buildId, viewOnly, sessionEpoch } = claims;
-    const issued = await deps.credentials.mint({ userId, buildId, kind, parentOrigin, viewOnly, sessionEpoch }, standing.build.closesAt);
+    const { userId, buildId, viewOnly, watchSessionId, sessionEpoch } = claims;
+    const issued = await deps.credentials.mint({ userId, buildId, kind, parentOrigin, viewOnly, watchSessionId, sessionEpoch }, standing.build.closesAt);
     if (!issued.ok) throw new GatewayError('rate_limited', 'Too many embedded sessions are open on this gateway. Try again later.');
     deps.logger.info({ event: 'embed_launched', ...log }, 'embed launched');
     const body: EmbedCredentialView = {
@@ -92,6 +92,7 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
       kind,
       parentOrigin,
       viewOnly,
+      watchSessionId,
       window: toWindowView(standing.build, now),
     };
     res.status(201).json(body);
@@ -102,6 +103,11 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
     const claims = await credentialOf(req, deps);
     const parsed = embedTicketRequest.safeParse(req.body ?? {});
     if (!parsed.success) throw new GatewayError('invalid_field', describeIssue(parsed.error, req.body));
+    const watching = claims.watchSessionId;
+    // A watch view's credential watches its one session: the page cannot turn it to another.
+    if (watching !== null && parsed.data.sessionId !== undefined && parsed.data.sessionId !== watching) {
+      throw new GatewayError('invalid_field', 'sessionId: this embedded view watches another session');
+    }
     const body = await deps.admission.mint({
       userId: claims.userId,
       buildId: claims.buildId,
@@ -110,8 +116,8 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
       origin: deps.publicOrigin,
       sessionEpoch: claims.sessionEpoch,
       signInId: null,
-      sessionId: parsed.data.sessionId ?? null,
-      watch: false,
+      sessionId: watching ?? parsed.data.sessionId ?? null,
+      watch: watching !== null,
     });
     res.status(201).json(body);
   });
