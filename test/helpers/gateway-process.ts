@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { registerTempDir, spawnManaged, type ManagedProcess, type ProcessExit } from './daemon.js';
 import { freePort } from './ports.js';
 import type { GatewayAddress } from './gateway.js';
+import { inspectorUrlIn, memoryAfterGc, type MemoryAfterGc } from './inspector.js';
 
 const MAIN = resolve(import.meta.dirname, '..', '..', 'dist', 'server', 'src', 'main.js');
 /** Start-up is opening SQLite and reading the bundle manifest; slow only on a loaded machine. */
@@ -26,6 +27,8 @@ export interface GatewayProcess extends GatewayAddress {
   rssBytes(): number;
   /** The highest resident set size so far (VmHWM): unlike a sample, it does not depend on GC timing. */
   peakRssBytes(): number;
+  /** Memory right after full collections, for leak checks; needs `{ inspect: true }`. */
+  memoryAfterGc(): Promise<ProcessMemory>;
   /** CPU time used so far by all its threads, in ns (schedstat: finer than the 10 ms of utime). */
   cpuTimeNs(): number;
   /**
@@ -36,12 +39,24 @@ export interface GatewayProcess extends GatewayAddress {
   stop(): Promise<void>;
 }
 
-export async function startGatewayProcess(env: Record<string, string> = {}): Promise<GatewayProcess> {
+/** Memory after collecting, with the kinds of resident pages: anonymous (heaps) apart from mapped files and shared memory. */
+export interface ProcessMemory extends MemoryAfterGc {
+  readonly rssAnon: number;
+  readonly rssFile: number;
+  readonly rssShmem: number;
+}
+
+export interface GatewayProcessOptions {
+  /** Opens the Node inspector on a loopback port of its choosing, for `memoryAfterGc`. */
+  readonly inspect?: boolean;
+}
+
+export async function startGatewayProcess(env: Record<string, string> = {}, options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'porthole-proc-'));
   const releaseDir = registerTempDir(dir);
   const port = await freePort();
   const controlToken = `control-${randomBytes(16).toString('hex')}`;
-  const child = spawnManaged(process.execPath, [MAIN], {
+  const child = spawnManaged(process.execPath, [...(options.inspect ? ['--inspect=127.0.0.1:0'] : []), MAIN], {
     env: {
       PATH: process.env['PATH'] ?? '',
       PORT: String(port),
@@ -57,6 +72,8 @@ export async function startGatewayProcess(env: Record<string, string> = {}): Pro
   });
   await child.waitForLog('"event":"listening"', START_TIMEOUT_MS);
   const url = `http://127.0.0.1:${port}`;
+  const inspectorUrl = options.inspect ? inspectorUrlIn(child.logs()) : null;
+  if (options.inspect && inspectorUrl === null) throw new Error('the gateway did not print its inspector address');
   return {
     url,
     origin: url,
@@ -82,6 +99,13 @@ export async function startGatewayProcess(env: Record<string, string> = {}): Pro
     },
     rssBytes: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
     peakRssBytes: () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
+    async memoryAfterGc() {
+      if (inspectorUrl === null) throw new Error('memoryAfterGc needs startGatewayProcess(env, { inspect: true })');
+      const memory = await memoryAfterGc(inspectorUrl);
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kib = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
+      return { ...memory, rssAnon: kib('RssAnon'), rssFile: kib('RssFile'), rssShmem: kib('RssShmem') };
+    },
     cpuTimeNs: () =>
       readdirSync(`/proc/${child.pid}/task`).reduce((sum, task) => {
         try {
