@@ -33,7 +33,7 @@ const RETAINED_GROWTH_LIMIT_BYTES = 8 * 1024 * 1024;
  * (VmHWM) swings by tens of MiB with GC timing on a loaded machine (CI failed at +37.8 MiB of
  * peaks). What remains after collecting is ~18 MiB of malloc arenas kept from the attack's peak —
  * a plateau, not a leak: a second attack of the same size adds nothing (measured 2026-12-03), and
- * the heap and Buffers grow by ~1.5 MiB. Three larger warm-ups left the same ~18 MiB.
+ * the heap and Buffers grow by ~1.5 MiB. A warm-up three times as long left the same ~18 MiB.
  */
 const WARM_UP_CASES = 1_000;
 /** A bad connection that is not closed within this is a hang, not a slow close. */
