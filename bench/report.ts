@@ -15,6 +15,7 @@ import type { IdleResult } from './cases/idle.js';
 import type { WindowCloseResult } from './cases/window-close.js';
 import type { BrowserResult } from './cases/browser.js';
 import type { ResumeResult } from './cases/resume.js';
+import type { PairingResult } from './cases/pairing.js';
 
 const DOC = resolve(import.meta.dirname, '..', 'docs', 'benchmarks.md');
 
@@ -322,6 +323,36 @@ function beforeAfterBlock(): string | null {
   ].join('\n');
 }
 
+function pairingBlock(): string | null {
+  const r = readResult<PairingResult>('pairing');
+  if (!r) return null;
+  const legs = ['alone', 'stalled watcher'] as const;
+  const alone = r.ownerMiBPerSecond.alone;
+  const stalled = r.ownerMiBPerSecond['stalled watcher'];
+  return [
+    `The owner floods (\`yes\`) for ${f(r.floodSeconds, 0)} s per leg; legs alternate within each run (${alone.n} runs):\n`,
+    table(
+      ['Leg', 'Owner MiB/s', 'Gateway RSS peak over start', 'Ctrl-C → prompt', 'Watcher received'],
+      legs.map((leg) => [
+        leg,
+        s(r.ownerMiBPerSecond[leg]),
+        s(r.rssGrowthMiB[leg], 1, 'MiB'),
+        s(r.ctrlCMs[leg], 0, 'ms'),
+        leg === 'alone' ? '—' : s(r.watcherReceivedKiB, 0, 'KiB'),
+      ]),
+    ),
+    '',
+    table(
+      ['Figure', 'Value', 'Target', ''],
+      [
+        ['Owner throughput with a stalled watcher ÷ alone (medians)', f(r.throughputRatio, 2), 'within the spread of alone', verdict(stalled.median >= alone.min)],
+      ],
+    ),
+    '',
+    dated(r.date),
+  ].join('\n');
+}
+
 const BLOCKS: Record<string, () => string | null> = {
   'before-after': beforeAfterBlock,
   machine: machineBlock,
@@ -331,6 +362,7 @@ const BLOCKS: Record<string, () => string | null> = {
   idle: idleBlock,
   close: closeBlock,
   resume: resumeBlock,
+  pairing: pairingBlock,
   browser: browserBlock,
 };
 

@@ -40,7 +40,8 @@ interface LegSample {
   readonly ctrlCMs: number;
 }
 
-interface PairingResult {
+export interface PairingResult {
+  readonly date: string;
   readonly floodSeconds: number;
   readonly samples: readonly LegSample[];
   readonly ownerMiBPerSecond: Readonly<Record<Leg, Spread>>;
@@ -136,6 +137,7 @@ export const pairingCase: BenchCase = {
     const per = (pick: (s: LegSample) => number): Record<Leg, Spread> => Object.fromEntries(legs.map((leg) => [leg, of(leg, pick)])) as Record<Leg, Spread>;
     const ownerMiBPerSecond = per((s) => s.ownerMiBPerSecond);
     return {
+      date: new Date().toISOString(),
       floodSeconds: floodMs / 1000,
       samples,
       ownerMiBPerSecond,
