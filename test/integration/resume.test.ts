@@ -2,8 +2,9 @@
  * Sessions outlive their WebSocket (issue #15): a network cut (a relay between page and gateway
  * reset mid-stream, not a clean close) holds the shell; resuming it with the byte count received
  * loses nothing and keeps the same shell; a held session under a flood stops reading the VM; the
- * window end, a revocation and the hold running out still close the VM side promptly; only the
- * session's own user may resume it.
+ * window end, a revocation, a demotion, the idle timeout and the hold running out still close the
+ * VM side promptly; a held session keeps its connection slot; a reload's same-size resize still
+ * redraws full-screen programs; only the session's own user may resume it.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,7 @@ import { startCounter } from '../helpers/counter-loop.js';
 import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 import { pollUntil } from '../helpers/ports.js';
 import { metricValue, scrapeMetrics, waitForAudit } from '../helpers/ops.js';
+import { IDLE_SWEEP_INTERVAL_MS } from '../../server/src/sessions/access-enforcer.js';
 import { TERMINAL_OUTPUT_BATCH_BYTES, TERMINAL_UNACKED_HIGH_BYTES } from '../../shared/src/limits.js';
 
 /** The two outages the issue names: a Wi-Fi switch, and a lunch-break-length lid close. */
@@ -25,6 +27,8 @@ const SHORT_OUTAGE_MS = 3_000;
 const LONG_OUTAGE_MS = 60_000;
 /** The window end, a revocation and the hold's end close the VM side this fast (docs/protocol.md). */
 const VM_CLOSE_BOUND_MS = 1_000;
+/** An idle timeout short enough to watch it run out (the setting takes fractions of a minute). */
+const IDLE_MINUTES = 0.05;
 /** A hold short enough to watch it run out. */
 const SHORT_HOLD_SECONDS = 1;
 /** What the PTY and sshd keep of a flood the gateway stopped reading (measured ~14 KiB, docs/benchmarks.md). */
@@ -179,24 +183,132 @@ describe('resuming terminal sessions', { timeout: LONG_OUTAGE_MS + 120_000 }, ()
     }
   });
 
-  test('a hold that runs out ends the session and closes the VM side', async () => {
+  test('a hold that runs out ends the session and closes the VM side within 1 s of its end', async () => {
     const relay = await startTcpRelay({ host: '127.0.0.1', port: Number(new URL(shortHold.url).port) });
+    const vmRelay = await startTcpRelay({ host: sshd.host, port: sshd.port });
     try {
+      await registerLinuxBuild(shortHold, 'held-expiry', { ...passwordEndpoint(sshd), host: vmRelay.host, port: vmRelay.port });
       const agent = await signIn(shortHold, shortWorld.users.developer);
-      const t = await connectTerminal(await mintTicket(shortHold, agent, world.builds.linuxRunning), shortHold, { via: relay });
+      const t = await connectTerminal(await mintTicket(shortHold, agent, 'held-expiry'), shortHold, { via: relay });
       await t.waitForControl('ready');
+      const vmClosed = vmRelay.nextUpstreamClose();
+      const cutAt = Date.now();
       relay.cut();
       await t.closed;
-      const closed = await waitForAudit(shortHold, (e) => e.event === 'connection_closed' && e.details['connectionId'] === readyOf(t).sessionId);
+      await vmClosed;
+      const elapsed = Date.now() - cutAt;
+      console.log(`hold of ${SHORT_HOLD_SECONDS} s: VM side closed ${elapsed} ms after the cut`);
+      assert.ok(elapsed <= SHORT_HOLD_SECONDS * 1000 + VM_CLOSE_BOUND_MS, `${elapsed} ms`);
+      const detached = await waitForAudit(shortHold, (e) => e.event === 'session_detached' && e.details['connectionId'] === readyOf(t).sessionId, { buildId: 'held-expiry' });
+      assert.equal(detached.details['reason'], 'page_left');
+      const closed = await waitForAudit(shortHold, (e) => e.event === 'connection_closed' && e.details['connectionId'] === readyOf(t).sessionId, { buildId: 'held-expiry' });
       assert.equal(closed.details['closeCode'], 4005);
       assert.equal(closed.details['reason'], 'not resumed in time');
       await pollUntil('the held connection to be gone', WAIT_MS, async () => shortHold.enforcer.size === 0);
-      const res = await agent.post(`/api/v1/builds/${world.builds.linuxRunning}/connections`).set('Origin', shortHold.origin).send({ kind: 'ssh', sessionId: readyOf(t).sessionId });
+      const res = await agent.post('/api/v1/builds/held-expiry/connections').set('Origin', shortHold.origin).send({ kind: 'ssh', sessionId: readyOf(t).sessionId });
       assert.equal(res.status, 404);
       assert.equal(res.body.error.code, 'session_not_found');
     } finally {
-      await relay.close();
+      await Promise.all([relay.close(), vmRelay.close()]);
     }
+  });
+
+  test('a demotion and the idle timeout reach held sessions too: the VM side closes within 1 s', async () => {
+    const vmRelay = await startTcpRelay({ host: sshd.host, port: sshd.port });
+    const idle = await startGateway({ PORTHOLE_IDLE_MINUTES: String(IDLE_MINUTES) });
+    const idleRelay = await startTcpRelay({ host: '127.0.0.1', port: Number(new URL(idle.url).port) });
+    try {
+      const endpoint = { ...passwordEndpoint(sshd), host: vmRelay.host, port: vmRelay.port };
+      await registerLinuxBuild(gw, 'held-demote', endpoint);
+      const agent = await signIn(gw, world.users.developer);
+      const t = await openThroughRelay(agent, pageRelay, 'held-demote');
+      pageRelay.cut();
+      await t.closed;
+      await waitForAudit(gw, (e) => e.event === 'session_detached' && e.details['connectionId'] === readyOf(t).sessionId, { buildId: 'held-demote' });
+      const vmClosed = vmRelay.nextUpstreamClose();
+      const started = Date.now();
+      await control(gw).put(`/apps/app-1/members/${world.users.developer.id}`, { role: 'tester' });
+      try {
+        await vmClosed;
+        const elapsed = Date.now() - started;
+        console.log(`held-demote: VM side closed ${elapsed} ms after the demotion`);
+        assert.ok(elapsed <= VM_CLOSE_BOUND_MS, `${elapsed} ms`);
+        const closed = await waitForAudit(gw, (e) => e.event === 'connection_closed' && e.details['connectionId'] === readyOf(t).sessionId, { buildId: 'held-demote' });
+        assert.equal(closed.details['closeCode'], 4001);
+      } finally {
+        await control(gw).put(`/apps/app-1/members/${world.users.developer.id}`, { role: 'developer' });
+      }
+
+      // Idle: nobody types into a held session either; it ends when the idle timeout says so.
+      const idleWorld = await seedWorld(idle, { ssh: passwordEndpoint(sshd) });
+      await registerLinuxBuild(idle, 'held-idle', endpoint);
+      const idleAgent = await signIn(idle, idleWorld.users.developer);
+      const page = await connectTerminal(await mintTicket(idle, idleAgent, 'held-idle'), idle, { via: idleRelay });
+      await page.waitForControl('ready');
+      const idleVmClosed = vmRelay.nextUpstreamClose();
+      const lastInputAt = Date.now();
+      idleRelay.cut();
+      await page.closed;
+      await idleVmClosed;
+      const idleElapsed = Date.now() - lastInputAt;
+      // As for an attached session: the idle sweep runs every min(IDLE_SWEEP_INTERVAL_MS, timeout).
+      const idleMs = IDLE_MINUTES * 60_000;
+      console.log(`held-idle: VM side closed ${idleElapsed} ms after the last input (timeout ${idleMs} ms)`);
+      assert.ok(idleElapsed <= idleMs + Math.min(IDLE_SWEEP_INTERVAL_MS, idleMs) + VM_CLOSE_BOUND_MS, `${idleElapsed} ms`);
+      const idleClosed = await waitForAudit(idle, (e) => e.event === 'connection_closed' && e.details['connectionId'] === readyOf(page).sessionId, { buildId: 'held-idle' });
+      assert.equal(idleClosed.details['closeCode'], 4002);
+    } finally {
+      await Promise.all([vmRelay.close(), idleRelay.close()]);
+      await idle.close();
+    }
+  });
+
+  test("a held session keeps its user's connection slot: a new terminal is refused at the cap, resuming is not", async () => {
+    const capped = await startGateway({ PORTHOLE_MAX_CONNECTIONS_PER_USER: '1' });
+    const relay = await startTcpRelay({ host: '127.0.0.1', port: Number(new URL(capped.url).port) });
+    try {
+      const cappedWorld = await seedWorld(capped, { ssh: passwordEndpoint(sshd) });
+      const agent = await signIn(capped, cappedWorld.users.developer);
+      const t = await connectTerminal(await mintTicket(capped, agent, cappedWorld.builds.linuxRunning), capped, { via: relay });
+      await t.waitForControl('ready');
+      t.type('echo slot-$((3*3))\r');
+      await t.waitForOutput(/[\r\n]slot-9\r\n/);
+      relay.cut();
+      await t.closed;
+      await waitForAudit(capped, (e) => e.event === 'session_detached' && e.details['connectionId'] === readyOf(t).sessionId);
+      const fresh = await agent.post(`/api/v1/builds/${cappedWorld.builds.linuxRunning}/connections`).set('Origin', capped.origin).send({ kind: 'ssh' });
+      assert.equal(fresh.status, 429, JSON.stringify(fresh.body));
+      assert.equal(fresh.body.error.code, 'too_many_connections');
+      const back = await connectTerminal(await mintTicket(capped, agent, cappedWorld.builds.linuxRunning, 'ssh', readyOf(t).sessionId), capped, { resumeFrom: t.outputBytes().length });
+      await back.waitForControl('resumed');
+      back.type('echo again-$((3*3))\r');
+      await back.waitForOutput(/[\r\n]again-9\r\n/);
+      back.close();
+      await back.closed;
+    } finally {
+      await relay.close();
+      await capped.close();
+    }
+  });
+
+  test('after a reload, the same size nudges the PTY: full-screen programs get the SIGWINCH that redraws them', async () => {
+    const agent = await signIn(gw, world.users.developer);
+    const first = await connectTerminal(await mintTicket(gw, agent, world.builds.linuxRunning), gw, { size: { cols: 100, rows: 30 } });
+    await first.waitForControl('ready');
+    // A stand-in for vim or top: something that redraws on SIGWINCH, and says when it got one.
+    // Its own process group is the terminal's foreground one, as vim's would be: SIGWINCH reaches it.
+    first.type("bash -c 'trap \"echo WINCH-$((20+3))\" WINCH; echo armed-$((20+3)); while :; do sleep 0.05; done'\r");
+    await first.waitForOutput(/[\r\n]armed-23\r\n/);
+    first.ws.terminate();
+    await first.closed;
+    await waitForAudit(gw, (e) => e.event === 'session_detached' && e.details['connectionId'] === readyOf(first).sessionId);
+    const reloaded = await connectTerminal(await mintTicket(gw, agent, world.builds.linuxRunning, 'ssh', readyOf(first).sessionId), gw, { resumeFrom: 0, size: { cols: 100, rows: 30 } });
+    await reloaded.waitForControl('resumed');
+    const mark = reloaded.output().length;
+    await reloaded.waitForOutput(/WINCH-23/, mark);
+    reloaded.type('\x03');
+    reloaded.close();
+    await reloaded.closed;
   });
 
   test('only its own user resumes a session; unknown, ended and malformed ids are refused', async () => {
