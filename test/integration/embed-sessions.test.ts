@@ -13,6 +13,7 @@ import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { connectTerminal, mintTicket, type Ticket } from '../helpers/terminal-client.js';
+import { waitForAudit } from '../helpers/ops.js';
 import { exchange, exchangeOk, launch, launchOk, mintEmbedTicket, parseLaunchUrl } from '../helpers/embed.js';
 
 const DASHBOARD = 'https://ci.example.com';
@@ -321,6 +322,30 @@ describe('embedding: launch API, exchange and credential', () => {
 
     const stale = (await mintEmbedTicket(gw, session.credential)).status;
     assert.equal(stale, 410);
+  });
+
+  test("an embedded terminal resumes its session through the credential, as the page does after a drop (issue #15)", async () => {
+    const session = await exchangeOk(gw, (await launchOk(gw, developerLaunch())).url);
+    const first = await connectTerminal((await mintEmbedTicket(gw, session.credential).send({})).body as Ticket, gw);
+    const ready = await first.waitForControl('ready');
+    assert.ok(ready.type === 'ready');
+    first.type('echo "before-$((50+1))"\r');
+    await first.waitForOutput(/before-51\r\n/);
+    first.ws.terminate();
+    await first.closed;
+    await waitForAudit(gw, (e) => e.event === 'session_detached' && e.details['connectionId'] === ready.sessionId);
+    const again = await mintEmbedTicket(gw, session.credential).send({ sessionId: ready.sessionId });
+    assert.equal(again.status, 201, JSON.stringify(again.body));
+    const back = await connectTerminal(again.body as Ticket, gw, { resumeFrom: first.outputBytes().length });
+    const resumed = await back.waitForControl('resumed');
+    assert.deepEqual(resumed, { type: 'resumed', offset: first.outputBytes().length });
+    back.type('echo "after-$((50+1))"\r');
+    await back.waitForOutput(/after-51\r\n/);
+    const otherUser = await exchangeOk(gw, (await launchOk(gw, { ...developerLaunch(), userId: world.users.admin.id })).url);
+    const foreign = await mintEmbedTicket(gw, otherUser.credential).send({ sessionId: ready.sessionId });
+    assert.equal(foreign.status, 404, "another user's credential cannot resume it");
+    back.close();
+    await back.closed;
   });
 
   test('a watch view (issue #16): its credential watches the one session named at launch, as any watcher does', async () => {

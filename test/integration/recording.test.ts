@@ -208,6 +208,37 @@ describe('session recording', () => {
     assert.ok(typedAt >= 0 && typedAt < echoedAt, "the marker comes before the watcher's command runs");
   });
 
+  test('a resumed session is still one recording: what came before and after the drop, in order (issue #15)', async () => {
+    const developer = await signIn(gw, world.users.developer);
+    const earlier = new Set((await recordings(developer)).map((r) => r.id));
+    const first = await connectTerminal(await mintTicket(gw, developer, 'build-linux'), gw);
+    const ready = await first.waitForControl('ready');
+    assert.ok(ready.type === 'ready');
+    first.type('echo first-$((30+1))\r');
+    await first.waitForOutput(/[\r\n]first-31\r\n/);
+    first.ws.terminate();
+    await first.closed;
+    await waitForAudit(gw, (e) => e.event === 'session_detached' && e.details['connectionId'] === ready.sessionId);
+    const back = await connectTerminal(await mintTicket(gw, developer, 'build-linux', 'ssh', ready.sessionId), gw, { resumeFrom: first.outputBytes().length });
+    await back.waitForControl('resumed');
+    back.type('echo second-$((30+1))\r');
+    await back.waitForOutput(/[\r\n]second-31\r\n/);
+    back.close();
+    await back.closed;
+    let added: RecordingView[] = [];
+    await pollUntil('recording finished', RECORDING_FINISH_TIMEOUT_MS, async () => {
+      added = (await recordings(developer)).filter((r) => !earlier.has(r.id));
+      return added.length > 0 && added.every((r) => r.endedAt !== null);
+    });
+    assert.equal(added.length, 1, 'one file for the session, not one per page');
+    const [recording] = added;
+    assert.ok(recording);
+    const output = parseAsciicast(await download(developer, recording.url)).output;
+    const before = output.search(/[\r\n]first-31\r\n/);
+    const after = output.search(/[\r\n]second-31\r\n/);
+    assert.ok(before >= 0 && after > before, 'both pages\' output, in order');
+  });
+
   test('switching it off stops recording; PORTHOLE_RECORD_ALL records every app', async () => {
     assert.equal((await control(gw).put('/apps/app-1', { name: 'Mobile App', recordSessions: false })).body.recordSessions, false);
     const developer = await signIn(gw, world.users.developer);
