@@ -146,7 +146,36 @@ describe('resuming terminal sessions', { timeout: LONG_OUTAGE_MS + 120_000 }, ()
     await second.waitForOutput(/[\r\n]flood-done\r\n/);
     rmSync(stop, { force: true });
     rmSync(progress, { force: true });
-    second.close();
+
+    // A reload (offset 0) after more output than the buffer: the replay starts at the oldest whole
+    // line held, later than what was asked for, and the page is told where.
+    const reloaded = await resume(agent, sessionId, 0);
+    assert.equal((await second.closed).code, 4007);
+    const resumed = reloaded.controls.find((c) => c.type === 'resumed');
+    assert.ok(resumed?.type === 'resumed');
+    const secondStart = first.outputBytes().length;
+    assert.ok(resumed.offset > secondStart, `replay from ${resumed.offset}, not from 0`);
+    assert.equal(second.outputBytes()[resumed.offset - secondStart - 1], 0x0a, 'the replay starts right after a line feed');
+    reloaded.close();
+  });
+
+  test('a held session whose shell exits ends with 4005 and cannot be resumed', async () => {
+    const agent = await signIn(gw, world.users.developer);
+    const t = await openThroughRelay(agent, pageRelay);
+    const { sessionId } = readyOf(t);
+    const gone = `/tmp/porthole-exit-${sessionId}`;
+    // The shell exits once the page has gone: the test removes the file after the cut.
+    writeFileSync(gone, '');
+    t.type(`echo waiting-$((2+2)); while [ -e ${gone} ]; do sleep 0.05; done; exit\r`);
+    await t.waitForOutput(/[\r\n]waiting-4\r\n/);
+    pageRelay.cut();
+    await t.closed;
+    await waitForAudit(gw, (e) => e.event === 'session_detached' && e.details['connectionId'] === sessionId);
+    rmSync(gone);
+    const closed = await waitForAudit(gw, (e) => e.event === 'connection_closed' && e.details['connectionId'] === sessionId);
+    assert.equal(closed.details['closeCode'], 4005);
+    const res = await agent.post(`/api/v1/builds/${world.builds.linuxRunning}/connections`).set('Origin', gw.origin).send({ kind: 'ssh', sessionId });
+    assert.deepEqual([res.status, res.body.error?.code], [404, 'session_not_found']);
   });
 
   test('revocation and the window end reach held sessions: the VM side closes within 1 s', async () => {

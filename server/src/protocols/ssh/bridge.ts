@@ -121,6 +121,8 @@ export class TerminalBridge implements ProtocolSession {
   /** A page that resumes, until its first message says from where. */
   #resuming: Attachment | null = null;
   #paused = false;
+  /** The shell sent its exit status: its channel ends once read to the end. */
+  #shellExited = false;
   #stallTimer: NodeJS.Timeout | null = null;
   /** Pages of other members watching (or co-driving) this session (issue #16). */
   readonly #watchers = new Set<WatcherSeat>();
@@ -306,6 +308,10 @@ export class TerminalBridge implements ProtocolSession {
       for (const seat of this.#watchers) seat.page.ws.resume();
     });
     channel.once('close', () => this.#deps.close(CloseCode.sessionEnded, 'shell ended'));
+    channel.once('exit', () => {
+      this.#shellExited = true;
+      this.#reviewFlow();
+    });
     shell.onClosed((error) => this.#deps.close(error ? CloseCode.vmUnreachable : CloseCode.sessionEnded, error ? 'connection to the VM lost' : 'shell ended'));
 
     this.#viewer = this.#newViewer(this.#firstPage, 0);
@@ -495,6 +501,16 @@ export class TerminalBridge implements ProtocolSession {
     const shell = this.#shell;
     if (!shell || this.#ended) return;
     const viewer = this.#viewer;
+    if (this.#shellExited && !viewer) {
+      // The shell exited while no page reads: the session ends for good (4005). A paused channel
+      // never ends, so what ssh2 still holds (at most the window) is read out to let it close.
+      if (this.#paused) {
+        this.#paused = false;
+        shell.channel.resume();
+        shell.channel.stderr.resume();
+      }
+      return;
+    }
     const page = viewer?.page ?? null;
     const action = viewer
       ? decideFlow({ unackedBytes: viewer.pending, bufferedBytes: viewer.page.ws.bufferedAmount, paused: this.#paused }, FLOW_LIMITS)
