@@ -358,7 +358,7 @@ describe('two gateway nodes on one PostgreSQL', () => {
       const t = await terminalOnA('build-relay-gate', relayToA);
       const sessionId = sessionIdOf(t);
       const key = deriveRelayKey(Buffer.from(shared.PORTHOLE_SECRET_KEY, 'hex'));
-      const claims: RelayClaims = { sessionId, userId: world.users.developer.id as UserId, buildId: 'build-relay-gate' as BuildId, kind: 'ssh', from: 'node-b', to: 'node-a' };
+      const claims: RelayClaims = { sessionId, userId: world.users.developer.id as UserId, buildId: 'build-relay-gate' as BuildId, kind: 'ssh', from: 'node-b', to: 'node-a', watcher: null };
       const attempt = (authorization?: string) =>
         attemptUpgrade({ url: relayUrl(nodeA.url, 'ssh'), protocols: [SSH_SUBPROTOCOL], headers: authorization === undefined ? {} : { authorization } });
       const statusOf = async (authorization?: string): Promise<number> => {
