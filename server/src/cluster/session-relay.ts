@@ -1,9 +1,10 @@
 /**
- * The node a resuming page reached, when another node holds its session: it opens an internal
- * WebSocket to that node (its PORTHOLE_NODE_URL, authenticated by a relay assertion) and carries
- * messages both ways as they are, with backpressure on each leg. The holding node owns the
- * session and enforces access on it (window end, revocation, idle, the hold); this node only
- * carries bytes, and ends the page's socket with the code the holding node ends the relay with.
+ * The node a resuming or watching page reached, when another node holds its session: it opens an
+ * internal WebSocket to that node (its PORTHOLE_NODE_URL, authenticated by a relay assertion) and
+ * carries messages both ways as they are, with backpressure on each leg. The holding node owns the
+ * session and enforces access on it (window end, revocation, idle, the hold), and on a watcher it
+ * admitted itself; this node only carries bytes, and ends the page's socket with the code the
+ * holding node ends the relay with.
  *
  * A page that leaves without ending the session (1001, 1005, 1006) leaves the relay with 1001,
  * so the holding node holds the session again; this node draining does the same, and the page
