@@ -182,6 +182,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     key: relayKey,
     sessions,
     admission: { store, quota, enforcer, now },
+    watchEnabled: config.watch,
     events: audit,
     now,
     logger,

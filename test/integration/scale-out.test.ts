@@ -490,7 +490,7 @@ describe('two gateway nodes on one PostgreSQL', () => {
     assert.deepEqual(watcherClosed, ownerClosed, "the owner's end is the relayed watcher's, with its code");
   });
 
-  test('the holding node checks a relayed watcher itself: the session on its build, a member with an allowed role, a live sign-in (issue #16)', async () => {
+  test('the holding node checks a relayed watcher itself: the session on its build, a member with an allowed role, a live sign-in, its own PORTHOLE_WATCH (issue #16)', async () => {
     await registerBuild('build-watch-gate');
     await registerBuild('build-watch-gate-other');
     const owner = await connectTerminal(toNode(await mintTicket(a, agent, 'build-watch-gate'), a), a);
@@ -515,12 +515,33 @@ describe('two gateway nodes on one PostgreSQL', () => {
     assert.equal(await statusOf(watcherClaims(world.users.tester.id)), 403, 'a tester');
     assert.equal(await statusOf(watcherClaims(world.users.outsider.id)), 403, 'not a member');
     assert.equal(await statusOf(watcherClaims(world.users.admin.id)), 403, 'a sign-in that is no longer current');
+    const [admin] = await cluster.query<{ session_epoch: string }>('SELECT session_epoch FROM users WHERE id = $1', [world.users.admin.id], new URL(shared.PORTHOLE_DATABASE).pathname.slice(1));
+    assert.ok(admin);
+    const adminEpoch = admin.session_epoch;
+    assert.equal(await statusOf(watcherClaims(world.users.admin.id, 'build-watch-gate', adminEpoch)), 101, 'the same assertion for a current sign-in is admitted');
     const refusals = await waitForAudit(a, (e) => e.event === 'ticket_refused' && e.userId === world.users.outsider.id, { buildId: 'build-watch-gate' });
     assert.equal(refusals.details['stage'], 'redeem');
     owner.type('echo owner-unaffected\r');
     await owner.waitForOutput(/owner-unaffected\r\n/);
     owner.close();
     await owner.closed;
+
+    // A node with PORTHOLE_WATCH=off lets no one watch the sessions it holds, whichever node asks.
+    const nodeC = await startGatewayProcess({ ...shared, PORTHOLE_NODE_ID: 'node-c', PORTHOLE_WATCH: 'off' });
+    try {
+      const c: GatewayAddress = { url: nodeC.url, origin: a.origin, controlToken: a.controlToken };
+      const onC = await connectTerminal(toNode(await mintTicket(c, await signIn(c, world.users.developer), 'build-watch-gate'), c), c);
+      terminals.push(onC);
+      await onC.waitForControl('ready');
+      const claims = { ...watcherClaims(world.users.admin.id, 'build-watch-gate', adminEpoch), sessionId: sessionIdOf(onC), to: 'node-c' };
+      const outcome = await attemptUpgrade({ url: relayUrl(nodeC.url, 'ssh'), protocols: [SSH_SUBPROTOCOL], headers: { authorization: signRelayAssertion(key, claims, new Date()) } });
+      if (outcome.opened) outcome.ws.terminate();
+      assert.equal(outcome.opened ? 101 : outcome.status, 403, 'watching is off on the holding node');
+      onC.close();
+      await onC.closed;
+    } finally {
+      await nodeC.stop();
+    }
   });
 
   // Last: it stops the database.

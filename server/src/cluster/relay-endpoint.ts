@@ -19,7 +19,7 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { EventSink } from '../audit/events.js';
 import type { ReadGate } from '../protocols/frames.js';
-import { admitRelayedWatcher, type Admitted, type AdmissionRefusal, type ClaimsAdmissionDeps } from '../sessions/admission.js';
+import { admitRelayedWatcher, WATCH_DISABLED_MESSAGE, type Admitted, type AdmissionRefusal, type ClaimsAdmissionDeps } from '../sessions/admission.js';
 import type { ResumableSession, SessionDirectory } from '../sessions/session-directory.js';
 import { requestPath } from '../ws/request-path.js';
 import { NonceMemory, verifyRelayAssertion, type RelayClaims } from './relay-assertion.js';
@@ -32,6 +32,8 @@ export interface RelayEndpointDeps {
   readonly sessions: SessionDirectory;
   /** What admitting a relayed watcher reads and takes: the store, this node's quota and enforcer. */
   readonly admission: ClaimsAdmissionDeps;
+  /** PORTHOLE_WATCH of this node: the node holding a session decides whether it may be watched. */
+  readonly watchEnabled: boolean;
   /** A watcher refused here is filed in the audit trail like a refusal at a page's own upgrade. */
   readonly events: EventSink;
   readonly now: () => Date;
@@ -89,6 +91,8 @@ async function admit(deps: RelayEndpointDeps, spent: NonceMemory, req: IncomingM
     if (!session) return err(new GatewayError('session_not_found', SESSION_GONE_MESSAGE));
     return ok({ claims, session, watcher: null, abandon: () => undefined });
   }
+  // Nodes of one cluster should agree on PORTHOLE_WATCH; when they do not, the stricter one wins.
+  if (!deps.watchEnabled) return err(new GatewayError('role_forbidden', WATCH_DISABLED_MESSAGE));
   const session = deps.sessions.findOnBuild(claims.sessionId, claims);
   if (!session) return err(new GatewayError('session_not_found', SESSION_GONE_MESSAGE));
   const admitted = await admitRelayedWatcher(deps.admission, {

@@ -101,7 +101,7 @@ export interface Admission {
 const DRAINING_MESSAGE = 'The gateway is restarting. Reconnect in a moment.';
 /** The same for a session that ended, never existed or is someone else's: nothing about whose it is. */
 const SESSION_NOT_FOUND_MESSAGE = 'That session has ended.';
-const WATCH_DISABLED_MESSAGE = 'Watching sessions is turned off on this gateway.';
+export const WATCH_DISABLED_MESSAGE = 'Watching sessions is turned off on this gateway.';
 
 /** The user's slot is held by the session being resumed: nothing to give back. */
 const NO_SLOT: ReleaseSlot = () => undefined;
