@@ -177,7 +177,17 @@ export function createGateway(deps: GatewayDeps): Gateway {
   );
   const upgrades = createUpgradeHandler({ admit: (req) => admission.redeem(req), accept: acceptConnection, logger });
   // Pages other nodes relay to the sessions held here; only with an address they can reach.
-  const relayEndpoint = createRelayEndpoint({ nodeId: config.nodeId, key: relayKey, sessions, now, logger, draining: () => tracker.draining });
+  const relayEndpoint = createRelayEndpoint({
+    nodeId: config.nodeId,
+    key: relayKey,
+    sessions,
+    admission: { store, quota, enforcer, now },
+    watchEnabled: config.watch,
+    events: audit,
+    now,
+    logger,
+    draining: () => tracker.draining,
+  });
   const relayUpgrades =
     config.nodeUrl === null
       ? null

@@ -9,6 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
@@ -17,11 +18,11 @@ import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-pro
 import { startGateway, type GatewayAddress } from '../helpers/gateway.js';
 import { startSshd, passwordEndpoint, type SshdHandle } from '../helpers/sshd.js';
 import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
-import { connectTerminal, mintTicket, type TerminalClient, type Ticket } from '../helpers/terminal-client.js';
+import { connectTerminal, mintTicket, mintWatchTicket, type TerminalClient, type Ticket } from '../helpers/terminal-client.js';
 import { freePort, pollUntil } from '../helpers/ports.js';
 import { LISTENER_APPLICATION_PREFIX } from '../../server/src/cluster/pg-notifications.js';
 import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/kinds.js';
-import { SSH_SUBPROTOCOL } from '../../shared/src/protocol/ssh-v1.js';
+import { SSH_SUBPROTOCOL, type Participant } from '../../shared/src/protocol/ssh-v1.js';
 import type { BuildId, UserId } from '../../shared/src/ids.js';
 import { deriveRelayKey, signRelayAssertion, type RelayClaims } from '../../server/src/cluster/relay-assertion.js';
 import { relayUrl } from '../../server/src/cluster/relay-paths.js';
@@ -358,7 +359,7 @@ describe('two gateway nodes on one PostgreSQL', () => {
       const t = await terminalOnA('build-relay-gate', relayToA);
       const sessionId = sessionIdOf(t);
       const key = deriveRelayKey(Buffer.from(shared.PORTHOLE_SECRET_KEY, 'hex'));
-      const claims: RelayClaims = { sessionId, userId: world.users.developer.id as UserId, buildId: 'build-relay-gate' as BuildId, kind: 'ssh', from: 'node-b', to: 'node-a' };
+      const claims: RelayClaims = { sessionId, userId: world.users.developer.id as UserId, buildId: 'build-relay-gate' as BuildId, kind: 'ssh', from: 'node-b', to: 'node-a', watcher: null };
       const attempt = (authorization?: string) =>
         attemptUpgrade({ url: relayUrl(nodeA.url, 'ssh'), protocols: [SSH_SUBPROTOCOL], headers: authorization === undefined ? {} : { authorization } });
       const statusOf = async (authorization?: string): Promise<number> => {
@@ -383,6 +384,163 @@ describe('two gateway nodes on one PostgreSQL', () => {
       assert.ok(!logs.includes(valid.split('.').at(-1) ?? 'x'), 'no assertion in the logs');
     } finally {
       await relayToA.close();
+    }
+  });
+
+  /** The ticket's URL names the load balancer; send the upgrade to `node` instead. */
+  function toNode(ticket: Ticket, node: GatewayAddress): Ticket {
+    const url = new URL(ticket.url);
+    url.host = new URL(node.url).host;
+    return { ...ticket, url: url.href };
+  }
+
+  function latestParticipants(t: TerminalClient): readonly Participant[] {
+    const last = t.controls.filter((c) => c.type === 'participants').at(-1);
+    return last?.type === 'participants' ? last.list : [];
+  }
+
+  test('a member watches through B a session held by A: the same bytes, no keys until handed control; A drops it on removal, sign-out and with the session (issue #16)', { timeout: 60_000 }, async () => {
+    const buildId = 'build-watch-ab';
+    await registerBuild(buildId);
+    await registerBuild('build-watch-other');
+    const owner = await connectTerminal(toNode(await mintTicket(a, agent, buildId), a), a, { size: { cols: 100, rows: 30 } });
+    terminals.push(owner);
+    await owner.waitForControl('ready');
+    const sessionId = sessionIdOf(owner);
+    owner.type('echo before-$((6*7))\r');
+    await owner.waitForOutput(/before-42/);
+
+    let watcherOnB = await signIn(b, world.users.admin);
+    const askB = (agentB: TestAgent, build: string, id: string) =>
+      agentB.post(`/api/v1/builds/${build}/connections`).set('Origin', b.origin).send({ kind: 'ssh', sessionId: id, mode: 'watch' });
+    const forged = await askB(watcherOnB, buildId, '0123456789abcdef');
+    assert.deepEqual([forged.status, forged.body.error?.code], [404, 'session_not_found'], 'a forged id, though B could ask A');
+    const crossBuild = await askB(watcherOnB, 'build-watch-other', sessionId);
+    assert.deepEqual([crossBuild.status, crossBuild.body.error?.code], [404, 'session_not_found'], "a session on another build is no session of this one's");
+    const tester = await askB(await signIn(b, world.users.tester), buildId, sessionId);
+    assert.deepEqual([tester.status, tester.body.error?.code], [403, 'role_forbidden']);
+
+    const watchThroughB = async (): Promise<TerminalClient> => {
+      const t = await connectTerminal(toNode(await mintWatchTicket(b, watcherOnB, buildId, sessionId), b), b, { size: { cols: 50, rows: 10 } });
+      terminals.push(t);
+      await t.waitForControl('ready');
+      return t;
+    };
+    const watcher = await watchThroughB();
+    const ready = watcher.controls.find((c) => c.type === 'ready');
+    assert.equal(ready?.type === 'ready' ? ready.mode : null, 'watch');
+    assert.equal(ready?.type === 'ready' ? ready.sessionId : null, sessionId);
+    await watcher.waitForControl('size');
+    assert.deepEqual(watcher.controls.find((c) => c.type === 'size'), { type: 'size', cols: 100, rows: 30 }, "the owner's PTY size");
+    await watcher.waitForOutput(/before-42/);
+
+    // The watcher's connection lives on A, where the session is and its access is enforced.
+    const started = await waitForAudit(a, (e) => e.event === 'watch_started' && e.details['sessionId'] === sessionId, { buildId });
+    assert.equal(started.userId, world.users.admin.id);
+    const watcherRows = (await control(b).get(`/builds/${buildId}/sessions`).expect(200)).body.sessions.filter((r: { userId: string }) => r.userId === world.users.admin.id);
+    assert.deepEqual(
+      watcherRows.map((r: { node: string }) => r.node),
+      ['node-a'],
+      'one registration, on the holding node; B gave its own up',
+    );
+
+    const marker = `/tmp/porthole-cross-node-watcher-${sessionId}`;
+    rmSync(marker, { force: true });
+    watcher.type(`touch ${marker}\r`);
+    watcher.resize(50, 10);
+    owner.type('stty size; echo after-$((7*7))\r');
+    await owner.waitForOutput(/after-49/);
+    await watcher.waitForOutput(/after-49/);
+    assert.match(owner.output(), /[\r\n]30 100\r\n/, "the PTY keeps the owner's size");
+    assert.equal(existsSync(marker), false, "the watcher's keys did not run on the VM");
+    const ownerBytes = owner.outputBytes();
+    await pollUntil('the watcher to have what the owner had', WAIT_MS, async () => watcher.outputBytes().length >= ownerBytes.length);
+    assert.deepEqual(watcher.outputBytes().subarray(0, ownerBytes.length), ownerBytes, 'the same bytes, from the start of the session');
+
+    owner.ws.send(JSON.stringify({ type: 'control', userId: world.users.admin.id, mode: 'drive' }));
+    await pollUntil('the watcher to be told it drives', WAIT_MS, async () =>
+      latestParticipants(watcher).some((p) => p.userId === world.users.admin.id && p.mode === 'drive'),
+    );
+    watcher.type('echo typed-through-b-$((2+3))\r');
+    await owner.waitForOutput(/typed-through-b-5/);
+
+    const closed = await timeToClose(watcher, () => control(b).del(`/apps/app-1/members/${world.users.admin.id}`).expect(204));
+    try {
+      assert.deepEqual([closed.code, closed.reason], [4001, 'removed from the app'], "A drops the watcher; B hands the page A's code");
+      assert.ok(closed.ms < CROSS_NODE_CLOSE_MS, `closed ${closed.ms} ms after the removal`);
+      owner.type('echo still-here-$((5*5))\r');
+      await owner.waitForOutput(/still-here-25/);
+    } finally {
+      await control(a).put(`/apps/app-1/members/${world.users.admin.id}`, { role: 'admin' });
+    }
+
+    // The watcher's browser session signs out (through B): A, which enforces it, drops that watcher.
+    const second = await watchThroughB();
+    await second.waitForOutput(/still-here-25/);
+    const signedOut = await timeToClose(second, () => watcherOnB.post('/auth/logout').set('Origin', b.origin).send({}).expect(204));
+    assert.deepEqual([signedOut.code, signedOut.reason], [4001, 'signed out']);
+    assert.ok(signedOut.ms < CROSS_NODE_CLOSE_MS, `closed ${signedOut.ms} ms after the sign-out`);
+
+    watcherOnB = await signIn(b, world.users.admin);
+    const third = await watchThroughB();
+    await third.waitForOutput(/still-here-25/);
+    owner.type('exit\r');
+    const [ownerClosed, watcherClosed] = await Promise.all([owner.closed, third.closed]);
+    assert.equal(ownerClosed.code, 4005, 'the shell ended');
+    assert.deepEqual(watcherClosed, ownerClosed, "the owner's end is the relayed watcher's, with its code");
+  });
+
+  test('the holding node checks a relayed watcher itself: the session on its build, a member with an allowed role, a live sign-in, its own PORTHOLE_WATCH (issue #16)', async () => {
+    await registerBuild('build-watch-gate');
+    await registerBuild('build-watch-gate-other');
+    const owner = await connectTerminal(toNode(await mintTicket(a, agent, 'build-watch-gate'), a), a);
+    terminals.push(owner);
+    await owner.waitForControl('ready');
+    const key = deriveRelayKey(Buffer.from(shared.PORTHOLE_SECRET_KEY, 'hex'));
+    const watcherClaims = (userId: string, buildId = 'build-watch-gate', sessionEpoch = 'not-the-epoch'): RelayClaims => ({
+      sessionId: sessionIdOf(owner),
+      userId: userId as UserId,
+      buildId: buildId as BuildId,
+      kind: 'ssh',
+      from: 'node-b',
+      to: 'node-a',
+      watcher: { sessionEpoch, signInId: null },
+    });
+    const statusOf = async (claims: RelayClaims): Promise<number> => {
+      const outcome = await attemptUpgrade({ url: relayUrl(nodeA.url, 'ssh'), protocols: [SSH_SUBPROTOCOL], headers: { authorization: signRelayAssertion(key, claims, new Date()) } });
+      if (outcome.opened) outcome.ws.terminate();
+      return outcome.opened ? 101 : outcome.status;
+    };
+    assert.equal(await statusOf(watcherClaims(world.users.admin.id, 'build-watch-gate-other')), 404, 'the session is not on that build');
+    assert.equal(await statusOf(watcherClaims(world.users.tester.id)), 403, 'a tester');
+    assert.equal(await statusOf(watcherClaims(world.users.outsider.id)), 403, 'not a member');
+    assert.equal(await statusOf(watcherClaims(world.users.admin.id)), 403, 'a sign-in that is no longer current');
+    const [admin] = await cluster.query<{ session_epoch: string }>('SELECT session_epoch FROM users WHERE id = $1', [world.users.admin.id], new URL(shared.PORTHOLE_DATABASE).pathname.slice(1));
+    assert.ok(admin);
+    const adminEpoch = admin.session_epoch;
+    assert.equal(await statusOf(watcherClaims(world.users.admin.id, 'build-watch-gate', adminEpoch)), 101, 'the same assertion for a current sign-in is admitted');
+    const refusals = await waitForAudit(a, (e) => e.event === 'ticket_refused' && e.userId === world.users.outsider.id, { buildId: 'build-watch-gate' });
+    assert.equal(refusals.details['stage'], 'redeem');
+    owner.type('echo owner-unaffected\r');
+    await owner.waitForOutput(/owner-unaffected\r\n/);
+    owner.close();
+    await owner.closed;
+
+    // A node with PORTHOLE_WATCH=off lets no one watch the sessions it holds, whichever node asks.
+    const nodeC = await startGatewayProcess({ ...shared, PORTHOLE_NODE_ID: 'node-c', PORTHOLE_WATCH: 'off' });
+    try {
+      const c: GatewayAddress = { url: nodeC.url, origin: a.origin, controlToken: a.controlToken };
+      const onC = await connectTerminal(toNode(await mintTicket(c, await signIn(c, world.users.developer), 'build-watch-gate'), c), c);
+      terminals.push(onC);
+      await onC.waitForControl('ready');
+      const claims = { ...watcherClaims(world.users.admin.id, 'build-watch-gate', adminEpoch), sessionId: sessionIdOf(onC), to: 'node-c' };
+      const outcome = await attemptUpgrade({ url: relayUrl(nodeC.url, 'ssh'), protocols: [SSH_SUBPROTOCOL], headers: { authorization: signRelayAssertion(key, claims, new Date()) } });
+      if (outcome.opened) outcome.ws.terminate();
+      assert.equal(outcome.opened ? 101 : outcome.status, 403, 'watching is off on the holding node');
+      onC.close();
+      await onC.closed;
+    } finally {
+      await nodeC.stop();
     }
   });
 

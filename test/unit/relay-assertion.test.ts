@@ -22,6 +22,7 @@ const claims: RelayClaims = {
   kind: 'ssh',
   from: 'node-b',
   to: 'node-a',
+  watcher: null,
 };
 
 function at(ms: number): Date {
@@ -76,4 +77,57 @@ test('the nonce memory forgets expired nonces and fails closed when full of live
   assert.equal(memory.spend('c', 200, 100), true);
   assert.equal(memory.size, 1);
   assert.equal(memory.spend('c', 300, 150), false);
+});
+
+const watcherClaims: RelayClaims = { ...claims, userId: 'user-watcher' as UserId, watcher: { sessionEpoch: 'epoch-7', signInId: 'sign-in-3' } };
+
+/** Signs a raw body as a node would, under the given version label. */
+function signedRaw(version: string, body: Record<string, unknown>): string {
+  const signed = `${version}.${Buffer.from(JSON.stringify(body)).toString('base64url')}`;
+  return `PortholeNode ${signed}.${createHmac('sha256', key).update(signed).digest('base64url')}`;
+}
+
+function bodyOf(header: string): Record<string, unknown> {
+  const payload = header.split(' ')[1]?.split('.')[1] ?? '';
+  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+test('a watcher is signed v2 with watch, its session epoch and sign-in; a resume stays v1 for nodes of the previous release (issue #16)', () => {
+  const watch = signRelayAssertion(key, watcherClaims, T0);
+  assert.match(watch, /^PortholeNode v2\./);
+  assert.deepEqual(
+    Object.keys(bodyOf(watch)).sort(),
+    ['buildId', 'expiresAt', 'from', 'kind', 'nonce', 'sessionEpoch', 'sessionId', 'signInId', 'to', 'userId', 'watch'].sort(),
+  );
+  assert.equal(bodyOf(watch)['watch'], true);
+  assert.deepEqual(verifyRelayAssertion(key, watch, 'node-a', at(1), new NonceMemory()), { ok: true, value: watcherClaims });
+  const embedWatcher: RelayClaims = { ...watcherClaims, watcher: { sessionEpoch: 'epoch-7', signInId: null } };
+  assert.deepEqual(verifyRelayAssertion(key, signRelayAssertion(key, embedWatcher, T0), 'node-a', at(1), new NonceMemory()), { ok: true, value: embedWatcher });
+
+  const resume = signRelayAssertion(key, claims, T0);
+  assert.match(resume, /^PortholeNode v1\./);
+  assert.deepEqual(Object.keys(bodyOf(resume)).sort(), ['buildId', 'expiresAt', 'from', 'kind', 'nonce', 'sessionId', 'to', 'userId'].sort(), 'exactly the v1 claims');
+});
+
+test('a watcher assertion relabelled, reshaped or edited is refused (issue #16)', () => {
+  const body = bodyOf(signRelayAssertion(key, watcherClaims, T0));
+  const verify = (header: string) => verifyRelayAssertion(key, header, 'node-a', at(1), new NonceMemory());
+  // The version is signed: a watcher cannot pass for a resume, nor a resume for a watcher.
+  const watch = signRelayAssertion(key, watcherClaims, T0);
+  assert.deepEqual(verify(watch.replace('PortholeNode v2.', 'PortholeNode v1.')), { ok: false, error: 'bad_signature' });
+  // Correctly signed, but not that version's claims.
+  assert.deepEqual(verify(signedRaw('v1', body)), { ok: false, error: 'malformed' }, 'v1 has no watcher fields');
+  const { watch: _watch, sessionEpoch: _epoch, signInId: _signIn, ...resumeBody } = body;
+  assert.deepEqual(verify(signedRaw('v2', resumeBody)), { ok: false, error: 'malformed' }, 'v2 needs the watcher');
+  assert.deepEqual(verify(signedRaw('v2', { ...body, watch: false })), { ok: false, error: 'malformed' }, 'v2 is a watcher');
+  assert.deepEqual(verify(signedRaw('v2', { ...body, sessionEpoch: '' })), { ok: false, error: 'malformed' });
+  assert.deepEqual(verify(signedRaw('v3', body)), { ok: false, error: 'malformed' }, 'unknown versions');
+  assert.deepEqual(verify(signedRaw('v2', body)).ok, true, 'the same body, rightly labelled');
+  // Any edit to the watcher's identity breaks the signature.
+  const [scheme, token = ''] = watch.split(' ');
+  const [version, , signature] = token.split('.');
+  for (const edit of [{ sessionEpoch: 'epoch-8' }, { signInId: null }, { userId: 'user-other' }]) {
+    const forged = Buffer.from(JSON.stringify({ ...body, ...edit })).toString('base64url');
+    assert.deepEqual(verify(`${scheme} ${version}.${forged}.${signature}`), { ok: false, error: 'bad_signature' }, JSON.stringify(edit));
+  }
 });

@@ -19,7 +19,7 @@ import type { BuildId, UserId } from '../../shared/src/ids.js';
 import { freePort, pollUntil } from '../helpers/ports.js';
 
 const key = deriveRelayKey(randomBytes(32));
-const SESSION: RelayedSession = { sessionId: '0123456789abcdef', userId: 'u1' as UserId, buildId: 'b1' as BuildId, kind: 'ssh' };
+const SESSION: RelayedSession = { sessionId: '0123456789abcdef', userId: 'u1' as UserId, buildId: 'b1' as BuildId, kind: 'ssh', watch: false, sessionEpoch: 'epoch-1', signInId: null };
 const WAIT_MS = 10_000;
 /** The holding node's send queue past this means it is held back by the relay, not by its own socket. */
 const HOLDER_BLOCKED_BYTES = 8 * 1024 * 1024;
@@ -131,6 +131,9 @@ test('a refusal by the holding node, or no holding node at all, closes the page 
     [404, 4005],
     [503, 1001],
     [401, 1011],
+    // A watcher the holding node refuses on its own check (issue #16).
+    [403, 4003],
+    [410, 4000],
   ] as const) {
     behaviour = { kind: 'refuse', status };
     const page = await openPage();

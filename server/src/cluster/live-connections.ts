@@ -134,6 +134,19 @@ export class PostgresLiveRegistry implements LiveConnectionDirectory, Connection
     return row ? { nodeId: row.node_id, nodeUrl: row.node_url } : null;
   }
 
+  /** Another live node's session of any member on this build and kind: a watcher's (its access is checked apart). */
+  async locateOnBuild(id: string, where: Omit<SessionOwner, 'userId'>): Promise<RemoteSession | null> {
+    const { rows } = await this.#pool.query<{ node_id: string; node_url: string }>(
+      `SELECT node_id, node_url FROM live_connections
+       WHERE session_id = $1 AND build_id = $2 AND kind = $3 AND node_id <> $4
+         AND node_url IS NOT NULL AND seen_at >= now() - make_interval(secs => $5)
+       LIMIT 1`,
+      [id, where.buildId, where.kind, this.#nodeId, STALE_AFTER_MS / 1000],
+    );
+    const row = rows[0];
+    return row ? { nodeId: row.node_id, nodeUrl: row.node_url } : null;
+  }
+
   /** Removes this node's rows (clean shutdown). */
   async dispose(): Promise<void> {
     clearInterval(this.#timer);

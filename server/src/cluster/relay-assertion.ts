@@ -5,8 +5,15 @@
  * another node, or for another session) is refused.
  *
  * Wire format (the `Authorization` header of the internal upgrade, never a URL):
- *   `PortholeNode v1.<base64url(JSON claims)>.<base64url(HMAC-SHA256(key, "v1." + claims part))>`
- * Claims: {sessionId, userId, buildId, kind, from, to, expiresAt (ms since the epoch), nonce}.
+ *   `PortholeNode <v>.<base64url(JSON claims)>.<base64url(HMAC-SHA256(key, "<v>." + claims part))>`
+ * The version is signed with the claims, so one cannot be passed off as the other.
+ *   v1, a resume (issue #15): {sessionId, userId, buildId, kind, from, to, expiresAt (ms since the
+ *     epoch), nonce}; userId is the session's owner.
+ *   v2, a watcher (issue #16): v1's claims plus {watch: true, sessionEpoch, signInId}; userId is
+ *     the watcher, whose access the holding node checks again and enforces itself, so it needs
+ *     what sign-out and sign-in changes are matched on (the epoch, the sign-in session or null).
+ * A resume is still signed v1, so nodes of the previous release keep taking resumes during a
+ * rolling upgrade; only nodes of this release take v2 (an older one answers 401).
  */
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
@@ -15,7 +22,8 @@ import { CONNECTION_KINDS, type ConnectionKind } from '../../../shared/src/proto
 import type { BuildId, UserId } from '../../../shared/src/ids.js';
 
 export const RELAY_AUTH_SCHEME = 'PortholeNode';
-const VERSION = 'v1';
+const RESUME_VERSION = 'v1';
+const WATCH_VERSION = 'v2';
 /** Covers one internal upgrade between nodes on one network, with room for a slow one. */
 export const RELAY_ASSERTION_TTL_MS = 30_000;
 /** Clocks of nodes behind one balancer agree to well within this; an assertion further out is refused. */
@@ -37,9 +45,17 @@ export interface RelayClaims {
   readonly from: string;
   /** The node holding the session: the only one that accepts the assertion. */
   readonly to: string;
+  /** v2: the page joins the session as this watcher (userId); null (v1): the session's owner resumes it. */
+  readonly watcher: RelayWatcher | null;
 }
 
-const claimsSchema = z.strictObject({
+/** What the holding node matches a watcher's sign-in on, as for a ticket (../connections/tickets.ts). */
+export interface RelayWatcher {
+  readonly sessionEpoch: string;
+  readonly signInId: string | null;
+}
+
+const resumeSchema = z.strictObject({
   sessionId: z.string().min(1).max(64),
   userId: z.string().min(1).max(256),
   buildId: z.string().min(1).max(256),
@@ -49,6 +65,11 @@ const claimsSchema = z.strictObject({
   expiresAt: z.number().int(),
   nonce: z.string().regex(/^[0-9a-f]{32}$/),
 });
+const watchSchema = resumeSchema.extend({
+  watch: z.literal(true),
+  sessionEpoch: z.string().min(1).max(256),
+  signInId: z.string().min(1).max(256).nullable(),
+});
 
 export type RelayRefusal = 'malformed' | 'bad_signature' | 'expired' | 'wrong_node' | 'replayed';
 
@@ -57,8 +78,10 @@ export function deriveRelayKey(secretKey: Buffer): Buffer {
 }
 
 export function signRelayAssertion(key: Buffer, claims: RelayClaims, now: Date): string {
-  const body = { ...claims, expiresAt: now.getTime() + RELAY_ASSERTION_TTL_MS, nonce: randomBytes(NONCE_BYTES).toString('hex') };
-  const signed = `${VERSION}.${Buffer.from(JSON.stringify(body)).toString('base64url')}`;
+  const { watcher, ...target } = claims;
+  const lifetime = { expiresAt: now.getTime() + RELAY_ASSERTION_TTL_MS, nonce: randomBytes(NONCE_BYTES).toString('hex') };
+  const [version, body] = watcher === null ? [RESUME_VERSION, { ...target, ...lifetime }] : [WATCH_VERSION, { ...target, watch: true, ...watcher, ...lifetime }];
+  const signed = `${version}.${Buffer.from(JSON.stringify(body)).toString('base64url')}`;
   return `${RELAY_AUTH_SCHEME} ${signed}.${mac(key, signed)}`;
 }
 
@@ -67,25 +90,38 @@ export function signRelayAssertion(key: Buffer, claims: RelayClaims, now: Date):
  * owns (one per node): a valid assertion's nonce is spent by this call.
  */
 export function verifyRelayAssertion(key: Buffer, header: string | undefined, nodeId: string, now: Date, spent: NonceMemory): Result<RelayClaims, RelayRefusal> {
-  const match = /^PortholeNode (v1\.([A-Za-z0-9_-]{1,2048}))\.([A-Za-z0-9_-]{43})$/.exec(header ?? '');
+  const match = /^PortholeNode ((v[12])\.([A-Za-z0-9_-]{1,2048}))\.([A-Za-z0-9_-]{43})$/.exec(header ?? '');
   if (!match) return err('malformed');
-  const [, signed = '', payload = '', signature = ''] = match;
+  const [, signed = '', version = '', payload = '', signature = ''] = match;
   const expected = Buffer.from(mac(key, signed), 'base64url');
   const given = Buffer.from(signature, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return err('bad_signature');
-  let parsed;
-  try {
-    parsed = claimsSchema.safeParse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')));
-  } catch {
-    return err('malformed');
-  }
-  if (!parsed.success) return err('malformed');
-  const { expiresAt, nonce, ...claims } = parsed.data;
+  const parsed = parseClaims(version, payload);
+  if (parsed === null) return err('malformed');
+  const { expiresAt, nonce, ...claims } = parsed;
   const nowMs = now.getTime();
   if (expiresAt <= nowMs || expiresAt > nowMs + RELAY_ASSERTION_TTL_MS + MAX_CLOCK_SKEW_MS) return err('expired');
   if (claims.to !== nodeId) return err('wrong_node');
   if (!spent.spend(nonce, expiresAt, nowMs)) return err('replayed');
-  return ok({ ...claims, userId: claims.userId as UserId, buildId: claims.buildId as BuildId });
+  return ok(claims);
+}
+
+/** The claims of a signed payload by its version's schema; null when they are not that. */
+function parseClaims(version: string, payload: string): (RelayClaims & { readonly expiresAt: number; readonly nonce: string }) | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (version === RESUME_VERSION) {
+    const parsed = resumeSchema.safeParse(json);
+    return parsed.success ? { ...parsed.data, userId: parsed.data.userId as UserId, buildId: parsed.data.buildId as BuildId, watcher: null } : null;
+  }
+  const parsed = watchSchema.safeParse(json);
+  if (!parsed.success) return null;
+  const { watch: _watch, sessionEpoch, signInId, ...target } = parsed.data;
+  return { ...target, userId: target.userId as UserId, buildId: target.buildId as BuildId, watcher: { sessionEpoch, signInId } };
 }
 
 function mac(key: Buffer, signed: string): string {

@@ -1,9 +1,10 @@
 /**
- * The node a resuming page reached, when another node holds its session: it opens an internal
- * WebSocket to that node (its PORTHOLE_NODE_URL, authenticated by a relay assertion) and carries
- * messages both ways as they are, with backpressure on each leg. The holding node owns the
- * session and enforces access on it (window end, revocation, idle, the hold); this node only
- * carries bytes, and ends the page's socket with the code the holding node ends the relay with.
+ * The node a resuming or watching page reached, when another node holds its session: it opens an
+ * internal WebSocket to that node (its PORTHOLE_NODE_URL, authenticated by a relay assertion) and
+ * carries messages both ways as they are, with backpressure on each leg. The holding node owns the
+ * session and enforces access on it (window end, revocation, idle, the hold), and on a watcher it
+ * admitted itself; this node only carries bytes, and ends the page's socket with the code the
+ * holding node ends the relay with.
  *
  * A page that leaves without ending the session (1001, 1005, 1006) leaves the relay with 1001,
  * so the holding node holds the session again; this node draining does the same, and the page
@@ -44,6 +45,7 @@ const RELAY_FLOW_LIMITS: FlowLimits = {
 const PAGE_LEFT_REASON = 'page left';
 const NODE_UNREACHABLE_REASON = 'the session is on a gateway node that cannot be reached now';
 const SESSION_GONE_REASON = 'the session has ended';
+const ACCESS_ENDED_REASON = 'access ended while connecting';
 const INTERNAL_REASON = 'internal error';
 /** 1015: the TLS handshake failed (RFC 6455 §7.4.1). */
 const TLS_FAILURE_CODE = 1015;
@@ -84,9 +86,14 @@ export class SessionRelays {
   }
 }
 
-/** The session a page resumes, as its ticket named it. */
+/** The session a page resumes or watches, as its ticket named it, and the page's user. */
 export interface RelayedSession extends SessionOwner {
   readonly sessionId: string;
+  /** The page watches another member's session (issue #16); the holding node admits it again. */
+  readonly watch: boolean;
+  /** The user's sign-in, which the holding node enforces on a watcher (a resume is enforced by its session). */
+  readonly sessionEpoch: string;
+  readonly signInId: string | null;
 }
 
 interface Page {
@@ -112,8 +119,9 @@ class Relay {
     this.#onGone = onGone;
     this.#logger = deps.logger.child({ relayTo: node.nodeId });
     const { sessionId, userId, buildId, kind } = session;
+    const watcher = session.watch ? { sessionEpoch: session.sessionEpoch, signInId: session.signInId } : null;
     this.#upstream = new WebSocket(relayUrl(node.nodeUrl, kind), [SUBPROTOCOLS[kind]], {
-      headers: { authorization: signRelayAssertion(deps.key, { sessionId, userId, buildId, kind, from: deps.nodeId, to: node.nodeId }, deps.now()) },
+      headers: { authorization: signRelayAssertion(deps.key, { sessionId, userId, buildId, kind, from: deps.nodeId, to: node.nodeId, watcher }, deps.now()) },
       handshakeTimeout: RELAY_HANDSHAKE_TIMEOUT_MS,
       maxPayload: RELAY_MAX_MESSAGE_BYTES,
       perMessageDeflate: false,
@@ -180,6 +188,9 @@ class Relay {
       upstream.terminate();
       if (status === 404) return this.close(CloseCode.sessionEnded, SESSION_GONE_REASON);
       if (status === 503) return this.close(CloseCode.goingAway, NODE_UNREACHABLE_REASON);
+      // A watcher whose access ended between this node's check and the holding node's (../sessions/admission.ts).
+      if (status === 410) return this.close(CloseCode.windowClosed, ACCESS_ENDED_REASON);
+      if (status === 403 || status === 429) return this.close(CloseCode.forbidden, ACCESS_ENDED_REASON);
       // 401: the nodes do not share PORTHOLE_SECRET_KEY, or this one is not who it says.
       this.#logger.error({ event: 'relay_failed', status }, 'the holding node refused a relayed attachment');
       this.close(CloseCode.internalError, INTERNAL_REASON);

@@ -82,7 +82,7 @@ export interface Admitted {
   readonly pending: PendingConnection;
   /** The user's connection slot, given back when the browser's socket is gone. */
   readonly releaseSlot: ReleaseSlot;
-  /** The session to resume is held by another node: the page is relayed there. */
+  /** The session to resume or watch is held by another node: the page is relayed there. */
   readonly relayTo: RemoteSession | null;
   /** The upgrade did not happen after all: forget the claim, give the slot back. */
   abandon(): void;
@@ -101,7 +101,7 @@ export interface Admission {
 const DRAINING_MESSAGE = 'The gateway is restarting. Reconnect in a moment.';
 /** The same for a session that ended, never existed or is someone else's: nothing about whose it is. */
 const SESSION_NOT_FOUND_MESSAGE = 'That session has ended.';
-const WATCH_DISABLED_MESSAGE = 'Watching sessions is turned off on this gateway.';
+export const WATCH_DISABLED_MESSAGE = 'Watching sessions is turned off on this gateway.';
 
 /** The user's slot is held by the session being resumed: nothing to give back. */
 const NO_SLOT: ReleaseSlot = () => undefined;
@@ -239,6 +239,39 @@ async function redeem(deps: AdmissionDeps, req: IncomingMessage): Promise<Admitt
     throw new Refusal(new GatewayError('session_not_found', SESSION_NOT_FOUND_MESSAGE), 'session_not_found', claims);
   }
   const relayTo = held === null || held === 'here' ? null : held;
+  return admitClaims(deps, claims, relayTo);
+}
+
+/** What admitting proven claims needs: the part of the admission a node holding a watched session uses too. */
+export type ClaimsAdmissionDeps = Pick<AdmissionDeps, 'store' | 'quota' | 'enforcer' | 'now'>;
+
+/** A refusal as the caller answers it and files it in the audit trail. */
+export interface AdmissionRefusal {
+  readonly error: GatewayError;
+  readonly reason: TicketRefusalReason;
+}
+
+/**
+ * The node holding a session admits a watcher another node relays to it (../cluster/relay-endpoint.ts):
+ * the same checks as for a ticket redeemed here, and the watcher's slot and live registration are
+ * taken here, where the session is, so its access is enforced here like a local watcher's.
+ */
+export async function admitRelayedWatcher(deps: ClaimsAdmissionDeps, claims: TicketClaims): Promise<Result<Admitted, AdmissionRefusal>> {
+  if (!claims.watch || claims.sessionId === null) throw new Error('only a watcher is admitted from a relay');
+  try {
+    return ok(await admitClaims(deps, claims, null));
+  } catch (error) {
+    if (!(error instanceof Refusal)) throw error;
+    return err({ error: error.error, reason: error.reason });
+  }
+}
+
+/**
+ * Admits claims already proven (a redeemed ticket, or a relayed watcher's assertion): takes the
+ * user's slot (a resume holds one already) and claims the live registration, then checks the
+ * sign-in, the membership, the role and the window again. Throws a Refusal.
+ */
+async function admitClaims(deps: ClaimsAdmissionDeps, claims: TicketClaims, relayTo: RemoteSession | null): Promise<Admitted> {
   const resuming = claims.sessionId !== null && !claims.watch;
   const releaseSlot = resuming ? NO_SLOT : deps.quota.tryAcquire(claims.userId);
   if (!releaseSlot) throw new Refusal(tooManyConnections(deps.quota.limit), 'too_many_connections', claims);
@@ -276,10 +309,10 @@ async function redeem(deps: AdmissionDeps, req: IncomingMessage): Promise<Admitt
 
 /**
  * This node holds the session, another one does, or (null) none: it ended, never was, or is
- * someone else's. Watching takes any member's session on the build, on this node only for now.
+ * someone else's. Watching takes any member's session on the build, on whichever node holds it.
  */
 async function whereIs(deps: AdmissionDeps, sessionId: string, owner: SessionOwner, watch: boolean): Promise<'here' | RemoteSession | null> {
-  if (watch) return deps.sessions.findOnBuild(sessionId, owner) ? 'here' : null;
+  if (watch) return deps.sessions.findOnBuild(sessionId, owner) ? 'here' : deps.otherNodes.locateOnBuild(sessionId, owner);
   if (deps.sessions.find(sessionId, owner)) return 'here';
   return deps.otherNodes.locate(sessionId, owner);
 }

@@ -67,8 +67,13 @@ export interface LiveConnectionDeps {
 /** Takes an upgraded, admitted WebSocket; the connection owns itself from then on. */
 export type AcceptConnection = (ws: WebSocket, readGate: ReadGate, admitted: Admitted) => void;
 
-/** Hands a page resuming a session held by another node to that node (../cluster/session-relay.ts). */
-export type RelayToNode = (ws: WebSocket, readGate: ReadGate, session: SessionOwner & { readonly sessionId: string }, node: RemoteSession) => void;
+/** Hands a page resuming or watching a session held by another node to that node (../cluster/session-relay.ts). */
+export type RelayToNode = (
+  ws: WebSocket,
+  readGate: ReadGate,
+  session: SessionOwner & Pick<Admitted['claims'], 'watch' | 'sessionEpoch' | 'signInId'> & { readonly sessionId: string },
+  node: RemoteSession,
+) => void;
 
 export function createConnectionAcceptor(deps: LiveConnectionDeps, relay: RelayToNode): AcceptConnection {
   return (ws, readGate, admitted) => {
@@ -78,6 +83,8 @@ export function createConnectionAcceptor(deps: LiveConnectionDeps, relay: RelayT
       const watched = deps.sessions.findOnBuild(sessionId, admitted.claims);
       if (watched) return watched.watch(ws, readGate, admitted);
       admitted.abandon();
+      // Held by another node: the watcher's slot and registration are taken there, where its access is enforced.
+      if (admitted.relayTo) return relay(ws, readGate, { ...admitted.claims, sessionId }, admitted.relayTo);
       return closeWebSocket(ws, readGate, CloseCode.sessionEnded, SESSION_GONE_REASON);
     }
     // The session keeps the slot and the registration it has (here or on its node); the resume's are not needed.

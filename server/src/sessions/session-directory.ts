@@ -35,9 +35,11 @@ export interface RemoteSession {
 /** Finds sessions other nodes hold (through the store they share); alone, a node finds none. */
 export interface RemoteSessionLocator {
   locate(id: string, owner: SessionOwner): Promise<RemoteSession | null>;
+  /** Any member's session on this build and kind held by another node: what a watcher may join through this one. */
+  locateOnBuild(id: string, where: Omit<SessionOwner, 'userId'>): Promise<RemoteSession | null>;
 }
 
-export const NO_OTHER_NODES: RemoteSessionLocator = { locate: () => Promise.resolve(null) };
+export const NO_OTHER_NODES: RemoteSessionLocator = { locate: () => Promise.resolve(null), locateOnBuild: () => Promise.resolve(null) };
 
 export interface SessionOwner {
   readonly userId: UserId;
