@@ -166,6 +166,30 @@ describe('sessions outlive connections, in Chromium', () => {
     assert.deepEqual(errors, []);
   });
 
+  test('Disconnect ends the shell for good: the session is not held, the tab forgets it, Reconnect starts a new one', async () => {
+    const { page, errors } = await openPage('/builds/build-linux/terminal');
+    await run(page, 'echo "first-$$"', /^\s*first-\d+\s*$/);
+    const first = /first-(\d+)/.exec(await row(page, /^\s*first-\d+\s*$/).innerText());
+    const stored = await page.evaluate(() => sessionStorage.getItem('porthole.session.ssh.build-linux'));
+    const sessionId = stored === null ? null : (JSON.parse(stored) as { id: string }).id;
+    assert.ok(first?.[1] && sessionId);
+    await page.locator('#disconnect').click();
+    await page.locator('#conn-state[data-state="disconnected"]').waitFor();
+    assert.equal(await page.locator('#disconnect').isVisible(), false);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('porthole.session.ssh.build-linux')), null, 'the tab forgets the ended session');
+    const resumeStatus = await page.evaluate(async (id) => {
+      const res = await fetch('/api/v1/builds/build-linux/connections', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ kind: 'ssh', sessionId: id }) });
+      return res.status;
+    }, sessionId);
+    assert.equal(resumeStatus, 404, 'nothing is held to resume');
+    await page.locator('#reconnect').click();
+    await page.locator('#conn-state[data-state="connected"]').waitFor();
+    await run(page, 'echo "second-$$"', /^\s*second-\d+\s*$/);
+    const second = /second-(\d+)/.exec(await row(page, /^\s*second-\d+\s*$/).innerText());
+    assert.notEqual(second?.[1], first[1], 'a new shell');
+    assert.deepEqual(errors, []);
+  });
+
   test('vim survives a cut: still running and on screen after the resume, and takes the typing that follows', async () => {
     const { page, errors } = await openPage('/builds/build-linux/terminal');
     const file = `/tmp/porthole-resume-${randomBytes(6).toString('hex')}.txt`;

@@ -64,6 +64,13 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
     document.title = pageTitle(title, o.buildLabel) ?? pageOwnTitle;
   });
 
+  // Ends the session for good (1000), where a closed tab or a lost network only detaches it.
+  const disconnectButton = document.getElementById('disconnect');
+  if (watching !== null && disconnectButton) {
+    disconnectButton.textContent = 'Stop watching';
+    disconnectButton.title = 'Leave this session; it goes on for its owner';
+  }
+  disconnectButton?.addEventListener('click', () => connection.disconnect());
   let state: ConnectionState = 'connecting';
   const connection = new TerminalConnection(
     o.tickets,
@@ -75,6 +82,7 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
       state: (next) => {
         state = next;
         status.setState(next);
+        if (disconnectButton) disconnectButton.hidden = next === 'disconnected';
       },
       started: (afterAnother) => {
         // A watching page is sent the held output from its oldest byte on every join: start clean.

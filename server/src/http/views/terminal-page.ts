@@ -56,6 +56,7 @@ function terminalStatus(): Html {
     <span id="participants" class="participants" aria-live="polite" hidden></span>
     <span id="pairing" class="pairing" hidden></span>
     <span id="window-countdown" class="window-countdown" aria-live="polite"></span>
+    <button id="disconnect" class="button button-small" type="button" title="End the shell on the VM">Disconnect</button>
     <button id="reconnect" class="button button-small" type="button" hidden>Reconnect</button>
   </div>`;
 }
