@@ -54,10 +54,17 @@ describe('health and drain', () => {
       assert.equal(ready.get('Cache-Control'), 'no-store');
     });
 
-    test('draining: readiness fails, live terminals get 1001 with a reason, new upgrades are refused with 503', async () => {
+    test('draining: readiness fails, live terminals get 1001 with a reason, held sessions end, new upgrades are refused with 503', async () => {
       const agent = await signIn(gw, world.users.developer);
       const live = await connectTerminal(await mintTicket(gw, agent, 'build-linux'), gw);
       await live.waitForControl('ready');
+      // A session held for a page that dropped: the drain ends it too, the node is going away.
+      const held = await connectTerminal(await mintTicket(gw, agent, 'build-linux'), gw);
+      const heldReady = await held.waitForControl('ready');
+      assert.ok(heldReady.type === 'ready');
+      held.ws.terminate();
+      await held.closed;
+      await waitForAudit(gw, (e) => e.event === 'session_detached' && e.details['connectionId'] === heldReady.sessionId);
       const spare = await mintTicket(gw, agent, 'build-linux');
 
       const drained = gw.app.drain();
@@ -83,8 +90,13 @@ describe('health and drain', () => {
         { stage: 'redeem', reason: 'draining', kind: 'ssh', count: 1 },
         'counted per client address, and written by the drain',
       );
-      const closed = await waitForAudit(gw, (e) => e.event === 'connection_closed', { buildId: 'build-linux' });
-      assert.equal(closed.details['closeCode'], 1001);
+      const liveReady = live.controls.find((c) => c.type === 'ready');
+      assert.ok(liveReady?.type === 'ready');
+      for (const id of [liveReady.sessionId, heldReady.sessionId]) {
+        const closed = await waitForAudit(gw, (e) => e.event === 'connection_closed' && e.details['connectionId'] === id, { buildId: 'build-linux' });
+        assert.equal(closed.details['closeCode'], 1001);
+      }
+      assert.equal(metricValue(await scrapeMetrics(gw), 'porthole_sessions_held', { kind: 'ssh' }), 0, 'nothing is left held');
       assert.equal(metricValue(await scrapeMetrics(gw), 'porthole_draining'), 1);
     });
 
