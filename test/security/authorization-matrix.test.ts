@@ -9,7 +9,9 @@ import Database from 'better-sqlite3';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
+import { control, registerLinuxBuild, seedWorld, signIn, type World } from '../helpers/seed.js';
+import { passwordEndpoint, startSshd } from '../helpers/sshd.js';
+import { connectTerminal, mintTicket, UpgradeRefused, type Ticket } from '../helpers/terminal-client.js';
 import { spyDialer, type SpyDialer } from '../helpers/spy-dialer.js';
 import { attemptUpgrade, ticketProtocols } from '../helpers/upgrade-probe.js';
 import { BrowserExposure } from '../helpers/exposure.js';
@@ -204,4 +206,42 @@ test('authorization matrix: only allowed cells succeed, refusals dial nothing', 
   assert.equal(cells, IDENTITIES.length * BUILDS.length * ENDPOINTS.length);
   // Every dial went to the registered endpoint, never anywhere a request named.
   assert.ok(dialer.dials.every((d) => d.host === '127.0.0.1' && d.port === closedPort));
+});
+
+test('watching (issue #16): forged, cross-build and cross-kind session ids are refused without a dial; so is a watch ticket whose session ended', async () => {
+  const sshd = await startSshd();
+  try {
+    await registerLinuxBuild(gw, 'w-live', passwordEndpoint(sshd));
+    await registerLinuxBuild(gw, 'w-other', passwordEndpoint(sshd));
+    const owner = agents.get('developer');
+    const watcher = agents.get('admin');
+    assert.ok(owner && watcher);
+    const ownerTerminal = await connectTerminal(await mintTicket(gw, owner, 'w-live'), gw);
+    const ready = await ownerTerminal.waitForControl('ready');
+    assert.ok(ready.type === 'ready');
+    const dialsBefore = dialer.dials.length;
+    const watch = (buildId: string, sessionId: string, kind: 'ssh' | 'vnc' = 'ssh'): ReturnType<TestAgent['post']> =>
+      watcher.post(`/api/v1/builds/${buildId}/connections`).set('Origin', gw.origin).send({ kind, sessionId, mode: 'watch' });
+    for (const [what, buildId, sessionId, kind] of [
+      ['a forged id', 'w-live', 'fedcba9876543210', 'ssh'],
+      ['the id on another build of the app', 'w-other', ready.sessionId, 'ssh'],
+      ['the id on a build with a screen, as a screen', 'm-running', ready.sessionId, 'vnc'],
+    ] as const) {
+      const res = await watch(buildId, sessionId, kind);
+      exposure.recordResponse(res);
+      assert.deepEqual([res.status, (res.body as { error?: { code?: string } }).error?.code], [404, 'session_not_found'], what);
+    }
+    const ticket = await watch('w-live', ready.sessionId);
+    assert.equal(ticket.status, 201);
+    ownerTerminal.close();
+    await ownerTerminal.closed;
+    await assert.rejects(connectTerminal(ticket.body as Ticket, gw), (error: unknown) => {
+      assert.ok(error instanceof UpgradeRefused, String(error));
+      assert.equal(error.status, 404, 'the session it names has ended: refused before the upgrade');
+      return true;
+    });
+    assert.equal(dialer.dials.length, dialsBefore, 'no watch attempt dialled the VM');
+  } finally {
+    await sshd.stop();
+  }
 });
