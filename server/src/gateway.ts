@@ -28,6 +28,7 @@ import { createConnectionAcceptor } from './sessions/live-connection.js';
 import { UserConnectionQuota } from './sessions/connection-quota.js';
 import { DrainTracker } from './sessions/drain.js';
 import { SessionDirectory } from './sessions/session-directory.js';
+import { createLiveSessions } from './sessions/live-sessions.js';
 import { Heartbeat } from './ws/heartbeat.js';
 import { createUpgradeHandler, type UpgradeHandler } from './ws/upgrade.js';
 import { identifyUpgrade } from './ws/identify.js';
@@ -208,6 +209,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     events: audit,
     metrics,
     node,
+    liveSessions: createLiveSessions({ sessions, otherNodes: coordination.otherNodes }),
     draining: () => tracker.draining,
   });
 

@@ -15,6 +15,7 @@ import type { EventSink } from '../audit/events.js';
 import type { GatewayMetrics } from '../metrics/metrics.js';
 import type { NodeLinks } from '../cluster/coordination.js';
 import type { Admission } from '../sessions/admission.js';
+import type { LiveSessions } from '../sessions/live-sessions.js';
 import type { EmbedLaunchBook } from '../connections/embed-launches.js';
 import type { EmbedCredentialBook } from '../connections/embed-credentials.js';
 import type { ConnectionEndpoints } from '../connections/endpoints.js';
@@ -34,6 +35,7 @@ import { embedPagesRouter } from './routes/embed-pages.js';
 import { nativeCredentialsRouter } from './routes/native-credentials.js';
 import { windowRouter } from './routes/window.js';
 import { connectionsRouter } from './routes/connections.js';
+import { liveSessionsRouter } from './routes/live-sessions.js';
 import { recordingsRouter } from './routes/recordings.js';
 import { authRouter } from './routes/auth.js';
 import { pagesRouter } from './routes/pages.js';
@@ -65,6 +67,8 @@ export interface HttpAppDeps {
   readonly metrics: GatewayMetrics;
   /** Where access changes are reported and which connections are live, on this node or all of them. */
   readonly node: NodeLinks;
+  /** The build's live sessions as its members see them, and their owners' say over watchers. */
+  readonly liveSessions: LiveSessions;
   /** True once a drain has begun: readiness fails. */
   readonly draining: () => boolean;
 }
@@ -101,6 +105,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.use('/api/v1', nativeCredentialsRouter({ store, secrets, enabled: config.showNativeCredentials, now, events }));
   app.use('/api/v1', windowRouter({ store, now }));
   app.use('/api/v1', connectionsRouter({ admission, publicOrigin: config.publicOrigin }));
+  app.use('/api/v1', liveSessionsRouter({ store, now, liveSessions: deps.liveSessions, watchEnabled: config.watch, publicOrigin: config.publicOrigin }));
   app.use(recordingsRouter({ store, assets, dir: config.recordings.dir }));
   app.use(
     authRouter({ passport: deps.passport, publicOrigin: config.publicOrigin, assets, logger, events, localLogin: config.localLogin, oidc: deps.oidc, store, access: node.changes, now }),
