@@ -17,7 +17,9 @@ import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-pro
 import { startGateway, type GatewayAddress } from '../helpers/gateway.js';
 import { startSshd, passwordEndpoint, type SshdHandle } from '../helpers/sshd.js';
 import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
-import { connectTerminal, mintTicket, type TerminalClient, type Ticket } from '../helpers/terminal-client.js';
+import { connectTerminal, mintTicket, mintWatchTicket, type TerminalClient, type Ticket } from '../helpers/terminal-client.js';
+import type { MemberSessionView, MemberSessionsView } from '../../shared/src/api.js';
+import { CloseCode } from '../../shared/src/protocol/close-codes.js';
 import { freePort, pollUntil } from '../helpers/ports.js';
 import { LISTENER_APPLICATION_PREFIX } from '../../server/src/cluster/pg-notifications.js';
 import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/kinds.js';
@@ -160,6 +162,49 @@ describe('two gateway nodes on one PostgreSQL', () => {
     t.close();
     await t.closed;
     await pollUntil('B forgets the closed connection', WAIT_MS, async () => (await control(a).get('/builds/build-live/sessions')).body.sessions.length === 0);
+  });
+
+  test('the members’ live sessions on A show a session held by B and who watches it; the owner acts on B, A answers 409 (issue #16)', async () => {
+    await registerBuild('build-pairing-ab');
+    const owner = await terminalOnB('build-pairing-ab');
+    const sessionId = sessionIdOf(owner);
+    // Watching is joined on the node holding the session: the watcher's ticket is minted through B.
+    const watcherOnB = await signIn(b, world.users.admin);
+    const watchTicket = viaB(await mintWatchTicket(b, watcherOnB, 'build-pairing-ab', sessionId));
+    const watcher = await connectTerminal(watchTicket, b);
+    terminals.push(watcher);
+    await watcher.waitForControl('ready');
+
+    const memberOnA = await signIn(a, world.users.owner);
+    const listed = async (): Promise<MemberSessionView | undefined> =>
+      ((await memberOnA.get('/api/v1/builds/build-pairing-ab/live-sessions').expect(200)).body as MemberSessionsView).sessions.find((s) => s.sessionId === sessionId);
+    await pollUntil('A to list the watched session B holds', WAIT_MS, async () => (await listed())?.watchers.length === 1);
+    const seen = await listed();
+    assert.deepEqual(
+      { kind: seen?.kind, owner: seen?.owner, yours: seen?.yours, state: seen?.state, watchers: seen?.watchers },
+      { kind: 'ssh', owner: { userId: world.users.developer.id, name: world.users.developer.id }, yours: false, state: 'attached', watchers: [{ userId: world.users.admin.id, name: world.users.admin.id, mode: 'watch' }] },
+    );
+
+    const path = `/api/v1/builds/build-pairing-ab/live-sessions/${sessionId}/watchers/${world.users.admin.id}`;
+    const onA = await agent.put(path).set('Origin', a.origin).send({ mode: 'drive' });
+    assert.deepEqual([onA.status, onA.body.error.code], [409, 'session_on_other_node'], 'A does not forward: the owner is told where the session is');
+    const removeOnA = await agent.delete(path).set('Origin', a.origin);
+    assert.deepEqual([removeOnA.status, removeOnA.body.error.code], [409, 'session_on_other_node']);
+    const strangerOnA = await memberOnA.put(path).set('Origin', a.origin).send({ mode: 'drive' });
+    assert.deepEqual([strangerOnA.status, strangerOnA.body.error.code], [403, 'not_session_owner'], 'someone else’s session, wherever it is');
+    assert.equal((await listed())?.watchers[0]?.mode, 'watch', 'the refused calls changed nothing');
+
+    const ownerOnB = await signIn(b, world.users.developer);
+    await ownerOnB.put(path).set('Origin', b.origin).send({ mode: 'drive' }).expect(204);
+    await pollUntil('A to see the watcher drive', WAIT_MS, async () => (await listed())?.watchers[0]?.mode === 'drive');
+    owner.ws.terminate();
+    await pollUntil('A to see the session held', WAIT_MS, async () => (await listed())?.state === 'held');
+    await ownerOnB.delete(path).set('Origin', b.origin).expect(204);
+    assert.equal((await watcher.closed).code, CloseCode.removedByOwner);
+    await pollUntil('A to see nobody watching', WAIT_MS, async () => (await listed())?.watchers.length === 0);
+    await control(a).post('/builds/build-pairing-ab/revoke').expect(200);
+    const closed = await memberOnA.get('/api/v1/builds/build-pairing-ab/live-sessions');
+    assert.deepEqual([closed.status, closed.body.error.code], [410, 'window_closed'], 'a closed window is refused as a ticket is');
   });
 
   test('finish sent to A closes the connection held by B within 1 s', async () => {
