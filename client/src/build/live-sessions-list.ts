@@ -77,8 +77,11 @@ function watcherRow(session: MemberSessionView, watcher: SessionWatcherView, bui
   item.dataset['userId'] = watcher.userId;
   const path = `/api/v1/builds/${encodeURIComponent(buildId)}/live-sessions/${encodeURIComponent(session.sessionId)}/watchers/${encodeURIComponent(watcher.userId)}`;
   const driving = watcher.mode === 'drive';
-  const toggle = button(driving ? 'Stop typing' : 'Let type', () => act(sendJson('PUT', path, { mode: driving ? 'watch' : 'drive' })));
-  const remove = button('Remove', () => act(sendJson('DELETE', path)));
+  // Named as the terminal's pairing bar names them, so a screen reader says whom each acts on.
+  const toggle = button(driving ? 'Stop typing' : 'Let type', driving ? `Stop ${watcher.name} typing` : `Let ${watcher.name} type`, () =>
+    act(sendJson('PUT', path, { mode: driving ? 'watch' : 'drive' })),
+  );
+  const remove = button('Remove', `Remove ${watcher.name}`, () => act(sendJson('DELETE', path)));
   item.append(text(`${watcher.name} ${driving ? 'can type' : 'is watching'} `), toggle, text(' '), remove);
   return item;
 }
@@ -87,9 +90,10 @@ function badge(state: MemberSessionView['state']): HTMLElement {
   return el('span', `badge badge-${state === 'held' ? 'held' : 'attached'}`, state === 'held' ? 'held (page closed)' : 'attached');
 }
 
-function button(label: string, onClick: () => void): HTMLButtonElement {
+function button(label: string, name: string, onClick: () => void): HTMLButtonElement {
   const b = el('button', 'button button-small', label) as HTMLButtonElement;
   b.type = 'button';
+  b.setAttribute('aria-label', name);
   b.addEventListener('click', () => {
     b.disabled = true;
     onClick();
