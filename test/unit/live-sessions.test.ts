@@ -11,12 +11,13 @@ const dana = 'dana' as UserId;
 const sam = 'sam' as UserId;
 const build = 'b-1' as BuildId;
 
-test('only the owner acts on a session, and only on the node holding it', () => {
+test('only the owner acts on a session: here, or through the node holding it when that node takes calls', () => {
   assert.deepEqual(decideOwnerAction(dana, null), { ok: false, error: 'session_not_found' });
   assert.deepEqual(decideOwnerAction(sam, { ownerId: dana, here: true }), { ok: false, error: 'not_session_owner' });
-  assert.deepEqual(decideOwnerAction(sam, { ownerId: dana, here: false }), { ok: false, error: 'not_session_owner' }, 'someone else’s, wherever it is');
-  assert.deepEqual(decideOwnerAction(dana, { ownerId: dana, here: false }), { ok: false, error: 'session_on_other_node' });
-  assert.deepEqual(decideOwnerAction(dana, { ownerId: dana, here: true }), { ok: true, value: undefined });
+  assert.deepEqual(decideOwnerAction(sam, { ownerId: dana, here: false, reachable: true }), { ok: false, error: 'not_session_owner' }, 'someone else’s, wherever it is');
+  assert.deepEqual(decideOwnerAction(dana, { ownerId: dana, here: false, reachable: false }), { ok: false, error: 'session_on_other_node' });
+  assert.deepEqual(decideOwnerAction(dana, { ownerId: dana, here: false, reachable: true }), { ok: true, value: 'forward' });
+  assert.deepEqual(decideOwnerAction(dana, { ownerId: dana, here: true }), { ok: true, value: 'here' });
 });
 
 /** A session on this node that records what its owner asked of it. */
@@ -43,6 +44,7 @@ function localSession(id: string, startedAt: string, pairing: SessionPairing, ca
 
 const remote: RemoteSessionListing = {
   nodeId: 'gw-2',
+  nodeUrl: null,
   sessionId: '00000000000000aa',
   userId: sam,
   buildId: build,
@@ -53,7 +55,7 @@ const remote: RemoteSessionListing = {
 
 test('the list joins this node’s sessions and the other nodes’, oldest first, each marked for the viewer', async () => {
   const here = localSession('00000000000000bb', '2030-01-01T10:05:00Z', { ownerName: 'Dana', held: false, watchers: [{ userId: sam, name: 'Sam', mode: 'drive' }] });
-  const live = createLiveSessions({ sessions: { onBuild: () => [here] }, otherNodes: { sessionsOn: () => Promise.resolve([remote]) } });
+  const live = createLiveSessions({ sessions: { onBuild: () => [here] }, otherNodes: { sessionsOn: () => Promise.resolve([remote]) }, forward: null });
   assert.deepEqual(await live.list(build, dana), [
     { sessionId: remote.sessionId, kind: 'vnc', owner: { userId: sam, name: 'Sam' }, yours: false, startedAt: '2030-01-01T10:00:00.000Z', state: 'held', watchers: [] },
     {
@@ -71,7 +73,7 @@ test('the list joins this node’s sessions and the other nodes’, oldest first
 test('an owner’s action reaches the session here; elsewhere, someone else’s or an unknown watcher does nothing', async () => {
   const calls: string[] = [];
   const here = localSession('00000000000000bb', '2030-01-01T10:05:00Z', { ownerName: 'Dana', held: false, watchers: [{ userId: sam, name: 'Sam', mode: 'watch' }] }, calls);
-  const live = createLiveSessions({ sessions: { onBuild: () => [here] }, otherNodes: { sessionsOn: () => Promise.resolve([{ ...remote, userId: dana }]) } });
+  const live = createLiveSessions({ sessions: { onBuild: () => [here] }, otherNodes: { sessionsOn: () => Promise.resolve([{ ...remote, userId: dana }]) }, forward: null });
   assert.deepEqual(await live.act(build, dana, here.id, sam, { type: 'mode', mode: 'drive' }), { ok: true, value: undefined });
   assert.deepEqual(await live.act(build, dana, here.id, sam, { type: 'remove' }), { ok: true, value: undefined });
   assert.deepEqual(await live.act(build, dana, here.id, 'kim' as UserId, { type: 'remove' }), { ok: false, error: 'watcher_not_found' });
@@ -80,6 +82,31 @@ test('an owner’s action reaches the session here; elsewhere, someone else’s 
   assert.deepEqual(await live.act(build, dana, remote.sessionId, sam, { type: 'remove' }), { ok: false, error: 'session_on_other_node' });
   assert.deepEqual(await live.act(build, dana, '0123456789abcdef', sam, { type: 'remove' }), { ok: false, error: 'session_not_found' });
   assert.deepEqual(calls, ['sam:drive', 'sam:removed', 'kim:removed'], 'refused actions never reached the session');
+});
+
+test('an owner’s action on a session another node holds is forwarded there when it takes calls, and answered as it answers', async () => {
+  const asked: string[] = [];
+  const answers = new Map<string, 'session_not_found' | 'watcher_not_found' | 'unreachable' | null>([
+    ['sam', null],
+    ['kim', 'watcher_not_found'],
+    ['lee', 'unreachable'],
+  ]);
+  const elsewhere = { ...remote, userId: dana, nodeUrl: 'http://gw-2.internal:8080' };
+  const live = createLiveSessions({
+    sessions: { onBuild: () => [] },
+    otherNodes: { sessionsOn: () => Promise.resolve([elsewhere, { ...elsewhere, sessionId: '00000000000000cc', nodeUrl: null }]) },
+    forward: (session, watcherId, action) => {
+      asked.push(`${session.nodeUrl} ${session.sessionId} ${watcherId} ${action.type === 'remove' ? 'remove' : action.mode}`);
+      const answer = answers.get(watcherId) ?? null;
+      return Promise.resolve(answer === null ? { ok: true, value: undefined } : { ok: false, error: answer });
+    },
+  });
+  assert.deepEqual(await live.act(build, dana, elsewhere.sessionId, sam, { type: 'mode', mode: 'drive' }), { ok: true, value: undefined });
+  assert.deepEqual(await live.act(build, dana, elsewhere.sessionId, 'kim' as UserId, { type: 'remove' }), { ok: false, error: 'watcher_not_found' });
+  assert.deepEqual(await live.act(build, dana, elsewhere.sessionId, 'lee' as UserId, { type: 'remove' }), { ok: false, error: 'session_on_other_node' }, 'no answer: the owner is told where it is');
+  assert.deepEqual(await live.act(build, dana, '00000000000000cc', sam, { type: 'remove' }), { ok: false, error: 'session_on_other_node' }, 'a node that takes no calls');
+  assert.deepEqual(await live.act(build, sam, elsewhere.sessionId, sam, { type: 'remove' }), { ok: false, error: 'not_session_owner' });
+  assert.deepEqual(asked, [`${elsewhere.nodeUrl} ${elsewhere.sessionId} sam drive`, `${elsewhere.nodeUrl} ${elsewhere.sessionId} kim remove`, `${elsewhere.nodeUrl} ${elsewhere.sessionId} lee remove`]);
 });
 
 test('another node’s pairing column is checked, not trusted', () => {

@@ -146,14 +146,15 @@ export class PostgresLiveRegistry implements LiveConnectionDirectory, Connection
 
   /** Sessions of the build on the other live nodes, as their last write says (see `changed`). */
   async sessionsOn(buildId: BuildId): Promise<readonly RemoteSessionListing[]> {
-    const { rows } = await this.#pool.query<{ node_id: string; session_id: string; user_id: string; kind: string; opened_at: Date; pairing: unknown }>(
-      `SELECT node_id, session_id, user_id, kind, opened_at, pairing FROM live_connections
+    const { rows } = await this.#pool.query<{ node_id: string; node_url: string | null; session_id: string; user_id: string; kind: string; opened_at: Date; pairing: unknown }>(
+      `SELECT node_id, node_url, session_id, user_id, kind, opened_at, pairing FROM live_connections
        WHERE build_id = $1 AND session_id IS NOT NULL AND node_id <> $2 AND seen_at >= now() - make_interval(secs => $3)
        ORDER BY opened_at, node_id, connection_id`,
       [buildId, this.#nodeId, STALE_AFTER_MS / 1000],
     );
     return rows.map((r) => ({
       nodeId: r.node_id,
+      nodeUrl: r.node_url,
       sessionId: r.session_id,
       userId: r.user_id as UserId,
       buildId,

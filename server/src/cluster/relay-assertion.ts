@@ -6,7 +6,10 @@
  *
  * Wire format (the `Authorization` header of the internal upgrade, never a URL):
  *   `PortholeNode v1.<base64url(JSON claims)>.<base64url(HMAC-SHA256(key, "v1." + claims part))>`
- * Claims: {sessionId, userId, buildId, kind, from, to, expiresAt (ms since the epoch), nonce}.
+ * Claims: {sessionId, userId, buildId, kind, from, to, expiresAt (ms since the epoch), nonce}, and
+ * `act` on an owner's watcher action forwarded to the holding node (./watcher-forwarding.ts), which
+ * binds the watcher and what is done to it into the signature. An assertion with `act` attaches no
+ * page, and one without it acts on no watcher.
  */
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
@@ -28,6 +31,12 @@ const KEY_INFO = 'porthole node relay v1';
 /** A node relays at most a few attachments a second; this bounds the replay memory all the same. */
 export const MAX_REMEMBERED_NONCES = 100_000;
 
+/** What a session's owner does to one of its watchers (issue #16): let type, take back, remove. */
+export interface WatcherActClaim {
+  readonly watcherId: UserId;
+  readonly op: 'drive' | 'watch' | 'remove';
+}
+
 export interface RelayClaims {
   readonly sessionId: string;
   readonly userId: UserId;
@@ -37,6 +46,8 @@ export interface RelayClaims {
   readonly from: string;
   /** The node holding the session: the only one that accepts the assertion. */
   readonly to: string;
+  /** Present only on a forwarded watcher action; `userId` is then the session's owner, who asked. */
+  readonly act?: WatcherActClaim;
 }
 
 const claimsSchema = z.strictObject({
@@ -48,6 +59,7 @@ const claimsSchema = z.strictObject({
   to: z.string().min(1).max(64),
   expiresAt: z.number().int(),
   nonce: z.string().regex(/^[0-9a-f]{32}$/),
+  act: z.strictObject({ watcherId: z.string().min(1).max(256), op: z.enum(['drive', 'watch', 'remove']) }).optional(),
 });
 
 export type RelayRefusal = 'malformed' | 'bad_signature' | 'expired' | 'wrong_node' | 'replayed';
@@ -80,12 +92,17 @@ export function verifyRelayAssertion(key: Buffer, header: string | undefined, no
     return err('malformed');
   }
   if (!parsed.success) return err('malformed');
-  const { expiresAt, nonce, ...claims } = parsed.data;
+  const { expiresAt, nonce, act, ...claims } = parsed.data;
   const nowMs = now.getTime();
   if (expiresAt <= nowMs || expiresAt > nowMs + RELAY_ASSERTION_TTL_MS + MAX_CLOCK_SKEW_MS) return err('expired');
   if (claims.to !== nodeId) return err('wrong_node');
   if (!spent.spend(nonce, expiresAt, nowMs)) return err('replayed');
-  return ok({ ...claims, userId: claims.userId as UserId, buildId: claims.buildId as BuildId });
+  return ok({
+    ...claims,
+    userId: claims.userId as UserId,
+    buildId: claims.buildId as BuildId,
+    ...(act ? { act: { watcherId: act.watcherId as UserId, op: act.op } } : {}),
+  });
 }
 
 function mac(key: Buffer, signed: string): string {

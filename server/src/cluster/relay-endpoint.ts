@@ -59,6 +59,8 @@ function admit(deps: RelayEndpointDeps, spent: NonceMemory, req: IncomingMessage
     return err(new GatewayError('unauthenticated', NOT_A_NODE));
   }
   const claims = verified.value;
+  // A forwarded watcher action (./watcher-forwarding.ts) is for its own endpoint, never a page's attachment.
+  if (claims.act) return err(new GatewayError('unauthenticated', NOT_A_NODE));
   if (deps.draining()) return err(new GatewayError('draining', 'This gateway node is restarting.'));
   const session = claims.kind === kind ? deps.sessions.find(claims.sessionId, claims) : null;
   if (!session) return err(new GatewayError('session_not_found', 'That session has ended.'));

@@ -4,7 +4,7 @@
  * only says what runs before what; it listens on nothing and reads nothing from the environment.
  */
 import { join } from 'node:path';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import type { Config } from '../config/config.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../log.js';
@@ -69,6 +69,8 @@ export interface HttpAppDeps {
   readonly node: NodeLinks;
   /** The build's live sessions as its members see them, and their owners' say over watchers. */
   readonly liveSessions: LiveSessions;
+  /** Calls from other gateway nodes (../cluster/watcher-forwarding.ts); null when this node takes none. */
+  readonly internal: Router | null;
   /** True once a drain has begun: readiness fails. */
   readonly draining: () => boolean;
 }
@@ -88,6 +90,8 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.use(faviconRouter());
   app.use('/assets', express.static(join(deps.clientDir, 'assets'), { index: false, immutable: true, maxAge: ASSET_MAX_AGE_MS, fallthrough: false }));
 
+  // Other nodes authenticate with a signed assertion, never a cookie or the control token.
+  if (deps.internal) app.use(deps.internal);
   app.use('/api/v1', auditRouter({ store, controlToken: config.controlToken }));
   app.use(
     '/api/v1',

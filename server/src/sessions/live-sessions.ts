@@ -1,21 +1,31 @@
 /**
  * A build's live sessions as its members see them (issue #16): the ones on this node from the
  * session directory, the ones other nodes hold from the shared live registry. The session's owner
- * lets a watcher type, takes it back, or removes it — on this node only: a session another node
- * holds answers `session_on_other_node` (docs/api.md, "Live sessions").
+ * lets a watcher type, takes it back, or removes it: here, or forwarded to the node holding the
+ * session (../cluster/watcher-forwarding.ts); a holding node that takes no calls (no
+ * PORTHOLE_NODE_URL) or does not answer leaves `session_on_other_node` (docs/api.md, "Live sessions").
  */
 import type { MemberSessionView } from '../../../shared/src/api.js';
 import type { BuildId, UserId } from '../../../shared/src/ids.js';
 import type { AttachMode } from '../../../shared/src/protocol/ssh-v1.js';
 import { err, ok, type Result } from '../../../shared/src/result.js';
-import type { RemoteSessionLocator, ResumableSession, SessionDirectory, SessionPairing } from './session-directory.js';
+import type { RemoteSessionListing, RemoteSessionLocator, ResumableSession, SessionDirectory, SessionPairing } from './session-directory.js';
 
 export interface LiveSessionsDeps {
   /** Sessions live on this node. */
   readonly sessions: Pick<SessionDirectory, 'onBuild'>;
   /** Sessions other nodes hold; alone, a node finds none. */
   readonly otherNodes: Pick<RemoteSessionLocator, 'sessionsOn'>;
+  /** Has the node holding a session act on it; null: no other node is ever asked. */
+  readonly forward: ForwardAction | null;
 }
+
+/** The holding node acted, or answered why not; 'unreachable': no answer that says. */
+export type ForwardAction = (
+  session: RemoteSessionListing & { readonly nodeUrl: string },
+  watcherId: UserId,
+  action: WatcherAction,
+) => Promise<Result<void, 'session_not_found' | 'watcher_not_found' | 'unreachable'>>;
 
 export type OwnerActionRefusal = 'session_not_found' | 'not_session_owner' | 'session_on_other_node' | 'watcher_not_found';
 
@@ -29,18 +39,21 @@ export interface LiveSessions {
   act(buildId: BuildId, caller: UserId, sessionId: string, watcherId: UserId | null, action: WatcherAction): Promise<Result<void, OwnerActionRefusal>>;
 }
 
-/** Where the named session is, and whose it is; null: no such session on the build. */
-export type SessionWhereabouts = { readonly ownerId: UserId; readonly here: boolean } | null;
+/**
+ * Where the named session is and whose it is; null: no such session on the build. `reachable`:
+ * held elsewhere by a node that takes calls from this one.
+ */
+export type SessionWhereabouts = { readonly ownerId: UserId; readonly here: true } | { readonly ownerId: UserId; readonly here: false; readonly reachable: boolean } | null;
 
 /**
- * Pure: may `caller` act on the session as its owner? A session of the build the caller can see in
- * the list anyway is refused as someone else's (403), not hidden (404).
+ * Pure: may `caller` act on the session as its owner, and where? A session of the build the
+ * caller can see in the list anyway is refused as someone else's (403), not hidden (404).
  */
-export function decideOwnerAction(caller: UserId, session: SessionWhereabouts): Result<void, Exclude<OwnerActionRefusal, 'watcher_not_found'>> {
+export function decideOwnerAction(caller: UserId, session: SessionWhereabouts): Result<'here' | 'forward', Exclude<OwnerActionRefusal, 'watcher_not_found'>> {
   if (session === null) return err('session_not_found');
   if (session.ownerId !== caller) return err('not_session_owner');
-  if (!session.here) return err('session_on_other_node');
-  return ok(undefined);
+  if (session.here) return ok('here');
+  return session.reachable ? ok('forward') : err('session_on_other_node');
 }
 
 export function createLiveSessions(deps: LiveSessionsDeps): LiveSessions {
@@ -53,11 +66,21 @@ export function createLiveSessions(deps: LiveSessionsDeps): LiveSessions {
     act: async (buildId, caller, sessionId, watcherId, action) => {
       const local = deps.sessions.onBuild(buildId).find((s) => s.id === sessionId) ?? null;
       const remote = local ? null : ((await deps.otherNodes.sessionsOn(buildId)).find((s) => s.sessionId === sessionId) ?? null);
-      const whereabouts: SessionWhereabouts = local ? { ownerId: local.userId, here: true } : remote ? { ownerId: remote.userId, here: false } : null;
+      const nodeUrl = remote?.nodeUrl ?? null;
+      const whereabouts: SessionWhereabouts = local
+        ? { ownerId: local.userId, here: true }
+        : remote
+          ? { ownerId: remote.userId, here: false, reachable: deps.forward !== null && nodeUrl !== null }
+          : null;
       const decision = decideOwnerAction(caller, whereabouts);
       if (!decision.ok) return decision;
-      if (!local) return err('session_not_found'); // not reached: an owner's session here is `local`
-      return applyAction(local, watcherId, action) ? ok(undefined) : err('watcher_not_found');
+      if (local) return applyAction(local, watcherId, action) ? ok(undefined) : err('watcher_not_found');
+      // Forwarding: `remote` and its URL are there (decideOwnerAction said reachable).
+      if (!remote || nodeUrl === null || !deps.forward) return err('session_on_other_node');
+      if (watcherId === null) return err('watcher_not_found');
+      const forwarded = await deps.forward({ ...remote, nodeUrl }, watcherId, action);
+      if (forwarded.ok) return forwarded;
+      return err(forwarded.error === 'unreachable' ? 'session_on_other_node' : forwarded.error);
     },
   };
 }

@@ -57,6 +57,8 @@ export interface RemoteSession {
 /** A session another node holds, as that node last reported it (../cluster/live-connections.ts). */
 export interface RemoteSessionListing extends SessionOwner {
   readonly nodeId: string;
+  /** Where that node takes calls from the others (PORTHOLE_NODE_URL); null: it takes none. */
+  readonly nodeUrl: string | null;
   readonly sessionId: string;
   readonly startedAt: Date;
   readonly pairing: SessionPairing;

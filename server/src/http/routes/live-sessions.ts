@@ -38,7 +38,7 @@ const REFUSALS: Readonly<Record<OwnerActionRefusal, () => GatewayError>> = {
   session_not_found: () => new GatewayError('session_not_found', 'That session has ended.'),
   not_session_owner: () => new GatewayError('not_session_owner', "Only the session's owner can do that."),
   session_on_other_node: () =>
-    new GatewayError('session_on_other_node', 'That session is held by another gateway node; reload the page to reach it there, or use its terminal page.'),
+    new GatewayError('session_on_other_node', 'That session is held by another gateway node, which cannot be reached from here right now. Try again in a moment.'),
   watcher_not_found: () => new GatewayError('not_found', 'That person is not watching this session.'),
 };
 
