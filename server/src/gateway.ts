@@ -28,6 +28,8 @@ import { createConnectionAcceptor } from './sessions/live-connection.js';
 import { UserConnectionQuota } from './sessions/connection-quota.js';
 import { DrainTracker } from './sessions/drain.js';
 import { SessionDirectory } from './sessions/session-directory.js';
+import { createLiveSessions } from './sessions/live-sessions.js';
+import { createWatcherForwarder, watcherActionRouter } from './cluster/watcher-forwarding.js';
 import { Heartbeat } from './ws/heartbeat.js';
 import { createUpgradeHandler, type UpgradeHandler } from './ws/upgrade.js';
 import { identifyUpgrade } from './ws/identify.js';
@@ -200,6 +202,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const handleUpgrade: UpgradeHandler = (req, socket, head) =>
     (relayUpgrades !== null && isRelayPath(requestPath(req)) ? relayUpgrades.handle : upgrades.handle)(req, socket, head);
 
+  // A session owner's watcher action reaching this node for a session another node holds.
+  const forwardWatcherAction = createWatcherForwarder({ nodeId: config.nodeId, key: relayKey, now, logger });
   const app = createHttpApp({
     config,
     store,
@@ -218,6 +222,22 @@ export function createGateway(deps: GatewayDeps): Gateway {
     events: audit,
     metrics,
     node,
+    liveSessions: createLiveSessions({
+      sessions,
+      otherNodes: coordination.otherNodes,
+      forward: (session, watcherId, action) =>
+        forwardWatcherAction({
+          nodeId: session.nodeId,
+          nodeUrl: session.nodeUrl,
+          sessionId: session.sessionId,
+          ownerId: session.userId,
+          buildId: session.buildId,
+          kind: session.kind,
+          act: { watcherId, op: action.type === 'remove' ? 'remove' : action.mode },
+        }),
+    }),
+    // Watcher actions other nodes forward to the sessions held here; only with an address they can reach.
+    internal: config.nodeUrl === null ? null : watcherActionRouter({ nodeId: config.nodeId, key: relayKey, sessions, now, logger }),
     draining: () => tracker.draining,
   });
 

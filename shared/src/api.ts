@@ -117,3 +117,45 @@ export interface LiveSessionView {
 export interface LiveSessionsView {
   readonly sessions: readonly LiveSessionView[];
 }
+
+/**
+ * One person watching a live session, as `GET /api/v1/builds/{buildId}/live-sessions` names them.
+ * Every member who may use remote access on the build sees the names and modes: the terminal's
+ * `participants` message already tells them to everyone attached, and any such member may attach.
+ */
+export interface SessionWatcherView {
+  readonly userId: UserId;
+  /** The user's name, else their email (as the `participants` message names them). */
+  readonly name: string;
+  /** 'drive': the owner lets this watcher type; 'watch': view only. */
+  readonly mode: 'drive' | 'watch';
+}
+
+/**
+ * One live session of a build, for its members' build page (issue #16, docs/api.md "Live
+ * sessions"). Unlike the control API's `LiveSessionView` (one row per connection, for operators),
+ * this is one entry per session a member can watch, with its owner and watchers.
+ */
+export interface MemberSessionView {
+  /** What a watch ticket names (`POST …/connections {kind, sessionId, mode:"watch"}`); never a secret. */
+  readonly sessionId: string;
+  readonly kind: ConnectionKind;
+  readonly owner: { readonly userId: UserId; readonly name: string };
+  /** The signed-in user owns it: only they may hand out control and remove watchers. */
+  readonly yours: boolean;
+  readonly startedAt: string;
+  /** 'held': its page dropped and the gateway keeps it for a resume (PORTHOLE_RESUME_SECONDS). */
+  readonly state: 'attached' | 'held';
+  /** One entry per user, even when they watch from several pages. */
+  readonly watchers: readonly SessionWatcherView[];
+}
+
+export interface MemberSessionsView {
+  /** Oldest first. */
+  readonly sessions: readonly MemberSessionView[];
+}
+
+/** Body of `PUT /api/v1/builds/{buildId}/live-sessions/{sessionId}/watchers/{userId}`. */
+export interface WatcherModeBody {
+  readonly mode: 'drive' | 'watch';
+}

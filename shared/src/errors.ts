@@ -14,6 +14,8 @@ export const ERROR_CODES = [
   'role_forbidden',
   'not_found',
   'session_not_found',
+  'not_session_owner',
+  'session_on_other_node',
   'conflict',
   'window_closed',
   'credentials_hidden',

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, openSignedInPage } from '../helpers/chromium.js';
+import { launchChromium, openSignedInPage, type SignedInPage } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { seedWorld, type SeededUser, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
@@ -36,7 +36,7 @@ describe('pairing in Chromium', () => {
     await sshd.stop();
   });
 
-  async function pageOf(user: SeededUser, path: string, viewport: { width: number; height: number }): Promise<{ page: Page; errors: string[] }> {
+  async function pageOf(user: SeededUser, path: string, viewport: { width: number; height: number }): Promise<SignedInPage> {
     const opened = await openSignedInPage(browser, gw.url, user, path, { viewport, timeoutMs: UI_TIMEOUT_MS });
     contexts.push(opened.context);
     await opened.page.locator('#conn-state[data-state="connected"]').waitFor();
@@ -85,5 +85,46 @@ describe('pairing in Chromium', () => {
     await owner.page.getByRole('button', { name: `Stop ${world.users.admin.id} typing` }).click();
     await watcher.page.locator('#participants', { hasText: 'You are watching' }).waitFor();
     assert.deepEqual([...owner.errors, ...watcher.errors], []);
+  });
+
+  test('watch from the build page; the owner lets the watcher type and removes it from its own build page', async () => {
+    const owner = await pageOf(world.users.developer, `/builds/${world.builds.linuxRunning}/terminal`, { width: 900, height: 600 });
+    await owner.page.keyboard.type('echo "from-build-page-$((30+3))"');
+    await owner.page.keyboard.press('Enter');
+    await row(owner.page, /^\s*from-build-page-33\s*$/).waitFor();
+
+    const teammate = await openSignedInPage(browser, gw.url, world.users.admin, `/builds/${world.builds.linuxRunning}`, { viewport: { width: 1000, height: 800 }, timeoutMs: UI_TIMEOUT_MS });
+    contexts.push(teammate.context);
+    const listed = teammate.page.locator('.live-session', { hasText: `Terminal · ${world.users.developer.id}` }).last();
+    await listed.locator('.badge-attached').waitFor();
+    await listed.getByRole('link', { name: `Watch ${world.users.developer.id}'s terminal` }).click();
+    await teammate.page.locator('#conn-state[data-state="connected"]').waitFor();
+    const sessionId = new URL(teammate.page.url()).searchParams.get('watch') ?? '';
+    assert.match(sessionId, /^[0-9a-f]{16}$/);
+    await row(teammate.page, /^\s*from-build-page-33\s*$/).waitFor();
+    await teammate.page.locator('#participants', { hasText: 'You are watching' }).waitFor();
+
+    // The owner's own build page, beside its terminal: the session is theirs, with who watches it.
+    const ownerBuildPage = await owner.context.newPage();
+    ownerBuildPage.setDefaultTimeout(UI_TIMEOUT_MS);
+    await ownerBuildPage.goto(`${gw.url}/builds/${world.builds.linuxRunning}`);
+    const mine = ownerBuildPage.locator(`.live-session[data-session-id="${sessionId}"]`);
+    await mine.locator('.live-session-summary', { hasText: 'Terminal · You' }).waitFor();
+    await mine.getByRole('button', { name: `Let ${world.users.admin.id} type` }).click();
+    await teammate.page.locator('#participants', { hasText: 'You can type' }).waitFor();
+    await mine.getByText(`${world.users.admin.id} can type`).waitFor();
+    await teammate.page.locator('.xterm').click();
+    await teammate.page.keyboard.type('echo "let-in-$((6+7))"');
+    await teammate.page.keyboard.press('Enter');
+    await row(owner.page, /^\s*let-in-13\s*$/).waitFor();
+
+    await mine.getByRole('button', { name: `Remove ${world.users.admin.id}` }).click();
+    await teammate.page.locator('#term-banner', { hasText: "The session's owner stopped you watching it." }).waitFor();
+    assert.equal(await teammate.page.locator('#reconnect').isVisible(), false, 'a removed watcher is not offered a reconnect');
+    await mine.getByText('Nobody is watching.').waitFor();
+    await owner.page.keyboard.type('echo "still-mine-$((2*21))"');
+    await owner.page.keyboard.press('Enter');
+    await row(owner.page, /^\s*still-mine-42\s*$/).waitFor();
+    assert.deepEqual([...owner.errors, ...teammate.errors], []);
   });
 });

@@ -19,13 +19,15 @@ import { startGateway, type GatewayAddress } from '../helpers/gateway.js';
 import { startSshd, passwordEndpoint, type SshdHandle } from '../helpers/sshd.js';
 import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { connectTerminal, mintTicket, mintWatchTicket, type TerminalClient, type Ticket } from '../helpers/terminal-client.js';
+import type { MemberSessionView, MemberSessionsView } from '../../shared/src/api.js';
+import { CloseCode } from '../../shared/src/protocol/close-codes.js';
 import { freePort, pollUntil } from '../helpers/ports.js';
 import { LISTENER_APPLICATION_PREFIX } from '../../server/src/cluster/pg-notifications.js';
 import { TICKET_SUBPROTOCOL_PREFIX } from '../../shared/src/protocol/kinds.js';
 import { SSH_SUBPROTOCOL, type Participant } from '../../shared/src/protocol/ssh-v1.js';
 import type { BuildId, UserId } from '../../shared/src/ids.js';
 import { deriveRelayKey, signRelayAssertion, type RelayClaims } from '../../server/src/cluster/relay-assertion.js';
-import { relayUrl } from '../../server/src/cluster/relay-paths.js';
+import { relayUrl, WATCHER_ACTION_PATH } from '../../server/src/cluster/relay-paths.js';
 import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 import { startCounter } from '../helpers/counter-loop.js';
 import { attemptUpgrade } from '../helpers/upgrade-probe.js';
@@ -161,6 +163,92 @@ describe('two gateway nodes on one PostgreSQL', () => {
     t.close();
     await t.closed;
     await pollUntil('B forgets the closed connection', WAIT_MS, async () => (await control(a).get('/builds/build-live/sessions')).body.sessions.length === 0);
+  });
+
+  test('the members’ live sessions on A show a session held by B and who watches it; the owner’s actions through A are forwarded to B (issue #16)', async () => {
+    await registerBuild('build-pairing-ab');
+    const owner = await terminalOnB('build-pairing-ab');
+    const sessionId = sessionIdOf(owner);
+    // Watching is joined on the node holding the session: the watcher's ticket is minted through B.
+    const watcherOnB = await signIn(b, world.users.admin);
+    const watchTicket = viaB(await mintWatchTicket(b, watcherOnB, 'build-pairing-ab', sessionId));
+    const watcher = await connectTerminal(watchTicket, b);
+    terminals.push(watcher);
+    await watcher.waitForControl('ready');
+
+    const memberOnA = await signIn(a, world.users.owner);
+    const listed = async (): Promise<MemberSessionView | undefined> =>
+      ((await memberOnA.get('/api/v1/builds/build-pairing-ab/live-sessions').expect(200)).body as MemberSessionsView).sessions.find((s) => s.sessionId === sessionId);
+    await pollUntil('A to list the watched session B holds', WAIT_MS, async () => (await listed())?.watchers.length === 1);
+    const seen = await listed();
+    assert.deepEqual(
+      { kind: seen?.kind, owner: seen?.owner, yours: seen?.yours, state: seen?.state, watchers: seen?.watchers },
+      { kind: 'ssh', owner: { userId: world.users.developer.id, name: world.users.developer.id }, yours: false, state: 'attached', watchers: [{ userId: world.users.admin.id, name: world.users.admin.id, mode: 'watch' }] },
+    );
+
+    const path = (watcherId: string = world.users.admin.id): string => `/api/v1/builds/build-pairing-ab/live-sessions/${sessionId}/watchers/${watcherId}`;
+    const strangerOnA = await memberOnA.put(path()).set('Origin', a.origin).send({ mode: 'drive' });
+    assert.deepEqual([strangerOnA.status, strangerOnA.body.error.code], [403, 'not_session_owner'], 'someone else’s session, wherever it is');
+    const nobodyOnA = await agent.put(path(world.users.tester.id)).set('Origin', a.origin).send({ mode: 'drive' });
+    assert.deepEqual([nobodyOnA.status, nobodyOnA.body.error.code], [404, 'not_found'], 'B answers that no such watcher is on it');
+    assert.equal((await listed())?.watchers[0]?.mode, 'watch', 'the refused calls changed nothing');
+
+    await agent.put(path()).set('Origin', a.origin).send({ mode: 'drive' }).expect(204);
+    await pollUntil('A to see the watcher drive', WAIT_MS, async () => (await listed())?.watchers[0]?.mode === 'drive');
+    watcher.type('echo co-driven-$((11*11))\r');
+    await owner.waitForOutput(/co-driven-121/);
+    owner.ws.terminate();
+    await pollUntil('A to see the session held', WAIT_MS, async () => (await listed())?.state === 'held');
+    await agent.delete(path()).set('Origin', a.origin).expect(204);
+    assert.equal((await watcher.closed).code, CloseCode.removedByOwner);
+    const removed = await waitForAudit(a, (e) => e.event === 'watcher_removed' && e.details['watcherId'] === world.users.admin.id, { buildId: 'build-pairing-ab' });
+    assert.equal(removed.userId, world.users.developer.id);
+    await pollUntil('A to see nobody watching', WAIT_MS, async () => (await listed())?.watchers.length === 0);
+    const again = await agent.delete(path()).set('Origin', a.origin);
+    assert.deepEqual([again.status, again.body.error.code], [404, 'not_found'], 'a replayed DELETE finds no watcher');
+
+    await control(a).post('/builds/build-pairing-ab/revoke').expect(200);
+    const closed = await memberOnA.get('/api/v1/builds/build-pairing-ab/live-sessions');
+    assert.deepEqual([closed.status, closed.body.error.code], [410, 'window_closed'], 'a closed window is refused as a ticket is');
+  });
+
+  test('the internal watcher-action endpoint takes only a fresh action assertion for the owner’s session; the relay upgrade takes none (issue #16)', async () => {
+    await registerBuild('build-action-gate');
+    const owner = await terminalOnB('build-action-gate');
+    const sessionId = sessionIdOf(owner);
+    const watcher = await connectTerminal(viaB(await mintWatchTicket(b, await signIn(b, world.users.admin), 'build-action-gate', sessionId)), b);
+    terminals.push(watcher);
+    await watcher.waitForControl('ready');
+    const key = deriveRelayKey(Buffer.from(shared.PORTHOLE_SECRET_KEY, 'hex'));
+    const claims: RelayClaims = {
+      sessionId,
+      userId: world.users.developer.id as UserId,
+      buildId: 'build-action-gate' as BuildId,
+      kind: 'ssh',
+      from: 'node-a',
+      to: 'node-b',
+      act: { watcherId: world.users.admin.id as UserId, op: 'remove' },
+    };
+    const post = (authorization?: string): Promise<number> =>
+      request(nodeB.url)
+        .post(WATCHER_ACTION_PATH)
+        .set(authorization === undefined ? {} : { Authorization: authorization })
+        .then((res) => res.status);
+    assert.equal(await post(), 401, 'no assertion');
+    assert.equal(await post(`Bearer ${shared.PORTHOLE_CONTROL_TOKEN}`), 401, 'the control token is no node');
+    assert.equal(await post(signRelayAssertion(deriveRelayKey(randomBytes(32)), claims, new Date())), 401, 'signed with another key');
+    assert.equal(await post(signRelayAssertion(key, { ...claims, to: 'node-a' }, new Date())), 401, 'meant for another node');
+    const { act: _act, ...resume } = claims;
+    assert.equal(await post(signRelayAssertion(key, resume, new Date())), 401, 'a resume assertion acts on nobody');
+    assert.equal(await post(signRelayAssertion(key, { ...claims, userId: world.users.admin.id as UserId }, new Date())), 404, "the watcher cannot act on the owner's session");
+    const upgrade = await attemptUpgrade({ url: relayUrl(nodeB.url, 'ssh'), protocols: [SSH_SUBPROTOCOL], headers: { authorization: signRelayAssertion(key, claims, new Date()) } });
+    if (upgrade.opened) upgrade.ws.terminate();
+    assert.equal(upgrade.opened ? 101 : upgrade.status, 401, 'an action assertion attaches no page');
+    const valid = signRelayAssertion(key, claims, new Date());
+    assert.equal(await post(valid), 204);
+    assert.equal((await watcher.closed).code, CloseCode.removedByOwner);
+    assert.equal(await post(valid), 401, 'an assertion is good once');
+    owner.close();
   });
 
   test('finish sent to A closes the connection held by B within 1 s', async () => {

@@ -20,7 +20,7 @@ import { SSH_SUBPROTOCOL } from '../../shared/src/protocol/ssh-v1.js';
 
 const IDENTITIES = ['anonymous', 'expired session', 'tester', 'developer', 'admin', 'owner', 'member of another app'] as const;
 const BUILDS = ['running', 'finished 9 minutes ago', 'finished 11 minutes ago', 'revoked', "another app's", 'unknown'] as const;
-const ENDPOINTS = ['build page', 'instructions reveal', 'ticket mint', 'resume mint', 'watch mint', '/ws/ssh', '/ws/vnc', 'embed mint', 'embed launch'] as const;
+const ENDPOINTS = ['build page', 'instructions reveal', 'ticket mint', 'resume mint', 'watch mint', 'live sessions', 'watcher control', 'watcher removal', '/ws/ssh', '/ws/vnc', 'embed mint', 'embed launch'] as const;
 /** The dashboard allowed to embed Porthole in this test. */
 const DASHBOARD_ORIGIN = 'https://dashboard.example';
 type Identity = (typeof IDENTITIES)[number];
@@ -128,6 +128,20 @@ async function tryCell(identity: Identity, build: BuildKind, endpoint: Endpoint)
       // by the policy first, exactly as a new connection's mint.
       const mode = endpoint === 'watch mint' ? { mode: 'watch' } : {};
       const res = await agent.post(`/api/v1/builds/${buildId}/connections`).set('Origin', gw.origin).send({ kind: 'ssh', sessionId: '0123456789abcdef', ...mode });
+      exposure.recordResponse(res);
+      const code = (res.body as { error?: { code?: string } }).error?.code;
+      return { allowed: res.status === 404 && code === 'session_not_found', status: res.status };
+    }
+    case 'live sessions': {
+      const res = await agent.get(`/api/v1/builds/${buildId}/live-sessions`);
+      exposure.recordResponse(res);
+      return { allowed: res.status === 200, status: res.status };
+    }
+    case 'watcher control':
+    case 'watcher removal': {
+      // As the watch mint: a cell the policy lets through reaches the session look-up and finds none.
+      const path = `/api/v1/builds/${buildId}/live-sessions/0123456789abcdef/watchers/${world.users.admin.id}`;
+      const res = endpoint === 'watcher control' ? await agent.put(path).set('Origin', gw.origin).send({ mode: 'drive' }) : await agent.delete(path).set('Origin', gw.origin);
       exposure.recordResponse(res);
       const code = (res.body as { error?: { code?: string } }).error?.code;
       return { allowed: res.status === 404 && code === 'session_not_found', status: res.status };

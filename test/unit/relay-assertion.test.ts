@@ -37,6 +37,17 @@ test('a signed assertion is accepted once, by the node it names, with its claims
   assert.deepEqual(verifyRelayAssertion(key, signRelayAssertion(key, claims, T0), 'node-c', at(1), new NonceMemory()), { ok: false, error: 'wrong_node' });
 });
 
+test('a forwarded watcher action carries the watcher and the action inside the signature', () => {
+  const acting: RelayClaims = { ...claims, act: { watcherId: 'user-2' as UserId, op: 'remove' } };
+  assert.deepEqual(verifyRelayAssertion(key, signRelayAssertion(key, acting, T0), 'node-a', at(1), new NonceMemory()), { ok: true, value: acting });
+  const unsigned = signRelayAssertion(key, { ...acting, act: { watcherId: 'user-2' as UserId, op: 'drive' } }, T0).split('.');
+  const swapped = signRelayAssertion(key, acting, T0).split('.');
+  // The claims of one action with the signature of another: refused.
+  assert.deepEqual(verifyRelayAssertion(key, [swapped[0], unsigned[1], swapped[2]].join('.'), 'node-a', at(1), new NonceMemory()), { ok: false, error: 'bad_signature' });
+  const bad = { ...claims, act: { watcherId: 'user-2', op: 'own' } } as unknown as RelayClaims;
+  assert.deepEqual(verifyRelayAssertion(key, signRelayAssertion(key, bad, T0), 'node-a', at(1), new NonceMemory()), { ok: false, error: 'malformed' });
+});
+
 test('the key is derived from the shared secret key: the same on every node, and not the secret key itself', () => {
   assert.deepEqual(deriveRelayKey(Buffer.from(secretKey)), key);
   assert.notDeepEqual(key, secretKey);

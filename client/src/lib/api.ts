@@ -29,3 +29,18 @@ export async function getJson<T>(path: string, options: GetJsonOptions = {}): Pr
   }
   return (await res.json()) as T;
 }
+
+/** A same-origin PUT or DELETE; the browser sends its Origin, which the gateway's CSRF guard checks. */
+export async function sendJson(method: 'PUT' | 'DELETE', path: string, body?: unknown): Promise<void> {
+  const res = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    cache: 'no-store',
+    headers: body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json', Accept: 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!res.ok) {
+    const error = (await res.json().catch(() => null)) as ErrorBody | null;
+    throw new ApiError(res.status, error?.error.code ?? 'http_error', error?.error.message ?? `Request failed (${res.status}).`);
+  }
+}

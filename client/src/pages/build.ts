@@ -1,4 +1,4 @@
-/** Build page: local times, the live access window, copy buttons and the audited password Reveal. */
+/** Build page: local times, the live access window, copy buttons, the audited password Reveal and the live sessions. */
 import '../styles/app.css';
 import type { NativeCredentialsView, WindowView } from '../../../shared/src/api.js';
 import { formatRemaining } from '../../../shared/src/format.js';
@@ -15,6 +15,7 @@ import {
 } from '../lib/countdown.js';
 import { localiseTimes } from '../lib/local-time.js';
 import { pollWindow, sessionWindowSource, type WindowPoll } from '../lib/window-poll.js';
+import { wireLiveSessions } from '../build/live-sessions-list.js';
 
 /**
  * A reload for the same reason within this long means the server keeps rendering what the window
@@ -29,6 +30,17 @@ localiseTimes();
 wireCopyButtons();
 wireWindow();
 wireReveal();
+wireLiveSessionsCard();
+
+/** Rendered only for a user who may connect, when watching is on. */
+function wireLiveSessionsCard(): void {
+  const section = document.querySelector<HTMLElement>('[data-live-sessions]');
+  const list = section?.querySelector<HTMLElement>('[data-live-sessions-list]');
+  const status = section?.querySelector<HTMLElement>('[data-live-sessions-status]');
+  const buildId = buildIdFromPath();
+  if (!section || !list || !status || !buildId) return;
+  wireLiveSessions({ list, status }, buildId);
+}
 
 /**
  * The server renders the window as it stood; this keeps it live. Only a user who may connect (the

@@ -1,4 +1,5 @@
-/** The screen toolbar's own widgets: toggle buttons, the clipboard drawer, full screen. */
+/** The screen toolbar's own widgets: toggle buttons, the clipboard drawer, full screen, who watches. */
+import { describeWatchers, pollLiveSessions, type LiveSessionsPoll } from '../lib/live-sessions.js';
 
 /**
  * A button with aria-pressed. The server-rendered state is the initial one, so the page's markup
@@ -82,4 +83,27 @@ export function wireFullscreen(button: HTMLButtonElement, onError: () => void): 
     change.catch(onError);
   });
   update();
+}
+
+/**
+ * "Watching: Sam (can type), Kim" in the toolbar of the owner's screen (issue #16), from the same
+ * list the build page shows. `sessionId` names the page's screen session once known; until then
+ * (null) the reader's own screen sessions on the build count. Hidden while nobody watches. Names
+ * only ever become text.
+ */
+export function wireScreenWatchers(element: HTMLElement, buildId: string, sessionId: () => string | null): LiveSessionsPoll {
+  element.hidden = true;
+  return pollLiveSessions(
+    buildId,
+    (sessions) => {
+      const id = sessionId();
+      const mine = sessions.filter((s) => s.yours && s.kind === 'vnc' && (id === null || s.sessionId === id));
+      const line = describeWatchers(mine.flatMap((s) => s.watchers));
+      element.textContent = line === '' ? '' : `Watching: ${line}`;
+      element.hidden = line === '';
+    },
+    () => {
+      element.hidden = true;
+    },
+  );
 }

@@ -9,7 +9,7 @@ import type { Disconnect } from './state.js';
 import type { BannerKind } from './status-bar.js';
 
 /** Close codes that end a session the ordinary way, shown as information rather than an error. */
-const ORDINARY_END_CODES: ReadonlySet<number> = new Set([CloseCode.normal, CloseCode.goingAway, CloseCode.idleTimeout, CloseCode.sessionEnded]);
+const ORDINARY_END_CODES: ReadonlySet<number> = new Set([CloseCode.normal, CloseCode.goingAway, CloseCode.idleTimeout, CloseCode.sessionEnded, CloseCode.removedByOwner]);
 
 export interface DisconnectNotice {
   readonly kind: BannerKind;

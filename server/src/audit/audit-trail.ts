@@ -30,6 +30,7 @@ const MESSAGES: Readonly<Record<GatewayEventType, string>> = {
   watch_ended: 'watching ended',
   control_granted: 'control handed to a watcher',
   control_revoked: 'control taken back from a watcher',
+  watcher_removed: "watcher removed by the session's owner",
   window_closed: 'access window closed',
   access_revoked: 'access revoked',
   host_key_pinned: 'host key pinned on first use',

@@ -133,6 +133,16 @@ export type GatewayEvent =
       readonly kind: ConnectionKind;
       readonly granteeId: string;
     }
+  | {
+      /** The session's owner removed a watcher: each of its pages closed with 4008. */
+      readonly type: 'watcher_removed';
+      /** The owner's session. */
+      readonly connectionId: string;
+      readonly userId: UserId;
+      readonly buildId: BuildId;
+      readonly kind: ConnectionKind;
+      readonly watcherId: UserId;
+    }
   | { readonly type: 'window_closed'; readonly buildId: BuildId; readonly connectionsEnded: number }
   | {
       readonly type: 'access_revoked';

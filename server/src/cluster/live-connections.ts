@@ -11,7 +11,8 @@ import type { LiveSessionView } from '../../../shared/src/api.js';
 import type { Logger } from '../log.js';
 import type { AccessEnforcer, ConnectionHandle, ConnectionLifecycleObserver } from '../sessions/access-enforcer.js';
 import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
-import type { RemoteSession, RemoteSessionLocator, SessionOwner } from '../sessions/session-directory.js';
+import type { RemoteSession, RemoteSessionListing, RemoteSessionLocator, SessionOwner, SessionPairing } from '../sessions/session-directory.js';
+import { parsePairing } from './pairing-column.js';
 
 /** How often a node refreshes its rows (seen time and byte counts). */
 export const LIVE_HEARTBEAT_MS = 5_000;
@@ -21,6 +22,10 @@ const STALE_AFTER_MS = 3 * LIVE_HEARTBEAT_MS;
 export interface LiveConnectionDirectory {
   /** Live connections to a build on every node, oldest first. */
   list(buildId: BuildId): Promise<readonly LiveSessionView[]>;
+}
+
+function pairingColumn(pairing: SessionPairing | null): string | null {
+  return pairing === null ? null : JSON.stringify(pairing);
 }
 
 function bytesOf(handle: ConnectionHandle): { toBrowser: number; fromBrowser: number } {
@@ -147,6 +152,31 @@ export class PostgresLiveRegistry implements LiveConnectionDirectory, Connection
     return row ? { nodeId: row.node_id, nodeUrl: row.node_url } : null;
   }
 
+  /** Tells the other nodes at once who is on one of this node's sessions. */
+  changed(connection: ConnectionHandle): void {
+    if (this.#live.has(connection.id)) this.#write(this.#upsert([connection]));
+  }
+
+  /** Sessions of the build on the other live nodes, as their last write says (see `changed`). */
+  async sessionsOn(buildId: BuildId): Promise<readonly RemoteSessionListing[]> {
+    const { rows } = await this.#pool.query<{ node_id: string; node_url: string | null; session_id: string; user_id: string; kind: string; opened_at: Date; pairing: unknown }>(
+      `SELECT node_id, node_url, session_id, user_id, kind, opened_at, pairing FROM live_connections
+       WHERE build_id = $1 AND session_id IS NOT NULL AND node_id <> $2 AND seen_at >= now() - make_interval(secs => $3)
+       ORDER BY opened_at, node_id, connection_id`,
+      [buildId, this.#nodeId, STALE_AFTER_MS / 1000],
+    );
+    return rows.map((r) => ({
+      nodeId: r.node_id,
+      nodeUrl: r.node_url,
+      sessionId: r.session_id,
+      userId: r.user_id as UserId,
+      buildId,
+      kind: r.kind as ConnectionKind,
+      startedAt: r.opened_at,
+      pairing: parsePairing(r.pairing, r.user_id),
+    }));
+  }
+
   /** Removes this node's rows (clean shutdown). */
   async dispose(): Promise<void> {
     clearInterval(this.#timer);
@@ -157,11 +187,13 @@ export class PostgresLiveRegistry implements LiveConnectionDirectory, Connection
     if (connections.length === 0) return;
     const bytes = connections.map(bytesOf);
     await this.#pool.query(
-      `INSERT INTO live_connections (node_id, connection_id, build_id, user_id, kind, opened_at, bytes_to_browser, bytes_from_browser, session_id, node_url, seen_at)
-       SELECT $1, v.id, v.build, v.usr, v.kind, v.opened, v.tb, v.fb, v.session, CASE WHEN v.session IS NULL THEN NULL ELSE $10 END, now()
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bigint[], $8::bigint[], $9::text[]) AS v(id, build, usr, kind, opened, tb, fb, session)
+      `INSERT INTO live_connections (node_id, connection_id, build_id, user_id, kind, opened_at, bytes_to_browser, bytes_from_browser, session_id, node_url, pairing, seen_at)
+       SELECT $1, v.id, v.build, v.usr, v.kind, v.opened, v.tb, v.fb, v.session, CASE WHEN v.session IS NULL THEN NULL ELSE $10 END, v.pairing, now()
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bigint[], $8::bigint[], $9::text[], $11::jsonb[])
+         AS v(id, build, usr, kind, opened, tb, fb, session, pairing)
        ON CONFLICT (node_id, connection_id) DO UPDATE SET
-         seen_at = EXCLUDED.seen_at, bytes_to_browser = EXCLUDED.bytes_to_browser, bytes_from_browser = EXCLUDED.bytes_from_browser`,
+         seen_at = EXCLUDED.seen_at, bytes_to_browser = EXCLUDED.bytes_to_browser, bytes_from_browser = EXCLUDED.bytes_from_browser,
+         pairing = EXCLUDED.pairing`,
       [
         this.#nodeId,
         connections.map((c) => String(c.id)),
@@ -173,6 +205,7 @@ export class PostgresLiveRegistry implements LiveConnectionDirectory, Connection
         bytes.map((b) => b.fromBrowser),
         connections.map((c) => c.sessionId ?? null),
         this.#nodeUrl,
+        connections.map((c) => pairingColumn(c.pairing?.() ?? null)),
       ],
     );
   }

@@ -14,6 +14,9 @@
  *     what sign-out and sign-in changes are matched on (the epoch, the sign-in session or null).
  * A resume is still signed v1, so nodes of the previous release keep taking resumes during a
  * rolling upgrade; only nodes of this release take v2 (an older one answers 401).
+ * A v1 assertion may also carry `act`: an owner's watcher action forwarded to the holding node
+ * (./watcher-forwarding.ts), binding the watcher and what is done to it into the signature. An
+ * assertion with `act` attaches no page, and one without it acts on no watcher.
  */
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
@@ -47,6 +50,14 @@ export interface RelayClaims {
   readonly to: string;
   /** v2: the page joins the session as this watcher (userId); null (v1): the session's owner resumes it. */
   readonly watcher: RelayWatcher | null;
+  /** v1 only, on a forwarded watcher action; `userId` is then the session's owner, who asked. */
+  readonly act?: WatcherActClaim;
+}
+
+/** What a session's owner does to one of its watchers (issue #16): let type, take back, remove. */
+export interface WatcherActClaim {
+  readonly watcherId: UserId;
+  readonly op: 'drive' | 'watch' | 'remove';
 }
 
 /** What the holding node matches a watcher's sign-in on, as for a ticket (../connections/tickets.ts). */
@@ -64,8 +75,9 @@ const resumeSchema = z.strictObject({
   to: z.string().min(1).max(64),
   expiresAt: z.number().int(),
   nonce: z.string().regex(/^[0-9a-f]{32}$/),
+  act: z.strictObject({ watcherId: z.string().min(1).max(256), op: z.enum(['drive', 'watch', 'remove']) }).optional(),
 });
-const watchSchema = resumeSchema.extend({
+const watchSchema = resumeSchema.omit({ act: true }).extend({
   watch: z.literal(true),
   sessionEpoch: z.string().min(1).max(256),
   signInId: z.string().min(1).max(256).nullable(),
@@ -116,7 +128,15 @@ function parseClaims(version: string, payload: string): (RelayClaims & { readonl
   }
   if (version === RESUME_VERSION) {
     const parsed = resumeSchema.safeParse(json);
-    return parsed.success ? { ...parsed.data, userId: parsed.data.userId as UserId, buildId: parsed.data.buildId as BuildId, watcher: null } : null;
+    if (!parsed.success) return null;
+    const { act, ...claims } = parsed.data;
+    return {
+      ...claims,
+      userId: claims.userId as UserId,
+      buildId: claims.buildId as BuildId,
+      watcher: null,
+      ...(act ? { act: { watcherId: act.watcherId as UserId, op: act.op } } : {}),
+    };
   }
   const parsed = watchSchema.safeParse(json);
   if (!parsed.success) return null;

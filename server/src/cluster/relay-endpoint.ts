@@ -84,6 +84,8 @@ async function admit(deps: RelayEndpointDeps, spent: NonceMemory, req: IncomingM
     return err(new GatewayError('unauthenticated', NOT_A_NODE));
   }
   const claims = verified.value;
+  // A forwarded watcher action (./watcher-forwarding.ts) is for its own endpoint, never a page's attachment.
+  if (claims.act) return err(new GatewayError('unauthenticated', NOT_A_NODE));
   if (deps.draining()) return err(new GatewayError('draining', 'This gateway node is restarting.'));
   if (claims.kind !== kind) return err(new GatewayError('session_not_found', SESSION_GONE_MESSAGE));
   if (claims.watcher === null) {

@@ -7,6 +7,8 @@
 import { CONNECTION_KINDS, type ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 
 export const RELAY_PATH_PREFIX = '/internal/v1/relay/';
+/** Where a node takes a session owner's watcher action another node forwarded (./watcher-forwarding.ts); HTTP, not WebSocket. */
+export const WATCHER_ACTION_PATH = '/internal/v1/watcher-action';
 
 export function relayPath(kind: ConnectionKind): string {
   return `${RELAY_PATH_PREFIX}${kind}`;

@@ -4,7 +4,7 @@
  * only says what runs before what; it listens on nothing and reads nothing from the environment.
  */
 import { join } from 'node:path';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import type { Config } from '../config/config.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../log.js';
@@ -15,6 +15,7 @@ import type { EventSink } from '../audit/events.js';
 import type { GatewayMetrics } from '../metrics/metrics.js';
 import type { NodeLinks } from '../cluster/coordination.js';
 import type { Admission } from '../sessions/admission.js';
+import type { LiveSessions } from '../sessions/live-sessions.js';
 import type { EmbedLaunchBook } from '../connections/embed-launches.js';
 import type { EmbedCredentialBook } from '../connections/embed-credentials.js';
 import type { ConnectionEndpoints } from '../connections/endpoints.js';
@@ -34,6 +35,7 @@ import { embedPagesRouter } from './routes/embed-pages.js';
 import { nativeCredentialsRouter } from './routes/native-credentials.js';
 import { windowRouter } from './routes/window.js';
 import { connectionsRouter } from './routes/connections.js';
+import { liveSessionsRouter } from './routes/live-sessions.js';
 import { recordingsRouter } from './routes/recordings.js';
 import { authRouter } from './routes/auth.js';
 import { pagesRouter } from './routes/pages.js';
@@ -65,6 +67,10 @@ export interface HttpAppDeps {
   readonly metrics: GatewayMetrics;
   /** Where access changes are reported and which connections are live, on this node or all of them. */
   readonly node: NodeLinks;
+  /** The build's live sessions as its members see them, and their owners' say over watchers. */
+  readonly liveSessions: LiveSessions;
+  /** Calls from other gateway nodes (../cluster/watcher-forwarding.ts); null when this node takes none. */
+  readonly internal: Router | null;
   /** True once a drain has begun: readiness fails. */
   readonly draining: () => boolean;
 }
@@ -84,6 +90,8 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.use(faviconRouter());
   app.use('/assets', express.static(join(deps.clientDir, 'assets'), { index: false, immutable: true, maxAge: ASSET_MAX_AGE_MS, fallthrough: false }));
 
+  // Other nodes authenticate with a signed assertion, never a cookie or the control token.
+  if (deps.internal) app.use(deps.internal);
   app.use('/api/v1', auditRouter({ store, controlToken: config.controlToken }));
   app.use(
     '/api/v1',
@@ -101,11 +109,12 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.use('/api/v1', nativeCredentialsRouter({ store, secrets, enabled: config.showNativeCredentials, now, events }));
   app.use('/api/v1', windowRouter({ store, now }));
   app.use('/api/v1', connectionsRouter({ admission, publicOrigin: config.publicOrigin }));
+  app.use('/api/v1', liveSessionsRouter({ store, now, liveSessions: deps.liveSessions, watchEnabled: config.watch, publicOrigin: config.publicOrigin }));
   app.use(recordingsRouter({ store, assets, dir: config.recordings.dir }));
   app.use(
     authRouter({ passport: deps.passport, publicOrigin: config.publicOrigin, assets, logger, events, localLogin: config.localLogin, oidc: deps.oidc, store, access: node.changes, now }),
   );
-  app.use(pagesRouter({ store, assets, showNativeCredentials: config.showNativeCredentials, now }));
+  app.use(pagesRouter({ store, assets, showNativeCredentials: config.showNativeCredentials, watchEnabled: config.watch, now }));
   app.use(notFoundHandler());
   app.use(errorHandler(logger, assets));
   return app;

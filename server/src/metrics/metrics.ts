@@ -139,6 +139,7 @@ export class GatewayMetrics {
       case 'watch_ended':
       case 'control_granted':
       case 'control_revoked':
+      case 'watcher_removed':
       case 'window_closed':
       case 'access_revoked':
       case 'host_key_pinned':

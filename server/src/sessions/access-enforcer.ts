@@ -18,6 +18,7 @@ import type { Logger } from '../log.js';
 import { DISCARD_EVENTS, type EventSink } from '../audit/events.js';
 import { earlierCloseTime } from '../access/close-time.js';
 import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
+import type { SessionPairing } from './session-directory.js';
 
 /** setTimeout overflows above 2^31−1 ms (24.8 days) and would fire at once; longer waits re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -66,12 +67,16 @@ export interface ConnectionHandle {
   windowChanged(closesAt: Date | null): void;
   /** Bytes relayed so far, for the live view. */
   bytes?(): { readonly toBrowser: number; readonly fromBrowser: number };
+  /** With sessionId: who is on the session now, for the members' live-session list on every node. */
+  pairing?(): SessionPairing;
 }
 
 /** Told when a connection becomes live and when it has ended (once each). */
 export interface ConnectionLifecycleObserver {
   opened(connection: ConnectionHandle): void;
   closed(connection: ConnectionHandle): void;
+  /** What `pairing()` answers changed (held, resumed, a watcher came, went or was let type). */
+  changed?(connection: ConnectionHandle): void;
 }
 
 export interface PendingConnection {
@@ -89,6 +94,8 @@ export interface LiveRegistration {
   touch(): void;
   /** The connection ended (either side); stop tracking it. */
   release(): void;
+  /** Its session's pairing changed: the cluster's live view is told now, not at its next heartbeat. */
+  changed(): void;
 }
 
 interface Tracked {
@@ -192,6 +199,9 @@ export class AccessEnforcer {
             this.#unscheduleIfUnused(handle.buildId);
             if (!released) this.#lifecycle?.closed(handle);
             released = true;
+          },
+          changed: () => {
+            if (!released) this.#lifecycle?.changed?.(tracked.handle);
           },
         };
         // Ended after returning, so the caller holds its registration when the end is reported.

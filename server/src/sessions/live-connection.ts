@@ -34,7 +34,8 @@ import type { LiveRegistration } from './access-enforcer.js';
 import type { Admitted } from './admission.js';
 import { closedPromise, type DrainTracker } from './drain.js';
 import { meteredDialer } from './metered-dialer.js';
-import type { RemoteSession, ResumableSession, SessionDirectory, SessionOwner } from './session-directory.js';
+import type { RemoteSession, ResumableSession, SessionDirectory, SessionOwner, SessionPairing, WatcherState } from './session-directory.js';
+import type { AttachMode } from '../../../shared/src/protocol/ssh-v1.js';
 
 /** 64 random bits tell connections apart in logs and the audit trail; not a secret (resuming needs a ticket). */
 const CONNECTION_ID_BYTES = 8;
@@ -43,6 +44,8 @@ const MS_PER_SECOND = 1000;
 export const HOLD_EXPIRED_REASON = 'not resumed in time';
 export const RESUMED_ELSEWHERE_REASON = 'resumed in another page';
 const SESSION_GONE_REASON = 'the session has ended';
+/** Close reason of a watcher its session's owner removed (4008); docs/protocol.md lists it. */
+export const REMOVED_BY_OWNER_REASON = "removed by the session's owner";
 
 export interface LiveConnectionDeps {
   readonly protocols: ProtocolRegistry;
@@ -117,6 +120,8 @@ export class LiveConnection implements ResumableSession {
   readonly #watching: LiveConnection | null;
   /** Connections watching this session: they end with it, with its code. */
   readonly #watchers = new Set<LiveConnection>();
+  /** As a watcher: whether the owner lets it type (the protocol enforces it; this is for the live list). */
+  #mode: AttachMode = 'watch';
   #pauses = 0;
   /** The node relaying the page attached now, for the `session_resumed` row; null: it reached this one. */
   #resumedVia: string | null = null;
@@ -177,7 +182,7 @@ export class LiveConnection implements ResumableSession {
         signInId: claims.signInId,
         sessionEpoch: claims.sessionEpoch,
         recorded: this.#recording !== null,
-        ...(this.#resumable ? { sessionId: this.id } : {}),
+        ...(this.#resumable ? { sessionId: this.id, pairing: () => this.pairing() } : {}),
         end: (code, reason) => this.close(code, reason),
         windowChanged: (closesAt) => session.windowChanged?.(closesAt),
         bytes: () => session.relayed(),
@@ -191,6 +196,10 @@ export class LiveConnection implements ResumableSession {
       this.#logger.error({ ...this.#who(), err: error }, 'session failed');
       this.close(CloseCode.internalError, 'internal error');
     });
+  }
+
+  get startedAt(): Date {
+    return this.#openedAt;
   }
 
   /** A page resumes this session: it replaces the one attached, if any. */
@@ -207,6 +216,7 @@ export class LiveConnection implements ResumableSession {
     this.#resumedVia = via;
     this.#watch(page);
     this.#session.attach(page);
+    this.#pairingChanged();
   }
 
   /** Another member's page joins this session as a watcher: a connection of its own, ended with this one. */
@@ -218,6 +228,35 @@ export class LiveConnection implements ResumableSession {
     const watcher = new LiveConnection(this.#deps, ws, readGate, admitted, this);
     this.#watchers.add(watcher);
     watcher.start();
+    this.#pairingChanged();
+  }
+
+  /** Who is on this session now, one entry per watching user. */
+  pairing(): SessionPairing {
+    const watchers = new Map<string, WatcherState>();
+    for (const watcher of this.#watchers) {
+      const seen = watchers.get(watcher.userId);
+      // The protocol sets every page of one user alike; a page still joining may lag behind.
+      const mode = seen?.mode === 'drive' ? 'drive' : watcher.#mode;
+      watchers.set(watcher.userId, { userId: watcher.userId, name: watcher.#admitted.userName, mode });
+    }
+    return { ownerName: this.#admitted.userName, held: this.#page === null, watchers: [...watchers.values()] };
+  }
+
+  setWatcherMode(userId: UserId, mode: AttachMode): boolean {
+    if (this.#closed || !this.#watchersOf(userId).length) return false;
+    if (!this.#session?.setWatcherMode?.(userId, mode)) return false;
+    // The protocol reports a change through observer.control too; this covers one that does not.
+    this.#watcherModeChanged(userId, mode);
+    return true;
+  }
+
+  removeWatcher(userId: UserId): boolean {
+    const watchers = this.#watchersOf(userId);
+    if (this.#closed || watchers.length === 0) return false;
+    for (const watcher of watchers) watcher.close(CloseCode.removedByOwner, REMOVED_BY_OWNER_REASON);
+    this.#events.record({ type: 'watcher_removed', ...this.#who(), watcherId: userId });
+    return true;
   }
 
   /** The only door out; idempotent, whoever calls first. */
@@ -227,7 +266,8 @@ export class LiveConnection implements ResumableSession {
     this.#deps.sessions.remove(this);
     // Watchers see the session end as it ended.
     for (const watcher of [...this.#watchers]) watcher.close(code, reason);
-    if (this.#watching) this.#watching.#watchers.delete(this);
+    const watched = this.#watching;
+    if (watched && watched.#watchers.delete(this)) watched.#pairingChanged();
     this.#endHold();
     const page = this.#page;
     // The close frame goes out before the upstream teardown: when a window closes hundreds of
@@ -270,6 +310,22 @@ export class LiveConnection implements ResumableSession {
     };
   }
 
+  #watchersOf(userId: UserId): LiveConnection[] {
+    return [...this.#watchers].filter((watcher) => watcher.userId === userId);
+  }
+
+  #watcherModeChanged(userId: UserId, mode: AttachMode): void {
+    const watchers = this.#watchersOf(userId);
+    if (watchers.every((watcher) => watcher.#mode === mode)) return;
+    for (const watcher of watchers) watcher.#mode = mode;
+    this.#pairingChanged();
+  }
+
+  /** Other nodes read who is on the session from the live registry: it is written now. */
+  #pairingChanged(): void {
+    if (!this.#closed) this.#registration?.changed();
+  }
+
   get #resumable(): boolean {
     return this.#deps.resumeSeconds > 0 && this.#session?.detach !== undefined && this.#session.attach !== undefined;
   }
@@ -302,6 +358,7 @@ export class LiveConnection implements ResumableSession {
     this.#page = null;
     this.#events.record({ type: 'session_detached', ...this.#who(), reason, closeCode, holdSeconds: this.#deps.resumeSeconds });
     if (reason === 'page_left') this.#startHold();
+    this.#pairingChanged();
     return true;
   }
 
@@ -350,6 +407,7 @@ export class LiveConnection implements ResumableSession {
         this.#page = null;
         closeWebSocket(page.ws, page.readGate, code, reason);
         this.#startHold();
+        this.#pairingChanged();
       },
       openSecret: (sealed: string | null, field: VmSecretField) => {
         if (sealed === null) return null;
@@ -381,7 +439,10 @@ export class LiveConnection implements ResumableSession {
             ? { type: 'host_key_pinned', buildId: build.id, fingerprint: event.fingerprint }
             : { type: 'host_key_mismatch', buildId: build.id, expected: event.expected, presented: event.presented },
         ),
-      control: (granteeId, mode) => this.#events.record({ type: mode === 'drive' ? 'control_granted' : 'control_revoked', ...this.#who(), granteeId }),
+      control: (granteeId, mode) => {
+        this.#events.record({ type: mode === 'drive' ? 'control_granted' : 'control_revoked', ...this.#who(), granteeId });
+        this.#watcherModeChanged(granteeId as UserId, mode);
+      },
       resumed: (requestedOffset, offset) =>
         this.#events.record({ type: 'session_resumed', ...this.#who(), requestedOffset, offset, node: this.#deps.nodeId, via: this.#resumedVia }),
     };

@@ -33,6 +33,8 @@ export const CloseCode = {
   clientTooSlow: 4006,
   /** 4007: the session was resumed by another page (another tab or window of the same user). */
   resumedElsewhere: 4007,
+  /** 4008: the session's owner removed this watcher from their session (issue #16). */
+  removedByOwner: 4008,
 } as const;
 
 /** 1005: a close frame carried no code (RFC 6455 §7.1.5; reported, never sent). */
@@ -54,6 +56,8 @@ export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
   CloseCode.windowClosed,
   CloseCode.accessRevoked,
   CloseCode.forbidden,
+  // Reconnecting would only put the watcher back where its owner just removed it from.
+  CloseCode.removedByOwner,
 ]);
 
 /** Human explanations, shown by the pages for each code. */
@@ -73,6 +77,7 @@ export const CLOSE_CODE_MESSAGES: Readonly<Record<number, string>> = {
   [CloseCode.sessionEnded]: 'The shell on the build VM ended.',
   [CloseCode.clientTooSlow]: 'The browser stopped reading output, so the connection was closed.',
   [CloseCode.resumedElsewhere]: 'This session was opened in another tab or window.',
+  [CloseCode.removedByOwner]: "The session's owner stopped you watching it.",
 };
 
 export function describeClose(code: number, reason: string): string {

@@ -15,6 +15,8 @@ export interface PageRouteDeps {
   readonly store: Store;
   readonly assets: AssetManifest;
   readonly showNativeCredentials: boolean;
+  /** PORTHOLE_WATCH: the build page lists live sessions to watch. */
+  readonly watchEnabled: boolean;
   readonly now: () => Date;
 }
 
@@ -54,6 +56,7 @@ export function pagesRouter(deps: PageRouteDeps): Router {
         appName: app?.name ?? standing.build.appId,
         access,
         showNativeCredentials: deps.showNativeCredentials,
+        watchEnabled: deps.watchEnabled,
         now,
       }),
     );

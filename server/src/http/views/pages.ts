@@ -86,6 +86,8 @@ export interface BuildPageOptions {
   readonly appName: string;
   readonly access: BuildAccessState;
   readonly showNativeCredentials: boolean;
+  /** PORTHOLE_WATCH: the live-session list is shown (client/src/pages/build.ts fills it). */
+  readonly watchEnabled: boolean;
   readonly now: Date;
 }
 
@@ -129,7 +131,7 @@ function accessBody(o: BuildPageOptions): Html {
   <p>Remote access is available while the build runs and for a short time after it ends. Rebuild with remote access to connect again.</p>
 </section>`;
     case 'allowed':
-      return html`${actions(o.build)}${instructions(o)}`;
+      return html`${actions(o.build)}${o.watchEnabled ? liveSessions() : ''}${instructions(o)}`;
   }
 }
 
@@ -137,6 +139,15 @@ function actions(build: BuildRecord): Html {
   return html`<section class="actions" aria-label="Connect">
   <a class="button button-primary" href="/builds/${build.id}/terminal">Open terminal</a>
   ${build.stack === 'macos' && build.vnc ? html`<a class="button" href="/builds/${build.id}/screen">Open screen</a>` : ''}
+</section>`;
+}
+
+/** Filled and kept live by the page's script from GET …/live-sessions; empty without it. */
+function liveSessions(): Html {
+  return html`<section class="card" aria-labelledby="live-sessions-title" data-live-sessions>
+  <h2 id="live-sessions-title">Live sessions</h2>
+  <p class="muted small" data-live-sessions-status aria-live="polite">No one is connected to this build.</p>
+  <ul class="live-sessions" data-live-sessions-list></ul>
 </section>`;
 }
 

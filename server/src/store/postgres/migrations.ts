@@ -173,4 +173,14 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX live_connections_by_session ON live_connections(session_id) WHERE session_id IS NOT NULL;
     `,
   },
+  {
+    version: 9,
+    name: 'live sessions name who is on them',
+    // The members' live-session list (issue #16) on every node: a session's row says whether it is
+    // held and who watches it, as {ownerName, held, watchers:[{userId, name, mode}]}; null on rows
+    // of connections that are no session (and on rows a node of the previous version wrote).
+    sql: `
+      ALTER TABLE live_connections ADD COLUMN pairing JSONB;
+    `,
+  },
 ];
