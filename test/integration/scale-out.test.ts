@@ -227,6 +227,7 @@ describe('two gateway nodes on one PostgreSQL', () => {
       kind: 'ssh',
       from: 'node-a',
       to: 'node-b',
+      watcher: null,
       act: { watcherId: world.users.admin.id as UserId, op: 'remove' },
     };
     const post = (authorization?: string): Promise<number> =>

@@ -52,7 +52,7 @@ export function createWatcherForwarder(deps: ForwarderDeps): WatcherActionForwar
   return async (action) => {
     const authorization = signRelayAssertion(
       deps.key,
-      { sessionId: action.sessionId, userId: action.ownerId, buildId: action.buildId, kind: action.kind, from: deps.nodeId, to: action.nodeId, act: action.act },
+      { sessionId: action.sessionId, userId: action.ownerId, buildId: action.buildId, kind: action.kind, from: deps.nodeId, to: action.nodeId, watcher: null, act: action.act },
       deps.now(),
     );
     let res: Response;
