@@ -12,38 +12,27 @@ import type { MemberSessionView } from '../../shared/src/api.js';
 import { CloseCode } from '../../shared/src/protocol/close-codes.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { seedWorld, signIn, type World } from '../helpers/seed.js';
-import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
-import { connectTerminal, mintTicket, mintWatchTicket, type TerminalClient } from '../helpers/terminal-client.js';
+import { passwordEndpoint, type SshdHandle } from '../helpers/sshd.js';
+import { startPairing, sessionIdOf, type PairingFixture } from '../helpers/pairing.js';
+import { connectTerminal, mintTicket, type TerminalClient } from '../helpers/terminal-client.js';
 import { auditEvents, waitForAudit } from '../helpers/ops.js';
 import { pollUntil } from '../helpers/ports.js';
 
 const WAIT_MS = 10_000;
 
-function sessionIdOf(t: TerminalClient): string {
-  const ready = t.controls.find((c) => c.type === 'ready');
-  assert.ok(ready?.type === 'ready');
-  return ready.sessionId;
-}
-
 describe('live sessions: the list and the owner’s say over watchers', () => {
+  let pairing: PairingFixture;
   let sshd: SshdHandle;
   let gw: TestGateway;
   let world: World;
   let ownerAgent: TestAgent;
   let watcherAgent: TestAgent;
-  const open: TerminalClient[] = [];
 
   before(async () => {
-    sshd = await startSshd();
-    gw = await startGateway();
-    world = await seedWorld(gw, { ssh: passwordEndpoint(sshd) });
-    [ownerAgent, watcherAgent] = await Promise.all([signIn(gw, world.users.developer), signIn(gw, world.users.admin)]);
+    pairing = await startPairing();
+    ({ sshd, gw, world, ownerAgent, watcherAgent } = pairing);
   });
-  after(async () => {
-    for (const t of open) t.close();
-    await gw.close();
-    await sshd.stop();
-  });
+  after(() => pairing.close());
 
   const listPath = (build = world.builds.linuxRunning): string => `/api/v1/builds/${build}/live-sessions`;
   const watcherPath = (sessionId: string, userId = world.users.admin.id, build = world.builds.linuxRunning): string =>
@@ -58,19 +47,9 @@ describe('live sessions: the list and the owner’s say over watchers', () => {
     return (await list(agent)).find((s) => s.sessionId === sessionId);
   }
 
-  async function ownerSession(): Promise<TerminalClient> {
-    const t = await connectTerminal(await mintTicket(gw, ownerAgent, world.builds.linuxRunning), gw, { size: { cols: 100, rows: 30 } });
-    open.push(t);
-    await t.waitForControl('ready');
-    return t;
-  }
+  const ownerSession = (): Promise<TerminalClient> => pairing.ownerSession();
 
-  async function watcherOf(owner: TerminalClient): Promise<TerminalClient> {
-    const t = await connectTerminal(await mintWatchTicket(gw, watcherAgent, world.builds.linuxRunning, sessionIdOf(owner)), gw);
-    open.push(t);
-    await t.waitForControl('ready');
-    return t;
-  }
+  const watcherOf = (owner: TerminalClient, options: { ack?: boolean } = {}): Promise<TerminalClient> => pairing.watcherOf(owner, options);
 
   test('every member who may connect sees the sessions, their owner and who watches; the owner is told it is theirs', async () => {
     const owner = await ownerSession();
@@ -110,7 +89,7 @@ describe('live sessions: the list and the owner’s say over watchers', () => {
     owner.ws.terminate();
     await pollUntil('the session to be held', WAIT_MS, async () => (await sessionIn(watcherAgent, sessionId))?.state === 'held');
     const resumed = await connectTerminal(await mintTicket(gw, ownerAgent, world.builds.linuxRunning, 'ssh', sessionId), gw, { resumeFrom: 0, size: { cols: 100, rows: 30 } });
-    open.push(resumed);
+    pairing.track(resumed);
     await pollUntil('the session to be attached again', WAIT_MS, async () => (await sessionIn(watcherAgent, sessionId))?.state === 'attached');
     resumed.close();
   });

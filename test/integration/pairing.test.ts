@@ -10,8 +10,9 @@ import { existsSync, rmSync } from 'node:fs';
 import type TestAgent from 'supertest/lib/agent.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
-import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
-import { connectTerminal, mintTicket, mintWatchTicket, type TerminalClient } from '../helpers/terminal-client.js';
+import { passwordEndpoint, type SshdHandle } from '../helpers/sshd.js';
+import { startPairing, sessionIdOf, type PairingFixture } from '../helpers/pairing.js';
+import type { TerminalClient } from '../helpers/terminal-client.js';
 import { waitForAudit } from '../helpers/ops.js';
 import { pollUntil } from '../helpers/ports.js';
 import type { Participant } from '../../shared/src/protocol/ssh-v1.js';
@@ -22,51 +23,27 @@ const ACCESS_CLOSE_MS = 1_000;
 const FLOOD_LINES = 400_000;
 const WAIT_MS = 10_000;
 
-function sessionIdOf(t: TerminalClient): string {
-  const ready = t.controls.find((c) => c.type === 'ready');
-  assert.ok(ready?.type === 'ready');
-  return ready.sessionId;
-}
-
 function latestParticipants(t: TerminalClient): readonly Participant[] {
   const last = t.controls.filter((c) => c.type === 'participants').at(-1);
   return last?.type === 'participants' ? last.list : [];
 }
 
 describe('pairing: watching and co-driving a terminal', () => {
+  let pairing: PairingFixture;
   let sshd: SshdHandle;
   let gw: TestGateway;
   let world: World;
-  let ownerAgent: TestAgent;
   let watcherAgent: TestAgent;
-  const open: TerminalClient[] = [];
 
   before(async () => {
-    sshd = await startSshd();
-    gw = await startGateway();
-    world = await seedWorld(gw, { ssh: passwordEndpoint(sshd) });
-    [ownerAgent, watcherAgent] = await Promise.all([signIn(gw, world.users.developer), signIn(gw, world.users.admin)]);
+    pairing = await startPairing();
+    ({ sshd, gw, world, watcherAgent } = pairing);
   });
-  after(async () => {
-    for (const t of open) t.close();
-    await gw.close();
-    await sshd.stop();
-  });
+  after(() => pairing.close());
 
-  async function ownerSession(): Promise<TerminalClient> {
-    const t = await connectTerminal(await mintTicket(gw, ownerAgent, world.builds.linuxRunning), gw, { size: { cols: 100, rows: 30 } });
-    open.push(t);
-    await t.waitForControl('ready');
-    return t;
-  }
+  const ownerSession = (): Promise<TerminalClient> => pairing.ownerSession();
 
-  async function watcherOf(owner: TerminalClient, options: { ack?: boolean } = {}): Promise<TerminalClient> {
-    const ticket = await mintWatchTicket(gw, watcherAgent, world.builds.linuxRunning, sessionIdOf(owner));
-    const t = await connectTerminal(ticket, gw, { size: { cols: 50, rows: 10 }, ...options });
-    open.push(t);
-    await t.waitForControl('ready');
-    return t;
-  }
+  const watcherOf = (owner: TerminalClient, options: { ack?: boolean } = {}): Promise<TerminalClient> => pairing.watcherOf(owner, options);
 
   test("a watcher sees the owner's output byte for byte at the owner's size; its keys and sizes never reach the VM", async () => {
     const owner = await ownerSession();

@@ -72,6 +72,19 @@ describe('session recording', () => {
     return (res.body as Buffer).toString('utf8');
   }
 
+  /** The one recording not in `earlier`, once it is finished; `why` says why there must be one. */
+  async function onlyNewRecording(agent: Awaited<ReturnType<typeof signIn>>, earlier: ReadonlySet<string>, why: string): Promise<RecordingView> {
+    let added: RecordingView[] = [];
+    await pollUntil('recording finished', RECORDING_FINISH_TIMEOUT_MS, async () => {
+      added = (await recordings(agent)).filter((r) => !earlier.has(r.id));
+      return added.length > 0 && added.every((r) => r.endedAt !== null);
+    });
+    assert.equal(added.length, 1, why);
+    const [recording] = added;
+    assert.ok(recording);
+    return recording;
+  }
+
   async function recordings(agent: Awaited<ReturnType<typeof signIn>>, buildId = 'build-linux'): Promise<RecordingView[]> {
     const res = await agent.get(`/api/v1/builds/${buildId}/recordings`);
     assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -192,14 +205,7 @@ describe('session recording', () => {
     owner.close();
     await Promise.all([owner.closed, watcher.closed]);
 
-    let added: RecordingView[] = [];
-    await pollUntil('recording finished', RECORDING_FINISH_TIMEOUT_MS, async () => {
-      added = (await recordings(developer)).filter((r) => !earlier.has(r.id));
-      return added.length > 0 && added.every((r) => r.endedAt !== null);
-    });
-    assert.equal(added.length, 1, "the watcher's connection is not recorded apart");
-    const [recording] = added;
-    assert.ok(recording);
+    const recording = await onlyNewRecording(developer, earlier, "the watcher's connection is not recorded apart");
     const cast = parseAsciicast(await download(developer, recording.url));
     const markers = cast.events.filter(([, code, data]) => code === 'm' && data.startsWith('typing: ')).map(([, , data]) => data);
     assert.deepEqual(markers, [`typing: ${world.users.admin.id} (${world.users.admin.id})`, `typing: ${world.users.developer.id} (${world.users.developer.id})`]);
@@ -225,14 +231,7 @@ describe('session recording', () => {
     await back.waitForOutput(/[\r\n]second-31\r\n/);
     back.close();
     await back.closed;
-    let added: RecordingView[] = [];
-    await pollUntil('recording finished', RECORDING_FINISH_TIMEOUT_MS, async () => {
-      added = (await recordings(developer)).filter((r) => !earlier.has(r.id));
-      return added.length > 0 && added.every((r) => r.endedAt !== null);
-    });
-    assert.equal(added.length, 1, 'one file for the session, not one per page');
-    const [recording] = added;
-    assert.ok(recording);
+    const recording = await onlyNewRecording(developer, earlier, 'one file for the session, not one per page');
     const output = parseAsciicast(await download(developer, recording.url)).output;
     const before = output.search(/[\r\n]first-31\r\n/);
     const after = output.search(/[\r\n]second-31\r\n/);
