@@ -32,6 +32,8 @@ import type { BuildRecord } from '../../server/src/store/store.js';
 
 /** Bounds waits for effects on the X server (a file appearing, a VM socket closing). */
 const DESKTOP_EFFECT_TIMEOUT_MS = 10_000;
+/** Full 1024×768 raw frames (3 MiB each) a stalled watcher asks for, and the owner gets meanwhile: several times every buffer on the way. */
+const STALLED_WATCHER_FRAMES = 10;
 
 describe('watching a screen over a real Xvnc', { timeout: 60_000 }, () => {
   let xvnc: XvncHandle;
@@ -116,6 +118,25 @@ describe('watching a screen over a real Xvnc', { timeout: 60_000 }, () => {
     const ended = await waitForAudit(gw, (e) => e.event === 'watch_ended' && e.details['sessionId'] === sessionId);
     assert.equal(ended.userId, world.users.admin.id);
     await pollUntil('both VM connections closed', DESKTOP_EFFECT_TIMEOUT_MS, async () => (await vmConnections()) === baseline);
+  });
+
+  test("a watcher that stops reading never slows the owner: the owner's full frames keep coming", async () => {
+    const { screen: owner, sessionId } = await ownerScreen();
+    const watcher = await connectScreen(await mintWatchTicket(gw, watcherAgent, world.builds.macRunning, sessionId, 'vnc'), gw);
+    open.push(watcher);
+    await watcher.readPixels(0, 0, 1, 1); // raw encoding from here on: each full frame is width × height × 4 bytes
+    watcher.ws.pause();
+    const fullFrame = Buffer.from([3, 0, 0, 0, 0, 0, xvnc.width >> 8, xvnc.width & 0xff, xvnc.height >> 8, xvnc.height & 0xff]);
+    // One request ahead of each of the owner's, so Xvnc answers each on its own rather than merging them:
+    // ~30 MiB for the watcher, far beyond the gateway's 8 MiB mark, so its VM connection must pause, not the owner's.
+    for (let i = 0; i < STALLED_WATCHER_FRAMES; i += 1) {
+      watcher.ws.send(fullFrame);
+      const frame = await owner.readPixels(0, 0, xvnc.width, xvnc.height);
+      assert.equal(frame.length, xvnc.width * xvnc.height * 4);
+    }
+    watcher.ws.resume();
+    owner.close();
+    await watcher.closed;
   });
 
   test('a screen session that ended cannot be watched: 404 session_not_found', async () => {
