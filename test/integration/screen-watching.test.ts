@@ -16,7 +16,7 @@ import { pino } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type TestAgent from 'supertest/lib/agent.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { seedWorld, signIn, type World } from '../helpers/seed.js';
+import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
 import { establishedConnectionsTo, runCommand } from '../helpers/daemon.js';
 import { pollUntil } from '../helpers/ports.js';
@@ -32,6 +32,8 @@ import type { BuildRecord } from '../../server/src/store/store.js';
 
 /** Bounds waits for effects on the X server (a file appearing, a VM socket closing). */
 const DESKTOP_EFFECT_TIMEOUT_MS = 10_000;
+/** The issue's bound for access changes, as for any connection. */
+const ACCESS_CLOSE_MS = 1_000;
 /** Full 1024×768 raw frames (3 MiB each) a stalled watcher asks for, and the owner gets meanwhile: several times every buffer on the way. */
 const STALLED_WATCHER_FRAMES = 10;
 
@@ -137,6 +139,30 @@ describe('watching a screen over a real Xvnc', { timeout: 60_000 }, () => {
     watcher.ws.resume();
     owner.close();
     await watcher.closed;
+  });
+
+  test('who may watch a screen: a tester is refused 403; a demoted watcher is dropped within 1 s, the owner stays', async () => {
+    const { screen: owner, sessionId } = await ownerScreen();
+    const tester = await (await signIn(gw, world.users.tester))
+      .post(`/api/v1/builds/${world.builds.macRunning}/connections`)
+      .set('Origin', gw.origin)
+      .send({ kind: 'vnc', sessionId, mode: 'watch' });
+    assert.deepEqual([tester.status, (tester.body as { error: { code: string } }).error.code], [403, 'role_forbidden']);
+
+    const watcher = await connectScreen(await mintWatchTicket(gw, watcherAgent, world.builds.macRunning, sessionId, 'vnc'), gw);
+    open.push(watcher);
+    const started = Date.now();
+    await control(gw).put(`/apps/app-1/members/${world.users.admin.id}`, { role: 'tester' }).expect(200);
+    try {
+      assert.equal((await watcher.closed).code, 4001);
+      assert.ok(Date.now() - started < ACCESS_CLOSE_MS, `${Date.now() - started} ms`);
+      owner.pointer(30, 40);
+      await settled(owner);
+      assert.equal(await pointerLocation(), '30,40', 'the owner stays');
+    } finally {
+      await control(gw).put(`/apps/app-1/members/${world.users.admin.id}`, { role: 'admin' });
+    }
+    owner.close();
   });
 
   test('a screen session that ended cannot be watched: 404 session_not_found', async () => {
