@@ -20,7 +20,7 @@ import { SSH_SUBPROTOCOL } from '../../shared/src/protocol/ssh-v1.js';
 
 const IDENTITIES = ['anonymous', 'expired session', 'tester', 'developer', 'admin', 'owner', 'member of another app'] as const;
 const BUILDS = ['running', 'finished 9 minutes ago', 'finished 11 minutes ago', 'revoked', "another app's", 'unknown'] as const;
-const ENDPOINTS = ['build page', 'instructions reveal', 'ticket mint', 'resume mint', 'watch mint', 'live sessions', 'watcher control', 'watcher removal', '/ws/ssh', '/ws/vnc', 'embed mint', 'embed launch'] as const;
+const ENDPOINTS = ['build page', 'instructions reveal', 'ticket mint', 'resume mint', 'watch mint', 'screen watch mint', 'live sessions', 'watcher control', 'watcher removal', '/ws/ssh', '/ws/vnc', 'embed mint', 'embed launch'] as const;
 /** The dashboard allowed to embed Porthole in this test. */
 const DASHBOARD_ORIGIN = 'https://dashboard.example';
 type Identity = (typeof IDENTITIES)[number];
@@ -122,12 +122,14 @@ async function tryCell(identity: Identity, build: BuildKind, endpoint: Endpoint)
       return { allowed: minted.status === 201, status: minted.status };
     }
     case 'resume mint':
-    case 'watch mint': {
+    case 'watch mint':
+    case 'screen watch mint': {
       // No session is live here (the VM port is closed): a cell the policy lets through reaches the
       // session look-up and learns only that there is no such session; every other cell is refused
       // by the policy first, exactly as a new connection's mint.
-      const mode = endpoint === 'watch mint' ? { mode: 'watch' } : {};
-      const res = await agent.post(`/api/v1/builds/${buildId}/connections`).set('Origin', gw.origin).send({ kind: 'ssh', sessionId: '0123456789abcdef', ...mode });
+      const mode = endpoint === 'resume mint' ? {} : { mode: 'watch' };
+      const kind = endpoint === 'screen watch mint' ? 'vnc' : 'ssh';
+      const res = await agent.post(`/api/v1/builds/${buildId}/connections`).set('Origin', gw.origin).send({ kind, sessionId: '0123456789abcdef', ...mode });
       exposure.recordResponse(res);
       const code = (res.body as { error?: { code?: string } }).error?.code;
       return { allowed: res.status === 404 && code === 'session_not_found', status: res.status };

@@ -126,3 +126,27 @@ test('time the gateway held the browser back (VM not draining) does not count ag
   assert.equal(filter.check(T0 + RFB_ASSEMBLY_LIMITS.maxMillis + 5), 'ok');
   assert.deepEqual(forwarded(filter.push(message.subarray(100), T0 + RFB_ASSEMBLY_LIMITS.maxMillis + 6)), message);
 });
+
+test('switchable (a screen watcher handed control): input passes while driving and is dropped again once taken back', () => {
+  const filter = new ClientMessageFilter({ dropInput: true, onInput: () => undefined });
+  assert.equal(filter.dropsInput, true);
+  assert.deepEqual(forwarded(filter.push(Buffer.concat([pointer, fbur]), T0)), fbur);
+  filter.setDropInput(false);
+  assert.equal(filter.dropsInput, false);
+  assert.deepEqual(forwarded(filter.push(Buffer.concat([key, pointer, fbur]), T0)), Buffer.concat([key, pointer, fbur]));
+  filter.setDropInput(true);
+  assert.deepEqual(forwarded(filter.push(Buffer.concat([key, cutText(3), fbur]), T0)), fbur);
+  assert.equal(filter.droppedMessages, 3);
+});
+
+test('switchable: a message split across the switch is judged under the mode when it completes', () => {
+  const filter = new ClientMessageFilter({ dropInput: true, onInput: () => undefined });
+  assert.equal(forwarded(filter.push(key.subarray(0, 3), T0)).length, 0);
+  filter.setDropInput(false);
+  assert.deepEqual(forwarded(filter.push(key.subarray(3), T0)), key);
+  // And the other way: half a pointer event while driving, taken back before its end arrives.
+  assert.equal(forwarded(filter.push(pointer.subarray(0, 2), T0)).length, 0);
+  filter.setDropInput(true);
+  assert.equal(forwarded(filter.push(pointer.subarray(2), T0)).length, 0);
+  assert.equal(filter.droppedMessages, 1);
+});

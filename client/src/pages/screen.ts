@@ -9,6 +9,7 @@ import { sessionWindowSource } from '../lib/window-poll.js';
 import { requireElement } from '../session/dom.js';
 import { showMissingBuild } from '../session/status-bar.js';
 import { mountScreen } from '../screen/mount-screen.js';
+import { watchedSession } from '../session/watch-query.js';
 
 // Before noVNC creates anything: the page's CSP only admits styles carrying its nonce.
 stampStyleNonces();
@@ -23,8 +24,11 @@ if (buildId) {
     windowSource: sessionWindowSource(buildId),
     initialRemainingMs: initialRemainingMs(),
     viewOnlyAtGateway: false,
-    signInHref: `/login?next=${encodeURIComponent(window.location.pathname)}`,
+    // The query too: a watch link leads back to the screen it watches after signing in.
+    signInHref: `/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`,
     observer: IGNORE_SESSION,
+    // Its input is switched on by the mounted screen's allowInput, once the page learns the owner let it drive.
+    watch: watchedSession(),
   });
 } else {
   showMissingBuild('desktop-name');

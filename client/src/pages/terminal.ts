@@ -8,9 +8,7 @@ import { IGNORE_SESSION } from '../lib/session-observer.js';
 import { requireElement } from '../session/dom.js';
 import { showMissingBuild } from '../session/status-bar.js';
 import { mountTerminal } from '../terminal/mount-terminal.js';
-
-/** As the gateway names sessions (16 hex digits). */
-const SESSION_ID = /^[0-9a-f]{16}$/;
+import { watchedSession } from '../session/watch-query.js';
 
 // Before anything creates a <style>: the page's CSP only admits styles carrying its nonce.
 stampStyleNonces();
@@ -29,10 +27,4 @@ if (buildId) {
   });
 } else {
   showMissingBuild('host-key');
-}
-
-/** `?watch=<sessionId>`: this page watches another member's session; anything but a session id is ignored. */
-function watchedSession(): string | null {
-  const id = new URLSearchParams(window.location.search).get('watch');
-  return id !== null && SESSION_ID.test(id) ? id : null;
 }

@@ -10,6 +10,10 @@
  * A screen that was shown and then lost only its connection (1001, 1005, 1006, a network error)
  * reconnects by itself with a new ticket and a new viewer: the desktop's state lives on the VM,
  * so there is nothing to resume but the picture.
+ *
+ * A watching page (`watching`: another member's screen session id, issue #16) asks for a watch
+ * ticket instead: the gateway gives it a VM connection of its own and drops its input. It never
+ * opens a screen of its own: once the watched session has ended, so has the page's.
  */
 import RFB from '@novnc/novnc';
 import { SUBPROTOCOLS } from '../../../shared/src/protocol/kinds.js';
@@ -37,6 +41,11 @@ const STREAM_UNREADABLE = 'The screen stream from the gateway could not be under
  * knocking on the gateway's door.
  */
 const SCREEN_RECONNECT_FOR_MS = 300_000;
+/** A watching page that lost its socket tries to join again this long, as a watching terminal does. */
+const WATCH_RETRY_MS = 60_000;
+/** The watch ticket's answer once the watched session is gone: asking again cannot help. */
+const SESSION_NOT_FOUND = 'session_not_found';
+const WATCHED_SESSION_ENDED = 'The screen you were watching is no longer shared: its session has ended.';
 
 /** A quality/bandwidth balance that keeps a 1080p desktop responsive over an ordinary office link. */
 const QUALITY_LEVEL = 6;
@@ -71,9 +80,13 @@ export class ScreenConnection {
     /** Asks the gateway to drop all input (an embed launched view-only); the page's toggle cannot undo it. */
     viewOnlyAtGateway: boolean,
     private readonly events: ScreenEvents,
+    /** Another member's screen session this page watches; null: the page's own screen. */
+    watching: string | null = null,
   ) {
     // Otherwise never view-only at the gateway: the page's View only toggle must be able to give input back.
-    const request: TicketRequest = viewOnlyAtGateway ? { kind: 'vnc', viewOnly: true } : { kind: 'vnc' };
+    const request: TicketRequest =
+      watching !== null ? { kind: 'vnc', sessionId: watching, mode: 'watch' } : viewOnlyAtGateway ? { kind: 'vnc', viewOnly: true } : { kind: 'vnc' };
+    const retryMs = watching !== null ? WATCH_RETRY_MS : SCREEN_RECONNECT_FOR_MS;
     this.#session = new TicketedSession(
       {
         tickets,
@@ -81,10 +94,13 @@ export class ScreenConnection {
         subprotocol: SUBPROTOCOLS.vnc,
         noun: 'screen',
         closeGraceMs: CLOSE_GRACE_MS,
-        explainRefusal: (refusal) =>
-          refusal.status === NO_SCREEN_STATUS ? { ...refusal, message: 'This build has no screen that can be shown in the browser.', final: true } : refusal,
+        explainRefusal: (refusal) => {
+          if (refusal.status === NO_SCREEN_STATUS) return { ...refusal, message: 'This build has no screen that can be shown in the browser.', final: true };
+          if (refusal.code === SESSION_NOT_FOUND) return { ...refusal, message: WATCHED_SESSION_ENDED, final: true };
+          return refusal;
+        },
         watch: (socket) => this.#startViewer(socket),
-        holdMs: () => (this.#shown !== null || this.#reconnecting ? SCREEN_RECONNECT_FOR_MS : 0),
+        holdMs: () => (this.#shown !== null || this.#reconnecting ? retryMs : 0),
         ended: (why) => {
           this.#reconnecting = false;
           return why;

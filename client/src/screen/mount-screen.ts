@@ -24,6 +24,10 @@ const HINT_VISIBLE_MS = 6000;
 const SCREEN_BACKGROUND = '#0b0f14';
 const VIEW_ONLY_TITLE = 'Stops this tab sending keyboard, mouse and clipboard input to the VM. The screen keeps updating.';
 const VIEW_ONLY_FORCED_TITLE = 'This screen was opened view-only: the gateway drops all input.';
+const WATCHING_TITLE = 'You are watching: the gateway drops your keyboard, mouse and clipboard input until the screen’s owner lets you drive.';
+/** RFB cannot say whose screen it is; the page says only what it knows. */
+const WATCHING_TEXT = 'Watching a teammate’s screen (view only).';
+const DRIVING_TEXT = 'Watching a teammate’s screen; its owner lets you use it.';
 const CLIPBOARD_SENT_HINT = 'Sent to the VM’s clipboard. Paste it there with ⌘V.';
 const FULLSCREEN_REFUSED_HINT = 'The browser did not allow full screen.';
 
@@ -40,9 +44,22 @@ export interface ScreenMountOptions {
   /** Where "Sign in again" leads after a 401; null on embed pages, which have no sign-in. */
   readonly signInHref: string | null;
   readonly observer: SessionObserver;
+  /** `?watch=<sessionId>`: another member's screen session to watch (issue #16); null or absent: the page's own. */
+  readonly watch?: string | null;
 }
 
-export function mountScreen(o: ScreenMountOptions): MountedSession {
+/** The screen page as mounted; a watching page's input is switched on and off from outside (see allowInput). */
+export interface MountedScreen extends MountedSession {
+  /**
+   * A watching page is told by the live-sessions API, never by RFB (which has no side channel),
+   * that the owner let it drive (true) or took control back (false): noVNC then sends input again,
+   * or stops. Ignored on a page that does not watch. The gateway decides either way: it drops a
+   * watcher's input until the owner hands control over.
+   */
+  allowInput(allowed: boolean): void;
+}
+
+export function mountScreen(o: ScreenMountOptions): MountedScreen {
   const pageOwnTitle = document.title;
   const status = StatusBar.fromPage('desktop-name');
   const ctrlAltDel = requireElement('ctrl-alt-del', HTMLButtonElement);
@@ -52,7 +69,10 @@ export function mountScreen(o: ScreenMountOptions): MountedSession {
   let state: ConnectionState = 'connecting';
   const lastFrame = new LastFrame(o.host);
 
-  if (o.viewOnlyAtGateway) viewOnlyToggle.setAttribute('aria-pressed', 'true');
+  const watching = o.watch ?? null;
+  let driving = false;
+  // A watching page starts view-only, so noVNC sends no input at all (the gateway drops it anyway).
+  if (o.viewOnlyAtGateway || watching !== null) viewOnlyToggle.setAttribute('aria-pressed', 'true');
   const scaled = wireToggle(requireElement('scale-toggle', HTMLButtonElement), (on) => {
     withViewer(applyViewport);
     lastFrame.setScaled(on);
@@ -63,8 +83,8 @@ export function mountScreen(o: ScreenMountOptions): MountedSession {
     });
     updateInputControls();
   });
-  viewOnlyToggle.title = o.viewOnlyAtGateway ? VIEW_ONLY_FORCED_TITLE : VIEW_ONLY_TITLE;
-  viewOnlyToggle.disabled = o.viewOnlyAtGateway;
+  viewOnlyToggle.title = watching !== null ? WATCHING_TITLE : o.viewOnlyAtGateway ? VIEW_ONLY_FORCED_TITLE : VIEW_ONLY_TITLE;
+  viewOnlyToggle.disabled = o.viewOnlyAtGateway || watching !== null;
   const dotCursor = wireToggle(requireElement('dot-cursor-toggle', HTMLButtonElement), (on) =>
     withViewer((rfb) => {
       rfb.showDotCursor = on;
@@ -109,6 +129,7 @@ export function mountScreen(o: ScreenMountOptions): MountedSession {
     },
     connected: (rfb) => {
       lastFrame.hide();
+      if (watching !== null) showWatching();
       if (!clipboard.hasFocus()) rfb.focus({ preventScroll: true });
       o.observer.connected();
     },
@@ -123,7 +144,7 @@ export function mountScreen(o: ScreenMountOptions): MountedSession {
       o.observer.ended(why);
       showDisconnect(status, why, describeScreenDisconnect, o.signInHref);
     },
-  });
+  }, watching);
 
   status.onReconnect(() => {
     status.showReconnect(false);
@@ -148,7 +169,20 @@ export function mountScreen(o: ScreenMountOptions): MountedSession {
   return {
     focus: () => connection.rfb?.focus({ preventScroll: true }),
     disconnect: () => connection.disconnect(),
+    allowInput: (allowed) => {
+      if (watching === null || allowed === driving) return;
+      driving = allowed;
+      // The toggle is the one place noVNC's viewOnly is set from; a disabled button ignores clicks.
+      viewOnlyToggle.disabled = false;
+      if (viewOnly() === allowed) viewOnlyToggle.click();
+      viewOnlyToggle.disabled = !allowed;
+      if (state === 'connected') showWatching();
+    },
   };
+
+  function showWatching(): void {
+    status.showBanner('info', driving ? DRIVING_TEXT : WATCHING_TEXT);
+  }
 
   /**
    * Scaled, the whole desktop fits the window. Unscaled it is shown 1:1 and the browser's

@@ -4,7 +4,7 @@
  * browser that broke a rule. The transport (../ws/) implements the read gate.
  */
 import type { RawData, WebSocket } from 'ws';
-import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
+import { ABNORMAL_CLOSURE_CODE, CloseCode, NO_STATUS_CODE } from '../../../shared/src/protocol/close-codes.js';
 
 /** WebSocket close reasons are limited to 123 bytes of UTF-8. */
 const CLOSE_REASON_MAX_BYTES = 120;
@@ -22,6 +22,14 @@ const CLIENT_FAULT_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCode.protoco
  * them). Its own close frame is not waited for: nothing it sends is read any more.
  */
 export const FAULT_CLOSE_LINGER_MS = 100;
+/** 1015: the TLS handshake failed (RFC 6455 §7.4.1; reported, never sent). */
+const TLS_HANDSHAKE_CODE = 1015;
+/**
+ * Codes a peer's close is reported with that no endpoint may send (ws throws on them). They reach
+ * closeWebSocket when a watched screen ends with its owner's page (docs/protocol.md, 4b): its
+ * watchers' pages are then closed with 1000, as the gateway files such a close.
+ */
+const UNSENDABLE_CLOSE_CODES: ReadonlySet<number> = new Set([NO_STATUS_CODE, ABNORMAL_CLOSURE_CODE, TLS_HANDSHAKE_CODE]);
 
 export function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
@@ -37,7 +45,7 @@ export function toBuffer(data: RawData): Buffer {
  */
 export function closeWebSocket(ws: WebSocket, readGate: ReadGate, code: number, reason: string): void {
   if (ws.readyState !== ws.OPEN && ws.readyState !== ws.CONNECTING) return;
-  ws.close(code, closeReason(reason));
+  ws.close(UNSENDABLE_CLOSE_CODES.has(code) ? CloseCode.normal : code, closeReason(reason));
   if (!CLIENT_FAULT_CLOSE_CODES.has(code)) {
     // Paused for backpressure, the socket would never read the browser's close frame: the
     // handshake would hang until ws gives up after 30 s (and a drain would wait for it).

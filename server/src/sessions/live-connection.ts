@@ -189,7 +189,8 @@ export class LiveConnection implements ResumableSession {
       },
       build.closesAt,
     );
-    if (this.#resumable) this.#deps.sessions.add(this);
+    // A screen is never resumed but may be watched, so watchers find it by id too (resume() refuses it: no attach).
+    if (this.#resumable || (session.watch !== undefined && session.attach === undefined)) this.#deps.sessions.add(this);
     this.#events.record({ type: 'connection_opened', ...this.#who(), viewOnly: claims.viewOnly, recorded: this.#recording !== null });
     if (watching) this.#events.record({ type: 'watch_started', ...this.#who(), sessionId: watching.id, ownerId: watching.userId });
     session.start().catch((error: unknown) => {

@@ -6,11 +6,15 @@
  *
  *   gateway → browser: "RFB 003.008\n", [1, 1] (one type: None), SecurityResult, then VM bytes
  *   browser → gateway: version, chosen type 1, ClientInit, then client messages
+ *
+ * Other members' pages may watch the session (watcher.ts): each gets a bridge like this one, with
+ * a VM connection of its own, and input only while the owner lets it drive.
  */
 import type { Socket } from 'node:net';
 import { toBuffer } from '../frames.js';
 import { CloseCode } from '../../../../shared/src/protocol/close-codes.js';
-import type { ProtocolContext, ProtocolSession, RelayedBytes } from '../protocol.js';
+import type { AttachMode } from '../../../../shared/src/protocol/ssh-v1.js';
+import type { Attachment, Person, ProtocolContext, ProtocolSession, RelayedBytes, WatcherHandle } from '../protocol.js';
 import { ByteQueue } from '../byte-queue.js';
 import { openRfbUpstream, SECURITY_NONE, type RfbUpstream, type RfbUpstreamFailure, type VncCredentials } from './upstream.js';
 import type { Result } from '../../../../shared/src/result.js';
@@ -19,6 +23,7 @@ import { decideFlow, type FlowLimits } from '../../flow/backpressure.js';
 import { ASSEMBLY_REFUSALS } from '../message-assembly.js';
 import { ClientMessageFilter, RFB_ASSEMBLY_LIMITS, type FilterRefusal } from './client-message-filter.js';
 import { checkServerInit, SERVER_INIT_HEADER_BYTES } from './server-init.js';
+import { ScreenWatcher } from './watcher.js';
 
 /** A browser that has not finished the RFB greeting in this long is not a VNC client. */
 export const BROWSER_HANDSHAKE_TIMEOUT_MS = 20_000;
@@ -52,6 +57,8 @@ const GENERIC_AUTH_FAILURE = 'Authentication failed';
 
 export interface ScreenBridgeDeps extends ProtocolContext {
   readonly credentials: VncCredentials;
+  /** A watcher's filter (watcher.ts), kept by its seat to switch input on and off; else one from viewOnly. */
+  readonly filter?: ClientMessageFilter;
 }
 
 export class ScreenBridge implements ProtocolSession {
@@ -75,10 +82,12 @@ export class ScreenBridge implements ProtocolSession {
   #vmPaused = false;
   #toBrowser = 0;
   #fromBrowser = 0;
+  /** Other members' pages watching this screen, each on a VM connection of its own (issue #16). */
+  readonly #watchers = new Set<ScreenWatcher>();
 
   constructor(deps: ScreenBridgeDeps) {
     this.#deps = deps;
-    this.#filter = new ClientMessageFilter({ dropInput: deps.viewOnly, onInput: deps.onInput });
+    this.#filter = deps.filter ?? new ClientMessageFilter({ dropInput: deps.viewOnly, onInput: deps.onInput });
   }
 
   async start(): Promise<void> {
@@ -102,10 +111,47 @@ export class ScreenBridge implements ProtocolSession {
     this.#greeting.fail(new Error('closed'));
     this.#vm?.destroy();
     if (!this.#vm) void this.#upstream?.then((result) => destroyUpstream(result));
+    // Their connections' owners have closed them already, with this session's code; this frees their VM sockets regardless.
+    for (const watcher of this.#watchers) watcher.leave();
+    this.#watchers.clear();
   }
 
   relayed(): RelayedBytes {
     return { toBrowser: this.#toBrowser, fromBrowser: this.#fromBrowser };
+  }
+
+  /**
+   * Another member's page watches this screen: it gets a VM connection of its own (the VNC server
+   * is shared), so it needs nothing of this session but its VM and credentials, and may join even
+   * before the owner's screen is shown. Its input is dropped until the owner lets it drive.
+   */
+  watch(page: Attachment, person: Person, close: (code: number, reason: string) => void): WatcherHandle | null {
+    if (this.#ended) return null;
+    const watcher = new ScreenWatcher(this.#deps, page, person, close, (deps) => new ScreenBridge(deps));
+    this.#watchers.add(watcher);
+    watcher.start((error: unknown) => {
+      this.#deps.logger.error({ err: error, watcherId: person.userId }, 'screen watcher failed');
+      close(CloseCode.internalError, 'internal error');
+    });
+    return {
+      relayed: () => watcher.relayed(),
+      leave: () => {
+        if (watcher.leave()) this.#watchers.delete(watcher);
+      },
+    };
+  }
+
+  setWatcherMode(userId: string, mode: AttachMode): boolean {
+    let found = false;
+    let changed = false;
+    for (const watcher of this.#watchers) {
+      if (watcher.person.userId !== userId) continue;
+      found = true;
+      if (watcher.setMode(mode)) changed = true;
+    }
+    // One row per change of the user's mode, however many of their pages watch.
+    if (changed) this.#deps.observer.control(userId, mode);
+    return found;
   }
 
   async #handshake(): Promise<void> {

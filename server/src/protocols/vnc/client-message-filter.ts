@@ -2,7 +2,9 @@
  * Reads the browser's RFB messages with their RFC 6143 lengths. It tells user input (keys,
  * pointer, clipboard, desktop resizing, power actions) from screen housekeeping, so the idle
  * timeout counts only a person's input, and, for view-only screens, drops that input in the
- * gateway. RFB has no resynchronisation, so an unknown message type ends the connection.
+ * gateway. A watcher's screen (watcher.ts) starts dropping input and is switched to passing it
+ * while the session's owner lets it drive, and back. RFB has no resynchronisation, so an unknown
+ * message type ends the connection.
  *
  * It also removes the ExtendedMouseButtons pseudo-encoding from SetEncodings in every mode, so
  * pointer events keep their fixed 6-byte form and can always be measured (the price: no
@@ -59,12 +61,24 @@ export class ClientMessageFilter {
   /** The message still incomplete after the last push: when its first byte came, and in how many pieces. */
   #partialSince: number | null = null;
   #partialFrames = 0;
-  readonly #dropInput: boolean;
+  #dropInput: boolean;
   readonly #onInput: () => void;
 
   constructor(options: { readonly dropInput: boolean; readonly onInput: () => void }) {
     this.#dropInput = options.dropInput;
     this.#onInput = options.onInput;
+  }
+
+  /**
+   * Drops the page's input from the next whole message on, or passes it again. A message already
+   * forwarded stays forwarded; one still incomplete is judged when it completes, under the mode then.
+   */
+  setDropInput(drop: boolean): void {
+    this.#dropInput = drop;
+  }
+
+  get dropsInput(): boolean {
+    return this.#dropInput;
   }
 
   get droppedMessages(): number {
