@@ -129,6 +129,8 @@ export interface SessionWatcherView {
   readonly name: string;
   /** 'drive': the owner lets this watcher type; 'watch': view only. */
   readonly mode: 'drive' | 'watch';
+  /** The signed-in user is this watcher: how a watching screen page learns it may type (RFB cannot say). */
+  readonly you: boolean;
 }
 
 /**

@@ -12,6 +12,7 @@ import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { seedWorld, type SeededUser, type World } from '../helpers/seed.js';
 import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
 import { auditEvents, waitForAudit } from '../helpers/ops.js';
+import { pollUntil } from '../helpers/ports.js';
 
 /** Bounds each UI wait; waits are on conditions, never on time. */
 const UI_TIMEOUT_MS = 20_000;
@@ -58,6 +59,35 @@ describe('watching a screen in Chromium', () => {
       return d !== undefined && d[0] === 0x33 && d[1] === 0x66 && d[2] === 0x99;
     });
   }
+
+  test("the owner's toolbar names the watcher; let drive from the build page's API, the watching page takes input", async () => {
+    const owner = await screenOf(world.users.developer, `/builds/${world.builds.macRunning}/screen`);
+    const list = `${gw.url}/api/v1/builds/${world.builds.macRunning}/live-sessions`;
+    const listed = async (): Promise<{ sessions: { sessionId: string; kind: string; yours: boolean }[] }> =>
+      (await (await owner.page.request.get(list)).json()) as { sessions: { sessionId: string; kind: string; yours: boolean }[] };
+    const mine = (await listed()).sessions.find((x) => x.kind === 'vnc' && x.yours);
+    assert.ok(mine, "the owner's screen is in the build's live sessions");
+    const watcher = await screenOf(world.users.admin, `/builds/${world.builds.macRunning}/screen?watch=${mine.sessionId}`, /status of 404/);
+    await desktopShown(watcher.page);
+    await owner.page.locator('#screen-watchers', { hasText: `Watching: ${world.users.admin.id}` }).waitFor();
+
+    const put = await owner.page.request.put(`${list}/${mine.sessionId}/watchers/${world.users.admin.id}`, { headers: { Origin: gw.url }, data: { mode: 'drive' } });
+    assert.equal(put.status(), 204);
+    const toggle = watcher.page.locator('#view-only-toggle');
+    await watcher.page.locator('#view-only-toggle[aria-pressed="false"]:not([disabled])').waitFor();
+    await owner.page.locator('#screen-watchers', { hasText: `${world.users.admin.id} (can type)` }).waitFor();
+    const box = await watcher.page.locator('#screen canvas').boundingBox();
+    assert.ok(box);
+    const sentBefore = watcher.sent.length;
+    await watcher.page.mouse.move(box.x + 40, box.y + 40);
+    await watcher.page.mouse.move(box.x + 45, box.y + 45);
+    await pollUntil('the watching page to send a pointer event', UI_TIMEOUT_MS, () => Promise.resolve(watcher.sent.slice(sentBefore).some((frame) => frame[0] === POINTER_EVENT)));
+    assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+    await owner.page.close();
+    await watcher.page.locator('#conn-state[data-state="disconnected"]').waitFor();
+    assert.deepEqual(owner.errors, []);
+    assert.deepEqual(watcher.errors, []);
+  });
 
   test('a teammate watches from a ?watch= link: the desktop, the notice, View only held on, no input sent; the owner leaving ends it', async () => {
     const seen = new Set((await auditEvents(gw, { limit: 1000 })).map((e) => e.id));

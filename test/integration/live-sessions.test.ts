@@ -62,8 +62,10 @@ describe('live sessions: the list and the owner’s say over watchers', () => {
     assert.equal(seenByWatcher.state, 'attached');
     assert.equal(seenByWatcher.yours, false);
     assert.ok(Number.isFinite(Date.parse(seenByWatcher.startedAt)));
-    assert.deepEqual(seenByWatcher.watchers, [{ userId: world.users.admin.id, name: world.users.admin.id, mode: 'watch' }]);
-    assert.equal((await sessionIn(ownerAgent, sessionId))?.yours, true);
+    assert.deepEqual(seenByWatcher.watchers, [{ userId: world.users.admin.id, name: world.users.admin.id, mode: 'watch', you: true }]);
+    const seenByOwner = await sessionIn(ownerAgent, sessionId);
+    assert.equal(seenByOwner?.yours, true);
+    assert.equal(seenByOwner?.watchers[0]?.you, false, 'you: the reader is that watcher');
     // A third member, watching nothing, sees the same names: the participants message tells them to anyone who attaches.
     const ownerRole = await signIn(gw, world.users.owner);
     assert.deepEqual((await sessionIn(ownerRole, sessionId))?.watchers.map((w) => w.userId), [world.users.admin.id]);

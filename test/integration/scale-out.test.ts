@@ -183,7 +183,7 @@ describe('two gateway nodes on one PostgreSQL', () => {
     const seen = await listed();
     assert.deepEqual(
       { kind: seen?.kind, owner: seen?.owner, yours: seen?.yours, state: seen?.state, watchers: seen?.watchers },
-      { kind: 'ssh', owner: { userId: world.users.developer.id, name: world.users.developer.id }, yours: false, state: 'attached', watchers: [{ userId: world.users.admin.id, name: world.users.admin.id, mode: 'watch' }] },
+      { kind: 'ssh', owner: { userId: world.users.developer.id, name: world.users.developer.id }, yours: false, state: 'attached', watchers: [{ userId: world.users.admin.id, name: world.users.admin.id, mode: 'watch', you: false }] },
     );
 
     const path = (watcherId: string = world.users.admin.id): string => `/api/v1/builds/build-pairing-ab/live-sessions/${sessionId}/watchers/${watcherId}`;

@@ -9,6 +9,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { MemberSessionsView } from '../../shared/src/api.js';
+import { CloseCode } from '../../shared/src/protocol/close-codes.js';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -122,6 +124,38 @@ describe('watching a screen over a real Xvnc', { timeout: 60_000 }, () => {
     await pollUntil('both VM connections closed', DESKTOP_EFFECT_TIMEOUT_MS, async () => (await vmConnections()) === baseline);
   });
 
+  test('from the build page: the screen is listed with its watcher; the owner lets it drive, takes it back and removes it over HTTP', async () => {
+    const { screen: owner, sessionId } = await ownerScreen();
+    const watcher = await connectScreen(await mintWatchTicket(gw, watcherAgent, world.builds.macRunning, sessionId, 'vnc'), gw);
+    open.push(watcher);
+    await settled(watcher);
+    const list = `/api/v1/builds/${world.builds.macRunning}/live-sessions`;
+    const listed = ((await watcherAgent.get(list).expect(200)).body as MemberSessionsView).sessions.find((x) => x.sessionId === sessionId);
+    assert.ok(listed, 'a screen session is listed too');
+    assert.equal(listed.kind, 'vnc');
+    assert.deepEqual(listed.watchers, [{ userId: world.users.admin.id, name: world.users.admin.id, mode: 'watch', you: true }]);
+    const path = `${list}/${sessionId}/watchers/${world.users.admin.id}`;
+
+    owner.pointer(5, 5);
+    await settled(owner);
+    await ownerAgent.put(path).set('Origin', gw.origin).send({ mode: 'drive' }).expect(204);
+    watcher.pointer(7, 9);
+    await settled(watcher);
+    assert.equal(await pointerLocation(), '7,9', "handed control, the watcher's pointer moves the VM's");
+    const driving = ((await watcherAgent.get(list).expect(200)).body as MemberSessionsView).sessions.find((x) => x.sessionId === sessionId);
+    assert.equal(driving?.watchers[0]?.mode, 'drive', 'the list says so, which is how a watching page learns it');
+
+    await ownerAgent.put(path).set('Origin', gw.origin).send({ mode: 'watch' }).expect(204);
+    watcher.pointer(11, 13);
+    await settled(watcher);
+    assert.equal(await pointerLocation(), '7,9', 'taken back, it is dropped again');
+
+    await ownerAgent.delete(path).set('Origin', gw.origin).expect(204);
+    assert.equal((await watcher.closed).code, CloseCode.removedByOwner);
+    await settled(owner);
+    owner.close();
+  });
+
   test("a watcher that stops reading never slows the owner: the owner's full frames keep coming", async () => {
     const { screen: owner, sessionId } = await ownerScreen();
     const watcher = await connectScreen(await mintWatchTicket(gw, watcherAgent, world.builds.macRunning, sessionId, 'vnc'), gw);
@@ -175,7 +209,7 @@ describe('watching a screen over a real Xvnc', { timeout: 60_000 }, () => {
     assert.equal((res.body as { error: { code: string } }).error.code, 'session_not_found');
   });
 
-  describe('handing control over (ScreenBridge.setWatcherMode, no HTTP caller yet)', () => {
+  describe('handing control over, at the bridge (ScreenBridge.setWatcherMode)', () => {
     let server: WebSocketServer;
     let bridge: ScreenBridge | null = null;
     let handle: WatcherHandle | null = null;

@@ -11,7 +11,7 @@ const session = {
   yours: false,
   startedAt: '2030-01-01T10:00:00.000Z',
   state: 'held',
-  watchers: [{ userId: 'sam', name: 'Sam', mode: 'drive' }],
+  watchers: [{ userId: 'sam', name: 'Sam', mode: 'drive', you: false }],
 };
 
 test('the list is checked, not trusted: a bad entry is left out, a bad answer is no list', () => {
@@ -25,8 +25,8 @@ test('who watches, as one line', () => {
   assert.equal(describeWatchers([]), '');
   assert.equal(
     describeWatchers([
-      { userId: 'sam' as UserId, name: 'Sam', mode: 'drive' },
-      { userId: 'kim' as UserId, name: '<b>Kim</b>', mode: 'watch' },
+      { userId: 'sam' as UserId, name: 'Sam', mode: 'drive', you: false },
+      { userId: 'kim' as UserId, name: '<b>Kim</b>', mode: 'watch', you: true },
     ]),
     'Sam (can type), <b>Kim</b>',
     'plain text: the page puts it in textContent',

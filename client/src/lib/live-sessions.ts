@@ -110,7 +110,7 @@ function isSession(value: unknown): value is MemberSessionView {
 function isWatcher(value: unknown): value is SessionWatcherView {
   if (typeof value !== 'object' || value === null) return false;
   const w = value as Record<string, unknown>;
-  return typeof w['userId'] === 'string' && typeof w['name'] === 'string' && (w['mode'] === 'drive' || w['mode'] === 'watch');
+  return typeof w['userId'] === 'string' && typeof w['name'] === 'string' && (w['mode'] === 'drive' || w['mode'] === 'watch') && typeof w['you'] === 'boolean';
 }
 
 /** "Sam (can type), Kim": who watches, as one line of text. */

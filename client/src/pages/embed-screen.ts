@@ -28,6 +28,8 @@ if (started.ok) {
     viewOnlyAtGateway: session.viewOnly,
     signInHref: null,
     observer,
+    // A watch view stays view-only: an embed has no cookie to read the live-session list with.
+    watch: session.watchSessionId,
   });
   obeyParent(parent, mounted);
 } else {

@@ -10,6 +10,7 @@ import { requireElement } from '../session/dom.js';
 import { showMissingBuild } from '../session/status-bar.js';
 import { mountScreen } from '../screen/mount-screen.js';
 import { watchedSession } from '../session/watch-query.js';
+import { followWatcherMode, wireScreenWatchers } from '../screen/controls.js';
 
 // Before noVNC creates anything: the page's CSP only admits styles carrying its nonce.
 stampStyleNonces();
@@ -17,7 +18,8 @@ stampStyleNonces();
 const host = requireElement('screen', HTMLElement);
 const buildId = host.dataset['buildId'] ?? '';
 if (buildId) {
-  mountScreen({
+  const watching = watchedSession();
+  const mounted = mountScreen({
     host,
     buildLabel: host.dataset['buildLabel'] || `Build ${buildId}`,
     tickets: sessionTicketEndpoint(buildId),
@@ -28,8 +30,12 @@ if (buildId) {
     signInHref: `/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`,
     observer: IGNORE_SESSION,
     // Its input is switched on by the mounted screen's allowInput, once the page learns the owner let it drive.
-    watch: watchedSession(),
+    watch: watching,
   });
+  // RFB has no side channel: who watches the owner's screen, and whether this watcher may type,
+  // come from the build's live-session list.
+  if (watching === null) wireScreenWatchers(requireElement('screen-watchers', HTMLElement), buildId, () => null);
+  else followWatcherMode(buildId, watching, mounted);
 } else {
   showMissingBuild('desktop-name');
 }

@@ -91,6 +91,21 @@ export function wireFullscreen(button: HTMLButtonElement, onError: () => void): 
  * (null) the reader's own screen sessions on the build count. Hidden while nobody watches. Names
  * only ever become text.
  */
+/**
+ * A watching screen page lets noVNC send input while the owner lets this member drive, as the
+ * live-session list says; the gateway drops the input otherwise anyway.
+ */
+export function followWatcherMode(buildId: string, sessionId: string, screen: { allowInput(allowed: boolean): void }): LiveSessionsPoll {
+  return pollLiveSessions(
+    buildId,
+    (sessions) => {
+      const me = sessions.find((s) => s.sessionId === sessionId)?.watchers.find((w) => w.you);
+      if (me) screen.allowInput(me.mode === 'drive');
+    },
+    () => screen.allowInput(false),
+  );
+}
+
 export function wireScreenWatchers(element: HTMLElement, buildId: string, sessionId: () => string | null): LiveSessionsPoll {
   element.hidden = true;
   return pollLiveSessions(

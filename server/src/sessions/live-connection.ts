@@ -167,6 +167,7 @@ export class LiveConnection implements ResumableSession {
       return this.close(CloseCode.internalError, 'internal error');
     }
     this.#session = session;
+    const watchable = session.watch !== undefined;
     this.#recording =
       adapter.recordable && !watching && this.#deps.recorder.shouldRecord(app)
         ? this.#deps.recorder.begin({ buildId: build.id, appId: build.appId, userId: claims.userId, connectionId: this.id }, this.#logger)
@@ -182,15 +183,16 @@ export class LiveConnection implements ResumableSession {
         signInId: claims.signInId,
         sessionEpoch: claims.sessionEpoch,
         recorded: this.#recording !== null,
-        ...(this.#resumable ? { sessionId: this.id, pairing: () => this.pairing() } : {}),
+        // Listed for members (and found across nodes) when a page may resume or watch it.
+        ...(this.#resumable || watchable ? { sessionId: this.id, pairing: () => this.pairing() } : {}),
         end: (code, reason) => this.close(code, reason),
         windowChanged: (closesAt) => session.windowChanged?.(closesAt),
         bytes: () => session.relayed(),
       },
       build.closesAt,
     );
-    // A screen is never resumed but may be watched, so watchers find it by id too (resume() refuses it: no attach).
-    if (this.#resumable || (session.watch !== undefined && session.attach === undefined)) this.#deps.sessions.add(this);
+    // A screen is never resumed but may be watched: watchers find it by id, a resume does not.
+    if (this.#resumable || watchable) this.#deps.sessions.add(this, this.#resumable);
     this.#events.record({ type: 'connection_opened', ...this.#who(), viewOnly: claims.viewOnly, recorded: this.#recording !== null });
     if (watching) this.#events.record({ type: 'watch_started', ...this.#who(), sessionId: watching.id, ownerId: watching.userId });
     session.start().catch((error: unknown) => {

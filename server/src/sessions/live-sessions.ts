@@ -104,6 +104,6 @@ function toView(
     yours: owner.userId === viewer,
     startedAt: startedAt.toISOString(),
     state: pairing.held ? 'held' : 'attached',
-    watchers: pairing.watchers.map((w) => ({ userId: w.userId, name: w.name, mode: w.mode })),
+    watchers: pairing.watchers.map((w) => ({ userId: w.userId, name: w.name, mode: w.mode, you: w.userId === viewer })),
   };
 }

@@ -87,17 +87,22 @@ export interface SessionOwner {
 
 export class SessionDirectory {
   readonly #sessions = new Map<string, ResumableSession>();
+  readonly #watchOnly = new Set<string>();
 
   get size(): number {
     return this.#sessions.size;
   }
 
-  add(session: ResumableSession): void {
+  /** `resumable` false: a session pages may watch but not resume (a screen). */
+  add(session: ResumableSession, resumable = true): void {
     this.#sessions.set(session.id, session);
+    if (!resumable) this.#watchOnly.add(session.id);
   }
 
   remove(session: ResumableSession): void {
-    if (this.#sessions.get(session.id) === session) this.#sessions.delete(session.id);
+    if (this.#sessions.get(session.id) !== session) return;
+    this.#sessions.delete(session.id);
+    this.#watchOnly.delete(session.id);
   }
 
   /** Any member's session live here on this build and kind: what a watcher may join (its access is checked apart). */
@@ -114,7 +119,7 @@ export class SessionDirectory {
   /** The session, if it is live here and was opened by this user for this build and kind. */
   find(id: string, owner: SessionOwner): ResumableSession | null {
     const session = this.#sessions.get(id);
-    if (!session || session.userId !== owner.userId || session.buildId !== owner.buildId || session.kind !== owner.kind) return null;
+    if (!session || this.#watchOnly.has(id) || session.userId !== owner.userId || session.buildId !== owner.buildId || session.kind !== owner.kind) return null;
     return session;
   }
 }

@@ -55,6 +55,7 @@ function screenStatus(remainingMs: number | null): Html {
   return html`<div class="term-status">
     <span id="conn-state" class="conn-state" data-state="connecting" aria-live="polite">Connecting…</span>
     <span id="desktop-name" class="host-key"></span>
+    <span id="screen-watchers" class="participants" aria-live="polite" hidden></span>
     <span id="window-countdown" class="window-countdown" aria-live="polite"${remainingMs === null ? '' : html` data-remaining-ms="${remainingMs}"`}></span>
     <button id="reconnect" class="button button-small" type="button" hidden>Reconnect</button>
   </div>`;
