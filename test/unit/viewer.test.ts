@@ -139,6 +139,28 @@ test('a page the log has left behind goes on from the oldest whole line held, an
   assert.deepEqual(socket.sent.map(String), ['line three\nx']);
 });
 
+test('a page that reads nothing is not told again and again that it missed output: once, when it reads again', () => {
+  const { log, socket, turns, viewer, skipped } = setup(10);
+  log.append(Buffer.alloc(120, 0x61));
+  viewer.notify();
+  turns.endTurn();
+  assert.equal(viewer.unacked, 120, 'as much as it may have unacknowledged');
+  const handed = socket.sent.length;
+  for (let i = 0; i < 50; i++) {
+    log.append(Buffer.from(`line ${i}\n`));
+    log.trim(log.end);
+    viewer.notify();
+    turns.endTurn();
+  }
+  assert.equal(turns.pending(), 0, 'nothing is even scheduled for it');
+  assert.equal(skipped(), 0, 'no notice queues in a socket nobody reads');
+  assert.equal(socket.sent.length, handed);
+  viewer.acknowledge(120);
+  turns.endTurn();
+  assert.equal(skipped(), 1, 'told once, as it reads again');
+  assert.match(String(socket.sent.at(-1)), /^line 4\d\n/);
+});
+
 test('a stopped viewer sends nothing, even what was already scheduled', () => {
   const { log, socket, turns, viewer } = setup();
   log.append(Buffer.from('late'));

@@ -72,9 +72,12 @@ export class TerminalViewer {
     return this.#cursor - this.unacked;
   }
 
-  /** New output in the log, or room again: send at the end of this turn. */
+  /**
+   * New output in the log, or room again: send at the end of this turn. A page that may be handed
+   * nothing now is left alone: its acknowledgement or its socket's progress notifies it again.
+   */
   notify(): void {
-    if (this.#scheduled || this.#stopped) return;
+    if (this.#scheduled || this.#stopped || !this.#hasRoom()) return;
     this.#scheduled = true;
     this.#schedule(() => this.#pump());
   }
@@ -90,15 +93,21 @@ export class TerminalViewer {
     this.#stopped = true;
   }
 
+  #hasRoom(): boolean {
+    return this.unacked < this.#limits.unackedHighBytes && this.page.ws.bufferedAmount < this.#limits.bufferedHighBytes;
+  }
+
   #pump(): void {
     this.#scheduled = false;
     const { ws } = this.page;
-    if (this.#stopped || ws.readyState !== ws.OPEN) return;
+    if (this.#stopped || ws.readyState !== ws.OPEN || !this.#hasRoom()) return;
+    // Skipped only when something can follow: a stalled page is told once it reads again, not at
+    // every turn the log moves on without it (each notice would queue in its socket).
     if (this.#cursor < this.#log.start) {
       this.#cursor = this.#log.resumeOffset(this.#cursor);
       this.#events.skipped();
     }
-    while (this.#cursor < this.#log.end && this.unacked < this.#limits.unackedHighBytes && ws.bufferedAmount < this.#limits.bufferedHighBytes) {
+    while (this.#cursor < this.#log.end && this.#hasRoom()) {
       const batch = this.#log.read(this.#cursor, this.#limits.batchBytes);
       this.#cursor += batch.length;
       this.#sent += batch.length;
