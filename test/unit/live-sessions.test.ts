@@ -65,9 +65,11 @@ test('the list joins this node’s sessions and the other nodes’, oldest first
       yours: true,
       startedAt: '2030-01-01T10:05:00.000Z',
       state: 'attached',
-      watchers: [{ userId: sam, name: 'Sam', mode: 'drive' }],
+      watchers: [{ userId: sam, name: 'Sam', mode: 'drive', you: false }],
     },
   ]);
+  const seenBySam = await live.list(build, sam);
+  assert.equal(seenBySam[1]?.watchers[0]?.you, true, 'you: the reader is that watcher');
 });
 
 test('an owner’s action reaches the session here; elsewhere, someone else’s or an unknown watcher does nothing', async () => {
