@@ -39,6 +39,8 @@ import { liveSessionsRouter } from './routes/live-sessions.js';
 import { recordingsRouter } from './routes/recordings.js';
 import { authRouter } from './routes/auth.js';
 import { pagesRouter } from './routes/pages.js';
+import { filesRouter } from './routes/files.js';
+import type { TransferGateDeps } from '../files/transfer-gate.js';
 
 /** Hashed bundle names never change content, so browsers may keep them for a year. */
 const ASSET_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
@@ -73,6 +75,8 @@ export interface HttpAppDeps {
   readonly internal: Router | null;
   /** True once a drain has begun: readiness fails. */
   readonly draining: () => boolean;
+  /** What file operations need to be admitted and to reach the VM (../files/transfer-gate.ts). */
+  readonly fileGate: TransferGateDeps;
 }
 
 export function createHttpApp(deps: HttpAppDeps): Express {
@@ -109,6 +113,20 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.use('/api/v1', nativeCredentialsRouter({ store, secrets, enabled: config.showNativeCredentials, now, events }));
   app.use('/api/v1', windowRouter({ store, now }));
   app.use('/api/v1', connectionsRouter({ admission, publicOrigin: config.publicOrigin }));
+  // After the session middleware: the signed-in user's cookie, or else an embed page's credential.
+  app.use(
+    '/api/v1',
+    filesRouter({
+      mode: config.fileTransfer,
+      maxUploadBytes: config.maxUploadBytes,
+      publicOrigin: config.publicOrigin,
+      store,
+      credentials: deps.embedCredentials,
+      gate: deps.fileGate,
+      events,
+      logger,
+    }),
+  );
   app.use('/api/v1', liveSessionsRouter({ store, now, liveSessions: deps.liveSessions, watchEnabled: config.watch, publicOrigin: config.publicOrigin }));
   app.use(recordingsRouter({ store, assets, dir: config.recordings.dir }));
   app.use(
