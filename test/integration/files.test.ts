@@ -21,6 +21,8 @@ const CUT_BUDGET_MS = 1_000;
 const BIG_FILE_BYTES = 50 * 1024 * 1024;
 /** Room for the 50 MB upload; the 413 check asks for more. */
 const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
+/** The dashboard that may embed the terminal in this test. */
+const DASHBOARD_ORIGIN = 'https://dashboard.example';
 /** The printable ASCII a header value may hold. */
 const HEADER_SAFE = /^[\x20-\x7e]*$/;
 
@@ -84,7 +86,7 @@ before(async () => {
   fs.writeFileSync(bigFile, big);
   bigSha = sha256(big);
   giveToVmUser(fixtures);
-  gw = await startGateway({ PORTHOLE_MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) });
+  gw = await startGateway({ PORTHOLE_MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES), PORTHOLE_EMBED_ORIGINS: DASHBOARD_ORIGIN });
   world = await seedWorld(gw, { ssh: endpoint });
   for (const role of ['developer', 'tester', 'outsider'] as const) cookies.set(role, await cookieOf(gw, world.users[role]));
 });
@@ -289,6 +291,38 @@ test('access: tester 403 role_forbidden, non-member 404, closed window 410; noth
   const anonymous = await fetch(filesUrl(gw, world.builds.linuxRunning, '', {}));
   assert.equal(anonymous.status, 401);
   assert.equal(fs.existsSync(path.join(fixtures, 'refused.bin')), false);
+});
+
+/** An embedded terminal's credential for `buildId`, as the embed page gets it (docs/embedding.md). */
+async function embedCredential(userId: string, buildId: string): Promise<string> {
+  const launch = await control(gw).post('/embed-sessions', { userId, buildId, kind: 'ssh', parentOrigin: DASHBOARD_ORIGIN });
+  assert.equal(launch.status, 201, JSON.stringify(launch.body));
+  const token = new URLSearchParams(new URL((launch.body as { url: string }).url).hash.slice(1)).get('launch');
+  const exchanged = await fetch(`${gw.url}/api/v1/embed/credentials`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Origin: gw.origin },
+    body: JSON.stringify({ launch: token, kind: 'ssh', parentOrigin: DASHBOARD_ORIGIN }),
+  });
+  assert.equal(exchanged.status, 201);
+  return ((await exchanged.json()) as { credential: string }).credential;
+}
+
+test('embedded terminal: its credential (Authorization: Bearer) lists, downloads and uploads on its own build only', async () => {
+  const credential = await embedCredential(world.users.developer.id, world.builds.linuxRunning);
+  const auth = { Authorization: `Bearer ${credential}` };
+  const list = await fetch(filesUrl(gw, world.builds.linuxRunning, '', { path: fixtures }), { headers: auth });
+  assert.equal(list.status, 200);
+  const range = await fetch(filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }), { headers: { ...auth, Range: 'bytes=0-99' } });
+  assert.equal(range.status, 206);
+  assert.ok(Buffer.from(await range.arrayBuffer()).equals(fs.readFileSync(bigFile).subarray(0, 100)));
+  const target = path.join(fixtures, 'from-embed.txt');
+  const upload = await fetch(filesUrl(gw, world.builds.linuxRunning, '/content', { path: target }), { method: 'PUT', headers: { ...auth, Origin: gw.origin }, body: 'embedded' });
+  assert.equal(upload.status, 201);
+  assert.equal(fs.readFileSync(target, 'utf8'), 'embedded');
+  const otherBuild = await fetch(filesUrl(gw, world.builds.macRunning, '', { path: fixtures }), { headers: auth });
+  assert.deepEqual([otherBuild.status, await errorCode(otherBuild)], [403, 'role_forbidden']);
+  const forged = await fetch(filesUrl(gw, world.builds.linuxRunning, '', {}), { headers: { Authorization: 'Bearer forged-credential' } });
+  assert.equal(forged.status, 401);
 });
 
 test('the window end cuts a download in progress within 1 s', async () => {
