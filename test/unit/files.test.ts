@@ -2,6 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import express from 'express';
+import { bodyDeadline } from '../../server/src/http/middleware/body-deadline.js';
 import { attachmentDisposition, baseNameOf, safeFileName, FALLBACK_FILE_NAME } from '../../server/src/files/content-disposition.js';
 import { decideRange } from '../../server/src/files/byte-range.js';
 import { MAX_VM_PATH_CHARS, parsePathParam, splitUploadPath, joinVmPath } from '../../server/src/files/vm-path.js';
@@ -131,4 +136,36 @@ test('cross-site reads: another site asking is refused; typed URLs, reloads and 
   assert.equal(isCrossSiteRequest({ 'sec-fetch-site': 'none' }, own), false);
   assert.equal(isCrossSiteRequest({}, own), false);
   assert.equal(isCrossSiteRequest({ origin: own }, own), false);
+});
+
+test('body deadline: a request whose body stalls is cut; an upload is spared', { timeout: 20_000 }, async () => {
+  const app = express();
+  app.use(bodyDeadline(100, (req) => req.path === '/upload'));
+  app.use((req, res) => {
+    req.on('data', () => undefined);
+    req.on('end', () => res.end('done'));
+  });
+  const server = createServer({ requestTimeout: 0 }, app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const sockets: Socket[] = [];
+  const open = (path: string): Promise<Socket> =>
+    new Promise((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc`, () => resolve(socket)));
+      socket.on('error', () => undefined);
+      sockets.push(socket);
+    });
+  try {
+    const stalled = await open('/json');
+    const upload = await open('/upload');
+    await once(stalled, 'close');
+    // Cut at its deadline, while the upload opened after it is still there.
+    assert.equal(upload.destroyed, false);
+    upload.write('0123456');
+    const [answer] = (await once(upload, 'data')) as [Buffer];
+    assert.match(answer.toString(), /done$/);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });

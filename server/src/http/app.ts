@@ -39,7 +39,9 @@ import { liveSessionsRouter } from './routes/live-sessions.js';
 import { recordingsRouter } from './routes/recordings.js';
 import { authRouter } from './routes/auth.js';
 import { pagesRouter } from './routes/pages.js';
-import { filesRouter } from './routes/files.js';
+import { filesRouter, isFileUpload } from './routes/files.js';
+import { bodyDeadline } from './middleware/body-deadline.js';
+import { REQUEST_TIMEOUT_MS } from './http-server.js';
 import type { TransferGateDeps } from '../files/transfer-gate.js';
 
 /** Hashed bundle names never change content, so browsers may keep them for a year. */
@@ -88,6 +90,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   // One hop: the address the proxy in front of us saw. `true` would trust a client-forged X-Forwarded-For.
   app.set('trust proxy', config.trustProxy ? 1 : false);
   app.use(...requestLogging(logger, config.trustProxy));
+  app.use(bodyDeadline(REQUEST_TIMEOUT_MS, isFileUpload));
   app.use(healthRouter({ store, draining: deps.draining }));
   app.use(metricsRouter({ metrics: deps.metrics, token: config.metricsToken }));
   app.use(...securityHeaders(config.secureCookies, (req) => embedParentOf(req, embedOrigins)));

@@ -5,7 +5,7 @@
  * every operation is held to it while it runs (../../files/transfer-gate.ts). The browser names
  * a path on the build's own VM, never a host.
  */
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { parseId, type BuildId } from '../../../../shared/src/ids.js';
 import { GatewayError } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -33,6 +33,18 @@ export interface FilesRouteDeps {
   readonly gate: TransferGateDeps;
   readonly events: EventSink;
   readonly logger: Logger;
+}
+
+/**
+ * An upload whose bytes stop coming for this long is cut: it holds a transfer slot and an SSH
+ * connection. Long enough for a laptop's Wi-Fi to switch networks.
+ */
+export const UPLOAD_IDLE_TIMEOUT_MS = 60_000;
+const UPLOAD_PATH = /^\/api\/v1\/builds\/[^/]+\/files\/content$/;
+
+/** The one request the whole-request deadline spares (../middleware/body-deadline.ts). */
+export function isFileUpload(req: Request): boolean {
+  return req.method === 'PUT' && UPLOAD_PATH.test(req.path);
 }
 
 const EMBED_NOT_ALLOWED = 'This embedded view cannot move files: only an embedded terminal of this build can.';
@@ -75,14 +87,13 @@ export function filesRouter(deps: FilesRouteDeps): Router {
     });
   });
 
-  router.put('/builds/:buildId/files/content', requireSameOrigin(deps.publicOrigin), async (req, res) => {
-    try {
-      await upload(deps, req, res);
-    } catch (error) {
-      // A refused or failed upload's body is not read on: the connection goes with the answer.
-      res.set('Connection', 'close');
-      throw error;
-    }
+  // One upload per connection: a refused one's body is never read on, and the socket goes with the answer.
+  const oneUploadPerConnection: RequestHandler = (_req, res, next) => {
+    res.set('Connection', 'close');
+    next();
+  };
+  router.put('/builds/:buildId/files/content', oneUploadPerConnection, requireSameOrigin(deps.publicOrigin), async (req, res) => {
+    await upload(deps, req, res);
   });
 
   return router;
@@ -96,6 +107,7 @@ async function upload(deps: FilesRouteDeps, req: Request, res: Response): Promis
   // Refused before anything is dialled when the browser says how much is coming.
   if (declared !== undefined && Number(declared) > deps.maxUploadBytes) throw tooLargeError(deps.maxUploadBytes);
   const transfer = await openTransfer(deps.gate, who, buildId, true);
+  req.setTimeout(UPLOAD_IDLE_TIMEOUT_MS, () => req.destroy());
   try {
     const outcome = await receiveFile(transfer, req, { path, overwrite, maxBytes: deps.maxUploadBytes });
     deps.events.record({ type: 'file_uploaded', userId: who.userId, buildId, path, bytes: outcome.bytes, sha256: outcome.sha256 ?? '', overwrite });
