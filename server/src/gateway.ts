@@ -26,6 +26,7 @@ import { AccessEnforcer } from './sessions/access-enforcer.js';
 import { createAdmission } from './sessions/admission.js';
 import { createConnectionAcceptor } from './sessions/live-connection.js';
 import { UserConnectionQuota } from './sessions/connection-quota.js';
+import { MAX_TRANSFERS_PER_USER, type TransferGateDeps } from './files/transfer-gate.js';
 import { DrainTracker } from './sessions/drain.js';
 import { SessionDirectory } from './sessions/session-directory.js';
 import { createLiveSessions } from './sessions/live-sessions.js';
@@ -158,6 +159,20 @@ export function createGateway(deps: GatewayDeps): Gateway {
     clientAddress: (req) => clientAddressOf(req, config.trustProxy),
     draining: () => tracker.draining,
   });
+  // File transfers (issue #17): each one its own SSH login, held to the access policy like a connection.
+  const fileGate: TransferGateDeps = {
+    store,
+    enforcer,
+    quota: new UserConnectionQuota(MAX_TRANSFERS_PER_USER),
+    vm: {
+      dialer: deps.dialer ?? tcpDialer,
+      secrets,
+      pinHostKey: (build, fingerprint) => store.pinHostKey(build.id, fingerprint),
+      events: audit,
+    },
+    logger,
+    now,
+  };
   // The WebSocket side: an admitted upgrade becomes a live connection that owns itself.
   const acceptConnection = createConnectionAcceptor(
     {
@@ -239,6 +254,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     // Watcher actions other nodes forward to the sessions held here; only with an address they can reach.
     internal: config.nodeUrl === null ? null : watcherActionRouter({ nodeId: config.nodeId, key: relayKey, sessions, now, logger }),
     draining: () => tracker.draining,
+    fileGate,
   });
 
   return {

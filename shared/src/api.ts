@@ -161,3 +161,36 @@ export interface MemberSessionsView {
 export interface WatcherModeBody {
   readonly mode: 'drive' | 'watch';
 }
+
+/** What a folder entry is (issue #17); a symlink is reported as itself, not followed. */
+export type FileEntryType = 'file' | 'dir' | 'symlink' | 'other';
+
+/** One entry of `GET /api/v1/builds/{buildId}/files`. */
+export interface FileEntryView {
+  /** The name as text: invalid UTF-8 bytes are replaced (U+FFFD); may hold any other character, newlines included. */
+  readonly name: string;
+  readonly type: FileEntryType;
+  /** Bytes; null when the VM did not say. */
+  readonly size: number | null;
+  /** ISO 8601; null when the VM did not say. */
+  readonly modifiedAt: string | null;
+  /** Permission bits (mode & 0o7777) as a number, e.g. 420 for 0644; null when the VM did not say. */
+  readonly mode: number | null;
+}
+
+/** `GET /api/v1/builds/{buildId}/files?path=P[&cursor=C]`. */
+export interface FileListingView {
+  /** The folder listed, absolute and resolved by the VM (symlinks followed). */
+  readonly path: string;
+  /** At most 1000, in the VM's order. */
+  readonly entries: readonly FileEntryView[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  readonly nextCursor: string | null;
+}
+
+/** `201` answer of `PUT /api/v1/builds/{buildId}/files/content?path=P`. */
+export interface FileUploadView {
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
+}

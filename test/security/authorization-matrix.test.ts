@@ -20,7 +20,7 @@ import { SSH_SUBPROTOCOL } from '../../shared/src/protocol/ssh-v1.js';
 
 const IDENTITIES = ['anonymous', 'expired session', 'tester', 'developer', 'admin', 'owner', 'member of another app'] as const;
 const BUILDS = ['running', 'finished 9 minutes ago', 'finished 11 minutes ago', 'revoked', "another app's", 'unknown'] as const;
-const ENDPOINTS = ['build page', 'instructions reveal', 'ticket mint', 'resume mint', 'watch mint', 'screen watch mint', 'live sessions', 'watcher control', 'watcher removal', '/ws/ssh', '/ws/vnc', 'embed mint', 'embed launch'] as const;
+const ENDPOINTS = ['build page', 'instructions reveal', 'ticket mint', 'resume mint', 'watch mint', 'screen watch mint', 'live sessions', 'watcher control', 'watcher removal', '/ws/ssh', '/ws/vnc', 'embed mint', 'embed launch', 'files list', 'file download', 'folder archive', 'file upload'] as const;
 /** The dashboard allowed to embed Porthole in this test. */
 const DASHBOARD_ORIGIN = 'https://dashboard.example';
 type Identity = (typeof IDENTITIES)[number];
@@ -167,6 +167,26 @@ async function tryCell(identity: Identity, build: BuildKind, endpoint: Endpoint)
       const code = await new Promise<number>((resolve) => outcome.ws.once('close', (c) => resolve(c)));
       assert.equal(code, 4004);
       return { allowed: true, status: 101 };
+    }
+    case 'files list':
+    case 'file download':
+    case 'folder archive':
+    case 'file upload': {
+      // The matrix's VMs listen nowhere: a cell the policy lets through goes on to dial the
+      // registered (closed) port and answers 502 vm_unreachable — "not refused by the policy".
+      // Every refusal answers before any dial, which the spy checks below.
+      const base = `/api/v1/builds/${buildId}/files`;
+      const res =
+        endpoint === 'files list'
+          ? await agent.get(`${base}?path=/tmp`)
+          : endpoint === 'file download'
+            ? await agent.get(`${base}/content?path=/etc/hostname`)
+            : endpoint === 'folder archive'
+              ? await agent.get(`${base}/archive?path=/tmp`)
+              : await agent.put(`${base}/content?path=/tmp/matrix.bin`).set('Origin', gw.origin).set('Content-Type', 'application/octet-stream').send(Buffer.from('matrix'));
+      exposure.recordResponse(res);
+      const code = (res.body as { error?: { code?: string } }).error?.code;
+      return { allowed: res.status === 502 && code === 'vm_unreachable', status: res.status };
     }
     case 'embed mint':
     case 'embed launch': {

@@ -33,6 +33,9 @@ const MESSAGES: Readonly<Record<GatewayEventType, string>> = {
   watcher_removed: "watcher removed by the session's owner",
   window_closed: 'access window closed',
   access_revoked: 'access revoked',
+  file_downloaded: 'file downloaded from the VM',
+  file_uploaded: 'file uploaded to the VM',
+  folder_downloaded: 'folder downloaded from the VM',
   host_key_pinned: 'host key pinned on first use',
   host_key_mismatch: 'VM presented an unexpected host key',
 };

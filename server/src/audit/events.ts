@@ -152,6 +152,30 @@ export type GatewayEvent =
       readonly reason: string;
       readonly connectionsEnded: number;
     }
+  | {
+      /** A file of the VM sent to the browser (issue #17): the whole of it or, with `range`, part. */
+      readonly type: 'file_downloaded';
+      readonly userId: UserId;
+      readonly buildId: BuildId;
+      readonly path: string;
+      readonly bytes: number;
+      /** SHA-256 (hex) of the bytes sent. */
+      readonly sha256: string | null;
+      /** "start-end/size" of a Range answer; null for the whole file. */
+      readonly range: string | null;
+      /** False when the browser left, access ended or the VM failed before the last byte. */
+      readonly complete: boolean;
+    }
+  | {
+      readonly type: 'file_uploaded';
+      readonly userId: UserId;
+      readonly buildId: BuildId;
+      readonly path: string;
+      readonly bytes: number;
+      readonly sha256: string;
+      readonly overwrite: boolean;
+    }
+  | { readonly type: 'folder_downloaded'; readonly userId: UserId; readonly buildId: BuildId; readonly path: string; readonly bytes: number; readonly complete: boolean }
   | { readonly type: 'host_key_pinned'; readonly buildId: BuildId; readonly fingerprint: string }
   | { readonly type: 'host_key_mismatch'; readonly buildId: BuildId; readonly expected: string; readonly presented: string };
 

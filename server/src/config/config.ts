@@ -36,6 +36,10 @@ export interface Config {
   readonly nodeUrl: string | null;
   /** PORTHOLE_WATCH: members may watch (and, when let, co-drive) each other's live sessions. */
   readonly watch: boolean;
+  /** PORTHOLE_FILE_TRANSFER: on (list, download, upload), download (no uploads) or off. */
+  readonly fileTransfer: 'on' | 'download' | 'off';
+  /** PORTHOLE_MAX_UPLOAD_BYTES: the largest upload accepted. */
+  readonly maxUploadBytes: number;
   /** With PostgreSQL: cut off from the database this long, the node closes its connections. */
   readonly failClosedSeconds: number;
   /** OpenID Connect sign-in, when configured. */
@@ -172,6 +176,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
     resumeSeconds: e.PORTHOLE_RESUME_SECONDS,
     resumeBufferBytes: e.PORTHOLE_RESUME_BUFFER_BYTES,
     watch: e.PORTHOLE_WATCH,
+    fileTransfer: e.PORTHOLE_FILE_TRANSFER,
+    maxUploadBytes: e.PORTHOLE_MAX_UPLOAD_BYTES,
     recordings: Object.freeze({
       // Beside the database by default: one directory to back up and to protect.
       dir: e.PORTHOLE_RECORDINGS_DIR ?? (e.PORTHOLE_DATABASE.kind === 'sqlite' ? join(dirname(e.PORTHOLE_DATABASE.path), 'recordings') : DEFAULT_NETWORKED_RECORDINGS_DIR),

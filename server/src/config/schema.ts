@@ -49,6 +49,10 @@ const DEFAULT_FAIL_CLOSED_SECONDS = 30;
 const MIN_FAIL_CLOSED_SECONDS = 2;
 const MAX_FAIL_CLOSED_SECONDS = 3600;
 const MAX_PROVIDER_NAME_CHARS = 40;
+/** A whole DerivedData or simulator image fits; past it an upload is more likely a mistake than a need. */
+const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
+/** A terabyte through a browser tab is no transfer anyone waits for. */
+const MAX_UPLOAD_BYTES_CEILING = 1024 ** 4;
 /** Node ids appear in the live view and in pg_stat_activity; keep them short and printable. */
 const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -169,6 +173,9 @@ export const envSchema = z.object({
   PORTHOLE_RECORD_ALL: booleanText.default(false),
   // Pairing (docs/operations.md "Pairing").
   PORTHOLE_WATCH: booleanText.default(true),
+  // Files (docs/operations.md "Files").
+  PORTHOLE_FILE_TRANSFER: z.enum(['on', 'download', 'off'], { error: 'must be on, download or off' }).default('on'),
+  PORTHOLE_MAX_UPLOAD_BYTES: z.coerce.number({ error: 'must be a whole number of bytes' }).int().min(1).max(MAX_UPLOAD_BYTES_CEILING).default(DEFAULT_MAX_UPLOAD_BYTES),
   PORTHOLE_AUDIT_RETENTION_DAYS: z.coerce
     .number({ error: 'must be a number of days' })
     .positive()

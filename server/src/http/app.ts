@@ -39,6 +39,10 @@ import { liveSessionsRouter } from './routes/live-sessions.js';
 import { recordingsRouter } from './routes/recordings.js';
 import { authRouter } from './routes/auth.js';
 import { pagesRouter } from './routes/pages.js';
+import { filesRouter, isFileUpload } from './routes/files.js';
+import { bodyDeadline } from './middleware/body-deadline.js';
+import { REQUEST_TIMEOUT_MS } from './http-server.js';
+import type { TransferGateDeps } from '../files/transfer-gate.js';
 
 /** Hashed bundle names never change content, so browsers may keep them for a year. */
 const ASSET_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
@@ -73,6 +77,8 @@ export interface HttpAppDeps {
   readonly internal: Router | null;
   /** True once a drain has begun: readiness fails. */
   readonly draining: () => boolean;
+  /** What file operations need to be admitted and to reach the VM (../files/transfer-gate.ts). */
+  readonly fileGate: TransferGateDeps;
 }
 
 export function createHttpApp(deps: HttpAppDeps): Express {
@@ -84,6 +90,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   // One hop: the address the proxy in front of us saw. `true` would trust a client-forged X-Forwarded-For.
   app.set('trust proxy', config.trustProxy ? 1 : false);
   app.use(...requestLogging(logger, config.trustProxy));
+  app.use(bodyDeadline(REQUEST_TIMEOUT_MS, isFileUpload));
   app.use(healthRouter({ store, draining: deps.draining }));
   app.use(metricsRouter({ metrics: deps.metrics, token: config.metricsToken }));
   app.use(...securityHeaders(config.secureCookies, (req) => embedParentOf(req, embedOrigins)));
@@ -109,6 +116,20 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.use('/api/v1', nativeCredentialsRouter({ store, secrets, enabled: config.showNativeCredentials, now, events }));
   app.use('/api/v1', windowRouter({ store, now }));
   app.use('/api/v1', connectionsRouter({ admission, publicOrigin: config.publicOrigin }));
+  // After the session middleware: the signed-in user's cookie, or else an embed page's credential.
+  app.use(
+    '/api/v1',
+    filesRouter({
+      mode: config.fileTransfer,
+      maxUploadBytes: config.maxUploadBytes,
+      publicOrigin: config.publicOrigin,
+      store,
+      credentials: deps.embedCredentials,
+      gate: deps.fileGate,
+      events,
+      logger,
+    }),
+  );
   app.use('/api/v1', liveSessionsRouter({ store, now, liveSessions: deps.liveSessions, watchEnabled: config.watch, publicOrigin: config.publicOrigin }));
   app.use(recordingsRouter({ store, assets, dir: config.recordings.dir }));
   app.use(

@@ -6,7 +6,10 @@ import { createServer, type Server } from 'node:http';
 
 /** Browsers send a request's headers at once; 10 s covers a congested mobile link. */
 export const HEADERS_TIMEOUT_MS = 10_000;
-/** Bodies here are a few KiB of JSON; nothing legitimate takes longer to arrive. */
+/**
+ * Bodies here are a few KiB of JSON; nothing legitimate takes longer to arrive. Enforced by
+ * middleware/body-deadline.ts, which spares file uploads (they have an idle timeout instead).
+ */
 export const REQUEST_TIMEOUT_MS = 30_000;
 /** How often Node checks the two timeouts above; its 30 s default would let a slow client linger. */
 export const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
@@ -23,7 +26,8 @@ export function createHttpServer(limits: HttpServerLimits = {}): Server {
   const headersTimeout = limits.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
   const server = createServer({
     maxHeaderSize: MAX_HEADER_BYTES,
-    requestTimeout: Math.max(REQUEST_TIMEOUT_MS, headersTimeout),
+    // Off here: middleware/body-deadline.ts applies REQUEST_TIMEOUT_MS to every request but uploads.
+    requestTimeout: 0,
     headersTimeout,
     connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL_MS, headersTimeout),
   });

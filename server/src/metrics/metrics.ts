@@ -15,6 +15,10 @@ const CONNECT_SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 
 type Direction = 'to_browser' | 'from_browser';
 
+/** File operations as metric labels (issue #17). */
+const FILE_OPERATIONS = ['download', 'upload', 'archive'] as const;
+type FileOperationLabel = (typeof FILE_OPERATIONS)[number];
+
 /** What a live connection reports as it runs; cheap enough for every chunk of terminal output. */
 export interface ConnectionMeter {
   toBrowser(bytes: number): void;
@@ -36,6 +40,8 @@ export class GatewayMetrics {
   readonly #held: Gauge<'kind'>;
   readonly #resumed: Counter<'kind'>;
   readonly #recordingDropped: Counter;
+  readonly #fileTransfers: Counter<'operation' | 'outcome'>;
+  readonly #fileBytes: Counter<'operation'>;
   /** Bytes are summed in plain numbers per chunk and handed to prom-client when scraped. */
   readonly #unflushedBytes = new Map<string, { kind: ConnectionKind; direction: Direction; bytes: number }>();
 
@@ -94,6 +100,18 @@ export class GatewayMetrics {
       help: 'Terminal output left out of recordings because the disk did not keep up.',
       registers,
     });
+    this.#fileTransfers = new Counter({
+      name: 'porthole_file_transfers_total',
+      help: 'File downloads, uploads and folder archives that moved bytes, by whether they completed.',
+      labelNames: ['operation', 'outcome'],
+      registers,
+    });
+    this.#fileBytes = new Counter({ name: 'porthole_file_transfer_bytes_total', help: 'Bytes moved by file transfers.', labelNames: ['operation'], registers });
+    for (const operation of FILE_OPERATIONS) {
+      this.#fileTransfers.inc({ operation, outcome: 'complete' }, 0);
+      this.#fileTransfers.inc({ operation, outcome: 'incomplete' }, 0);
+      this.#fileBytes.inc({ operation }, 0);
+    }
     // Series that exist from the start, so a dashboard's rate() has a zero to start from.
     for (const kind of CONNECTION_KINDS) {
       this.#live.set({ kind }, 0);
@@ -134,6 +152,12 @@ export class GatewayMetrics {
       case 'login_failed':
         this.#logins.inc({ outcome: 'failed' });
         return;
+      case 'file_downloaded':
+        return this.#fileTransfer('download', event.bytes, event.complete);
+      case 'file_uploaded':
+        return this.#fileTransfer('upload', event.bytes, true);
+      case 'folder_downloaded':
+        return this.#fileTransfer('archive', event.bytes, event.complete);
       case 'native_credentials_revealed':
       case 'watch_started':
       case 'watch_ended':
@@ -186,6 +210,11 @@ export class GatewayMetrics {
 
   get contentType(): string {
     return this.registry.contentType;
+  }
+
+  #fileTransfer(operation: FileOperationLabel, bytes: number, complete: boolean): void {
+    this.#fileTransfers.inc({ operation, outcome: complete ? 'complete' : 'incomplete' });
+    this.#fileBytes.inc({ operation }, bytes);
   }
 
   #bytesEntry(kind: ConnectionKind, direction: Direction): { kind: ConnectionKind; direction: Direction; bytes: number } {

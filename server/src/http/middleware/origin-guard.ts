@@ -30,3 +30,14 @@ export function requireSameOrigin(ownOrigin: string): RequestHandler {
     );
   };
 }
+
+/**
+ * For cookie-authenticated reads that start something costly (a file download): refused only
+ * when the browser says another site asked. A typed URL or a reload (`Sec-Fetch-Site: none`) and
+ * scripts without these headers pass; a forged `<img>` or link on another site does not.
+ */
+export function isCrossSiteRequest(headers: { origin?: string | undefined; 'sec-fetch-site'?: string | undefined }, ownOrigin: string): boolean {
+  if (headers.origin !== undefined && headers.origin !== ownOrigin) return true;
+  const site = headers['sec-fetch-site'];
+  return site === 'cross-site' || site === 'same-site';
+}

@@ -138,7 +138,7 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
  * The embed credential from `Authorization: Bearer`; never a cookie, never a URL. Like a sign-in
  * session, it speaks for its user only while their session epoch is the one it was issued under.
  */
-async function credentialOf(req: Request, deps: Pick<EmbedRouteDeps, 'credentials' | 'store'>): Promise<EmbedCredentialClaims> {
+export async function credentialOf(req: Request, deps: Pick<EmbedRouteDeps, 'credentials' | 'store'>): Promise<EmbedCredentialClaims> {
   const match = /^Bearer (\S+)$/i.exec(req.get('authorization') ?? '');
   if (!match?.[1]) throw new GatewayError('unauthenticated', 'An embed credential is required ("Authorization: Bearer <credential>").');
   const checked = await deps.credentials.redeem(match[1]);

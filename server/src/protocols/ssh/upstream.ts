@@ -1,5 +1,6 @@
 /**
- * Opens an interactive PTY shell on a build VM with ssh2. The gateway authenticates itself
+ * Logs in to a build VM with ssh2 (connectSsh, shared with file transfers) and opens an
+ * interactive PTY shell on it (openSshShell). The gateway authenticates itself
  * (password, private key, or keyboard-interactive answered with the password) and verifies the
  * VM's host key; the browser never sees a credential.
  */
@@ -74,19 +75,36 @@ export interface SshShell {
   onClosed(listener: (error: Error | null) => void): void;
 }
 
-export interface OpenSshShellOptions {
-  readonly target: DialTarget;
-  readonly credentials: SshCredentials;
+export interface OpenSshShellOptions extends ConnectSshOptions {
   readonly size: PtySize;
   /** The shell channel's receive window, at most SSH_SHELL_WINDOW_MAX_BYTES: all a paused channel can bank. */
   readonly windowBytes: number;
+}
+
+/** What logging in to a VM needs: the same for the terminal and for file transfers. */
+export interface ConnectSshOptions {
+  readonly target: DialTarget;
+  readonly credentials: SshCredentials;
   readonly dialer: Dialer;
   readonly signal: AbortSignal;
   /** Decides whether the presented host key (fingerprint) is acceptable; may pin it. */
   readonly verifyHostKey: (fingerprint: string) => Promise<boolean>;
 }
 
-export async function openSshShell(options: OpenSshShellOptions): Promise<Result<SshShell, SshOpenFailure>> {
+/** An authenticated SSH connection to a VM, not yet carrying any channel. */
+export interface SshLogin {
+  readonly client: ssh2.Client;
+  /** The host key the VM presented (and that was accepted). */
+  readonly hostKey: string;
+  /** Ends the connection at once; for failures before a caller wraps the client. */
+  destroy(): void;
+}
+
+/**
+ * Dials the VM, verifies its host key and logs in: the one way the gateway authenticates to a
+ * VM, shared by the terminal (openSshShell) and file transfers (../../files/sftp-session.ts).
+ */
+export async function connectSsh(options: ConnectSshOptions): Promise<Result<SshLogin, SshOpenFailure>> {
   const { signal } = options;
   let socket;
   try {
@@ -129,8 +147,8 @@ export async function openSshShell(options: OpenSshShellOptions): Promise<Result
     finish(prompts.map(() => options.credentials.password ?? ''));
   });
 
-  const ready = await new Promise<Result<ClientChannel, SshOpenFailure>>((resolve) => {
-    const settle = settleOnce((result: Result<ClientChannel, SshOpenFailure>) => {
+  const ready = await new Promise<Result<null, SshOpenFailure>>((resolve) => {
+    const settle = settleOnce((result: Result<null, SshOpenFailure>) => {
       signal.removeEventListener('abort', onAbort);
       client.off('error', onError);
       resolve(result);
@@ -144,24 +162,54 @@ export async function openSshShell(options: OpenSshShellOptions): Promise<Result
     };
     client.on('error', onError);
     client.once('close', () => settle(err(hostKeyRejected ? { kind: 'host_key_rejected', presented: presentedHostKey } : { kind: 'unreachable', detail: 'the VM closed the connection' })));
-    client.once('ready', () => {
-      const pty = { term: 'xterm-256color', cols: options.size.cols, rows: options.size.rows, width: 0, height: 0 };
-      // receiveWindow and readableHighWaterMark come from patches/ssh2+1.17.0.patch.
-      client.shell(pty, { receiveWindow: options.windowBytes, readableHighWaterMark: SSH_SHELL_READ_BUFFER_BYTES }, (error, channel) => {
-        settle(error ? err({ kind: 'shell_refused', detail: messageOf(error) }) : ok(channel));
-      });
-    });
+    client.once('ready', () => settle(ok(null)));
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
     client.connect(config);
   });
 
-  if (!ready.ok) {
+  const destroy = (): void => {
     client.destroy();
     socket.destroy();
+  };
+  if (!ready.ok) {
+    destroy();
     return ready;
   }
-  return ok(wrapShell(client, ready.value, presentedHostKey));
+  return ok({ client, hostKey: presentedHostKey, destroy });
+}
+
+export async function openSshShell(options: OpenSshShellOptions): Promise<Result<SshShell, SshOpenFailure>> {
+  const { signal } = options;
+  const login = await connectSsh(options);
+  if (!login.ok) return login;
+  const { client } = login.value;
+  const opened = await new Promise<Result<ClientChannel, SshOpenFailure>>((resolve) => {
+    const settle = settleOnce((result: Result<ClientChannel, SshOpenFailure>) => {
+      signal.removeEventListener('abort', onAbort);
+      client.off('error', onError);
+      client.off('close', onClose);
+      resolve(result);
+    });
+    const onAbort = (): void => settle(err({ kind: 'aborted', detail: 'cancelled' }));
+    const onError = (error: Error): void => settle(err({ kind: 'unreachable', detail: messageOf(error) }));
+    const onClose = (): void => settle(err({ kind: 'unreachable', detail: 'the VM closed the connection' }));
+    client.on('error', onError);
+    client.once('close', onClose);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const pty = { term: 'xterm-256color', cols: options.size.cols, rows: options.size.rows, width: 0, height: 0 };
+    // receiveWindow and readableHighWaterMark come from patches/ssh2+1.17.0.patch.
+    client.shell(pty, { receiveWindow: options.windowBytes, readableHighWaterMark: SSH_SHELL_READ_BUFFER_BYTES }, (error, channel) => {
+      settle(error ? err({ kind: 'shell_refused', detail: messageOf(error) }) : ok(channel));
+    });
+  });
+
+  if (!opened.ok) {
+    login.value.destroy();
+    return opened;
+  }
+  return ok(wrapShell(client, opened.value, login.value.hostKey));
 }
 
 function wrapShell(client: ssh2.Client, channel: ClientChannel, hostKey: string): SshShell {

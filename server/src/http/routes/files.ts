@@ -1,0 +1,170 @@
+/**
+ * Files on the build's VM (issue #17, docs/api.md "Files"): list a folder, download a file or a
+ * folder (tar.gz), upload a file. Access is the terminal's — an allowed role, the window open —
+ * with the signed-in user's cookie or an embed page's credential (`Authorization: Bearer`), and
+ * every operation is held to it while it runs (../../files/transfer-gate.ts). The browser names
+ * a path on the build's own VM, never a host.
+ */
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { parseId, type BuildId } from '../../../../shared/src/ids.js';
+import { GatewayError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import type { Store } from '../../store/store.js';
+import type { EventSink } from '../../audit/events.js';
+import type { EmbedCredentialBook } from '../../connections/embed-credentials.js';
+import { signInIdOf } from '../../auth/sign-in-id.js';
+import { isCrossSiteRequest, requireSameOrigin } from '../middleware/origin-guard.js';
+import { credentialOf } from './embed.js';
+import { decideFileOperation, type FileOperation, type FileTransferMode } from '../../files/transfer-mode.js';
+import { parsePathParam } from '../../files/vm-path.js';
+import { decodeCursor, listFolder } from '../../files/listing.js';
+import { openTransfer, type Requester, type Transfer, type TransferGateDeps } from '../../files/transfer-gate.js';
+import { sendFile } from '../../files/download.js';
+import { sendFolderArchive } from '../../files/archive.js';
+import { receiveFile, tooLargeError } from '../../files/upload.js';
+
+export interface FilesRouteDeps {
+  readonly mode: FileTransferMode;
+  readonly maxUploadBytes: number;
+  readonly publicOrigin: string;
+  readonly store: Store;
+  /** Embed pages' credentials, for embedded terminals (docs/embedding.md). */
+  readonly credentials: EmbedCredentialBook;
+  readonly gate: TransferGateDeps;
+  readonly events: EventSink;
+  readonly logger: Logger;
+}
+
+/**
+ * An upload whose bytes stop coming for this long is cut: it holds a transfer slot and an SSH
+ * connection. Long enough for a laptop's Wi-Fi to switch networks.
+ */
+export const UPLOAD_IDLE_TIMEOUT_MS = 60_000;
+const UPLOAD_PATH = /^\/api\/v1\/builds\/[^/]+\/files\/content$/;
+
+/** The one request the whole-request deadline spares (../middleware/body-deadline.ts). */
+export function isFileUpload(req: Request): boolean {
+  return req.method === 'PUT' && UPLOAD_PATH.test(req.path);
+}
+
+const EMBED_NOT_ALLOWED = 'This embedded view cannot move files: only an embedded terminal of this build can.';
+
+export function filesRouter(deps: FilesRouteDeps): Router {
+  const router = Router();
+
+  router.get('/builds/:buildId/files', async (req, res) => {
+    const { who, buildId } = await admit(deps, req, 'list');
+    const path = optionalPath(req);
+    const cursor = decodeCursor(req.query['cursor']);
+    if (!cursor.ok) throw new GatewayError('invalid_field', cursor.error);
+    const transfer = await openTransfer(deps.gate, who, buildId, false);
+    try {
+      const listing = await listFolder(transfer.vm.sftp, path, cursor.value, transfer.signal);
+      res.set('Cache-Control', 'no-store').json(listing);
+    } finally {
+      transfer.close();
+    }
+  });
+
+  router.get('/builds/:buildId/files/content', async (req, res) => {
+    const { who, buildId } = await admit(deps, req, 'download');
+    const path = requiredPath(req);
+    await withTransfer(deps, who, buildId, res, async (transfer) => {
+      const outcome = await sendFile(transfer, path, req, res);
+      deps.events.record({ type: 'file_downloaded', userId: who.userId, buildId, path, ...outcome });
+    });
+  });
+
+  router.get('/builds/:buildId/files/archive', async (req, res) => {
+    const { who, buildId } = await admit(deps, req, 'download');
+    const path = requiredPath(req);
+    await withTransfer(deps, who, buildId, res, async (transfer) => {
+      const outcome = await sendFolderArchive(transfer, path, res);
+      if (outcome.stderr.length > 0 || !outcome.complete) {
+        deps.logger.info({ event: 'folder_archive_incomplete', buildId, complete: outcome.complete, tarSaid: outcome.stderr }, 'folder archive');
+      }
+      deps.events.record({ type: 'folder_downloaded', userId: who.userId, buildId, path: outcome.path, bytes: outcome.bytes, complete: outcome.complete });
+    });
+  });
+
+  // One upload per connection: a refused one's body is never read on, and the socket goes with the answer.
+  const oneUploadPerConnection: RequestHandler = (_req, res, next) => {
+    res.set('Connection', 'close');
+    next();
+  };
+  router.put('/builds/:buildId/files/content', oneUploadPerConnection, requireSameOrigin(deps.publicOrigin), async (req, res) => {
+    await upload(deps, req, res);
+  });
+
+  return router;
+}
+
+async function upload(deps: FilesRouteDeps, req: Request, res: Response): Promise<void> {
+  const { who, buildId } = await admit(deps, req, 'upload');
+  const path = requiredPath(req);
+  const overwrite = req.query['overwrite'] === 'true';
+  const declared = req.get('content-length');
+  // Refused before anything is dialled when the browser says how much is coming.
+  if (declared !== undefined && Number(declared) > deps.maxUploadBytes) throw tooLargeError(deps.maxUploadBytes);
+  const transfer = await openTransfer(deps.gate, who, buildId, true);
+  req.setTimeout(UPLOAD_IDLE_TIMEOUT_MS, () => req.destroy());
+  try {
+    const outcome = await receiveFile(transfer, req, { path, overwrite, maxBytes: deps.maxUploadBytes });
+    deps.events.record({ type: 'file_uploaded', userId: who.userId, buildId, path, bytes: outcome.bytes, sha256: outcome.sha256 ?? '', overwrite });
+    res.status(201).set('Cache-Control', 'no-store').json(outcome.view);
+  } finally {
+    transfer.close();
+  }
+}
+
+/** The mode, the caller (cookie or embed credential) and the build id; the policy is the gate's. */
+async function admit(deps: FilesRouteDeps, req: Request, operation: FileOperation): Promise<{ who: Requester; buildId: BuildId }> {
+  const allowed = decideFileOperation(deps.mode, operation);
+  if (!allowed.ok) throw new GatewayError('file_transfer_disabled', allowed.error);
+  const parsed = parseId<BuildId>(req.params['buildId']);
+  const buildId = parsed.ok ? parsed.value : null;
+  const user = req.user;
+  if (user) {
+    if (operation !== 'upload' && isCrossSiteRequest({ origin: req.get('origin'), 'sec-fetch-site': req.get('sec-fetch-site') }, deps.publicOrigin)) {
+      throw new GatewayError('forbidden_origin', 'Cross-site requests are not allowed.');
+    }
+    if (buildId === null) throw new GatewayError('not_found', 'No such build.');
+    return { who: { userId: user.id, sessionEpoch: user.sessionEpoch, signInId: signInIdOf(req.sessionID) }, buildId };
+  }
+  if (req.get('authorization') === undefined) throw new GatewayError('unauthenticated', 'Sign in first.');
+  const claims = await credentialOf(req, deps);
+  // An embedded terminal of this build may move files, as its user could in the terminal; a screen or a watch view may not.
+  if (claims.buildId !== buildId || claims.kind !== 'ssh' || claims.viewOnly || claims.watchSessionId !== null) throw new GatewayError('role_forbidden', EMBED_NOT_ALLOWED);
+  return { who: { userId: claims.userId, sessionEpoch: claims.sessionEpoch, signInId: null }, buildId };
+}
+
+/** `path`, or null (the home folder) when absent. */
+function optionalPath(req: Request): string | null {
+  const parsed = parsePathParam(req.query['path']);
+  if (!parsed.ok) throw new GatewayError('invalid_field', parsed.error);
+  return parsed.value;
+}
+
+function requiredPath(req: Request): string {
+  const path = optionalPath(req);
+  if (path === null) throw new GatewayError('invalid_field', 'path: name the file or folder on the VM');
+  return path;
+}
+
+/** Opens a counted transfer, runs `send`, and closes it whatever happened; a failure after the headers cuts the response. */
+async function withTransfer(deps: FilesRouteDeps, who: Requester, buildId: BuildId, res: Response, send: (transfer: Transfer) => Promise<void>): Promise<void> {
+  const transfer = await openTransfer(deps.gate, who, buildId, true);
+  // The browser went: stop reading the VM at once.
+  res.once('close', () => {
+    if (!res.writableFinished) transfer.close();
+  });
+  try {
+    await send(transfer);
+  } catch (error) {
+    if (!res.headersSent) throw error;
+    deps.logger.warn({ event: 'file_transfer_failed', buildId, err: error }, 'file transfer failed after its headers');
+    res.destroy();
+  } finally {
+    transfer.close();
+  }
+}
