@@ -55,6 +55,7 @@ export class FilesPanel {
   #filesOff = false;
   #uploadsOff = false;
 
+  readonly #closeButton = smallButton('✕', 'Close files');
   readonly #body = el('div', 'files-body');
   readonly #message = el('p', 'files-message');
   readonly #pathInput = el('input', 'files-path-input mono');
@@ -194,7 +195,10 @@ export class FilesPanel {
     this.#say(problem.message);
     if (problem.stopsFiles) {
       this.#filesOff = true;
+      // The focused control is about to vanish: the keyboard stays in the panel (Escape still closes it).
+      const hadFocus = this.#body.contains(document.activeElement);
       this.#body.hidden = true;
+      if (hadFocus) this.#closeButton.focus();
     }
   }
 
@@ -213,10 +217,9 @@ export class FilesPanel {
     const host = this.#o.host;
     const title = el('h2', 'files-title', 'Files');
     title.id = 'files-title';
-    const closeButton = smallButton('✕', 'Close files');
-    closeButton.addEventListener('click', () => this.close());
+    this.#closeButton.addEventListener('click', () => this.close());
     const head = el('div', 'files-head');
-    head.append(title, closeButton);
+    head.append(title, this.#closeButton);
 
     this.#message.setAttribute('role', 'alert');
     this.#message.hidden = true;
