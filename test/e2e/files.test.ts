@@ -8,15 +8,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, openSignedInPage } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { seedWorld, type World } from '../helpers/seed.js';
-import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { PASSWORD_USER, passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 
 /** Bounds each UI wait; waits are on conditions, never on time. */
 const UI_TIMEOUT_MS = 20_000;
+/** Where `useradd -m` (test/helpers/sshd.ts) puts the password user's home. */
+const VM_HOME = `/home/${PASSWORD_USER}`;
 
 describe('Files panel in Chromium', () => {
   let sshd: SshdHandle;
@@ -24,6 +26,8 @@ describe('Files panel in Chromium', () => {
   let world: World;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
+  /** Folders this run made in the VM user's home: removed even when a test fails half-way. */
+  const made: string[] = [];
 
   before(async () => {
     sshd = await startSshd();
@@ -33,6 +37,7 @@ describe('Files panel in Chromium', () => {
     browser = await launchChromium(['--disable-3d-apis']);
   });
   after(async () => {
+    await Promise.all(made.map((dir) => rm(`${VM_HOME}/${dir}`, { recursive: true, force: true })));
     await Promise.all(contexts.map((context) => context.close()));
     await browser.close();
     await gw.close();
@@ -51,6 +56,7 @@ describe('Files panel in Chromium', () => {
     // The password user's home is shared by every test file that runs at the same time: a folder of this run's own.
     const id = randomBytes(4).toString('hex');
     const dir = `pf-${id}`;
+    made.push(dir);
     const { context, page, errors } = await openSignedInPage(browser, gw.url, world.users.developer, `/builds/${world.builds.linuxRunning}/terminal`, {
       viewport: { width: 1400, height: 800 },
       timeoutMs: UI_TIMEOUT_MS,
@@ -60,7 +66,7 @@ describe('Files panel in Chromium', () => {
 
     const rows = await run(
       page,
-      `mkdir ${dir} && head -c 300000 /dev/urandom > ${dir}/blob.bin && touch "${dir}/$(printf 'evil\\n<b>bold</b>')" && sha256sum ${dir}/blob.bin | sed 's/^/SUM:/'`,
+      `mkdir ${dir} && head -c 300000 /dev/urandom > ${dir}/blob.bin && touch "${dir}/$(printf 'evil\\n<b>bold&amp;<i>x')" && sha256sum ${dir}/blob.bin | sed 's/^/SUM:/'`,
       /SUM:[0-9a-f]{64}/,
     );
     const sum = /SUM:([0-9a-f]{64})/.exec(rows)?.[1];
@@ -85,10 +91,10 @@ describe('Files panel in Chromium', () => {
     const gz = await readFile(await archive.path());
     assert.deepEqual([...gz.subarray(0, 2)], [0x1f, 0x8b], 'gzip magic');
 
-    // A name with a newline and markup: text, on one line, the newline shown as \n.
-    const hostile = page.locator('#files-panel .files-row', { hasText: 'evil\\n<b>bold</b>' });
+    // A name with a newline, markup and an entity (a name has no '/'): text, on one line, the newline shown as \n.
+    const hostile = page.locator('#files-panel .files-row', { hasText: 'evil\\n<b>bold&amp;<i>x' });
     await hostile.waitFor();
-    assert.equal(await page.locator('#files-panel b').count(), 0, 'no markup from the VM is parsed');
+    assert.equal(await page.locator('#files-panel b, #files-panel i').count(), 0, 'no markup from the VM is parsed');
     assert.ok(!((await hostile.locator('.files-name').textContent()) ?? '').includes('\n'), 'one line');
 
     // Dropped on the terminal: uploaded into the folder the panel shows.
