@@ -125,6 +125,16 @@ export default tseslint.config(
     },
   },
   {
+    // The Files panel (issue #17) is a view beside the terminal: the page composes the two.
+    files: ['client/src/files/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/terminal/**', '**/screen/**'], message: 'client/src/files/ imports nothing from terminal/ or screen/.' }] },
+      ],
+    },
+  },
+  {
     files: ['client/src/terminal/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/screen/**'], message: 'client/src/terminal/ imports nothing from screen/.' }] }],

@@ -2,9 +2,11 @@
 import '@xterm/xterm/css/xterm.css';
 import '../styles/app.css';
 import '../styles/terminal.css';
+import '../styles/files.css';
+import { mountFilesPanel } from '../files/mount-files.js';
 import { stampStyleNonces } from '../lib/csp-nonce.js';
 import { sessionTicketEndpoint } from '../lib/connection-ticket.js';
-import { IGNORE_SESSION } from '../lib/session-observer.js';
+import { IGNORE_SESSION, type MountedSession } from '../lib/session-observer.js';
 import { requireElement } from '../session/dom.js';
 import { showMissingBuild } from '../session/status-bar.js';
 import { mountTerminal } from '../terminal/mount-terminal.js';
@@ -16,7 +18,9 @@ stampStyleNonces();
 const host = requireElement('terminal', HTMLElement);
 const buildId = host.dataset['buildId'] ?? '';
 if (buildId) {
-  mountTerminal({
+  let mounted: MountedSession | null = null;
+  const files = mountFilesPanel(buildId, host, () => mounted?.focus());
+  mounted = mountTerminal({
     host,
     buildId,
     buildLabel: host.dataset['buildLabel'] || `Build ${buildId}`,
@@ -24,6 +28,7 @@ if (buildId) {
     signInHref: `/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`,
     observer: IGNORE_SESSION,
     watch: watchedSession(),
+    ...(files ? { shellDirectory: (path: string) => files.setShellDirectory(path) } : {}),
   });
 } else {
   showMissingBuild('host-key');

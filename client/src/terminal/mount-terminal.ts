@@ -18,6 +18,7 @@ import { wireClipboard } from './clipboard.js';
 import { TerminalConnection } from './connection.js';
 import { createTerminal } from './create-terminal.js';
 import { wireSearch } from './search.js';
+import { shellDirectoryOf } from './shell-directory.js';
 
 /** Long enough to read a sentence; it is a hint, the shortcut keeps working without it. */
 const HINT_VISIBLE_MS = 8000;
@@ -44,6 +45,8 @@ export interface TerminalMountOptions {
   readonly observer: SessionObserver;
   /** Another member's session to watch (the page's `?watch=` link); null: this page's own shell. */
   readonly watch?: string | null;
+  /** The shell reported its current folder (OSC 7); pages with a Files panel offer to go there. */
+  readonly shellDirectory?: (path: string) => void;
 }
 
 export function mountTerminal(o: TerminalMountOptions): MountedSession {
@@ -59,6 +62,15 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
   const clipboardKeys = wireClipboard(term, o.host, () => status.offerBanner('info', PASTE_BLOCKED_HINT, HINT_VISIBLE_MS));
   // One handler decides for all shortcuts; returning false keeps the key from reaching the VM.
   term.attachCustomKeyEventHandler((ev) => !(clipboardKeys(ev) || search.handleKey(ev)));
+
+  const shellDirectory = o.shellDirectory;
+  if (shellDirectory) {
+    term.parser.registerOscHandler(7, (data) => {
+      const path = shellDirectoryOf(data);
+      if (path !== null) shellDirectory(path);
+      return true;
+    });
+  }
 
   term.onTitleChange((title) => {
     document.title = pageTitle(title, o.buildLabel) ?? pageOwnTitle;

@@ -1,0 +1,25 @@
+/** Small element builders for the Files panel. Text goes in as text, never as markup. */
+
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  if (className !== undefined) element.className = className;
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+export function smallButton(label: string, ariaLabel?: string): HTMLButtonElement {
+  const button = el('button', 'button button-small', label);
+  button.type = 'button';
+  if (ariaLabel !== undefined) button.setAttribute('aria-label', ariaLabel);
+  return button;
+}
+
+/** A link the browser downloads itself, so its own download UI shows the progress. */
+export function downloadLink(href: string, label: string, ariaLabel: string): HTMLAnchorElement {
+  const a = el('a', 'button button-small', label);
+  a.href = href;
+  // Empty: the gateway's Content-Disposition names the file.
+  a.download = '';
+  a.setAttribute('aria-label', ariaLabel);
+  return a;
+}
