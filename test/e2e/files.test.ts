@@ -60,6 +60,8 @@ describe('Files panel in Chromium', () => {
     const { context, page, errors } = await openSignedInPage(browser, gw.url, world.users.developer, `/builds/${world.builds.linuxRunning}/terminal`, {
       viewport: { width: 1400, height: 800 },
       timeoutMs: UI_TIMEOUT_MS,
+      // The test asks for them: an upload refused as existing (409) and a missing path (404).
+      ignoreConsole: /status of (409|404) \((Conflict|Not Found)\)/,
     });
     contexts.push(context);
     await page.locator('#conn-state[data-state="connected"]').waitFor();
