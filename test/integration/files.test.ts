@@ -351,6 +351,8 @@ test('the window end cuts a download in progress within 1 s', async () => {
       return Date.now();
     }
   })();
+  // The cut stream's socket is given back now, not left for the gateway's close to wait on.
+  await reader.cancel().catch(() => undefined);
   assert.ok(cutAt !== null, `the download was cut, not completed (${received} bytes)`);
   assert.ok(received < BIG_FILE_BYTES);
   assert.ok(cutAt - closesAt <= CUT_BUDGET_MS, `cut ${cutAt - closesAt} ms after the window closed`);
