@@ -27,7 +27,7 @@ import { connectScreen, type ScreenClient } from '../helpers/screen-client.js';
 import { mintTicket, mintWatchTicket } from '../helpers/terminal-client.js';
 import { tcpDialer } from '../../server/src/protocols/dialer.js';
 import { ScreenBridge } from '../../server/src/protocols/vnc/bridge.js';
-import type { SessionObserver } from '../../server/src/protocols/session-observer.js';
+import { IGNORING_OBSERVER, type SessionObserver } from '../../server/src/protocols/session-observer.js';
 import { closeWebSocket } from '../../server/src/protocols/frames.js';
 import type { WatcherHandle } from '../../server/src/protocols/protocol.js';
 import type { BuildRecord } from '../../server/src/store/store.js';
@@ -219,16 +219,7 @@ describe('watching a screen over a real Xvnc', { timeout: 60_000 }, () => {
     before(async () => {
       const build = await gw.store.getBuild(world.builds.macRunning as BuildRecord['id']);
       assert.ok(build);
-      const observer: SessionObserver = {
-        output: () => undefined,
-        input: () => undefined,
-        resize: () => undefined,
-        paused: () => undefined,
-        hostKey: () => undefined,
-        resumed: () => undefined,
-        typist: () => undefined,
-        control: (userId, mode) => controls.push([userId, mode]),
-      };
+      const observer: SessionObserver = { ...IGNORING_OBSERVER, control: (userId, mode) => controls.push([userId, mode]) };
       server = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: () => 'binary' });
       // The first page to connect owns the screen; the next one watches it, as the gateway's connection owners would join them.
       server.on('connection', (ws: WebSocket) => {

@@ -10,6 +10,18 @@ export type HostKeyEvent =
   | { readonly kind: 'pinned'; readonly fingerprint: string }
   | { readonly kind: 'mismatch'; readonly expected: string; readonly presented: string };
 
+/** Hears nothing: for a session whose events are not its own to report (a watcher's seat). */
+export const IGNORING_OBSERVER: SessionObserver = {
+  output: () => undefined,
+  input: () => undefined,
+  resize: () => undefined,
+  paused: () => undefined,
+  hostKey: () => undefined,
+  resumed: () => undefined,
+  typist: () => undefined,
+  control: () => undefined,
+};
+
 export interface SessionObserver {
   /** A chunk about to be sent to the browser (terminal output, or screen updates). */
   output(chunk: Buffer): void;

@@ -8,7 +8,7 @@
  */
 import type { AttachMode } from '../../../../shared/src/protocol/ssh-v1.js';
 import type { Attachment, Person, ProtocolSession, RelayedBytes } from '../protocol.js';
-import type { SessionObserver } from '../session-observer.js';
+import { IGNORING_OBSERVER, type SessionObserver } from '../session-observer.js';
 import { ClientMessageFilter } from './client-message-filter.js';
 import type { ScreenBridgeDeps } from './bridge.js';
 
@@ -16,16 +16,7 @@ import type { ScreenBridgeDeps } from './bridge.js';
  * A watcher's bytes are not the session's: metrics and the owner's pause count follow the owner's
  * page, as a terminal watcher's do; control changes are told to the owner's observer by the owner.
  */
-const WATCHER_OBSERVER: SessionObserver = {
-  output: () => undefined,
-  input: () => undefined,
-  resize: () => undefined,
-  paused: () => undefined,
-  hostKey: () => undefined,
-  resumed: () => undefined,
-  typist: () => undefined,
-  control: () => undefined,
-};
+const WATCHER_OBSERVER: SessionObserver = IGNORING_OBSERVER;
 
 export class ScreenWatcher {
   readonly person: Person;
