@@ -5,7 +5,6 @@
  */
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
-import type { ClientChannel } from 'ssh2';
 import type { Response } from 'express';
 import { GatewayError } from '../errors.js';
 import { attachmentDisposition, baseNameOf } from './content-disposition.js';
@@ -49,17 +48,16 @@ export async function sendFolderArchive(transfer: Transfer, path: string, res: R
   } catch (error) {
     throw error instanceof GatewayError ? error : fileErrorOf(error, path);
   }
-  const probe = await transfer.vm.exec('command -v tar >/dev/null 2>&1');
-  probe.resume();
-  probe.stderr.resume();
-  if ((await exitStatusOf(probe)) !== 0) throw new GatewayError('archive_unavailable', NO_TAR_MESSAGE);
+  const probe = await transfer.vm.exec('command -v tar >/dev/null 2>&1', transfer.signal);
+  probe.channel.resume();
+  probe.channel.stderr.resume();
+  if ((await probe.exitStatus) !== 0) throw new GatewayError('archive_unavailable', NO_TAR_MESSAGE);
 
-  const channel = await transfer.vm.exec(archiveCommand(absolute));
+  const { channel, exitStatus } = await transfer.vm.exec(archiveCommand(absolute), transfer.signal);
   let stderr = '';
   channel.stderr.on('data', (chunk: Buffer) => {
     if (stderr.length < MAX_STDERR_LOGGED_CHARS) stderr += chunk.toString('utf8').slice(0, MAX_STDERR_LOGGED_CHARS - stderr.length);
   });
-  const status = exitStatusOf(channel);
   const name = `${baseNameOf(absolute) || 'root'}.tar.gz`;
   res.status(200).set({
     'Content-Type': 'application/gzip',
@@ -79,7 +77,7 @@ export async function sendFolderArchive(transfer: Transfer, path: string, res: R
   try {
     await pipeline(channel, meter, { signal: transfer.signal });
     if (!meter.readableEnded) await once(meter, 'end', { signal: transfer.signal });
-    if ((await status) !== 0) return cut();
+    if ((await exitStatus) !== 0) return cut();
     res.end();
     await once(res, 'finish', { signal: transfer.signal });
     return { path: absolute, bytes: meter.bytes, complete: true, stderr };
@@ -88,13 +86,4 @@ export async function sendFolderArchive(transfer: Transfer, path: string, res: R
   } finally {
     transfer.signal.removeEventListener('abort', onAbort);
   }
-}
-
-/** The command's exit status; null when the VM closed the channel without one (a signal). */
-function exitStatusOf(channel: ClientChannel): Promise<number | null> {
-  return new Promise((resolve) => {
-    channel.once('exit', (code: unknown) => resolve(typeof code === 'number' ? code : null));
-    channel.once('close', () => resolve(null));
-    channel.on('error', () => resolve(null));
-  });
 }

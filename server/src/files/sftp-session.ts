@@ -20,10 +20,17 @@ const CLOSE_GRACE_MS = 2_000;
 
 export type VmFilesFailure = SshOpenFailure | { readonly kind: 'sftp_unavailable'; readonly detail: string };
 
+/** A command running on the VM: its channel (stdout is the command's) and its exit status. */
+export interface VmCommand {
+  readonly channel: ClientChannel;
+  /** The exit status; null when the channel closed without one (a signal, a lost connection). */
+  readonly exitStatus: Promise<number | null>;
+}
+
 export interface VmFileSession {
   readonly sftp: SFTPWrapper;
-  /** Runs a command (a shell line) on the VM; the channel's stdout is the command's. */
-  exec(command: string): Promise<ClientChannel>;
+  /** Runs a command (a shell line) on the VM; rejects when `signal` aborts before it starts. */
+  exec(command: string, signal: AbortSignal): Promise<VmCommand>;
   /** Idempotent: ends the SFTP channel and the SSH connection. */
   close(): void;
   /** Called once when the connection is gone, whoever closed it. */
@@ -86,10 +93,7 @@ function wrap(client: Client, sftp: SFTPWrapper): VmFileSession {
   sftp.on('error', () => undefined);
   return {
     sftp,
-    exec: (command) =>
-      new Promise((resolve, reject) => {
-        client.exec(command, (error, channel) => (error ? reject(error) : resolve(channel)));
-      }),
+    exec: (command, signal) => execOn(client, command, signal),
     close: () => {
       if (closing || closed) return;
       closing = true;
@@ -102,6 +106,35 @@ function wrap(client: Client, sftp: SFTPWrapper): VmFileSession {
       else listeners.push(listener);
     },
   };
+}
+
+/** Exported for its test: the exit-status ordering of ssh2 it guards against is timing-dependent. */
+export function execOn(client: Pick<Client, 'exec'>, command: string, signal: AbortSignal): Promise<VmCommand> {
+  return new Promise((resolve, reject) => {
+    const settle = settleOnce((result: Result<VmCommand, Error>) => {
+      signal.removeEventListener('abort', onAbort);
+      if (result.ok) resolve(result.value);
+      else reject(result.error);
+    });
+    const onAbort = (): void => settle(err(new Error('cancelled')));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    client.exec(command, (error, channel) => {
+      if (error) return settle(err(error));
+      // Listened for here, in ssh2's callback: a quick command's exit status can arrive in the
+      // same read as the exec reply, and is emitted before any awaiting code would run.
+      const exitStatus = exitStatusOf(channel);
+      settle(ok({ channel, exitStatus }));
+    });
+  });
+}
+
+function exitStatusOf(channel: ClientChannel): Promise<number | null> {
+  return new Promise((resolve) => {
+    channel.once('exit', (code: unknown) => resolve(typeof code === 'number' ? code : null));
+    channel.once('close', () => resolve(null));
+    channel.on('error', () => resolve(null));
+  });
 }
 
 function openSecret(deps: VmFileSessionDeps, build: BuildRecord, sealed: string | null, field: VmSecretField): string | null {
