@@ -17,11 +17,11 @@ export interface ReadGate {
 /** Closes for a browser that broke a rule; see closeWebSocket. */
 const CLIENT_FAULT_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCode.protocolError, CloseCode.invalidPayload, CloseCode.policyViolation, CloseCode.messageTooBig]);
 /**
- * Time for a browser that broke a rule to read the close frame and FIN before its socket is
- * dropped (dropping it with unread data makes the kernel answer with a reset, which can overtake
- * them). Its own close frame is not waited for: nothing it sends is read any more.
+ * Time for a browser that broke a rule to read the close frame and answer before its socket is
+ * dropped; one that answers (ends its side) is dropped at once. What it sends meanwhile is not
+ * parsed, only read and dropped (../ws/read-slices.ts). A second, for a browser on a loaded machine.
  */
-export const FAULT_CLOSE_LINGER_MS = 100;
+export const FAULT_CLOSE_LINGER_MS = 1_000;
 /** 1015: the TLS handshake failed (RFC 6455 §7.4.1; reported, never sent). */
 const TLS_HANDSHAKE_CODE = 1015;
 /**
