@@ -15,6 +15,8 @@ import http from 'node:http';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { control, seedWorld, type SeededUser, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { pollUntil } from '../helpers/ports.js';
+import { MAX_TRANSFERS_PER_USER } from '../../server/src/files/transfer-gate.js';
 
 /** "Within 1 s" of the issue, plus the scheduling of a loaded CI machine. */
 const CUT_BUDGET_MS = 1_000;
@@ -25,6 +27,12 @@ const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
 const DASHBOARD_ORIGIN = 'https://dashboard.example';
 /** The printable ASCII a header value may hold. */
 const HEADER_SAFE = /^[\x20-\x7e]*$/;
+/** Short, so the idle test is quick; long enough that the big uploads never pause this long. */
+const UPLOAD_IDLE_SECONDS = 4;
+/** What the gateway may take beyond the idle time to cut: a loaded machine's scheduling. */
+const IDLE_CUT_SLACK_MS = 5_000;
+/** ACCESS_END_CLEANUP_MS, plus a loaded machine's scheduling. */
+const CLEANUP_BUDGET_MS = 2_000;
 
 let sshd: SshdHandle;
 let gw: TestGateway;
@@ -86,7 +94,7 @@ before(async () => {
   fs.writeFileSync(bigFile, big);
   bigSha = sha256(big);
   giveToVmUser(fixtures);
-  gw = await startGateway({ PORTHOLE_MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES), PORTHOLE_EMBED_ORIGINS: DASHBOARD_ORIGIN });
+  gw = await startGateway({ PORTHOLE_MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES), PORTHOLE_EMBED_ORIGINS: DASHBOARD_ORIGIN, PORTHOLE_UPLOAD_IDLE_SECONDS: String(UPLOAD_IDLE_SECONDS) });
   world = await seedWorld(gw, { ssh: endpoint });
   for (const role of ['developer', 'tester', 'outsider'] as const) cookies.set(role, await cookieOf(gw, world.users[role]));
 });
@@ -96,6 +104,30 @@ after(async () => {
   await sshd?.stop();
   if (fixtures) fs.rmSync(fixtures, { recursive: true, force: true });
 });
+
+/** The temporary files uploads into `dir` are written to before they are renamed into place. */
+function uploadTemporaries(dir: string): string[] {
+  return fs.readdirSync(dir).filter((name) => name.includes('.porthole-upload-'));
+}
+
+/** Starts an upload that sends `first` and then nothing; settles with the answer's status, or "cut". */
+function stalledUpload(url: string, declaredBytes: number, first: Buffer): { outcome: Promise<{ status: number | 'cut'; code?: string }>; request: http.ClientRequest } {
+  const request = http.request(url, { method: 'PUT', headers: { Cookie: developer(), Origin: gw.origin, 'Content-Length': String(declaredBytes) } });
+  const outcome = new Promise<{ status: number | 'cut'; code?: string }>((resolve) => {
+    request.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, code: body ? ((JSON.parse(body) as { error?: { code?: string } }).error?.code ?? '') : '' });
+      });
+      res.on('error', () => resolve({ status: res.statusCode ?? 0 }));
+    });
+    request.on('error', () => resolve({ status: 'cut' }));
+  });
+  request.write(first);
+  return { outcome, request };
+}
 
 function developer(): string {
   const cookie = cookies.get('developer');
@@ -325,6 +357,56 @@ test('embedded terminal: its credential (Authorization: Bearer) lists, downloads
   assert.equal(forged.status, 401);
 });
 
+test(`a user runs at most ${MAX_TRANSFERS_PER_USER} transfers at once: the next is refused 429 too_many_transfers; listings are not counted`, async () => {
+  const held: ReadableStreamDefaultReader<Uint8Array>[] = [];
+  try {
+    for (let i = 0; i < MAX_TRANSFERS_PER_USER; i += 1) {
+      const res = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }));
+      assert.equal(res.status, 200);
+      const reader = res.body?.getReader();
+      assert.ok(reader);
+      assert.equal((await reader.read()).done, false);
+      held.push(reader);
+    }
+    const download = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }));
+    assert.deepEqual([download.status, await errorCode(download)], [429, 'too_many_transfers']);
+    const archive = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '/archive', { path: fixtures }));
+    assert.deepEqual([archive.status, await errorCode(archive)], [429, 'too_many_transfers']);
+    const upload = await put(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: path.join(fixtures, 'fifth.bin') }), Buffer.from('x'));
+    assert.deepEqual([upload.status, await errorCode(upload)], [429, 'too_many_transfers']);
+    assert.equal(fs.existsSync(path.join(fixtures, 'fifth.bin')), false);
+    const listing = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '', { path: fixtures }));
+    assert.equal(listing.status, 200);
+    await listing.arrayBuffer();
+    const other = await cookieOf(gw, world.users.owner);
+    const othersDownload = await get(gw, other, filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }), { Range: 'bytes=0-9' });
+    assert.equal(othersDownload.status, 206, 'the cap is per user');
+    await othersDownload.arrayBuffer();
+
+    // A browser that cancels a download gives its slot back.
+    await held.pop()?.cancel();
+    await pollUntil('a slot is free again', 5_000, async () => {
+      const res = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }), { Range: 'bytes=0-9' });
+      await res.arrayBuffer();
+      return res.status === 206;
+    });
+  } finally {
+    for (const reader of held) await reader.cancel().catch(() => undefined);
+  }
+});
+
+test('an upload whose bytes stop coming is cut after PORTHOLE_UPLOAD_IDLE_SECONDS; its temporary file is removed', async () => {
+  const target = path.join(fixtures, 'idle.bin');
+  const started = performance.now();
+  const { outcome } = stalledUpload(filesUrl(gw, world.builds.linuxRunning, '/content', { path: target }), 1_000_000, Buffer.alloc(1_000, 1));
+  await pollUntil('the upload reached the VM', 10_000, async () => uploadTemporaries(fixtures).length > 0);
+  assert.deepEqual(await outcome, { status: 'cut' });
+  const elapsed = performance.now() - started;
+  assert.ok(elapsed >= UPLOAD_IDLE_SECONDS * 1000 - 100 && elapsed < UPLOAD_IDLE_SECONDS * 1000 + IDLE_CUT_SLACK_MS, `cut after ${elapsed.toFixed(0)} ms`);
+  await pollUntil('the temporary file is removed', CLEANUP_BUDGET_MS, async () => uploadTemporaries(fixtures).length === 0);
+  assert.equal(fs.existsSync(target), false);
+});
+
 test('the window end cuts a download in progress within 1 s', async () => {
   const startedAt = new Date(Date.now() - 60 * 60_000).toISOString();
   const registered = await control(gw).put('/builds/f-cut', { appId: 'app-1', stack: 'linux', status: 'running', startedAt, remoteAccess: { ssh: passwordEndpoint(sshd) } });
@@ -359,6 +441,28 @@ test('the window end cuts a download in progress within 1 s', async () => {
   console.log(`window end → download cut: ${cutAt - closesAt} ms, after ${received} of ${BIG_FILE_BYTES} bytes`);
   assert.ok(gw.logs().some((l) => l['event'] === 'file_downloaded' && l['buildId'] === 'f-cut' && l['complete'] === false));
   assert.equal(gw.enforcer.size, 0, 'the transfer is no longer registered');
+});
+
+test('the window end cuts an upload in progress within 1 s (410 window_closed); neither its temporary file nor the target is left', async () => {
+  const startedAt = new Date(Date.now() - 60 * 60_000).toISOString();
+  const registered = await control(gw).put('/builds/f-cut-up', { appId: 'app-1', stack: 'linux', status: 'running', startedAt, remoteAccess: { ssh: passwordEndpoint(sshd) } });
+  assert.equal(registered.status < 300, true, JSON.stringify(registered.body));
+  const target = path.join(fixtures, 'cut-upload.bin');
+  const { outcome, request } = stalledUpload(filesUrl(gw, 'f-cut-up', '/content', { path: target }), BIG_FILE_BYTES, Buffer.alloc(256 * 1024, 7));
+  try {
+    await pollUntil('the upload reached the VM', 10_000, async () => uploadTemporaries(fixtures).length > 0);
+    const closesAt = Date.now() + 500;
+    const finish = await control(gw).post('/builds/f-cut-up/finish', { finishedAt: new Date(closesAt - 10 * 60_000).toISOString() });
+    assert.equal(finish.status, 200);
+    assert.deepEqual(await outcome, { status: 410, code: 'window_closed' });
+    const cutAt = Date.now();
+    assert.ok(cutAt - closesAt <= CUT_BUDGET_MS, `cut ${cutAt - closesAt} ms after the window closed`);
+    await pollUntil('the temporary file is removed', CLEANUP_BUDGET_MS, async () => uploadTemporaries(fixtures).length === 0);
+    assert.equal(fs.existsSync(target), false);
+    assert.equal(gw.enforcer.size, 0, 'the transfer is no longer registered');
+  } finally {
+    request.destroy();
+  }
 });
 
 test('metrics: transfers and bytes by operation', async () => {

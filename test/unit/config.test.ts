@@ -178,15 +178,19 @@ test('config: PORTHOLE_WATCH turns watching on (default) and off; booleans take 
   assert.match(errorOf({ ...VALID, PORTHOLE_WATCH: 'OFF' }), /^Invalid configuration: PORTHOLE_WATCH must be true or false/);
 });
 
-test('config: files — PORTHOLE_FILE_TRANSFER on by default, PORTHOLE_MAX_UPLOAD_BYTES 2 GiB', () => {
+test('config: files — PORTHOLE_FILE_TRANSFER on by default, PORTHOLE_MAX_UPLOAD_BYTES 2 GiB, PORTHOLE_UPLOAD_IDLE_SECONDS 60', () => {
   const defaults = loadConfig(VALID);
   assert.ok(defaults.ok);
   assert.equal(defaults.value.config.fileTransfer, 'on');
   assert.equal(defaults.value.config.maxUploadBytes, 2 * 1024 ** 3);
-  const set = loadConfig({ ...VALID, PORTHOLE_FILE_TRANSFER: 'download', PORTHOLE_MAX_UPLOAD_BYTES: '1048576' });
+  assert.equal(defaults.value.config.uploadIdleSeconds, 60);
+  const set = loadConfig({ ...VALID, PORTHOLE_FILE_TRANSFER: 'download', PORTHOLE_MAX_UPLOAD_BYTES: '1048576', PORTHOLE_UPLOAD_IDLE_SECONDS: '2.5' });
   assert.ok(set.ok);
   assert.equal(set.value.config.fileTransfer, 'download');
   assert.equal(set.value.config.maxUploadBytes, 1048576);
+  assert.equal(set.value.config.uploadIdleSeconds, 2.5);
+  assert.match(errorOf({ ...VALID, PORTHOLE_UPLOAD_IDLE_SECONDS: '0' }), /PORTHOLE_UPLOAD_IDLE_SECONDS/);
+  assert.match(errorOf({ ...VALID, PORTHOLE_UPLOAD_IDLE_SECONDS: '3601' }), /PORTHOLE_UPLOAD_IDLE_SECONDS/);
   assert.match(errorOf({ ...VALID, PORTHOLE_FILE_TRANSFER: 'yes' }), /PORTHOLE_FILE_TRANSFER/);
   assert.match(errorOf({ ...VALID, PORTHOLE_MAX_UPLOAD_BYTES: '0' }), /PORTHOLE_MAX_UPLOAD_BYTES/);
   assert.match(errorOf({ ...VALID, PORTHOLE_MAX_UPLOAD_BYTES: '1.5' }), /PORTHOLE_MAX_UPLOAD_BYTES/);

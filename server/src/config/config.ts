@@ -40,6 +40,8 @@ export interface Config {
   readonly fileTransfer: 'on' | 'download' | 'off';
   /** PORTHOLE_MAX_UPLOAD_BYTES: the largest upload accepted. */
   readonly maxUploadBytes: number;
+  /** PORTHOLE_UPLOAD_IDLE_SECONDS: an upload whose bytes stop coming this long is cut. */
+  readonly uploadIdleSeconds: number;
   /** With PostgreSQL: cut off from the database this long, the node closes its connections. */
   readonly failClosedSeconds: number;
   /** OpenID Connect sign-in, when configured. */
@@ -178,6 +180,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
     watch: e.PORTHOLE_WATCH,
     fileTransfer: e.PORTHOLE_FILE_TRANSFER,
     maxUploadBytes: e.PORTHOLE_MAX_UPLOAD_BYTES,
+    uploadIdleSeconds: e.PORTHOLE_UPLOAD_IDLE_SECONDS,
     recordings: Object.freeze({
       // Beside the database by default: one directory to back up and to protect.
       dir: e.PORTHOLE_RECORDINGS_DIR ?? (e.PORTHOLE_DATABASE.kind === 'sqlite' ? join(dirname(e.PORTHOLE_DATABASE.path), 'recordings') : DEFAULT_NETWORKED_RECORDINGS_DIR),

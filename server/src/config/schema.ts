@@ -53,6 +53,13 @@ const MAX_PROVIDER_NAME_CHARS = 40;
 const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
 /** A terabyte through a browser tab is no transfer anyone waits for. */
 const MAX_UPLOAD_BYTES_CEILING = 1024 ** 4;
+/**
+ * An upload whose bytes stop coming this long is cut: it holds a transfer slot and an SSH
+ * connection. Long enough for a laptop's Wi-Fi to switch networks.
+ */
+const DEFAULT_UPLOAD_IDLE_SECONDS = 60;
+/** An upload silent for an hour is abandoned, not slow. */
+const MAX_UPLOAD_IDLE_SECONDS = 3600;
 /** Node ids appear in the live view and in pg_stat_activity; keep them short and printable. */
 const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -176,6 +183,7 @@ export const envSchema = z.object({
   // Files (docs/operations.md "Files").
   PORTHOLE_FILE_TRANSFER: z.enum(['on', 'download', 'off'], { error: 'must be on, download or off' }).default('on'),
   PORTHOLE_MAX_UPLOAD_BYTES: z.coerce.number({ error: 'must be a whole number of bytes' }).int().min(1).max(MAX_UPLOAD_BYTES_CEILING).default(DEFAULT_MAX_UPLOAD_BYTES),
+  PORTHOLE_UPLOAD_IDLE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).positive().max(MAX_UPLOAD_IDLE_SECONDS).default(DEFAULT_UPLOAD_IDLE_SECONDS),
   PORTHOLE_AUDIT_RETENTION_DAYS: z.coerce
     .number({ error: 'must be a number of days' })
     .positive()

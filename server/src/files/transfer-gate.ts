@@ -26,6 +26,12 @@ import { openVmFileSession, type VmFileSession, type VmFileSessionDeps, type VmF
  * cannot hold many of the VM's sshd slots.
  */
 export const MAX_TRANSFERS_PER_USER = 4;
+/**
+ * When access ends, the transfer stops at once (its signal aborts) but its VM connection stays this
+ * long so the operation can clean up on the VM (an upload removes its temporary file), unless it
+ * closes sooner. Well inside the enforcer's 1 s: the VM connection is gone by then too.
+ */
+export const ACCESS_END_CLEANUP_MS = 500;
 
 /** Who asks: a signed-in browser (signInId set) or an embed page (signInId null). */
 export interface Requester {
@@ -48,7 +54,10 @@ export interface TransferGateDeps {
 export interface Transfer {
   readonly build: BuildRecord;
   readonly vm: VmFileSession;
-  /** Aborted when access ends (window, revocation, demotion, sign-out), the VM went, or close() ran. */
+  /**
+   * Aborted when access ends (window, revocation, demotion, sign-out), the VM went, or close() ran.
+   * After an access end the VM connection lasts ACCESS_END_CLEANUP_MS more, for cleanup.
+   */
   readonly signal: AbortSignal;
   /** Bytes moved: the idle timeout counts a transfer in progress as activity. */
   progress(bytes: number): void;
@@ -75,13 +84,22 @@ export async function openTransfer(deps: TransferGateDeps, who: Requester, build
     const session = vm;
     let closed = false;
     let moved = 0;
+    let cleanupTimer: NodeJS.Timeout | undefined;
     const close = (): void => {
       if (closed) return;
       closed = true;
+      clearTimeout(cleanupTimer);
       abort.abort();
       registration.release();
       releaseSlot();
       session.close();
+    };
+    const stopForAccessEnd = (): void => {
+      if (closed || abort.signal.aborted) return;
+      abort.abort();
+      registration.release();
+      cleanupTimer = setTimeout(close, ACCESS_END_CLEANUP_MS);
+      cleanupTimer.unref();
     };
     const registration = pending.activate(
       {
@@ -95,7 +113,7 @@ export async function openTransfer(deps: TransferGateDeps, who: Requester, build
         sessionEpoch: who.sessionEpoch,
         end: (code, reason) => {
           deps.logger.info({ event: 'file_transfer_ended', buildId: build.id, userId: who.userId, code, reason }, 'file transfer ended by an access change');
-          close();
+          stopForAccessEnd();
         },
         // A transfer has no channel to tell its page; the page polls the window like the screen page.
         windowChanged: () => undefined,

@@ -85,8 +85,9 @@ export async function receiveFile(transfer: Transfer, body: Readable, request: U
     return { view: { path, size: meter.bytes, sha256 }, bytes: meter.bytes, sha256 };
   } finally {
     if (!placed) {
+      // Also after an access end: the VM connection outlives the abort for this (ACCESS_END_CLEANUP_MS).
       if (handleOpen) await closeHandle(sftp, handle).catch(() => undefined);
-      if (!transfer.signal.aborted) await unlink(sftp, temp).catch(() => undefined);
+      await unlink(sftp, temp).catch(() => undefined);
     }
   }
 }

@@ -122,6 +122,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     filesRouter({
       mode: config.fileTransfer,
       maxUploadBytes: config.maxUploadBytes,
+      uploadIdleMs: config.uploadIdleSeconds * 1000,
       publicOrigin: config.publicOrigin,
       store,
       credentials: deps.embedCredentials,

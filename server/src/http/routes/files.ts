@@ -26,6 +26,8 @@ import { receiveFile, tooLargeError } from '../../files/upload.js';
 export interface FilesRouteDeps {
   readonly mode: FileTransferMode;
   readonly maxUploadBytes: number;
+  /** PORTHOLE_UPLOAD_IDLE_SECONDS: an upload whose bytes stop coming this long is cut. */
+  readonly uploadIdleMs: number;
   readonly publicOrigin: string;
   readonly store: Store;
   /** Embed pages' credentials, for embedded terminals (docs/embedding.md). */
@@ -35,11 +37,6 @@ export interface FilesRouteDeps {
   readonly logger: Logger;
 }
 
-/**
- * An upload whose bytes stop coming for this long is cut: it holds a transfer slot and an SSH
- * connection. Long enough for a laptop's Wi-Fi to switch networks.
- */
-export const UPLOAD_IDLE_TIMEOUT_MS = 60_000;
 const UPLOAD_PATH = /^\/api\/v1\/builds\/[^/]+\/files\/content$/;
 
 /** The one request the whole-request deadline spares (../middleware/body-deadline.ts). */
@@ -107,7 +104,7 @@ async function upload(deps: FilesRouteDeps, req: Request, res: Response): Promis
   // Refused before anything is dialled when the browser says how much is coming.
   if (declared !== undefined && Number(declared) > deps.maxUploadBytes) throw tooLargeError(deps.maxUploadBytes);
   const transfer = await openTransfer(deps.gate, who, buildId, true);
-  req.setTimeout(UPLOAD_IDLE_TIMEOUT_MS, () => req.destroy());
+  req.setTimeout(deps.uploadIdleMs, () => req.destroy());
   try {
     const outcome = await receiveFile(transfer, req, { path, overwrite, maxBytes: deps.maxUploadBytes });
     deps.events.record({ type: 'file_uploaded', userId: who.userId, buildId, path, bytes: outcome.bytes, sha256: outcome.sha256 ?? '', overwrite });
