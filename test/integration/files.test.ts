@@ -357,6 +357,71 @@ test('embedded terminal: its credential (Authorization: Bearer) lists, downloads
   assert.equal(forged.status, 401);
 });
 
+/**
+ * The embedded terminal's download form, posted as the page posts it (docs/api.md "Files"). With
+ * node:http, as fetch would replace the Sec-Fetch-Mode of a navigation with its own "cors".
+ */
+async function postDownloadForm(buildId: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+  const body = new URLSearchParams(fields).toString();
+  return new Promise<Response>((resolve, reject) => {
+    const req = http.request(`${gw.url}/api/v1/builds/${buildId}/files/download`, {
+      method: 'POST',
+      // The embed page sends no Referer, so Chromium posts its own forms with `Origin: null`.
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(Buffer.byteLength(body)), Origin: 'null', 'Sec-Fetch-Site': 'same-origin', ...headers },
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        const answer = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) if (typeof value === 'string') answer.set(name, value);
+        resolve(new Response(status === 204 ? null : Buffer.concat(chunks), { status, headers: answer }));
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('embedded terminal: downloads through its form (credential in the body) arrive whole; refusals are JSON, or 204 for the page itself', async () => {
+  const credential = await embedCredential(world.users.developer.id, world.builds.linuxRunning);
+  const file = await postDownloadForm(world.builds.linuxRunning, { credential, path: bigFile, as: 'file' });
+  assert.equal(file.status, 200);
+  assert.equal(file.headers.get('content-length'), String(BIG_FILE_BYTES));
+  assert.equal(file.headers.get('content-disposition'), `attachment; filename="big.bin"; filename*=UTF-8''big.bin`);
+  assert.equal(sha256(Buffer.from(await file.arrayBuffer())), bigSha);
+  const small = path.join(fixtures, 'embedded-folder');
+  fs.mkdirSync(small);
+  fs.writeFileSync(path.join(small, 'a.txt'), 'from the embedded terminal');
+  giveToVmUser(small);
+  const folder = await postDownloadForm(world.builds.linuxRunning, { credential, path: small, as: 'folder' });
+  assert.equal(folder.status, 200);
+  assert.equal(folder.headers.get('content-type'), 'application/gzip');
+  assert.ok((await folder.arrayBuffer()).byteLength > 0);
+  assert.ok(gw.logs().some((l) => l['event'] === 'file_downloaded' && l['path'] === bigFile && l['userId'] === world.users.developer.id && l['complete'] === true));
+
+  const cases: readonly [string, Record<string, string>, Record<string, string>, number, string | null][] = [
+    ['missing file', { credential, path: path.join(fixtures, 'nope'), as: 'file' }, {}, 404, 'file_not_found'],
+    ['missing file, as the page navigates', { credential, path: path.join(fixtures, 'nope'), as: 'file' }, { 'Sec-Fetch-Mode': 'navigate' }, 204, null],
+    ['no credential', { path: bigFile, as: 'file' }, {}, 401, 'unauthenticated'],
+    ['forged credential', { credential: 'forged', path: bigFile, as: 'file' }, {}, 401, 'unauthenticated'],
+    ['another build', { credential, path: bigFile, as: 'file' }, {}, 403, 'role_forbidden'],
+    ['cross-site form', { credential, path: bigFile, as: 'file' }, { 'Sec-Fetch-Site': 'cross-site' }, 403, 'forbidden_origin'],
+    ['another origin', { credential, path: bigFile, as: 'file' }, { Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site' }, 403, 'forbidden_origin'],
+    ['neither file nor folder', { credential, path: bigFile, as: 'disk' }, {}, 400, 'invalid_field'],
+  ];
+  for (const [what, fields, headers, status, code] of cases) {
+    const buildId = what === 'another build' ? world.builds.macRunning : world.builds.linuxRunning;
+    const res = await postDownloadForm(buildId, fields, headers);
+    assert.deepEqual([res.status, code === null ? (await res.text()).length : await errorCode(res)], [status, code ?? 0], what);
+  }
+  // A signed-in browser's cookie does not stand in for the credential.
+  const cookieOnly = await postDownloadForm(world.builds.linuxRunning, { path: bigFile, as: 'file' }, { Cookie: developer() });
+  assert.deepEqual([cookieOnly.status, await errorCode(cookieOnly)], [401, 'unauthenticated']);
+});
+
 test(`a user runs at most ${MAX_TRANSFERS_PER_USER} transfers at once: the next is refused 429 too_many_transfers; listings are not counted`, async () => {
   const held: ReadableStreamDefaultReader<Uint8Array>[] = [];
   try {

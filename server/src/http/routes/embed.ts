@@ -141,7 +141,12 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
 export async function credentialOf(req: Request, deps: Pick<EmbedRouteDeps, 'credentials' | 'store'>): Promise<EmbedCredentialClaims> {
   const match = /^Bearer (\S+)$/i.exec(req.get('authorization') ?? '');
   if (!match?.[1]) throw new GatewayError('unauthenticated', 'An embed credential is required ("Authorization: Bearer <credential>").');
-  const checked = await deps.credentials.redeem(match[1]);
+  return redeemCredential(match[1], deps);
+}
+
+/** An embed credential however it came (a header, or the body of the embedded terminal's download form). */
+export async function redeemCredential(credential: string, deps: Pick<EmbedRouteDeps, 'credentials' | 'store'>): Promise<EmbedCredentialClaims> {
+  const checked = await deps.credentials.redeem(credential);
   if (!checked.ok) throw new GatewayError('unauthenticated', CREDENTIAL_REFUSED);
   if (!holdsCurrentEpoch(await deps.store.getUser(checked.claims.userId), checked.claims.sessionEpoch)) throw new GatewayError('unauthenticated', CREDENTIAL_REFUSED);
   return checked.claims;
