@@ -20,7 +20,7 @@ import { SSH_SUBPROTOCOL } from '../../shared/src/protocol/ssh-v1.js';
 
 const IDENTITIES = ['anonymous', 'expired session', 'tester', 'developer', 'admin', 'owner', 'member of another app'] as const;
 const BUILDS = ['running', 'finished 9 minutes ago', 'finished 11 minutes ago', 'revoked', "another app's", 'unknown'] as const;
-const ENDPOINTS = ['build page', 'instructions reveal', 'ticket mint', 'resume mint', 'watch mint', 'screen watch mint', 'live sessions', 'watcher control', 'watcher removal', '/ws/ssh', '/ws/vnc', 'embed mint', 'embed launch', 'files list', 'file download', 'folder archive', 'file upload'] as const;
+const ENDPOINTS = ['build page', 'instructions reveal', 'ticket mint', 'resume mint', 'watch mint', 'screen watch mint', 'live sessions', 'watcher control', 'watcher removal', '/ws/ssh', '/ws/vnc', 'embed mint', 'embed launch', 'files list', 'file download', 'folder archive', 'file upload', 'embedded download'] as const;
 /** The dashboard allowed to embed Porthole in this test. */
 const DASHBOARD_ORIGIN = 'https://dashboard.example';
 type Identity = (typeof IDENTITIES)[number];
@@ -188,6 +188,20 @@ async function tryCell(identity: Identity, build: BuildKind, endpoint: Endpoint)
       const code = (res.body as { error?: { code?: string } }).error?.code;
       return { allowed: res.status === 502 && code === 'vm_unreachable', status: res.status };
     }
+    case 'embedded download': {
+      // The embedded terminal's download form: a credential this identity's dashboard could get
+      // for this build, else (the mint refused) a forged one.
+      const credential = (await embedCredentialFor(identity, buildId)) ?? 'forged-credential-00000000000000000000000000000';
+      const res = await request(gw.url)
+        .post(`/api/v1/builds/${buildId}/files/download`)
+        .set('Origin', 'null')
+        .set('Sec-Fetch-Site', 'same-origin')
+        .type('form')
+        .send({ credential, path: '/etc/hostname', as: 'file' });
+      exposure.recordResponse(res);
+      const code = (res.body as { error?: { code?: string } }).error?.code;
+      return { allowed: res.status === 502 && code === 'vm_unreachable', status: res.status };
+    }
     case 'embed mint':
     case 'embed launch': {
       // The dashboard's backend asks for a launch URL for this identity. Anonymous: a caller without
@@ -209,11 +223,23 @@ async function tryCell(identity: Identity, build: BuildKind, endpoint: Endpoint)
   }
 }
 
+/** An embedded terminal's credential for this identity on this build, or null when the dashboard could get none. */
+async function embedCredentialFor(identity: Identity, buildId: string): Promise<string | null> {
+  const userId = embedUserIds.get(identity) ?? null;
+  if (userId === null || identity === 'anonymous' || identity === 'expired session') return null;
+  const minted = await request(gw.url).post('/api/v1/embed-sessions').set('Authorization', `Bearer ${gw.controlToken}`).send({ userId, buildId, kind: 'ssh', parentOrigin: DASHBOARD_ORIGIN });
+  if (minted.status !== 201) return null;
+  const token = new URLSearchParams(new URL((minted.body as { url: string }).url).hash.slice(1)).get('launch') ?? '';
+  const exchanged = await request(gw.url).post('/api/v1/embed/credentials').set('Origin', gw.origin).send({ launch: token, kind: 'ssh', parentOrigin: DASHBOARD_ORIGIN });
+  return exchanged.status === 201 ? (exchanged.body as { credential: string }).credential : null;
+}
+
 /** The status each refusal must carry, so a refusal is never an accident (a 500, a crash). */
 function expectedRefusal(identity: Identity, build: BuildKind, endpoint: Endpoint): readonly number[] {
   const ws = endpoint === '/ws/ssh' || endpoint === '/ws/vnc';
   if (identity === 'anonymous' || identity === 'expired session') return endpoint === 'build page' ? [302, 303] : [401];
-  if (ws || endpoint === 'embed launch') return [401]; // the mint was refused, so a forged ticket or launch was tried
+  // The mint was refused, so a forged ticket, launch or credential was tried.
+  if (ws || endpoint === 'embed launch' || endpoint === 'embedded download') return [401];
   if (build === 'unknown' || build === "another app's" || identity === 'member of another app') return [404];
   if (identity === 'tester') return [403];
   return [410];
