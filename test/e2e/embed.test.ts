@@ -6,13 +6,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Frame, Page, Request } from 'playwright-core';
 import { BLOCK_THIRD_PARTY_COOKIES_ARG, launchChromium, signInThroughForm } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { control, seedWorld, type World } from '../helpers/seed.js';
-import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { PASSWORD_USER, passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
 import { exchange, launch, launchOk, parseLaunchUrl } from '../helpers/embed.js';
 
@@ -250,6 +252,60 @@ describe('embedding in a cross-site dashboard with third-party cookies blocked',
     assert.ok(messages.every((m) => m.origin === gw.origin), 'every message came from the gateway');
     assert.deepEqual(errors, [], 'no script errors and no CSP violations');
     await context.close();
+  });
+
+  test("the embedded terminal's Files panel: a download through the browser's own download (bytes equal), a folder, an upload — no cookie", async () => {
+    // A folder of this run's own in the VM user's home (the test runs as root beside the sshd).
+    const dir = `/home/${PASSWORD_USER}/ef-${randomBytes(4).toString('hex')}`;
+    mkdirSync(dir);
+    const blob = randomBytes(300_000);
+    writeFileSync(`${dir}/blob.bin`, blob);
+    execFileSync('chown', ['-R', `${PASSWORD_USER}:`, dir]);
+    try {
+      const { url } = await launchOk(gw, launchFor());
+      const { page, errors, requests, context } = await openDashboard(`<porthole-terminal id="term" src="${attr(url)}"></porthole-terminal>`);
+      await waitForEvent(page, 'term', 'porthole:connected');
+      const frame = await embeddedFrame(page, '#term');
+      await frame.locator('#files-toggle').click();
+      await frame.locator('.files-path-input').fill(dir);
+      await frame.locator('.files-path-input').press('Enter');
+      const link = frame.getByRole('link', { name: 'Download blob.bin', exact: true });
+      await link.waitFor();
+
+      const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+      assert.equal(download.suggestedFilename(), 'blob.bin');
+      assert.equal(createHash('sha256').update(readFileSync(await download.path())).digest('hex'), createHash('sha256').update(blob).digest('hex'));
+      const [archive] = await Promise.all([page.waitForEvent('download'), frame.locator('#files-download-folder').click()]);
+      assert.match(archive.suggestedFilename(), /\.tar\.gz$/);
+      assert.deepEqual([...readFileSync(await archive.path()).subarray(0, 2)], [0x1f, 0x8b], 'gzip magic');
+      // The page stayed: the terminal is still there and connected.
+      await frame.locator('#conn-state[data-state="connected"]').waitFor();
+
+      await frame.locator('#files-upload-input').setInputFiles({ name: 'from-embed.txt', mimeType: 'text/plain', buffer: Buffer.from('embedded upload\n') });
+      await frame.locator('.files-upload[data-state="uploaded"]', { hasText: 'from-embed.txt' }).waitFor();
+      assert.equal(readFileSync(`${dir}/from-embed.txt`, 'utf8'), 'embedded upload\n');
+
+      // A file gone since it was listed: the panel says so, and the page stays.
+      rmSync(`${dir}/blob.bin`);
+      await link.click();
+      await frame.locator('#files-panel [role="alert"]', { hasText: 'There is no such file or folder on the VM.' }).waitFor();
+      await frame.locator('#conn-state[data-state="connected"]').waitFor();
+
+      const toGateway = requests.filter((r) => r.url().startsWith(gw.url));
+      const form = toGateway.find((r) => r.method() === 'POST' && r.url().endsWith('/files/download'));
+      assert.ok(form, 'the download went as a form');
+      const credential = new URLSearchParams(form.postData() ?? '').get('credential');
+      assert.ok(credential, 'the credential is in the form body');
+      for (const r of toGateway) {
+        assert.equal((await r.allHeaders())['cookie'], undefined, `no cookie sent with ${r.url()}`);
+        assert.ok(!r.url().includes(credential), `the credential is not in ${r.url()}`);
+      }
+      // The test asks for it: the check before the download of the removed file (404).
+      assert.deepEqual(errors.filter((e) => !/status of 404/.test(e)), [], 'no script errors and no CSP violations');
+      await context.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('the window closing reaches the parent as porthole:window, then porthole:closed with code 4000', async () => {

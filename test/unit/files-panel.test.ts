@@ -190,13 +190,13 @@ test("the shell's folder from OSC 7: the path, never the host", () => {
   assert.equal(shellDirectoryOf('file://h/a%00b'), null);
 });
 
-test('the signed-in terminal page has the Files button and panel; the embedded one has neither', () => {
+test('both terminal pages have the Files button and panel, hidden until the script fills them in', () => {
   const assets = { scripts: [], styles: [] };
   const build = { id: 'build-linux', stack: 'linux' } as unknown as BuildRecord;
-  const page = terminalPage({ assets, nonce: 'n', build, appName: 'App' }).value;
-  assert.match(page, /<button id="files-toggle"[^>]* aria-controls="files-panel"[^>]*>Files<\/button>/);
-  assert.match(page, /<aside id="files-panel" class="files-panel" aria-label="Files" hidden><\/aside>/);
-  const embed = embedTerminalPage({ assets, nonce: 'n' }).value;
-  assert.doesNotMatch(embed, /files-toggle|files-panel/);
-  assert.match(embed, /<main id="terminal"/);
+  const pages = [terminalPage({ assets, nonce: 'n', build, appName: 'App' }).value, embedTerminalPage({ assets, nonce: 'n' }).value];
+  for (const page of pages) {
+    assert.match(page, /<button id="files-toggle"[^>]* aria-controls="files-panel"[^>]* hidden>Files<\/button>/);
+    assert.match(page, /<aside id="files-panel" class="files-panel" aria-label="Files" hidden><\/aside>/);
+    assert.match(page, /<main id="terminal"/);
+  }
 });

@@ -24,6 +24,7 @@ const TEXT: Readonly<Record<string, string>> = {
   unauthenticated: 'You are signed out. Reload the page to sign in again.',
   payload_too_large: 'The file is larger than this gateway accepts.',
   too_many_connections: 'Too many transfers at once: wait for one to finish and try again.',
+  too_many_transfers: 'Too many transfers at once: wait for one to finish and try again.',
   rate_limited: 'Too many transfers at once: wait for one to finish and try again.',
   forbidden_origin: 'The gateway refused a request from this page. Reload the page.',
 };
@@ -40,5 +41,7 @@ export function describeRefusal(status: number, code: string, message: string): 
 
 export function describeError(error: unknown): FilesProblem {
   if (error instanceof ApiError) return describeRefusal(error.status, error.code, error.message);
+  // What fetch rejects with when the network fails.
+  if (error instanceof TypeError) return { message: 'Could not reach the gateway. Check your network connection.', stopsFiles: false, stopsUploads: false };
   return { message: 'Something went wrong in the page. Reload it and try again.', stopsFiles: false, stopsUploads: false };
 }

@@ -1,8 +1,9 @@
 /**
  * What the Files panel needs from the gateway, as an interface: the signed-in terminal page uses
- * its session cookie (session-files-api.ts); an embedded terminal, which has no cookie, would need
- * its own (not built: the panel is not shown in embeds).
+ * its session cookie (session-files-api.ts); an embedded terminal, which has none, its embed
+ * credential (embed-files-api.ts).
  */
+import type { FilesProblem } from './errors.js';
 import type { FileListing } from './listing.js';
 
 /** Bytes sent so far of the total, as the browser reports them. */
@@ -19,13 +20,21 @@ export interface UploadTransfer {
   cancel(): void;
 }
 
+/** A download the browser makes itself, so its own download UI shows the progress. */
+export interface DownloadLink {
+  /** What the link points at, and follows unless `start` is set. */
+  readonly href: string;
+  /** Starts the download instead of following `href`; resolves with what to tell the user, if it could not. */
+  readonly start?: () => Promise<FilesProblem | null>;
+}
+
+export type DownloadWhat = 'file' | 'folder';
+
 export interface FilesApi {
   /** A folder, one page at a time; `path` null is the login user's home. Rejects with an ApiError. */
   listFiles(path: string | null, cursor: string | null): Promise<FileListing>;
-  /** A URL the browser downloads itself (its own download UI shows the progress). */
-  downloadUrl(path: string): string;
-  /** The same, for a folder as a .tar.gz. */
-  archiveUrl(path: string): string;
+  /** A file, or a folder as a .tar.gz. */
+  download(path: string, what: DownloadWhat): DownloadLink;
   /** Sends the file as it is read from disk, never all of it in memory, to `path` on the VM. */
   upload(path: string, file: File, options: { readonly overwrite: boolean; readonly progress: UploadProgress }): UploadTransfer;
 }

@@ -1,15 +1,14 @@
 /**
- * The Files panel on a page that has one: the signed-in terminal page renders #files-toggle and
- * #files-panel. The embedded terminal renders neither and has no panel (it has no cookie, and a
- * Bearer-authorised download could not use the browser's own download UI).
+ * The Files panel on a terminal page that has one (#files-toggle and #files-panel): the signed-in
+ * page with its cookie, an embedded terminal with its credential (the `api` says which).
  */
+import type { FilesApi } from './files-api.js';
 import { FilesPanel } from './panel.js';
-import { sessionFilesApi } from './session-files-api.js';
 
-export function mountFilesPanel(buildId: string, terminalHost: HTMLElement, focusTerminal: () => void): FilesPanel | null {
+export function mountFilesPanel(api: FilesApi, terminalHost: HTMLElement, focusTerminal: () => void): FilesPanel | null {
   const host = document.getElementById('files-panel');
   const toggle = document.getElementById('files-toggle');
   if (!host || !(toggle instanceof HTMLButtonElement)) return null;
   toggle.hidden = false;
-  return new FilesPanel({ api: sessionFilesApi(buildId), host, toggle, dropTargets: [terminalHost], closed: focusTerminal });
+  return new FilesPanel({ api, host, toggle, dropTargets: [terminalHost], closed: focusTerminal });
 }

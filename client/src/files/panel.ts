@@ -1,14 +1,14 @@
 /**
  * The Files panel of the terminal page (issue #17): a folder of the build's VM at a time, with its
- * breadcrumb and path box, sortable and filterable, folders first; downloads are plain links the
- * browser fetches itself; uploads come from a picker or from files dropped on the terminal or the
+ * breadcrumb and path box, sortable and filterable, folders first; downloads are links the browser
+ * fetches itself (an embed's post a form, files-api.ts); uploads come from a picker or from files dropped on the terminal or the
  * panel. Every name, path and message from the VM is text (display-name.ts), never markup.
  */
 import { displayName, hasHiddenCharacters } from './display-name.js';
-import { downloadLink, el, smallButton } from './dom.js';
+import { downloadLink, el, pointDownload, smallButton } from './dom.js';
 import { wireFileDrops, type DroppedFiles } from './drop.js';
 import { describeError, type FilesProblem } from './errors.js';
-import type { FilesApi } from './files-api.js';
+import type { DownloadWhat, FilesApi } from './files-api.js';
 import { formatBytes, formatModified } from './format.js';
 import { DEFAULT_SORT, filterEntries, nextSort, sortEntries, type FileEntry, type SortKey, type SortOrder } from './listing.js';
 import { breadcrumbs, checkUploadName, joinPath, parentPath, resolvePath } from './paths.js';
@@ -65,7 +65,7 @@ export class FilesPanel {
   readonly #upButton = smallButton('↑ Up', 'Go to the parent folder');
   readonly #uploadButton = smallButton('Upload…', 'Upload files into this folder');
   readonly #fileInput = el('input');
-  readonly #folderLink = downloadLink('#', 'Download folder', 'Download this folder as .tar.gz');
+  readonly #folderLink = downloadLink('Download folder', 'Download this folder as .tar.gz');
   readonly #table = el('table', 'files-table');
   readonly #head = el('tr');
   readonly #rows = el('tbody');
@@ -315,7 +315,7 @@ export class FilesPanel {
     if (!shown) return;
     this.#pathInput.value = shown.path;
     this.#upButton.disabled = parentPath(shown.path) === null;
-    this.#folderLink.href = this.#o.api.archiveUrl(shown.path);
+    pointDownload(this.#folderLink, this.#o.api.download(shown.path, 'folder'), (problem) => this.#refused(problem));
     this.#folderLink.hidden = false;
     this.#crumbs.replaceChildren();
     const crumbs = breadcrumbs(shown.path);
@@ -411,8 +411,13 @@ export class FilesPanel {
     if (entry.modifiedAt !== null) modifiedCell.title = new Date(entry.modifiedAt).toISOString();
 
     const actions = el('td', 'files-actions');
-    if (entry.type === 'file' || entry.type === 'symlink') actions.append(downloadLink(this.#o.api.downloadUrl(path), 'Download', `Download ${shown}`));
-    if (entry.type === 'dir') actions.append(downloadLink(this.#o.api.archiveUrl(path), '.tar.gz', `Download ${shown} as .tar.gz`));
+    const download = (what: DownloadWhat, label: string, ariaLabel: string): void => {
+      const a = downloadLink(label, ariaLabel);
+      pointDownload(a, this.#o.api.download(path, what), (problem) => this.#refused(problem));
+      actions.append(a);
+    };
+    if (entry.type === 'file' || entry.type === 'symlink') download('file', 'Download', `Download ${shown}`);
+    if (entry.type === 'dir') download('folder', '.tar.gz', `Download ${shown} as .tar.gz`);
     tr.append(nameCell, sizeCell, modifiedCell, actions);
     return tr;
   }

@@ -27,6 +27,11 @@ export function contentUrl(buildId: string, path: string, overwrite = false): st
   return withQuery(`${filesBase(buildId)}/content`, params);
 }
 
+/** The embedded terminal's download form posts here (its credential in the body). */
+export function downloadFormUrl(buildId: string): string {
+  return `${filesBase(buildId)}/download`;
+}
+
 /** `GET` downloads the folder as a .tar.gz. */
 export function archiveUrl(buildId: string, path: string): string {
   return withQuery(`${filesBase(buildId)}/archive`, [['path', path]]);

@@ -4,6 +4,7 @@ import '../styles/app.css';
 import '../styles/terminal.css';
 import '../styles/files.css';
 import { mountFilesPanel } from '../files/mount-files.js';
+import { sessionFilesApi } from '../files/session-files-api.js';
 import { stampStyleNonces } from '../lib/csp-nonce.js';
 import { sessionTicketEndpoint } from '../lib/connection-ticket.js';
 import { IGNORE_SESSION, type MountedSession } from '../lib/session-observer.js';
@@ -19,7 +20,7 @@ const host = requireElement('terminal', HTMLElement);
 const buildId = host.dataset['buildId'] ?? '';
 if (buildId) {
   let mounted: MountedSession | null = null;
-  const files = mountFilesPanel(buildId, host, () => mounted?.focus());
+  const files = mountFilesPanel(sessionFilesApi(buildId), host, () => mounted?.focus());
   mounted = mountTerminal({
     host,
     buildId,

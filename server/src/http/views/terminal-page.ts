@@ -24,9 +24,9 @@ ${documentHead(`Terminal · ${label}`, o.assets, o.nonce)}
 <header class="term-bar">
   <a class="term-back" href="/builds/${o.build.id}">← ${label}</a>
   <span class="term-meta">${o.appName} · ${o.build.stack === 'macos' ? 'macOS' : 'Linux'}</span>
-  ${terminalStatus(true)}
+  ${terminalStatus()}
 </header>
-${terminalWorkspace(o.build.id, label, true)}
+${terminalWorkspace(o.build.id, label)}
 </body>
 </html>`;
 }
@@ -42,35 +42,35 @@ ${documentHead('Terminal', o.assets, o.nonce)}
 <body class="terminal-page embed-page">
 <header class="term-bar">
   <span id="embed-label" class="term-meta">Porthole terminal</span>
-  ${terminalStatus(false)}
+  ${terminalStatus()}
 </header>
-${terminalWorkspace('', '', false)}
+${terminalWorkspace('', '')}
 </body>
 </html>`;
 }
 
 /**
- * `files`: the Files button and panel (issue #17), filled in by client/src/files/. Only the
- * signed-in page has them: an embed has no cookie for the browser's own downloads.
+ * The Files button and panel (issue #17) stay hidden until client/src/files/ fills them in: an
+ * embedded watch view has none.
  */
-function terminalStatus(files: boolean): Html {
+function terminalStatus(): Html {
   return html`<div class="term-status">
     <span id="conn-state" class="conn-state" data-state="connecting" aria-live="polite">Connecting…</span>
     <span id="host-key" class="host-key mono" title="SSH host key fingerprint of the build VM"></span>
     <span id="participants" class="participants" aria-live="polite" hidden></span>
     <span id="pairing" class="pairing" hidden></span>
     <span id="window-countdown" class="window-countdown" aria-live="polite"></span>
-    ${files ? html`<button id="files-toggle" class="button button-small" type="button" aria-controls="files-panel" aria-expanded="false" title="Download files from the VM and upload files to it" hidden>Files</button>` : ''}
+    <button id="files-toggle" class="button button-small" type="button" aria-controls="files-panel" aria-expanded="false" title="Download files from the VM and upload files to it" hidden>Files</button>
     <button id="disconnect" class="button button-small" type="button" title="End the shell on the VM">Disconnect</button>
     <button id="reconnect" class="button button-small" type="button" hidden>Reconnect</button>
   </div>`;
 }
 
-function terminalWorkspace(buildId: string, label: string, files: boolean): Html {
+function terminalWorkspace(buildId: string, label: string): Html {
   return html`<div id="term-banner" class="term-banner" role="status" hidden></div>
 <div id="term-search" class="term-search" hidden><input id="term-search-input" type="search" aria-label="Find in terminal" placeholder="Find"><button id="term-search-prev" type="button" class="button button-small" aria-label="Previous match">↑</button><button id="term-search-next" type="button" class="button button-small" aria-label="Next match">↓</button><button id="term-search-close" type="button" class="button button-small" aria-label="Close search">✕</button></div>
 <div class="term-workspace">
 <main id="terminal" class="terminal-host" data-build-id="${buildId}" data-build-label="${label}"></main>
-${files ? html`<aside id="files-panel" class="files-panel" aria-label="Files" hidden></aside>` : ''}
+<aside id="files-panel" class="files-panel" aria-label="Files" hidden></aside>
 </div>`;
 }
