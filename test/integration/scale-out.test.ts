@@ -8,15 +8,16 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { startGateway, type GatewayAddress } from '../helpers/gateway.js';
-import { startSshd, passwordEndpoint, type SshdHandle } from '../helpers/sshd.js';
+import { PASSWORD_USER, startSshd, passwordEndpoint, type SshdHandle } from '../helpers/sshd.js';
 import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { connectTerminal, mintTicket, mintWatchTicket, type TerminalClient, type Ticket } from '../helpers/terminal-client.js';
 import type { MemberSessionView, MemberSessionsView } from '../../shared/src/api.js';
@@ -346,6 +347,45 @@ describe('two gateway nodes on one PostgreSQL', () => {
     const ms = Date.now() - answeredAt;
     assert.deepEqual([closed.code, closed.reason], [4001, 'sign-in changed']);
     assert.ok(ms < CROSS_NODE_CLOSE_MS, `closed ${ms} ms after A answered`);
+  });
+
+  test('files (issue #17): signed in through A, a download through B arrives whole; revoke sent to A cuts a download held by B within 1 s', async () => {
+    // A file of this test's own in the VM user's home, written as root beside the sshd.
+    const dir = mkdtempSync(`/home/${PASSWORD_USER}/so-files-`);
+    const big = randomBytes(20 * 1024 * 1024);
+    writeFileSync(`${dir}/big.bin`, big);
+    execFileSync('chown', ['-R', `${PASSWORD_USER}:`, dir]);
+    try {
+      await registerBuild('build-files');
+      const cookie = await signedInCookie(a, world.users.developer.email, world.users.developer.password);
+      const url = `${b.url}/api/v1/builds/build-files/files/content?${new URLSearchParams({ path: `${dir}/big.bin` }).toString()}`;
+      const headers = { Cookie: cookie, 'Sec-Fetch-Site': 'same-origin' };
+      const whole = await fetch(url, { headers });
+      assert.equal(whole.status, 200);
+      assert.equal(createHash('sha256').update(Buffer.from(await whole.arrayBuffer())).digest('hex'), createHash('sha256').update(big).digest('hex'));
+
+      // Read slowly: held back by backpressure, then cut when A hears the revocation.
+      const slow = await fetch(url, { headers });
+      assert.equal(slow.status, 200);
+      const reader = slow.body?.getReader();
+      assert.ok(reader);
+      assert.equal((await reader.read()).done, false);
+      const started = Date.now();
+      await control(a).post('/builds/build-files/revoke').expect(200);
+      const cut = await (async () => {
+        try {
+          for (;;) if ((await reader.read()).done) return false;
+        } catch {
+          return true;
+        }
+      })();
+      const ms = Date.now() - started;
+      await reader.cancel().catch(() => undefined);
+      assert.ok(cut, 'the download was cut, not completed');
+      assert.ok(ms < CROSS_NODE_CLOSE_MS, `cut after ${ms} ms`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a sign-in through A is a sign-in on B: login sessions live in PostgreSQL', async () => {
