@@ -38,7 +38,7 @@ import { tcpDialer, type Dialer } from './protocols/dialer.js';
 import type { ProtocolRegistry } from './protocols/protocol.js';
 import { CLIENT_STALL_TIMEOUT_MS } from './protocols/ssh/bridge.js';
 import { sshProtocol } from './protocols/ssh/protocol.js';
-import { vncProtocol } from './protocols/vnc/protocol.js';
+import { screenReadPool, vncProtocol } from './protocols/vnc/protocol.js';
 import { postgresNode, singleNode } from './cluster/coordination.js';
 import { postgresTokenStores } from './cluster/pg-tickets.js';
 import { AuditTrail } from './audit/audit-trail.js';
@@ -112,7 +112,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       stallTimeoutMs: deps.terminalStallTimeoutMs ?? CLIENT_STALL_TIMEOUT_MS,
       resumeBufferBytes: config.resumeBufferBytes,
     }),
-    vnc: vncProtocol(),
+    vnc: vncProtocol({ readPool: screenReadPool() }),
   };
   const endpoints = connectionEndpoints(config.publicUrl, protocols);
   const audit = new AuditTrail({ store, logger, now });

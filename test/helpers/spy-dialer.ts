@@ -9,9 +9,9 @@ export function spyDialer(): SpyDialer {
   const dials: DialTarget[] = [];
   return {
     dials,
-    dial(target, signal) {
+    dial(target, signal, options) {
       dials.push(target);
-      return tcpDialer.dial(target, signal);
+      return tcpDialer.dial(target, signal, options);
     },
   };
 }

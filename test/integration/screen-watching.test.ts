@@ -27,6 +27,7 @@ import { connectScreen, type ScreenClient } from '../helpers/screen-client.js';
 import { mintTicket, mintWatchTicket } from '../helpers/terminal-client.js';
 import { tcpDialer } from '../../server/src/protocols/dialer.js';
 import { ScreenBridge } from '../../server/src/protocols/vnc/bridge.js';
+import { screenReadPool } from '../../server/src/protocols/vnc/protocol.js';
 import { IGNORING_OBSERVER, type SessionObserver } from '../../server/src/protocols/session-observer.js';
 import { closeWebSocket } from '../../server/src/protocols/frames.js';
 import type { WatcherHandle } from '../../server/src/protocols/protocol.js';
@@ -233,6 +234,7 @@ describe('watching a screen over a real Xvnc', { timeout: 60_000 }, () => {
             resumeSeconds: 0,
             viewOnly: false,
             dialer: tcpDialer,
+            readPool: screenReadPool(),
             logger: pino({ level: 'silent' }),
             now: () => new Date(),
             observer,

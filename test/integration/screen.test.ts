@@ -10,12 +10,17 @@ import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
 import { startFakeRfbServer } from '../helpers/ard-server.js';
 import { establishedConnectionsTo, runCommand } from '../helpers/daemon.js';
 import { pollUntil } from '../helpers/ports.js';
+import { metricValue, scrapeMetrics } from '../helpers/ops.js';
+import type { LiveSessionsView } from '../../shared/src/api.js';
 import { spyDialer, type SpyDialer } from '../helpers/spy-dialer.js';
-import { connectScreen, type ScreenClient } from '../helpers/screen-client.js';
+import { connectScreen, readPixelsDirect, type ScreenClient } from '../helpers/screen-client.js';
 import { UpgradeRefused, type Ticket } from '../helpers/terminal-client.js';
 
 /** Bounds waits for effects on the X server (a file appearing, the pointer moving). */
 const DESKTOP_EFFECT_TIMEOUT_MS = 10_000;
+
+/** Whole screens a stalled browser is sent before the gateway must hold back (8 MiB mark plus the kernel's buffers). */
+const MAX_STACKED_FRAMES = 40;
 
 describe('screen over a real Xvnc', () => {
   let xvnc: XvncHandle;
@@ -58,6 +63,40 @@ describe('screen over a real Xvnc', () => {
     const pixel = await screen.readPixels(2, 2, 1, 1);
     // Xvnc's default format: 32 bpp little-endian, red at bit 16 → bytes B, G, R, X.
     assert.deepEqual([pixel[2], pixel[1], pixel[0]], [0x20, 0x40, 0x80]);
+    screen.close();
+  });
+
+  test('the whole screen through the gateway is byte for byte the screen read straight from Xvnc', async () => {
+    const screen = await connectScreen(await ticket(world.builds.macRunning), gw);
+    const init = screen.serverInit;
+    assert.ok(init);
+    const whole = { x: 0, y: 0, width: init.width, height: init.height };
+    const direct = await readPixelsDirect(xvnc.host, xvnc.port, xvnc.password, whole);
+    assert.equal(direct.length, init.width * init.height * 4);
+    // A browser that reads nothing while whole screens pile up: the gateway's socket queues the
+    // pooled read buffers themselves, and must not reuse one before its bytes have left.
+    // One request at a time, each once the last screen has reached the gateway: the VNC server
+    // merges requests it has not answered yet.
+    const frameBytes = direct.length;
+    const pauses = async (): Promise<number> => metricValue(await scrapeMetrics(gw), 'porthole_backpressure_pauses_total', { kind: 'vnc' });
+    const relayedBytes = async (): Promise<number> => {
+      const res = await control(gw).get(`/builds/${world.builds.macRunning}/sessions`);
+      const sessions = (res.body as LiveSessionsView).sessions.filter((s) => s.kind === 'vnc');
+      return Math.max(0, ...sessions.map((s) => s.bytesToBrowser));
+    };
+    const pausesBefore = await pauses();
+    const handshakeBytes = await relayedBytes();
+    screen.ws.pause();
+    let stacked = 0;
+    while ((await pauses()) === pausesBefore) {
+      assert.ok(stacked < MAX_STACKED_FRAMES, `the gateway never held back after ${stacked} screens`);
+      screen.requestPixels(whole.x, whole.y, whole.width, whole.height);
+      stacked += 1;
+      await pollUntil('the screen relayed, or the gateway held back', 10_000, async () => (await relayedBytes()) - handshakeBytes >= stacked * frameBytes || (await pauses()) > pausesBefore);
+    }
+    screen.ws.resume();
+    for (let i = 0; i < stacked; i += 1) assert.ok((await screen.nextPixels()).equals(direct), `screen ${i + 1} of ${stacked}: the relayed pixels differ from Xvnc's own`);
+    assert.ok((await screen.readPixels(whole.x, whole.y, whole.width, whole.height)).equals(direct));
     screen.close();
   });
 

@@ -9,8 +9,13 @@ export interface DialTarget {
   readonly port: number;
 }
 
+export interface DialOptions {
+  /** Reads into the caller's buffers (./pooled-reads.ts) instead of a fresh one per read; no 'data' events then. */
+  readonly onread?: net.OnReadOpts;
+}
+
 export interface Dialer {
-  dial(target: DialTarget, signal: AbortSignal): Promise<net.Socket>;
+  dial(target: DialTarget, signal: AbortSignal, options?: DialOptions): Promise<net.Socket>;
 }
 
 /** A tunnel that does not answer SYN in this long is down, not slow. */
@@ -19,9 +24,16 @@ export const TCP_CONNECT_TIMEOUT_MS = 10_000;
 const TCP_KEEPALIVE_INITIAL_DELAY_MS = 15_000;
 
 export const tcpDialer: Dialer = {
-  dial(target, signal) {
+  dial(target, signal, options = {}) {
     return new Promise<net.Socket>((resolve, reject) => {
-      const socket = net.connect({ host: target.host, port: target.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: TCP_KEEPALIVE_INITIAL_DELAY_MS });
+      const socket = net.connect({
+        host: target.host,
+        port: target.port,
+        noDelay: true,
+        keepAlive: true,
+        keepAliveInitialDelay: TCP_KEEPALIVE_INITIAL_DELAY_MS,
+        ...(options.onread ? { onread: options.onread } : {}),
+      });
       let settled = false;
       const settle = (error: Error | null): void => {
         if (settled) return;

@@ -16,11 +16,11 @@ export function meteredDialer(
   tracker: DrainTracker,
 ): Dialer {
   return {
-    async dial(target, signal) {
+    async dial(target, signal, options) {
       const started = performance.now();
       const elapsed = (): number => (performance.now() - started) / MS_PER_SECOND;
       try {
-        const socket = await dialer.dial(target, signal);
+        const socket = await dialer.dial(target, signal, options);
         onConnect(kind, elapsed(), true);
         tracker.track(closedPromise(socket));
         return socket;

@@ -24,6 +24,8 @@ import { ASSEMBLY_REFUSALS } from '../message-assembly.js';
 import { ClientMessageFilter, RFB_ASSEMBLY_LIMITS, type FilterRefusal } from './client-message-filter.js';
 import { checkServerInit, SERVER_INIT_HEADER_BYTES } from './server-init.js';
 import { ScreenWatcher } from './watcher.js';
+import type { BufferPool } from '../buffer-pool.js';
+import type { PooledReads } from '../pooled-reads.js';
 
 /** A browser that has not finished the RFB greeting in this long is not a VNC client. */
 export const BROWSER_HANDSHAKE_TIMEOUT_MS = 20_000;
@@ -57,6 +59,8 @@ const GENERIC_AUTH_FAILURE = 'Authentication failed';
 
 export interface ScreenBridgeDeps extends ProtocolContext {
   readonly credentials: VncCredentials;
+  /** The VM socket's read buffers (../buffer-pool.ts). */
+  readonly readPool: BufferPool;
   /** A watcher's filter (watcher.ts), kept by its seat to switch input on and off; else one from viewOnly. */
   readonly filter?: ClientMessageFilter;
 }
@@ -163,6 +167,7 @@ export class ScreenBridge implements ProtocolSession {
       credentials: this.#deps.credentials,
       dialer: this.#deps.dialer,
       signal: this.#abort.signal,
+      pool: this.#deps.readPool,
     });
     this.#upstream = upstream;
     this.#send(Buffer.from('RFB 003.008\n', 'latin1'));
@@ -176,14 +181,14 @@ export class ScreenBridge implements ProtocolSession {
     const result = await upstream;
     if (this.#ended) return destroyUpstream(result);
     if (!result.ok) return this.#refuse(result.error);
-    const { socket, leftover } = result.value;
+    const { socket, reads, leftover } = result.value;
     this.#vm = socket;
     this.#send(Buffer.from([0, 0, 0, 0]));
     await this.#greeting.read(1);
     if (this.#ended) return; // stop() destroyed #vm
     // Always shared: a browser must never disconnect someone else's session on the VM.
     socket.write(Buffer.from([1]));
-    this.#splice(socket, leftover, this.#greeting.takeRest());
+    this.#splice(socket, reads, leftover, this.#greeting.takeRest());
   }
 
   #refuse(failure: RfbUpstreamFailure): void {
@@ -199,9 +204,15 @@ export class ScreenBridge implements ProtocolSession {
     this.#deps.close(CloseCode.vmUnreachable, human);
   }
 
-  #splice(socket: Socket, fromVm: Buffer, fromBrowser: Buffer): void {
+  #splice(socket: Socket, reads: PooledReads, fromVm: Buffer, fromBrowser: Buffer): void {
     this.#spliced = true;
-    socket.on('data', (chunk: Buffer) => this.#fromVm(chunk));
+    if (fromVm.length > 0) this.#fromVm(fromVm, NOTHING_TO_RELEASE);
+    reads.sinkTo((view, release) => {
+      this.#fromVm(view, release);
+      return true;
+    });
+    // Reading paused if the VM sent more than it owed before this point (MAX_EARLY_READ_BYTES).
+    if (!this.#vmPaused) socket.resume();
     socket.on('drain', () => {
       if (this.#deps.ws.isPaused) this.#filter.restartClock(Date.now());
       this.#deps.ws.resume();
@@ -211,15 +222,16 @@ export class ScreenBridge implements ProtocolSession {
     socket.once('close', () => this.#deps.close(CloseCode.sessionEnded, 'the VM closed the screen session'));
     this.#probeTimer = setInterval(() => this.#probeVm(socket), VNC_PROBE_INTERVAL_MS);
     this.#probeTimer.unref();
-    if (fromVm.length > 0) this.#fromVm(fromVm);
     if (fromBrowser.length > 0) this.#toVm(fromBrowser);
   }
 
-  #fromVm(chunk: Buffer): void {
+  /** `chunk` is valid until `release` (a pooled read buffer): kept past it only as a copy. */
+  #fromVm(chunk: Buffer, release: () => void): void {
     this.#vmSpoke = true;
     const held = this.#serverInit;
-    if (held === null) return this.#toBrowserData(chunk);
-    held.push(chunk);
+    if (held === null) return this.#toBrowserData(chunk, release);
+    held.push(Buffer.from(chunk));
+    release();
     // The name length sits in the header, so one peek decides; the held chunks are joined once.
     const check = checkServerInit(held.peek(SERVER_INIT_HEADER_BYTES), held.length);
     if (check.state === 'invalid') {
@@ -229,7 +241,7 @@ export class ScreenBridge implements ProtocolSession {
     // Bounded: checkServerInit refuses names over MAX_DESKTOP_NAME_BYTES before they pile up.
     if (check.state === 'incomplete') return;
     this.#serverInit = null;
-    this.#toBrowserData(held.takeAll());
+    this.#toBrowserData(held.takeAll(), NOTHING_TO_RELEASE);
   }
 
   /** Called every probe interval: silence twice in a row (with a probe between) means the VM is gone. */
@@ -289,13 +301,19 @@ export class ScreenBridge implements ProtocolSession {
     this.#assemblyTimer.unref();
   }
 
-  #toBrowserData(chunk: Buffer): void {
+  #toBrowserData(chunk: Buffer, release: () => void): void {
     const { ws } = this.#deps;
     const vm = this.#vm;
-    if (ws.readyState !== ws.OPEN || !vm) return;
+    if (ws.readyState !== ws.OPEN || !vm) return release();
     this.#toBrowser += chunk.length;
     this.#deps.observer.output(chunk);
-    ws.send(chunk, { binary: true }, () => this.#reviewFlow(vm));
+    // ws writes the bytes themselves (no copy, no mask on a server's frames): the buffer goes back
+    // to the pool only once the socket has taken them.
+    ws.send(chunk, { binary: true }, (error) => {
+      // A send that failed (the page went) may still sit in a socket queue: never reuse its buffer.
+      if (!error) release();
+      this.#reviewFlow(vm);
+    });
     this.#reviewFlow(vm);
   }
 
@@ -316,6 +334,8 @@ export class ScreenBridge implements ProtocolSession {
     if (ws.readyState === ws.OPEN) ws.send(data, { binary: true });
   }
 }
+
+const NOTHING_TO_RELEASE = (): void => undefined;
 
 function destroyUpstream(result: Result<RfbUpstream, RfbUpstreamFailure>): void {
   if (result.ok) result.value.socket.destroy();

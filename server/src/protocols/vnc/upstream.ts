@@ -1,7 +1,8 @@
 /**
  * The gateway as an RFB client of the build VM: version handshake, security negotiation and
  * authentication with the stored credentials (Apple ARD type 30, VncAuth type 2, or None), up to
- * the SecurityResult. Afterwards the socket is handed to the bridge.
+ * the SecurityResult. Afterwards the socket is handed to the bridge. The socket reads into pooled
+ * buffers (../pooled-reads.ts); the handshake takes copies, the bridge the buffers themselves.
  *
  *   S→C "RFB 003.00x\n" | C→S version | S→C types (3.7+: U8 n, n×U8; 3.3: U32 type)
  *   C→S U8 type | auth bytes | S→C SecurityResult U32 (3.8: + U32 len + reason on failure)
@@ -10,6 +11,8 @@ import type { Socket } from 'node:net';
 import { err, ok, type Result } from '../../../../shared/src/result.js';
 import type { Dialer, DialTarget } from '../dialer.js';
 import { ByteQueue } from '../byte-queue.js';
+import { PooledReads } from '../pooled-reads.js';
+import type { BufferPool } from '../buffer-pool.js';
 import { ardResponse, parseArdChallenge, RfbAuthError, vncAuthResponse } from './rfb-auth.js';
 
 export const SECURITY_NONE = 1;
@@ -37,6 +40,8 @@ export type RfbUpstreamFailure =
 
 export interface RfbUpstream {
   readonly socket: Socket;
+  /** The socket's reads: the bridge sets their sink. */
+  readonly reads: PooledReads;
   readonly securityType: number;
   /** Bytes the VM sent beyond the SecurityResult (normally none: it waits for ClientInit). */
   readonly leftover: Buffer;
@@ -47,11 +52,14 @@ export async function openRfbUpstream(options: {
   readonly credentials: VncCredentials;
   readonly dialer: Dialer;
   readonly signal: AbortSignal;
+  /** Where the socket's read buffers come from. */
+  readonly pool: BufferPool;
 }): Promise<Result<RfbUpstream, RfbUpstreamFailure>> {
   const signal = AbortSignal.any([options.signal, AbortSignal.timeout(RFB_HANDSHAKE_TIMEOUT_MS)]);
+  const reads = new PooledReads(options.pool);
   let socket: Socket;
   try {
-    socket = await options.dialer.dial(options.target, signal);
+    socket = await options.dialer.dial(options.target, signal, { onread: reads.onread });
   } catch (error) {
     return err(failureFromSignal(signal, options.signal) ?? { kind: 'unreachable', detail: error instanceof Error ? error.message : String(error) });
   }
@@ -60,23 +68,22 @@ export async function openRfbUpstream(options: {
   // event with no listener in that gap would crash the gateway.
   socket.on('error', () => undefined);
   const queue = new ByteQueue(HANDSHAKE_BUFFER_LIMIT_BYTES);
-  const onData = (chunk: Buffer): void => queue.push(chunk);
   const onEnd = (): void => queue.fail(new Error('the VM closed the connection'));
   const onAbort = (): void => queue.fail(new Error('aborted'));
-  socket.on('data', onData);
+  reads.copyTo((chunk) => queue.push(chunk));
   socket.once('end', onEnd);
   socket.once('error', onEnd);
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     const type = await negotiate(socket, queue, options.credentials);
-    return ok({ socket, securityType: type, leftover: queue.takeRest() });
+    return ok({ socket, reads, securityType: type, leftover: queue.takeRest() });
   } catch (error) {
     socket.destroy();
     if (error instanceof HandshakeRefusal) return err(error.failure);
     if (error instanceof RfbAuthError) return err({ kind: 'unsupported_server', detail: error.message });
     return err(failureFromSignal(signal, options.signal) ?? { kind: 'unreachable', detail: error instanceof Error ? error.message : String(error) });
   } finally {
-    socket.off('data', onData);
+    reads.copyTo(null);
     socket.off('end', onEnd);
     socket.off('error', onEnd);
     signal.removeEventListener('abort', onAbort);
