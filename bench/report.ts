@@ -16,6 +16,7 @@ import type { WindowCloseResult } from './cases/window-close.js';
 import type { BrowserResult } from './cases/browser.js';
 import type { ResumeResult } from './cases/resume.js';
 import type { PairingResult } from './cases/pairing.js';
+import type { TransferResult } from './cases/transfer.js';
 
 const DOC = resolve(import.meta.dirname, '..', 'docs', 'benchmarks.md');
 
@@ -353,6 +354,43 @@ function pairingBlock(): string | null {
   ].join('\n');
 }
 
+function transferBlock(): string | null {
+  const r = readResult<TransferResult>('transfer');
+  if (!r) return null;
+  const rows = (d: TransferResult['download'], client: string): string[][] => [
+    [`Gateway (${client})`, s(d.legs.gateway.mbPerS), s(d.legs.gateway.cpuSecondsPerGB)],
+    [`OpenSSH \`sftp\` (${r.sftpCipher})`, s(d.legs.sftp.mbPerS), s(d.legs.sftp.cpuSecondsPerGB)],
+  ];
+  const header = ['Client', 'MB/s', 'CPU-s per GB (gateway; `sftp` + its `ssh`)'];
+  const m = r.slowDownload;
+  const quick = r.quick ? ' (**quick run: smaller files, not publishable**)' : '';
+  return [
+    `A ${r.fileMiB} MiB random file, ${r.runs} runs, legs alternated; each leg logs in afresh${quick}.\n`,
+    '**Download**\n',
+    table(header, rows(r.download, 'HTTP client reading as fast as it can')),
+    '',
+    '**Upload**\n',
+    table(header, rows(r.upload, 'HTTP client streaming the file from disk')),
+    '',
+    table(
+      ['Figure', 'Median (min–max)', 'Target', ''],
+      [
+        ['Download: gateway ÷ `sftp` throughput (same run)', s(r.download.ratio, 2), `≥ ${r.target}`, verdict(r.download.ratio.median >= r.target)],
+        ['Upload: gateway ÷ `sftp` throughput (same run)', s(r.upload.ratio, 2), `≥ ${r.target}`, verdict(r.upload.ratio.median >= r.target)],
+        [
+          `Gateway RSS growth while a ${f(m.fileMiB, 0)} MiB download is read at ${f(m.paceMiBPerSecond)} MiB/s for ${f(m.spanSeconds, 0)} s`,
+          `${f(m.rssGrowthMiB)} MiB (${f(m.rssBeforeMiB)} → peak ${f(m.rssPeakMiB)} MiB; peak of the second half over the first's: ${f(m.rssSecondHalfGrowthMiB)} MiB)`,
+          `≤ ${m.targetMiB} MiB`,
+          verdict(m.rssGrowthMiB <= m.targetMiB),
+        ],
+      ],
+    ),
+    '',
+    `The slow reader took ${f(m.receivedMiB, 0)} MiB (${f(m.readMiBPerSecond)} MiB/s); ${m.starvedTicks} of ${m.ticks} ticks (one per ${m.tickMs} ms) found less than their ${f(m.readKiBPerTick, 0)} KiB waiting. Gateway RSS peak during the fast legs: download ${f(r.download.gatewayRssPeakMiB)} MiB, upload ${f(r.upload.gatewayRssPeakMiB)} MiB.\n`,
+    dated(r.date, `, ${r.runs} runs per leg`),
+  ].join('\n');
+}
+
 const BLOCKS: Record<string, () => string | null> = {
   'before-after': beforeAfterBlock,
   machine: machineBlock,
@@ -363,6 +401,7 @@ const BLOCKS: Record<string, () => string | null> = {
   close: closeBlock,
   resume: resumeBlock,
   pairing: pairingBlock,
+  transfer: transferBlock,
   browser: browserBlock,
 };
 
