@@ -2,22 +2,25 @@
  * A folder of the VM as a gzip'd tar, made by the VM's own `tar` over an exec channel and piped
  * to the browser: the gateway never holds the archive, and a slow browser slows `tar`. The
  * folder travels as one single-quoted shell word (./vm-path.ts), never spliced into the command.
+ * A VM whose login shell finds no `tar` (or that runs no commands) gets the same archive made
+ * in the gateway from an SFTP walk (./sftp-archive.ts).
  */
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import type { Response } from 'express';
+import type { Stats } from 'ssh2';
 import { GatewayError } from '../errors.js';
 import { attachmentDisposition, baseNameOf } from './content-disposition.js';
 import { ByteMeter } from './byte-meter.js';
 import { fileErrorOf } from './sftp-errors.js';
 import { closeHandle, opendir, realpath, stat } from './sftp-ops.js';
 import { shellQuote } from '../domain/native-instructions.js';
+import { MAX_STDERR_LOGGED_CHARS, type ArchiveOutcome } from './archive-outcome.js';
+import { sendSftpArchive } from './sftp-archive.js';
+import type { VmCommand } from './sftp-session.js';
 import type { Transfer } from './transfer-gate.js';
 
-/** What a VM's `tar` may say on stderr that is kept for the log; the rest is read and dropped. */
-const MAX_STDERR_LOGGED_CHARS = 1024;
-
-export const NO_TAR_MESSAGE = 'The VM has no `tar` command, so folders cannot be downloaded from it; download the files one by one.';
+export type { ArchiveOutcome } from './archive-outcome.js';
 
 /**
  * The command: `tar -C <dir> -czf - .` with the folder as one quoted word (the gateway passes an
@@ -27,43 +30,31 @@ export function archiveCommand(dir: string): string {
   return `exec tar -C ${shellQuote(dir)} -czf - .`;
 }
 
-export interface ArchiveOutcome {
-  readonly path: string;
-  readonly bytes: number;
-  /** tar finished with status 0 and every byte reached the browser. */
-  readonly complete: boolean;
-  /** The start of tar's complaints, for the log. */
-  readonly stderr: string;
-}
-
 /** Throws a GatewayError before anything is sent; once streaming, a failure cuts the response. */
 export async function sendFolderArchive(transfer: Transfer, path: string, res: Response): Promise<ArchiveOutcome> {
   const { sftp } = transfer.vm;
   let absolute: string;
+  let folder: Stats;
   try {
     absolute = await realpath(sftp, path);
-    if (!(await stat(sftp, absolute)).isDirectory()) throw new GatewayError('not_a_folder', `${JSON.stringify(path)} is not a folder; download it as a file.`);
+    folder = await stat(sftp, absolute);
+    if (!folder.isDirectory()) throw new GatewayError('not_a_folder', `${JSON.stringify(path)} is not a folder; download it as a file.`);
     // tar would start and then fail on an unreadable folder, after the headers: ask first.
     await closeHandle(sftp, await opendir(sftp, absolute));
   } catch (error) {
     throw error instanceof GatewayError ? error : fileErrorOf(error, path);
   }
-  const probe = await transfer.vm.exec('command -v tar >/dev/null 2>&1', transfer.signal);
-  probe.channel.resume();
-  probe.channel.stderr.resume();
-  if ((await probe.exitStatus) !== 0) throw new GatewayError('archive_unavailable', NO_TAR_MESSAGE);
+  if (!(await vmHasTar(transfer))) {
+    setArchiveHeaders(res, absolute);
+    return sendSftpArchive(transfer, absolute, folder, res);
+  }
 
   const { channel, exitStatus } = await transfer.vm.exec(archiveCommand(absolute), transfer.signal);
   let stderr = '';
   channel.stderr.on('data', (chunk: Buffer) => {
     if (stderr.length < MAX_STDERR_LOGGED_CHARS) stderr += chunk.toString('utf8').slice(0, MAX_STDERR_LOGGED_CHARS - stderr.length);
   });
-  const name = `${baseNameOf(absolute) || 'root'}.tar.gz`;
-  res.status(200).set({
-    'Content-Type': 'application/gzip',
-    'Content-Disposition': attachmentDisposition(name),
-    'Cache-Control': 'no-store',
-  });
+  setArchiveHeaders(res, absolute);
   const meter = new ByteMeter({ hash: false, onBytes: (bytes) => transfer.progress(bytes) });
   // The response is ended only once tar's status is known: a failed tar must not look like a finished download.
   meter.pipe(res, { end: false });
@@ -86,4 +77,31 @@ export async function sendFolderArchive(transfer: Transfer, path: string, res: R
   } finally {
     transfer.signal.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * Whether the login user's shell finds `tar`. A VM that refuses to run commands at all (an
+ * SFTP-only account) has none either; an ended transfer is not a missing `tar`.
+ */
+async function vmHasTar(transfer: Transfer): Promise<boolean> {
+  let probe: VmCommand;
+  try {
+    probe = await transfer.vm.exec('command -v tar >/dev/null 2>&1', transfer.signal);
+  } catch {
+    transfer.signal.throwIfAborted();
+    return false;
+  }
+  probe.channel.resume();
+  probe.channel.stderr.resume();
+  const status = await probe.exitStatus;
+  transfer.signal.throwIfAborted();
+  return status === 0;
+}
+
+function setArchiveHeaders(res: Response, absolute: string): void {
+  res.status(200).set({
+    'Content-Type': 'application/gzip',
+    'Content-Disposition': attachmentDisposition(`${baseNameOf(absolute) || 'root'}.tar.gz`),
+    'Cache-Control': 'no-store',
+  });
 }
