@@ -80,22 +80,42 @@ export async function sendFolderArchive(transfer: Transfer, path: string, res: R
 }
 
 /**
+ * The shell must say so: an account that runs something else for every command (`ForceCommand
+ * internal-sftp`) exits 0 without running the test, and its `tar` would be that something too.
+ */
+const TAR_PROBE = 'command -v tar >/dev/null 2>&1 && echo porthole-has-tar';
+const TAR_PROBE_ANSWER = 'porthole-has-tar\n';
+/** A shell answers a builtin at once; a forced command may wait for input forever. */
+const TAR_PROBE_TIMEOUT_MS = 10_000;
+
+/**
  * Whether the login user's shell finds `tar`. A VM that refuses to run commands at all (an
  * SFTP-only account) has none either; an ended transfer is not a missing `tar`.
  */
 async function vmHasTar(transfer: Transfer): Promise<boolean> {
   let probe: VmCommand;
   try {
-    probe = await transfer.vm.exec('command -v tar >/dev/null 2>&1', transfer.signal);
+    probe = await transfer.vm.exec(TAR_PROBE, transfer.signal);
   } catch {
     transfer.signal.throwIfAborted();
     return false;
   }
-  probe.channel.resume();
+  let answer = '';
+  probe.channel.on('data', (chunk: Buffer) => {
+    if (answer.length <= TAR_PROBE_ANSWER.length) answer += chunk.toString('latin1');
+  });
   probe.channel.stderr.resume();
-  const status = await probe.exitStatus;
+  // A forced command reading its input (sftp-server) ends with it.
+  probe.channel.end();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), TAR_PROBE_TIMEOUT_MS);
+  });
+  const status = await Promise.race([probe.exitStatus, timedOut]);
+  clearTimeout(timer);
+  if (status === 'timeout') probe.channel.destroy();
   transfer.signal.throwIfAborted();
-  return status === 0;
+  return status === 0 && answer === TAR_PROBE_ANSWER;
 }
 
 function setArchiveHeaders(res: Response, absolute: string): void {
