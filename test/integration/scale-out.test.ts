@@ -364,7 +364,7 @@ describe('two gateway nodes on one PostgreSQL', () => {
       assert.equal(whole.status, 200);
       assert.equal(createHash('sha256').update(Buffer.from(await whole.arrayBuffer())).digest('hex'), createHash('sha256').update(big).digest('hex'));
 
-      // Read slowly: held back by backpressure, then cut when A hears the revocation.
+      // Read nothing more until B has heard the revocation: held back by backpressure meanwhile.
       const slow = await fetch(url, { headers });
       assert.equal(slow.status, 200);
       const reader = slow.body?.getReader();
@@ -372,6 +372,9 @@ describe('two gateway nodes on one PostgreSQL', () => {
       assert.equal((await reader.read()).done, false);
       const started = Date.now();
       await control(a).post('/builds/build-files/revoke').expect(200);
+      const endedOnB = (): Record<string, unknown> | undefined => nodeB.logs().find((l) => l['event'] === 'file_transfer_ended' && l['buildId'] === 'build-files');
+      await pollUntil('B ended the download', 5_000, async () => endedOnB() !== undefined);
+      const ms = Number(endedOnB()?.['time']) - started;
       const cut = await (async () => {
         try {
           for (;;) if ((await reader.read()).done) return false;
@@ -379,7 +382,6 @@ describe('two gateway nodes on one PostgreSQL', () => {
           return true;
         }
       })();
-      const ms = Date.now() - started;
       await reader.cancel().catch(() => undefined);
       assert.ok(cut, 'the download was cut, not completed');
       assert.ok(ms < CROSS_NODE_CLOSE_MS, `cut after ${ms} ms`);

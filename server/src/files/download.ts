@@ -12,10 +12,8 @@ import { decideRange } from './byte-range.js';
 import { ByteMeter } from './byte-meter.js';
 import { fileErrorOf } from './sftp-errors.js';
 import { closeHandle, fstat, open } from './sftp-ops.js';
+import { SftpReadStream } from './sftp-streams.js';
 import type { Transfer } from './transfer-gate.js';
-
-/** ssh2 asks the VM for this much per read; its own default, and OpenSSH's largest read answer is about as big. */
-const SFTP_READ_CHUNK_BYTES = 64 * 1024;
 
 export interface DownloadOutcome {
   readonly bytes: number;
@@ -82,7 +80,7 @@ export async function sendFile(transfer: Transfer, path: string, req: Request, r
       res.end();
       return { bytes: 0, sha256: meter.sha256(), range: rangeText, complete: true };
     }
-    const source = sftp.createReadStream(path, { handle, start, end, autoClose: false, highWaterMark: SFTP_READ_CHUNK_BYTES });
+    const source = new SftpReadStream(sftp, handle, start, end);
     try {
       await pipeline(source, meter, res, { signal: transfer.signal });
     } catch {

@@ -13,6 +13,7 @@ import { ByteMeter } from './byte-meter.js';
 import { fileErrorOf } from './sftp-errors.js';
 import { closeHandle, exists, open, renameNoReplace, renameReplace, unlink } from './sftp-ops.js';
 import { joinVmPath, splitUploadPath } from './vm-path.js';
+import { SftpWriteStream } from './sftp-streams.js';
 import type { Transfer } from './transfer-gate.js';
 
 /** Enough randomness that two uploads of one name never share a temporary file. */
@@ -64,7 +65,7 @@ export async function receiveFile(transfer: Transfer, body: Readable, request: U
   let placed = false;
   let handleOpen = true;
   try {
-    const sink = sftp.createWriteStream(temp, { handle, autoClose: false });
+    const sink = new SftpWriteStream(sftp, handle);
     try {
       await pipeline(body, meter, sink, { signal: transfer.signal });
     } catch (error) {
