@@ -138,19 +138,20 @@ function echoBlock(): string | null {
 function vncBlock(): string | null {
   const r = readResult<VncResult>('vnc');
   if (!r) return null;
-  const row = (name: string, l: VncResult['legs']['direct']): string[] => [name, s(l.fps), s(l.mbPerS, 0), s(l.cpuSecondsPerGB, 2), s(l.roundTripP50Ms, 2), s(l.roundTripP99Ms, 2), f(l.roundTripPooledP99Ms, 2)];
+  const row = (name: string, l: VncResult['legs']['direct']): string[] => [name, s(l.fps), s(l.mbPerS, 0), s(l.cpuSecondsPerGB, 2), s(l.minorFaultsPerMB ?? null, 1), s(l.roundTripP50Ms, 2), s(l.roundTripP99Ms, 2), f(l.roundTripPooledP99Ms, 2)];
   return [
     `${r.screen}; full-screen non-incremental updates one after another, then 1×1 updates:\n`,
     table(
-      ['Path', 'Frames/s', 'MB/s', 'CPU-s/GB of the bridge', '1×1 p50 ms', '1×1 p99 ms (per run)', '1×1 p99 ms (pooled)'],
+      ['Path', 'Frames/s', 'MB/s', 'CPU-s/GB of the bridge', 'Minor faults/MB of the bridge', '1×1 p50 ms', '1×1 p99 ms (per run)', '1×1 p99 ms (pooled)'],
       [row('Direct TCP (client does VncAuth)', r.legs.direct), row('Gateway (gateway does VncAuth)', r.legs.gateway), row('websockify (client does VncAuth)', r.legs.websockify)],
     ),
     '',
     table(
       ['Ratio (same run)', 'Median (min–max)', 'Target', ''],
       [
-        ['Gateway ÷ direct throughput', s(r.ratios.gatewayToDirect, 2), '≥ 0.9', verdict(r.ratios.gatewayToDirect.median >= 0.9)],
+        ['Gateway ÷ direct throughput', s(r.ratios.gatewayToDirect, 2), '≥ 0.6 (2 cores; issue #18)', verdict(r.ratios.gatewayToDirect.median >= 0.6)],
         ['Gateway ÷ websockify throughput', s(r.ratios.gatewayToWebsockify, 2), '≥ 1.2', verdict(r.ratios.gatewayToWebsockify.median >= 1.2)],
+        ...(r.ratios.cpuGatewayToWebsockify ? [['Gateway ÷ websockify CPU per GB', s(r.ratios.cpuGatewayToWebsockify, 2), '≤ 1', verdict(r.ratios.cpuGatewayToWebsockify.median <= 1)]] : []),
         ['Gateway − direct, 1×1 p99', s(r.ratios.addedRoundTripP99Ms, 2, 'ms'), '≤ 1 ms', verdict(r.ratios.addedRoundTripP99Ms.median <= 1)],
       ],
     ),
@@ -302,7 +303,7 @@ function beforeAfterBlock(): string | null {
   add('Echo during a flood: gateway p99 ms (pooled)', eb?.flood['gateway']?.p99Ms, ea?.flood['gateway']?.p99Ms, 1, '≤ 25');
   const vb = before<VncResult>('vnc');
   const va = readResult<VncResult>('vnc');
-  add('VNC: gateway ÷ direct throughput', vb?.ratios.gatewayToDirect, va?.ratios.gatewayToDirect, 2, '≥ 0.9');
+  add('VNC: gateway ÷ direct throughput', vb?.ratios.gatewayToDirect, va?.ratios.gatewayToDirect, 2, '≥ 0.6');
   add('VNC: gateway ÷ websockify throughput', vb?.ratios.gatewayToWebsockify, va?.ratios.gatewayToWebsockify, 2, '≥ 1.2');
   const ib = before<IdleResult>('idle');
   const ia = readResult<IdleResult>('idle');

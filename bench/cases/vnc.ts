@@ -7,7 +7,7 @@ import type { BenchCase, CaseOptions } from '../lib/case.js';
 import { keyEndpoint, startBenchGateway, startBenchSshd, type BenchGateway } from '../lib/gateway-process.js';
 import { openRfbSession, tcpTransport, wsTransport, type RfbSession } from '../lib/rfb-client.js';
 import { alternate, percentile, spread, type Spread } from '../lib/stats.js';
-import { groupCpuSecondsOf } from '../lib/proc.js';
+import { groupCpuSecondsOf, groupMinorFaultsOf, minorFaultsOf } from '../lib/proc.js';
 import { startXvnc, type XvncHandle } from '../../test/helpers/xvnc.js';
 import { spawnManaged, type ManagedProcess } from '../../test/helpers/daemon.js';
 import { freePort, waitForPort } from '../../test/helpers/ports.js';
@@ -29,6 +29,8 @@ interface VncLeg {
   readonly session: RfbSession;
   /** CPU seconds of the process in the middle (none for direct). */
   readonly cpuSeconds: (() => number) | null;
+  /** Its minor page faults so far. */
+  readonly minorFaults: (() => number) | null;
 }
 
 interface VncLegRun {
@@ -36,6 +38,8 @@ interface VncLegRun {
   readonly fps: number;
   readonly mbPerS: number;
   readonly cpuSecondsPerGB: number | null;
+  /** Minor page faults of the process in the middle per MB relayed. */
+  readonly minorFaultsPerMB: number | null;
   readonly roundTripP50Ms: number;
   readonly roundTripP99Ms: number;
 }
@@ -44,8 +48,8 @@ export interface VncResult {
   readonly case: 'vnc';
   readonly date: string;
   readonly screen: string;
-  readonly legs: Record<VncLegName, { fps: Spread; mbPerS: Spread; cpuSecondsPerGB: Spread | null; roundTripP50Ms: Spread; roundTripP99Ms: Spread; roundTripPooledP99Ms: number; runs: VncLegRun[] }>;
-  readonly ratios: { gatewayToDirect: Spread; gatewayToWebsockify: Spread; addedRoundTripP99Ms: Spread };
+  readonly legs: Record<VncLegName, { fps: Spread; mbPerS: Spread; cpuSecondsPerGB: Spread | null; minorFaultsPerMB?: Spread | null; roundTripP50Ms: Spread; roundTripP99Ms: Spread; roundTripPooledP99Ms: number; runs: VncLegRun[] }>;
+  readonly ratios: { gatewayToDirect: Spread; gatewayToWebsockify: Spread; addedRoundTripP99Ms: Spread; cpuGatewayToWebsockify?: Spread };
 }
 
 async function startWebsockify(xvnc: XvncHandle): Promise<{ proc: ManagedProcess; port: number }> {
@@ -58,16 +62,18 @@ async function startWebsockify(xvnc: XvncHandle): Promise<{ proc: ManagedProcess
 async function openLegs(gateway: BenchGateway, xvnc: XvncHandle, websockifyPort: number, websockifyPid: number): Promise<VncLeg[]> {
   const ticket = await gateway.mintTicket(BUILD_ID, 'vnc');
   return [
-    { name: 'direct', session: await openRfbSession(await tcpTransport(xvnc.host, xvnc.port), xvnc.password), cpuSeconds: null },
+    { name: 'direct', session: await openRfbSession(await tcpTransport(xvnc.host, xvnc.port), xvnc.password), cpuSeconds: null, minorFaults: null },
     {
       name: 'gateway',
       session: await openRfbSession(await wsTransport(ticket.url, [ticket.protocol, `porthole.ticket.${ticket.ticket}`], gateway.origin), null),
       cpuSeconds: () => gateway.cpuSeconds(),
+      minorFaults: () => minorFaultsOf(gateway.pid),
     },
     {
       name: 'websockify',
       session: await openRfbSession(await wsTransport(`ws://127.0.0.1:${websockifyPort}/`, ['binary'], null), xvnc.password),
       cpuSeconds: () => groupCpuSecondsOf(websockifyPid),
+      minorFaults: () => groupMinorFaultsOf(websockifyPid),
     },
   ];
 }
@@ -77,6 +83,7 @@ async function measureLeg(leg: VncLeg, run: number, throughputMs: number, roundT
   await session.update(0, 0, session.width, session.height); // warm: the first frame may be slower
   const bytesBefore = session.bytesReceived();
   const cpuBefore = leg.cpuSeconds?.() ?? 0;
+  const faultsBefore = leg.minorFaults?.() ?? 0;
   const started = performance.now();
   let frames = 0;
   while (performance.now() - started < throughputMs) {
@@ -86,6 +93,7 @@ async function measureLeg(leg: VncLeg, run: number, throughputMs: number, roundT
   const seconds = (performance.now() - started) / 1000;
   const bytes = session.bytesReceived() - bytesBefore;
   const cpu = leg.cpuSeconds ? leg.cpuSeconds() - cpuBefore : null;
+  const faults = leg.minorFaults ? leg.minorFaults() - faultsBefore : null;
   const times: number[] = [];
   for (let i = 0; i < roundTrips; i++) {
     const sent = performance.now();
@@ -97,6 +105,7 @@ async function measureLeg(leg: VncLeg, run: number, throughputMs: number, roundT
     fps: frames / seconds,
     mbPerS: bytes / seconds / 1e6,
     cpuSecondsPerGB: cpu === null ? null : cpu / (bytes / 1e9),
+    minorFaultsPerMB: faults === null ? null : faults / (bytes / 1e6),
     roundTripP50Ms: percentile(times, 50),
     roundTripP99Ms: percentile(times, 99),
     times,
@@ -130,10 +139,12 @@ export const vncCase: BenchCase = {
       const summary = (name: VncLegName) => {
         const r = runs[name];
         const cpu = r.map((x) => x.cpuSecondsPerGB).filter((x): x is number => x !== null);
+        const faults = r.map((x) => x.minorFaultsPerMB).filter((x): x is number => x !== null);
         return {
           fps: spread(r.map((x) => x.fps)),
           mbPerS: spread(r.map((x) => x.mbPerS)),
           cpuSecondsPerGB: cpu.length > 0 ? spread(cpu) : null,
+          minorFaultsPerMB: faults.length > 0 ? spread(faults) : null,
           roundTripP50Ms: spread(r.map((x) => x.roundTripP50Ms)),
           roundTripP99Ms: spread(r.map((x) => x.roundTripP99Ms)),
           roundTripPooledP99Ms: percentile(r.flatMap((x) => x.times), 99),
@@ -150,6 +161,7 @@ export const vncCase: BenchCase = {
           gatewayToDirect: per((g, o) => g.mbPerS / o.mbPerS, 'direct'),
           gatewayToWebsockify: per((g, o) => g.mbPerS / o.mbPerS, 'websockify'),
           addedRoundTripP99Ms: per((g, o) => g.roundTripP99Ms - o.roundTripP99Ms, 'direct'),
+          cpuGatewayToWebsockify: per((g, o) => (g.cpuSecondsPerGB ?? NaN) / (o.cpuSecondsPerGB ?? NaN), 'websockify'),
         },
       };
     } finally {

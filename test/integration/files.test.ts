@@ -13,8 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { control, seedWorld, type SeededUser, type World } from '../helpers/seed.js';
+import { control, seedWorld, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { cookieOf, filesUrl, get, giveTo, homeOf } from '../helpers/files.js';
 import { pollUntil } from '../helpers/ports.js';
 import { MAX_TRANSFERS_PER_USER } from '../../server/src/files/transfer-gate.js';
 
@@ -47,32 +48,9 @@ function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-function homeOf(user: string): string {
-  const line = execFileSync('getent', ['passwd', user]).toString().trim();
-  const home = line.split(':')[5];
-  assert.ok(home, `no home for ${user}`);
-  return home;
-}
-
 /** Files the VM user owns, as if they had made them in the terminal. */
 function giveToVmUser(target: string): void {
-  execFileSync('chown', ['-R', `${vmUser}:`, target]);
-}
-
-async function cookieOf(gateway: TestGateway, user: SeededUser): Promise<string> {
-  const res = await fetch(`${gateway.url}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json', Origin: gateway.origin }, body: JSON.stringify({ email: user.email, password: user.password }), redirect: 'manual' });
-  assert.equal(res.status, 204);
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  assert.ok(cookie.length > 0);
-  return cookie;
-}
-
-function filesUrl(gateway: TestGateway, buildId: string, what: '' | '/content' | '/archive', query: Record<string, string>): string {
-  return `${gateway.url}/api/v1/builds/${buildId}/files${what}?${new URLSearchParams(query).toString()}`;
-}
-
-async function get(gateway: TestGateway, cookie: string, url: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { headers: { Cookie: cookie, 'Sec-Fetch-Site': 'same-origin', ...headers } });
+  giveTo(vmUser, target);
 }
 
 async function put(gateway: TestGateway, cookie: string, url: string, body: Buffer): Promise<Response> {
@@ -136,7 +114,7 @@ function developer(): string {
 }
 
 test('listing: no path is the home folder; entries carry type, size, time and mode; paging by cursor', async () => {
-  const home = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '', {}));
+  const home = await get(developer(), filesUrl(gw, world.builds.linuxRunning, '', {}));
   assert.equal(home.status, 200);
   const listing = (await home.json()) as { path: string; entries: { name: string; type: string }[]; nextCursor: string | null };
   assert.equal(listing.path, homeOf(vmUser));
@@ -151,7 +129,7 @@ test('listing: no path is the home folder; entries carry type, size, time and mo
   let cursor: string | null = '';
   let pages = 0;
   while (cursor !== null) {
-    const res = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '', { path: many, ...(cursor ? { cursor } : {}) }));
+    const res = await get(developer(), filesUrl(gw, world.builds.linuxRunning, '', { path: many, ...(cursor ? { cursor } : {}) }));
     assert.equal(res.status, 200);
     const page = (await res.json()) as { path: string; entries: typeof seen; nextCursor: string | null };
     assert.equal(page.path, many);
@@ -170,16 +148,16 @@ test('listing: no path is the home folder; entries carry type, size, time and mo
   assert.equal(typeof f0?.mode, 'number');
   assert.ok(f0?.modifiedAt && !Number.isNaN(Date.parse(f0.modifiedAt)));
 
-  const missing = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '', { path: path.join(fixtures, 'nope') }));
+  const missing = await get(developer(), filesUrl(gw, world.builds.linuxRunning, '', { path: path.join(fixtures, 'nope') }));
   assert.equal(missing.status, 404);
   assert.equal(await errorCode(missing), 'file_not_found');
-  const notFolder = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '', { path: bigFile }));
+  const notFolder = await get(developer(), filesUrl(gw, world.builds.linuxRunning, '', { path: bigFile }));
   assert.equal(notFolder.status, 400);
   assert.equal(await errorCode(notFolder), 'not_a_folder');
 });
 
 test('download: a 50 MB random file arrives whole (SHA-256 equal) with Content-Length, Accept-Ranges and an attachment disposition', async () => {
-  const res = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }));
+  const res = await get(developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }));
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type'), 'application/octet-stream');
   assert.equal(res.headers.get('content-length'), String(BIG_FILE_BYTES));
@@ -197,15 +175,15 @@ test('download: a 50 MB random file arrives whole (SHA-256 equal) with Content-L
 
 test('download: a Range request is answered 206 with exactly those bytes; past the end 416', async () => {
   const whole = fs.readFileSync(bigFile);
-  const res = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }), { Range: 'bytes=1000000-1999999' });
+  const res = await get(developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }), { Range: 'bytes=1000000-1999999' });
   assert.equal(res.status, 206);
   assert.equal(res.headers.get('content-range'), `bytes 1000000-1999999/${BIG_FILE_BYTES}`);
   assert.equal(res.headers.get('content-length'), '1000000');
   assert.ok(Buffer.from(await res.arrayBuffer()).equals(whole.subarray(1_000_000, 2_000_000)));
-  const resumed = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }), { Range: `bytes=${BIG_FILE_BYTES - 10}-` });
+  const resumed = await get(developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }), { Range: `bytes=${BIG_FILE_BYTES - 10}-` });
   assert.equal(resumed.status, 206);
   assert.ok(Buffer.from(await resumed.arrayBuffer()).equals(whole.subarray(BIG_FILE_BYTES - 10)));
-  const beyond = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }), { Range: `bytes=${BIG_FILE_BYTES}-` });
+  const beyond = await get(developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }), { Range: `bytes=${BIG_FILE_BYTES}-` });
   assert.equal(beyond.status, 416);
   assert.equal(beyond.headers.get('content-range'), `bytes */${BIG_FILE_BYTES}`);
   assert.equal(await errorCode(beyond), 'range_not_satisfiable');
@@ -217,7 +195,7 @@ test('folder archive: a tar.gz of the folder that untars to the same files', asy
   const files: Record<string, Buffer> = { 'a.log': randomBytes(100_000), 'nested/b.txt': Buffer.from('hello\n'), 'nested/deeper/c.bin': randomBytes(3_000_000), "nested/it's here.txt": Buffer.from('quoted') };
   for (const [name, data] of Object.entries(files)) fs.writeFileSync(path.join(folder, name), data);
   giveToVmUser(folder);
-  const res = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '/archive', { path: folder }));
+  const res = await get(developer(), filesUrl(gw, world.builds.linuxRunning, '/archive', { path: folder }));
   assert.equal(res.status, 200, res.ok ? '' : await res.clone().text());
   assert.equal(res.headers.get('content-type'), 'application/gzip');
   assert.match(res.headers.get('content-disposition') ?? '', /^attachment; filename="Logs\.tar\.gz"/);
@@ -232,7 +210,7 @@ test('folder archive: a tar.gz of the folder that untars to the same files', asy
     fs.rmSync(out, { recursive: true, force: true });
   }
   assert.ok(gw.logs().some((l) => l['event'] === 'folder_downloaded' && l['path'] === folder && l['complete'] === true && typeof l['bytes'] === 'number' && l['bytes'] > 0));
-  const notFolder = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '/archive', { path: bigFile }));
+  const notFolder = await get(developer(), filesUrl(gw, world.builds.linuxRunning, '/archive', { path: bigFile }));
   assert.equal(notFolder.status, 400);
   assert.equal(await errorCode(notFolder), 'not_a_folder');
 });
@@ -286,12 +264,12 @@ test('hostile names: listed as text (invalid UTF-8 replaced) and downloaded with
   for (const name of names) fs.writeFileSync(path.join(dir, name), name);
   fs.writeFileSync(Buffer.concat([Buffer.from(`${dir}/bad`), Buffer.from([0xff, 0xfe]), Buffer.from('.bin')]), 'bytes');
   giveToVmUser(dir);
-  const res = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '', { path: dir }));
+  const res = await get(developer(), filesUrl(gw, world.builds.linuxRunning, '', { path: dir }));
   assert.equal(res.status, 200);
   const listed = ((await res.json()) as { entries: { name: string }[] }).entries.map((e) => e.name).sort();
   assert.deepEqual(listed, [...names, 'bad\uFFFD\uFFFD.bin'].sort());
   for (const name of names) {
-    const download = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: path.join(dir, name) }));
+    const download = await get(developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: path.join(dir, name) }));
     assert.equal(download.status, 200, JSON.stringify(name));
     const disposition = download.headers.get('content-disposition') ?? '';
     assert.match(disposition, HEADER_SAFE);
@@ -314,7 +292,7 @@ test('access: tester 403 role_forbidden, non-member 404, closed window 410; noth
   ];
   for (const [who, cookie, buildId, status, code] of cases) {
     for (const what of ['', '/content', '/archive'] as const) {
-      const res = await get(gw, cookie, filesUrl(gw, buildId, what, { path: bigFile }));
+      const res = await get(cookie, filesUrl(gw, buildId, what, { path: bigFile }));
       assert.deepEqual([res.status, await errorCode(res)], [status, code], `${who} ${what || 'list'}`);
     }
     const upload = await put(gw, cookie, filesUrl(gw, buildId, '/content', { path: path.join(fixtures, 'refused.bin') }), Buffer.from('x'));
@@ -426,32 +404,32 @@ test(`a user runs at most ${MAX_TRANSFERS_PER_USER} transfers at once: the next 
   const held: ReadableStreamDefaultReader<Uint8Array>[] = [];
   try {
     for (let i = 0; i < MAX_TRANSFERS_PER_USER; i += 1) {
-      const res = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }));
+      const res = await get(developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }));
       assert.equal(res.status, 200);
       const reader = res.body?.getReader();
       assert.ok(reader);
       assert.equal((await reader.read()).done, false);
       held.push(reader);
     }
-    const download = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }));
+    const download = await get(developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }));
     assert.deepEqual([download.status, await errorCode(download)], [429, 'too_many_transfers']);
-    const archive = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '/archive', { path: fixtures }));
+    const archive = await get(developer(), filesUrl(gw, world.builds.linuxRunning, '/archive', { path: fixtures }));
     assert.deepEqual([archive.status, await errorCode(archive)], [429, 'too_many_transfers']);
     const upload = await put(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: path.join(fixtures, 'fifth.bin') }), Buffer.from('x'));
     assert.deepEqual([upload.status, await errorCode(upload)], [429, 'too_many_transfers']);
     assert.equal(fs.existsSync(path.join(fixtures, 'fifth.bin')), false);
-    const listing = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '', { path: fixtures }));
+    const listing = await get(developer(), filesUrl(gw, world.builds.linuxRunning, '', { path: fixtures }));
     assert.equal(listing.status, 200);
     await listing.arrayBuffer();
     const other = await cookieOf(gw, world.users.owner);
-    const othersDownload = await get(gw, other, filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }), { Range: 'bytes=0-9' });
+    const othersDownload = await get(other, filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }), { Range: 'bytes=0-9' });
     assert.equal(othersDownload.status, 206, 'the cap is per user');
     await othersDownload.arrayBuffer();
 
     // A browser that cancels a download gives its slot back.
     await held.pop()?.cancel();
     await pollUntil('a slot is free again', 5_000, async () => {
-      const res = await get(gw, developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }), { Range: 'bytes=0-9' });
+      const res = await get(developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }), { Range: 'bytes=0-9' });
       await res.arrayBuffer();
       return res.status === 206;
     });
@@ -476,7 +454,7 @@ test('the window end cuts a download in progress within 1 s', async () => {
   const startedAt = new Date(Date.now() - 60 * 60_000).toISOString();
   const registered = await control(gw).put('/builds/f-cut', { appId: 'app-1', stack: 'linux', status: 'running', startedAt, remoteAccess: { ssh: passwordEndpoint(sshd) } });
   assert.equal(registered.status < 300, true, JSON.stringify(registered.body));
-  const res = await get(gw, developer(), filesUrl(gw, 'f-cut', '/content', { path: bigFile }));
+  const res = await get(developer(), filesUrl(gw, 'f-cut', '/content', { path: bigFile }));
   assert.equal(res.status, 200);
   const reader = res.body?.getReader();
   assert.ok(reader);
@@ -549,8 +527,8 @@ test('PORTHOLE_FILE_TRANSFER=off refuses everything; =download refuses uploads o
     try {
       const w = await seedWorld(other, { ssh: passwordEndpoint(sshd) });
       const cookie = await cookieOf(other, w.users.developer);
-      const list = await get(other, cookie, filesUrl(other, w.builds.linuxRunning, '', { path: fixtures }));
-      const download = await get(other, cookie, filesUrl(other, w.builds.linuxRunning, '/content', { path: bigFile }), { Range: 'bytes=0-9' });
+      const list = await get(cookie, filesUrl(other, w.builds.linuxRunning, '', { path: fixtures }));
+      const download = await get(cookie, filesUrl(other, w.builds.linuxRunning, '/content', { path: bigFile }), { Range: 'bytes=0-9' });
       const upload = await put(other, cookie, filesUrl(other, w.builds.linuxRunning, '/content', { path: path.join(fixtures, `by-${mode}.bin`) }), Buffer.from('x'));
       if (mode === 'off') {
         for (const res of [list, download]) assert.deepEqual([res.status, await errorCode(res)], [403, 'file_transfer_disabled']);
