@@ -368,7 +368,7 @@ function transferBlock(): string | null {
   return [
     `A ${r.fileMiB} MiB random file, ${r.runs} runs, legs alternated; each leg logs in afresh${quick}.\n`,
     '**Download**\n',
-    table(header, rows(r.download, 'HTTP client reading as fast as it can')),
+    table(header, rows(r.download, 'curl reading as fast as it can')),
     '',
     '**Upload**\n',
     table(header, rows(r.upload, 'HTTP client streaming the file from disk')),
