@@ -280,6 +280,57 @@ test('hostile names: listed as text (invalid UTF-8 replaced) and downloaded with
   }
 });
 
+test('hostile files: a symlink loop and a dangling link are 404, an unreadable file 403 and an unreadable folder 403, each a clear error', async () => {
+  const dir = path.join(fixtures, 'traps');
+  fs.mkdirSync(dir);
+  fs.symlinkSync('loop-b', path.join(dir, 'loop-a'));
+  fs.symlinkSync('loop-a', path.join(dir, 'loop-b'));
+  fs.symlinkSync('nowhere', path.join(dir, 'dangling'));
+  fs.writeFileSync(path.join(dir, 'secret.txt'), 'not for you');
+  fs.mkdirSync(path.join(dir, 'closed'));
+  giveToVmUser(dir);
+  fs.chmodSync(path.join(dir, 'secret.txt'), 0o000);
+  fs.chmodSync(path.join(dir, 'closed'), 0o000);
+  const listed = await get(developer(), filesUrl(gw, world.builds.linuxRunning, '', { path: dir }));
+  assert.equal(listed.status, 200);
+  assert.deepEqual(((await listed.json()) as { entries: { name: string; type: string }[] }).entries.map((e) => `${e.name}:${e.type}`).sort(), ['closed:dir', 'dangling:symlink', 'loop-a:symlink', 'loop-b:symlink', 'secret.txt:file']);
+  const cases: readonly [string, '' | '/content' | '/archive', number, string][] = [
+    ['loop-a', '/content', 404, 'file_not_found'],
+    ['loop-a', '', 404, 'file_not_found'],
+    ['dangling', '/content', 404, 'file_not_found'],
+    ['secret.txt', '/content', 403, 'file_permission_denied'],
+    ['closed', '', 403, 'file_permission_denied'],
+    ['closed', '/archive', 403, 'file_permission_denied'],
+  ];
+  for (const [name, what, status, code] of cases) {
+    const res = await get(developer(), filesUrl(gw, world.builds.linuxRunning, what, { path: path.join(dir, name) }));
+    assert.deepEqual([res.status, await errorCode(res)], [status, code], `${name} ${what || 'list'}`);
+  }
+});
+
+test('a demotion cuts a download in progress within 1 s', async () => {
+  const res = await get(developer(), filesUrl(gw, world.builds.linuxRunning, '/content', { path: bigFile }));
+  assert.equal(res.status, 200);
+  const reader = res.body?.getReader();
+  assert.ok(reader);
+  assert.equal((await reader.read()).done, false);
+  const started = Date.now();
+  try {
+    const demoted = await control(gw).put(`/apps/app-1/members/${world.users.developer.id}`, { role: 'tester' });
+    assert.equal(demoted.status, 200, JSON.stringify(demoted.body));
+    const ended = (): Record<string, unknown> | undefined => gw.logs().find((l) => l['event'] === 'file_transfer_ended' && l['buildId'] === world.builds.linuxRunning && Number(l['time']) >= started);
+    await pollUntil('the demotion reached the download', 5_000, async () => ended() !== undefined);
+    assert.ok(Number(ended()?.['time']) - started <= CUT_BUDGET_MS, 'cut within 1 s of the demotion');
+    await assert.rejects(async () => {
+      for (;;) if ((await reader.read()).done) return;
+    }, 'the download was cut, not completed');
+  } finally {
+    await reader.cancel().catch(() => undefined);
+    const restored = await control(gw).put(`/apps/app-1/members/${world.users.developer.id}`, { role: 'developer' });
+    assert.equal(restored.status, 200);
+  }
+});
+
 test('access: tester 403 role_forbidden, non-member 404, closed window 410; nothing is listed', async () => {
   const tester = cookies.get('tester');
   const outsider = cookies.get('outsider');
