@@ -31,24 +31,44 @@ describe('screen page in Chromium', () => {
     await xvnc.stop();
   });
 
-  async function openScreen(): Promise<{ page: Page; errors: string[]; frames: string[] }> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  async function openScreen(existing?: Page): Promise<{ page: Page; errors: string[]; frames: string[]; sent: Buffer[] }> {
+    const page = existing ?? (await browser.newPage({ viewport: { width: 1280, height: 900 } }));
     page.setDefaultTimeout(UI_TIMEOUT_MS);
     const errors: string[] = [];
     const frames: string[] = [];
+    const sent: Buffer[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('console', (message) => {
       if (message.type() === 'error') errors.push(message.text());
     });
     page.on('websocket', (ws) => {
-      ws.on('framesent', (frame) => frames.push(typeof frame.payload === 'string' ? frame.payload : frame.payload.toString('latin1')));
+      ws.on('framesent', (frame) => {
+        frames.push(typeof frame.payload === 'string' ? frame.payload : frame.payload.toString('latin1'));
+        if (typeof frame.payload !== 'string') sent.push(frame.payload);
+      });
       ws.on('framereceived', (frame) => frames.push(typeof frame.payload === 'string' ? frame.payload : frame.payload.toString('latin1')));
     });
-    await signInThroughForm(page, gw.url, world.users.owner, '/builds/build-mac');
-    await page.getByRole('link', { name: 'Open screen' }).click();
-    await page.waitForURL(`${gw.url}/builds/build-mac/screen`);
+    if (existing) {
+      await page.reload();
+    } else {
+      await signInThroughForm(page, gw.url, world.users.owner, '/builds/build-mac');
+      await page.getByRole('link', { name: 'Open screen' }).click();
+      await page.waitForURL(`${gw.url}/builds/build-mac/screen`);
+    }
     await page.locator('#conn-state[data-state="connected"]').waitFor();
-    return { page, errors, frames };
+    return { page, errors, frames, sent };
+  }
+
+  /** The encodings of every SetEncodings message (RFB client message 2) the page sent, in order. */
+  function encodingsSent(sent: readonly Buffer[]): number[][] {
+    const lists: number[][] = [];
+    for (const message of sent) {
+      if (message.length < 4 || message[0] !== 2) continue;
+      const count = message.readUInt16BE(2);
+      if (message.length !== 4 + 4 * count) continue;
+      lists.push(Array.from({ length: count }, (_, i) => message.readInt32BE(4 + 4 * i)));
+    }
+    return lists;
   }
 
   /** RGB of a framebuffer pixel, read from noVNC's canvas (scaled to fit, so map coordinates). */
@@ -64,6 +84,31 @@ describe('screen page in Chromium', () => {
       { x, y, width: xvnc.width },
     );
   }
+
+  test('the Quality control reaches the VM as encodings (JPEG quality and compression levels), and is remembered', async () => {
+    const { page, errors, sent } = await openScreen();
+    const qualityOf = (list: number[]): number | undefined => list.find((e) => e >= -32 && e <= -23);
+    const compressionOf = (list: number[]): number | undefined => list.find((e) => e >= -256 && e <= -247);
+    await pollUntil('the first SetEncodings', UI_TIMEOUT_MS, async () => encodingsSent(sent).length > 0);
+    const first = encodingsSent(sent)[0] ?? [];
+    assert.equal(await page.locator('#quality').inputValue(), 'balanced');
+    assert.deepEqual([qualityOf(first), compressionOf(first)], [-32 + 6, -256 + 2], 'Balanced by default');
+
+    await page.locator('#quality').selectOption('smallest');
+    await pollUntil('SetEncodings for Smallest', UI_TIMEOUT_MS, async () => qualityOf(encodingsSent(sent).at(-1) ?? []) === -32);
+    assert.equal(compressionOf(encodingsSent(sent).at(-1) ?? []), -256 + 9);
+    // The desktop keeps updating at the lower quality.
+    await page.locator('#conn-state[data-state="connected"]').waitFor();
+
+    // Remembered: a reload connects with Smallest from its first SetEncodings.
+    const reloaded = await openScreen(page);
+    await pollUntil('the first SetEncodings after the reload', UI_TIMEOUT_MS, async () => encodingsSent(reloaded.sent).length > 0);
+    assert.equal(await page.locator('#quality').inputValue(), 'smallest');
+    assert.equal(qualityOf(encodingsSent(reloaded.sent)[0] ?? []), -32);
+    await page.locator('#quality').selectOption('balanced');
+    assert.deepEqual([...errors, ...reloaded.errors], [], 'no script errors and no CSP violations');
+    await page.close();
+  });
 
   test('Open screen shows the Xvnc desktop and typing reaches its terminal', async () => {
     const { page, errors, frames } = await openScreen();

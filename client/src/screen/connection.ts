@@ -47,9 +47,6 @@ const WATCH_RETRY_MS = 60_000;
 const SESSION_NOT_FOUND = 'session_not_found';
 const WATCHED_SESSION_ENDED = 'The screen you were watching is no longer shared: its session has ended.';
 
-/** A quality/bandwidth balance that keeps a 1080p desktop responsive over an ordinary office link. */
-const QUALITY_LEVEL = 6;
-const COMPRESSION_LEVEL = 2;
 
 export interface ScreenEvents extends SessionEvents {
   /** A new viewer is in the page; apply settings here, before its first frame. */
@@ -159,8 +156,6 @@ export class ScreenConnection {
     }
     this.#rfb = rfb;
     rfb.focusOnClick = true;
-    rfb.qualityLevel = QUALITY_LEVEL;
-    rfb.compressionLevel = COMPRESSION_LEVEL;
     // A CI VM's resolution is part of what is being tested; the viewer never changes it.
     rfb.resizeSession = false;
     this.#watchViewer(socket, rfb);

@@ -17,6 +17,7 @@ import { describeScreenDisconnect } from './disconnect.js';
 import { wireClipboardPanel, wireFullscreen, wireToggle } from './controls.js';
 import { LastFrame } from './last-frame.js';
 import { sendCombo } from './keys.js';
+import { browserStorage, isQualityPreset, QUALITY_PRESETS, rememberQuality, storedQuality, type QualityPreset } from './quality.js';
 
 /** Long enough to read a sentence; it is a hint, not a state. */
 const HINT_VISIBLE_MS = 6000;
@@ -65,6 +66,7 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
   const ctrlAltDel = requireElement('ctrl-alt-del', HTMLButtonElement);
   const specialKeys = requireElement('special-keys', HTMLSelectElement);
   const viewOnlyToggle = requireElement('view-only-toggle', HTMLButtonElement);
+  const qualitySelect = requireElement('quality', HTMLSelectElement);
 
   let state: ConnectionState = 'connecting';
   const lastFrame = new LastFrame(o.host);
@@ -107,6 +109,21 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
 
   wireFullscreen(requireElement('fullscreen', HTMLButtonElement), () => status.offerBanner('info', FULLSCREEN_REFUSED_HINT, HINT_VISIBLE_MS));
 
+  const storage = browserStorage();
+  let quality: QualityPreset = storedQuality(storage);
+  qualitySelect.value = quality;
+  const applyQuality = (rfb: RFB): void => {
+    // Each change makes noVNC send SetEncodings again; the VM's server applies it to the next update.
+    rfb.qualityLevel = QUALITY_PRESETS[quality].quality;
+    rfb.compressionLevel = QUALITY_PRESETS[quality].compression;
+  };
+  qualitySelect.addEventListener('change', () => {
+    if (!isQualityPreset(qualitySelect.value)) return;
+    quality = qualitySelect.value;
+    rememberQuality(storage, quality);
+    withViewer(applyQuality);
+  });
+
   ctrlAltDel.addEventListener('click', () => withInput((rfb) => rfb.sendCtrlAltDel()));
   specialKeys.addEventListener('change', () => {
     const combo = specialKeys.value;
@@ -125,6 +142,7 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
       rfb.background = SCREEN_BACKGROUND;
       rfb.viewOnly = viewOnly();
       rfb.showDotCursor = dotCursor();
+      applyQuality(rfb);
       applyViewport(rfb);
     },
     connected: (rfb) => {

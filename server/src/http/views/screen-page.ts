@@ -63,6 +63,7 @@ function screenStatus(remainingMs: number | null): Html {
 
 function screenWorkspace(buildId: string, label: string): Html {
   return html`<div class="screen-toolbar" role="toolbar" aria-label="Screen controls">
+  <select id="quality" aria-label="Quality" title="Sharper pictures or fewer bytes: pick Fast or Smallest on a slow link"><option value="sharp">Quality: Sharp</option><option value="balanced">Quality: Balanced</option><option value="fast">Quality: Fast</option><option value="smallest">Quality: Smallest</option></select>
   <button id="scale-toggle" type="button" class="button button-small" aria-pressed="true">Scale to fit</button>
   <button id="view-only-toggle" type="button" class="button button-small" aria-pressed="false">View only</button>
   <button id="dot-cursor-toggle" type="button" class="button button-small" aria-pressed="false">Show dot cursor</button>
