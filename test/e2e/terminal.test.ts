@@ -56,6 +56,55 @@ describe('terminal page in Chromium', () => {
     return (await page.locator('.xterm-rows').textContent()) ?? '';
   }
 
+  /** The rendered rows' text, top to bottom. */
+  async function rows(page: Page): Promise<string[]> {
+    return page.locator('.xterm-rows > div').allTextContents();
+  }
+
+  test("off a Mac Ctrl+F is the shell's (less pages forward); Ctrl+Shift+F opens Find (issue #21)", async () => {
+    const { page, errors } = await openTerminal();
+    await run(page, 'seq 1 5000 | less', /^\s*1\s*$/);
+    const firstRowBefore = (await rows(page))[0]?.trim();
+    assert.equal(firstRowBefore, '1');
+    await page.keyboard.press('Control+f');
+    await page.waitForFunction(() => document.querySelector('.xterm-rows > div')?.textContent?.trim() !== '1');
+    assert.equal(await page.locator('#term-search').isVisible(), false, 'Ctrl+F did not open Find');
+    await page.keyboard.press('q');
+    await page.keyboard.press('Control+Shift+F');
+    await page.locator('#term-search-input').waitFor({ state: 'visible' });
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'term-search-input');
+    await page.keyboard.press('Escape');
+    await page.locator('#term-search').waitFor({ state: 'hidden' });
+    await run(page, 'echo "after-$((40+2))"', /^\s*after-42\s*$/);
+    assert.deepEqual(errors, []);
+  });
+
+  test('the keyboard leaves the terminal: Ctrl+Shift+M lets Tab move the focus; a dead terminal is dimmed, lets Tab go, and Enter reconnects (issue #21)', async () => {
+    const { page, errors } = await openTerminal();
+    await run(page, 'echo "live-$((40+2))"', /^\s*live-42\s*$/);
+    // Tab is the shell's by default: the focus stays in the terminal.
+    await page.keyboard.press('Shift+Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('xterm-helper-textarea')), true);
+    await page.keyboard.press('Control+Shift+M');
+    await page.locator('#term-banner', { hasText: 'Tab now moves the focus' }).waitFor();
+    await page.keyboard.press('Shift+Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'disconnect', 'Shift+Tab reached the status bar');
+    // By keyboard alone: Disconnect, then back into the terminal with Tab.
+    await page.keyboard.press('Enter');
+    await page.locator('#conn-state[data-state="disconnected"]').waitFor();
+    await page.locator('#terminal.is-disconnected').waitFor();
+    await page.locator('.xterm-rows > div', { hasText: 'Disconnected — press Enter to reconnect.' }).waitFor();
+    await page.evaluate(() => document.querySelector<HTMLElement>('.xterm-helper-textarea')?.focus());
+    await page.keyboard.press('Shift+Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'reconnect', 'a dead terminal lets the focus reach Reconnect');
+    await page.evaluate(() => document.querySelector<HTMLElement>('.xterm-helper-textarea')?.focus());
+    await page.keyboard.press('Enter');
+    await page.locator('#conn-state[data-state="connected"]').waitFor();
+    assert.equal(await page.locator('#terminal.is-disconnected').count(), 0, 'live again, not dimmed');
+    await run(page, 'echo "again-$((40+2))"', /^\s*again-42\s*$/);
+    assert.deepEqual(errors, []);
+  });
+
   test('Open terminal gives a shell: echo $((6*7)) shows 42', async () => {
     const { page, errors } = await openTerminal();
     assert.match(await page.title(), /Build build-linux · Porthole$/);

@@ -155,6 +155,16 @@ export class StatusBar {
     this.reconnect.addEventListener('click', handler);
   }
 
+  /** Reconnect is offered (the session ended in a way starting again can help). */
+  canReconnect(): boolean {
+    return !this.reconnect.hidden;
+  }
+
+  /** As if Reconnect were pressed: a dead terminal's Enter. */
+  pressReconnect(): void {
+    if (this.canReconnect()) this.reconnect.click();
+  }
+
   #show(kind: BannerKind, text: string, link?: BannerLink): void {
     window.clearTimeout(this.#bannerTimer);
     this.#bannerKind = kind;

@@ -19,6 +19,7 @@ import { TerminalConnection } from './connection.js';
 import { createTerminal } from './create-terminal.js';
 import { wireSearch } from './search.js';
 import { shellDirectoryOf } from './shell-directory.js';
+import { wireTabFocus } from './tab-focus.js';
 
 /** Long enough to read a sentence; it is a hint, the shortcut keeps working without it. */
 const HINT_VISIBLE_MS = 8000;
@@ -33,6 +34,8 @@ const TYPING_DROPPED_HINT = 'Reconnecting: what you type is not sent until the t
  * the notice is shown rather than swallowed.
  */
 const EARLIER_OUTPUT_NOT_SHOWN = '\x18\r\n\x1b[2m[earlier output is not shown]\x1b[22m\r\n';
+/** Where the keys now go, in the pane itself (CAN first ends a half-written escape sequence). */
+const DISCONNECTED_LINE = '\x18\r\n\x1b[2mDisconnected — press Enter to reconnect.\x1b[22m\r\n';
 
 export interface TerminalMountOptions {
   readonly host: HTMLElement;
@@ -60,8 +63,16 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
   );
   const search = wireSearch(term, searchAddon);
   const clipboardKeys = wireClipboard(term, o.host, () => status.offerBanner('info', PASTE_BLOCKED_HINT, HINT_VISIBLE_MS));
+  // The banner is a live region: a screen reader hears the switch.
+  const tabFocus = wireTabFocus((message) => status.offerBanner('info', message, HINT_VISIBLE_MS));
+  // A dead terminal (a final close) offers Enter to start again, where Reconnect is offered.
+  const reconnectKey = (ev: KeyboardEvent): boolean => {
+    if (state !== 'disconnected' || ev.key !== 'Enter' || ev.ctrlKey || ev.altKey || ev.metaKey || ev.shiftKey) return false;
+    if (ev.type === 'keydown') status.pressReconnect();
+    return true;
+  };
   // One handler decides for all shortcuts; returning false keeps the key from reaching the VM.
-  term.attachCustomKeyEventHandler((ev) => !(clipboardKeys(ev) || search.handleKey(ev)));
+  term.attachCustomKeyEventHandler((ev) => !(tabFocus.handleKey(ev) || reconnectKey(ev) || clipboardKeys(ev) || search.handleKey(ev)));
 
   const shellDirectory = o.shellDirectory;
   if (shellDirectory) {
@@ -95,6 +106,11 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
         state = next;
         status.setState(next);
         if (disconnectButton) disconnectButton.hidden = next === 'disconnected';
+        // A dead terminal looks dead: dimmed, its cursor still, Tab free to leave it.
+        const dead = next === 'disconnected';
+        o.host.classList.toggle('is-disconnected', dead);
+        term.options.cursorBlink = !dead;
+        tabFocus.setShellGone(dead);
       },
       started: (afterAnother) => {
         // A watching page is sent the held output from its oldest byte on every join: start clean.
@@ -129,6 +145,7 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
       disconnected: (why) => {
         o.observer.ended(why);
         showDisconnect(status, why, (ended) => describeDisconnect(ended, 'terminal'), o.signInHref);
+        if (status.canReconnect()) term.write(DISCONNECTED_LINE);
       },
     },
     SessionMemory.forTab('ssh', o.buildId),

@@ -1,10 +1,11 @@
 /**
- * Find in the terminal's scrollback: Ctrl+F (Cmd+F on macOS) opens the box, Enter / Shift+Enter
- * step through matches, Escape closes and gives the keyboard back to the shell.
+ * Find in the terminal's scrollback: Ctrl+Shift+F (Cmd+F on macOS) opens the box, Enter /
+ * Shift+Enter step through matches, Escape closes and gives the keyboard back to the shell. Off a
+ * Mac, plain Ctrl+F is the shell's (forward a character, less's page down, vim's scroll).
  */
 import type { Terminal } from '@xterm/xterm';
 import type { ISearchOptions, SearchAddon } from '@xterm/addon-search';
-import { CMD, CTRL, IS_MAC, hasModifiers, isLetter } from './keys.js';
+import { CMD, CTRL_SHIFT, IS_MAC, hasModifiers, isLetter } from './keys.js';
 import { requireElement } from '../session/dom.js';
 
 /** Every match is highlighted, the current one stronger; the addon needs #RRGGBB colours. */
@@ -60,7 +61,7 @@ export function wireSearch(term: Terminal, addon: SearchAddon): SearchBox {
     term.focus();
   };
 
-  const isShortcut = (ev: KeyboardEvent): boolean => hasModifiers(ev, IS_MAC ? CMD : CTRL) && isLetter(ev, 'f');
+  const isShortcut = (ev: KeyboardEvent): boolean => hasModifiers(ev, IS_MAC ? CMD : CTRL_SHIFT) && isLetter(ev, 'f');
 
   input.addEventListener('input', () => find('next', true));
   input.addEventListener('keydown', (ev) => {
