@@ -155,7 +155,10 @@ describe('sessions outlive connections, in Chromium', () => {
     const stored = await page.evaluate(() => sessionStorage.getItem('porthole.session.ssh.build-linux'));
     assert.ok(stored, 'the tab keeps the session id');
 
+    // The page asks before leaving a live shell (issue #21); the user says yes.
+    const asked = new Promise<string>((resolve) => page.once('dialog', (dialog) => void dialog.accept().then(() => resolve(dialog.type()))));
     await page.reload();
+    assert.equal(await asked, 'beforeunload');
     await page.locator('#conn-state[data-state="connected"]').waitFor();
     // The screen is rebuilt from what the gateway kept: the earlier command and its output.
     await row(page, new RegExp(`^\\s*before-${before[1]}\\s*$`)).waitFor();

@@ -29,6 +29,7 @@ if (buildId) {
     signInHref: `/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`,
     observer: IGNORE_SESSION,
     watch: watchedSession(),
+    confirmLeave: true,
     ...(files ? { shellDirectory: (path: string) => files.setShellDirectory(path) } : {}),
   });
 } else {

@@ -50,6 +50,11 @@ export interface TerminalMountOptions {
   readonly watch?: string | null;
   /** The shell reported its current folder (OSC 7); pages with a Files panel offer to go there. */
   readonly shellDirectory?: (path: string) => void;
+  /**
+   * Closing or leaving the page while its own shell is live asks first (`beforeunload`). The
+   * full page only: an embed's parent decides about leaving, and a watcher loses nothing.
+   */
+  readonly confirmLeave?: boolean;
 }
 
 export function mountTerminal(o: TerminalMountOptions): MountedSession {
@@ -155,6 +160,16 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
   const typed = (sent: boolean): void => {
     if (!sent && state === 'reconnecting') status.offerBanner('info', TYPING_DROPPED_HINT, HINT_VISIBLE_MS);
   };
+  if (o.confirmLeave && watching === null) {
+    window.addEventListener('beforeunload', (event) => {
+      // A held session survives a reload, but a closed tab is the shell's end within the hold.
+      if (state !== 'connected' && state !== 'reconnecting') return;
+      event.preventDefault();
+      // Chromium before 119 asks only when returnValue is set.
+      event.returnValue = '';
+    });
+  }
+
   term.onData((data) => typed(connection.sendInput(data)));
   term.onBinary((data) => typed(connection.sendBinary(data)));
   term.onResize(({ cols, rows }) => connection.resize(cols, rows));
