@@ -105,6 +105,31 @@ describe('terminal page in Chromium', () => {
     assert.deepEqual(errors, []);
   });
 
+  test('Screen reader mode gives the rows to an accessibility tree and is remembered; Full screen toggles (issue #21)', async () => {
+    const { page, errors } = await openTerminal();
+    await run(page, 'echo "heard-$((40+2))"', /^\s*heard-42\s*$/);
+    assert.equal(await page.locator('.xterm-accessibility-tree').count(), 0, 'off by default');
+    await page.locator('#screen-reader-toggle').click();
+    assert.equal(await page.locator('#screen-reader-toggle').getAttribute('aria-pressed'), 'true');
+    await page.locator('.xterm-accessibility-tree', { hasText: 'heard-42' }).waitFor({ state: 'attached' });
+    // Remembered: another page of the same browser starts with it on.
+    const again = await page.context().newPage();
+    await again.goto(page.url());
+    await again.locator('#conn-state[data-state="connected"]').waitFor();
+    assert.equal(await again.locator('#screen-reader-toggle').getAttribute('aria-pressed'), 'true');
+    await again.locator('.xterm-accessibility-tree').waitFor({ state: 'attached' });
+    await again.locator('#screen-reader-toggle').click();
+    await again.close();
+
+    await page.locator('#term-fullscreen').click();
+    await page.waitForFunction(() => document.fullscreenElement !== null);
+    assert.equal(await page.locator('#term-fullscreen').textContent(), 'Exit full screen');
+    await page.locator('#term-fullscreen').click();
+    await page.waitForFunction(() => document.fullscreenElement === null);
+    await run(page, 'echo "still-$((40+2))"', /^\s*still-42\s*$/);
+    assert.deepEqual(errors, []);
+  });
+
   test('Open terminal gives a shell: echo $((6*7)) shows 42', async () => {
     const { page, errors } = await openTerminal();
     assert.match(await page.title(), /Build build-linux · Porthole$/);

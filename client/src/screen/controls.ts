@@ -1,4 +1,4 @@
-/** The screen toolbar's own widgets: toggle buttons, the clipboard drawer, full screen, who watches. */
+/** The screen toolbar's own widgets: toggle buttons, the clipboard drawer, who watches. */
 import { describeWatchers, pollLiveSessions, type LiveSessionsPoll } from '../lib/live-sessions.js';
 
 /**
@@ -68,22 +68,6 @@ export function wireClipboardPanel(els: ClipboardElements, onSend: (text: string
 }
 
 /** Hides the button where full screen is unavailable (iframes without allowfullscreen, iPhone Safari). */
-export function wireFullscreen(button: HTMLButtonElement, onError: () => void): void {
-  if (!document.fullscreenEnabled) {
-    button.hidden = true;
-    return;
-  }
-  const update = (): void => {
-    button.textContent = document.fullscreenElement ? 'Exit full screen' : 'Full screen';
-  };
-  // Also fires when the user leaves with Esc or the browser's own controls.
-  document.addEventListener('fullscreenchange', update);
-  button.addEventListener('click', () => {
-    const change = document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen();
-    change.catch(onError);
-  });
-  update();
-}
 
 /**
  * "Watching: Sam (can type), Kim" in the toolbar of the owner's screen (issue #16), from the same

@@ -14,10 +14,12 @@ import { StatusBar } from '../session/status-bar.js';
 import { cleanVmTitle, pageTitle } from '../session/title.js';
 import { ScreenConnection } from './connection.js';
 import { describeScreenDisconnect } from './disconnect.js';
-import { wireClipboardPanel, wireFullscreen, wireToggle } from './controls.js';
+import { wireClipboardPanel, wireToggle } from './controls.js';
+import { wireFullscreen } from '../session/fullscreen.js';
 import { LastFrame } from './last-frame.js';
 import { sendCombo } from './keys.js';
-import { browserStorage, isQualityPreset, QUALITY_PRESETS, rememberQuality, storedQuality, type QualityPreset } from './quality.js';
+import { isQualityPreset, QUALITY_PRESETS, rememberQuality, storedQuality, type QualityPreset } from './quality.js';
+import { browserStorage } from '../lib/storage.js';
 
 /** Long enough to read a sentence; it is a hint, not a state. */
 const HINT_VISIBLE_MS = 6000;

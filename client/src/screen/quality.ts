@@ -3,6 +3,8 @@
  * compression levels, which noVNC sends as RFB pseudo-encodings (-32 + quality, -256 +
  * compression) so the VM's server trades pixels for bandwidth. Remembered in the browser.
  */
+import { readSetting, writeSetting } from '../lib/storage.js';
+
 export type QualityPreset = 'sharp' | 'balanced' | 'fast' | 'smallest';
 
 export interface QualityLevels {
@@ -31,30 +33,12 @@ export function isQualityPreset(value: unknown): value is QualityPreset {
   return typeof value === 'string' && Object.hasOwn(QUALITY_PRESETS, value);
 }
 
-/** The remembered preset; a missing or foreign value is the default. */
+/** The remembered preset; a missing or foreign value, or storage that refuses, is the default. */
 export function storedQuality(storage: Pick<Storage, 'getItem'> | null): QualityPreset {
-  let value: string | null = null;
-  try {
-    value = storage?.getItem(QUALITY_STORAGE_KEY) ?? null;
-  } catch {
-    // Storage denied (a sandboxed frame, privacy settings): the default.
-  }
+  const value = readSetting(storage, QUALITY_STORAGE_KEY);
   return isQualityPreset(value) ? value : DEFAULT_QUALITY;
 }
 
 export function rememberQuality(storage: Pick<Storage, 'setItem'> | null, preset: QualityPreset): void {
-  try {
-    storage?.setItem(QUALITY_STORAGE_KEY, preset);
-  } catch {
-    // Not remembered; the choice still holds for this page.
-  }
-}
-
-/** The browser's localStorage, or null where the page may not use it. */
-export function browserStorage(): Storage | null {
-  try {
-    return window.localStorage;
-  } catch {
-    return null;
-  }
+  writeSetting(storage, QUALITY_STORAGE_KEY, preset);
 }

@@ -20,11 +20,17 @@ import { createTerminal } from './create-terminal.js';
 import { wireSearch } from './search.js';
 import { shellDirectoryOf } from './shell-directory.js';
 import { wireTabFocus } from './tab-focus.js';
+import { wireScreenReader } from './screen-reader.js';
+import { wireFullscreen } from '../session/fullscreen.js';
+import { browserStorage } from '../lib/storage.js';
 
 /** Long enough to read a sentence; it is a hint, the shortcut keeps working without it. */
 const HINT_VISIBLE_MS = 8000;
 /** A notice from the gateway (typing lost before the shell was ready) stays long enough to read twice. */
 const NOTICE_SHOWN_MS = 12_000;
+/** In full screen the terminal keeps these from the browser: Ctrl+W, Ctrl+N, Ctrl+T and Esc reach the shell. */
+const FULLSCREEN_LOCKED_KEYS: readonly string[] = ['KeyW', 'KeyN', 'KeyT', 'Escape'];
+const FULLSCREEN_REFUSED_HINT = 'The browser did not allow full screen.';
 const PASTE_BLOCKED_HINT = 'The browser did not allow reading the clipboard. Paste with Ctrl+Shift+V (⌘V on a Mac).';
 /** Typing while reconnecting is dropped, not queued: it would reach the shell late, out of context. */
 const TYPING_DROPPED_HINT = 'Reconnecting: what you type is not sent until the terminal is connected again.';
@@ -69,6 +75,12 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
   const search = wireSearch(term, searchAddon);
   const clipboardKeys = wireClipboard(term, o.host, () => status.offerBanner('info', PASTE_BLOCKED_HINT, HINT_VISIBLE_MS));
   // The banner is a live region: a screen reader hears the switch.
+  const screenReaderToggle = document.getElementById('screen-reader-toggle');
+  if (screenReaderToggle instanceof HTMLButtonElement) wireScreenReader(term, screenReaderToggle, browserStorage());
+  const fullscreenButton = document.getElementById('term-fullscreen');
+  if (fullscreenButton instanceof HTMLButtonElement) {
+    wireFullscreen(fullscreenButton, () => status.offerBanner('info', FULLSCREEN_REFUSED_HINT, HINT_VISIBLE_MS), FULLSCREEN_LOCKED_KEYS, () => term.focus());
+  }
   const tabFocus = wireTabFocus((message) => status.offerBanner('info', message, HINT_VISIBLE_MS));
   // A dead terminal (a final close) offers Enter to start again, where Reconnect is offered.
   const reconnectKey = (ev: KeyboardEvent): boolean => {

@@ -61,6 +61,8 @@ function terminalStatus(): Html {
     <span id="pairing" class="pairing" hidden></span>
     <span id="window-countdown" class="window-countdown" aria-live="polite"></span>
     <button id="files-toggle" class="button button-small" type="button" aria-controls="files-panel" aria-expanded="false" title="Download files from the VM and upload files to it" hidden>Files</button>
+    <button id="screen-reader-toggle" class="button button-small" type="button" aria-pressed="false" title="Lets a screen reader read the terminal's rows and hear new output">Screen reader</button>
+    <button id="term-fullscreen" class="button button-small" type="button" aria-pressed="false" title="Full screen: Ctrl+W, Ctrl+N, Ctrl+T and Esc then reach the shell (hold Esc to leave)">Full screen</button>
     <button id="disconnect" class="button button-small" type="button" title="End the shell on the VM">Disconnect</button>
     <button id="reconnect" class="button button-small" type="button" hidden>Reconnect</button>
   </div>`;
