@@ -1,4 +1,8 @@
 import { defineConfig } from 'vite';
+import { compression } from 'vite-plugin-compression2';
+
+/** Smaller files gain nothing from compression the headers would not eat. */
+const COMPRESS_ABOVE_BYTES = 1024;
 
 /**
  * Vite builds the browser bundles from client/. Pages are rendered by the server, which reads the
@@ -7,6 +11,9 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: 'client',
   publicDir: false,
+  // Precompressed at build time (gzip and brotli beside each asset), served as is by the gateway:
+  // no compression work per request, and brotli at its best level.
+  plugins: [compression({ algorithms: ['gzip', 'brotliCompress'], threshold: COMPRESS_ABOVE_BYTES, exclude: [/\.map$/], logLevel: 'silent' })],
   build: {
     outDir: '../dist/client',
     emptyOutDir: true,

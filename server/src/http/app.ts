@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import express, { type Express, type RequestHandler, type Router } from 'express';
+import expressStaticGzip from 'express-static-gzip';
 import type { Config } from '../config/config.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../log.js';
@@ -95,7 +96,17 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.use(metricsRouter({ metrics: deps.metrics, token: config.metricsToken }));
   app.use(...securityHeaders(config.secureCookies, (req) => embedParentOf(req, embedOrigins)));
   app.use(faviconRouter());
-  app.use('/assets', express.static(join(deps.clientDir, 'assets'), { index: false, immutable: true, maxAge: ASSET_MAX_AGE_MS, fallthrough: false }));
+  // The build wrote brotli and gzip copies beside each asset (vite.config.ts): sent as the browser
+  // accepts them, brotli first, with Vary: Accept-Encoding.
+  app.use(
+    '/assets',
+    expressStaticGzip(join(deps.clientDir, 'assets'), {
+      enableBrotli: true,
+      orderPreference: ['br', 'gzip'],
+      index: false,
+      serveStatic: { index: false, immutable: true, maxAge: ASSET_MAX_AGE_MS, fallthrough: false },
+    }),
+  );
 
   // Other nodes authenticate with a signed assertion, never a cookie or the control token.
   if (deps.internal) app.use(deps.internal);
