@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { seedWorld, type World } from '../helpers/seed.js';
+import { control, seedWorld, type World } from '../helpers/seed.js';
 import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
-import { pollUntil } from '../helpers/ports.js';
+import { freePort, pollUntil } from '../helpers/ports.js';
 
 const UI_TIMEOUT_MS = 20_000;
 const BACKGROUND = '#336699';
@@ -107,6 +107,23 @@ describe('screen page in Chromium', () => {
     assert.equal(qualityOf(encodingsSent(reloaded.sent)[0] ?? []), -32);
     await page.locator('#quality').selectOption('balanced');
     assert.deepEqual([...errors, ...reloaded.errors], [], 'no script errors and no CSP violations');
+    await page.close();
+  });
+
+  test('an unreachable screen says it could not be reached, not that a login was refused (issue #21)', async () => {
+    const res = await control(gw).put('/builds/mac-unreachable', {
+      appId: 'app-1',
+      stack: 'macos',
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      remoteAccess: { ssh: { host: '127.0.0.1', port: 22, username: 'vagrant', password: 'x' }, vnc: { host: '127.0.0.1', port: await freePort(), password: 'whatever' } },
+    });
+    assert.ok(res.status < 300, JSON.stringify(res.body));
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    await signInThroughForm(page, gw.url, world.users.owner, '/builds/mac-unreachable/screen');
+    await page.locator('#term-banner, #screen-banner, [role="status"]', { hasText: 'could not be reached' }).first().waitFor();
+    assert.equal(await page.getByText('refused the screen login').count(), 0);
     await page.close();
   });
 

@@ -28,6 +28,8 @@ export interface ScreenClient {
   /** The security types the gateway offered the browser. */
   readonly offeredTypes: readonly number[];
   readonly securityResult: number;
+  /** The reason sent with a failed SecurityResult; null when it succeeded. */
+  readonly securityReason: string | null;
   readonly serverInit: ServerInit | null;
   readonly closed: Promise<{ code: number; reason: string }>;
   /** Requests a full (non-incremental) update of a rectangle and returns its raw 32-bit pixels. */
@@ -143,6 +145,7 @@ export async function connectScreen(ticket: Ticket, gw: GatewayAddress, origin =
   send(Buffer.from([1]));
   const securityResult = (await queue.read(4)).readUInt32BE(0);
   let serverInit: ServerInit | null = null;
+  let securityReason: string | null = null;
   if (securityResult === 0) {
     send(Buffer.from([0])); // ClientInit asking for exclusive access: the gateway must force shared.
     const head = await queue.read(24);
@@ -151,7 +154,7 @@ export async function connectScreen(ticket: Ticket, gw: GatewayAddress, origin =
     serverInit = { width: head.readUInt16BE(0), height: head.readUInt16BE(2), bitsPerPixel: head.readUInt8(4), name };
   } else {
     const reasonLength = (await queue.read(4)).readUInt32BE(0);
-    await queue.read(reasonLength);
+    securityReason = (await queue.read(reasonLength)).toString('utf8');
   }
   clearTimeout(timeout);
 
@@ -159,6 +162,7 @@ export async function connectScreen(ticket: Ticket, gw: GatewayAddress, origin =
     ws,
     offeredTypes,
     securityResult,
+    securityReason,
     serverInit,
     closed,
     readPixels: (x, y, width, height) => readRawPixels(send, queue, x, y, width, height),

@@ -9,7 +9,7 @@ import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
 import { startFakeRfbServer } from '../helpers/ard-server.js';
 import { establishedConnectionsTo, runCommand } from '../helpers/daemon.js';
-import { pollUntil } from '../helpers/ports.js';
+import { freePort, pollUntil } from '../helpers/ports.js';
 import { metricValue, scrapeMetrics } from '../helpers/ops.js';
 import type { LiveSessionsView } from '../../shared/src/api.js';
 import { spyDialer, type SpyDialer } from '../helpers/spy-dialer.js';
@@ -114,6 +114,23 @@ describe('screen over a real Xvnc', () => {
     const closed = await screen.closed;
     assert.equal(closed.code, 4004);
     assert.match(closed.reason, /refused the screen login/);
+    assert.equal(screen.securityReason, 'The build VM refused the screen login.');
+  });
+
+  test('an unreachable VNC endpoint says it could not be reached, in the SecurityResult and the close', async () => {
+    const closedPort = await freePort();
+    await control(gw).put('/builds/mac-no-vnc', {
+      appId: 'app-1',
+      stack: 'macos',
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      remoteAccess: { ssh: { host: '127.0.0.1', port: 22, username: 'vagrant', password: 'x' }, vnc: { host: '127.0.0.1', port: closedPort, password: 'whatever' } },
+    });
+    const screen = await connectScreen(await ticket('mac-no-vnc'), gw);
+    assert.equal(screen.securityResult, 1);
+    assert.equal(screen.securityReason, 'The build VM screen could not be reached.');
+    const closed = await screen.closed;
+    assert.deepEqual(closed, { code: 4004, reason: 'The build VM screen could not be reached.' });
   });
 
   test('typing into the desktop terminal runs a command on the VM', async () => {

@@ -213,9 +213,9 @@ describe('hostile VNC servers', () => {
       const content = await page.content();
       assert.ok(!content.includes('onerror=alert'), 'the VM reason reached the page');
       assert.equal(await injectedElements(page), 0);
-      // noVNC logs the failure to the console, with the gateway's generic reason only.
+      // noVNC logs the failure to the console, with the gateway's own sentence only.
       assert.deepEqual(
-        incidents.filter((i) => i !== 'console: Failed when connecting: Security negotiation failed on security result (reason: Authentication failed)'),
+        incidents.filter((i) => i !== 'console: Failed when connecting: Security negotiation failed on security result (reason: The build VM refused the screen login.)'),
         [],
       );
     } finally {

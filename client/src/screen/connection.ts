@@ -31,6 +31,13 @@ const CLOSE_GRACE_MS = 3000;
 const NO_SCREEN_STATUS = 400;
 
 const VM_REFUSED_LOGIN = 'The build VM refused the screen login.';
+/** The gateway's reasons are one short sentence; anything longer is not one of them. */
+const MAX_REASON_CHARS = 200;
+
+function gatewaySentence(reason: string | undefined): string | null {
+  const text = reason?.trim() ?? '';
+  return text.length > 0 && text.length <= MAX_REASON_CHARS ? text : null;
+}
 const CREDENTIALS_ASKED =
   'The screen asked this page for a password, which the gateway should have answered itself. The connection was closed; report this if it happens again.';
 const STREAM_UNREADABLE = 'The screen stream from the gateway could not be understood, so the viewer stopped. Reconnect to try again.';
@@ -177,9 +184,9 @@ export class ScreenConnection {
     rfb.addEventListener('clipboard', (event) => {
       if (socket.current) this.events.clipboard(event.detail.text);
     });
-    // The VM's reason is not shown: the gateway replaces it anyway, and it is the VM's word.
-    rfb.addEventListener('securityfailure', () => {
-      if (socket.current) socket.serverError = VM_REFUSED_LOGIN;
+    // The reason is the gateway's own sentence (it never passes on the VM's), shown as text.
+    rfb.addEventListener('securityfailure', (event) => {
+      if (socket.current) socket.serverError = gatewaySentence(event.detail.reason) ?? VM_REFUSED_LOGIN;
     });
     rfb.addEventListener('credentialsrequired', () => {
       if (!socket.current) return;

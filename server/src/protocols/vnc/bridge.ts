@@ -54,8 +54,12 @@ const FLOW_LIMITS: FlowLimits = {
  */
 export const VNC_PROBE_INTERVAL_MS = 5_000;
 const PROBE_REQUEST = Buffer.from([3, 0, 0, 0, 0, 0, 0, 1, 0, 1]);
-/** Shown by noVNC; the VM's own reason (untrusted, possibly revealing) is only logged. */
-const GENERIC_AUTH_FAILURE = 'Authentication failed';
+/**
+ * The SecurityResult failure reason the page shows (issue #21: say what happened, not always "a
+ * login"). The gateway's own sentence: the VM's reason (untrusted, possibly revealing) is only logged.
+ */
+export const VM_REFUSED_SCREEN_LOGIN = 'The build VM refused the screen login.';
+export const VM_SCREEN_UNREACHABLE = 'The build VM screen could not be reached.';
 
 export interface ScreenBridgeDeps extends ProtocolContext {
   readonly credentials: VncCredentials;
@@ -194,13 +198,13 @@ export class ScreenBridge implements ProtocolSession {
   #refuse(failure: RfbUpstreamFailure): void {
     if (failure.kind === 'aborted') return;
     this.#deps.logger.info({ event: 'vm_connect_failed', buildId: this.#deps.build.id, kind: 'vnc', failure: failure.kind, detail: failure.detail }, 'screen connection to the VM failed');
-    const reason = Buffer.from(GENERIC_AUTH_FAILURE, 'utf8');
+    const human = failure.kind === 'auth_failed' ? VM_REFUSED_SCREEN_LOGIN : VM_SCREEN_UNREACHABLE;
+    const reason = Buffer.from(human, 'utf8');
     const message = Buffer.alloc(8 + reason.length);
     message.writeUInt32BE(1, 0);
     message.writeUInt32BE(reason.length, 4);
     reason.copy(message, 8);
     this.#send(message);
-    const human = failure.kind === 'auth_failed' ? 'The build VM refused the screen login.' : 'The build VM screen could not be reached.';
     this.#deps.close(CloseCode.vmUnreachable, human);
   }
 
