@@ -278,6 +278,15 @@ function browserBlock(): string | null {
       ['Page ÷ xterm.js alone (speed, same run)', s(d.ratio, 2), `≥ ${BROWSER_RATIO_TARGET}`, verdict(d.ratio.median >= BROWSER_RATIO_TARGET)],
       ['Page ÷ PTY ceiling (speed, same run)', s(d.pageToPty, 2), '—', ''],
       ['Ctrl-C during `yes` → prompt shown', s(d.ctrlCToPromptMs, 0, 'ms'), '≤ 1,000 ms', verdict(d.ctrlCToPromptMs.median <= CTRL_C_TARGET_MS)],
+    );
+    if (d.receive) {
+      rows.push(
+        ['Prototype, bare page: same bytes over a WebSocket, received on the main thread', shown(d.receive.mainSeconds, d.receive.mainMBps), '', ''],
+        ['… received in a Worker, bytes transferred to the main thread', shown(d.receive.workerSeconds, d.receive.workerMBps), '', ''],
+        ['Worker ÷ main thread (speed, same run)', s(d.receive.workerToMain, 2), '—', ''],
+      );
+    }
+    rows.push(
       ['**With Playwright** (DevTools attached: every WebSocket frame copied to the bench)', '', '', ''],
     );
   }

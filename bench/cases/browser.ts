@@ -27,7 +27,7 @@ import { ssh2Leg } from '../lib/shell-legs.js';
 import { commandWithMarker } from '../lib/marker.js';
 import { sleep, withDeadline } from '../lib/deadline.js';
 import { launchDirectChromium, startPageHub, type DirectChromium, type PageHub } from '../lib/direct-chromium.js';
-import { bareUrl, bareXtermFiles } from '../lib/bare-xterm.js';
+import { bareUrl, bareXtermFiles, startFeedServer } from '../lib/bare-xterm.js';
 import { writePageProbeExtension } from '../lib/page-probe-extension.js';
 import type { SshdHandle } from '../../test/helpers/sshd.js';
 
@@ -106,6 +106,11 @@ export interface BrowserResult extends BrowserRow {
     readonly ptyMBps: Spread;
     /** PTY-alone ÷ page time per run: how close the page gets to what the VM side can deliver. */
     readonly pageToPty: Spread;
+    /**
+     * Issue #18 point 3, outside the product: the bare page receiving the same bytes over a
+     * WebSocket (gateway-sized frames and credit) on its main thread, or in a Worker.
+     */
+    readonly receive?: { mainSeconds: Spread; workerSeconds: Spread; mainMBps: Spread; workerMBps: Spread; workerToMain: Spread };
   };
 }
 
@@ -207,15 +212,37 @@ async function measureDirect(options: CaseOptions, gateway: BenchGateway, sshd: 
       options.log(`  Ctrl-C → prompt: ${ctrlC[run]?.toFixed(0)} ms`);
     }
     const bytes = output.pty.length;
+    const receive = await measureReceive(options, hub, output);
     return {
       ...row(bytes, { page: layout.renderer, bare: bare.renderer }, bare.size, pageSeconds, bareSeconds, ctrlC),
       ptySeconds: spread(ptySeconds),
       ptyMBps: mbps(bytes, ptySeconds),
       pageToPty: spread(pageSeconds.map((s, i) => (ptySeconds[i] ?? NaN) / s)),
+      receive,
     };
   } finally {
     for (const browser of browsers) await browser.stop();
     rmSync(extension, { recursive: true, force: true });
+  }
+}
+
+/** The Worker prototype on the bare page: main-thread and Worker receive alternate. */
+async function measureReceive(options: CaseOptions, hub: PageHub, output: Output): Promise<NonNullable<NonNullable<BrowserResult['direct']>['receive']>> {
+  const feed = await startFeedServer(output.pty);
+  try {
+    const main: number[] = [];
+    const worker: number[] = [];
+    for (let run = 0; run < options.runs; run++) {
+      for (const mode of alternate(['main', 'worker'] as const, run)) {
+        const seconds = await hub.call<number>('bare', { type: 'receive', mode, url: feed.url, tag: bareTag() }, DISPLAY_TIMEOUT_MS);
+        (mode === 'main' ? main : worker).push(seconds);
+      }
+      options.log(`  receive run ${run + 1}: main thread ${main[run]?.toFixed(2)} s, Worker ${worker[run]?.toFixed(2)} s`);
+    }
+    const bytes = output.pty.length;
+    return { mainSeconds: spread(main), workerSeconds: spread(worker), mainMBps: mbps(bytes, main), workerMBps: mbps(bytes, worker), workerToMain: spread(worker.map((s, i) => (main[i] ?? NaN) / s)) };
+  } finally {
+    await feed.close();
   }
 }
 

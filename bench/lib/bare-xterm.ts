@@ -5,6 +5,9 @@
  * hub (`?hub`, Chromium without DevTools) or by Playwright calling `window.__bare.display(tag)`.
  */
 import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { TERMINAL_ACK_BATCH_BYTES, TERMINAL_ACK_MIN_BYTES, TERMINAL_OUTPUT_BATCH_BYTES, TERMINAL_UNACKED_HIGH_BYTES } from '../../shared/src/limits.js';
 import { join, resolve } from 'node:path';
 import { pageServeScript, TITLE_PROBE, type StaticFile } from './direct-chromium.js';
 
@@ -96,7 +99,101 @@ async function display(tag) {
   const shown = await waitTitle(tag, t0);
   return (shown.shownAt - t0) / 1000;
 }
-window.__bare = { display, info: () => data.then(() => ({ renderer, size: term.cols + '×' + term.rows })) };
-if (params.has('hub')) serve('bare', { info: () => window.__bare.info(), display: (c) => display(c.tag) });
+// Issue #18, point 3, a prototype outside the product: the same bytes over a WebSocket from the
+// bench's feed server (gateway-sized frames, the gateway's credit, acks batched as the page
+// batches them), received on the main thread as the page does, or in a Worker that transfers
+// each frame's bytes to the main thread for term.write.
+const WORKER_SOURCE = \`
+let ws;
+onmessage = (e) => {
+  if (e.data.type === 'open') {
+    ws = new WebSocket(e.data.url);
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'start', tag: e.data.tag }));
+    ws.onmessage = (m) => postMessage(m.data, [m.data]);
+  } else if (e.data.type === 'ack') ws.send(JSON.stringify({ type: 'ack', bytes: e.data.bytes }));
+  else if (e.data.type === 'close') ws.close();
+};
+\`;
+const workerUrl = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+function receive(mode, url, tag) {
+  const t0 = performance.now();
+  let outstanding = 0;
+  let unacked = 0;
+  let send;
+  let close;
+  const onFrame = (buffer) => {
+    const bytes = new Uint8Array(buffer);
+    outstanding += 1;
+    term.write(bytes, () => {
+      outstanding -= 1;
+      unacked += bytes.length;
+      if (unacked >= ${TERMINAL_ACK_BATCH_BYTES} || (outstanding === 0 && unacked >= ${TERMINAL_ACK_MIN_BYTES})) {
+        send(unacked);
+        unacked = 0;
+      }
+    });
+  };
+  if (mode === 'worker') {
+    const worker = new Worker(workerUrl);
+    worker.onmessage = (e) => onFrame(e.data);
+    send = (n) => worker.postMessage({ type: 'ack', bytes: n });
+    close = () => { worker.postMessage({ type: 'close' }); worker.terminate(); };
+    worker.postMessage({ type: 'open', url, tag });
+  } else {
+    const ws = new WebSocket(url);
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'start', tag }));
+    ws.onmessage = (m) => onFrame(m.data);
+    send = (n) => ws.send(JSON.stringify({ type: 'ack', bytes: n }));
+    close = () => ws.close();
+  }
+  return waitTitle(tag, t0).then((shown) => {
+    close();
+    return (shown.shownAt - t0) / 1000;
+  });
+}
+window.__bare = { display, receive, info: () => data.then(() => ({ renderer, size: term.cols + '×' + term.rows })) };
+if (params.has('hub')) serve('bare', { info: () => window.__bare.info(), display: (c) => display(c.tag), receive: (c) => receive(c.mode, c.url, c.tag) });
 </script></body></html>`;
+}
+
+/**
+ * The feed for the Worker prototype: on `{"type":"start","tag"}` sends `data` then the title OSC
+ * `tag`, in frames of the gateway's batch size, never more than the gateway's credit unacknowledged.
+ */
+export async function startFeedServer(data: Buffer): Promise<{ url: string; close(): Promise<void> }> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  await new Promise<void>((done) => server.once('listening', done));
+  server.on('connection', (ws: WebSocket) => {
+    let stream: Buffer | null = null;
+    let offset = 0;
+    let unacked = 0;
+    const pump = (): void => {
+      while (stream && offset < stream.length && unacked < TERMINAL_UNACKED_HIGH_BYTES) {
+        const frame = stream.subarray(offset, offset + TERMINAL_OUTPUT_BATCH_BYTES);
+        offset += frame.length;
+        unacked += frame.length;
+        ws.send(frame, { binary: true });
+      }
+    };
+    ws.on('message', (message: Buffer, isBinary) => {
+      if (isBinary) return;
+      const m = JSON.parse(message.toString('utf8')) as { type: string; tag?: string; bytes?: number };
+      if (m.type === 'start') {
+        stream = Buffer.concat([data, Buffer.from(`\x1b]0;${m.tag ?? ''}\x07`, 'latin1')]);
+        offset = 0;
+        unacked = 0;
+      } else if (m.type === 'ack') unacked -= m.bytes ?? 0;
+      pump();
+    });
+  });
+  return {
+    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((done) => {
+        for (const client of server.clients) client.terminate();
+        server.close(() => done());
+      }),
+  };
 }
