@@ -11,8 +11,9 @@
  *
  * Typing: the script dispatches an `input` event (insertText) on xterm.js's textarea, which xterm.js
  * turns into the same onData the keyboard does; the stamp is taken just before it, where the
- * Playwright row stamps the keydown. Synthetic key events are not used: xterm.js reads keyCode,
- * which a script-made KeyboardEvent does not carry.
+ * Playwright row stamps the keydown. One such event carries a whole line; script-made key events
+ * would take one per character and xterm.js reads their legacy keyCode, which is emulation the
+ * bench does not need.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
