@@ -40,6 +40,8 @@ test('terminal page: 2-minute and 30-second warnings outside the terminal, then 
 
   await page.locator('body[data-window="warning-2m"]').waitFor();
   assert.match((await page.locator('#term-banner').textContent()) ?? '', /closes in 2 minutes/);
+  // The time left leads the tab's title, for a user in another tab (issue #21).
+  assert.match(await page.title(), /^\d+:\d\d · .*Build build-linux · Porthole$/);
   assert.equal(await page.locator('#terminal #term-banner').count(), 0, 'the banner is outside the terminal');
 
   await page.locator('body[data-window="warning-30s"]').waitFor();
@@ -49,6 +51,7 @@ test('terminal page: 2-minute and 30-second warnings outside the terminal, then 
   assert.ok(Date.now() >= closesAt - 1_000, 'not closed early');
   assert.match((await page.locator('#term-banner').textContent()) ?? '', /access window has closed/i);
   assert.equal(await page.locator('#window-countdown').textContent(), 'Access window closed');
+  assert.doesNotMatch(await page.title(), /^\d+:\d\d · /, 'no countdown once closed');
   assert.equal(await page.locator('#reconnect').isVisible(), false);
   await page.locator('#conn-state[data-state="disconnected"]').waitFor();
 });

@@ -12,6 +12,7 @@ import { showDisconnect } from '../session/show-disconnect.js';
 import type { ConnectionState } from '../session/state.js';
 import { StatusBar } from '../session/status-bar.js';
 import { cleanVmTitle, pageTitle } from '../session/title.js';
+import { TabTitle } from '../session/tab-title.js';
 import { ScreenConnection } from './connection.js';
 import { describeScreenDisconnect } from './disconnect.js';
 import { wireClipboardPanel, wireToggle } from './controls.js';
@@ -64,7 +65,8 @@ export interface MountedScreen extends MountedSession {
 
 export function mountScreen(o: ScreenMountOptions): MountedScreen {
   const pageOwnTitle = document.title;
-  const status = StatusBar.fromPage('desktop-name');
+  const tabTitle = new TabTitle(pageOwnTitle);
+  const status = StatusBar.fromPage('desktop-name', tabTitle);
   const ctrlAltDel = requireElement('ctrl-alt-del', HTMLButtonElement);
   const specialKeys = requireElement('special-keys', HTMLSelectElement);
   const viewOnlyToggle = requireElement('view-only-toggle', HTMLButtonElement);
@@ -156,7 +158,7 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
     dropped: (frame) => lastFrame.show(frame, scaled()),
     desktopName: (name) => {
       status.setDetail(cleanVmTitle(name));
-      document.title = pageTitle(name, o.buildLabel) ?? pageOwnTitle;
+      tabTitle.setBase(pageTitle(name, o.buildLabel) ?? pageOwnTitle);
     },
     clipboard: (text) => clipboard.receive(text),
     disconnected: (why) => {
@@ -170,7 +172,7 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
     status.showReconnect(false);
     status.clearBanner();
     status.setDetail('');
-    document.title = pageOwnTitle;
+    tabTitle.setBase(pageOwnTitle);
     connection.connect();
   });
 

@@ -15,6 +15,7 @@ import {
 } from '../lib/countdown.js';
 import type { ConnectionState } from './state.js';
 import { requireElement } from './dom.js';
+import type { TabTitle } from './tab-title.js';
 
 const STATE_LABELS: Readonly<Record<ConnectionState, string>> = {
   connecting: 'Connecting…',
@@ -57,6 +58,7 @@ export class StatusBar {
     private readonly countdown: HTMLElement,
     private readonly reconnect: HTMLButtonElement,
     private readonly banner: HTMLElement,
+    private readonly title: TabTitle | null,
   ) {
     this.#window = new WindowCountdown({
       render: (remainingMs) => this.#renderCountdown(remainingMs),
@@ -66,13 +68,14 @@ export class StatusBar {
   }
 
   /** The ids the terminal and screen pages share, with the detail element's own (#host-key, #desktop-name). */
-  static fromPage(detailId: string): StatusBar {
+  static fromPage(detailId: string, title: TabTitle | null = null): StatusBar {
     return new StatusBar(
       requireElement('conn-state', HTMLElement),
       requireElement(detailId, HTMLElement),
       requireElement('window-countdown', HTMLElement),
       requireElement('reconnect', HTMLButtonElement),
       requireElement('term-banner', HTMLElement),
+      title,
     );
   }
 
@@ -190,6 +193,7 @@ export class StatusBar {
     if (remainingMs === null) el.textContent = 'Open while the build runs';
     else if (remainingMs <= 0) el.textContent = 'Access window closed';
     else el.textContent = `Closes in ${formatRemaining(remainingMs)}`;
+    this.title?.setCountdown(remainingMs !== null && remainingMs > 0 ? formatRemaining(remainingMs) : null);
   }
 
   #enterPhase(phase: WindowPhase): void {

@@ -14,6 +14,7 @@ import { showDisconnect } from '../session/show-disconnect.js';
 import type { ConnectionState } from '../session/state.js';
 import { StatusBar } from '../session/status-bar.js';
 import { pageTitle } from '../session/title.js';
+import { TabTitle } from '../session/tab-title.js';
 import { wireClipboard } from './clipboard.js';
 import { TerminalConnection } from './connection.js';
 import { createTerminal } from './create-terminal.js';
@@ -65,7 +66,8 @@ export interface TerminalMountOptions {
 
 export function mountTerminal(o: TerminalMountOptions): MountedSession {
   const pageOwnTitle = document.title;
-  const status = StatusBar.fromPage('host-key');
+  const tabTitle = new TabTitle(pageOwnTitle);
+  const status = StatusBar.fromPage('host-key', tabTitle);
   const watching = o.watch ?? null;
   const { term, search: searchAddon } = createTerminal(o.host, watching === null);
   const pairing = new PairingBar(
@@ -101,7 +103,7 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
   }
 
   term.onTitleChange((title) => {
-    document.title = pageTitle(title, o.buildLabel) ?? pageOwnTitle;
+    tabTitle.setBase(pageTitle(title, o.buildLabel) ?? pageOwnTitle);
   });
 
   // Ends the session for good (1000), where a closed tab or a lost network only detaches it.
