@@ -116,6 +116,13 @@ describe('pages and the Reveal API, per role', () => {
     assert.equal(api.body.error.code, 'window_closed');
   });
 
+  test("a running build's page says how long its window stays open after it ends (PORTHOLE_GRACE_MINUTES)", async () => {
+    const agent = await signIn(gw, world.users.owner);
+    const page = await agent.get('/builds/build-linux');
+    assert.equal(page.status, 200);
+    assert.match(page.text, /While the build runs, and for 10 minutes after it ends/);
+  });
+
   test('a finished build shows a countdown from the server clock', async () => {
     await control(gw).post('/builds/build-linux/finish');
     const agent = await signIn(gw, world.users.owner);

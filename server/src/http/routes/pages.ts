@@ -17,6 +17,8 @@ export interface PageRouteDeps {
   readonly showNativeCredentials: boolean;
   /** PORTHOLE_WATCH: the build page lists live sessions to watch. */
   readonly watchEnabled: boolean;
+  /** PORTHOLE_GRACE_MINUTES: how long after a build ends its window stays open (said on the build page). */
+  readonly graceMinutes: number;
   readonly now: () => Date;
 }
 
@@ -57,6 +59,7 @@ export function pagesRouter(deps: PageRouteDeps): Router {
         access,
         showNativeCredentials: deps.showNativeCredentials,
         watchEnabled: deps.watchEnabled,
+        graceMinutes: deps.graceMinutes,
         now,
       }),
     );

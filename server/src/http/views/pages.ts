@@ -88,7 +88,14 @@ export interface BuildPageOptions {
   readonly showNativeCredentials: boolean;
   /** PORTHOLE_WATCH: the live-session list is shown (client/src/pages/build.ts fills it). */
   readonly watchEnabled: boolean;
+  /** PORTHOLE_GRACE_MINUTES. */
+  readonly graceMinutes: number;
   readonly now: Date;
+}
+
+/** "10 minutes", "1 minute", "1.5 minutes": the setting allows fractions. */
+export function graceText(minutes: number): string {
+  return `${minutes} ${minutes === 1 ? 'minute' : 'minutes'}`;
 }
 
 export function buildPage(o: BuildPageOptions): Html {
@@ -107,7 +114,7 @@ export function buildPage(o: BuildPageOptions): Html {
   <h2 id="window-title">Access window</h2>
   <dl class="facts">
     <dt>Opened</dt><dd>${timeElement(build.startedAt)}</dd>
-    <dt>Closes</dt><dd>${build.closesAt ? timeElement(build.closesAt) : 'Open while the build runs, then for the grace period after it ends'}</dd>
+    <dt>Closes</dt><dd>${build.closesAt ? timeElement(build.closesAt) : `While the build runs, and for ${graceText(o.graceMinutes)} after it ends`}</dd>
     ${remainingMs !== null
       ? html`<dt>Remaining</dt><dd><span class="countdown" data-countdown data-remaining-ms="${remainingMs}" aria-live="polite">${formatRemaining(remainingMs)}</span></dd>`
       : ''}
