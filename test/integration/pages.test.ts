@@ -116,6 +116,16 @@ describe('pages and the Reveal API, per role', () => {
     assert.equal(api.body.error.code, 'window_closed');
   });
 
+  test('the build list is a launcher: Terminal (and Screen on macOS) for who may connect, "not available" for testers, a countdown once closing', async () => {
+    const developer = await (await signIn(gw, world.users.developer)).get('/');
+    assert.match(developer.text, /<a class="button button-small" href="\/builds\/build-linux\/terminal">Terminal<\/a>/);
+    assert.match(developer.text, /href="\/builds\/build-mac\/screen">Screen<\/a>/);
+    assert.doesNotMatch(developer.text, /href="\/builds\/build-linux\/screen"/, 'no Screen on Linux');
+    const tester = await (await signIn(gw, world.users.tester)).get('/');
+    assert.match(tester.text, /not available for your role/);
+    assert.doesNotMatch(tester.text, /\/terminal"/);
+  });
+
   test("a running build's page says how long its window stays open after it ends (PORTHOLE_GRACE_MINUTES)", async () => {
     const agent = await signIn(gw, world.users.owner);
     const page = await agent.get('/builds/build-linux');

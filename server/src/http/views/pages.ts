@@ -3,7 +3,7 @@
  * escaped by `html`; browser scripts only enhance (countdown, copy, reveal) and are loaded from
  * Vite bundles, never inline.
  */
-import type { Role } from '../../../../shared/src/roles.js';
+import { REMOTE_ACCESS_ROLES, type Role } from '../../../../shared/src/roles.js';
 import type { BuildListing, BuildRecord } from '../../store/store.js';
 import type { PageAssets } from '../assets.js';
 import { html, type Html } from './html.js';
@@ -57,6 +57,7 @@ export function buildsPage(opts: { assets: PageAssets; user: SignedInUser; build
       <td>${statusBadge(build)}</td>
       <td>${windowSummary(build, opts.now)}</td>
       <td>${roleLabel(role)}</td>
+      <td class="launch">${launchLinks(build, role, opts.now)}</td>
     </tr>`,
   );
   return layout({
@@ -68,7 +69,7 @@ export function buildsPage(opts: { assets: PageAssets; user: SignedInUser; build
 ${opts.builds.length === 0
   ? html`<p class="empty">No builds with remote access yet. Choose <strong>Rebuild with Remote Access</strong> on a build to see it here.</p>`
   : html`<div class="table-wrap"><table class="table">
-  <thead><tr><th scope="col">Build</th><th scope="col">App</th><th scope="col">Stack</th><th scope="col">Status</th><th scope="col">Remote access</th><th scope="col">Your role</th></tr></thead>
+  <thead><tr><th scope="col">Build</th><th scope="col">App</th><th scope="col">Stack</th><th scope="col">Status</th><th scope="col">Remote access</th><th scope="col">Your role</th><th scope="col">Open</th></tr></thead>
   <tbody>${rows}</tbody>
 </table></div>`}`,
   });
@@ -229,6 +230,16 @@ function roleLabel(role: Role): string {
 
 function windowSummary(build: BuildRecord, now: Date): Html {
   if (build.closesAt === null) return html`<span class="badge badge-open">open</span>`;
-  if (build.closesAt.getTime() <= now.getTime()) return html`<span class="badge badge-closed">closed</span>`;
-  return html`<span class="badge badge-open">open</span> until ${timeElement(build.closesAt)}`;
+  const remainingMs = build.closesAt.getTime() - now.getTime();
+  if (remainingMs <= 0) return html`<span class="badge badge-closed">closed</span>`;
+  // client/src/pages/builds.ts counts it down.
+  return html`<span class="badge badge-open">open</span> until ${timeElement(build.closesAt)} · closes in <span class="countdown" data-closes-in data-remaining-ms="${remainingMs}">${formatRemaining(remainingMs)}</span>`;
+}
+
+/** The list as a launcher: Terminal (and Screen on macOS) where the user may connect now. */
+function launchLinks(build: BuildRecord, role: Role, now: Date): Html {
+  if (!REMOTE_ACCESS_ROLES.has(role)) return html`<span class="muted">not available for your role</span>`;
+  if (build.closesAt !== null && build.closesAt.getTime() <= now.getTime()) return html`<span class="muted">—</span>`;
+  const screen = build.stack === 'macos' && build.vnc !== null ? html` <a class="button button-small" href="/builds/${build.id}/screen">Screen</a>` : '';
+  return html`<a class="button button-small" href="/builds/${build.id}/terminal">Terminal</a>${screen}`;
 }
