@@ -26,7 +26,8 @@ describe('session replay in Chromium', () => {
     gw = await startGateway();
     world = await seedWorld(gw, { ssh: passwordEndpoint(sshd) });
     await control(gw).put('/apps/app-1', { name: 'Mobile App', recordSessions: true });
-    browser = await launchChromium();
+    // Without WebGL xterm.js draws rows in the DOM, which the test can read.
+    browser = await launchChromium(['--disable-3d-apis']);
   });
   after(async () => {
     await browser.close();
@@ -72,5 +73,15 @@ describe('session replay in Chromium', () => {
     assert.match(shown, /replay-42/);
     assert.deepEqual(errors, [], 'no script errors and no CSP violations');
     await context.close();
+  });
+
+  test('a recorded session says so on the terminal page: a badge and a line in the pane (issue #21)', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    await signInThroughForm(page, gw.url, world.users.developer, '/builds/build-linux/terminal');
+    await page.locator('#conn-state[data-state="connected"]').waitFor();
+    await page.locator('#recording-badge').waitFor({ state: 'visible' });
+    await page.locator('.xterm-rows > div', { hasText: 'This session is recorded' }).first().waitFor();
+    await page.close();
   });
 });

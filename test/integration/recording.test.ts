@@ -32,11 +32,12 @@ describe('session recording', () => {
     await sshd.stop();
   });
 
-  /** Runs a short session: output, a resize, and a line typed with echo off. */
-  async function session(target: TestGateway = gw, user = world.users.developer): Promise<string> {
+  /** Runs a short session: output, a resize, and a line typed with echo off. `recorded`: what `ready` must say. */
+  async function session(target: TestGateway = gw, user = world.users.developer, recorded?: boolean): Promise<string> {
     const agent = await signIn(target, user);
     const t = await connectTerminal(await mintTicket(target, agent, 'build-linux'), target, { size: { cols: 120, rows: 40 } });
-    await t.waitForControl('ready');
+    const ready = await t.waitForControl('ready');
+    if (recorded !== undefined) assert.equal(ready.type === 'ready' && ready.recorded, recorded, 'the page is told whether the session is recorded');
     t.type('echo rec-$((40+2))\r');
     await t.waitForOutput(/[\r\n]rec-42\r\n/);
     const mark = t.output().length;
@@ -92,7 +93,7 @@ describe('session recording', () => {
   }
 
   test('off by default: a session leaves no recording', async () => {
-    await session();
+    await session(gw, world.users.developer, false);
     const opened = await waitForAudit(gw, (e) => e.event === 'connection_opened', { buildId: 'build-linux' });
     assert.equal(opened.details['recorded'], false);
     assert.deepEqual(await recordings(await signIn(gw, world.users.developer)), []);
@@ -106,7 +107,7 @@ describe('session recording', () => {
     assert.equal(renamed.body.recordSessions, true, 'a PUT without the field keeps the setting');
     assert.equal((await control(gw).put('/apps/app-1', { name: 'Mobile App', recordSessions: 'yes' })).status, 400);
 
-    const connectionId = await session();
+    const connectionId = await session(gw, world.users.developer, true);
     const opened = await waitForAudit(gw, (e) => e.event === 'connection_opened' && e.details['connectionId'] === connectionId);
     assert.equal(opened.details['recorded'], true);
 

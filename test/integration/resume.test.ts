@@ -96,7 +96,7 @@ describe('resuming terminal sessions', { timeout: LONG_OUTAGE_MS + 120_000 }, ()
 
       const second = await resume(agent, sessionId, received.length);
       const resumed = second.controls.find((c) => c.type === 'resumed');
-      assert.deepEqual(resumed, { type: 'resumed', offset: received.length }, 'everything the page had not received is still held');
+      assert.deepEqual(resumed, { type: 'resumed', offset: received.length, recorded: false }, 'everything the page had not received is still held');
       const { lines } = await counter.verifyResumed(received, second);
       console.log(`outage ${outageMs} ms: ${lines} numbers in order, ${received.length} bytes before the cut`);
       second.close();

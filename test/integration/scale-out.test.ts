@@ -414,7 +414,7 @@ describe('two gateway nodes on one PostgreSQL', () => {
     await t.waitForControl('resumed');
     assert.deepEqual(
       t.controls.find((c) => c.type === 'resumed'),
-      { type: 'resumed', offset: received },
+      { type: 'resumed', offset: received, recorded: false },
       'everything the page had not received is still held',
     );
     return t;

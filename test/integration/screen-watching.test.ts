@@ -235,6 +235,7 @@ describe('watching a screen over a real Xvnc', { timeout: 60_000 }, () => {
             viewOnly: false,
             dialer: tcpDialer,
             readPool: screenReadPool(),
+            recorded: () => false,
             logger: pino({ level: 'silent' }),
             now: () => new Date(),
             observer,

@@ -37,7 +37,7 @@ describe('terminal over a real sshd', () => {
     const t = await terminal();
     const ready = await t.waitForControl('ready');
     assert.ok(ready.type === 'ready' && /^[0-9a-f]{16}$/.test(ready.sessionId), JSON.stringify(ready));
-    assert.deepEqual(ready, { type: 'ready', hostKey: sshd.hostKeyFingerprint, sessionId: ready.sessionId, resumeSeconds: 300, mode: 'drive' });
+    assert.deepEqual(ready, { type: 'ready', hostKey: sshd.hostKeyFingerprint, sessionId: ready.sessionId, resumeSeconds: 300, mode: 'drive', recorded: false });
     const window = await t.waitForControl('window');
     assert.deepEqual(window, { type: 'window', closesAt: null, remainingMs: null });
     t.type('echo $((6*7))\r');

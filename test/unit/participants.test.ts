@@ -23,5 +23,5 @@ test('pairing messages: control from a page, size and participants from the gate
   assert.deepEqual(parseServerControl('{"type":"size","cols":100,"rows":30}'), { type: 'size', cols: 100, rows: 30 });
   assert.deepEqual(parseServerControl(JSON.stringify({ type: 'participants', list: [owner] })), { type: 'participants', list: [owner] });
   assert.equal(parseServerControl(JSON.stringify({ type: 'participants', list: [{ ...owner, name: 5 }] })), null);
-  assert.deepEqual(parseServerControl('{"type":"ready","hostKey":"SHA256:x","sessionId":"s","resumeSeconds":0}'), { type: 'ready', hostKey: 'SHA256:x', sessionId: 's', resumeSeconds: 0, mode: 'drive' }, 'a gateway from before pairing: the page drives');
+  assert.deepEqual(parseServerControl('{"type":"ready","hostKey":"SHA256:x","sessionId":"s","resumeSeconds":0}'), { type: 'ready', hostKey: 'SHA256:x', sessionId: 's', resumeSeconds: 0, mode: 'drive', recorded: false }, 'a gateway from before pairing: the page drives');
 });

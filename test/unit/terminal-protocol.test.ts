@@ -130,14 +130,16 @@ test('host keys: fingerprints as OpenSSH prints them; registered, pinned or reje
 });
 
 test('server control messages: the page reads what the gateway sends and ignores anything else', () => {
-  assert.deepEqual(parseServerControl('{"type":"ready","hostKey":"SHA256:x","sessionId":"0123456789abcdef","resumeSeconds":300,"mode":"watch"}'), {
+  assert.deepEqual(parseServerControl('{"type":"ready","hostKey":"SHA256:x","sessionId":"0123456789abcdef","resumeSeconds":300,"mode":"watch","recorded":true}'), {
     type: 'ready',
     hostKey: 'SHA256:x',
     sessionId: '0123456789abcdef',
     resumeSeconds: 300,
     mode: 'watch',
+    recorded: true,
   });
-  assert.deepEqual(parseServerControl('{"type":"resumed","offset":42}'), { type: 'resumed', offset: 42 });
+  assert.equal((parseServerControl('{"type":"ready","hostKey":"k","sessionId":"s","resumeSeconds":0,"recorded":"yes"}') as { recorded?: unknown } | null)?.recorded, false, 'only true means recorded');
+  assert.deepEqual(parseServerControl('{"type":"resumed","offset":42}'), { type: 'resumed', offset: 42, recorded: false });
   assert.deepEqual(parseServerControl('{"type":"window","closesAt":null,"remainingMs":-5}'), { type: 'window', closesAt: null, remainingMs: 0 });
   assert.deepEqual(parseServerControl('{"type":"error","code":"vm_unreachable","message":"m"}'), { type: 'error', code: 'vm_unreachable', message: 'm' });
   assert.deepEqual(parseServerControl('{"type":"notice","code":"early_input_dropped","message":"m"}'), { type: 'notice', code: 'early_input_dropped', message: 'm' });

@@ -36,7 +36,8 @@ export interface ConnectionEvents extends SessionEvents {
   /** A new shell's socket is open; `afterAnother`: this page already showed a session, whose modes may linger. */
   started(afterAnother: boolean): void;
   /** `sessionId`: the session's id, which a watch link names. */
-  ready(hostKey: string, sessionId: string): void;
+  /** `recorded`: the gateway records this session (the page discloses it). */
+  ready(hostKey: string, sessionId: string, recorded: boolean): void;
   /** Watching: the shell's PTY size (the owner's), which the page shows instead of fitting its own. */
   ptySize(cols: number, rows: number): void;
   /** Who is attached to the session now (this page included, marked `you`). */
@@ -45,7 +46,7 @@ export interface ConnectionEvents extends SessionEvents {
    * The held shell was taken up again; its output follows. `gap`: the gateway no longer had all
    * the output this page missed, so what follows starts later. `hostKey`: the one its `ready` named.
    */
-  resumed(gap: boolean, hostKey: string): void;
+  resumed(gap: boolean, hostKey: string, recorded: boolean): void;
   /** `closesAt` is the gateway's ISO time, `remainingMs` what it computed when sending. */
   window(remainingMs: number | null, closesAt: string | null): void;
   serverError(code: string, message: string): void;
@@ -185,7 +186,7 @@ export class TerminalConnection {
         case 'ready':
           if (this.watching === null) this.#hold(message.resumeSeconds > 0 ? { id: message.sessionId, resumeSeconds: message.resumeSeconds, hostKey: message.hostKey } : null);
           socket.connected();
-          this.events.ready(message.hostKey, message.sessionId);
+          this.events.ready(message.hostKey, message.sessionId, message.recorded);
           break;
         case 'size':
           this.events.ptySize(message.cols, message.rows);
@@ -202,7 +203,7 @@ export class TerminalConnection {
           this.#heldFromMemory = false;
           this.#inputOpen = true;
           socket.connected();
-          this.events.resumed(gap, this.#held.hostKey);
+          this.events.resumed(gap, this.#held.hostKey, message.recorded);
           break;
         }
         case 'window':

@@ -41,6 +41,8 @@ const TYPING_DROPPED_HINT = 'Reconnecting: what you type is not sent until the t
  * the notice is shown rather than swallowed.
  */
 const EARLIER_OUTPUT_NOT_SHOWN = '\x18\r\n\x1b[2m[earlier output is not shown]\x1b[22m\r\n';
+/** Said once per shell, dimmed, before its first output. */
+const RECORDED_LINE = '\x1b[2mThis session is recorded: its output, and who typed when, can be replayed by the members of this app.\x1b[22m\r\n';
 /** Where the keys now go, in the pane itself (CAN first ends a half-written escape sequence). */
 const DISCONNECTED_LINE = '\x18\r\n\x1b[2mDisconnected — press Enter to reconnect.\x1b[22m\r\n';
 
@@ -137,14 +139,18 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
         else if (afterAnother) term.write(newSessionPreamble(term));
       },
       ptySize: (cols, rows) => term.resize(cols, rows),
-      ready: (hostKey, sessionId) => {
+      ready: (hostKey, sessionId, recorded) => {
         status.setDetail(hostKey);
+        // Disclosed where the user looks (issue #21): a badge that stays, and a line in the pane.
+        showRecordingBadge(recorded);
+        if (recorded) term.write(RECORDED_LINE);
         if (watching === null) pairing.offerInvite(sessionId);
         if (!search.isOpen()) term.focus();
         o.observer.connected();
       },
       // The same shell goes on: its modes (vim's alternate screen) are still right, so no preamble.
-      resumed: (gap, hostKey) => {
+      resumed: (gap, hostKey, recorded) => {
+        showRecordingBadge(recorded);
         // The hint about typing while reconnecting no longer holds.
         status.clearBanner();
         if (gap) term.write(EARLIER_OUTPUT_NOT_SHOWN);
@@ -198,6 +204,11 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
   connection.connect();
   term.focus();
   return { focus: () => term.focus(), disconnect: () => connection.disconnect() };
+}
+
+function showRecordingBadge(recorded: boolean): void {
+  const badge = document.getElementById('recording-badge');
+  if (badge) badge.hidden = !recorded;
 }
 
 /**

@@ -75,6 +75,8 @@ export interface ProtocolContext {
   readonly now: () => Date;
   /** Told about output, input, sizes, pauses and host keys (metrics, recording, audit). */
   readonly observer: SessionObserver;
+  /** The session is being recorded (decided once it has started): its pages are told, so the user knows. */
+  readonly recorded: () => boolean;
   /** A person's input (keys, pointer, clipboard): the idle timeout restarts. */
   readonly onInput: () => void;
   /**

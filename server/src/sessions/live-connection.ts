@@ -399,6 +399,7 @@ export class LiveConnection implements ResumableSession {
       logger: this.#logger,
       now: deps.now,
       observer: this.#observer(),
+      recorded: () => this.#recording !== null,
       // Typing in the session is activity for everyone on it: a watcher is not idle while it goes on.
       onInput: () => {
         this.#registration?.touch();

@@ -58,10 +58,10 @@ export type ClientControlMessage =
   | { readonly type: 'control'; readonly userId: string; readonly mode: AttachMode };
 
 export type ServerControlMessage =
-  | { readonly type: 'ready'; readonly hostKey: string; readonly sessionId: string; readonly resumeSeconds: number; readonly mode: AttachMode }
+  | { readonly type: 'ready'; readonly hostKey: string; readonly sessionId: string; readonly resumeSeconds: number; readonly mode: AttachMode; readonly recorded: boolean }
   | { readonly type: 'size'; readonly cols: number; readonly rows: number }
   | { readonly type: 'participants'; readonly list: readonly Participant[] }
-  | { readonly type: 'resumed'; readonly offset: number }
+  | { readonly type: 'resumed'; readonly offset: number; readonly recorded: boolean }
   | { readonly type: 'window'; readonly closesAt: string | null; readonly remainingMs: number | null }
   | { readonly type: 'error'; readonly code: string; readonly message: string }
   | { readonly type: 'notice'; readonly code: string; readonly message: string };
@@ -144,8 +144,8 @@ export function parseServerControl(text: string): ServerControlMessage | null {
     case 'ready': {
       const { hostKey, sessionId, resumeSeconds, mode } = message;
       if (typeof hostKey !== 'string' || typeof sessionId !== 'string' || !isFiniteInteger(resumeSeconds) || resumeSeconds < 0) return null;
-      // A gateway from before pairing sends no mode: its pages drive.
-      return { type: 'ready', hostKey, sessionId, resumeSeconds, mode: isAttachMode(mode) ? mode : 'drive' };
+      // A gateway from before pairing sends no mode: its pages drive; one from before issue #21 says nothing of recording.
+      return { type: 'ready', hostKey, sessionId, resumeSeconds, mode: isAttachMode(mode) ? mode : 'drive', recorded: message['recorded'] === true };
     }
     case 'size': {
       const { cols, rows } = message;
@@ -166,7 +166,7 @@ export function parseServerControl(text: string): ServerControlMessage | null {
     }
     case 'resumed': {
       const offset = message['offset'];
-      return isFiniteInteger(offset) && offset >= 0 ? { type: 'resumed', offset } : null;
+      return isFiniteInteger(offset) && offset >= 0 ? { type: 'resumed', offset, recorded: message['recorded'] === true } : null;
     }
     case 'window': {
       const closesAt = message['closesAt'];

@@ -60,6 +60,7 @@ function terminalStatus(): Html {
     <span id="participants" class="participants" aria-live="polite" hidden></span>
     <span id="pairing" class="pairing" hidden></span>
     <span id="window-countdown" class="window-countdown" aria-live="polite"></span>
+    <span id="recording-badge" class="badge recording-badge" title="The gateway records this terminal session for the members of this app to replay" hidden>● Recording</span>
     <button id="files-toggle" class="button button-small" type="button" aria-controls="files-panel" aria-expanded="false" title="Download files from the VM and upload files to it" hidden>Files</button>
     <button id="screen-reader-toggle" class="button button-small" type="button" aria-pressed="false" title="Lets a screen reader read the terminal's rows and hear new output">Screen reader</button>
     <button id="term-fullscreen" class="button button-small" type="button" aria-pressed="false" title="Full screen: Ctrl+W, Ctrl+N, Ctrl+T and Esc then reach the shell (hold Esc to leave)">Full screen</button>

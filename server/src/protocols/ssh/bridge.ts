@@ -220,7 +220,7 @@ export class TerminalBridge implements ProtocolSession {
     const seat: WatcherSeat = { page, person, close, mode: 'watch', relayed: { toBrowser: 0, fromBrowser: 0 }, viewer: this.#watcherViewer(page, () => seat) };
     this.#watchers.add(seat);
     page.ws.on('message', (data, isBinary) => this.#onWatcherMessage(seat, data, isBinary));
-    this.#sendTo(page.ws, { type: 'ready', hostKey: shell.hostKey, sessionId: this.#deps.sessionId, resumeSeconds: 0, mode: 'watch' });
+    this.#sendTo(page.ws, { type: 'ready', hostKey: shell.hostKey, sessionId: this.#deps.sessionId, resumeSeconds: 0, mode: 'watch', recorded: this.#deps.recorded() });
     this.#sendTo(page.ws, { type: 'size', ...(this.#size ?? DEFAULT_TERMINAL_SIZE) });
     this.#sendTo(page.ws, this.#windowMessage());
     seat.viewer.notify();
@@ -315,7 +315,7 @@ export class TerminalBridge implements ProtocolSession {
     shell.onClosed((error) => this.#deps.close(error ? CloseCode.vmUnreachable : CloseCode.sessionEnded, error ? 'connection to the VM lost' : 'shell ended'));
 
     this.#viewer = this.#newViewer(this.#firstPage, 0);
-    this.#send({ type: 'ready', hostKey: shell.hostKey, sessionId: this.#deps.sessionId, resumeSeconds: this.#deps.resumeSeconds, mode: 'drive' });
+    this.#send({ type: 'ready', hostKey: shell.hostKey, sessionId: this.#deps.sessionId, resumeSeconds: this.#deps.resumeSeconds, mode: 'drive', recorded: this.#deps.recorded() });
     this.windowChanged(this.#closesAt);
     // A resize that arrived while the shell was opening.
     if (this.#size) shell.resize(this.#size);
@@ -352,7 +352,7 @@ export class TerminalBridge implements ProtocolSession {
     this.#nudgeOnResize = true;
     page.ws.on('message', (data, isBinary) => this.#onBrowserMessage(page.ws, data, isBinary));
     this.#deps.observer.resumed(received, from);
-    this.#send({ type: 'resumed', offset: from });
+    this.#send({ type: 'resumed', offset: from, recorded: this.#deps.recorded() });
     this.windowChanged(this.#closesAt);
     if (this.#watchers.size > 0) this.#participantsChanged();
     // The held output goes out at the end of this turn, after the messages above.
