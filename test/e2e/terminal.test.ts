@@ -4,11 +4,13 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { seedWorld, type World } from '../helpers/seed.js';
+import { control, seedWorld, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 
 /** Bounds each UI wait; waits are on conditions, never on time. */
 const UI_TIMEOUT_MS = 20_000;
+/** A phone held upright (iPhone 12–15 class). */
+const PHONE_VIEWPORT = { width: 390, height: 844 };
 /** The product promise: Ctrl-C during a flood gives the prompt back within a second. */
 const CTRL_C_BUDGET_MS = 1_000;
 
@@ -172,5 +174,26 @@ describe('terminal page in Chromium', () => {
     console.log(`Ctrl-C during yes: prompt back after ${elapsed} ms (target ${CTRL_C_BUDGET_MS} ms)`);
     await run(page, 'echo "back-$((40+2))"', /^\s*back-42\s*$/);
     assert.deepEqual(errors, []);
+  });
+
+  // Last in the file: it finishes the build, whose window then runs for the grace period.
+  test("at a phone's 390 px no page scrolls sideways and the terminal's countdown is on screen (issue #21)", async () => {
+    const finished = await control(gw).post('/builds/build-linux/finish', {});
+    assert.equal(finished.status, 200, JSON.stringify(finished.body));
+    const context = await browser.newContext({ viewport: PHONE_VIEWPORT });
+    const page = await context.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    await signInThroughForm(page, gw.url, world.users.developer, '/');
+    for (const path of ['/', '/builds/build-linux', '/builds/build-mac', '/builds/build-linux/terminal']) {
+      await page.goto(`${gw.url}${path}`);
+      if (path.endsWith('/terminal')) await page.locator('#conn-state[data-state="connected"]').waitFor();
+      const { scrollWidth, clientWidth } = await page.evaluate(() => ({ scrollWidth: document.scrollingElement?.scrollWidth ?? 0, clientWidth: document.scrollingElement?.clientWidth ?? 0 }));
+      assert.ok(scrollWidth <= clientWidth, `${path} scrolls sideways: ${scrollWidth} > ${clientWidth}`);
+    }
+    const countdown = await page.locator('#window-countdown').boundingBox();
+    assert.ok(countdown, 'the countdown is shown');
+    assert.ok(countdown.x >= 0 && countdown.x + countdown.width <= PHONE_VIEWPORT.width && countdown.y + countdown.height <= PHONE_VIEWPORT.height, `the countdown is within the screen: ${JSON.stringify(countdown)}`);
+    assert.match((await page.locator('#window-countdown').textContent()) ?? '', /Closes in \d+:\d\d/);
+    await context.close();
   });
 });
