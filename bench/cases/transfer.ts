@@ -9,7 +9,7 @@
  * per run), so the times include a login on either side. The bench runs as root on the machine
  * the sshd runs on: fixtures are written straight into the VM user's home and given to that user.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import http from 'node:http';
@@ -180,29 +180,41 @@ interface Timed {
  * network stack and `sftp` are, not the bench's own JavaScript competing for the 2 cores (the
  * cookie goes in curl's config on stdin, not on its command line).
  */
-function gatewayDownload(gateway: BenchGateway, file: Fixture): Promise<Timed> {
+async function gatewayDownload(gateway: BenchGateway, file: Fixture): Promise<Timed> {
+  const headers = Object.entries(downloadHeaders(gateway)).map(([name, value]) => `header = "${name}: ${String(value).replace(/["\\]/g, '\\$&')}"`);
   const child = spawn('curl', ['--silent', '--show-error', '--fail', '--config', '-', '--output', '/dev/null', '--write-out', '%{size_download}', contentUrl(gateway, file.path)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const run = await runChild(child, 'gateway download', `${headers.join('\n')}\n`, () => child.kill('SIGKILL'));
+  const bytes = Number(run.out.trim());
+  if (run.code !== 0 || bytes !== file.bytes) throw new Error(`gateway download: curl exited ${run.code}, ${bytes} of ${file.bytes} bytes: ${run.err.trim()}`);
+  return { bytes, seconds: run.seconds };
+}
+
+interface ChildRun {
+  readonly code: number | null;
+  readonly out: string;
+  readonly err: string;
+  /** From spawning to exit. */
+  readonly seconds: number;
+}
+
+/** Feeds `input` to a spawned leg, collects its output, and times it to its exit; `kill` ends it past the deadline. */
+function runChild(child: ChildProcessWithoutNullStreams, what: string, input: string, kill: () => void): Promise<ChildRun> {
+  const started = performance.now();
   return withDeadline(
-    'gateway download',
+    what,
     LEG_TIMEOUT_MS,
     () =>
-      new Promise<Timed>((done, fail) => {
-        const started = performance.now();
+      new Promise<ChildRun>((done, fail) => {
         let out = '';
         let err = '';
         child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
         child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
         child.once('error', fail);
-        child.once('exit', (code) => {
-          const seconds = (performance.now() - started) / 1000;
-          const bytes = Number(out.trim());
-          if (code !== 0 || bytes !== file.bytes) fail(new Error(`gateway download: curl exited ${code}, ${bytes} of ${file.bytes} bytes: ${err.trim()}`));
-          else done({ bytes, seconds });
-        });
-        const headers = Object.entries(downloadHeaders(gateway)).map(([name, value]) => `header = "${name}: ${String(value).replace(/["\\]/g, '\\$&')}"`);
-        child.stdin.end(`${headers.join('\n')}\n`);
+        child.stdin.on('error', () => undefined);
+        child.once('exit', (code) => done({ code, out, err, seconds: (performance.now() - started) / 1000 }));
+        child.stdin.end(input);
       }),
-    () => child.kill('SIGKILL'),
+    kill,
   );
 }
 
@@ -275,7 +287,7 @@ interface SftpRun {
  * and system time: `sftp` and the `ssh` it runs), since both have exited, and left /proc, by the
  * time the bench could read them.
  */
-function sftpRun(endpoint: SshEndpoint, keyFile: string, command: string): Promise<SftpRun> {
+async function sftpRun(endpoint: SshEndpoint, keyFile: string, command: string): Promise<SftpRun> {
   const args = [
     '-q', '-b', '-', '-i', keyFile, '-P', String(endpoint.port),
     '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',
@@ -283,36 +295,18 @@ function sftpRun(endpoint: SshEndpoint, keyFile: string, command: string): Promi
     `${endpoint.username}@${endpoint.host}`,
   ];
   const child = spawn('bash', ['-c', 'sftp "$@" >/dev/null || exit $?; times', 'sftp-leg', ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-  return withDeadline(
-    'sftp',
-    LEG_TIMEOUT_MS,
-    () =>
-      new Promise<SftpRun>((done, fail) => {
-        const started = performance.now();
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-        child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-        child.once('error', fail);
-        child.stdin.on('error', () => undefined);
-        child.once('exit', (code) => {
-          const seconds = (performance.now() - started) / 1000;
-          // `times`: the shell's own user and system time, then its children's, as "0m1.234s 0m0.567s".
-          const children = out.trim().split('\n')[1]?.match(/(\d+)m([\d.]+)s/g) ?? [];
-          const cpuSeconds = children.map((t) => /(\d+)m([\d.]+)s/.exec(t)).reduce((sum, m) => sum + Number(m?.[1] ?? NaN) * 60 + Number(m?.[2] ?? NaN), 0);
-          if (code !== 0 || children.length !== 2) fail(new Error(`sftp exited ${code}: ${err.trim()}`));
-          else done({ seconds, cpuSeconds });
-        });
-        child.stdin.end(`${command}\n`);
-      }),
-    () => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    },
-  );
+  const run = await runChild(child, 'sftp', `${command}\n`, () => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  });
+  // `times`: the shell's own user and system time, then its children's, as "0m1.234s 0m0.567s".
+  const children = run.out.trim().split('\n')[1]?.match(/(\d+)m([\d.]+)s/g) ?? [];
+  const cpuSeconds = children.map((t) => /(\d+)m([\d.]+)s/.exec(t)).reduce((sum, m) => sum + Number(m?.[1] ?? NaN) * 60 + Number(m?.[2] ?? NaN), 0);
+  if (run.code !== 0 || children.length !== 2) throw new Error(`sftp exited ${run.code}: ${run.err.trim()}`);
+  return { seconds: run.seconds, cpuSeconds };
 }
 
 /** sftp's batch syntax: arguments in double quotes with quotes and backslashes escaped. */
