@@ -32,8 +32,6 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.f
   not_a_folder: 400,
   range_not_satisfiable: 416,
   too_many_transfers: 429,
-  // The VM cannot make an archive (no `tar`): a fact about the VM, not about the request.
-  archive_unavailable: 502,
   vm_unreachable: 502,
   file_transfer_failed: 502,
   internal: 500,

@@ -32,7 +32,6 @@ export const ERROR_CODES = [
   'not_a_folder',
   'range_not_satisfiable',
   'too_many_transfers',
-  'archive_unavailable',
   'vm_unreachable',
   'file_transfer_failed',
   'control_api_disabled',
