@@ -46,7 +46,11 @@ describe('build page in Chromium', () => {
     await page.getByRole('link', { name: 'build-mac' }).click();
     await page.waitForURL(`${gw.url}/builds/build-mac`);
     await page.getByRole('heading', { name: 'Remote Access Instructions' }).waitFor();
-    assert.match((await page.locator('#ssh-command').textContent()) ?? '', /ssh -p 2222 /);
+    assert.match((await page.locator('#ssh-command').textContent()) ?? '', /^ssh -p 2222 \S+@\S+$/, 'the plain command leads');
+    assert.match((await page.locator('#ssh-fingerprint').textContent()) ?? '', /^SHA256:/, 'with the fingerprint to compare');
+    assert.equal(await page.locator('#ssh-command-pinned').isVisible(), false, 'the pinned one-liner is the option');
+    await page.getByText('Or let the command check the fingerprint').click();
+    assert.match((await page.locator('#ssh-command-pinned').textContent()) ?? '', /StrictHostKeyChecking=yes/);
     assert.equal(await page.getByRole('link', { name: 'Open terminal' }).count(), 1);
     assert.equal(await page.getByRole('link', { name: 'Open screen' }).count(), 1);
 

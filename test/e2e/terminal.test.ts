@@ -184,11 +184,16 @@ describe('terminal page in Chromium', () => {
     const page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT_MS);
     await signInThroughForm(page, gw.url, world.users.developer, '/');
-    for (const path of ['/', '/builds/build-linux', '/builds/build-mac', '/builds/build-linux/terminal']) {
+    for (const path of ['/', '/builds/build-linux', '/builds/build-mac', '/builds/build-linux/recordings', '/builds/build-linux/terminal']) {
       await page.goto(`${gw.url}${path}`);
       if (path.endsWith('/terminal')) await page.locator('#conn-state[data-state="connected"]').waitFor();
       const { scrollWidth, clientWidth } = await page.evaluate(() => ({ scrollWidth: document.scrollingElement?.scrollWidth ?? 0, clientWidth: document.scrollingElement?.clientWidth ?? 0 }));
       assert.ok(scrollWidth <= clientWidth, `${path} scrolls sideways: ${scrollWidth} > ${clientWidth}`);
+      if (path === '/') {
+        // Below 600 px the build list is cards: the launcher column is on screen, not scrolled off.
+        const launch = await page.getByRole('row').filter({ hasText: 'build-linux' }).getByRole('link', { name: 'Terminal' }).boundingBox();
+        assert.ok(launch && launch.x >= 0 && launch.x + launch.width <= PHONE_VIEWPORT.width, `the row's Terminal link is within the screen: ${JSON.stringify(launch)}`);
+      }
     }
     const countdown = await page.locator('#window-countdown').boundingBox();
     assert.ok(countdown, 'the countdown is shown');

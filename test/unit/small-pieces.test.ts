@@ -42,16 +42,17 @@ test('access window: a close time only ever moves earlier', () => {
   assert.equal(narrowCloseTime(closes, earlier), earlier);
 });
 
-test('native instructions: quoted, pinned when a fingerprint is known', () => {
+test('native instructions: plain ssh first, quoted; a pinned one-liner when a fingerprint is known', () => {
   assert.equal(shellQuote('vagrant@1.tcp.ngrok.io'), 'vagrant@1.tcp.ngrok.io');
   assert.equal(shellQuote("it's; rm -rf /"), `'it'\\''s; rm -rf /'`);
   const plain = nativeSshCommand({ host: '1.tcp.ngrok.io', port: 21022, username: 'vagrant', hostKey: null });
-  assert.equal(plain.command, 'ssh -p 21022 -o StrictHostKeyChecking=ask vagrant@1.tcp.ngrok.io');
-  assert.equal(plain.command.includes('StrictHostKeyChecking=no'), false);
+  assert.equal(plain.command, 'ssh -p 21022 vagrant@1.tcp.ngrok.io');
+  assert.equal(plain.pinnedCommand, null);
   const pinned = nativeSshCommand({ host: '::1', port: 2222, username: 'vagrant', hostKey: 'SHA256:abc' });
-  assert.match(pinned.command, /StrictHostKeyChecking=yes/);
-  assert.match(pinned.command, /grep -qF ' SHA256:abc '/);
-  assert.match(pinned.command, /ssh-keyscan -p 2222 ::1 .* vagrant@::1$/);
+  assert.equal(pinned.command, 'ssh -p 2222 vagrant@::1', 'the plain command leads even when a fingerprint is known');
+  assert.match(pinned.pinnedCommand ?? '', /StrictHostKeyChecking=yes/);
+  assert.match(pinned.pinnedCommand ?? '', /grep -qF ' SHA256:abc '/);
+  assert.match(pinned.pinnedCommand ?? '', /ssh-keyscan -p 2222 ::1 .* vagrant@::1$/);
   assert.equal(screenshareAddress({ host: '::1', port: 5900 }), 'vnc://[::1]:5900');
 });
 

@@ -11,10 +11,13 @@ export interface SshTarget {
 }
 
 export interface NativeSshCommand {
-  /** Pinned to the registered host key fingerprint when there is one. */
+  /** Plain `ssh -p PORT user@host`: what users know; they compare the fingerprint ssh shows. */
   readonly command: string;
-  /** Plain `ssh -p` for shells the pinned one-liner does not suit; the user checks the prompt. */
-  readonly simpleCommand: string;
+  /**
+   * The one-liner that checks the fingerprint itself (null without a known fingerprint): offered
+   * as the option, since it needs a POSIX shell with ssh-keyscan and reads as noise to most users.
+   */
+  readonly pinnedCommand: string | null;
 }
 
 const SAFE_SHELL_WORD = /^[A-Za-z0-9@%+=:,./_-]+$/;
@@ -31,17 +34,17 @@ function hostForUrl(host: string): string {
 export function nativeSshCommand(target: SshTarget): NativeSshCommand {
   const destination = shellQuote(`${target.username}@${target.host}`);
   const port = String(target.port);
-  const simpleCommand = `ssh -p ${port} -o StrictHostKeyChecking=ask ${destination}`;
-  if (target.hostKey === null) return { command: simpleCommand, simpleCommand };
+  const command = `ssh -p ${port} ${destination}`;
+  if (target.hostKey === null) return { command, pinnedCommand: null };
   // OpenSSH cannot pin a bare fingerprint, so keep only the scanned keys whose fingerprint matches
   // and make that the sole known_hosts file with strict checking: any other key is refused. The loop's
   // exit status is that of its last line, so ssh runs after `;` and reports a mismatch itself.
   const needle = shellQuote(` ${target.hostKey} `);
-  const command =
+  const pinnedCommand =
     `f=$(mktemp) && ssh-keyscan -p ${port} ${shellQuote(target.host)} 2>/dev/null | ` +
     `while read -r l; do echo "$l" | ssh-keygen -lf - | grep -qF ${needle} && echo "$l"; done > "$f"; ` +
     `ssh -p ${port} -o UserKnownHostsFile="$f" -o StrictHostKeyChecking=yes ${destination}`;
-  return { command, simpleCommand };
+  return { command, pinnedCommand };
 }
 
 export function screenshareAddress(vnc: { readonly host: string; readonly port: number }): string {

@@ -50,14 +50,14 @@ export function loginPage(opts: { assets: PageAssets; next: string; error: strin
 
 export function buildsPage(opts: { assets: PageAssets; user: SignedInUser; builds: readonly BuildListing[]; now: Date }): Html {
   const rows = opts.builds.map(
-    ({ build, appName, role }) => html`<tr>
-      <td><a href="/builds/${build.id}">${build.id}</a></td>
-      <td>${appName}</td>
-      <td>${stackLabel(build.stack)}</td>
-      <td>${statusBadge(build)}</td>
-      <td>${windowSummary(build, opts.now)}</td>
-      <td>${roleLabel(role)}</td>
-      <td class="launch">${launchLinks(build, role, opts.now)}</td>
+    ({ build, appName, role }) => html`<tr role="row">
+      <td role="cell" data-label="Build"><a href="/builds/${build.id}">${build.id}</a></td>
+      <td role="cell" data-label="App">${appName}</td>
+      <td role="cell" data-label="Stack">${stackLabel(build.stack)}</td>
+      <td role="cell" data-label="Status">${statusBadge(build)}</td>
+      <td role="cell" data-label="Remote access">${windowSummary(build, opts.now)}</td>
+      <td role="cell" data-label="Your role">${roleLabel(role)}</td>
+      <td role="cell" data-label="Open" class="launch">${launchLinks(build, role, opts.now)}</td>
     </tr>`,
   );
   return layout({
@@ -68,9 +68,9 @@ export function buildsPage(opts: { assets: PageAssets; user: SignedInUser; build
 <p class="muted">Builds rebuilt with remote access on the apps you belong to.</p>
 ${opts.builds.length === 0
   ? html`<p class="empty">No builds with remote access yet. Choose <strong>Rebuild with Remote Access</strong> on a build to see it here.</p>`
-  : html`<div class="table-wrap"><table class="table">
-  <thead><tr><th scope="col">Build</th><th scope="col">App</th><th scope="col">Stack</th><th scope="col">Status</th><th scope="col">Remote access</th><th scope="col">Your role</th><th scope="col">Open</th></tr></thead>
-  <tbody>${rows}</tbody>
+  : html`<div class="table-wrap"><table class="table table-cards" role="table">
+  <thead role="rowgroup"><tr role="row"><th role="columnheader" scope="col">Build</th><th role="columnheader" scope="col">App</th><th role="columnheader" scope="col">Stack</th><th role="columnheader" scope="col">Status</th><th role="columnheader" scope="col">Remote access</th><th role="columnheader" scope="col">Your role</th><th role="columnheader" scope="col">Open</th></tr></thead>
+  <tbody role="rowgroup">${rows}</tbody>
 </table></div>`}`,
   });
 }
@@ -172,8 +172,8 @@ function instructions(o: BuildPageOptions): Html {
   <p>Run this command in a terminal:</p>
   ${copyable('ssh-command', ssh.command, 'SSH command')}
   ${build.ssh.hostKey
-    ? html`<p class="small">The command only connects if the VM's host key has the fingerprint <code class="mono">${build.ssh.hostKey}</code>.</p>
-  <details class="small"><summary>Without the pinning</summary>${copyable('ssh-command-simple', ssh.simpleCommand, 'SSH command without host key pinning')}<p>Answer <em>yes</em> to the host key prompt only if it shows <code class="mono">${build.ssh.hostKey}</code>.</p></details>`
+    ? html`<p class="small">The first time, ssh shows the VM's host key fingerprint and asks whether to continue: answer <em>yes</em> only if it is <code class="mono" id="ssh-fingerprint">${build.ssh.hostKey}</code>.</p>
+  ${ssh.pinnedCommand !== null ? html`<details class="small"><summary>Or let the command check the fingerprint</summary><p>This one-liner (for a POSIX shell) fetches the VM's host key, keeps it only if its fingerprint matches, and connects with strict checking: no question to answer, and any other key is refused.</p>${copyable('ssh-command-pinned', ssh.pinnedCommand, 'SSH command pinned to the host key')}</details>` : ''}`
     : html`<p class="small muted">The VM's host key is not registered; check the fingerprint ssh shows on first connect.</p>`}
   ${passwordRow(o, 'ssh', build.ssh.sealedPassword !== null, build.ssh.sealedPrivateKey !== null)}
   ${vnc

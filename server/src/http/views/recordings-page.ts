@@ -22,12 +22,12 @@ export interface RecordingsPageOptions {
 
 export function recordingsPage(o: RecordingsPageOptions): Html {
   const rows = o.recordings.map(
-    (r) => html`<tr data-recording-id="${r.id}">
-      <td>${timeElement(new Date(r.startedAt))}</td>
-      <td>${duration(r)}</td>
-      <td>${r.userName ?? r.userId}</td>
-      <td>${size(r.sizeBytes)}${r.droppedBytes > 0 ? html` <span class="badge badge-closed" title="Output the disk could not keep up with">gaps</span>` : ''}</td>
-      <td><a href="${r.replayUrl}">Replay</a> · <a href="${r.url}" download>Download</a></td>
+    (r) => html`<tr role="row" data-recording-id="${r.id}">
+      <td role="cell" data-label="Started">${timeElement(new Date(r.startedAt))}</td>
+      <td role="cell" data-label="Length">${duration(r)}</td>
+      <td role="cell" data-label="User">${r.userName ?? r.userId}</td>
+      <td role="cell" data-label="Size">${size(r.sizeBytes)}${r.droppedBytes > 0 ? html` <span class="badge badge-closed" title="Output the disk could not keep up with">gaps</span>` : ''}</td>
+      <td role="cell" data-label="Actions"><a href="${r.replayUrl}">Replay</a> · <a href="${r.url}" download>Download</a></td>
     </tr>`,
   );
   return layout({
@@ -39,9 +39,9 @@ export function recordingsPage(o: RecordingsPageOptions): Html {
 <p class="muted">Terminal sessions on build <span class="mono">${o.build.id}</span> (${o.appName}). Output and window sizes are recorded; keystrokes are not.</p>
 ${o.recordings.length === 0
   ? html`<p class="empty">No recordings for this build. Recording is switched on per app by the CI system, or for the whole deployment by its operators.</p>`
-  : html`<div class="table-wrap"><table class="table">
-  <thead><tr><th scope="col">Started</th><th scope="col">Length</th><th scope="col">User</th><th scope="col">Size</th><th scope="col">Actions</th></tr></thead>
-  <tbody>${rows}</tbody>
+  : html`<div class="table-wrap"><table class="table table-cards" role="table">
+  <thead role="rowgroup"><tr role="row"><th role="columnheader" scope="col">Started</th><th role="columnheader" scope="col">Length</th><th role="columnheader" scope="col">User</th><th role="columnheader" scope="col">Size</th><th role="columnheader" scope="col">Actions</th></tr></thead>
+  <tbody role="rowgroup">${rows}</tbody>
 </table></div>`}`,
   });
 }
