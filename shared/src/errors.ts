@@ -32,7 +32,12 @@ export const ERROR_CODES = [
   'not_a_folder',
   'range_not_satisfiable',
   'too_many_transfers',
+  // The VM, as the gateway met it (terminal `error` frames before 4004, file transfers' 502s):
+  // each says something different about what the user can do next.
   'vm_unreachable',
+  'vm_login_refused',
+  'vm_host_key_changed',
+  'vm_shell_refused',
   'file_transfer_failed',
   'control_api_disabled',
   'store_unavailable',

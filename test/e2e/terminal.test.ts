@@ -4,13 +4,16 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { control, seedWorld, type World } from '../helpers/seed.js';
+import { freePort } from '../helpers/ports.js';
+import { control, registerLinuxBuild, seedWorld, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 
 /** Bounds each UI wait; waits are on conditions, never on time. */
 const UI_TIMEOUT_MS = 20_000;
 /** A phone held upright (iPhone 12–15 class). */
 const PHONE_VIEWPORT = { width: 390, height: 844 };
+/** client/src/session/vm-retry.ts: how long the page waits before trying an unreachable VM again. */
+const VM_RETRY_DELAY_MS = 10_000;
 /** The product promise: Ctrl-C during a flood gives the prompt back within a second. */
 const CTRL_C_BUDGET_MS = 1_000;
 
@@ -174,6 +177,23 @@ describe('terminal page in Chromium', () => {
     console.log(`Ctrl-C during yes: prompt back after ${elapsed} ms (target ${CTRL_C_BUDGET_MS} ms)`);
     await run(page, 'echo "back-$((40+2))"', /^\s*back-42\s*$/);
     assert.deepEqual(errors, []);
+  });
+
+  test('a VM not reachable yet is tried again by itself, said in one sentence, and reached once it is up (issue #21)', async () => {
+    const closedPort = await freePort();
+    await registerLinuxBuild(gw, 'build-booting', { ...passwordEndpoint(sshd), port: closedPort });
+    const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    await signInThroughForm(page, gw.url, world.users.developer, '/builds/build-booting/terminal');
+    const banner = page.locator('#term-banner');
+    await banner.filter({ hasText: 'retrying in 10 s' }).waitFor();
+    assert.equal(await banner.textContent(), 'The build VM could not be reached; it may still be starting — retrying in 10 s.', "the gateway's sentence alone, not after a generic one");
+    // The VM comes up: its tunnel now leads to the real sshd.
+    await registerLinuxBuild(gw, 'build-booting', passwordEndpoint(sshd));
+    await page.locator('#conn-state[data-state="connected"]').waitFor({ timeout: VM_RETRY_DELAY_MS + UI_TIMEOUT_MS });
+    await run(page, 'echo "up-$((40+2))"', /^\s*up-42\s*$/);
+    await context.close();
   });
 
   // Last in the file: it finishes the build, whose window then runs for the grace period.

@@ -6,6 +6,7 @@ import { control, registerLinuxBuild, seedWorld, signIn, type World } from '../h
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { spyDialer, type SpyDialer } from '../helpers/spy-dialer.js';
 import { connectTerminal, mintTicket, UpgradeRefused, type TerminalClient } from '../helpers/terminal-client.js';
+import { VM_HOST_KEY_CHANGED, VM_LOGIN_REFUSED } from '../../server/src/protocols/ssh/vm-failure.js';
 
 describe('terminal over a real sshd', () => {
   let sshd: SshdHandle;
@@ -119,7 +120,7 @@ describe('terminal over a real sshd', () => {
     const closed = await t.closed;
     assert.equal(closed.code, 4004);
     assert.match(closed.reason, /refused the login/);
-    assert.deepEqual(t.controls.find((c) => c.type === 'error'), { type: 'error', code: 'vm_unreachable', message: 'The build VM refused the login.' });
+    assert.deepEqual(t.controls.find((c) => c.type === 'error'), { type: 'error', code: 'vm_login_refused', message: VM_LOGIN_REFUSED });
   });
 
   test('a host key other than the registered one closes with 4004 and is logged', async () => {
@@ -127,7 +128,8 @@ describe('terminal over a real sshd', () => {
     const t = await terminal('build-bad-key');
     const closed = await t.closed;
     assert.equal(closed.code, 4004);
-    assert.match(closed.reason, /unexpected host key/);
+    assert.match(closed.reason, /host key changed/);
+    assert.deepEqual(t.controls.find((c) => c.type === 'error'), { type: 'error', code: 'vm_host_key_changed', message: VM_HOST_KEY_CHANGED });
     assert.ok(gw.logs().some((l) => l['event'] === 'host_key_mismatch' && l['buildId'] === 'build-bad-key'));
     assert.equal(t.output().length, 0, 'no byte from the impostor reached the browser');
   });

@@ -6,7 +6,7 @@ import type { Disconnect } from '../../client/src/session/state.js';
 import { CloseCode, FINAL_CLOSE_CODES, RESUMABLE_CLOSE_CODES, describeClose } from '../../shared/src/protocol/close-codes.js';
 
 function closed(code: number, resumable: boolean): Disconnect {
-  return { kind: 'closed', code, reason: '', final: false, opened: true, resumable, serverError: null };
+  return { kind: 'closed', code, reason: '', final: false, opened: true, resumable, serverError: null, serverErrorCode: null };
 }
 
 function refused(status: number, code: string): Disconnect {

@@ -5,7 +5,7 @@ import { SESSION_GONE_TEXT, heldSessionEnd } from '../../client/src/terminal/hel
 import type { Disconnect } from '../../client/src/session/state.js';
 
 function closed(code: number, final = false): Disconnect {
-  return { kind: 'closed', code, reason: '', final, opened: true, resumable: false, serverError: null };
+  return { kind: 'closed', code, reason: '', final, opened: true, resumable: false, serverError: null, serverErrorCode: null };
 }
 
 function refused(status: number, code: string, final: boolean): Disconnect {

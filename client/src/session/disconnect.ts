@@ -38,7 +38,8 @@ export function describeDisconnect(why: Disconnect, noun: string): DisconnectNot
       } else {
         text = describeClose(why.code, why.reason);
       }
-      if (why.serverError && why.serverError !== text) text = `${text} ${why.serverError}`;
+      // The gateway's own sentence is the specific one: shown alone, not after the code's generic text.
+      if (why.serverError) text = why.serverError;
       return { kind: ORDINARY_END_CODES.has(why.code) ? 'info' : 'error', text, signIn: false, reconnect: !why.final };
     }
   }

@@ -29,4 +29,6 @@ export type Disconnect =
       readonly resumable: boolean;
       /** What the other end said went wrong, which usually explains the close better than its code. */
       readonly serverError: string | null;
+      /** The stable code of that `error` (the terminal's), for pages that branch on it; null without one. */
+      readonly serverErrorCode: string | null;
     };

@@ -32,6 +32,8 @@ export interface SessionSocket {
   readonly current: boolean;
   /** What the other end said went wrong; reported with the close, which it usually explains better than the code. */
   serverError: string | null;
+  /** Its stable code, when the protocol has one (the terminal's `error` frame). */
+  serverErrorCode: string | null;
   /** The protocol says the session is up (a shell is ready, the desktop is shown). */
   connected(): void;
   /** Stops waiting for the close code after the grace: the session is then reported closed with 1006. */
@@ -108,7 +110,7 @@ export class TicketedSession {
     if (!this.#busy && !this.#retry.active) return;
     // Still asking for a ticket, or waiting to ask again: any answer will be ignored.
     this.#attempt += 1;
-    this.#end({ kind: 'closed', code: CloseCode.normal, reason: CLOSED_BY_PAGE_REASON, final: false, opened: false, resumable: false, serverError: null });
+    this.#end({ kind: 'closed', code: CloseCode.normal, reason: CLOSED_BY_PAGE_REASON, final: false, opened: false, resumable: false, serverError: null, serverErrorCode: null });
   }
 
   #begin(state: 'connecting' | 'reconnecting'): void {
@@ -144,7 +146,7 @@ export class TicketedSession {
       const code = this.#closedByPage ? CloseCode.normal : browserCode;
       const reason = this.#closedByPage ? CLOSED_BY_PAGE_REASON : browserReason;
       const resumable = RESUMABLE_CLOSE_CODES.has(code) && !gaveUp;
-      this.#end({ kind: 'closed', code, reason, final: FINAL_CLOSE_CODES.has(code), opened, resumable, serverError: socket.serverError });
+      this.#end({ kind: 'closed', code, reason, final: FINAL_CLOSE_CODES.has(code), opened, resumable, serverError: socket.serverError, serverErrorCode: socket.serverErrorCode });
     };
 
     const socket: SessionSocket = {
@@ -154,6 +156,7 @@ export class TicketedSession {
         return current();
       },
       serverError: null,
+      serverErrorCode: null,
       connected: () => {
         if (!current()) return;
         this.#retry.stop();

@@ -212,6 +212,7 @@ export class TerminalConnection {
         case 'error':
           // The last one explains the close better than its code.
           socket.serverError = message.message;
+          socket.serverErrorCode = message.code;
           this.events.serverError(message.code, message.message);
           break;
         case 'notice':

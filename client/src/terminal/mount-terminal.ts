@@ -11,6 +11,7 @@ import { describeParticipants } from '../session/participants.js';
 import { PairingBar, watchLink } from './pairing-bar.js';
 import { SessionMemory } from '../session/session-memory.js';
 import { showDisconnect } from '../session/show-disconnect.js';
+import { decideVmRetry } from '../session/vm-retry.js';
 import type { ConnectionState } from '../session/state.js';
 import { StatusBar } from '../session/status-bar.js';
 import { pageTitle } from '../session/title.js';
@@ -116,6 +117,10 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
   }
   disconnectButton?.addEventListener('click', () => connection.disconnect());
   let state: ConnectionState = 'connecting';
+  /** Automatic tries at a VM that could not be reached, since the last shell (session/vm-retry.ts). */
+  let vmTries = 0;
+  let vmRetryTimer: number | undefined;
+  let retryingByItself = false;
   const connection = new TerminalConnection(
     o.tickets,
     {
@@ -140,6 +145,7 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
       },
       ptySize: (cols, rows) => term.resize(cols, rows),
       ready: (hostKey, sessionId, recorded) => {
+        vmTries = 0;
         status.setDetail(hostKey);
         // Disclosed where the user looks (issue #21): a badge that stays, and a line in the pane.
         showRecordingBadge(recorded);
@@ -170,6 +176,15 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
       disconnected: (why) => {
         o.observer.ended(why);
         showDisconnect(status, why, (ended) => describeDisconnect(ended, 'terminal'), o.signInHref);
+        const retry = decideVmRetry(why, vmTries);
+        if (retry !== null && status.canReconnect()) {
+          vmTries += 1;
+          status.showBanner('error', retry.text);
+          vmRetryTimer = window.setTimeout(() => {
+            retryingByItself = true;
+            status.pressReconnect();
+          }, retry.inMs);
+        }
         if (status.canReconnect()) term.write(DISCONNECTED_LINE);
       },
     },
@@ -195,6 +210,10 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
   term.onResize(({ cols, rows }) => connection.resize(cols, rows));
 
   status.onReconnect(() => {
+    window.clearTimeout(vmRetryTimer);
+    // The user asking again starts a new round of automatic tries.
+    if (!retryingByItself) vmTries = 0;
+    retryingByItself = false;
     status.showReconnect(false);
     status.clearBanner();
     status.setDetail('');

@@ -18,6 +18,7 @@ import type { ReleaseSlot, UserConnectionQuota } from '../sessions/connection-qu
 import { endpointFingerprints } from '../domain/vm-endpoint.js';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 import type { Logger } from '../log.js';
+import { VM_HOST_KEY_CHANGED, VM_LOGIN_REFUSED, VM_TIMED_OUT, VM_UNREACHABLE } from '../protocols/ssh/vm-failure.js';
 import { openVmFileSession, type VmFileSession, type VmFileSessionDeps, type VmFilesFailure } from './sftp-session.js';
 
 /**
@@ -149,16 +150,16 @@ function vmError(deps: TransferGateDeps, build: BuildRecord, failure: VmFilesFai
   deps.logger.info({ event: 'vm_connect_failed', buildId: build.id, failure: failure.kind, purpose: 'files' }, 'file transfer could not reach the VM');
   switch (failure.kind) {
     case 'host_key_rejected':
-      return new GatewayError('vm_unreachable', "The VM presented an unexpected host key; the gateway refused to connect.");
+      return new GatewayError('vm_host_key_changed', VM_HOST_KEY_CHANGED);
     case 'auth_failed':
-      return new GatewayError('vm_unreachable', 'The VM refused the stored login.');
+      return new GatewayError('vm_login_refused', VM_LOGIN_REFUSED);
     case 'sftp_unavailable':
       return new GatewayError('vm_unreachable', 'The VM offers no SFTP service (its sshd has no "Subsystem sftp").');
     case 'timeout':
-      return new GatewayError('vm_unreachable', 'The VM did not answer in time.');
+      return new GatewayError('vm_unreachable', VM_TIMED_OUT);
     case 'aborted':
     case 'shell_refused':
     case 'unreachable':
-      return new GatewayError('vm_unreachable', 'The VM cannot be reached.');
+      return new GatewayError('vm_unreachable', VM_UNREACHABLE);
   }
 }

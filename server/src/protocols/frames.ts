@@ -7,7 +7,7 @@ import type { RawData, WebSocket } from 'ws';
 import { ABNORMAL_CLOSURE_CODE, CloseCode, NO_STATUS_CODE } from '../../../shared/src/protocol/close-codes.js';
 
 /** WebSocket close reasons are limited to 123 bytes of UTF-8. */
-const CLOSE_REASON_MAX_BYTES = 120;
+export const CLOSE_REASON_MAX_BYTES = 120;
 /** Stops parsing and reading what a browser sends (../ws/read-slices.ts). */
 export interface ReadGate {
   /** Discards everything the peer sends from now on, the rest of the current read included. */

@@ -25,6 +25,7 @@ import { TERMINAL_OUTPUT_BATCH_BYTES, TERMINAL_UNACKED_HIGH_BYTES, TERMINAL_UNAC
 import { decideFlow, type FlowLimits } from '../../flow/backpressure.js';
 import type { Attachment, Person, ProtocolContext, ProtocolSession, RelayedBytes, WatcherHandle } from '../protocol.js';
 import { decideHostKey } from './host-key.js';
+import { describeVmFailure } from './vm-failure.js';
 import { OutputLog } from './output-log.js';
 import { TerminalViewer, type ViewerLimits } from './viewer.js';
 import {
@@ -289,9 +290,9 @@ export class TerminalBridge implements ProtocolSession {
 
   #refused(failure: SshOpenFailure): void {
     if (failure.kind === 'aborted' || this.#ended) return;
-    const message = failureMessage(failure);
+    const { code, message } = describeVmFailure(failure);
     this.#deps.logger.info({ event: 'vm_connect_failed', buildId: this.#deps.build.id, failure: failure.kind }, message);
-    this.#send({ type: 'error', code: 'vm_unreachable', message });
+    this.#send({ type: 'error', code, message });
     this.#deps.close(CloseCode.vmUnreachable, message);
   }
 
@@ -576,18 +577,3 @@ export function heldFlowLimits(bufferBytes: number, windowBytes: number): FlowLi
   };
 }
 
-function failureMessage(failure: SshOpenFailure): string {
-  switch (failure.kind) {
-    case 'host_key_rejected':
-      return 'The build VM presented an unexpected host key; the connection was refused.';
-    case 'auth_failed':
-      return 'The build VM refused the login.';
-    case 'timeout':
-      return 'The build VM did not answer in time.';
-    case 'shell_refused':
-      return 'The build VM refused to open a shell.';
-    case 'unreachable':
-    case 'aborted':
-      return 'The build VM could not be reached.';
-  }
-}
