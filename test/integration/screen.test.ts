@@ -114,7 +114,7 @@ describe('screen over a real Xvnc', () => {
     const closed = await screen.closed;
     assert.equal(closed.code, 4004);
     assert.match(closed.reason, /refused the screen login/);
-    assert.equal(screen.securityReason, 'The build VM refused the screen login.');
+    assert.equal(screen.securityReason, 'The build VM refused the screen login; its screen password may have changed. Rebuild with remote access if it persists.');
   });
 
   test('an unreachable VNC endpoint says it could not be reached, in the SecurityResult and the close', async () => {
@@ -128,9 +128,9 @@ describe('screen over a real Xvnc', () => {
     });
     const screen = await connectScreen(await ticket('mac-no-vnc'), gw);
     assert.equal(screen.securityResult, 1);
-    assert.equal(screen.securityReason, 'The build VM screen could not be reached.');
+    assert.equal(screen.securityReason, "The build VM's screen could not be reached; it may still be starting. Reconnect in a moment.");
     const closed = await screen.closed;
-    assert.deepEqual(closed, { code: 4004, reason: 'The build VM screen could not be reached.' });
+    assert.deepEqual(closed, { code: 4004, reason: "The build VM's screen could not be reached; it may still be starting. Reconnect in a moment." });
   });
 
   test('typing into the desktop terminal runs a command on the VM', async () => {

@@ -215,7 +215,7 @@ describe('hostile VNC servers', () => {
       assert.equal(await injectedElements(page), 0);
       // noVNC logs the failure to the console, with the gateway's own sentence only.
       assert.deepEqual(
-        incidents.filter((i) => i !== 'console: Failed when connecting: Security negotiation failed on security result (reason: The build VM refused the screen login.)'),
+        incidents.filter((i) => i !== 'console: Failed when connecting: Security negotiation failed on security result (reason: The build VM refused the screen login; its screen password may have changed. Rebuild with remote access if it persists.)'),
         [],
       );
     } finally {

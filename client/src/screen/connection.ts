@@ -30,7 +30,7 @@ const CLOSE_GRACE_MS = 3000;
 /** The gateway answers 400 to a screen ticket for a build without a registered screen. */
 const NO_SCREEN_STATUS = 400;
 
-const VM_REFUSED_LOGIN = 'The build VM refused the screen login.';
+const VM_REFUSED_LOGIN = 'The build VM refused the screen login; its screen password may have changed. Rebuild with remote access if it persists.';
 /** The gateway's reasons are one short sentence; anything longer is not one of them. */
 const MAX_REASON_CHARS = 200;
 

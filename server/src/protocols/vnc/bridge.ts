@@ -58,8 +58,8 @@ const PROBE_REQUEST = Buffer.from([3, 0, 0, 0, 0, 0, 0, 1, 0, 1]);
  * The SecurityResult failure reason the page shows (issue #21: say what happened, not always "a
  * login"). The gateway's own sentence: the VM's reason (untrusted, possibly revealing) is only logged.
  */
-export const VM_REFUSED_SCREEN_LOGIN = 'The build VM refused the screen login.';
-export const VM_SCREEN_UNREACHABLE = 'The build VM screen could not be reached.';
+export const VM_REFUSED_SCREEN_LOGIN = 'The build VM refused the screen login; its screen password may have changed. Rebuild with remote access if it persists.';
+export const VM_SCREEN_UNREACHABLE = "The build VM's screen could not be reached; it may still be starting. Reconnect in a moment.";
 
 export interface ScreenBridgeDeps extends ProtocolContext {
   readonly credentials: VncCredentials;
