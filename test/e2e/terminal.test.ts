@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { freePort } from '../helpers/ports.js';
+import { startTarpit } from '../helpers/tarpit.js';
 import { control, registerLinuxBuild, seedWorld, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 
@@ -177,6 +178,29 @@ describe('terminal page in Chromium', () => {
     console.log(`Ctrl-C during yes: prompt back after ${elapsed} ms (target ${CTRL_C_BUDGET_MS} ms)`);
     await run(page, 'echo "back-$((40+2))"', /^\s*back-42\s*$/);
     assert.deepEqual(errors, []);
+  });
+
+  test('"Connecting…" shows in the pane with what the gateway is doing, and goes once the shell is up (issue #21)', async () => {
+    // A VM that accepts TCP and never speaks SSH keeps the gateway at its login step.
+    const tarpit = await startTarpit();
+    try {
+      await registerLinuxBuild(gw, 'build-silent', { ...passwordEndpoint(sshd), host: tarpit.host, port: tarpit.port });
+      const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+      const page = await context.newPage();
+      page.setDefaultTimeout(UI_TIMEOUT_MS);
+      await signInThroughForm(page, gw.url, world.users.developer, '/builds/build-silent/terminal');
+      const pane = page.locator('#pane-status');
+      await pane.filter({ hasText: 'Connecting… the gateway is logging in to the build VM' }).waitFor();
+      const box = await pane.boundingBox();
+      const host = await page.locator('#terminal').boundingBox();
+      assert.ok(box && host && box.y >= host.y && box.y + box.height <= host.y + host.height, 'over the terminal, not in a corner');
+      await context.close();
+    } finally {
+      await tarpit.close();
+    }
+    const { page } = await openTerminal();
+    assert.equal(await page.locator('#pane-status').isVisible(), false, 'gone once connected');
+    await page.context().close();
   });
 
   test('a VM not reachable yet is tried again by itself, said in one sentence, and reached once it is up (issue #21)', async () => {

@@ -12,6 +12,12 @@ export const CLOSED_BY_PAGE_REASON = 'Disconnected by the page.';
  */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
+/**
+ * Where a (re)connection is, as the page can tell: asking for a ticket, opening the WebSocket,
+ * then, once the gateway has accepted it, waiting while the gateway logs in to the VM.
+ */
+export type ConnectStep = 'ticket' | 'gateway' | 'vm';
+
 export type Disconnect =
   /** The ticket request failed, or the gateway's answer could not be used. */
   | { readonly kind: 'refused'; readonly status: number; readonly code: string; readonly message: string; readonly final: boolean }

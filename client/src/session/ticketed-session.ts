@@ -9,11 +9,13 @@ import { ABNORMAL_CLOSURE_CODE, CloseCode, FINAL_CLOSE_CODES, RESUMABLE_CLOSE_CO
 import { openTicketedSocket, type ConnectionRefusal, type TicketEndpoint, type TicketRequest } from '../lib/connection-ticket.js';
 import { classifyEnd, type EndVerdict } from './end-verdict.js';
 import { RetrySchedule } from './retry-schedule.js';
-import { CLOSED_BY_PAGE_REASON, type ConnectionState, type Disconnect } from './state.js';
+import { CLOSED_BY_PAGE_REASON, type ConnectStep, type ConnectionState, type Disconnect } from './state.js';
 
 /** What every session reports, whatever travels on its socket. */
 export interface SessionEvents {
   state(state: ConnectionState): void;
+  /** How far a (re)connection has got, for the pane's "Connecting…" (session/pane-status.ts). */
+  progress?(step: ConnectStep): void;
   disconnected(why: Disconnect): void;
 }
 
@@ -123,6 +125,7 @@ export class TicketedSession {
   async #start(attempt: number): Promise<void> {
     const { tickets, subprotocol, noun, explainRefusal } = this.options;
     const request = this.options.request();
+    this.events.progress?.('ticket');
     const opened = await openTicketedSocket(tickets, request, subprotocol, noun);
     if (attempt !== this.#attempt) {
       if (opened.ok) opened.ws.close();
@@ -182,8 +185,11 @@ export class TicketedSession {
       },
     };
 
+    this.events.progress?.('gateway');
     ws.addEventListener('open', () => {
-      if (current()) opened = true;
+      if (!current()) return;
+      opened = true;
+      this.events.progress?.('vm');
     });
     // Browsers follow 'error' with 'close', which carries the code; the grace only keeps the page
     // from showing "Connecting…" forever if one ever does not.

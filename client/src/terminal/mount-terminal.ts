@@ -12,6 +12,7 @@ import { PairingBar, watchLink } from './pairing-bar.js';
 import { SessionMemory } from '../session/session-memory.js';
 import { showDisconnect } from '../session/show-disconnect.js';
 import { decideVmRetry } from '../session/vm-retry.js';
+import { connectingText, PaneStatus } from '../session/pane-status.js';
 import type { ConnectionState } from '../session/state.js';
 import { StatusBar } from '../session/status-bar.js';
 import { pageTitle } from '../session/title.js';
@@ -117,6 +118,7 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
   }
   disconnectButton?.addEventListener('click', () => connection.disconnect());
   let state: ConnectionState = 'connecting';
+  const paneStatus = new PaneStatus(o.host.parentElement ?? o.host);
   /** Automatic tries at a VM that could not be reached, since the last shell (session/vm-retry.ts). */
   let vmTries = 0;
   let vmRetryTimer: number | undefined;
@@ -130,6 +132,7 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
     {
       state: (next) => {
         state = next;
+        if (next === 'connected' || next === 'disconnected') paneStatus.hide();
         status.setState(next);
         if (disconnectButton) disconnectButton.hidden = next === 'disconnected';
         // A dead terminal looks dead: dimmed, its cursor still, Tab free to leave it.
@@ -143,6 +146,7 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
         if (watching !== null) term.reset();
         else if (afterAnother) term.write(newSessionPreamble(term));
       },
+      progress: (step) => paneStatus.show(connectingText(step, state === 'reconnecting', 'the gateway is logging in to the build VM')),
       ptySize: (cols, rows) => term.resize(cols, rows),
       ready: (hostKey, sessionId, recorded) => {
         vmTries = 0;
