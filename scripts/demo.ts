@@ -88,7 +88,8 @@ Porthole demo is running: ${config.publicOrigin}/
   Owner (can use remote access):  ${users[0]?.email}  password ${users[0]?.password}
   Tester/QA (is refused):         ${users[1]?.email}  password ${users[1]?.password}
 
-  Builds: ${DEMO_LINUX_BUILD} (Linux) and ${DEMO_MACOS_BUILD} (macOS-like, with a VNC desktop)
+  Builds: ${DEMO_LINUX_BUILD} (Linux) and ${DEMO_MACOS_BUILD} (macOS-like, with a VNC desktop), both in Demo App,
+          whose terminal sessions are recorded: replay them from the build page's Session recordings
   Demo VM: sshd on 127.0.0.1:${sshd.port} (user ${vmLogin.username}), Xvnc on 127.0.0.1:${xvnc.port}
   Control API: curl -H "Authorization: Bearer ${controlToken}" ${config.publicOrigin}/api/v1/builds/${DEMO_LINUX_BUILD}
   Gateway log (requests and events; warnings also show here): ${shownLogFile}

@@ -1,6 +1,6 @@
 /**
- * The demo's world, registered through the real control API as a CI orchestrator would: one app,
- * an owner and a tester, a Linux and a macOS-like build.
+ * The demo's world, registered through the real control API as a CI orchestrator would: one app
+ * whose terminal sessions are recorded, an owner and a tester, a Linux and a macOS-like build.
  */
 import type { SshdHandle } from '../../test/helpers/sshd.js';
 import type { XvncHandle } from '../../test/helpers/xvnc.js';
@@ -25,7 +25,8 @@ export async function seed(origin: string, token: string, users: readonly DemoUs
     });
     if (!res.ok) throw new Error(`demo seeding: ${method} ${path} → ${res.status} ${await res.text()}`);
   };
-  await call('PUT', `/apps/${DEMO_APP_ID}`, { name: 'Demo App' });
+  // Recorded, so that a build's "Session recordings" has something to replay after a terminal session.
+  await call('PUT', `/apps/${DEMO_APP_ID}`, { name: 'Demo App', recordSessions: true });
   for (const user of users) {
     await call('PUT', `/users/${user.id}`, { email: user.email, name: user.role === 'owner' ? 'Olivia Owner' : 'Theo Tester', password: user.password });
     await call('PUT', `/apps/${DEMO_APP_ID}/members/${user.id}`, { role: user.role });
