@@ -1,9 +1,11 @@
 /**
  * The demo: a local "build VM" (OpenSSH sshd and, for the macOS-like build, a TigerVNC desktop)
  * on loopback, the gateway on an embedded SQLite file, an owner and a tester registered through the
- * real control API. The gateway's log goes to a file so the console keeps the banner. Everything it starts stops on
+ * real control API, and an example dashboard on another loopback site that embeds the terminal.
+ * The gateway's log goes to a file so the console keeps the banner. Everything it starts stops on
  * Ctrl-C.
  */
+import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -16,6 +18,7 @@ import { startXvnc, type XvncHandle } from '../test/helpers/xvnc.js';
 import { demoSettings } from './demo/settings.js';
 import { createDemoLog } from './demo/log.js';
 import { closeServer, DEMO_HOST, listenOnLoopback } from './demo/listen.js';
+import { embedExampleHandler } from './demo/embed-example/server.js';
 import { DEMO_LINUX_BUILD, DEMO_MACOS_BUILD, seed, type DemoUser } from './demo/seed.js';
 
 const CLIENT_DIR = resolve(import.meta.dirname, '..', 'dist', 'client');
@@ -45,6 +48,12 @@ async function main(): Promise<void> {
     const server = createHttpServer();
     const port = await listenOnLoopback(server, settings.gatewayPort, 'PORT');
     stops.push(() => closeServer(server));
+    const exampleServer = createServer();
+    const examplePort = await listenOnLoopback(exampleServer, settings.examplePort, 'PORTHOLE_DEMO_EXAMPLE_PORT');
+    stops.push(() => closeServer(exampleServer));
+    // Served on 127.0.0.1 but addressed as localhost: another site than the gateway's 127.0.0.1,
+    // as a real dashboard is, so no cookie of the gateway's reaches its frames.
+    const exampleOrigin = `http://localhost:${examplePort}`;
 
     const controlToken = randomBytes(24).toString('base64url');
     const loaded = loadConfig({
@@ -56,6 +65,7 @@ async function main(): Promise<void> {
       PORTHOLE_SESSION_SECRET: randomBytes(32).toString('hex'),
       PORTHOLE_SECRET_KEY: randomBytes(32).toString('hex'),
       PORTHOLE_LOG_LEVEL: settings.logLevel,
+      PORTHOLE_EMBED_ORIGINS: exampleOrigin,
     });
     if (!loaded.ok) throw new Error(loaded.error);
     const { config, warnings } = loaded.value;
@@ -79,6 +89,16 @@ async function main(): Promise<void> {
       { id: 'demo-tester', email: 'tester@porthole.demo', password: randomBytes(DEMO_PASSWORD_BYTES).toString('base64url'), role: 'tester' },
     ];
     await seed(config.publicOrigin, controlToken, users, sshd, xvnc);
+    exampleServer.on(
+      'request',
+      embedExampleHandler({
+        origin: exampleOrigin,
+        gatewayOrigin: config.publicOrigin,
+        controlToken,
+        userId: 'demo-owner',
+        builds: { ssh: DEMO_LINUX_BUILD, vnc: DEMO_MACOS_BUILD },
+      }),
+    );
 
     const vmLogin = sshd.passwordUser ?? sshd.keyUser;
     const shownLogFile = displayPath(logFile);
@@ -90,6 +110,7 @@ Porthole demo is running: ${config.publicOrigin}/
 
   Builds: ${DEMO_LINUX_BUILD} (Linux) and ${DEMO_MACOS_BUILD} (macOS-like, with a VNC desktop), both in Demo App,
           whose terminal sessions are recorded: replay them from the build page's Session recordings
+  Embedding example (a dashboard on another site, framing the owner's terminal): ${exampleOrigin}/
   Demo VM: sshd on 127.0.0.1:${sshd.port} (user ${vmLogin.username}), Xvnc on 127.0.0.1:${xvnc.port}
   Control API: curl -H "Authorization: Bearer ${controlToken}" ${config.publicOrigin}/api/v1/builds/${DEMO_LINUX_BUILD}
   Gateway log (requests and events; warnings also show here): ${shownLogFile}

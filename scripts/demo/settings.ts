@@ -8,12 +8,15 @@ import { z } from 'zod';
 
 /** What the README and docs/operations.md promise: the demo's URL is stable across runs. */
 const DEFAULT_GATEWAY_PORT = 8080;
+/** The embedding example has no link to keep stable: any free port, printed in the banner. */
+const DEFAULT_EXAMPLE_PORT = 0;
 const DEFAULT_DEMO_DIR = resolve(import.meta.dirname, '..', '..', '.porthole-demo');
 
 const port = (fallback: number) => z.coerce.number({ error: 'must be a port number (0 picks a free one)' }).int().min(0).max(65535).default(fallback);
 
 const demoEnvSchema = z.object({
   PORT: port(DEFAULT_GATEWAY_PORT),
+  PORTHOLE_DEMO_EXAMPLE_PORT: port(DEFAULT_EXAMPLE_PORT),
   // Wiped at every start: it holds only what the demo created (database, recordings, log).
   PORTHOLE_DEMO_DIR: z.string().min(1).default(DEFAULT_DEMO_DIR),
   PORTHOLE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -21,6 +24,7 @@ const demoEnvSchema = z.object({
 
 export interface DemoSettings {
   readonly gatewayPort: number;
+  readonly examplePort: number;
   readonly dir: string;
   readonly logLevel: LevelWithSilent;
 }
@@ -34,5 +38,5 @@ export function demoSettings(env: Readonly<Record<string, string | undefined>>):
     throw new Error(`Invalid demo setting: ${issue?.path.join('.') ?? 'environment'} ${issue?.message ?? 'is invalid'}`);
   }
   const e = parsed.data;
-  return { gatewayPort: e.PORT, dir: resolve(e.PORTHOLE_DEMO_DIR), logLevel: e.PORTHOLE_LOG_LEVEL };
+  return { gatewayPort: e.PORT, examplePort: e.PORTHOLE_DEMO_EXAMPLE_PORT, dir: resolve(e.PORTHOLE_DEMO_DIR), logLevel: e.PORTHOLE_LOG_LEVEL };
 }
