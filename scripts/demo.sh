@@ -6,5 +6,11 @@ cd "$(dirname "$0")/.."
 
 bash scripts/ensure-system-deps.sh
 bash scripts/ensure-node-deps.sh
-npm run --silent build >/dev/null
+# The build's chatter (a bundler's timing notes on a busy machine) would push the banner away;
+# it is shown only when the build fails.
+echo 'Building the gateway and its pages…'
+if ! build_output=$(npm run --silent build 2>&1); then
+  printf '%s\n' "$build_output" >&2
+  exit 1
+fi
 exec node --import tsx scripts/demo.ts

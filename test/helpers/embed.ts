@@ -4,7 +4,7 @@
  */
 import request from 'supertest';
 import type { EmbedCredentialView, EmbedSessionView } from '../../shared/src/embed.js';
-import type { TestGateway } from './gateway.js';
+import type { GatewayAddress, TestGateway } from './gateway.js';
 import { control } from './seed.js';
 
 /** POST /api/v1/embed-sessions with the control token: `{userId, buildId, kind, parentOrigin, viewOnly?}`. */
@@ -31,11 +31,11 @@ export function parseLaunchUrl(url: string): { token: string; parentOrigin: stri
 }
 
 /** The embed page's POST /api/v1/embed/credentials, sent from the gateway's own origin without cookies. */
-export function exchange(gw: TestGateway, body: Record<string, unknown>): request.Test {
+export function exchange(gw: GatewayAddress, body: Record<string, unknown>): request.Test {
   return request(gw.url).post('/api/v1/embed/credentials').set('Origin', gw.origin).send(body);
 }
 
-export async function exchangeOk(gw: TestGateway, url: string): Promise<EmbedCredentialView> {
+export async function exchangeOk(gw: GatewayAddress, url: string): Promise<EmbedCredentialView> {
   const { token, parentOrigin, kind } = parseLaunchUrl(url);
   const res = await exchange(gw, { launch: token, kind, parentOrigin });
   if (res.status !== 201) throw new Error(`exchange refused: ${res.status} ${JSON.stringify(res.body)}`);
