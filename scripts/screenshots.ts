@@ -11,6 +11,8 @@ import { startXvnc } from '../test/helpers/xvnc.js';
 
 const OUT_DIR = resolve(import.meta.dirname, '..', 'docs', 'images');
 const VIEWPORT = { width: 1200, height: 1000 };
+/** An iPhone 12–15's CSS viewport, the phone size issue #21 was tried at. */
+const PHONE_VIEWPORT = { width: 390, height: 844 };
 
 async function main(): Promise<void> {
   const gw = await startGateway();
@@ -50,6 +52,16 @@ async function main(): Promise<void> {
       return pixel !== undefined && (pixel[0] ?? 0) + (pixel[1] ?? 0) + (pixel[2] ?? 0) > 0;
     });
     await page.screenshot({ path: resolve(OUT_DIR, 'screen.png') });
+
+    // The screen on a phone: the touch key bar above the desktop.
+    const phone = await browser.newContext({ viewport: PHONE_VIEWPORT, hasTouch: true, isMobile: true, deviceScaleFactor: 2, colorScheme: 'light' });
+    const phonePage = await phone.newPage();
+    await phonePage.context().addCookies(await page.context().cookies());
+    await phonePage.goto(`${gw.url}/builds/build-mac/screen`);
+    await phonePage.locator('#conn-state[data-state="connected"]').waitFor();
+    await phonePage.locator('#screen-keys').waitFor();
+    await phonePage.screenshot({ path: resolve(OUT_DIR, 'screen-phone.png') });
+    await phone.close();
     console.log(`screenshots written to ${OUT_DIR}`);
   } finally {
     await browser.close();

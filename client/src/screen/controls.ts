@@ -48,13 +48,24 @@ export function wireClipboardPanel(els: ClipboardElements, onSend: (text: string
     setOpen(open);
     if (open) text.focus();
   });
-  panel.addEventListener('keydown', (ev) => {
-    if (ev.key !== 'Escape' || ev.defaultPrevented) return;
-    ev.preventDefault();
+  // Capturing, and stopped here: an Esc meant for the drawer must reach nothing else on the page,
+  // least of all noVNC, which would send it to the VM.
+  panel.addEventListener(
+    'keydown',
+    (ev) => {
+      if (ev.key !== 'Escape' || ev.isComposing) return;
+      ev.preventDefault();
+      ev.stopPropagation();
+      setOpen(false);
+      toggle.focus();
+    },
+    { capture: true },
+  );
+  // Closed first, then the screen takes focus (onSend): the next keys, Esc too, are for the VM.
+  send.addEventListener('click', () => {
     setOpen(false);
-    toggle.focus();
+    onSend(text.value);
   });
-  send.addEventListener('click', () => onSend(text.value));
 
   return {
     receive: (value) => {

@@ -19,6 +19,8 @@ import { wireClipboardPanel, wireToggle } from './controls.js';
 import { wireFullscreen } from '../session/fullscreen.js';
 import { LastFrame } from './last-frame.js';
 import { sendCombo } from './keys.js';
+import { wireKeyBar } from './key-bar.js';
+import { isTouchDevice } from './touch.js';
 import { isQualityPreset, QUALITY_PRESETS, rememberQuality, storedQuality, type QualityPreset } from './quality.js';
 import { browserStorage } from '../lib/storage.js';
 
@@ -111,6 +113,24 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
       }),
   );
 
+  const keyBar = wireKeyBar(
+    {
+      bar: requireElement('screen-keys', HTMLElement),
+      toggle: requireElement('keybar-toggle', HTMLButtonElement),
+      showKeyboard: requireElement('show-keyboard', HTMLButtonElement),
+      input: requireElement('screen-keyboard-input', HTMLTextAreaElement),
+    },
+    {
+      // noVNC itself drops keys while it is not connected or is view-only.
+      sendKey: (keysym, code, down) => withViewer((rfb) => rfb.sendKey(keysym, code, down)),
+      setFocusOnClick: (focus) =>
+        withViewer((rfb) => {
+          rfb.focusOnClick = focus;
+        }),
+    },
+    isTouchDevice(),
+  );
+
   wireFullscreen(requireElement('fullscreen', HTMLButtonElement), () => status.offerBanner('info', FULLSCREEN_REFUSED_HINT, HINT_VISIBLE_MS));
 
   const storage = browserStorage();
@@ -146,13 +166,15 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
       rfb.background = SCREEN_BACKGROUND;
       rfb.viewOnly = viewOnly();
       rfb.showDotCursor = dotCursor();
+      // A viewer made while the soft keyboard is up (a reconnect) must not drop it on the next tap.
+      rfb.focusOnClick = !keyBar.typing();
       applyQuality(rfb);
       applyViewport(rfb);
     },
     connected: (rfb) => {
       lastFrame.hide();
       if (watching !== null) showWatching();
-      if (!clipboard.hasFocus()) rfb.focus({ preventScroll: true });
+      if (!clipboard.hasFocus() && !keyBar.typing()) rfb.focus({ preventScroll: true });
       o.observer.connected();
     },
     dropped: (frame) => lastFrame.show(frame, scaled()),
@@ -234,5 +256,6 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
     ctrlAltDel.disabled = !canSend;
     specialKeys.disabled = !canSend;
     clipboard.setCanSend(canSend);
+    keyBar.update({ canSend, viewOnly: viewOnly() });
   }
 }

@@ -69,10 +69,20 @@ function screenWorkspace(buildId: string, label: string): Html {
   <button id="dot-cursor-toggle" type="button" class="button button-small" aria-pressed="false">Show dot cursor</button>
   <button id="ctrl-alt-del" type="button" class="button button-small">Ctrl-Alt-Del</button>
   <select id="special-keys" aria-label="Send keys"><option value="">Send keys…</option><option value="cmd-q">⌘Q</option><option value="cmd-tab">⌘Tab</option><option value="cmd-space">⌘Space</option><option value="cmd-c">⌘C</option><option value="cmd-v">⌘V</option><option value="esc">Esc</option></select>
+  <button id="keybar-toggle" type="button" class="button button-small" aria-pressed="true" aria-controls="screen-keys" title="Show or hide the keys a phone or tablet lacks" hidden>Key bar</button>
   <button id="clipboard-toggle" type="button" class="button button-small" aria-expanded="false" aria-controls="clipboard-panel">Clipboard</button>
   <button id="fullscreen" type="button" class="button button-small">Full screen</button>
 </div>
+<div id="screen-keys" class="screen-keys" role="toolbar" aria-label="Keys for the VM" hidden>
+  <button type="button" class="button screen-key" data-modifier="ctrl" aria-pressed="false" title="Held for the next key">Ctrl</button>
+  <button type="button" class="button screen-key" data-modifier="alt" aria-pressed="false" title="Held for the next key (⌥ on the Mac)">Alt</button>
+  <button type="button" class="button screen-key" data-modifier="cmd" aria-pressed="false" aria-label="⌘ Command" title="Held for the next key">⌘</button>
+  <button type="button" class="button screen-key" data-key="tab">Tab</button>
+  <button type="button" class="button screen-key" data-key="esc">Esc</button>
+  <button id="show-keyboard" type="button" class="button screen-key screen-key-wide" aria-pressed="false">Show keyboard</button>
+</div>
 <div id="term-banner" class="term-banner" role="status" hidden></div>
 <aside id="clipboard-panel" class="clipboard-panel" hidden><label for="clipboard-text">Clipboard</label><textarea id="clipboard-text" rows="5"></textarea><button id="clipboard-send" type="button" class="button button-small">Send to VM</button><p class="muted small">Text copied on the VM appears here.</p></aside>
+<textarea id="screen-keyboard-input" class="screen-keyboard-input" aria-label="Typing to the VM" tabindex="-1" autocapitalize="off" autocomplete="off" autocorrect="off" spellcheck="false"></textarea>
 <main id="screen" class="screen-host" data-build-id="${buildId}" data-build-label="${label}"></main>`;
 }

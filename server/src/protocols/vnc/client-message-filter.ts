@@ -50,7 +50,7 @@ export const RFB_ASSEMBLY_LIMITS: AssemblyLimits = { baseFrames: 16, minAverageF
 const NOTHING = Buffer.alloc(0);
 
 /** `input`: a person's action, dropped in view-only mode. */
-type Measured = { readonly length: number; readonly input: boolean } | 'need_header' | 'unknown';
+export type Measured = { readonly length: number; readonly input: boolean } | 'need_header' | 'unknown';
 
 export type FilterRefusal = 'unknown_message' | Exclude<AssemblyDecision, 'ok'>;
 export type FilterResult = { readonly ok: true; readonly forward: Buffer } | { readonly ok: false; readonly error: FilterRefusal };
@@ -140,8 +140,11 @@ export class ClientMessageFilter {
   }
 }
 
-/** Reads a message's length from its first bytes (at most MAX_HEADER_BYTES of them). */
-function measure(header: Buffer): Measured {
+/**
+ * Reads a message's length from its first bytes (at most MAX_HEADER_BYTES of them). Exported for
+ * tests that read what a browser sent with the same lengths the gateway uses.
+ */
+export function measure(header: Buffer): Measured {
   if (header.length < 1) return 'need_header';
   const type = header.readUInt8(0);
   const need = (bytes: number, length: () => number, input: boolean): Measured => (header.length < bytes ? 'need_header' : { length: length(), input });

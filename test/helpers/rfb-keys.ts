@@ -1,0 +1,39 @@
+/**
+ * The key events a page's noVNC sent on one screen WebSocket, read from the frames Playwright saw
+ * it send: what reaches the VM, as the gateway forwards it.
+ */
+import { measure, MessageType } from '../../server/src/protocols/vnc/client-message-filter.js';
+
+export interface SentKey {
+  readonly keysym: number;
+  readonly down: boolean;
+}
+
+/** The client's half of the handshake before its first message: "RFB 003.008\n", the security type, ClientInit. */
+const CLIENT_HANDSHAKE_BYTES = 12 + 1 + 1;
+/** The longest header measure() needs to read a length (ClientFence's). */
+const HEADER_BYTES = 9;
+/** QEMU's client message subtype for an extended key event (keysym plus scancode). */
+const QEMU_EXTENDED_KEY_EVENT = 0;
+
+/** Plain KeyEvents and QEMU extended ones (noVNC sends those for keys with a scancode to servers that take them). */
+export function keyEventsSent(frames: readonly Buffer[]): SentKey[] {
+  const stream = Buffer.concat(frames);
+  const keys: SentKey[] = [];
+  let offset = CLIENT_HANDSHAKE_BYTES;
+  while (offset < stream.length) {
+    const measured = measure(stream.subarray(offset, offset + HEADER_BYTES));
+    if (measured === 'unknown') throw new Error(`unknown client message type ${stream[offset]} at byte ${offset}`);
+    if (measured === 'need_header' || offset + measured.length > stream.length) break;
+    const message = stream.subarray(offset, offset + measured.length);
+    if (message[0] === MessageType.keyEvent) keys.push({ down: message.readUInt8(1) !== 0, keysym: message.readUInt32BE(4) });
+    if (message[0] === MessageType.qemu && message[1] === QEMU_EXTENDED_KEY_EVENT) keys.push({ down: message.readUInt16BE(2) !== 0, keysym: message.readUInt32BE(4) });
+    offset += measured.length;
+  }
+  return keys;
+}
+
+/** "down 0xff1b" per event, for assertions that read like the key sequence. */
+export function describeKeys(keys: readonly SentKey[]): string[] {
+  return keys.map((k) => `${k.down ? 'down' : 'up'} 0x${k.keysym.toString(16)}`);
+}
