@@ -9,6 +9,7 @@ import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { control, seedWorld, type World } from '../helpers/seed.js';
 import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
 import { freePort, pollUntil } from '../helpers/ports.js';
+import { startTarpit } from '../helpers/tarpit.js';
 
 const UI_TIMEOUT_MS = 20_000;
 const BACKGROUND = '#336699';
@@ -127,8 +128,35 @@ describe('screen page in Chromium', () => {
     await page.close();
   });
 
+  test('"Connecting…" shows over the screen with what the gateway is doing (issue #21)', async () => {
+    // A VM that accepts TCP and never speaks RFB keeps the gateway at its VNC handshake.
+    const tarpit = await startTarpit();
+    try {
+      const res = await control(gw).put('/builds/mac-silent', {
+        appId: 'app-1',
+        stack: 'macos',
+        status: 'running',
+        startedAt: new Date().toISOString(),
+        remoteAccess: { ssh: { host: '127.0.0.1', port: 22, username: 'vagrant', password: 'x' }, vnc: { host: tarpit.host, port: tarpit.port, password: 'whatever' } },
+      });
+      assert.ok(res.status < 300, JSON.stringify(res.body));
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      page.setDefaultTimeout(UI_TIMEOUT_MS);
+      await signInThroughForm(page, gw.url, world.users.owner, '/builds/mac-silent/screen');
+      const pane = page.locator('#pane-status');
+      await pane.filter({ hasText: "Connecting… the gateway is opening the build VM's screen" }).waitFor();
+      const box = await pane.boundingBox();
+      const screen = await page.locator('#screen').boundingBox();
+      assert.ok(box && screen && box.y >= screen.y && box.y + box.height <= screen.y + screen.height, 'over the screen, not in a corner');
+      await page.close();
+    } finally {
+      await tarpit.close();
+    }
+  });
+
   test('Open screen shows the Xvnc desktop and typing reaches its terminal', async () => {
     const { page, errors, frames } = await openScreen();
+    assert.equal(await page.locator('#pane-status').isVisible(), false, '"Connecting…" is gone once the desktop is shown');
     const terminal = xvnc.terminal;
     assert.ok(terminal);
     // Wait for the first full frame: the desktop background and the yellow terminal window.

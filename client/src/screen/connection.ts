@@ -116,6 +116,7 @@ export class ScreenConnection {
           events.state(state);
         },
         disconnected: (why) => events.disconnected(why),
+        progress: (step) => events.progress?.(step),
       },
     );
   }

@@ -9,6 +9,7 @@ import type { MountedSession, SessionObserver } from '../lib/session-observer.js
 import { pollWindow, type WindowSource } from '../lib/window-poll.js';
 import { requireElement } from '../session/dom.js';
 import { showDisconnect } from '../session/show-disconnect.js';
+import { connectingText, PaneStatus } from '../session/pane-status.js';
 import type { ConnectionState } from '../session/state.js';
 import { StatusBar } from '../session/status-bar.js';
 import { cleanVmTitle, pageTitle } from '../session/title.js';
@@ -76,6 +77,8 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
 
   let state: ConnectionState = 'connecting';
   const lastFrame = new LastFrame(o.host);
+  // In the page's grid, over the screen's cell (styles/screen.css).
+  const paneStatus = new PaneStatus(o.host.parentElement ?? o.host);
 
   const watching = o.watch ?? null;
   let driving = false;
@@ -159,6 +162,7 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
   const connection = new ScreenConnection(o.tickets, o.host, o.viewOnlyAtGateway, {
     state: (next) => {
       state = next;
+      if (next === 'connected' || next === 'disconnected') paneStatus.hide();
       status.setState(next);
       updateInputControls();
     },
@@ -177,6 +181,7 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
       if (!clipboard.hasFocus() && !keyBar.typing()) rfb.focus({ preventScroll: true });
       o.observer.connected();
     },
+    progress: (step) => paneStatus.show(connectingText(step, state === 'reconnecting', "the gateway is opening the build VM's screen")),
     dropped: (frame) => lastFrame.show(frame, scaled()),
     desktopName: (name) => {
       status.setDetail(cleanVmTitle(name));
