@@ -71,6 +71,17 @@ describe('session replay in Chromium', () => {
     const shown = (await screen.textContent()) ?? '';
     assert.match(shown, /\$ printf 'replay-%s\\n' \$\(\(6\*7\)\)/, 'the command line as the terminal echoed it');
     assert.match(shown, /replay-42/);
+
+    // Issue #21: the page's width, controls that show without hovering, a speed that is remembered.
+    const player = await page.locator('#player').boundingBox();
+    assert.ok(player && player.width > 1000, `the player uses the window's width: ${JSON.stringify(player)}`);
+    await page.mouse.move(0, 0);
+    assert.equal(await page.locator('#player .ap-control-bar').isVisible(), true, 'controls are visible without hovering');
+    await page.locator('#replay-speed').selectOption('2');
+    await screen.filter({ hasText: /replay-42/ }).waitFor();
+    await page.reload();
+    assert.equal(await page.locator('#replay-speed').inputValue(), '2', 'the speed is remembered');
+    await screen.filter({ hasText: /replay-42/ }).waitFor();
     assert.deepEqual(errors, [], 'no script errors and no CSP violations');
     await context.close();
   });

@@ -53,6 +53,9 @@ export interface ReplayPageOptions {
   readonly recording: RecordingView;
 }
 
+/** The replay speeds offered; the page (client/src/pages/replay.ts) starts at 1× or the remembered one. */
+export const REPLAY_SPEEDS = [0.5, 1, 1.5, 2, 4] as const;
+
 export function replayPage(o: ReplayPageOptions): Html {
   const r = o.recording;
   return layout({
@@ -65,6 +68,7 @@ export function replayPage(o: ReplayPageOptions): Html {
   <p class="build-meta">Started ${timeElement(new Date(r.startedAt))} · ${duration(r)} · ${r.userName ?? r.userId} · <a href="${r.url}" download>Download (.cast)</a></p>
 </header>
 ${r.droppedBytes > 0 ? html`<p class="alert alert-warning" role="status">${size(r.droppedBytes)} of output could not be recorded because the disk did not keep up; the replay marks where.</p>` : ''}
+<div class="replay-controls"><label for="replay-speed">Speed</label> <select id="replay-speed">${REPLAY_SPEEDS.map((speed) => html`<option value="${String(speed)}">${String(speed)}×</option>`)}</select> <span class="muted small">Space plays and pauses; ← and → step 5 s; the bar below seeks.</span></div>
 <div id="player" class="replay-player" data-cast-url="${r.url}" aria-label="Recorded terminal session"></div>`,
   });
 }
