@@ -30,6 +30,8 @@ interface LegRun {
   readonly mbPerS: number;
   readonly cpuSeconds: number;
   readonly cpuSecondsPerGB: number;
+  /** Minor page faults of the leg's process per MB received. */
+  readonly minorFaultsPerMB: number;
 }
 
 export interface TerminalPayloadResult {
@@ -61,6 +63,7 @@ async function runPayload(legs: readonly ShellLeg[], command: string, options: C
   for (let run = 0; run < options.runs; run++) {
     for (const [order, leg] of alternate(legs, run).entries()) {
       const cpuBefore = leg.cpuSeconds();
+      const faultsBefore = leg.minorFaults();
       const sampler = leg.name === 'gateway' ? setInterval(() => (rssPeak = Math.max(rssPeak, gatewayRss())), RSS_SAMPLE_MS) : null;
       const marker = nextMarker();
       let result;
@@ -70,6 +73,7 @@ async function runPayload(legs: readonly ShellLeg[], command: string, options: C
         if (sampler) clearInterval(sampler);
       }
       const cpu = leg.cpuSeconds() - cpuBefore;
+      const faults = leg.minorFaults() - faultsBefore;
       const entry: LegRun = {
         run,
         order,
@@ -78,9 +82,10 @@ async function runPayload(legs: readonly ShellLeg[], command: string, options: C
         mbPerS: result.bytes / result.ms / 1000,
         cpuSeconds: cpu,
         cpuSecondsPerGB: cpu / (result.bytes / 1e9),
+        minorFaultsPerMB: faults / (result.bytes / 1e6),
       };
       runs[leg.name].push(entry);
-      options.log(`  run ${run + 1} ${leg.name.padEnd(8)} ${entry.mbPerS.toFixed(1)} MB/s, ${entry.cpuSecondsPerGB.toFixed(1)} CPU-s/GB`);
+      options.log(`  run ${run + 1} ${leg.name.padEnd(8)} ${entry.mbPerS.toFixed(1)} MB/s, ${entry.cpuSecondsPerGB.toFixed(1)} CPU-s/GB, ${entry.minorFaultsPerMB.toFixed(1)} faults/MB`);
     }
   }
   const ratio = (a: LegRun[], b: LegRun[], f: (r: LegRun) => number): Spread => spread(a.map((r, i) => f(r) / f(b[i] ?? r)));

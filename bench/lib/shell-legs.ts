@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { cpuSecondsOf } from './proc.js';
+import { cpuSecondsOf, minorFaultsOf } from './proc.js';
 import { withDeadline } from './deadline.js';
 import { MarkerScanner } from './marker.js';
 import type { BenchGateway, SshEndpoint } from './gateway-process.js';
@@ -32,6 +32,8 @@ export interface ShellLeg {
   readonly cipher: string | null;
   /** CPU seconds so far of the process this leg is about (the gateway, ssh2's, or ssh's). */
   cpuSeconds(): number;
+  /** Minor page faults so far of that process (issue #18: a relay's CPU followed them). */
+  minorFaults(): number;
   /** Writes `command` and resolves when `marker` has arrived, with the bytes received meanwhile. */
   run(command: string, marker: string, timeoutMs: number): Promise<RunResult>;
   write(data: string): void;
@@ -62,7 +64,7 @@ async function stopChild(child: ChildProcess, ask: () => void): Promise<void> {
   clearTimeout(timer);
 }
 
-async function childLeg(name: LegName, config: ShellChildConfig, cpuSeconds: (childPid: number) => number): Promise<ShellLeg> {
+async function childLeg(name: LegName, config: ShellChildConfig, cpuSeconds: (childPid: number) => number, minorFaults: (childPid: number) => number): Promise<ShellLeg> {
   const child = spawn(process.execPath, ['--import', 'tsx', SHELL_CHILD, JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
   const pid = child.pid ?? -1;
   let nextId = 0;
@@ -86,6 +88,7 @@ async function childLeg(name: LegName, config: ShellChildConfig, cpuSeconds: (ch
     name,
     cipher: ready.cipher,
     cpuSeconds: () => cpuSeconds(pid),
+    minorFaults: () => minorFaults(pid),
     run(command, marker, timeoutMs) {
       const id = ++nextId;
       return withDeadline(
@@ -111,12 +114,12 @@ async function childLeg(name: LegName, config: ShellChildConfig, cpuSeconds: (ch
 }
 
 export async function ssh2Leg(endpoint: SshEndpoint): Promise<ShellLeg> {
-  return await childLeg('ssh2', { mode: 'ssh2', host: endpoint.host, port: endpoint.port, username: endpoint.username, privateKey: endpoint.privateKey, ...TERMINAL_SIZE }, cpuSecondsOf);
+  return await childLeg('ssh2', { mode: 'ssh2', host: endpoint.host, port: endpoint.port, username: endpoint.username, privateKey: endpoint.privateKey, ...TERMINAL_SIZE }, cpuSecondsOf, minorFaultsOf);
 }
 
 export async function gatewayLeg(gateway: BenchGateway, buildId: string): Promise<ShellLeg> {
   const ticket = await gateway.mintTicket(buildId, 'ssh');
-  return await childLeg('gateway', { mode: 'gateway', url: ticket.url, protocol: ticket.protocol, ticket: ticket.ticket, origin: gateway.origin, ...TERMINAL_SIZE }, () => gateway.cpuSeconds());
+  return await childLeg('gateway', { mode: 'gateway', url: ticket.url, protocol: ticket.protocol, ticket: ticket.ticket, origin: gateway.origin, ...TERMINAL_SIZE }, () => gateway.cpuSeconds(), () => minorFaultsOf(gateway.pid));
 }
 
 export interface OpensshOptions {
@@ -231,6 +234,7 @@ export async function opensshLeg(endpoint: SshEndpoint): Promise<ShellLeg> {
     name: 'openssh',
     cipher,
     cpuSeconds: () => cpuSecondsOf(pid),
+    minorFaults: () => minorFaultsOf(pid),
     run(command, marker, timeoutMs) {
       return withDeadline(
         'openssh run',

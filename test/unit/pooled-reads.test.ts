@@ -54,3 +54,23 @@ test('what is read while nobody listens goes first to the next listener; past th
   });
   assert.deepEqual(seen, ['early', `${MAX_EARLY_READ_BYTES} bytes`]);
 });
+
+test('with room, each read lands after it in its pooled buffer, the room is the sink’s, and the whole buffer goes back', () => {
+  const pool = new BufferPool(64, 4);
+  const reads = new PooledReads(pool, 10);
+  const held: { view: Buffer; release: () => void; room: number }[] = [];
+  reads.sinkTo((view, release, room) => {
+    held.push({ view, release, room });
+    return true;
+  });
+  read(reads, Buffer.from('one'));
+  const first = held[0];
+  assert.ok(first);
+  assert.equal(first.room, 10);
+  assert.equal(first.view.byteOffset, 10, 'the room is in front of the view, in the same buffer');
+  assert.equal(String(first.view), 'one');
+  first.release();
+  const lent = pool.take();
+  assert.equal(lent.buffer, first.view.buffer, 'the pooled buffer itself came back, not the view');
+  assert.equal(lent.length, 64);
+});

@@ -26,6 +26,7 @@ import { checkServerInit, SERVER_INIT_HEADER_BYTES } from './server-init.js';
 import { ScreenWatcher } from './watcher.js';
 import type { BufferPool } from '../buffer-pool.js';
 import type { PooledReads } from '../pooled-reads.js';
+import { sendBinaryInPlace } from '../raw-binary-frame.js';
 
 /** A browser that has not finished the RFB greeting in this long is not a VNC client. */
 export const BROWSER_HANDSHAKE_TIMEOUT_MS = 20_000;
@@ -210,9 +211,9 @@ export class ScreenBridge implements ProtocolSession {
 
   #splice(socket: Socket, reads: PooledReads, fromVm: Buffer, fromBrowser: Buffer): void {
     this.#spliced = true;
-    if (fromVm.length > 0) this.#fromVm(fromVm, NOTHING_TO_RELEASE);
-    reads.sinkTo((view, release) => {
-      this.#fromVm(view, release);
+    if (fromVm.length > 0) this.#fromVm(fromVm, NOTHING_TO_RELEASE, 0);
+    reads.sinkTo((view, release, room) => {
+      this.#fromVm(view, release, room);
       return true;
     });
     // Reading paused if the VM sent more than it owed before this point (MAX_EARLY_READ_BYTES).
@@ -229,11 +230,14 @@ export class ScreenBridge implements ProtocolSession {
     if (fromBrowser.length > 0) this.#toVm(fromBrowser);
   }
 
-  /** `chunk` is valid until `release` (a pooled read buffer): kept past it only as a copy. */
-  #fromVm(chunk: Buffer, release: () => void): void {
+  /**
+   * `chunk` is valid until `release` (a pooled read buffer): kept past it only as a copy. `room`
+   * bytes before it are free for a frame header.
+   */
+  #fromVm(chunk: Buffer, release: () => void, room: number): void {
     this.#vmSpoke = true;
     const held = this.#serverInit;
-    if (held === null) return this.#toBrowserData(chunk, release);
+    if (held === null) return this.#toBrowserData(chunk, release, room);
     held.push(Buffer.from(chunk));
     release();
     // The name length sits in the header, so one peek decides; the held chunks are joined once.
@@ -245,7 +249,7 @@ export class ScreenBridge implements ProtocolSession {
     // Bounded: checkServerInit refuses names over MAX_DESKTOP_NAME_BYTES before they pile up.
     if (check.state === 'incomplete') return;
     this.#serverInit = null;
-    this.#toBrowserData(held.takeAll(), NOTHING_TO_RELEASE);
+    this.#toBrowserData(held.takeAll(), NOTHING_TO_RELEASE, 0);
   }
 
   /** Called every probe interval: silence twice in a row (with a probe between) means the VM is gone. */
@@ -305,19 +309,20 @@ export class ScreenBridge implements ProtocolSession {
     this.#assemblyTimer.unref();
   }
 
-  #toBrowserData(chunk: Buffer, release: () => void): void {
+  #toBrowserData(chunk: Buffer, release: () => void, room: number): void {
     const { ws } = this.#deps;
     const vm = this.#vm;
     if (ws.readyState !== ws.OPEN || !vm) return release();
     this.#toBrowser += chunk.length;
     this.#deps.observer.output(chunk);
-    // ws writes the bytes themselves (no copy, no mask on a server's frames): the buffer goes back
-    // to the pool only once the socket has taken them.
-    ws.send(chunk, { binary: true }, (error) => {
+    // The bytes themselves are written (no copy, no mask on a server's frames): the buffer goes
+    // back to the pool only once the socket has taken them.
+    const sent = (error?: Error | null): void => {
       // A send that failed (the page went) may still sit in a socket queue: never reuse its buffer.
       if (!error) release();
       this.#reviewFlow(vm);
-    });
+    };
+    if (!sendBinaryInPlace(ws, chunk, room, sent)) ws.send(chunk, { binary: true }, sent);
     this.#reviewFlow(vm);
   }
 

@@ -13,6 +13,7 @@ import type { Dialer, DialTarget } from '../dialer.js';
 import { ByteQueue } from '../byte-queue.js';
 import { PooledReads } from '../pooled-reads.js';
 import type { BufferPool } from '../buffer-pool.js';
+import { MAX_BINARY_FRAME_HEADER_BYTES } from '../raw-binary-frame.js';
 import { ardResponse, parseArdChallenge, RfbAuthError, vncAuthResponse } from './rfb-auth.js';
 
 export const SECURITY_NONE = 1;
@@ -56,7 +57,8 @@ export async function openRfbUpstream(options: {
   readonly pool: BufferPool;
 }): Promise<Result<RfbUpstream, RfbUpstreamFailure>> {
   const signal = AbortSignal.any([options.signal, AbortSignal.timeout(RFB_HANDSHAKE_TIMEOUT_MS)]);
-  const reads = new PooledReads(options.pool);
+  // Room for the WebSocket frame header the bridge writes in front of each read (../raw-binary-frame.ts).
+  const reads = new PooledReads(options.pool, MAX_BINARY_FRAME_HEADER_BYTES);
   let socket: Socket;
   try {
     socket = await options.dialer.dial(options.target, signal, { onread: reads.onread });
