@@ -46,6 +46,12 @@ export const EMBED_LAUNCH_FRAGMENT_KEY = 'launch';
 /** The launch URL's query key naming the dashboard's origin (not secret). */
 export const EMBED_PARENT_QUERY_KEY = 'parent';
 export const EMBED_PAGE_PATHS: Readonly<Record<EmbedKind, string>> = { ssh: '/embed/terminal', vnc: '/embed/screen' };
+/**
+ * The terminal's settings a dashboard may set (attributes of `<porthole-terminal>`, docs/embedding.md).
+ * The SDK passes them in the embed page's fragment beside the launch token (`#launch=…&theme=light`),
+ * and the page validates each one; they win over what the user chose in the page's Settings menu.
+ */
+export type EmbedTerminalSettingName = 'font-size' | 'theme' | 'font-family' | 'cursor-style' | 'cursor-blink';
 /** Where the gateway serves the one-file SDK. */
 export const EMBED_SDK_PATH = '/sdk/porthole-embed.js';
 

@@ -24,6 +24,10 @@ import { wireTabFocus } from './tab-focus.js';
 import { wireScreenReader } from './screen-reader.js';
 import { wireFullscreen } from '../session/fullscreen.js';
 import { browserStorage } from '../lib/storage.js';
+import { resolveSettings, type TerminalSettings } from './settings.js';
+import { wireSettingsMenu } from './settings-menu.js';
+import { rememberSettings, rememberedSettings } from './settings-store.js';
+import { TerminalLook } from './terminal-look.js';
 
 /** Long enough to read a sentence; it is a hint, the shortcut keeps working without it. */
 const HINT_VISIBLE_MS = 8000;
@@ -64,6 +68,8 @@ export interface TerminalMountOptions {
    * full page only: an embed's parent decides about leaving, and a watcher loses nothing.
    */
   readonly confirmLeave?: boolean;
+  /** Settings the page was given (an embedding dashboard's attributes): they win over the remembered ones. */
+  readonly settings?: Partial<TerminalSettings>;
 }
 
 export function mountTerminal(o: TerminalMountOptions): MountedSession {
@@ -71,7 +77,23 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
   const tabTitle = new TabTitle(pageOwnTitle);
   const status = StatusBar.fromPage('host-key', tabTitle);
   const watching = o.watch ?? null;
-  const { term, search: searchAddon } = createTerminal(o.host, watching === null);
+  const storage = browserStorage();
+  const settings = resolveSettings(rememberedSettings(storage), o.settings ?? {});
+  const { term, search: searchAddon, refit } = createTerminal(o.host, settings, watching === null);
+  const look = new TerminalLook(term, o.host, refit, settings);
+  const settingsButton = document.getElementById('term-settings-toggle');
+  if (settingsButton instanceof HTMLButtonElement) {
+    wireSettingsMenu(settingsButton, {
+      get settings() {
+        return look.settings;
+      },
+      change: (changed) => {
+        look.set({ ...look.settings, ...changed });
+        rememberSettings(storage, changed);
+      },
+      focusTerminal: () => term.focus(),
+    });
+  }
   const pairing = new PairingBar(
     (userId, mode) => connection.setControl(userId, mode),
     (sessionId) => watchLink(o.buildId, sessionId),
@@ -80,7 +102,7 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
   const clipboardKeys = wireClipboard(term, o.host, () => status.offerBanner('info', PASTE_BLOCKED_HINT, HINT_VISIBLE_MS));
   // The banner is a live region: a screen reader hears the switch.
   const screenReaderToggle = document.getElementById('screen-reader-toggle');
-  if (screenReaderToggle instanceof HTMLButtonElement) wireScreenReader(term, screenReaderToggle, browserStorage());
+  if (screenReaderToggle instanceof HTMLButtonElement) wireScreenReader(term, screenReaderToggle, storage);
   const fullscreenButton = document.getElementById('term-fullscreen');
   if (fullscreenButton instanceof HTMLButtonElement) {
     wireFullscreen(fullscreenButton, () => status.offerBanner('info', FULLSCREEN_REFUSED_HINT, HINT_VISIBLE_MS), FULLSCREEN_LOCKED_KEYS, () => term.focus());
@@ -130,7 +152,7 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
         // A dead terminal looks dead: dimmed, its cursor still, Tab free to leave it.
         const dead = next === 'disconnected';
         o.host.classList.toggle('is-disconnected', dead);
-        term.options.cursorBlink = !dead;
+        look.setDead(dead);
         tabFocus.setShellGone(dead);
       },
       started: (afterAnother) => {
@@ -203,7 +225,10 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
 
   connection.connect();
   term.focus();
-  return { focus: () => term.focus(), disconnect: () => connection.disconnect() };
+  return {
+    focus: () => term.focus(),
+    disconnect: () => connection.disconnect(),
+  };
 }
 
 function showRecordingBadge(recorded: boolean): void {
