@@ -1,10 +1,12 @@
 /** The terminal's Settings menu in Chromium against a real sshd (issue #21). */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Frame, Page } from 'playwright-core';
 import { launchChromium, openSignedInPage } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { seedWorld, type World } from '../helpers/seed.js';
+import { attr, dashboardPage, startDashboard, type Dashboard } from '../helpers/dashboard.js';
+import { launchOk } from '../helpers/embed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 
 /** Bounds each UI wait; waits are on conditions, never on time. */
@@ -19,10 +21,11 @@ describe('terminal settings in Chromium', () => {
   let gw: TestGateway;
   let world: World;
   let browser: Browser;
+  let dashboard: Dashboard;
 
   before(async () => {
-    sshd = await startSshd();
-    gw = await startGateway();
+    [sshd, dashboard] = await Promise.all([startSshd(), startDashboard()]);
+    gw = await startGateway({ PORTHOLE_EMBED_ORIGINS: dashboard.origin });
     world = await seedWorld(gw, { ssh: passwordEndpoint(sshd) });
     // Without WebGL xterm.js draws DOM rows the test can read and measure.
     browser = await launchChromium(['--disable-3d-apis']);
@@ -30,7 +33,7 @@ describe('terminal settings in Chromium', () => {
   after(async () => {
     await browser.close();
     await gw.close();
-    await sshd.stop();
+    await Promise.all([sshd.stop(), dashboard.close()]);
   });
 
   async function openTerminal(): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> {
@@ -122,5 +125,79 @@ describe('terminal settings in Chromium', () => {
     assert.equal(await rowHeight(page), row);
     assert.deepEqual(errors, []);
     await close();
+  });
+
+  /** The values the frame's Settings menu shows: what the terminal uses now. */
+  async function shownSettings(frame: Frame): Promise<Record<string, string>> {
+    await frame.locator('#term-settings-toggle').click();
+    const values = {
+      fontSize: await frame.locator('#term-setting-font-size').inputValue(),
+      theme: await frame.locator('#term-setting-theme').inputValue(),
+      cursor: await frame.locator('#term-setting-cursor').inputValue(),
+      font: await frame.locator('#term-setting-font').inputValue(),
+    };
+    await frame.locator('#term-settings-toggle').click();
+    return values;
+  }
+
+  async function embed(page: Page, attributes: string): Promise<Frame> {
+    const { url } = await launchOk(gw, { userId: world.users.developer.id, buildId: world.builds.linuxRunning, kind: 'ssh', parentOrigin: dashboard.origin });
+    await page.goto(dashboard.show(dashboardPage(gw, `<porthole-terminal id="term" src="${attr(url)}" ${attributes}></porthole-terminal>`)));
+    const frame = await (await page.locator('#term iframe').elementHandle())?.contentFrame();
+    assert.ok(frame, 'the element framed the terminal');
+    await frame.locator('#conn-state[data-state="connected"]').waitFor();
+    return frame;
+  }
+
+  test("an embedding dashboard's attributes apply at load and win over the user's choice when they change; invalid ones are ignored", async () => {
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    const page = await context.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+
+    // The dashboard's attributes apply at load; CSS in the font is ignored, so that one is the default.
+    const frame = await embed(page, `font-size="11" theme="light" cursor-style="underline" font-family="${attr('x"; } body { display: none')}"`);
+    await frame.locator('#terminal[data-theme="light"]').waitFor();
+    assert.deepEqual(await shownSettings(frame), { fontSize: '11', theme: 'light', cursor: 'underline', font: 'system' });
+    assert.equal(await frame.evaluate(() => window.location.hash), '', 'the settings left the address bar with the token');
+
+    // The user's own choice in the frame (remembered where the browser lets a third-party frame keep
+    // storage, Chromium's incognito profile here does not)...
+    await frame.locator('#term-settings-toggle').click();
+    await frame.locator('#term-setting-font-size').fill('18');
+    await frame.locator('#term-setting-theme').selectOption('dark');
+    await frame.locator('#term-setting-font').selectOption('courier');
+    await frame.locator('#terminal[data-theme="dark"]').waitFor();
+    await frame.locator('#term-settings-toggle').click();
+    // ...gives way to the dashboard's as soon as it sets them again: a changed attribute reaches the frame.
+    await page.evaluate(() => {
+      const element = document.querySelector('#term');
+      element?.setAttribute('theme', 'light');
+      element?.setAttribute('font-size', '12');
+    });
+    await frame.locator('#terminal[data-theme="light"]').waitFor();
+    await frame.waitForFunction(() => {
+      const toggle = document.querySelector<HTMLButtonElement>('#term-settings-toggle');
+      toggle?.click();
+      const size = document.querySelector<HTMLInputElement>('#term-setting-font-size')?.value;
+      toggle?.click();
+      return size === '12';
+    });
+    // An attribute removed gives the user's choice back; the font was the user's all along.
+    await page.evaluate(() => document.querySelector('#term')?.removeAttribute('font-size'));
+    await frame.waitForFunction(() => {
+      const toggle = document.querySelector<HTMLButtonElement>('#term-settings-toggle');
+      toggle?.click();
+      const size = document.querySelector<HTMLInputElement>('#term-setting-font-size')?.value;
+      toggle?.click();
+      return size === '18';
+    });
+    assert.deepEqual(await shownSettings(frame), { fontSize: '18', theme: 'light', cursor: 'underline', font: 'courier' });
+    assert.deepEqual(errors, [], 'no script errors and no CSP violations');
+    await context.close();
   });
 });

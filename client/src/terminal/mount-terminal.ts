@@ -24,7 +24,7 @@ import { wireTabFocus } from './tab-focus.js';
 import { wireScreenReader } from './screen-reader.js';
 import { wireFullscreen } from '../session/fullscreen.js';
 import { browserStorage } from '../lib/storage.js';
-import { resolveSettings, type TerminalSettings } from './settings.js';
+import { parseEmbedSettings, resolveSettings, type TerminalSettings } from './settings.js';
 import { wireSettingsMenu } from './settings-menu.js';
 import { rememberSettings, rememberedSettings } from './settings-store.js';
 import { TerminalLook } from './terminal-look.js';
@@ -78,7 +78,9 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
   const status = StatusBar.fromPage('host-key', tabTitle);
   const watching = o.watch ?? null;
   const storage = browserStorage();
-  const settings = resolveSettings(rememberedSettings(storage), o.settings ?? {});
+  // The user's choices: remembered ones, then this page's (they hold where the browser keeps no storage, as in a third-party frame).
+  let chosen = rememberedSettings(storage);
+  const settings = resolveSettings(chosen, o.settings ?? {});
   const { term, search: searchAddon, refit } = createTerminal(o.host, settings, watching === null);
   const look = new TerminalLook(term, o.host, refit, settings);
   const settingsButton = document.getElementById('term-settings-toggle');
@@ -88,6 +90,7 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
         return look.settings;
       },
       change: (changed) => {
+        chosen = { ...chosen, ...changed };
         look.set({ ...look.settings, ...changed });
         rememberSettings(storage, changed);
       },
@@ -228,6 +231,8 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
   return {
     focus: () => term.focus(),
     disconnect: () => connection.disconnect(),
+    // Live, as at load: the dashboard's values win over the remembered ones; a removed attribute gives the user's choice back.
+    settings: (named) => look.set(resolveSettings(chosen, parseEmbedSettings(new URLSearchParams(named)))),
   };
 }
 
