@@ -24,6 +24,7 @@ import { wireTabFocus } from './tab-focus.js';
 import { wireScreenReader } from './screen-reader.js';
 import { wireFullscreen } from '../session/fullscreen.js';
 import { browserStorage } from '../lib/storage.js';
+import { KeyBar } from './key-bar.js';
 import { parseEmbedSettings, resolveSettings, type TerminalSettings } from './settings.js';
 import { wireSettingsMenu } from './settings-menu.js';
 import { rememberSettings, rememberedSettings } from './settings-store.js';
@@ -103,6 +104,9 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
   );
   const search = wireSearch(term, searchAddon);
   const clipboardKeys = wireClipboard(term, o.host, () => status.offerBanner('info', PASTE_BLOCKED_HINT, HINT_VISIBLE_MS));
+  const keyBar = mountKeyBar(term, storage);
+  // A watcher types only once the owner lets it (participants below).
+  keyBar?.setEnabled(watching === null);
   // The banner is a live region: a screen reader hears the switch.
   const screenReaderToggle = document.getElementById('screen-reader-toggle');
   if (screenReaderToggle instanceof HTMLButtonElement) wireScreenReader(term, screenReaderToggle, storage);
@@ -191,6 +195,7 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
       participants: (list) => {
         status.setParticipants(describeParticipants(list));
         pairing.show(list);
+        if (watching !== null) keyBar?.setEnabled(list.some((p) => p.you && p.mode === 'drive'));
       },
       disconnected: (why) => {
         o.observer.ended(why);
@@ -215,7 +220,7 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
     });
   }
 
-  term.onData((data) => typed(connection.sendInput(data)));
+  term.onData((data) => typed(connection.sendInput(keyBar ? keyBar.modify(data) : data)));
   term.onBinary((data) => typed(connection.sendBinary(data)));
   term.onResize(({ cols, rows }) => connection.resize(cols, rows));
 
@@ -234,6 +239,17 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
     // Live, as at load: the dashboard's values win over the remembered ones; a removed attribute gives the user's choice back.
     settings: (named) => look.set(resolveSettings(chosen, parseEmbedSettings(new URLSearchParams(named)))),
   };
+}
+
+/** The touch key bar, where the page has a place for it. */
+function mountKeyBar(term: Terminal, storage: Storage | null): KeyBar | null {
+  const host = document.getElementById('term-keybar');
+  const toggle = document.getElementById('term-keys-toggle');
+  if (!host) return null;
+  return new KeyBar(host, toggle instanceof HTMLButtonElement ? toggle : null, storage, {
+    send: (bytes) => term.input(bytes, true),
+    applicationCursor: () => term.modes.applicationCursorKeysMode,
+  });
 }
 
 function showRecordingBadge(recorded: boolean): void {
