@@ -46,6 +46,15 @@ export const EMBED_LAUNCH_FRAGMENT_KEY = 'launch';
 /** The launch URL's query key naming the dashboard's origin (not secret). */
 export const EMBED_PARENT_QUERY_KEY = 'parent';
 export const EMBED_PAGE_PATHS: Readonly<Record<EmbedKind, string>> = { ssh: '/embed/terminal', vnc: '/embed/screen' };
+/**
+ * The terminal's settings a dashboard may set (attributes of `<porthole-terminal>`, docs/embedding.md).
+ * The SDK passes them in the embed page's fragment beside the launch token (`#launch=…&theme=light`),
+ * and the page validates each one; they win over what the user chose in the page's Settings menu.
+ */
+export type EmbedTerminalSettingName = 'font-size' | 'theme' | 'font-family' | 'cursor-style' | 'cursor-blink';
+export const EMBED_TERMINAL_SETTING_NAMES: readonly EmbedTerminalSettingName[] = ['font-size', 'theme', 'font-family', 'cursor-style', 'cursor-blink'];
+/** The settings as the element's attributes say now; an attribute removed is absent. Values are validated by the page. */
+export type EmbedTerminalSettings = Readonly<Partial<Record<EmbedTerminalSettingName, string>>>;
 /** Where the gateway serves the one-file SDK. */
 export const EMBED_SDK_PATH = '/sdk/porthole-embed.js';
 
@@ -64,4 +73,8 @@ export type EmbedEvent =
     };
 
 /** Messages from the parent to the embed page, accepted only from the launch's parent origin. */
-export type EmbedCommand = { readonly type: 'porthole:focus' } | { readonly type: 'porthole:disconnect' };
+export type EmbedCommand =
+  | { readonly type: 'porthole:focus' }
+  | { readonly type: 'porthole:disconnect' }
+  /** The terminal's setting attributes changed after the frame loaded: all of them, as they are now. */
+  | { readonly type: 'porthole:settings'; readonly settings: EmbedTerminalSettings };

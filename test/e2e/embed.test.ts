@@ -5,11 +5,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Frame, Page, Request } from 'playwright-core';
 import { BLOCK_THIRD_PARTY_COOKIES_ARG, launchChromium, signInThroughForm } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
@@ -17,6 +15,7 @@ import { control, seedWorld, type World } from '../helpers/seed.js';
 import { PASSWORD_USER, passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
 import { exchange, launch, launchOk, parseLaunchUrl } from '../helpers/embed.js';
+import { attr, dashboardPage, startDashboard, type Dashboard, type DashboardWindow, type RecordedEvent } from '../helpers/dashboard.js';
 
 /** Bounds each UI wait; waits are on conditions, never on time. */
 const UI_TIMEOUT_MS = 20_000;
@@ -25,70 +24,6 @@ const WINDOW_LEAD_MS = 3_000;
 const GRACE_MS = 10 * 60_000;
 const LAUNCH_TTL_MS = 60_000;
 const BACKGROUND = '#336699';
-const EVENT_TYPES = ['porthole:ready', 'porthole:connected', 'porthole:window', 'porthole:closed'] as const;
-
-interface RecordedEvent {
-  readonly type: (typeof EVENT_TYPES)[number];
-  readonly target: string;
-  readonly detail: Record<string, unknown>;
-}
-
-interface DashboardWindow {
-  portholeEvents: RecordedEvent[];
-  rawMessages: { origin: string; data: unknown }[];
-}
-
-/** A dashboard site: serves the pages a test hands it, as a dashboard's backend would render them. */
-interface Dashboard {
-  readonly origin: string;
-  show(html: string): string;
-  close(): Promise<void>;
-}
-
-async function startDashboard(): Promise<Dashboard> {
-  const pages = new Map<string, string>();
-  const server: Server = createServer((req, res) => {
-    const page = pages.get(req.url ?? '');
-    if (page === undefined) {
-      res.statusCode = 404;
-      res.end();
-      return;
-    }
-    res.setHeader('Content-Type', 'text/html; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-store');
-    res.end(page);
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  // Served on 127.0.0.1 but addressed as localhost: another site than the gateway's 127.0.0.1.
-  const origin = `http://localhost:${(server.address() as AddressInfo).port}`;
-  return {
-    origin,
-    show(html) {
-      const path = `/dash-${randomBytes(6).toString('hex')}`;
-      pages.set(path, html);
-      return `${origin}${path}`;
-    },
-    close: () => new Promise<void>((done) => server.close(() => done())),
-  };
-}
-
-/** The dashboard's page: the SDK from the gateway, the given elements, and a log of what arrives. */
-function dashboardPage(gw: TestGateway, body: string): string {
-  return `<!doctype html>
-<html><head><meta charset="utf-8"><title>CI dashboard</title><link rel="icon" href="data:,">
-<script>
-window.portholeEvents = [];
-window.rawMessages = [];
-addEventListener('message', (e) => rawMessages.push({ origin: e.origin, data: e.data }));
-for (const type of ${JSON.stringify(EVENT_TYPES)}) document.addEventListener(type, (e) => portholeEvents.push({ type, target: e.target.id, detail: e.detail }));
-</script>
-<script type="module" src="${gw.url}/sdk/porthole-embed.js"></script>
-<style>porthole-terminal, porthole-screen, iframe { display: block; width: 960px; height: 600px; }</style>
-</head><body>${body}</body></html>`;
-}
-
-const attr = (value: string): string => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
-
 describe('embedding in a cross-site dashboard with third-party cookies blocked', () => {
   let dashboard: Dashboard;
   let stranger: Dashboard;

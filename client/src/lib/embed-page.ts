@@ -34,6 +34,9 @@ export function obeyParent(parent: ParentChannel, session: MountedSession): void
       case 'porthole:disconnect':
         session.disconnect();
         break;
+      case 'porthole:settings':
+        session.settings?.(command.settings);
+        break;
     }
   });
 }

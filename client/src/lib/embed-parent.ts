@@ -3,7 +3,7 @@
  * (docs/embedding.md). Events go only to the launch's parent origin; commands are accepted only
  * from that origin and from the parent window itself, so another frame or a popup cannot steer it.
  */
-import type { EmbedCommand, EmbedEvent } from '../../../shared/src/embed.js';
+import { EMBED_TERMINAL_SETTING_NAMES, type EmbedCommand, type EmbedEvent, type EmbedTerminalSettingName } from '../../../shared/src/embed.js';
 import { CloseCode } from '../../../shared/src/protocol/close-codes.js';
 import { ABNORMAL_CLOSURE_CODE } from '../../../shared/src/protocol/close-codes.js';
 import type { Disconnect } from '../session/state.js';
@@ -59,5 +59,15 @@ export function refusalCloseCode(errorCode: string): number {
 function parseCommand(data: unknown): EmbedCommand | null {
   if (typeof data !== 'object' || data === null) return null;
   const type = (data as { type?: unknown }).type;
-  return type === 'porthole:focus' || type === 'porthole:disconnect' ? { type } : null;
+  if (type === 'porthole:focus' || type === 'porthole:disconnect') return { type };
+  if (type !== 'porthole:settings') return null;
+  const given: unknown = (data as { settings?: unknown }).settings;
+  if (typeof given !== 'object' || given === null) return null;
+  // Known names with string values only; the terminal validates the values themselves.
+  const settings: Partial<Record<EmbedTerminalSettingName, string>> = {};
+  for (const name of EMBED_TERMINAL_SETTING_NAMES) {
+    const value: unknown = (given as Record<string, unknown>)[name];
+    if (typeof value === 'string') settings[name] = value;
+  }
+  return { type, settings };
 }

@@ -25,6 +25,8 @@ const EMBED_FETCH: RequestInit = { credentials: 'omit', cache: 'no-store', refer
 export interface EmbedStart {
   readonly session: EmbedCredentialView;
   readonly parent: ParentChannel;
+  /** The launch URL's fragment without the token: what the dashboard set (unvalidated). */
+  readonly options: URLSearchParams;
 }
 
 export interface EmbedRefusal {
@@ -34,12 +36,16 @@ export interface EmbedRefusal {
 
 /**
  * Removes the launch token from the address bar and history at once, whatever happens next: a
- * reload or a copied address must not carry it. Returns it, if there was one.
+ * reload or a copied address must not carry it. Returns it, if there was one, and the rest of the
+ * fragment: the settings a dashboard gave its element (`&theme=light`, docs/embedding.md), still
+ * to be validated.
  */
-export function takeLaunchToken(): string | null {
-  const token = new URLSearchParams(window.location.hash.slice(1)).get(EMBED_LAUNCH_FRAGMENT_KEY);
+export function takeLaunchFragment(): { readonly token: string | null; readonly options: URLSearchParams } {
+  const options = new URLSearchParams(window.location.hash.slice(1));
+  const token = options.get(EMBED_LAUNCH_FRAGMENT_KEY);
+  options.delete(EMBED_LAUNCH_FRAGMENT_KEY);
   if (window.location.hash) history.replaceState(history.state, '', window.location.pathname + window.location.search);
-  return token;
+  return { token, options };
 }
 
 /** The dashboard origin this page was served for; the gateway only serves it framed by that origin. */
@@ -87,7 +93,7 @@ export function embedWindowSource(credential: string): WindowSource {
  * parent (`porthole:closed`) and returns the refusal for the page to show.
  */
 export async function startEmbed(kind: EmbedKind): Promise<{ ok: true; value: EmbedStart } | { ok: false; error: EmbedRefusal }> {
-  const launch = takeLaunchToken();
+  const { token: launch, options } = takeLaunchFragment();
   const parentOrigin = pageParentOrigin();
   if (parentOrigin === null) return { ok: false, error: { code: 'bad_request', message: 'This page was opened without the dashboard it belongs to.' } };
   const parent = new ParentChannel(parentOrigin);
@@ -102,7 +108,7 @@ export async function startEmbed(kind: EmbedKind): Promise<{ ok: true; value: Em
   if (!exchanged.ok) return refuse(exchanged.error);
   const session = exchanged.value;
   parent.post({ type: 'porthole:ready', kind: session.kind, buildId: session.buildId });
-  return { ok: true, value: { session, parent } };
+  return { ok: true, value: { session, parent, options } };
 }
 
 function credentialOf(body: unknown, kind: EmbedKind): EmbedCredentialView | null {

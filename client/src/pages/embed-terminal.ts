@@ -10,6 +10,7 @@ import { parentObserver } from '../lib/embed-parent.js';
 import { labelPage, obeyParent, showRefusal } from '../lib/embed-page.js';
 import { requireElement } from '../session/dom.js';
 import { mountTerminal } from '../terminal/mount-terminal.js';
+import { parseEmbedSettings } from '../terminal/settings.js';
 import { mountFilesPanel } from '../files/mount-files.js';
 import { embedFilesApi } from '../files/embed-files-api.js';
 import type { MountedSession } from '../lib/session-observer.js';
@@ -20,7 +21,7 @@ stampStyleNonces();
 // First of all: the launch token leaves the address bar before anything can read or send it.
 const started = await startEmbed('ssh');
 if (started.ok) {
-  const { session, parent } = started.value;
+  const { session, parent, options } = started.value;
   const observer = parentObserver(parent);
   observer.window(session.window.closesAt);
   const host = requireElement('terminal', HTMLElement);
@@ -35,6 +36,8 @@ if (started.ok) {
     signInHref: null,
     observer,
     watch: session.watchSessionId,
+    // The dashboard's attributes (the SDK put them in the fragment) win over the user's remembered choice.
+    settings: parseEmbedSettings(options),
     ...(files ? { shellDirectory: (path: string) => files.setShellDirectory(path) } : {}),
   });
   obeyParent(parent, mounted);

@@ -1,5 +1,5 @@
 /** The xterm.js terminal with its addons, opened in the page and kept fitted to it. */
-import { Terminal, type IBufferRange, type ITheme } from '@xterm/xterm';
+import { Terminal, type IBufferRange } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { SearchAddon } from '@xterm/addon-search';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
@@ -8,60 +8,35 @@ import { WebglAddon } from '@xterm/addon-webgl';
 import { decideLinkOpen, openWebLink, safeWebUrl } from './links.js';
 import { LinkPreview } from './link-preview.js';
 import { askBeforeOpening } from './link-confirm.js';
+import { fontFamilyOf, type TerminalSettings } from './settings.js';
+import { THEME_COLOURS } from './themes.js';
 
 /** Enough history to scroll back through a build log without holding the tab's memory hostage. */
 const SCROLLBACK_LINES = 10_000;
-/** Readable on laptop and desktop screens alike; the browser's zoom scales it further. */
-const FONT_SIZE_PX = 14;
 /** Coalesces the burst of resize notifications a window drag produces into one PTY resize. */
 const FIT_DEBOUNCE_MS = 50;
-
-const FONT_FAMILY = 'ui-monospace, "SF Mono", "Cascadia Mono", "DejaVu Sans Mono", Menlo, Consolas, "Liberation Mono", monospace';
-
-/**
- * Dark, with every ANSI colour at least 4.5:1 against the background except black, which programs
- * use as a background. terminal.css uses the same background around the terminal.
- */
-const THEME: ITheme = {
-  background: '#0b0f14',
-  foreground: '#e6edf3',
-  cursor: '#e6edf3',
-  cursorAccent: '#0b0f14',
-  selectionBackground: '#2f4f7a',
-  selectionInactiveBackground: '#26364d',
-  black: '#2d333b',
-  red: '#ff7b72',
-  green: '#56d364',
-  yellow: '#e3b341',
-  blue: '#6cb6ff',
-  magenta: '#d2a8ff',
-  cyan: '#39c5cf',
-  white: '#c9d1d9',
-  brightBlack: '#8b949e',
-  brightRed: '#ffa198',
-  brightGreen: '#7ee787',
-  brightYellow: '#f2cc60',
-  brightBlue: '#a5d6ff',
-  brightMagenta: '#e2c5ff',
-  brightCyan: '#56d4dd',
-  brightWhite: '#f0f6fc',
-};
 
 export interface PortholeTerminal {
   readonly term: Terminal;
   readonly search: SearchAddon;
+  /** Fits the terminal to its host again (a new font size changes how many cells fit); a watching page's keeps the owner's size. */
+  readonly refit: () => void;
 }
 
-/** `fitted`: the terminal follows its host's size (a watching page shows the owner's size instead). */
-export function createTerminal(host: HTMLElement, fitted = true): PortholeTerminal {
+/**
+ * `fitted`: the terminal follows its host's size (a watching page shows the owner's size instead).
+ * `settings`: the first look; apply-settings.ts changes it later.
+ */
+export function createTerminal(host: HTMLElement, settings: TerminalSettings, fitted = true): PortholeTerminal {
   const term = new Terminal({
-    cursorBlink: true,
+    cursorBlink: settings.cursorBlink,
+    cursorStyle: settings.cursorStyle,
     scrollback: SCROLLBACK_LINES,
     // Unicode11Addon registers its width tables through the proposed API.
     allowProposedApi: true,
-    fontFamily: FONT_FAMILY,
-    fontSize: FONT_SIZE_PX,
-    theme: THEME,
+    fontFamily: fontFamilyOf(settings.font),
+    fontSize: settings.fontSize,
+    theme: THEME_COLOURS[settings.theme],
     macOptionIsMeta: true,
     rightClickSelectsWord: false,
     // OSC 8 hyperlinks: the VM chose their text, so the real target is previewed and a lure asked about.
@@ -95,8 +70,8 @@ export function createTerminal(host: HTMLElement, fitted = true): PortholeTermin
 
   term.open(host);
   loadWebgl(term);
-  if (fitted) keepFitted(host, fit);
-  return { term, search };
+  const refit = fitted ? keepFitted(host, fit) : () => undefined;
+  return { term, search, refit };
 }
 
 function activateVmLink(term: Terminal, uri: string, range: IBufferRange): void {
@@ -133,7 +108,7 @@ function loadWebgl(term: Terminal): void {
   }
 }
 
-function keepFitted(host: HTMLElement, fit: FitAddon): void {
+function keepFitted(host: HTMLElement, fit: FitAddon): () => void {
   const fitIfVisible = (): void => {
     // A hidden host measures 0×0, which would shrink the PTY to the minimum size.
     if (host.clientWidth > 0 && host.clientHeight > 0) fit.fit();
@@ -144,4 +119,5 @@ function keepFitted(host: HTMLElement, fit: FitAddon): void {
     window.clearTimeout(timer);
     timer = window.setTimeout(fitIfVisible, FIT_DEBOUNCE_MS);
   }).observe(host);
+  return fitIfVisible;
 }

@@ -26,6 +26,11 @@ import { wireTabFocus } from './tab-focus.js';
 import { wireScreenReader } from './screen-reader.js';
 import { wireFullscreen } from '../session/fullscreen.js';
 import { browserStorage } from '../lib/storage.js';
+import { KeyBar } from './key-bar.js';
+import { parseEmbedSettings, resolveSettings, type TerminalSettings } from './settings.js';
+import { wireSettingsMenu } from './settings-menu.js';
+import { rememberSettings, rememberedSettings } from './settings-store.js';
+import { TerminalLook } from './terminal-look.js';
 
 /** Long enough to read a sentence; it is a hint, the shortcut keeps working without it. */
 const HINT_VISIBLE_MS = 8000;
@@ -66,6 +71,8 @@ export interface TerminalMountOptions {
    * full page only: an embed's parent decides about leaving, and a watcher loses nothing.
    */
   readonly confirmLeave?: boolean;
+  /** Settings the page was given (an embedding dashboard's attributes): they win over the remembered ones. */
+  readonly settings?: Partial<TerminalSettings>;
 }
 
 export function mountTerminal(o: TerminalMountOptions): MountedSession {
@@ -73,16 +80,38 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
   const tabTitle = new TabTitle(pageOwnTitle);
   const status = StatusBar.fromPage('host-key', tabTitle);
   const watching = o.watch ?? null;
-  const { term, search: searchAddon } = createTerminal(o.host, watching === null);
+  const storage = browserStorage();
+  // The user's choices: remembered ones, then this page's (they hold where the browser keeps no storage, as in a third-party frame).
+  let chosen = rememberedSettings(storage);
+  const settings = resolveSettings(chosen, o.settings ?? {});
+  const { term, search: searchAddon, refit } = createTerminal(o.host, settings, watching === null);
+  const look = new TerminalLook(term, o.host, refit, settings);
+  const settingsButton = document.getElementById('term-settings-toggle');
+  if (settingsButton instanceof HTMLButtonElement) {
+    wireSettingsMenu(settingsButton, {
+      get settings() {
+        return look.settings;
+      },
+      change: (changed) => {
+        chosen = { ...chosen, ...changed };
+        look.set({ ...look.settings, ...changed });
+        rememberSettings(storage, changed);
+      },
+      focusTerminal: () => term.focus(),
+    });
+  }
   const pairing = new PairingBar(
     (userId, mode) => connection.setControl(userId, mode),
     (sessionId) => watchLink(o.buildId, sessionId),
   );
   const search = wireSearch(term, searchAddon);
   const clipboardKeys = wireClipboard(term, o.host, () => status.offerBanner('info', PASTE_BLOCKED_HINT, HINT_VISIBLE_MS));
+  const keyBar = mountKeyBar(term, storage);
+  // A watcher types only once the owner lets it (participants below).
+  keyBar?.setEnabled(watching === null);
   // The banner is a live region: a screen reader hears the switch.
   const screenReaderToggle = document.getElementById('screen-reader-toggle');
-  if (screenReaderToggle instanceof HTMLButtonElement) wireScreenReader(term, screenReaderToggle, browserStorage());
+  if (screenReaderToggle instanceof HTMLButtonElement) wireScreenReader(term, screenReaderToggle, storage);
   const fullscreenButton = document.getElementById('term-fullscreen');
   if (fullscreenButton instanceof HTMLButtonElement) {
     wireFullscreen(fullscreenButton, () => status.offerBanner('info', FULLSCREEN_REFUSED_HINT, HINT_VISIBLE_MS), FULLSCREEN_LOCKED_KEYS, () => term.focus());
@@ -138,7 +167,7 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
         // A dead terminal looks dead: dimmed, its cursor still, Tab free to leave it.
         const dead = next === 'disconnected';
         o.host.classList.toggle('is-disconnected', dead);
-        term.options.cursorBlink = !dead;
+        look.setDead(dead);
         tabFocus.setShellGone(dead);
       },
       started: (afterAnother) => {
@@ -176,6 +205,7 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
       participants: (list) => {
         status.setParticipants(describeParticipants(list));
         pairing.show(list);
+        if (watching !== null) keyBar?.setEnabled(list.some((p) => p.you && p.mode === 'drive'));
       },
       disconnected: (why) => {
         o.observer.ended(why);
@@ -209,7 +239,7 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
     });
   }
 
-  term.onData((data) => typed(connection.sendInput(data)));
+  term.onData((data) => typed(connection.sendInput(keyBar ? keyBar.modify(data) : data)));
   term.onBinary((data) => typed(connection.sendBinary(data)));
   term.onResize(({ cols, rows }) => connection.resize(cols, rows));
 
@@ -226,7 +256,23 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
 
   connection.connect();
   term.focus();
-  return { focus: () => term.focus(), disconnect: () => connection.disconnect() };
+  return {
+    focus: () => term.focus(),
+    disconnect: () => connection.disconnect(),
+    // Live, as at load: the dashboard's values win over the remembered ones; a removed attribute gives the user's choice back.
+    settings: (named) => look.set(resolveSettings(chosen, parseEmbedSettings(new URLSearchParams(named)))),
+  };
+}
+
+/** The touch key bar, where the page has a place for it. */
+function mountKeyBar(term: Terminal, storage: Storage | null): KeyBar | null {
+  const host = document.getElementById('term-keybar');
+  const toggle = document.getElementById('term-keys-toggle');
+  if (!host) return null;
+  return new KeyBar(host, toggle instanceof HTMLButtonElement ? toggle : null, storage, {
+    send: (bytes) => term.input(bytes, true),
+    applicationCursor: () => term.modes.applicationCursorKeysMode,
+  });
 }
 
 function showRecordingBadge(recorded: boolean): void {

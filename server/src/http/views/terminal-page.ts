@@ -51,7 +51,8 @@ ${terminalWorkspace('', '')}
 
 /**
  * The Files button and panel (issue #17) stay hidden until client/src/files/ fills them in: an
- * embedded watch view has none.
+ * embedded watch view has none. The Settings panel and the touch key bar are filled in by
+ * client/src/terminal/ (settings-menu.ts, key-bar.ts); Keys stays hidden without a touch screen.
  */
 function terminalStatus(): Html {
   return html`<div class="term-status">
@@ -62,6 +63,8 @@ function terminalStatus(): Html {
     <span id="window-countdown" class="window-countdown" aria-live="polite"></span>
     <span id="recording-badge" class="badge recording-badge" title="The gateway records this terminal session for the members of this app to replay" hidden>● Recording</span>
     <button id="files-toggle" class="button button-small" type="button" aria-controls="files-panel" aria-expanded="false" title="Download files from the VM and upload files to it" hidden>Files</button>
+    <button id="term-settings-toggle" class="button button-small" type="button" aria-expanded="false" title="Font size, theme, font and cursor of this terminal">Settings</button>
+    <button id="term-keys-toggle" class="button button-small" type="button" aria-pressed="false" title="Show or hide the extra keys a touch keyboard lacks: Esc, Tab, Ctrl, Alt, arrows" hidden>Keys</button>
     <button id="screen-reader-toggle" class="button button-small" type="button" aria-pressed="false" title="Lets a screen reader read the terminal's rows and hear new output">Screen reader</button>
     <button id="term-fullscreen" class="button button-small" type="button" aria-pressed="false" title="Full screen: Ctrl+W, Ctrl+N, Ctrl+T and Esc then reach the shell (hold Esc to leave)">Full screen</button>
     <button id="disconnect" class="button button-small" type="button" title="End the shell on the VM">Disconnect</button>
@@ -75,5 +78,6 @@ function terminalWorkspace(buildId: string, label: string): Html {
 <div class="term-workspace">
 <main id="terminal" class="terminal-host" data-build-id="${buildId}" data-build-label="${label}"></main>
 <aside id="files-panel" class="files-panel" aria-label="Files" hidden></aside>
-</div>`;
+</div>
+<div id="term-keybar" class="term-keybar" role="group" aria-label="Extra keys" hidden></div>`;
 }
