@@ -31,8 +31,20 @@ after(async () => {
 test('terminal page: 2-minute and 30-second warnings outside the terminal, then the closed state', async () => {
   const page = await browser.newPage();
   page.setDefaultTimeout(UI_TIMEOUT_MS);
+  // Headless Chromium shows no notifications; record what the page asks the browser to show.
+  // A string, not a function: the test's compiler would rewrite a class's static fields with helpers the page lacks.
+  await page.addInitScript(`
+    const shown = [];
+    window.shownNotifications = shown;
+    function RecordingNotification(title) { shown.push(title); }
+    RecordingNotification.permission = 'default';
+    RecordingNotification.requestPermission = () => { RecordingNotification.permission = 'granted'; return Promise.resolve('granted'); };
+    Object.defineProperty(window, 'Notification', { value: RecordingNotification, configurable: true });
+  `);
   await signInThroughForm(page, gw.url, world.users.owner, '/builds/build-linux/terminal');
   await page.locator('#conn-state[data-state="connected"]').waitFor();
+  await page.getByRole('button', { name: 'Notify me' }).click();
+  await page.locator('#notify-toggle[aria-pressed="true"]').waitFor();
 
   const closesAt = Date.now() + WINDOW_LEFT_MS;
   const finish = await control(gw).post('/builds/build-linux/finish', { finishedAt: new Date(closesAt - 10 * 60_000).toISOString() });
@@ -43,6 +55,8 @@ test('terminal page: 2-minute and 30-second warnings outside the terminal, then 
   // The time left leads the tab's title, for a user in another tab (issue #21).
   assert.match(await page.title(), /^\d+:\d\d · .*Build build-linux · Porthole$/);
   assert.equal(await page.locator('#terminal #term-banner').count(), 0, 'the banner is outside the terminal');
+  // The optional notification at the first warning (issue #21), once.
+  assert.deepEqual(await page.evaluate(() => (window as unknown as { shownNotifications: string[] }).shownNotifications), [`${await page.locator('#terminal').getAttribute('data-build-label')}: access closes in 2 minutes`]);
 
   await page.locator('body[data-window="warning-30s"]').waitFor();
   assert.match((await page.locator('#term-banner').textContent()) ?? '', /closes in 30 seconds/);
@@ -54,4 +68,5 @@ test('terminal page: 2-minute and 30-second warnings outside the terminal, then 
   assert.doesNotMatch(await page.title(), /^\d+:\d\d · /, 'no countdown once closed');
   assert.equal(await page.locator('#reconnect').isVisible(), false);
   await page.locator('#conn-state[data-state="disconnected"]').waitFor();
+  assert.equal(await page.evaluate(() => (window as unknown as { shownNotifications: string[] }).shownNotifications.length), 1, 'not again at 30 s or at the close');
 });

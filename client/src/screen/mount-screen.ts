@@ -3,6 +3,7 @@
  * window countdown, one session at a time. The page decides where tickets and window updates come
  * from and who else hears about the session.
  */
+import { browserNotifications, WindowNotifier } from '../session/window-notifier.js';
 import type RFB from '@novnc/novnc';
 import type { TicketEndpoint } from '../lib/connection-ticket.js';
 import type { MountedSession, SessionObserver } from '../lib/session-observer.js';
@@ -70,6 +71,14 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
   const pageOwnTitle = document.title;
   const tabTitle = new TabTitle(pageOwnTitle);
   const status = StatusBar.fromPage('desktop-name', tabTitle);
+  // A frame may not ask for notification permission (browsers refuse it cross-origin): full pages only.
+  const notifier = new WindowNotifier({
+    button: window.self === window.top ? document.getElementById('notify-toggle') as HTMLButtonElement | null : null,
+    api: browserNotifications(),
+    storage: browserStorage(),
+    label: o.buildLabel,
+  });
+  status.onWindowPhase((phase) => notifier.phase(phase));
   const ctrlAltDel = requireElement('ctrl-alt-del', HTMLButtonElement);
   const specialKeys = requireElement('special-keys', HTMLSelectElement);
   const viewOnlyToggle = requireElement('view-only-toggle', HTMLButtonElement);

@@ -51,6 +51,7 @@ export class StatusBar {
   #final = false;
   readonly #window: WindowCountdown;
   readonly #windowClosedHandlers: (() => void)[] = [];
+  readonly #windowPhaseHandlers: ((phase: WindowPhase) => void)[] = [];
 
   private constructor(
     private readonly state: HTMLElement,
@@ -117,6 +118,11 @@ export class StatusBar {
 
   onWindowClosed(handler: () => void): void {
     this.#windowClosedHandlers.push(handler);
+  }
+
+  /** Each change of the window's phase (open, the warnings, closed), as the banner sees it. */
+  onWindowPhase(handler: (phase: WindowPhase) => void): void {
+    this.#windowPhaseHandlers.push(handler);
   }
 
   /** Shows a state (a disconnect, an error), replacing whatever the banner said; ignored once the window has closed. */
@@ -198,6 +204,7 @@ export class StatusBar {
 
   #enterPhase(phase: WindowPhase): void {
     markWindowPhase(phase);
+    for (const handler of this.#windowPhaseHandlers) handler(phase);
     if (phase === 'closed') {
       this.#show('error', WINDOW_CLOSED_TEXT);
       this.#final = true;

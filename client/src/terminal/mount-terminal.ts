@@ -3,6 +3,7 @@
  * status bar, and one session at a time over the gateway's WebSocket. The page decides where
  * tickets come from and who else hears about the session.
  */
+import { browserNotifications, WindowNotifier } from '../session/window-notifier.js';
 import type { Terminal } from '@xterm/xterm';
 import type { TicketEndpoint } from '../lib/connection-ticket.js';
 import type { MountedSession, SessionObserver } from '../lib/session-observer.js';
@@ -79,6 +80,14 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
   const pageOwnTitle = document.title;
   const tabTitle = new TabTitle(pageOwnTitle);
   const status = StatusBar.fromPage('host-key', tabTitle);
+  // A frame may not ask for notification permission (browsers refuse it cross-origin): full pages only.
+  const notifier = new WindowNotifier({
+    button: window.self === window.top ? document.getElementById('notify-toggle') as HTMLButtonElement | null : null,
+    api: browserNotifications(),
+    storage: browserStorage(),
+    label: o.buildLabel,
+  });
+  status.onWindowPhase((phase) => notifier.phase(phase));
   const watching = o.watch ?? null;
   const storage = browserStorage();
   // The user's choices: remembered ones, then this page's (they hold where the browser keeps no storage, as in a third-party frame).

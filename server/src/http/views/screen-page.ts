@@ -57,6 +57,7 @@ function screenStatus(remainingMs: number | null): Html {
     <span id="desktop-name" class="host-key"></span>
     <span id="screen-watchers" class="participants" aria-live="polite" hidden></span>
     <span id="window-countdown" class="window-countdown" aria-live="polite"${remainingMs === null ? '' : html` data-remaining-ms="${remainingMs}"`}></span>
+    <button id="notify-toggle" class="button button-small" type="button" aria-pressed="false" title="A browser notification when the access window is about to close" hidden>Notify me</button>
     <button id="reconnect" class="button button-small" type="button" hidden>Reconnect</button>
   </div>`;
 }

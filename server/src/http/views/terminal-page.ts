@@ -61,6 +61,7 @@ function terminalStatus(): Html {
     <span id="participants" class="participants" aria-live="polite" hidden></span>
     <span id="pairing" class="pairing" hidden></span>
     <span id="window-countdown" class="window-countdown" aria-live="polite"></span>
+    <button id="notify-toggle" class="button button-small" type="button" aria-pressed="false" title="A browser notification when the access window is about to close" hidden>Notify me</button>
     <span id="recording-badge" class="badge recording-badge" title="The gateway records this terminal session for the members of this app to replay" hidden>● Recording</span>
     <button id="files-toggle" class="button button-small" type="button" aria-controls="files-panel" aria-expanded="false" title="Download files from the VM and upload files to it" hidden>Files</button>
     <button id="term-settings-toggle" class="button button-small" type="button" aria-expanded="false" title="Font size, theme, font and cursor of this terminal">Settings</button>
