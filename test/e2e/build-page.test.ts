@@ -53,6 +53,7 @@ describe('build page in Chromium', () => {
     assert.match((await page.locator('#ssh-command-pinned').textContent()) ?? '', /StrictHostKeyChecking=yes/);
     assert.equal(await page.getByRole('link', { name: 'Open terminal' }).count(), 1);
     assert.equal(await page.getByRole('link', { name: 'Open screen' }).count(), 1);
+    assert.equal(await page.getByRole('link', { name: 'Session recordings' }).count(), 0, 'the app records nothing and nothing was recorded: no link to an empty list (issue #21)');
 
     const before = await page.content();
     assert.equal(before.includes(world.vmSecrets.sshPassword), false, 'not in the page until revealed');

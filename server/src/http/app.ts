@@ -147,7 +147,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.use(
     authRouter({ passport: deps.passport, publicOrigin: config.publicOrigin, assets, logger, events, localLogin: config.localLogin, oidc: deps.oidc, store, access: node.changes, now }),
   );
-  app.use(pagesRouter({ store, assets, showNativeCredentials: config.showNativeCredentials, watchEnabled: config.watch, graceMinutes: config.graceMinutes, now }));
+  app.use(pagesRouter({ store, assets, showNativeCredentials: config.showNativeCredentials, watchEnabled: config.watch, graceMinutes: config.graceMinutes, recordAll: config.recordings.recordAll, now }));
   app.use(notFoundHandler());
   app.use(errorHandler(logger, assets));
   return app;

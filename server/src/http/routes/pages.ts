@@ -19,6 +19,8 @@ export interface PageRouteDeps {
   readonly watchEnabled: boolean;
   /** PORTHOLE_GRACE_MINUTES: how long after a build ends its window stays open (said on the build page). */
   readonly graceMinutes: number;
+  /** PORTHOLE_RECORD_ALL: every build's terminals are recorded, whatever its app says. */
+  readonly recordAll: boolean;
   readonly now: () => Date;
 }
 
@@ -48,6 +50,8 @@ export function pagesRouter(deps: PageRouteDeps): Router {
       : { kind: standing.decision.error === 'role_forbidden' ? 'role_forbidden' : 'window_closed', role: standing.role };
     // The page still explains itself; the status tells tools and caches that access is refused.
     const status = access.kind === 'role_forbidden' ? 403 : access.kind === 'window_closed' ? 410 : 200;
+    // The link only where there is something to see, or soon will be (issue #21).
+    const recordingsLink = deps.recordAll || app?.recordSessions === true || (await store.listRecordings(standing.build.id)).length > 0;
     sendPage(
       res,
       status,
@@ -60,6 +64,7 @@ export function pagesRouter(deps: PageRouteDeps): Router {
         showNativeCredentials: deps.showNativeCredentials,
         watchEnabled: deps.watchEnabled,
         graceMinutes: deps.graceMinutes,
+        recordingsLink,
         now,
       }),
     );

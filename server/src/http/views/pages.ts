@@ -91,6 +91,8 @@ export interface BuildPageOptions {
   readonly watchEnabled: boolean;
   /** PORTHOLE_GRACE_MINUTES. */
   readonly graceMinutes: number;
+  /** The build's sessions are recorded, or some were: "Session recordings" leads somewhere. */
+  readonly recordingsLink: boolean;
   readonly now: Date;
 }
 
@@ -122,7 +124,7 @@ export function buildPage(o: BuildPageOptions): Html {
   </dl>
 </section>
 ${accessBody(o)}
-${o.access.kind === 'role_forbidden' ? '' : html`<p class="recordings-link"><a href="/builds/${build.id}/recordings">Session recordings</a></p>`}`,
+${o.access.kind === 'role_forbidden' || !o.recordingsLink ? '' : html`<p class="recordings-link"><a href="/builds/${build.id}/recordings">Session recordings</a></p>`}`,
   });
 }
 
