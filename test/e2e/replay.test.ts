@@ -82,6 +82,12 @@ describe('session replay in Chromium', () => {
     await page.reload();
     assert.equal(await page.locator('#replay-speed').inputValue(), '2', 'the speed is remembered');
     await screen.filter({ hasText: /replay-42/ }).waitFor();
+    // At a phone's width the page does not scroll sideways; the player fits it.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    await screen.filter({ hasText: /replay-42/ }).waitFor();
+    const phone = await page.evaluate(() => ({ scrollWidth: document.scrollingElement?.scrollWidth ?? 0, clientWidth: document.scrollingElement?.clientWidth ?? 0 }));
+    assert.ok(phone.scrollWidth <= phone.clientWidth, `the replay page scrolls sideways at 390 px: ${JSON.stringify(phone)}`);
     assert.deepEqual(errors, [], 'no script errors and no CSP violations');
     await context.close();
   });
