@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { launchChromium } from '../test/helpers/chromium.js';
 import { startGateway } from '../test/helpers/gateway.js';
-import { seedWorld } from '../test/helpers/seed.js';
+import { control, seedWorld } from '../test/helpers/seed.js';
 import { passwordEndpoint, startSshd } from '../test/helpers/sshd.js';
 import { startXvnc } from '../test/helpers/xvnc.js';
 
@@ -18,12 +18,15 @@ async function main(): Promise<void> {
   const gw = await startGateway();
   const sshd = await startSshd();
   const xvnc = await startXvnc({ terminalWindow: true, width: 1280, height: 800 });
-  const browser = await launchChromium();
+  // xterm.js's DOM renderer: software WebGL may leave a resized terminal blank in a screenshot.
+  const browser = await launchChromium(['--disable-3d-apis']);
   try {
     const world = await seedWorld(gw, {
       ssh: passwordEndpoint(sshd),
       vnc: { host: xvnc.host, port: xvnc.port, password: xvnc.password },
     });
+    // The terminal session below is recorded, so the replay page has something to show.
+    await control(gw).put('/apps/app-1', { name: 'Mobile App', recordSessions: true });
     const page = await browser.newPage({ viewport: VIEWPORT, colorScheme: 'light' });
     await page.goto(`${gw.url}/login`);
     await page.getByLabel('Email').fill(world.users.owner.email);
@@ -43,6 +46,13 @@ async function main(): Promise<void> {
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.title.includes('—'));
     await page.screenshot({ path: resolve(OUT_DIR, 'terminal.png') });
+    // Ends the shell for good, which finishes its recording.
+    await page.getByRole('button', { name: 'Disconnect' }).click();
+    await page.locator('#conn-state[data-state="disconnected"]').waitFor();
+    await page.goto(`${gw.url}/builds/build-linux/recordings`);
+    await page.getByRole('link', { name: 'Replay' }).first().click();
+    await page.locator('#player pre.ap-term-text', { hasText: 'green' }).waitFor();
+    await page.screenshot({ path: resolve(OUT_DIR, 'replay.png') });
 
     await page.goto(`${gw.url}/builds/build-mac/screen`);
     await page.locator('#conn-state[data-state="connected"]').waitFor();
@@ -61,6 +71,15 @@ async function main(): Promise<void> {
     await phonePage.locator('#conn-state[data-state="connected"]').waitFor();
     await phonePage.locator('#screen-keys').waitFor();
     await phonePage.screenshot({ path: resolve(OUT_DIR, 'screen-phone.png') });
+    // The build list as cards, and the terminal with its key bar and the countdown in reach.
+    await phonePage.goto(`${gw.url}/`);
+    await phonePage.screenshot({ path: resolve(OUT_DIR, 'builds-phone.png') });
+    await phonePage.goto(`${gw.url}/builds/build-linux/terminal`);
+    await phonePage.locator('#conn-state[data-state="connected"]').waitFor();
+    await phonePage.keyboard.type('echo "6*7 = $((6*7))"');
+    await phonePage.keyboard.press('Enter');
+    await phonePage.locator('.xterm-rows > div', { hasText: /^6\*7 = 42/ }).first().waitFor();
+    await phonePage.screenshot({ path: resolve(OUT_DIR, 'terminal-phone.png') });
     await phone.close();
     console.log(`screenshots written to ${OUT_DIR}`);
   } finally {

@@ -243,5 +243,6 @@ function launchLinks(build: BuildRecord, role: Role, now: Date): Html {
   if (!REMOTE_ACCESS_ROLES.has(role)) return html`<span class="muted">not available for your role</span>`;
   if (build.closesAt !== null && build.closesAt.getTime() <= now.getTime()) return html`<span class="muted">—</span>`;
   const screen = build.stack === 'macos' && build.vnc !== null ? html` <a class="button button-small" href="/builds/${build.id}/screen">Screen</a>` : '';
-  return html`<a class="button button-small" href="/builds/${build.id}/terminal">Terminal</a>${screen}`;
+  // One element: in the phone's card layout a cell's children are laid out beside its label.
+  return html`<span class="launch-links"><a class="button button-small" href="/builds/${build.id}/terminal">Terminal</a>${screen}</span>`;
 }
