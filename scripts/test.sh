@@ -8,12 +8,13 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-system-deps.sh
 bash scripts/ensure-node-deps.sh
 
-echo "== lint" >&2
-npx eslint . --max-warnings=0
-echo "== typecheck" >&2
+# Lint runs beside the typecheck and the build (each mostly one core), and must pass all the same.
+echo "== lint, typecheck, build" >&2
+npx eslint . --max-warnings=0 &
+lint=$!
 npx tsc -b
-echo "== build" >&2
 npm run --silent build >/dev/null
+wait "$lint"
 
 echo "== tests" >&2
 # Files run two at a time: enough to use both cores, few enough that real daemons start promptly.

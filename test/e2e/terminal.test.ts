@@ -140,6 +140,7 @@ describe('terminal page in Chromium', () => {
     const { page, errors } = await openTerminal();
     assert.match(await page.title(), /Build build-linux · Porthole$/);
     assert.equal(await page.locator('#host-key').textContent(), sshd.hostKeyFingerprint);
+    assert.equal(await page.locator('#pane-status').isVisible(), false, '"Connecting…" is gone once the shell is up');
     // A row that is exactly "42": the answer, not the echoed command.
     await run(page, 'echo $((6*7))', /^\s*42\s*$/);
     assert.deepEqual(errors, [], 'no script errors and no CSP violations');
@@ -198,9 +199,6 @@ describe('terminal page in Chromium', () => {
     } finally {
       await tarpit.close();
     }
-    const { page } = await openTerminal();
-    assert.equal(await page.locator('#pane-status').isVisible(), false, 'gone once connected');
-    await page.context().close();
   });
 
   test('a VM not reachable yet is tried again by itself, said in one sentence, and reached once it is up (issue #21)', async () => {
