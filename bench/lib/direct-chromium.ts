@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { withDeadline } from './deadline.js';
+import { chromiumTrace } from './chromium-trace.js';
 
 const CHROMIUM_PATH = '/usr/bin/chromium';
 /** An idle page asks again after this long, so no request is left open for the browser or Node to time out. */
@@ -71,9 +72,10 @@ export interface DirectChromium {
 /** Chromium on `url` in a fresh profile with a `viewport`, optionally with an unpacked extension; nothing attached. */
 export function launchDirectChromium(url: string, viewport: { width: number; height: number }, extraArgs: readonly string[], extensionDir?: string): DirectChromium {
   const profile = mkdtempSync(join(tmpdir(), 'porthole-bench-chromium-'));
+  const trace = chromiumTrace();
   const extension = extensionDir ? [`--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`] : ['--disable-extensions'];
   // Its own process group: Chromium's helpers (GPU, network, renderers) are stopped with it.
-  const child = spawn(CHROMIUM_PATH, [...DIRECT_SWITCHES, `--user-data-dir=${profile}`, `--window-size=${viewport.width},${viewport.height + HEADLESS_WINDOW_FRAME_PX}`, ...extension, ...extraArgs, url], {
+  const child = spawn(CHROMIUM_PATH, [...DIRECT_SWITCHES, `--user-data-dir=${profile}`, `--window-size=${viewport.width},${viewport.height + HEADLESS_WINDOW_FRAME_PX}`, ...extension, ...(trace?.args ?? []), ...extraArgs, url], {
     stdio: 'ignore',
     detached: true,
   });
@@ -88,6 +90,7 @@ export function launchDirectChromium(url: string, viewport: { width: number; hei
   return {
     process: child,
     async stop() {
+      await trace?.written();
       if (child.exitCode === null && child.signalCode === null) {
         signal('SIGTERM');
         const timer = setTimeout(() => signal('SIGKILL'), CHROMIUM_STOP_GRACE_MS);

@@ -18,7 +18,14 @@ export const COUNTDOWN_TICK_MS = 1000;
  * (256 KiB, SSH_SHELL_WINDOW_MAX_BYTES), a fraction of a second at xterm.js's 5–35 MB/s.
  */
 export const TERMINAL_UNACKED_HIGH_BYTES = 1024 * 1024;
-export const TERMINAL_UNACKED_LOW_BYTES = 256 * 1024;
+/**
+ * A paused VM is read again once the page's unacknowledged output is down to this, so the page
+ * still has most of the credit to parse while the VM's next output comes through. Most of it is
+ * in the browser's socket buffers, not yet in the page (Chromium, 51 MB `cat`: the gateway at
+ * 1 MiB unacked while the page held ≤ 256 KiB unparsed); resuming at 256 KiB left the VM paused
+ * 50–85 % of a flood and the page idle half the time. Hysteresis: a pause lasts ≥ 256 KiB of acks.
+ */
+export const TERMINAL_UNACKED_LOW_BYTES = 768 * 1024;
 /** The browser batches acknowledgements: one per this many bytes, or when it has caught up. */
 export const TERMINAL_ACK_BATCH_BYTES = 32 * 1024;
 /**

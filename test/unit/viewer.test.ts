@@ -5,7 +5,7 @@ import type { WebSocket } from 'ws';
 import { OutputLog } from '../../server/src/protocols/ssh/output-log.js';
 import { TerminalViewer, type ViewerLimits } from '../../server/src/protocols/ssh/viewer.js';
 
-const LIMITS: ViewerLimits = { unackedHighBytes: 100, bufferedHighBytes: 1_000, batchBytes: 40 };
+const LIMITS: ViewerLimits = { unackedHighBytes: 100, bufferedHighBytes: 1_000, batchBytes: 40, wholeBatchesAboveBytes: 60 };
 
 /** A scheduler the test turns by hand: the "end of the event-loop turn" happens when we say. */
 function manualTurns(): { schedule: (cb: () => void) => void; endTurn: () => void; pending: () => number } {
@@ -111,6 +111,27 @@ test('messages are cut at the batch size, and nothing beyond the unacknowledged 
   assert.equal(viewer.ackedOffset, 80);
   viewer.acknowledge(10_000);
   assert.equal(viewer.unacked, 0, 'credit beyond what was sent is ignored');
+});
+
+test('a page well behind is handed whole messages only: the rest goes once more output fills one, or with its next ack', () => {
+  const { log, socket, turns, viewer } = setup();
+  const sizes = (): number[] => socket.sent.map((b) => b.length);
+  log.append(Buffer.alloc(100, 1));
+  viewer.notify();
+  turns.endTurn();
+  assert.deepEqual(sizes(), [40, 40], 'with 80 unacknowledged the last 20 wait');
+  log.append(Buffer.alloc(10, 1));
+  viewer.notify();
+  turns.endTurn();
+  assert.deepEqual(sizes(), [40, 40], 'still less than a message');
+  log.append(Buffer.alloc(15, 1));
+  viewer.notify();
+  turns.endTurn();
+  assert.deepEqual(sizes(), [40, 40, 40], 'a whole message goes at once');
+  viewer.acknowledge(70);
+  turns.endTurn();
+  assert.deepEqual(sizes(), [40, 40, 40, 5], 'caught up enough: the tail goes');
+  assert.equal(viewer.pending, 55);
 });
 
 test('a socket that queues too much is handed nothing until it has sent', () => {

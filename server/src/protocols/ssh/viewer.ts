@@ -3,10 +3,12 @@
  * cursor into the log, what its socket was handed and what the page acknowledged. Output goes out
  * at the end of the event-loop turn it arrived in — all that arrived during the turn as one
  * message, cut at the batch size — so a keystroke's echo leaves at once while a flood costs one
- * message per turn instead of one per SSH packet. A page with too much unacknowledged, or whose
- * socket queues too much, is handed nothing more until it catches up, and then reads on from the
- * log. A page the log has left behind (only one that does not hold the log back can be) goes on
- * from the oldest whole line held, and is told so.
+ * message per turn instead of one per SSH packet. A page well behind is handed whole messages
+ * only, the rest waiting for more output or its next ack: under a flood a turn often brings a
+ * single 4 KiB SSH packet, and each message costs the browser a task and a write. A page with too
+ * much unacknowledged, or whose socket queues too much, is handed nothing more until it catches
+ * up, and then reads on from the log. A page the log has left behind (only one that does not hold
+ * the log back can be) goes on from the oldest whole line held, and is told so.
  */
 import type { Attachment } from '../protocol.js';
 import type { OutputLog } from './output-log.js';
@@ -18,6 +20,13 @@ export interface ViewerLimits {
   readonly bufferedHighBytes: number;
   /** The most one message carries. */
   readonly batchBytes: number;
+  /**
+   * With more than this unacknowledged, only whole batches are handed over: the page has that
+   * much to parse meanwhile, and the rest goes with its next ack. Must exceed what a caught-up
+   * page may leave unacknowledged (docs/protocol.md §5), or a tail could wait for an ack that
+   * never comes.
+   */
+  readonly wholeBatchesAboveBytes: number;
 }
 
 export interface ViewerEvents {
@@ -108,6 +117,7 @@ export class TerminalViewer {
       this.#events.skipped();
     }
     while (this.#cursor < this.#log.end && this.#hasRoom()) {
+      if (this.#log.end - this.#cursor < this.#limits.batchBytes && this.unacked > this.#limits.wholeBatchesAboveBytes) return;
       const batch = this.#log.read(this.#cursor, this.#limits.batchBytes);
       this.#cursor += batch.length;
       this.#sent += batch.length;
