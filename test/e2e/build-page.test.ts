@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
+import { launchChromium, signInThroughForm, recordPageErrors } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { seedWorld, type SeededUser, type World } from '../helpers/seed.js';
 
@@ -28,11 +28,7 @@ describe('build page in Chromium', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT_MS);
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
+    const errors = recordPageErrors(page);
     await page.goto(`${gw.url}/`);
     assert.match(page.url(), /\/login\?next=%2F$/, 'anonymous visitors are sent to sign in');
     await signInThroughForm(page, gw.url, user, '/');

@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { BLOCK_THIRD_PARTY_COOKIES_ARG, launchChromium } from '../helpers/chromium.js';
+import { BLOCK_THIRD_PARTY_COOKIES_ARG, launchChromium, recordPageErrors } from '../helpers/chromium.js';
 import { startDemoProcess, type DemoProcess } from '../helpers/demo-process.js';
 import { exchangeOk, parseLaunchUrl } from '../helpers/embed.js';
 import { connectTerminal, type Ticket } from '../helpers/terminal-client.js';
@@ -160,12 +160,8 @@ describe('the demo', () => {
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
     const page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT_MS);
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
     // CSP violations (the example's own, or the gateway's frame-ancestors) are console errors.
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
+    const errors = recordPageErrors(page);
     await page.goto(`${demo.exampleOrigin}/`);
 
     await waitForEventLine(page, 'porthole:connected', 1);

@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
+import { launchChromium, signInThroughForm, recordPageErrors } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
@@ -55,11 +55,7 @@ describe('session replay in Chromium', () => {
     const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
     const page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT_MS);
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
+    const errors = recordPageErrors(page);
     await signInThroughForm(page, gw.url, world.users.developer, '/builds/build-linux');
     await page.getByRole('link', { name: 'Session recordings' }).click();
     await page.waitForURL(`${gw.url}/builds/build-linux/recordings`);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
+import { launchChromium, signInThroughForm, recordPageErrors } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { seedWorld, type SeededUser, type World } from '../helpers/seed.js';
 import { PASSWORD_USER, passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
@@ -40,11 +40,7 @@ describe('terminal key bar on a touch phone', () => {
     contexts.push(context);
     const page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT_MS);
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
+    const errors = recordPageErrors(page);
     await signInThroughForm(page, gw.url, user, path);
     await page.locator('#conn-state[data-state="connected"]').waitFor();
     return { page, errors };

@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { launchChromium, openSignedInPage } from '../helpers/chromium.js';
+import { launchChromium, openSignedInPage, recordPageErrors } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { seedWorld, type World } from '../helpers/seed.js';
 import { attr, dashboardPage, startDashboard, type Dashboard } from '../helpers/dashboard.js';
@@ -153,11 +153,7 @@ describe('terminal settings in Chromium', () => {
     const context = await browser.newContext({ viewport: VIEWPORT });
     const page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT_MS);
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
+    const errors = recordPageErrors(page);
 
     // The dashboard's attributes apply at load; CSS in the font is ignored, so that one is the default.
     const frame = await embed(page, `font-size="11" theme="light" cursor-style="underline" font-family="${attr('x"; } body { display: none')}"`);

@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
+import { launchChromium, signInThroughForm, recordPageErrors } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { freePort } from '../helpers/ports.js';
 import { startTarpit } from '../helpers/tarpit.js';
@@ -42,11 +42,7 @@ describe('terminal page in Chromium', () => {
     const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
     const page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT_MS);
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
+    const errors = recordPageErrors(page);
     await signInThroughForm(page, gw.url, world.users.developer, '/builds/build-linux');
     await page.getByRole('link', { name: 'Open terminal' }).click();
     await page.waitForURL(`${gw.url}/builds/build-linux/terminal`);

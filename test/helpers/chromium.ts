@@ -72,16 +72,25 @@ export interface SignedInPageOptions {
   readonly ignoreConsole?: RegExp;
 }
 
+/**
+ * The page's uncaught errors and console errors from now on (CSP violations are console errors),
+ * bar those `ignoreConsole` matches: e2e tests expect the list to stay empty.
+ */
+export function recordPageErrors(page: Page, ignoreConsole?: RegExp): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !(ignoreConsole?.test(message.text()) ?? false)) errors.push(message.text());
+  });
+  return errors;
+}
+
 /** A page in a context of its own, signed in as `user` through the form and left at `path`. */
 export async function openSignedInPage(browser: Browser, baseUrl: string, user: { readonly email: string; readonly password: string }, path: string, options: SignedInPageOptions): Promise<SignedInPage> {
   const context = await browser.newContext({ viewport: options.viewport });
   const page = await context.newPage();
   page.setDefaultTimeout(options.timeoutMs);
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !(options.ignoreConsole?.test(message.text()) ?? false)) errors.push(message.text());
-  });
+  const errors = recordPageErrors(page, options.ignoreConsole);
   await signInThroughForm(page, baseUrl, user, path);
   return { context, page, errors };
 }
