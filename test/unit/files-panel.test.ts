@@ -193,7 +193,10 @@ test("the shell's folder from OSC 7: the path, never the host", () => {
 test('both terminal pages have the Files button and panel, hidden until the script fills them in', () => {
   const assets = { scripts: [], styles: [] };
   const build = { id: 'build-linux', stack: 'linux' } as unknown as BuildRecord;
-  const pages = [terminalPage({ assets, nonce: 'n', build, appName: 'App' }).value, embedTerminalPage({ assets, nonce: 'n' }).value];
+  const pages = [terminalPage({ assets, nonce: 'n', build, appName: 'App', userId: 'user-1' }).value, embedTerminalPage({ assets, nonce: 'n' }).value];
+  // The full page's remembered settings are its user's (client/src/lib/storage.ts); an embed does not know the user yet.
+  assert.match(pages[0] ?? '', /<meta name="porthole-settings-scope" content="user-1">/);
+  assert.doesNotMatch(pages[1] ?? '', /porthole-settings-scope/);
   for (const page of pages) {
     assert.match(page, /<button id="files-toggle"[^>]* aria-controls="files-panel"[^>]* hidden>Files<\/button>/);
     assert.match(page, /<aside id="files-panel" class="files-panel" aria-label="Files" hidden><\/aside>/);

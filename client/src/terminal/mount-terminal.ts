@@ -26,7 +26,7 @@ import { shellDirectoryOf } from './shell-directory.js';
 import { wireTabFocus } from './tab-focus.js';
 import { wireScreenReader } from './screen-reader.js';
 import { wireFullscreen } from '../session/fullscreen.js';
-import { browserStorage } from '../lib/storage.js';
+import { browserStorage, type SettingsStorage } from '../lib/storage.js';
 import { KeyBar } from './key-bar.js';
 import { parseEmbedSettings, resolveSettings, type TerminalSettings } from './settings.js';
 import { wireSettingsMenu } from './settings-menu.js';
@@ -274,7 +274,7 @@ export function mountTerminal(o: TerminalMountOptions): MountedSession {
 }
 
 /** The touch key bar, where the page has a place for it. */
-function mountKeyBar(term: Terminal, storage: Storage | null): KeyBar | null {
+function mountKeyBar(term: Terminal, storage: SettingsStorage | null): KeyBar | null {
   const host = document.getElementById('term-keybar');
   const toggle = document.getElementById('term-keys-toggle');
   if (!host) return null;

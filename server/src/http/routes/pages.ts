@@ -90,10 +90,10 @@ export function pagesRouter(deps: PageRouteDeps): Router {
     const appName = (await store.getApp(build.appId))?.name ?? build.appId;
     const nonce = cspNonceOf(res);
     if (view === 'terminal') {
-      return sendPage(res, 200, terminalPage({ assets: assets.forEntry('src/pages/terminal.ts'), nonce, build, appName }));
+      return sendPage(res, 200, terminalPage({ assets: assets.forEntry('src/pages/terminal.ts'), nonce, build, appName, userId: user.id }));
     }
     if (build.stack !== 'macos' || build.vnc === null) return refusalPage(404, title, 'This build has no screen to share: screens are available on macOS builds.');
-    sendPage(res, 200, screenPage({ assets: assets.forEntry('src/pages/screen.ts'), nonce, build, appName, now }));
+    sendPage(res, 200, screenPage({ assets: assets.forEntry('src/pages/screen.ts'), nonce, build, appName, now, userId: user.id }));
   });
 
   return router;

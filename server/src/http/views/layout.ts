@@ -2,6 +2,7 @@ import type { PageAssets } from '../assets.js';
 import { html, type Html } from './html.js';
 
 export interface SignedInUser {
+  readonly id: string;
   readonly email: string;
   readonly name: string | null;
 }
@@ -13,10 +14,16 @@ export interface LayoutOptions {
   readonly body: Html;
 }
 
-/** `<head>` of every page. The nonce lets page scripts create <style> elements (xterm.js does). */
-export function documentHead(title: string, assets: PageAssets, nonce: string | null): Html {
+/**
+ * `<head>` of every page. The nonce lets page scripts create <style> elements (xterm.js does).
+ * `settingsScope` (the signed-in user's id) keeps choices remembered in the browser per user
+ * (client/src/lib/storage.ts): two people sharing a browser do not share a font size.
+ */
+export function documentHead(title: string, assets: PageAssets, nonce: string | null, settingsScope: string | null = null): Html {
   return html`<head>
 <meta charset="utf-8">
+${settingsScope !== null ? html`<meta name="porthole-settings-scope" content="${settingsScope}">
+` : ''}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
@@ -27,7 +34,7 @@ ${assets.styles.map((href) => html`<link rel="stylesheet" href="${href}">\n`)}${
 export function layout({ title, assets, user, body }: LayoutOptions): Html {
   return html`<!doctype html>
 <html lang="en">
-${documentHead(title, assets, null)}
+${documentHead(title, assets, null, user?.id ?? null)}
 <body>
 <a class="skip-link" href="#main">Skip to content</a>
 <header class="topbar">

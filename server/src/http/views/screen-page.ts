@@ -14,6 +14,8 @@ export interface ScreenPageOptions {
   readonly build: BuildRecord;
   readonly appName: string;
   readonly now: Date;
+  /** Whose page it is: their remembered settings (documentHead). */
+  readonly userId: string;
 }
 
 export function screenPage(o: ScreenPageOptions): Html {
@@ -21,7 +23,7 @@ export function screenPage(o: ScreenPageOptions): Html {
   const remainingMs = o.build.closesAt ? Math.max(0, o.build.closesAt.getTime() - o.now.getTime()) : null;
   return html`<!doctype html>
 <html lang="en">
-${documentHead(`Screen · ${label}`, o.assets, o.nonce)}
+${documentHead(`Screen · ${label}`, o.assets, o.nonce, o.userId)}
 <body class="screen-page">
 <header class="term-bar">
   <a class="term-back" href="/builds/${o.build.id}">← ${label}</a>

@@ -13,13 +13,15 @@ export interface TerminalPageOptions {
   readonly nonce: string;
   readonly build: BuildRecord;
   readonly appName: string;
+  /** Whose page it is: their remembered settings (documentHead). */
+  readonly userId: string;
 }
 
 export function terminalPage(o: TerminalPageOptions): Html {
   const label = `Build ${o.build.id}`;
   return html`<!doctype html>
 <html lang="en">
-${documentHead(`Terminal · ${label}`, o.assets, o.nonce)}
+${documentHead(`Terminal · ${label}`, o.assets, o.nonce, o.userId)}
 <body class="terminal-page">
 <header class="term-bar">
   <a class="term-back" href="/builds/${o.build.id}">← ${label}</a>
