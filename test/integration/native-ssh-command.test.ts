@@ -1,6 +1,6 @@
 /**
- * The ssh command on the build page, run for real: pinned to the registered fingerprint it reaches
- * the real sshd; pinned to another fingerprint it refuses to connect.
+ * The build page's pinned ssh one-liner, run for real: pinned to the registered fingerprint it
+ * reaches the real sshd; pinned to another fingerprint it refuses to connect.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,7 +28,8 @@ describe('native ssh command against a real sshd', () => {
   });
 
   function run(hostKey: string): { status: number | null; stdout: string; stderr: string } {
-    const { command } = nativeSshCommand({ host: sshd.host, port: sshd.port, username: sshd.keyUser.username, hostKey });
+    const command = nativeSshCommand({ host: sshd.host, port: sshd.port, username: sshd.keyUser.username, hostKey }).pinnedCommand;
+    assert.ok(command, 'a registered fingerprint gives the pinned one-liner');
     // A user would type the password; the test authenticates with the key instead.
     const scripted = `${command.replace(/ssh -p /g, (m, offset: number) => (offset === command.lastIndexOf('ssh -p ') ? `ssh -i ${keyFile} -o BatchMode=yes -p ` : m))} echo pinned-ok`;
     const result = spawnSync('bash', ['-c', scripted], { encoding: 'utf8', timeout: 30_000 });
