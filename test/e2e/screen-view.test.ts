@@ -117,6 +117,23 @@ describe("the screen's view, keys and link readout in Chromium", () => {
       return Math.abs(at.x - target.x) <= 1 && Math.abs(at.y - target.y) <= 1;
     });
 
+    // A window smaller than the desktop: the browser's scrollbars pan it, and a click on a pixel
+    // scrolled into view still lands on that VM pixel.
+    await page.setViewportSize({ width: 400, height: 400 });
+    const scroller = page.locator('#screen > div');
+    await pollUntil('the desktop scrolling inside the smaller window', UI_TIMEOUT_MS, async () =>
+      scroller.evaluate((el) => el.scrollWidth > el.clientWidth && el.scrollHeight > el.clientHeight),
+    );
+    assert.equal(await canvasCssWidth(page), xvnc.width / HIDPI, 'still 1:1 after the resize');
+    const far = { x: 901, y: 701 };
+    await canvas.click({ position: { x: far.x / HIDPI, y: far.y / HIDPI } });
+    assert.ok((await scroller.evaluate((el) => el.scrollLeft + el.scrollTop)) > 0, 'the click scrolled the desktop');
+    await pollUntil('the VM pointer at the scrolled-to pixel', UI_TIMEOUT_MS, async () => {
+      const at = await pointerLocation();
+      return Math.abs(at.x - far.x) <= 1 && Math.abs(at.y - far.y) <= 1;
+    });
+    await page.setViewportSize(VIEWPORT);
+
     const reloaded = await openScreen(page);
     assert.equal(await page.locator('#view-mode').inputValue(), 'pixels', 'remembered across a reload');
     await pollUntil('the reloaded canvas at 1:1 device pixels', UI_TIMEOUT_MS, async () => (await canvasCssWidth(page)) === xvnc.width / HIDPI);
@@ -153,6 +170,23 @@ describe("the screen's view, keys and link readout in Chromium", () => {
     await page.locator('#special-keys').selectOption('cmd-c');
     await pollUntil('⌘C from the menu', UI_TIMEOUT_MS, async () => screen.keys().length >= from + 4);
     assert.deepEqual(screen.keys().slice(from), [`down ${hex(SUPER_L)}`, `down ${hex(KEY_C)}`, `up ${hex(KEY_C)}`, `up ${hex(SUPER_L)}`]);
+
+    // A window smaller than the desktop: the browser's scrollbars pan it, and a click on a pixel
+    // scrolled into view still lands on that VM pixel.
+    await page.setViewportSize({ width: 400, height: 400 });
+    const scroller = page.locator('#screen > div');
+    await pollUntil('the desktop scrolling inside the smaller window', UI_TIMEOUT_MS, async () =>
+      scroller.evaluate((el) => el.scrollWidth > el.clientWidth && el.scrollHeight > el.clientHeight),
+    );
+    assert.equal(await canvasCssWidth(page), xvnc.width / HIDPI, 'still 1:1 after the resize');
+    const far = { x: 901, y: 701 };
+    await canvas.click({ position: { x: far.x / HIDPI, y: far.y / HIDPI } });
+    assert.ok((await scroller.evaluate((el) => el.scrollLeft + el.scrollTop)) > 0, 'the click scrolled the desktop');
+    await pollUntil('the VM pointer at the scrolled-to pixel', UI_TIMEOUT_MS, async () => {
+      const at = await pointerLocation();
+      return Math.abs(at.x - far.x) <= 1 && Math.abs(at.y - far.y) <= 1;
+    });
+    await page.setViewportSize(VIEWPORT);
 
     const reloaded = await openScreen(page);
     assert.equal(await toggle.getAttribute('aria-pressed'), 'true', 'remembered across a reload');

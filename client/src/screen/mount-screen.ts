@@ -284,6 +284,7 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
    * clipping would instead pan by dragging, which then never reaches the VM.
    */
   function applyViewport(rfb: RFB): void {
+    o.host.classList.toggle('is-device-pixels', !scaled());
     rfb.clipViewport = false;
     rfb.dragViewport = false;
     rfb.scaleViewport = scaled();
