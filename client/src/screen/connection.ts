@@ -56,8 +56,8 @@ const WATCHED_SESSION_ENDED = 'The screen you were watching is no longer shared:
 
 
 export interface ScreenEvents extends SessionEvents {
-  /** A new viewer is in the page; apply settings here, before its first frame. */
-  created(rfb: RFB): void;
+  /** A new viewer is in the page, on `ws`; apply settings here, before its first frame. */
+  created(rfb: RFB, ws: WebSocket): void;
   connected(rfb: RFB): void;
   /**
    * The shown desktop's connection dropped and a new one is on its way. `lastFrame`: what it
@@ -167,7 +167,7 @@ export class ScreenConnection {
     // A CI VM's resolution is part of what is being tested; the viewer never changes it.
     rfb.resizeSession = false;
     this.#watchViewer(socket, rfb);
-    this.events.created(rfb);
+    this.events.created(rfb, socket.ws);
   }
 
   /** What went wrong in the VNC handshake explains the close better than its code. */

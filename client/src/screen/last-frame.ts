@@ -23,12 +23,18 @@ export class LastFrame {
     screen.after(this.#overlay);
   }
 
-  /** `scaled`: as the viewer showed the desktop, fitted to the area or at its own size. */
-  show(frame: ImageData | null, scaled: boolean): void {
+  /**
+   * `scaled`: as the viewer showed the desktop, fitted to the area or at one VM pixel per device
+   * pixel (`devicePixelRatio` of them to a CSS pixel).
+   */
+  show(frame: ImageData | null, scaled: boolean, devicePixelRatio = 1): void {
     const context = frame ? this.#canvas.getContext('2d') : null;
     if (frame && context) {
       this.#canvas.width = frame.width;
       this.#canvas.height = frame.height;
+      // Custom properties, so the stylesheet's fitted size still wins when scaled.
+      this.#canvas.style.setProperty('--frame-width', `${frame.width / devicePixelRatio}px`);
+      this.#canvas.style.setProperty('--frame-height', `${frame.height / devicePixelRatio}px`);
       context.putImageData(frame, 0, 0);
     }
     this.#canvas.hidden = !(frame && context);

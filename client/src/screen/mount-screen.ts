@@ -25,6 +25,10 @@ import { wireKeyBar } from './key-bar.js';
 import { isTouchDevice } from './touch.js';
 import { isQualityPreset, QUALITY_PRESETS, rememberQuality, storedQuality, type QualityPreset } from './quality.js';
 import { browserStorage } from '../lib/storage.js';
+import { describeResolution, isViewMode, oneToOneScale, rememberViewMode, storedViewMode, type ViewMode } from './view-mode.js';
+import { ModifierSwap, rememberCmdCtrlSwap, storedCmdCtrlSwap } from './modifier-swap.js';
+import { hookDisplayScale, hookKeyboard } from './novnc-hooks.js';
+import { LinkStatus } from './link-status.js';
 
 /** Long enough to read a sentence; it is a hint, not a state. */
 const HINT_VISIBLE_MS = 6000;
@@ -83,6 +87,11 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
   const specialKeys = requireElement('special-keys', HTMLSelectElement);
   const viewOnlyToggle = requireElement('view-only-toggle', HTMLButtonElement);
   const qualitySelect = requireElement('quality', HTMLSelectElement);
+  const viewModeSelect = requireElement('view-mode', HTMLSelectElement);
+  const cmdCtrlToggle = requireElement('cmd-ctrl-toggle', HTMLButtonElement);
+  const resolution = requireElement('screen-resolution', HTMLElement);
+  const linkStatus = new LinkStatus(requireElement('screen-link', HTMLElement));
+  const storage = browserStorage();
 
   let state: ConnectionState = 'connecting';
   const lastFrame = new LastFrame(o.host);
@@ -93,9 +102,27 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
   let driving = false;
   // A watching page starts view-only, so noVNC sends no input at all (the gateway drops it anyway).
   if (o.viewOnlyAtGateway || watching !== null) viewOnlyToggle.setAttribute('aria-pressed', 'true');
-  const scaled = wireToggle(requireElement('scale-toggle', HTMLButtonElement), (on) => {
+  let viewMode: ViewMode = storedViewMode(storage);
+  viewModeSelect.value = viewMode;
+  const scaled = (): boolean => viewMode === 'fit';
+  /** Re-applies the current viewer's scale; null while there is none, or where noVNC's cannot be set. */
+  let rescale: (() => void) | null = null;
+  viewModeSelect.addEventListener('change', () => {
+    if (!isViewMode(viewModeSelect.value)) return;
+    viewMode = viewModeSelect.value;
+    rememberViewMode(storage, viewMode);
     withViewer(applyViewport);
-    lastFrame.setScaled(on);
+    lastFrame.setScaled(scaled());
+  });
+  followDevicePixelRatio(() => rescale?.());
+
+  // Not on a watching page: it sends no keys until handed control, and then as its owner would.
+  const swap = new ModifierSwap(watching === null && storedCmdCtrlSwap(storage));
+  if (swap.enabled) cmdCtrlToggle.setAttribute('aria-pressed', 'true');
+  cmdCtrlToggle.hidden = watching !== null;
+  wireToggle(cmdCtrlToggle, (on) => {
+    swap.enabled = on;
+    rememberCmdCtrlSwap(storage, on);
   });
   const viewOnly = wireToggle(viewOnlyToggle, (on) => {
     withViewer((rfb) => {
@@ -145,7 +172,6 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
 
   wireFullscreen(requireElement('fullscreen', HTMLButtonElement), () => status.offerBanner('info', FULLSCREEN_REFUSED_HINT, HINT_VISIBLE_MS));
 
-  const storage = browserStorage();
   let quality: QualityPreset = storedQuality(storage);
   qualitySelect.value = quality;
   const applyQuality = (rfb: RFB): void => {
@@ -171,12 +197,20 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
   const connection = new ScreenConnection(o.tickets, o.host, o.viewOnlyAtGateway, {
     state: (next) => {
       state = next;
+      if (next === 'reconnecting' || next === 'disconnected') {
+        rescale = null;
+        linkStatus.stop();
+      }
       if (next === 'connected' || next === 'disconnected') paneStatus.hide();
       status.setState(next);
       updateInputControls();
     },
-    created: (rfb) => {
+    created: (rfb, ws) => {
       rfb.background = SCREEN_BACKGROUND;
+      rescale = hookDisplayScale(rfb, pixelScale, () => showResolution(o.host));
+      // Where noVNC's keyboard cannot be reached the option would do nothing: it is not offered.
+      if (!hookKeyboard(rfb, (keysym, code, down) => swap.map(keysym, code, down))) cmdCtrlToggle.hidden = true;
+      linkStatus.start(rfb, ws);
       rfb.viewOnly = viewOnly();
       rfb.showDotCursor = dotCursor();
       // A viewer made while the soft keyboard is up (a reconnect) must not drop it on the next tap.
@@ -186,12 +220,13 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
     },
     connected: (rfb) => {
       lastFrame.hide();
+      linkStatus.show();
       if (watching !== null) showWatching();
       if (!clipboard.hasFocus() && !keyBar.typing()) rfb.focus({ preventScroll: true });
       o.observer.connected();
     },
     progress: (step) => paneStatus.show(connectingText(step, state === 'reconnecting', "the gateway is opening the build VM's screen")),
-    dropped: (frame) => lastFrame.show(frame, scaled()),
+    dropped: (frame) => lastFrame.show(frame, scaled(), window.devicePixelRatio),
     desktopName: (name) => {
       status.setDetail(cleanVmTitle(name));
       tabTitle.setBase(pageTitle(name, o.buildLabel) ?? pageOwnTitle);
@@ -199,6 +234,7 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
     clipboard: (text) => clipboard.receive(text),
     disconnected: (why) => {
       lastFrame.hide();
+      linkStatus.stop();
       o.observer.ended(why);
       showDisconnect(status, why, describeScreenDisconnect, o.signInHref);
     },
@@ -208,6 +244,7 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
     status.showReconnect(false);
     status.clearBanner();
     status.setDetail('');
+    showResolution(null);
     tabTitle.setBase(pageOwnTitle);
     connection.connect();
   });
@@ -243,13 +280,32 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
   }
 
   /**
-   * Scaled, the whole desktop fits the window. Unscaled it is shown 1:1 and the browser's
-   * scrollbars pan it: clipping would instead pan by dragging, which then never reaches the VM.
+   * Fitted, the whole desktop fits the window. At 1:1 pixels the browser's scrollbars pan it:
+   * clipping would instead pan by dragging, which then never reaches the VM.
    */
   function applyViewport(rfb: RFB): void {
+    o.host.classList.toggle('is-device-pixels', !scaled());
     rfb.clipViewport = false;
     rfb.dragViewport = false;
     rfb.scaleViewport = scaled();
+    // noVNC skips its own update when scaleViewport does not change; the device pixel ratio may have.
+    rescale?.();
+  }
+
+  /**
+   * noVNC's unscaled display is one VM pixel per CSS pixel, which a HiDPI display blurs up to
+   * several device pixels; "1:1 pixels" means one device pixel. Null: noVNC's fit stays.
+   */
+  function pixelScale(): number | null {
+    return scaled() ? null : oneToOneScale(window.devicePixelRatio);
+  }
+
+  /** noVNC's canvas has the desktop's size in VM pixels (it never clips: applyViewport). */
+  function showResolution(host: HTMLElement | null): void {
+    const canvas = host?.querySelector('canvas');
+    const text = canvas ? describeResolution(canvas.width, canvas.height) : '';
+    resolution.textContent = text;
+    resolution.hidden = text === '';
   }
 
   function withViewer(use: (rfb: RFB) => void): void {
@@ -267,9 +323,29 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
 
   function updateInputControls(): void {
     const canSend = state === 'connected' && !viewOnly();
+    cmdCtrlToggle.disabled = viewOnly();
     ctrlAltDel.disabled = !canSend;
     specialKeys.disabled = !canSend;
     clipboard.setCanSend(canSend);
     keyBar.update({ canSend, viewOnly: viewOnly() });
   }
+}
+
+/**
+ * Dragging the window to a display of another density, or zooming the page, changes
+ * devicePixelRatio; a media query on the current ratio is the one notice browsers give.
+ */
+function followDevicePixelRatio(changed: () => void): void {
+  const watch = (): void => {
+    const query = window.matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`);
+    query.addEventListener(
+      'change',
+      () => {
+        changed();
+        watch();
+      },
+      { once: true },
+    );
+  };
+  watch();
 }

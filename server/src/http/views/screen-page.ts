@@ -57,6 +57,7 @@ function screenStatus(remainingMs: number | null): Html {
   return html`<div class="term-status">
     <span id="conn-state" class="conn-state" data-state="connecting" aria-live="polite">Connecting…</span>
     <span id="desktop-name" class="host-key"></span>
+    <span id="screen-resolution" class="host-key" title="The VM's screen resolution, in its own pixels" hidden></span>
     <span id="screen-watchers" class="participants" aria-live="polite" hidden></span>
     <span id="window-countdown" class="window-countdown" aria-live="polite"${remainingMs === null ? '' : html` data-remaining-ms="${remainingMs}"`}></span>
     <button id="notify-toggle" class="button button-small" type="button" aria-pressed="false" title="A browser notification when the access window is about to close" hidden>Notify me</button>
@@ -67,14 +68,16 @@ function screenStatus(remainingMs: number | null): Html {
 function screenWorkspace(buildId: string, label: string): Html {
   return html`<div class="screen-toolbar" role="toolbar" aria-label="Screen controls">
   <select id="quality" aria-label="Quality" title="Sharper pictures or fewer bytes: pick Fast or Smallest on a slow link"><option value="sharp">Quality: Sharp</option><option value="balanced">Quality: Balanced</option><option value="fast">Quality: Fast</option><option value="smallest">Quality: Smallest</option></select>
-  <button id="scale-toggle" type="button" class="button button-small" aria-pressed="true">Scale to fit</button>
+  <select id="view-mode" aria-label="View" title="Fit the desktop to the window, or show one VM pixel per screen pixel: sharp on Retina and HiDPI displays, scrolling when larger"><option value="fit">View: Fit to window</option><option value="pixels">View: 1:1 pixels</option></select>
   <button id="view-only-toggle" type="button" class="button button-small" aria-pressed="false">View only</button>
   <button id="dot-cursor-toggle" type="button" class="button button-small" aria-pressed="false">Show dot cursor</button>
   <button id="ctrl-alt-del" type="button" class="button button-small">Ctrl-Alt-Del</button>
   <select id="special-keys" aria-label="Send keys"><option value="">Send keys…</option><option value="cmd-q">⌘Q</option><option value="cmd-tab">⌘Tab</option><option value="cmd-space">⌘Space</option><option value="cmd-c">⌘C</option><option value="cmd-v">⌘V</option><option value="esc">Esc</option></select>
+  <button id="cmd-ctrl-toggle" type="button" class="button button-small" aria-pressed="false" title="For Windows and Linux keyboards: Ctrl reaches the Mac as ⌘ (Ctrl+C copies) and the Windows key as Ctrl">Cmd ↔ Ctrl</button>
   <button id="keybar-toggle" type="button" class="button button-small" aria-pressed="true" aria-controls="screen-keys" title="Show or hide the keys a phone or tablet lacks" hidden>Key bar</button>
   <button id="clipboard-toggle" type="button" class="button button-small" aria-expanded="false" aria-controls="clipboard-panel">Clipboard</button>
   <button id="fullscreen" type="button" class="button button-small">Full screen</button>
+  <span id="screen-link" class="screen-link" aria-live="off" title="Frames per second and bytes per second this page receives, and the round trip to the gateway: a slow link shows few bytes and a long round trip, a stuck VM no frames" hidden></span>
 </div>
 <div id="screen-keys" class="screen-keys" role="toolbar" aria-label="Keys for the VM" hidden>
   <button type="button" class="button screen-key" data-modifier="ctrl" aria-pressed="false" title="Held for the next key">Ctrl</button>

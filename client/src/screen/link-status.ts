@@ -1,0 +1,78 @@
+/**
+ * The toolbar's link readout, fed by the current viewer: its FramebufferUpdates (novnc-hooks.ts),
+ * the bytes on its WebSocket, and a round trip to the gateway's /healthz, which answers without
+ * touching the store, over the same origin and network path as the screen's socket.
+ */
+import type RFB from '@novnc/novnc';
+import { hookFrames } from './novnc-hooks.js';
+import { describeLink, LinkMeter } from './link-stats.js';
+
+/** Often enough to follow a change, seldom enough not to be read as flicker. */
+const UPDATE_EVERY_MS = 1000;
+/** A request every few seconds: enough to follow the link, too few to cost it anything. */
+const ROUND_TRIP_EVERY_MS = 5000;
+/** The probe is the gateway's liveness endpoint: no store, no auth, no body worth reading. */
+const ROUND_TRIP_PATH = '/healthz';
+
+export class LinkStatus {
+  #meter: LinkMeter | null = null;
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #roundTripMs: number | null = null;
+  #lastProbe = 0;
+  #probing = false;
+  #stopSocket: (() => void) | null = null;
+
+  constructor(private readonly element: HTMLElement) {
+    element.hidden = true;
+  }
+
+  /** Measures this viewer until stop(); a viewer whose updates cannot be counted shows no readout. */
+  start(rfb: RFB, ws: WebSocket): void {
+    this.stop();
+    const meter = new LinkMeter(performance.now());
+    if (!hookFrames(rfb, () => meter.frame())) return;
+    this.#meter = meter;
+    const onMessage = (event: MessageEvent): void => {
+      const data: unknown = event.data;
+      if (data instanceof ArrayBuffer) meter.received(data.byteLength);
+      else if (data instanceof Blob) meter.received(data.size);
+    };
+    ws.addEventListener('message', onMessage);
+    this.#stopSocket = () => ws.removeEventListener('message', onMessage);
+    this.#timer = setInterval(() => this.#tick(), UPDATE_EVERY_MS);
+  }
+
+  /** Shown once connected; the readout would only say "0 fps" before. */
+  show(): void {
+    if (this.#meter) this.element.hidden = false;
+  }
+
+  stop(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#stopSocket?.();
+    this.#stopSocket = null;
+    this.#meter = null;
+    this.element.hidden = true;
+  }
+
+  #tick(): void {
+    const now = performance.now();
+    if (this.#meter) this.element.textContent = describeLink(this.#meter.sample(now), this.#roundTripMs);
+    if (!this.#probing && now - this.#lastProbe >= ROUND_TRIP_EVERY_MS) void this.#probe(now);
+  }
+
+  async #probe(startedAt: number): Promise<void> {
+    this.#probing = true;
+    this.#lastProbe = startedAt;
+    try {
+      const res = await fetch(ROUND_TRIP_PATH, { cache: 'no-store', credentials: 'omit' });
+      await res.arrayBuffer();
+      if (res.ok) this.#roundTripMs = performance.now() - startedAt;
+    } catch {
+      // No round trip this time; the readout keeps the last one.
+    } finally {
+      this.#probing = false;
+    }
+  }
+}
