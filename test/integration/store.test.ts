@@ -69,6 +69,8 @@ function build(id: string, overrides: Partial<BuildRecord> = {}): BuildRecord {
     closesAt: null,
     ssh: { host: '127.0.0.1', port: 22, username: 'vagrant', sealedPassword: 'sealed-pw', sealedPrivateKey: null, hostKey: null, pinnedHostKey: null },
     vnc: null,
+    extensions: null,
+    extendedMs: 0,
     ...overrides,
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { AppId, BuildId, RecordingId, UserId } from '../../../shared/src/ids.js';
 import type { BuildStatus, Role, Stack } from '../../../shared/src/roles.js';
+import type { ExtensionPolicy } from '../access/extension.js';
 
 /** Audit rows deleted per statement when pruning: each batch is quick, so a huge backlog never stalls the gateway or outlasts a statement timeout. */
 export const AUDIT_PRUNE_BATCH_ROWS = 10_000;
@@ -65,10 +66,18 @@ export interface BuildRecord {
   readonly startedAt: Date;
   readonly finishedAt: Date | null;
   readonly triggeredBy: string | null;
-  /** Close time of the access window; null while open-ended. Only ever moves earlier. */
+  /** Close time of the access window; null while open-ended. Only ever moves earlier, except by extendWindow. */
   readonly closesAt: Date | null;
   readonly ssh: SshEndpointRecord;
   readonly vnc: VncEndpointRecord | null;
+  /** The orchestrator's extension policy (../access/extension.ts); null: none. */
+  readonly extensions: ExtensionPolicy | null;
+  /**
+   * How much later than the orchestrator's own close time users have extended it, in ms: added to
+   * every close time a finish proposes, so a replayed finish does not take back an extension.
+   * Written only by extendWindow; upserts leave it alone.
+   */
+  readonly extendedMs: number;
 }
 
 /** A build as listed for a user: joined with its app and the user's role there. */
@@ -174,6 +183,12 @@ export interface Store {
   pinHostKey(id: BuildId, fingerprint: string): Promise<string | null>;
   /** Narrows the window to `at`; null when the build is unknown. */
   narrowWindow(id: BuildId, at: Date): Promise<BuildRecord | null>;
+  /**
+   * The one widening of a window (../access/extension.ts decided it): moves the close time from
+   * `from` to `to` only if it still is `from`, so a revoke, release or second click racing with
+   * this one wins or loses whole. Null when the build is unknown or its close time changed.
+   */
+  extendWindow(id: BuildId, from: Date, to: Date): Promise<BuildRecord | null>;
 
   getSession(sid: string): Promise<SessionRow | null>;
   /** Writes a session; the time it was first written is kept (it orders a user's sessions). */
