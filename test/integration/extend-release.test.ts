@@ -109,6 +109,19 @@ describe('extend and release', () => {
     assert.equal(row.details['previousClosesAt'], closesAt.toISOString());
   });
 
+  test('the build page offers Extend in the last step and Release to those who may use them', async () => {
+    await finishedBuild('build-ext-page', 5, { stepMinutes: 15, maxMinutes: 60 });
+    const page = await developer.get('/builds/build-ext-page').set('Accept', 'text/html');
+    assert.equal(page.status, 200);
+    assert.match(page.text, /<button type="button" class="button" data-extend data-step-minutes="15">Extend 15 min<\/button>/);
+    assert.match(page.text, /data-release>I&#39;m done — release the VM<\/button>|data-release>I'm done — release the VM<\/button>/);
+    await finishedBuild('build-ext-later', 30, { stepMinutes: 15, maxMinutes: 60 });
+    assert.match((await developer.get('/builds/build-ext-later').set('Accept', 'text/html')).text, /data-extend data-step-minutes="15" hidden>/);
+    const tester = await signIn(gw, world.users.tester);
+    const asTester = await tester.get('/builds/build-ext-page').set('Accept', 'text/html');
+    assert.equal(/data-extend|data-release/.test(asTester.text), false);
+  });
+
   test('refused before the last step, past the cap and without extensions', async () => {
     await finishedBuild('build-ext-early', 30, { stepMinutes: 15, maxMinutes: 60 });
     const early = await extend(developer, 'build-ext-early');

@@ -5,7 +5,6 @@
  */
 import type { AppId, BuildId, RecordingId, UserId } from '../../../shared/src/ids.js';
 import type { BuildStatus, Role, Stack } from '../../../shared/src/roles.js';
-import type { ExtensionPolicy } from '../access/extension.js';
 
 /** Audit rows deleted per statement when pruning: each batch is quick, so a huge backlog never stalls the gateway or outlasts a statement timeout. */
 export const AUDIT_PRUNE_BATCH_ROWS = 10_000;
@@ -71,7 +70,7 @@ export interface BuildRecord {
   readonly ssh: SshEndpointRecord;
   readonly vnc: VncEndpointRecord | null;
   /** The orchestrator's extension policy (../access/extension.ts); null: none. */
-  readonly extensions: ExtensionPolicy | null;
+  readonly extensions: { readonly stepMinutes: number; readonly maxMinutes: number } | null;
   /**
    * How much later than the orchestrator's own close time users have extended it, in ms: added to
    * every close time a finish proposes, so a replayed finish does not take back an extension.
