@@ -117,6 +117,10 @@ describe('extend and release', () => {
     assert.match(page.text, /data-release>I&#39;m done — release the VM<\/button>|data-release>I'm done — release the VM<\/button>/);
     await finishedBuild('build-ext-later', 30, { stepMinutes: 15, maxMinutes: 60 });
     assert.match((await developer.get('/builds/build-ext-later').set('Accept', 'text/html')).text, /data-extend data-step-minutes="15" hidden>/);
+    // The terminal's status bar: Extend waits hidden for the window the gateway sends; Release is there.
+    const terminalPage = await developer.get('/builds/build-ext-page/terminal').set('Accept', 'text/html');
+    assert.match(terminalPage.text, /id="window-extend"[^>]*data-step-minutes="15" hidden>Extend 15 min</);
+    assert.match(terminalPage.text, /id="window-release"/);
     const tester = await signIn(gw, world.users.tester);
     const asTester = await tester.get('/builds/build-ext-page').set('Accept', 'text/html');
     assert.equal(/data-extend|data-release/.test(asTester.text), false);

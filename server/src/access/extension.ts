@@ -7,6 +7,7 @@
  */
 import { err, ok, type Result } from '../../../shared/src/result.js';
 import { isWindowOpen } from './access-window.js';
+import { RELEASED_BY_PREFIX } from '../../../shared/src/protocol/close-codes.js';
 
 const MS_PER_MINUTE = 60_000;
 
@@ -80,5 +81,5 @@ export const EXTENSION_REFUSAL_MESSAGES: Readonly<Record<ExtensionRefusal, strin
 
 /** The close reason (with 4000) when a user releases a build's VM; pages show it. */
 export function releaseReason(releasedBy: string): string {
-  return `released by ${releasedBy}`;
+  return `${RELEASED_BY_PREFIX}${releasedBy}`;
 }
