@@ -81,3 +81,16 @@ describe('releaseReason', () => {
 function pick(view: { extendStepMinutes: number | null; canExtend: boolean }): { extendStepMinutes: number | null; canExtend: boolean } {
   return { extendStepMinutes: view.extendStepMinutes, canExtend: view.canExtend };
 }
+
+describe('cluster messages carry extends and releases', () => {
+  it('round-trips the cause and the release reason', async () => {
+    const { decodeChange, encodeChange } = await import('../../server/src/cluster/access-changes.js');
+    const closesAt = new Date('2030-01-01T12:25:00.000Z');
+    const buildId = 'b1' as BuildId;
+    assert.deepEqual(decodeChange(encodeChange('n1', { type: 'window', buildId, closesAt, cause: 'extend' })), { node: 'n1', change: { type: 'window', buildId, closesAt, cause: 'extend' } });
+    const release = { type: 'window', buildId, closesAt, cause: 'release', reason: 'released by Ada' } as const;
+    assert.deepEqual(decodeChange(encodeChange('n1', release)), { node: 'n1', change: release });
+    // A reason longer than a close frame holds is not a message any node sends.
+    assert.equal(decodeChange(encodeChange('n1', { ...release, reason: 'x'.repeat(121) })), null);
+  });
+});
