@@ -120,6 +120,11 @@ interface Pending {
   cancelled: { code: number; reason: string } | null;
   /** The earliest close time announced while this connection was being set up. */
   narrowedTo: Date | null;
+  /**
+   * An extend was announced while this connection was being set up: its store read may predate it,
+   * so `narrowedTo` (the extended time, narrowed by anything after it) replaces that read.
+   */
+  extended: boolean;
   /** The latest registration announced while this connection was being set up. */
   placedAt: BuildPlacement | null;
 }
@@ -176,7 +181,7 @@ export class AccessEnforcer {
 
   /** Claim a connection before the final policy check; see the class comment. */
   beginConnection(userId: UserId, buildId: BuildId, signInId: string | null): PendingConnection {
-    const pending: Pending = { userId, buildId, signInId, cancelled: null, narrowedTo: null, placedAt: null };
+    const pending: Pending = { userId, buildId, signInId, cancelled: null, narrowedTo: null, extended: false, placedAt: null };
     this.#pending.add(pending);
     return {
       get cancelled() {
@@ -185,7 +190,8 @@ export class AccessEnforcer {
       activate: (connection, loadedClosesAt) => {
         this.#pending.delete(pending);
         // The store read may predate a finish that happened during set-up.
-        const closesAt = earlierCloseTime(loadedClosesAt, pending.narrowedTo);
+        // An older read after an extend would re-arm the build's deadline at the old, earlier time for everyone.
+        const closesAt = pending.extended ? pending.narrowedTo : earlierCloseTime(loadedClosesAt, pending.narrowedTo);
         const handle: ConnectionHandle = { ...connection, id: this.#nextId++ };
         const tracked: Tracked = { handle, lastActivity: this.#clock.now() };
         this.#live.set(handle.id, tracked);
@@ -250,7 +256,13 @@ export class AccessEnforcer {
       else if (ended > 0) this.#events.record({ type: 'window_closed', buildId, connectionsEnded: ended });
       return;
     }
-    for (const p of this.#pending) if (p.buildId === buildId) p.narrowedTo = earlierCloseTime(p.narrowedTo, closesAt);
+    for (const p of this.#pending) {
+      if (p.buildId !== buildId) continue;
+      if (cause === 'extend') {
+        p.narrowedTo = closesAt;
+        p.extended = true;
+      } else p.narrowedTo = earlierCloseTime(p.narrowedTo, closesAt);
+    }
     for (const t of this.#live.values()) if (t.handle.buildId === buildId) t.handle.windowChanged(closesAt);
     // Only an extension re-arms a deadline later; every other change can only bring it forward.
     if (cause === 'extend') this.#unschedule(buildId);
