@@ -121,6 +121,10 @@ describe('extend and release', () => {
     const terminalPage = await developer.get('/builds/build-ext-page/terminal').set('Accept', 'text/html');
     assert.match(terminalPage.text, /id="window-extend"[^>]*data-step-minutes="15" hidden>Extend 15 min</);
     assert.match(terminalPage.text, /id="window-release"/);
+    // The screen's too; without extensions there is nothing to extend, only to release.
+    const screenPage = await developer.get(`/builds/${world.builds.macRunning}/screen`).set('Accept', 'text/html');
+    assert.match(screenPage.text, /id="window-release"/);
+    assert.equal(screenPage.text.includes('window-extend'), false);
     const tester = await signIn(gw, world.users.tester);
     const asTester = await tester.get('/builds/build-ext-page').set('Accept', 'text/html');
     assert.equal(/data-extend|data-release/.test(asTester.text), false);
