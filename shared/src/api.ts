@@ -16,6 +16,13 @@ export interface BuildView {
   readonly stack: Stack;
   readonly status: BuildStatus;
   readonly window: AccessWindowView;
+  /** What users may add to the window (docs/api.md, "Extend and release"); null: no extensions. */
+  readonly extensions: ExtensionsView | null;
+}
+
+export interface ExtensionsView {
+  readonly stepMinutes: number;
+  readonly maxMinutes: number;
 }
 
 export interface UserView {
@@ -63,6 +70,10 @@ export interface WindowView {
   /** Computed by the server when answering; pages count down from it, not from their own clock. */
   readonly remainingMs: number | null;
   readonly open: boolean;
+  /** Minutes one Extend adds; null when this build cannot be extended (no policy, or at its cap). */
+  readonly extendStepMinutes: number | null;
+  /** True when an Extend would succeed now: the close time is known and within the last step. */
+  readonly canExtend: boolean;
 }
 
 /** One row of `GET /api/v1/audit`. */

@@ -18,6 +18,10 @@ export const ERROR_CODES = [
   'session_on_other_node',
   'conflict',
   'window_closed',
+  // Extend (issue #20, docs/api.md "Extend and release"): why a window could not be extended.
+  'extension_not_available',
+  'extension_too_early',
+  'extension_limit_reached',
   'credentials_hidden',
   'payload_too_large',
   'unsupported_media_type',

@@ -75,6 +75,7 @@ describe('control API', () => {
       stack: 'macos',
       status: 'running',
       window: { opensAt: '2026-11-27T10:00:00.000Z', closesAt: null },
+      extensions: null,
     });
     const read = await api.get('/builds/b-1');
     assert.deepEqual(read.body, created.body);

@@ -164,7 +164,7 @@ describe('embedding: launch API, exchange and credential', () => {
     assert.equal(first.body.kind, 'ssh');
     assert.equal(first.body.parentOrigin, DASHBOARD);
     assert.equal(first.body.viewOnly, false);
-    assert.deepEqual(first.body.window, { closesAt: null, remainingMs: null, open: true });
+    assert.deepEqual(first.body.window, { closesAt: null, remainingMs: null, open: true, extendStepMinutes: null, canExtend: false });
     assert.match(first.body.credential as string, /^[A-Za-z0-9_-]{43}$/);
 
     const replay = await exchange(gw, { launch: token, kind, parentOrigin });
@@ -264,7 +264,7 @@ describe('embedding: launch API, exchange and credential', () => {
 
     const window = await request(gw.url).get('/api/v1/embed/window').set('Authorization', `Bearer ${session.credential}`);
     assert.equal(window.status, 200);
-    assert.deepEqual(window.body, { closesAt: null, remainingMs: null, open: true });
+    assert.deepEqual(window.body, { closesAt: null, remainingMs: null, open: true, extendStepMinutes: null, canExtend: false });
 
     await control(gw).put(`/apps/app-1/members/${world.users.developer.id}`, { role: 'tester' });
     try {

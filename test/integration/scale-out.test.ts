@@ -271,6 +271,29 @@ describe('two gateway nodes on one PostgreSQL', () => {
     assert.ok(closed.ms < CROSS_NODE_CLOSE_MS, `closed after ${closed.ms} ms`);
   });
 
+  test('extend through A reaches the terminal held by B at once; release through A closes it within 1 s naming who (issue #20)', { timeout: WAIT_MS }, async () => {
+    // Finished so that the window closes 5 minutes from now: within the 15-minute last step.
+    const finishedAt = new Date(Date.now() + (5 - GRACE_MINUTES) * MS_PER_MINUTE);
+    const startedAt = new Date(finishedAt.getTime() - 30 * MS_PER_MINUTE).toISOString();
+    const registered = await control(a)
+      .put('/builds/build-extend', { appId: 'app-1', stack: 'linux', status: 'finished', startedAt, finishedAt: finishedAt.toISOString(), remoteAccess: { ssh: passwordEndpoint(sshd) }, extensions: { stepMinutes: 15, maxMinutes: 60 } })
+      .expect(201);
+    const t = await terminalOnB('build-extend');
+    await t.waitForControl('window');
+    const windowsBefore = t.controls.filter((c) => c.type === 'window').length;
+
+    const extended = await agent.post('/api/v1/builds/build-extend/extend').set('Origin', a.origin).expect(200);
+    const expected = new Date(Date.parse(registered.body.window.closesAt as string) + 15 * MS_PER_MINUTE).toISOString();
+    assert.equal(extended.body.closesAt, expected);
+    await pollUntil('the extended window on B', CROSS_NODE_CLOSE_MS, async () => t.controls.filter((c) => c.type === 'window').length > windowsBefore);
+    const pushed = t.controls.filter((c) => c.type === 'window').at(-1);
+    assert.ok(pushed?.type === 'window' && pushed.closesAt === expected, JSON.stringify(pushed));
+
+    const closed = await timeToClose(t, () => agent.post('/api/v1/builds/build-extend/release').set('Origin', a.origin).expect(200));
+    assert.deepEqual([closed.code, closed.reason], [4000, `released by ${world.users.developer.id}`]);
+    assert.ok(closed.ms < CROSS_NODE_CLOSE_MS, `closed after ${closed.ms} ms`);
+  });
+
   test('a role change sent to A closes the connection held by B within 1 s', async () => {
     await registerBuild('build-role');
     const t = await terminalOnB('build-role');

@@ -69,6 +69,8 @@ function build(id: string, overrides: Partial<BuildRecord> = {}): BuildRecord {
     closesAt: null,
     ssh: { host: '127.0.0.1', port: 22, username: 'vagrant', sealedPassword: 'sealed-pw', sealedPrivateKey: null, hostKey: null, pinnedHostKey: null },
     vnc: null,
+    extensions: null,
+    extendedMs: 0,
     ...overrides,
   };
 }
@@ -171,6 +173,25 @@ for (const backend of backends) {
         assert.equal((await store.narrowWindow(bid('b1'), revokedAt))?.closesAt?.getTime(), revokedAt.getTime());
         assert.equal(await store.finishBuild(bid('nope'), finishedAt, closesAt), null);
         assert.equal(await store.narrowWindow(bid('nope'), revokedAt), null);
+      }));
+
+    test('extensions: the policy is stored, and extendWindow widens only from the close time it read', () =>
+      withStore(async (store) => {
+        await store.upsertApp({ id: aid('app-1'), name: 'One' });
+        const finishedAt = new Date('2030-01-01T11:00:00.000Z');
+        const closesAt = new Date(finishedAt.getTime() + 10 * MINUTE_MS);
+        const policy = { stepMinutes: 15, maxMinutes: 60 };
+        const { record } = await store.upsertBuild(build('b1', { status: 'finished', finishedAt, closesAt, extensions: policy }));
+        assert.deepEqual([record.extensions, record.extendedMs], [policy, 0]);
+        const later = new Date(closesAt.getTime() + 15 * MINUTE_MS);
+        assert.equal(await store.extendWindow(bid('b1'), new Date(closesAt.getTime() - 1), later), null, 'a stale read extends nothing');
+        const extended = await store.extendWindow(bid('b1'), closesAt, later);
+        assert.deepEqual([extended?.closesAt?.getTime(), extended?.extendedMs], [later.getTime(), 15 * MINUTE_MS]);
+        assert.equal(await store.extendWindow(bid('b1'), closesAt, new Date(later.getTime() + MINUTE_MS)), null, 'a second click on the old close time loses');
+        // A replayed registration keeps the extension it knows nothing about, and may clear the policy.
+        const replay = await store.upsertBuild(build('b1', { status: 'finished', finishedAt, closesAt: later, extensions: null }));
+        assert.deepEqual([replay.record.closesAt?.getTime(), replay.record.extendedMs, replay.record.extensions], [later.getTime(), 15 * MINUTE_MS, null]);
+        assert.equal(await store.extendWindow(bid('nope'), closesAt, later), null);
       }));
 
     test('builds are listed for members only, newest first, with app name and role', () =>

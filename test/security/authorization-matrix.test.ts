@@ -20,7 +20,7 @@ import { SSH_SUBPROTOCOL } from '../../shared/src/protocol/ssh-v1.js';
 
 const IDENTITIES = ['anonymous', 'expired session', 'tester', 'developer', 'admin', 'owner', 'member of another app'] as const;
 const BUILDS = ['running', 'finished 9 minutes ago', 'finished 11 minutes ago', 'revoked', "another app's", 'unknown'] as const;
-const ENDPOINTS = ['build page', 'instructions reveal', 'ticket mint', 'resume mint', 'watch mint', 'screen watch mint', 'live sessions', 'watcher control', 'watcher removal', '/ws/ssh', '/ws/vnc', 'embed mint', 'embed launch', 'files list', 'file download', 'folder archive', 'file upload', 'embedded download'] as const;
+const ENDPOINTS = ['build page', 'instructions reveal', 'ticket mint', 'resume mint', 'watch mint', 'screen watch mint', 'live sessions', 'watcher control', 'watcher removal', '/ws/ssh', '/ws/vnc', 'embed mint', 'embed launch', 'files list', 'file download', 'folder archive', 'file upload', 'embedded download', 'window extend', 'window release'] as const;
 /** The dashboard allowed to embed Porthole in this test. */
 const DASHBOARD_ORIGIN = 'https://dashboard.example';
 type Identity = (typeof IDENTITIES)[number];
@@ -39,6 +39,9 @@ const agents = new Map<Identity, TestAgent>();
 /** Whom each identity stands for when a dashboard asks to embed for it (null: nobody). */
 const embedUserIds = new Map<Identity, string | null>();
 const buildIds = new Map<BuildKind, string>();
+/** Registers a build as the control API does (a copy of an open build for each release cell). */
+let registerBuild: (id: string, body: Record<string, unknown>) => Promise<void>;
+let releaseCopies = 0;
 
 before(async () => {
   dialer = spyDialer();
@@ -55,6 +58,7 @@ before(async () => {
     const res = await api.put(`/builds/${id}`, { stack: 'macos', startedAt: minutesAgo(60), remoteAccess, ...body });
     assert.ok(res.status < 300, JSON.stringify(res.body));
   };
+  registerBuild = put;
   await put('m-running', { appId: 'app-1', status: 'running' });
   await put('m-fin9', { appId: 'app-1', status: 'finished', finishedAt: minutesAgo(9) });
   await put('m-fin11', { appId: 'app-1', status: 'finished', finishedAt: minutesAgo(11) });
@@ -201,6 +205,26 @@ async function tryCell(identity: Identity, build: BuildKind, endpoint: Endpoint)
       exposure.recordResponse(res);
       const code = (res.body as { error?: { code?: string } }).error?.code;
       return { allowed: res.status === 502 && code === 'vm_unreachable', status: res.status };
+    }
+    case 'window extend': {
+      // The matrix's builds grant no extensions: a cell the policy lets through reaches the
+      // extension decision and learns only that there is none; nothing changes.
+      const res = await agent.post(`/api/v1/builds/${buildId}/extend`).set('Origin', gw.origin);
+      exposure.recordResponse(res);
+      const code = (res.body as { error?: { code?: string } }).error?.code;
+      return { allowed: res.status === 409 && code === 'extension_not_available', status: res.status };
+    }
+    case 'window release': {
+      // An allowed release closes the build for good: each open build's cell releases a copy of it.
+      let target = buildId;
+      if (OPEN_BUILDS.has(build)) {
+        target = `${buildId}-release-${++releaseCopies}`;
+        const minutesAgo = (m: number): string => new Date(Date.now() - m * 60_000).toISOString();
+        await registerBuild(target, build === 'running' ? { appId: 'app-1', status: 'running' } : { appId: 'app-1', status: 'finished', finishedAt: minutesAgo(9) });
+      }
+      const res = await agent.post(`/api/v1/builds/${target}/release`).set('Origin', gw.origin);
+      exposure.recordResponse(res);
+      return { allowed: res.status === 200, status: res.status };
     }
     case 'embed mint':
     case 'embed launch': {

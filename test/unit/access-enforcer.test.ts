@@ -118,6 +118,33 @@ test('a late finish never extends the deadline', () => {
   assert.deepEqual(c.ended, [{ code: 4000, reason: 'access window closed' }]);
 });
 
+test('an extend (issue #20) moves the deadline later; a release ends at once with its reason', () => {
+  const { clock, enforcer, open } = setup();
+  const c = open('u1', 'b1', new Date(clock.now() + 5 * MINUTE));
+  const extended = new Date(clock.now() + 20 * MINUTE);
+  enforcer.windowChanged(build('b1'), extended, 'extend');
+  assert.deepEqual(c.windows, [extended], 'the terminal hears the later close time');
+  assert.equal(enforcer.scheduledClose(build('b1'))?.getTime(), extended.getTime());
+  clock.advance(6 * MINUTE);
+  assert.deepEqual(c.ended, [], 'the old deadline no longer fires');
+  enforcer.windowChanged(build('b1'), new Date(clock.now()), 'release', 'released by Ada');
+  assert.deepEqual(c.ended, [{ code: 4000, reason: 'released by Ada' }]);
+});
+
+test('a connection set up across an extend keeps the extended deadline, not its older read', () => {
+  const { clock, enforcer, open } = setup();
+  const live = open('u1', 'b1', new Date(clock.now() + 5 * MINUTE));
+  const pending = enforcer.beginConnection(user('u2'), build('b1'), null);
+  const extended = new Date(clock.now() + 20 * MINUTE);
+  enforcer.windowChanged(build('b1'), extended, 'extend');
+  const ended: number[] = [];
+  // Its store read predates the extend: it still believes the window closes in 5 minutes.
+  pending.activate({ userId: user('u2'), appId: APP, buildId: build('b1'), kind: 'ssh', endpoint: 'vm-1', openedAt: new Date(), signInId: null, sessionEpoch: 'epoch-1', end: (code) => ended.push(code), windowChanged: () => undefined }, new Date(clock.now() + 5 * MINUTE));
+  assert.equal(enforcer.scheduledClose(build('b1'))?.getTime(), extended.getTime());
+  clock.advance(6 * MINUTE);
+  assert.deepEqual([live.ended, ended], [[], []]);
+});
+
 test('a connection opening after the deadline ends at once', async () => {
   const { clock, open } = setup();
   const c = open('u1', 'b1', new Date(clock.now() - 1));

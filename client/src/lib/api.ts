@@ -44,3 +44,19 @@ export async function sendJson(method: 'PUT' | 'DELETE', path: string, body?: un
     throw new ApiError(res.status, error?.error.code ?? 'http_error', error?.error.message ?? `Request failed (${res.status}).`);
   }
 }
+
+/** A same-origin POST answering JSON (extend, release); the browser's Origin passes the CSRF guard. */
+export async function postJson<T>(path: string, body: unknown = {}): Promise<T> {
+  const res = await fetch(path, {
+    method: 'POST',
+    credentials: 'same-origin',
+    cache: 'no-store',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) {
+    const error = (await res.json().catch(() => null)) as ErrorBody | null;
+    throw new ApiError(res.status, error?.error.code ?? 'http_error', error?.error.message ?? `Request failed (${res.status}).`);
+  }
+  return (await res.json()) as T;
+}

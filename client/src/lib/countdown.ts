@@ -4,6 +4,7 @@
  * user's machine cannot make the countdown lie. Each fresh server value restarts it.
  */
 import { COUNTDOWN_TICK_MS } from '../../../shared/src/limits.js';
+import { RELEASED_BY_PREFIX } from '../../../shared/src/protocol/close-codes.js';
 
 /** Time to save work and log out cleanly. */
 export const WINDOW_WARNING_MS = 2 * 60_000;
@@ -22,6 +23,11 @@ export const WINDOW_WARNING_TEXT: Readonly<Record<WindowWarning, string>> = {
   'warning-30s': 'The access window closes in 30 seconds.',
 };
 export const WINDOW_CLOSED_TEXT = 'The access window has closed.';
+
+/** A release names who released the VM (issue #20); the window's other ends keep the one plain sentence. */
+export function windowClosedText(reason: string | null): string {
+  return reason?.startsWith(RELEASED_BY_PREFIX) ? `The access window has closed: ${reason}.` : WINDOW_CLOSED_TEXT;
+}
 
 export function isWindowWarning(phase: WindowPhase): phase is WindowWarning {
   return phase === 'warning-2m' || phase === 'warning-30s';

@@ -84,5 +84,9 @@ export function parseWindowView(value: unknown): WindowView | null {
   if (closesAt !== null && typeof closesAt !== 'string') return null;
   if (remainingMs !== null && !(typeof remainingMs === 'number' && Number.isFinite(remainingMs))) return null;
   if (typeof open !== 'boolean') return null;
-  return { closesAt, remainingMs: remainingMs === null ? null : Math.max(0, remainingMs), open };
+  // Absent from an older gateway's answer: no Extend then, rather than no countdown.
+  const step = body['extendStepMinutes'];
+  const extendStepMinutes = typeof step === 'number' && Number.isInteger(step) && step > 0 ? step : null;
+  const canExtend = extendStepMinutes !== null && body['canExtend'] === true;
+  return { closesAt, remainingMs: remainingMs === null ? null : Math.max(0, remainingMs), open, extendStepMinutes, canExtend };
 }

@@ -15,6 +15,7 @@ import {
 } from '../lib/countdown.js';
 import { localiseTimes } from '../lib/local-time.js';
 import { pollWindow, sessionWindowSource, type WindowPoll } from '../lib/window-poll.js';
+import { findWindowActions, wireWindowActions } from '../lib/window-actions.js';
 import { wireLiveSessions } from '../build/live-sessions-list.js';
 
 /**
@@ -77,7 +78,7 @@ function wireWindow(): void {
   else countdown.update(renderedRemainingMs);
 
   if (!mayConnect || !buildId || renderedClosed) return;
-  poll = pollWindow(sessionWindowSource(buildId), (view) => {
+  const onWindow = (view: WindowView): void => {
     if (!view.open) {
       countdown.close();
       return;
@@ -87,7 +88,11 @@ function wireWindow(): void {
     if ((view.remainingMs !== null) !== (countdownEl !== null) && reloadOnce('changed')) return;
     updateClosesAt(view);
     countdown.update(view.remainingMs);
-  });
+    actions.update(view);
+  };
+  // Released from this page: closed now, for everyone; the countdown's close reloads into that state.
+  const actions = wireWindowActions(findWindowActions(document), buildId, onWindow, () => countdown.close());
+  poll = pollWindow(sessionWindowSource(buildId), onWindow);
 }
 
 /** Above everything in `main`, so it is seen wherever the page is scrolled to when it appears. */

@@ -9,6 +9,7 @@ import { sessionWindowSource } from '../lib/window-poll.js';
 import { requireElement } from '../session/dom.js';
 import { showMissingBuild } from '../session/status-bar.js';
 import { mountScreen } from '../screen/mount-screen.js';
+import { withWindowActions } from '../session/window-actions-bar.js';
 import { watchedSession } from '../session/watch-query.js';
 import { followWatcherMode, wireScreenWatchers } from '../screen/controls.js';
 
@@ -28,7 +29,7 @@ if (buildId) {
     viewOnlyAtGateway: false,
     // The query too: a watch link leads back to the screen it watches after signing in.
     signInHref: `/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`,
-    observer: IGNORE_SESSION,
+    observer: withWindowActions(buildId, IGNORE_SESSION),
     // Its input is switched on by the mounted screen's allowInput, once the page learns the owner let it drive.
     watch: watching,
   });

@@ -11,6 +11,7 @@ import { IGNORE_SESSION, type MountedSession } from '../lib/session-observer.js'
 import { requireElement } from '../session/dom.js';
 import { showMissingBuild } from '../session/status-bar.js';
 import { mountTerminal } from '../terminal/mount-terminal.js';
+import { withWindowActions } from '../session/window-actions-bar.js';
 import { watchedSession } from '../session/watch-query.js';
 
 // Before anything creates a <style>: the page's CSP only admits styles carrying its nonce.
@@ -27,7 +28,7 @@ if (buildId) {
     buildLabel: host.dataset['buildLabel'] || `Build ${buildId}`,
     tickets: sessionTicketEndpoint(buildId),
     signInHref: `/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`,
-    observer: IGNORE_SESSION,
+    observer: withWindowActions(buildId, IGNORE_SESSION),
     watch: watchedSession(),
     confirmLeave: true,
     ...(files ? { shellDirectory: (path: string) => files.setShellDirectory(path) } : {}),

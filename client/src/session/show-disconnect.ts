@@ -10,7 +10,7 @@ import type { StatusBar } from './status-bar.js';
 export function showDisconnect(status: StatusBar, why: Disconnect, describe: (why: Disconnect) => DisconnectNotice, signInHref: string | null): void {
   // The closed-window state says it all and is final: no Reconnect, no close code wording.
   if (windowHasClosed(why)) {
-    status.closeWindow();
+    status.closeWindow(why.kind === 'closed' ? why.reason : null);
     return;
   }
   const notice = describe(why);

@@ -5,7 +5,7 @@
  */
 import { formatRemaining } from '../../../shared/src/format.js';
 import {
-  WINDOW_CLOSED_TEXT,
+  windowClosedText,
   WINDOW_WARNING_MS,
   WINDOW_WARNING_TEXT,
   WindowCountdown,
@@ -49,6 +49,7 @@ export class StatusBar {
   #bannerTimer: number | undefined;
   /** The window has closed: the banner says so for good and Reconnect cannot help. */
   #final = false;
+  #closedReason: string | null = null;
   readonly #window: WindowCountdown;
   readonly #windowClosedHandlers: (() => void)[] = [];
   readonly #windowPhaseHandlers: ((phase: WindowPhase) => void)[] = [];
@@ -107,8 +108,12 @@ export class StatusBar {
     this.#window.update(remainingMs);
   }
 
-  /** The gateway said the window has closed (close code 4000, a refused ticket, the window endpoint). */
-  closeWindow(): void {
+  /**
+   * The gateway said the window has closed (close code 4000, a refused ticket, the window endpoint).
+   * `reason`: the close frame's, so a release names who released the VM.
+   */
+  closeWindow(reason: string | null = null): void {
+    this.#closedReason = reason;
     this.#window.close();
   }
 
@@ -206,7 +211,7 @@ export class StatusBar {
     markWindowPhase(phase);
     for (const handler of this.#windowPhaseHandlers) handler(phase);
     if (phase === 'closed') {
-      this.#show('error', WINDOW_CLOSED_TEXT);
+      this.#show('error', windowClosedText(this.#closedReason));
       this.#final = true;
       this.reconnect.hidden = true;
       for (const handler of this.#windowClosedHandlers) handler();

@@ -1,7 +1,8 @@
 /**
  * The remote-access window of a build: it opens when the build starts, stays open while it runs,
- * and closes `grace` after it ends or at once when revoked. A close time, once set, only ever moves
- * earlier: a late or repeated finish cannot reopen or extend access.
+ * and closes `grace` after it ends or at once when revoked or released. A close time, once set, only
+ * ever moves earlier: a late or repeated finish cannot reopen or extend access. The one exception is
+ * a user's Extend within the orchestrator's policy (./extension.ts, audited as build_extended).
  */
 export interface AccessWindow {
   readonly opensAt: Date;
@@ -11,8 +12,12 @@ export interface AccessWindow {
 
 const MS_PER_MINUTE = 60_000;
 
-export function closeTimeAfterFinish(finishedAt: Date, graceMinutes: number): Date {
-  return new Date(finishedAt.getTime() + graceMinutes * MS_PER_MINUTE);
+/**
+ * `extendedMs`: what users' Extends (./extension.ts) already added; a replayed or corrected finish
+ * proposes its close time with them, so it narrows only what the orchestrator itself changed.
+ */
+export function closeTimeAfterFinish(finishedAt: Date, graceMinutes: number, extendedMs = 0): Date {
+  return new Date(finishedAt.getTime() + graceMinutes * MS_PER_MINUTE + extendedMs);
 }
 
 /** The earlier of an existing close time and a proposed one. */

@@ -9,6 +9,7 @@ import type { BuildRecord, Store } from '../store/store.js';
 import { decideRemoteAccess, type RemoteAccessRefusal } from './remote-access.js';
 import type { BuildView, WindowView } from '../../../shared/src/api.js';
 import { isWindowOpen } from './access-window.js';
+import { decideExtension } from './extension.js';
 
 export interface BuildStanding {
   readonly build: BuildRecord;
@@ -32,15 +33,24 @@ export function toBuildView(build: BuildRecord): BuildView {
     stack: build.stack,
     status: build.status,
     window: { opensAt: build.startedAt.toISOString(), closesAt: build.closesAt?.toISOString() ?? null },
+    extensions: build.extensions,
   };
 }
 
-/** The window as pages count it down: the remaining time is the server's, not the browser's clock. */
-export function toWindowView(build: BuildRecord, now: Date): WindowView {
+/**
+ * The window as pages count it down: the remaining time is the server's, not the browser's clock.
+ * `mayExtend`: the user's role allows extending (a tester sees the window but no Extend).
+ */
+export function toWindowView(build: BuildRecord, now: Date, graceMinutes: number, mayExtend: boolean): WindowView {
   const { closesAt, startedAt } = build;
+  const extension = decideExtension(build, now, graceMinutes);
+  // Too early is the one refusal that time alone will lift: pages keep the step to show the button then.
+  const extendable = mayExtend && build.extensions !== null && (extension.ok || extension.error === 'extension_too_early');
   return {
     closesAt: closesAt?.toISOString() ?? null,
     remainingMs: closesAt ? Math.max(0, closesAt.getTime() - now.getTime()) : null,
     open: isWindowOpen({ opensAt: startedAt, closesAt }, now),
+    extendStepMinutes: extendable && build.extensions ? build.extensions.stepMinutes : null,
+    canExtend: mayExtend && extension.ok,
   };
 }

@@ -33,6 +33,8 @@ const MESSAGES: Readonly<Record<GatewayEventType, string>> = {
   watcher_removed: "watcher removed by the session's owner",
   window_closed: 'access window closed',
   access_revoked: 'access revoked',
+  build_extended: 'build window extended',
+  build_released: 'build released',
   file_downloaded: 'file downloaded from the VM',
   file_uploaded: 'file uploaded to the VM',
   folder_downloaded: 'folder downloaded from the VM',

@@ -144,6 +144,13 @@ export type GatewayEvent =
       readonly watcherId: UserId;
     }
   | { readonly type: 'window_closed'; readonly buildId: BuildId; readonly connectionsEnded: number }
+  /**
+   * A user moved the build's close time later by one step (issue #20). With build_released, the
+   * seam a webhook outbox subscribes to (AuditTrail.subscribe) for `build.extended`/`build.released`.
+   */
+  | { readonly type: 'build_extended'; readonly userId: UserId; readonly buildId: BuildId; readonly closesAt: string; readonly previousClosesAt: string }
+  /** A user closed the build's window now ("I'm done — release the VM"); `reason` is the close reason connections got. */
+  | { readonly type: 'build_released'; readonly userId: UserId; readonly buildId: BuildId; readonly reason: string }
   | {
       readonly type: 'access_revoked';
       readonly buildId: BuildId | null;

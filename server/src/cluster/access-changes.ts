@@ -8,15 +8,16 @@
 import { z } from 'zod';
 import type { AppId, BuildId, UserId } from '../../../shared/src/ids.js';
 import { ROLES, type Role } from '../../../shared/src/roles.js';
-import type { AccessEnforcer, BuildPlacement } from '../sessions/access-enforcer.js';
+import { CLOSE_REASON_MAX_BYTES } from '../protocols/frames.js';
+import type { AccessEnforcer, BuildPlacement, WindowCause } from '../sessions/access-enforcer.js';
 
-export type WindowCause = 'finish' | 'revoke' | 'update';
+export type { WindowCause } from '../sessions/access-enforcer.js';
 
 /** What the control API tells about access; AccessEnforcer implements it for one node. */
 export type AccessChanges = Pick<AccessEnforcer, 'windowChanged' | 'membershipChanged' | 'userRemoved' | 'signInChanged' | 'signedOut' | 'buildChanged'>;
 
 export type AccessChange =
-  | { readonly type: 'window'; readonly buildId: BuildId; readonly closesAt: Date | null; readonly cause: WindowCause }
+  | { readonly type: 'window'; readonly buildId: BuildId; readonly closesAt: Date | null; readonly cause: WindowCause; readonly reason?: string }
   | { readonly type: 'membership'; readonly appId: AppId; readonly userId: UserId; readonly role: Role | null }
   | { readonly type: 'user_removed'; readonly userId: UserId }
   | { readonly type: 'sign_in_changed'; readonly userId: UserId }
@@ -27,7 +28,13 @@ export type AccessChange =
 const changeMessage = z.object({
   node: z.string(),
   change: z.discriminatedUnion('type', [
-    z.object({ type: z.literal('window'), buildId: z.string(), closesAt: z.number().nullable(), cause: z.enum(['finish', 'revoke', 'update']) }),
+    z.object({
+      type: z.literal('window'),
+      buildId: z.string(),
+      closesAt: z.number().nullable(),
+      cause: z.enum(['finish', 'revoke', 'update', 'extend', 'release']),
+      reason: z.string().max(CLOSE_REASON_MAX_BYTES).optional(),
+    }),
     z.object({ type: z.literal('membership'), appId: z.string(), userId: z.string(), role: z.enum(ROLES).nullable() }),
     z.object({ type: z.literal('user_removed'), userId: z.string() }),
     z.object({ type: z.literal('sign_in_changed'), userId: z.string() }),
@@ -57,7 +64,16 @@ export function decodeChange(payload: string): { readonly node: string; readonly
   const { node, change } = parsed.data;
   switch (change.type) {
     case 'window':
-      return { node, change: { type: 'window', buildId: change.buildId as BuildId, closesAt: change.closesAt === null ? null : new Date(change.closesAt), cause: change.cause } };
+      return {
+        node,
+        change: {
+          type: 'window',
+          buildId: change.buildId as BuildId,
+          closesAt: change.closesAt === null ? null : new Date(change.closesAt),
+          cause: change.cause,
+          ...(change.reason === undefined ? {} : { reason: change.reason }),
+        },
+      };
     case 'membership':
       return { node, change: { type: 'membership', appId: change.appId as AppId, userId: change.userId as UserId, role: change.role } };
     case 'user_removed':
@@ -74,7 +90,7 @@ export function decodeChange(payload: string): { readonly node: string; readonly
 export function applyChange(target: AccessChanges, change: AccessChange): void {
   switch (change.type) {
     case 'window':
-      return target.windowChanged(change.buildId, change.closesAt, change.cause);
+      return target.windowChanged(change.buildId, change.closesAt, change.cause, change.reason);
     case 'membership':
       return target.membershipChanged(change.appId, change.userId, change.role);
     case 'user_removed':
@@ -95,7 +111,7 @@ export function publishingChanges(local: AccessChanges, publish: (change: Access
     publish(change);
   };
   return {
-    windowChanged: (buildId, closesAt, cause) => both({ type: 'window', buildId, closesAt, cause }),
+    windowChanged: (buildId, closesAt, cause, reason) => both({ type: 'window', buildId, closesAt, cause, ...(reason === undefined ? {} : { reason }) }),
     membershipChanged: (appId, userId, role) => both({ type: 'membership', appId, userId, role }),
     userRemoved: (userId) => both({ type: 'user_removed', userId }),
     signInChanged: (userId) => both({ type: 'sign_in_changed', userId }),

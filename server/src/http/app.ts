@@ -125,7 +125,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
 
   app.use(...deps.sessionAuth);
   app.use('/api/v1', nativeCredentialsRouter({ store, secrets, enabled: config.showNativeCredentials, now, events }));
-  app.use('/api/v1', windowRouter({ store, now }));
+  app.use('/api/v1', windowRouter({ store, now, graceMinutes: config.graceMinutes, events, changes: node.changes, publicOrigin: config.publicOrigin }));
   app.use('/api/v1', connectionsRouter({ admission, publicOrigin: config.publicOrigin }));
   // After the session middleware: the signed-in user's cookie, or else an embed page's credential.
   app.use(

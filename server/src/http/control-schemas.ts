@@ -7,6 +7,7 @@ import ssh2 from 'ssh2';
 import { BUILD_STATUSES, ROLES, STACKS } from '../../../shared/src/roles.js';
 import { ID_PATTERN, ID_RULE } from '../../../shared/src/ids.js';
 import { SESSION_ID_PATTERN } from '../sessions/session-directory.js';
+import { MAX_EXTENSION_STEP_MINUTES, MAX_EXTENSION_TOTAL_MINUTES, MIN_EXTENSION_STEP_MINUTES } from '../access/extension.js';
 
 /** RFC 1123 host names; IP literals are checked separately. */
 const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -65,6 +66,14 @@ const vncEndpoint = z.strictObject({
   password: z.string().min(1).max(MAX_SECRET_CHARS),
 });
 
+/** What users may add to the window (../access/extension.ts); whole minutes, as pages show them. */
+const extensionsPolicy = z
+  .strictObject({
+    stepMinutes: z.int().min(MIN_EXTENSION_STEP_MINUTES).max(MAX_EXTENSION_STEP_MINUTES),
+    maxMinutes: z.int().min(MIN_EXTENSION_STEP_MINUTES).max(MAX_EXTENSION_TOTAL_MINUTES),
+  })
+  .refine((e) => e.maxMinutes >= e.stepMinutes, { path: ['maxMinutes'], message: 'must be at least stepMinutes' });
+
 export const buildBody = z
   .strictObject({
     appId: z.string().regex(ID_PATTERN, ID_RULE),
@@ -74,6 +83,8 @@ export const buildBody = z
     finishedAt: isoTime.optional(),
     triggeredBy: z.string().min(1).max(MAX_NAME_CHARS).optional(),
     remoteAccess: z.strictObject({ ssh: sshEndpoint, vnc: vncEndpoint.optional() }),
+    /** Absent: users cannot extend this build's window. */
+    extensions: extensionsPolicy.optional(),
   })
   .superRefine((b, ctx) => {
     if (b.stack === 'linux' && b.remoteAccess.vnc !== undefined) {

@@ -166,6 +166,8 @@ export class GatewayMetrics {
       case 'watcher_removed':
       case 'window_closed':
       case 'access_revoked':
+      case 'build_extended':
+      case 'build_released':
       case 'host_key_pinned':
       case 'host_key_mismatch':
         return;

@@ -20,6 +20,9 @@ import { earlierCloseTime } from '../access/close-time.js';
 import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 import type { SessionPairing } from './session-directory.js';
 
+/** What moved a window: the control API's PUT, finish and revoke, and a user's Extend or Release. */
+export type WindowCause = 'finish' | 'revoke' | 'update' | 'extend' | 'release';
+
 /** setTimeout overflows above 2^31−1 ms (24.8 days) and would fire at once; longer waits re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Idle connections are found by one sweep for all of them, at this granularity. */
@@ -117,6 +120,11 @@ interface Pending {
   cancelled: { code: number; reason: string } | null;
   /** The earliest close time announced while this connection was being set up. */
   narrowedTo: Date | null;
+  /**
+   * An extend was announced while this connection was being set up: its store read may predate it,
+   * so `narrowedTo` (the extended time, narrowed by anything after it) replaces that read.
+   */
+  extended: boolean;
   /** The latest registration announced while this connection was being set up. */
   placedAt: BuildPlacement | null;
 }
@@ -173,7 +181,7 @@ export class AccessEnforcer {
 
   /** Claim a connection before the final policy check; see the class comment. */
   beginConnection(userId: UserId, buildId: BuildId, signInId: string | null): PendingConnection {
-    const pending: Pending = { userId, buildId, signInId, cancelled: null, narrowedTo: null, placedAt: null };
+    const pending: Pending = { userId, buildId, signInId, cancelled: null, narrowedTo: null, extended: false, placedAt: null };
     this.#pending.add(pending);
     return {
       get cancelled() {
@@ -182,7 +190,8 @@ export class AccessEnforcer {
       activate: (connection, loadedClosesAt) => {
         this.#pending.delete(pending);
         // The store read may predate a finish that happened during set-up.
-        const closesAt = earlierCloseTime(loadedClosesAt, pending.narrowedTo);
+        // An older read after an extend would re-arm the build's deadline at the old, earlier time for everyone.
+        const closesAt = pending.extended ? pending.narrowedTo : earlierCloseTime(loadedClosesAt, pending.narrowedTo);
         const handle: ConnectionHandle = { ...connection, id: this.#nextId++ };
         const tracked: Tracked = { handle, lastActivity: this.#clock.now() };
         this.#live.set(handle.id, tracked);
@@ -231,21 +240,32 @@ export class AccessEnforcer {
     };
   }
 
-  /** A build's window was set or narrowed (PUT, finish, revoke). */
-  windowChanged(buildId: BuildId, closesAt: Date | null, cause: 'finish' | 'revoke' | 'update'): void {
+  /**
+   * A build's window was set or narrowed (PUT, finish, revoke, release) or, by a user's Extend,
+   * moved later: the one cause that may push a scheduled close back. `reason` names who released it.
+   */
+  windowChanged(buildId: BuildId, closesAt: Date | null, cause: WindowCause, reason?: string): void {
     const closed = closesAt !== null && closesAt.getTime() <= this.#clock.now();
     if (closed) {
       // A revoked build's window has closed too: pages show the final "window closed" state.
-      const reason = cause === 'revoke' ? 'access revoked' : 'access window closed';
-      const ended = this.#cancelPending((p) => p.buildId === buildId, CloseCode.windowClosed, reason) + this.#end((c) => c.buildId === buildId, CloseCode.windowClosed, reason);
+      const why = reason ?? (cause === 'revoke' ? 'access revoked' : 'access window closed');
+      const ended = this.#cancelPending((p) => p.buildId === buildId, CloseCode.windowClosed, why) + this.#end((c) => c.buildId === buildId, CloseCode.windowClosed, why);
       this.#unschedule(buildId);
-      // A revocation is an act worth recording on its own; a window already closed is news only when it ended something.
-      if (cause === 'revoke') this.#events.record({ type: 'access_revoked', buildId, userId: null, appId: null, reason, connectionsEnded: ended });
+      // A revocation is an act worth recording on its own (a release is audited by its route); a window already closed is news only when it ended something.
+      if (cause === 'revoke') this.#events.record({ type: 'access_revoked', buildId, userId: null, appId: null, reason: why, connectionsEnded: ended });
       else if (ended > 0) this.#events.record({ type: 'window_closed', buildId, connectionsEnded: ended });
       return;
     }
-    for (const p of this.#pending) if (p.buildId === buildId) p.narrowedTo = earlierCloseTime(p.narrowedTo, closesAt);
+    for (const p of this.#pending) {
+      if (p.buildId !== buildId) continue;
+      if (cause === 'extend') {
+        p.narrowedTo = closesAt;
+        p.extended = true;
+      } else p.narrowedTo = earlierCloseTime(p.narrowedTo, closesAt);
+    }
     for (const t of this.#live.values()) if (t.handle.buildId === buildId) t.handle.windowChanged(closesAt);
+    // Only an extension re-arms a deadline later; every other change can only bring it forward.
+    if (cause === 'extend') this.#unschedule(buildId);
     if (this.#hasConnections(buildId)) this.#schedule(buildId, closesAt);
   }
 

@@ -52,6 +52,10 @@ export interface BuildRow<Time> {
   vnc_port: number | null;
   vnc_username: string | null;
   vnc_password_sealed: string | null;
+  extension_step_minutes: number | null;
+  extension_max_minutes: number | null;
+  /** BIGINT in PostgreSQL, which node-postgres returns as a string. */
+  extended_ms: number | string;
 }
 
 /** A row of the `sessions` table (store.ts's SessionRow is the record it becomes). */
@@ -128,6 +132,11 @@ export function timedRowMappers<Time>(toDate: (time: Time) => Date): TimedRowMap
         row.vnc_host !== null && row.vnc_port !== null && row.vnc_password_sealed !== null
           ? { host: row.vnc_host, port: row.vnc_port, username: row.vnc_username, sealedPassword: row.vnc_password_sealed }
           : null,
+      extensions:
+        row.extension_step_minutes !== null && row.extension_max_minutes !== null
+          ? { stepMinutes: row.extension_step_minutes, maxMinutes: row.extension_max_minutes }
+          : null,
+      extendedMs: Number(row.extended_ms),
     }),
     toSession: (row) => ({ data: row.data, expiresAt: toDate(row.expires_at), userId: row.user_id as UserId | null, signInId: row.sign_in_id }),
     toAudit: (row) => ({

@@ -65,10 +65,18 @@ export interface BuildRecord {
   readonly startedAt: Date;
   readonly finishedAt: Date | null;
   readonly triggeredBy: string | null;
-  /** Close time of the access window; null while open-ended. Only ever moves earlier. */
+  /** Close time of the access window; null while open-ended. Only ever moves earlier, except by extendWindow. */
   readonly closesAt: Date | null;
   readonly ssh: SshEndpointRecord;
   readonly vnc: VncEndpointRecord | null;
+  /** The orchestrator's extension policy (../access/extension.ts); null: none. */
+  readonly extensions: { readonly stepMinutes: number; readonly maxMinutes: number } | null;
+  /**
+   * How much later than the orchestrator's own close time users have extended it, in ms: added to
+   * every close time a finish proposes, so a replayed finish does not take back an extension.
+   * Written only by extendWindow; upserts leave it alone.
+   */
+  readonly extendedMs: number;
 }
 
 /** A build as listed for a user: joined with its app and the user's role there. */
@@ -174,6 +182,12 @@ export interface Store {
   pinHostKey(id: BuildId, fingerprint: string): Promise<string | null>;
   /** Narrows the window to `at`; null when the build is unknown. */
   narrowWindow(id: BuildId, at: Date): Promise<BuildRecord | null>;
+  /**
+   * The one widening of a window (../access/extension.ts decided it): moves the close time from
+   * `from` to `to` only if it still is `from`, so a revoke, release or second click racing with
+   * this one wins or loses whole. Null when the build is unknown or its close time changed.
+   */
+  extendWindow(id: BuildId, from: Date, to: Date): Promise<BuildRecord | null>;
 
   getSession(sid: string): Promise<SessionRow | null>;
   /** Writes a session; the time it was first written is kept (it orders a user's sessions). */

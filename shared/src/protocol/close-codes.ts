@@ -80,6 +80,9 @@ export const CLOSE_CODE_MESSAGES: Readonly<Record<number, string>> = {
   [CloseCode.removedByOwner]: "The session's owner stopped you watching it.",
 };
 
+/** The reason (with 4000) when a user released the build's VM: "released by <name>" (issue #20). */
+export const RELEASED_BY_PREFIX = 'released by ';
+
 export function describeClose(code: number, reason: string): string {
   return CLOSE_CODE_MESSAGES[code] ?? (reason ? `Disconnected: ${reason}` : `Disconnected (code ${code}).`);
 }

@@ -143,7 +143,7 @@ export function controlApiRouter(deps: ControlApiDeps): Router {
     const existing = await store.getBuild(buildId);
     if (!existing) throw new GatewayError('not_found', `build ${buildId} not found`);
     if (finishedAt.getTime() < existing.startedAt.getTime()) throw new GatewayError('invalid_field', 'finishedAt: must not be before startedAt');
-    const build = await store.finishBuild(buildId, finishedAt, closeTimeAfterFinish(finishedAt, deps.graceMinutes));
+    const build = await store.finishBuild(buildId, finishedAt, closeTimeAfterFinish(finishedAt, deps.graceMinutes, existing.extendedMs));
     if (!build) throw new GatewayError('not_found', `build ${buildId} not found`);
     deps.enforcer.windowChanged(build.id, build.closesAt, 'finish');
     deps.logger.info({ event: 'build_finished', buildId, closesAt: build.closesAt?.toISOString() }, 'build finished');
@@ -209,7 +209,7 @@ function buildRecordFrom(id: BuildId, body: BuildBody, existing: BuildRecord | n
     startedAt: new Date(body.startedAt),
     finishedAt,
     triggeredBy: body.triggeredBy ?? null,
-    closesAt: finishedAt ? closeTimeAfterFinish(finishedAt, deps.graceMinutes) : null,
+    closesAt: finishedAt ? closeTimeAfterFinish(finishedAt, deps.graceMinutes, existing?.extendedMs ?? 0) : null,
     ssh: {
       host: ssh.host,
       port: ssh.port,
@@ -222,5 +222,8 @@ function buildRecordFrom(id: BuildId, body: BuildBody, existing: BuildRecord | n
     vnc: vnc
       ? { host: vnc.host, port: vnc.port, username: vnc.username ?? null, sealedPassword: seal(vnc.password, existing?.vnc?.sealedPassword, 'vnc.password') }
       : null,
+    extensions: body.extensions ?? null,
+    // Only extendWindow writes it; upserts leave the stored value alone.
+    extendedMs: existing?.extendedMs ?? 0,
   };
 }

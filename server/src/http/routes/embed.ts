@@ -93,7 +93,8 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
       parentOrigin,
       viewOnly,
       watchSessionId,
-      window: toWindowView(standing.build, now),
+      // Embedded pages have no Extend: their credential is the parent's, not a signed-in user's click.
+      window: toWindowView(standing.build, now, 0, false),
     };
     res.status(201).json(body);
   });
@@ -128,7 +129,7 @@ export function embedRouter(deps: EmbedRouteDeps): Router {
     const now = deps.now();
     const standing = await loadBuildStanding(deps.store, claims.buildId, claims.userId, now);
     if (!standing) throw new GatewayError('not_found', REFUSAL_MESSAGES.not_found);
-    res.json(toWindowView(standing.build, now));
+    res.json(toWindowView(standing.build, now, 0, false));
   });
 
   return router;

@@ -10,6 +10,7 @@ import { html, type Html } from './html.js';
 import { layout, timeElement, type SignedInUser } from './layout.js';
 import { nativeSshCommand, screenshareAddress } from '../../domain/native-instructions.js';
 import { formatRemaining } from '../../../../shared/src/format.js';
+import { canExtendNow } from '../../access/extension.js';
 import type { ConnectionKind } from '../../../../shared/src/protocol/kinds.js';
 
 /** The ways to sign in this gateway offers. */
@@ -122,10 +123,30 @@ export function buildPage(o: BuildPageOptions): Html {
       ? html`<dt>Remaining</dt><dd><span class="countdown" data-countdown data-remaining-ms="${remainingMs}" aria-live="polite">${formatRemaining(remainingMs)}</span></dd>`
       : ''}
   </dl>
+  ${windowActions(o)}
 </section>
 ${accessBody(o)}
 ${o.access.kind === 'role_forbidden' || !o.recordingsLink ? '' : html`<p class="recordings-link"><a href="/builds/${build.id}/recordings">Session recordings</a></p>`}`,
   });
+}
+
+/**
+ * Extend and release (issue #20), for a user who may connect while the window is open. Extend is
+ * rendered whenever the orchestrator granted extensions and shown only while it can work (the
+ * close time is known and in its last step); client/src/lib/window-actions.ts keeps that live.
+ */
+export function windowActions(o: Pick<BuildPageOptions, 'build' | 'access' | 'graceMinutes' | 'now'>): Html | '' {
+  if (o.access.kind !== 'allowed') return '';
+  const step = o.build.extensions?.stepMinutes;
+  const extend =
+    step === undefined
+      ? ''
+      : html`<button type="button" class="button" data-extend data-step-minutes="${step}"${canExtendNow(o.build, o.now, o.graceMinutes) ? '' : ' hidden'}>Extend ${step} min</button>`;
+  return html`<div class="window-actions" data-window-actions>
+    ${extend}
+    <button type="button" class="button" data-release>I'm done — release the VM</button>
+    <p class="window-actions-status" data-window-actions-status role="status" hidden></p>
+  </div>`;
 }
 
 function accessBody(o: BuildPageOptions): Html {

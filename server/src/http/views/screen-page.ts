@@ -7,6 +7,7 @@ import type { BuildRecord } from '../../store/store.js';
 import type { PageAssets } from '../assets.js';
 import { html, type Html } from './html.js';
 import { documentHead } from './layout.js';
+import { sessionWindowActions } from './terminal-page.js';
 
 export interface ScreenPageOptions {
   readonly assets: PageAssets;
@@ -28,7 +29,7 @@ ${documentHead(`Screen · ${label}`, o.assets, o.nonce, o.userId)}
 <header class="term-bar">
   <a class="term-back" href="/builds/${o.build.id}">← ${label}</a>
   <span class="term-meta">${o.appName} · macOS</span>
-  ${screenStatus(remainingMs)}
+  ${screenStatus(remainingMs, sessionWindowActions(o.build))}
 </header>
 ${screenWorkspace(o.build.id, label)}
 </body>
@@ -46,20 +47,21 @@ ${documentHead('Screen', o.assets, o.nonce)}
 <body class="screen-page embed-page">
 <header class="term-bar">
   <span id="embed-label" class="term-meta">Porthole screen</span>
-  ${screenStatus(null)}
+  ${screenStatus(null, '')}
 </header>
 ${screenWorkspace('', '')}
 </body>
 </html>`;
 }
 
-function screenStatus(remainingMs: number | null): Html {
+function screenStatus(remainingMs: number | null, windowActions: Html | ''): Html {
   return html`<div class="term-status">
     <span id="conn-state" class="conn-state" data-state="connecting" aria-live="polite">Connecting…</span>
     <span id="desktop-name" class="host-key"></span>
     <span id="screen-resolution" class="host-key" title="The VM's screen resolution, in its own pixels" hidden></span>
     <span id="screen-watchers" class="participants" aria-live="polite" hidden></span>
     <span id="window-countdown" class="window-countdown" aria-live="polite"${remainingMs === null ? '' : html` data-remaining-ms="${remainingMs}"`}></span>
+    ${windowActions}
     <button id="notify-toggle" class="button button-small" type="button" aria-pressed="false" title="A browser notification when the access window is about to close" hidden>Notify me</button>
     <button id="reconnect" class="button button-small" type="button" hidden>Reconnect</button>
   </div>`;

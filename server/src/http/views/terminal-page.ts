@@ -26,7 +26,7 @@ ${documentHead(`Terminal · ${label}`, o.assets, o.nonce, o.userId)}
 <header class="term-bar">
   <a class="term-back" href="/builds/${o.build.id}">← ${label}</a>
   <span class="term-meta">${o.appName} · ${o.build.stack === 'macos' ? 'macOS' : 'Linux'}</span>
-  ${terminalStatus()}
+  ${terminalStatus(sessionWindowActions(o.build))}
 </header>
 ${terminalWorkspace(o.build.id, label)}
 </body>
@@ -44,7 +44,7 @@ ${documentHead('Terminal', o.assets, o.nonce)}
 <body class="terminal-page embed-page">
 <header class="term-bar">
   <span id="embed-label" class="term-meta">Porthole terminal</span>
-  ${terminalStatus()}
+  ${terminalStatus('')}
 </header>
 ${terminalWorkspace('', '')}
 </body>
@@ -56,13 +56,25 @@ ${terminalWorkspace('', '')}
  * embedded watch view has none. The Settings panel and the touch key bar are filled in by
  * client/src/terminal/ (settings-menu.ts, key-bar.ts); Keys stays hidden without a touch screen.
  */
-function terminalStatus(): Html {
+/**
+ * Extend and release (issue #20) next to the countdown, on the signed-in terminal and screen pages
+ * (an embedded page's credential is the dashboard's, not a user's click). Extend shows in the last
+ * step, as client/src/session/window-actions-bar.ts judges from the window the gateway sends.
+ */
+export function sessionWindowActions(build: BuildRecord): Html {
+  const step = build.extensions?.stepMinutes;
+  const extend = step === undefined ? '' : html`<button id="window-extend" class="button button-small" type="button" data-extend data-step-minutes="${step}" hidden>Extend ${step} min</button>`;
+  return html`${extend}<button id="window-release" class="button button-small" type="button" data-release title="Close the access window now, for everyone, so the VM can be torn down">I'm done — release the VM</button><span class="window-actions-status" data-window-actions-status role="status" hidden></span>`;
+}
+
+function terminalStatus(windowActions: Html | ''): Html {
   return html`<div class="term-status">
     <span id="conn-state" class="conn-state" data-state="connecting" aria-live="polite">Connecting…</span>
     <span id="host-key" class="host-key mono" title="SSH host key fingerprint of the build VM"></span>
     <span id="participants" class="participants" aria-live="polite" hidden></span>
     <span id="pairing" class="pairing" hidden></span>
     <span id="window-countdown" class="window-countdown" aria-live="polite"></span>
+    ${windowActions}
     <button id="notify-toggle" class="button button-small" type="button" aria-pressed="false" title="A browser notification when the access window is about to close" hidden>Notify me</button>
     <span id="recording-badge" class="badge recording-badge" title="The gateway records this terminal session for the members of this app to replay" hidden>● Recording</span>
     <button id="files-toggle" class="button button-small" type="button" aria-controls="files-panel" aria-expanded="false" title="Download files from the VM and upload files to it" hidden>Files</button>

@@ -183,4 +183,15 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE live_connections ADD COLUMN pairing JSONB;
     `,
   },
+  {
+    version: 10,
+    name: 'window extensions',
+    // As in SQLite. Nodes of the previous version ignore the columns: they neither extend nor
+    // undo an extension (their upserts leave the columns alone).
+    sql: `
+      ALTER TABLE builds ADD COLUMN extension_step_minutes INTEGER;
+      ALTER TABLE builds ADD COLUMN extension_max_minutes INTEGER;
+      ALTER TABLE builds ADD COLUMN extended_ms BIGINT NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -141,8 +141,8 @@ export class PostgresStore implements Store {
     const rows = await this.#query<BuildRow<Date> & { created: boolean }>(
       `INSERT INTO builds (id, app_id, stack, status, started_at, finished_at, triggered_by, closes_at,
          ssh_host, ssh_port, ssh_username, ssh_password_sealed, ssh_private_key_sealed, ssh_host_key,
-         vnc_host, vnc_port, vnc_username, vnc_password_sealed, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, now(), now())
+         vnc_host, vnc_port, vnc_username, vnc_password_sealed, extension_step_minutes, extension_max_minutes, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, now(), now())
        ON CONFLICT (id) DO UPDATE SET
          app_id = EXCLUDED.app_id, stack = EXCLUDED.stack, status = EXCLUDED.status, started_at = EXCLUDED.started_at,
          finished_at = EXCLUDED.finished_at, triggered_by = EXCLUDED.triggered_by,
@@ -153,12 +153,15 @@ export class PostgresStore implements Store {
          ssh_host = EXCLUDED.ssh_host, ssh_port = EXCLUDED.ssh_port, ssh_username = EXCLUDED.ssh_username,
          ssh_password_sealed = EXCLUDED.ssh_password_sealed, ssh_private_key_sealed = EXCLUDED.ssh_private_key_sealed,
          ssh_host_key = EXCLUDED.ssh_host_key, vnc_host = EXCLUDED.vnc_host, vnc_port = EXCLUDED.vnc_port,
-         vnc_username = EXCLUDED.vnc_username, vnc_password_sealed = EXCLUDED.vnc_password_sealed, updated_at = EXCLUDED.updated_at
+         vnc_username = EXCLUDED.vnc_username, vnc_password_sealed = EXCLUDED.vnc_password_sealed,
+         extension_step_minutes = EXCLUDED.extension_step_minutes, extension_max_minutes = EXCLUDED.extension_max_minutes,
+         updated_at = EXCLUDED.updated_at
        RETURNING *, (xmax = 0) AS created`,
       [
         b.id, b.appId, b.stack, b.status, b.startedAt, b.finishedAt, b.triggeredBy, b.closesAt,
         b.ssh.host, b.ssh.port, b.ssh.username, b.ssh.sealedPassword, b.ssh.sealedPrivateKey, b.ssh.hostKey,
         b.vnc?.host ?? null, b.vnc?.port ?? null, b.vnc?.username ?? null, b.vnc?.sealedPassword ?? null,
+        b.extensions?.stepMinutes ?? null, b.extensions?.maxMinutes ?? null,
       ],
     );
     const row = only(rows);
@@ -200,6 +203,16 @@ export class PostgresStore implements Store {
       [id, fingerprint],
     );
     return first(rows, (row) => row.ssh_pinned_host_key);
+  }
+
+  async extendWindow(id: BuildId, from: Date, to: Date): Promise<BuildRecord | null> {
+    const rows = await this.#query<BuildRow<Date>>(
+      `UPDATE builds SET closes_at = $3::timestamptz,
+         extended_ms = extended_ms + (EXTRACT(EPOCH FROM ($3::timestamptz - $2::timestamptz)) * 1000)::bigint, updated_at = now()
+       WHERE id = $1 AND closes_at = $2::timestamptz RETURNING *`,
+      [id, from, to],
+    );
+    return first(rows, toBuild);
   }
 
   async narrowWindow(id: BuildId, at: Date): Promise<BuildRecord | null> {

@@ -135,4 +135,16 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE recordings SET app_id = COALESCE((SELECT app_id FROM builds WHERE builds.id = recordings.build_id), '');
     `,
   },
+  {
+    // 8 and 9 are PostgreSQL's cluster tables; the versions stay aligned across the two lists.
+    version: 10,
+    name: 'window extensions',
+    // The orchestrator's extension policy (both null: none), and how much later than the
+    // orchestrator's own close time users have moved it, so a replayed finish keeps their extension.
+    sql: `
+      ALTER TABLE builds ADD COLUMN extension_step_minutes INTEGER;
+      ALTER TABLE builds ADD COLUMN extension_max_minutes INTEGER;
+      ALTER TABLE builds ADD COLUMN extended_ms INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -163,13 +163,15 @@ export class SqliteStore implements Store {
         b.appId, b.stack, b.status, b.startedAt.getTime(), b.finishedAt?.getTime() ?? null, b.triggeredBy, closesAt,
         b.ssh.host, b.ssh.port, b.ssh.username, b.ssh.sealedPassword, b.ssh.sealedPrivateKey, b.ssh.hostKey,
         b.vnc?.host ?? null, b.vnc?.port ?? null, b.vnc?.username ?? null, b.vnc?.sealedPassword ?? null,
+        b.extensions?.stepMinutes ?? null, b.extensions?.maxMinutes ?? null,
       ];
       if (existing) {
         this.#db
           .prepare(
             `UPDATE builds SET app_id = ?, stack = ?, status = ?, started_at = ?, finished_at = ?, triggered_by = ?, closes_at = ?,
                ssh_host = ?, ssh_port = ?, ssh_username = ?, ssh_password_sealed = ?, ssh_private_key_sealed = ?, ssh_host_key = ?,
-               vnc_host = ?, vnc_port = ?, vnc_username = ?, vnc_password_sealed = ?, updated_at = ?,
+               vnc_host = ?, vnc_port = ?, vnc_username = ?, vnc_password_sealed = ?,
+               extension_step_minutes = ?, extension_max_minutes = ?, updated_at = ?,
                ssh_pinned_host_key = CASE WHEN ssh_host = ? AND ssh_port = ? THEN ssh_pinned_host_key END
              WHERE id = ?`,
           )
@@ -180,8 +182,8 @@ export class SqliteStore implements Store {
           .prepare(
             `INSERT INTO builds (app_id, stack, status, started_at, finished_at, triggered_by, closes_at,
                ssh_host, ssh_port, ssh_username, ssh_password_sealed, ssh_private_key_sealed, ssh_host_key,
-               vnc_host, vnc_port, vnc_username, vnc_password_sealed, created_at, updated_at, id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+               vnc_host, vnc_port, vnc_username, vnc_password_sealed, extension_step_minutes, extension_max_minutes, created_at, updated_at, id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(...values, now, now, b.id);
       }
@@ -224,6 +226,13 @@ export class SqliteStore implements Store {
     this.#db.prepare('UPDATE builds SET ssh_pinned_host_key = ? WHERE id = ? AND ssh_pinned_host_key IS NULL').run(fingerprint, id);
     const row = this.#db.prepare('SELECT ssh_pinned_host_key FROM builds WHERE id = ?').get(id) as { ssh_pinned_host_key: string | null } | undefined;
     return row ? row.ssh_pinned_host_key : null;
+  }
+
+  async extendWindow(id: BuildId, from: Date, to: Date): Promise<BuildRecord | null> {
+    const info = this.#db
+      .prepare('UPDATE builds SET closes_at = @to, extended_ms = extended_ms + (@to - @from), updated_at = @updatedAt WHERE id = @id AND closes_at = @from')
+      .run({ from: from.getTime(), to: to.getTime(), updatedAt: Date.now(), id });
+    return info.changes > 0 ? this.#readBuild(id) : null;
   }
 
   async narrowWindow(id: BuildId, at: Date): Promise<BuildRecord | null> {

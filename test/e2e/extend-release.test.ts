@@ -1,0 +1,70 @@
+/**
+ * Extend and release in Chromium (issue #20): Extend on the terminal page moves both open pages'
+ * countdowns; releasing from the build page closes the terminal page with who released it.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { control, seedWorld, type World } from '../helpers/seed.js';
+import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
+
+const MINUTE = 60_000;
+const UI_TIMEOUT_MS = 15_000;
+
+let sshd: SshdHandle;
+let gw: TestGateway;
+let world: World;
+let browser: Browser;
+
+before(async () => {
+  sshd = await startSshd();
+  gw = await startGateway();
+  world = await seedWorld(gw, { ssh: passwordEndpoint(sshd) });
+  browser = await launchChromium(['--disable-3d-apis']);
+});
+after(async () => {
+  await browser.close();
+  await gw.close();
+  await sshd.stop();
+});
+
+test('Extend moves the countdown on the terminal and the build page; Release closes the terminal naming who', async () => {
+  // Finished so that the window closes 5 minutes from now: in its last 15-minute step.
+  const finishedAt = new Date(Date.now() + (5 - gw.config.graceMinutes) * MINUTE);
+  const put = await control(gw).put('/builds/build-e2e-extend', {
+    appId: 'app-1',
+    stack: 'linux',
+    status: 'finished',
+    startedAt: new Date(finishedAt.getTime() - 30 * MINUTE).toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    remoteAccess: { ssh: passwordEndpoint(sshd) },
+    extensions: { stepMinutes: 15, maxMinutes: 60 },
+  });
+  assert.equal(put.status, 201, JSON.stringify(put.body));
+
+  const context = await browser.newContext();
+  const terminal = await context.newPage();
+  terminal.setDefaultTimeout(UI_TIMEOUT_MS);
+  await signInThroughForm(terminal, gw.url, world.users.owner, '/builds/build-e2e-extend/terminal');
+  await terminal.locator('#conn-state[data-state="connected"]').waitFor();
+  const buildPage = await context.newPage();
+  buildPage.setDefaultTimeout(UI_TIMEOUT_MS);
+  await buildPage.goto(`${gw.url}/builds/build-e2e-extend`);
+  assert.match((await buildPage.locator('[data-countdown]').textContent()) ?? '', /^[45]:\d\d$/);
+
+  await terminal.getByRole('button', { name: 'Extend 15 min' }).click();
+  await terminal.locator('#window-countdown', { hasText: /^Closes in (19|20):\d\d$/ }).waitFor();
+  await terminal.getByRole('button', { name: 'Extend 15 min' }).waitFor({ state: 'hidden' });
+  // The build page follows at its next window poll.
+  await buildPage.locator('[data-countdown]', { hasText: /^(19|20):\d\d$/ }).waitFor();
+
+  buildPage.once('dialog', (dialog) => void dialog.accept());
+  await buildPage.getByRole('button', { name: "I'm done — release the VM" }).click();
+  await terminal.locator('#conn-state[data-state="disconnected"]').waitFor();
+  await terminal.locator('#term-banner', { hasText: `The access window has closed: released by ${world.users.owner.id}.` }).waitFor();
+  assert.equal(await terminal.locator('#window-countdown').textContent(), 'Access window closed');
+  assert.equal(await terminal.getByRole('button', { name: "I'm done — release the VM" }).isVisible(), false);
+  await context.close();
+});
