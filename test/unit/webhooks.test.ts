@@ -6,9 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { FIRST_RETRY_DELAY_MS, GIVE_UP_AFTER_MS, MAX_RETRY_DELAY_MS, afterFailure, nextAttemptDelay } from '../../server/src/webhooks/backoff.js';
-import { attachmentChange } from '../../server/src/webhooks/emitter.js';
+import { attachmentChange, createWebhookEmitter, type WebhookEmitter } from '../../server/src/webhooks/emitter.js';
 import { newEventId, webhookEventSchema, WEBHOOK_EVENT_TYPES, type WebhookEvent } from '../../server/src/webhooks/events.js';
-import { sqliteOutbox, type DeliveryAttempt, type OutboxRow } from '../../server/src/webhooks/outbox.js';
+import { sqliteOutbox, type DeliveryAttempt, type OutboxRow, type WebhookOutbox } from '../../server/src/webhooks/outbox.js';
+import { createLogger } from '../../server/src/log.js';
+import type { GatewayEvent } from '../../server/src/audit/events.js';
+import type { AppId, BuildId, UserId } from '../../shared/src/ids.js';
 import { SqliteStore } from '../../server/src/store/sqlite/sqlite-store.js';
 import { loadConfig } from '../../server/src/config/config.js';
 
@@ -137,4 +140,116 @@ test('webhooks outbox: gives up rows (the build moves on), bounds pending rows, 
   assert.deepEqual(next.map((r) => r.eventId), [a2.id], 'a given-up event no longer holds up its build');
   assert.equal(await outbox.prune(new Date(T0.getTime() + 1)), 1, 'the settled row goes; the pending one stays');
   assert.equal((await outbox.listAttempts(10)).length, 0);
+});
+
+function fakeOutbox(limit = Infinity): { outbox: WebhookOutbox; written: WebhookEvent[] } {
+  const written: WebhookEvent[] = [];
+  const outbox: WebhookOutbox = {
+    enqueue: async (events) => {
+      if (written.length + events.length > limit) return events.length;
+      written.push(...events);
+      return 0;
+    },
+    claim: async () => [],
+    settle: async () => undefined,
+    listAttempts: async () => [],
+    prune: async () => 0,
+  };
+  return { outbox, written };
+}
+
+function emitterWith(outbox: WebhookOutbox, dropped: number[] = []): WebhookEmitter {
+  return createWebhookEmitter({
+    outbox,
+    endpoints: [ENDPOINT],
+    appOf: async (buildId) => (buildId === 'unknown' ? null : ('app-1' as AppId)),
+    othersAttached: async () => false,
+    now: () => T0,
+    logger: createLogger('silent'),
+    onWritten: () => undefined,
+    onDropped: (n) => dropped.push(n),
+  });
+}
+
+const opened = (connectionId: string, buildId = 'b1'): GatewayEvent => ({
+  type: 'connection_opened',
+  connectionId,
+  userId: 'u1' as UserId,
+  buildId: buildId as BuildId,
+  kind: 'ssh',
+  viewOnly: false,
+  recorded: false,
+});
+const closed = (connectionId: string, buildId = 'b1'): GatewayEvent => ({
+  type: 'connection_closed',
+  connectionId,
+  userId: 'u1' as UserId,
+  buildId: buildId as BuildId,
+  kind: 'ssh',
+  closedBy: 'browser',
+  closeCode: 1000,
+  reason: 'closed by the browser',
+  browserCloseCode: 1000,
+  bytesToBrowser: 1,
+  bytesFromBrowser: 1,
+  pauses: 0,
+  durationMs: 1234.5,
+});
+const refused = (buildId: string | null, reason: 'role_forbidden' | 'window_closed'): GatewayEvent => ({
+  type: 'ticket_refused',
+  stage: 'mint',
+  reason,
+  userId: 'u9' as UserId,
+  buildId: buildId as BuildId | null,
+  kind: 'ssh',
+  clientAddress: '198.51.100.7',
+});
+
+test('webhooks emitter: two overlapping sessions attach once and detach once, in observed order', async () => {
+  const { outbox, written } = fakeOutbox();
+  const emitter = emitterWith(outbox);
+  for (const e of [opened('c1'), opened('c2'), closed('c1'), closed('c2'), opened('c3', 'unknown')]) emitter.observe(e);
+  await emitter.close();
+  assert.deepEqual(
+    written.map((e) => [e.type, 'connectionId' in e.data ? e.data.connectionId : null]),
+    [
+      ['session.opened', 'c1'],
+      ['build.attached', 'c1'],
+      ['session.opened', 'c2'],
+      ['session.closed', 'c1'],
+      ['session.closed', 'c2'],
+      ['build.detached', null],
+    ],
+  );
+  for (const e of written) assert.ok(webhookEventSchema.safeParse(e).success, JSON.stringify(e));
+  assert.equal(new Set(written.map((e) => e.id)).size, written.length);
+  await emitter.close();
+});
+
+test('webhooks emitter: refusals become one access.refused per build and reason, with the count', async () => {
+  const { outbox, written } = fakeOutbox();
+  const emitter = emitterWith(outbox);
+  for (let i = 0; i < 500; i++) emitter.observe(refused('b1', 'role_forbidden'));
+  emitter.observe(refused('b1', 'window_closed'));
+  emitter.observe(refused(null, 'window_closed'));
+  emitter.observe(refused('unknown', 'window_closed'));
+  await emitter.close();
+  assert.deepEqual(
+    written.map((e) => [e.type, e.build.id, e.type === 'access.refused' ? [e.data.reason, e.data.count] : null]),
+    [
+      ['access.refused', 'b1', ['role_forbidden', 500]],
+      ['access.refused', 'b1', ['window_closed', 1]],
+    ],
+  );
+});
+
+test('webhooks emitter: a full outbox drops and counts; emit() queues behind what came first', async () => {
+  const { outbox, written } = fakeOutbox(2);
+  const dropped: number[] = [];
+  const emitter = emitterWith(outbox, dropped);
+  emitter.observe(opened('c1'));
+  emitter.emit({ id: newEventId(), type: 'build.released', timestamp: T0.toISOString(), build: { id: 'b1' }, app: { id: 'app-1' }, user: null, data: { by: { id: 'u1' } } });
+  await emitter.close();
+  assert.deepEqual(written.map((e) => e.type), ['session.opened', 'build.attached']);
+  assert.deepEqual(dropped, [1]);
 });

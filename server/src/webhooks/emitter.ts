@@ -61,11 +61,18 @@ interface RefusalCount {
 
 type Observation =
   | { readonly kind: 'gateway'; readonly event: GatewayEvent; readonly at: Date; readonly before: number; readonly after: number }
-  | { readonly kind: 'refusals'; readonly counts: readonly RefusalCount[] };
+  | { readonly kind: 'refusals'; readonly counts: readonly RefusalCount[] }
+  | { readonly kind: 'ready'; readonly event: WebhookEvent };
 
 export interface WebhookEmitter {
   /** Subscribe this to the audit trail. Cheap and never throws. */
   observe(event: GatewayEvent): void;
+  /**
+   * Queues an event built elsewhere (build.extended, build.released), behind what was observed
+   * before it. Where the change has a transaction of its own, writing the outbox row in it is
+   * better still; this is for changes without one.
+   */
+  emit(event: WebhookEvent): void;
   /** Writes open refusal counts and waits for every observation to reach the outbox; idempotent. */
   close(): Promise<void>;
 }
@@ -91,7 +98,7 @@ export function createWebhookEmitter(deps: WebhookEmitterDeps): WebhookEmitter {
   };
 
   async function handle(o: Observation): Promise<void> {
-    const events = o.kind === 'gateway' ? await eventsOf(o) : await refusalEvents(o.counts);
+    const events = o.kind === 'gateway' ? await eventsOf(o) : o.kind === 'refusals' ? await refusalEvents(o.counts) : [o.event];
     if (events.length === 0) return;
     const dropped = await deps.outbox.enqueue(events, deps.endpoints, maxPending, deps.now());
     if (dropped > 0) {
@@ -168,6 +175,9 @@ export function createWebhookEmitter(deps: WebhookEmitterDeps): WebhookEmitter {
       if (after === 0) live.delete(event.buildId);
       else live.set(event.buildId, after);
       enqueue({ kind: 'gateway', event, at, before, after });
+    },
+    emit(event) {
+      if (closed === null) enqueue({ kind: 'ready', event });
     },
     close() {
       closed ??= (async () => {
