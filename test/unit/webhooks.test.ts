@@ -253,3 +253,40 @@ test('webhooks emitter: a full outbox drops and counts; emit() queues behind wha
   assert.deepEqual(written.map((e) => e.type), ['session.opened', 'build.attached']);
   assert.deepEqual(dropped, [1]);
 });
+
+test('webhooks emitter: closing while another node seemed attached, a recheck still sends build.detached', async () => {
+  const { outbox, written } = fakeOutbox();
+  let othersAttached = true;
+  const emitter = createWebhookEmitter({
+    outbox,
+    endpoints: [ENDPOINT],
+    appOf: async () => 'app-1' as AppId,
+    othersAttached: async () => othersAttached,
+    now: () => T0,
+    logger: createLogger('silent'),
+    onWritten: () => undefined,
+    onDropped: () => undefined,
+    detachRecheckMs: 50,
+  });
+  emitter.observe(opened('c1'));
+  emitter.observe(closed('c1'));
+  await new Promise((done) => setTimeout(done, 10));
+  assert.deepEqual(written.map((e) => e.type), ['session.opened', 'session.closed'], 'the other node was still on it');
+  // The other node's connection went at the same moment; its node saw ours and stayed silent too.
+  othersAttached = false;
+  await new Promise((done) => setTimeout(done, 100));
+  assert.deepEqual(written.map((e) => e.type), ['session.opened', 'session.closed', 'build.detached']);
+  const detached = written[2];
+  assert.ok(detached?.type === 'build.detached' && detached.data.idleSince === T0.toISOString());
+
+  // Attached here again before the recheck: that connection's close decides, not the recheck.
+  othersAttached = true;
+  emitter.observe(opened('c2'));
+  emitter.observe(closed('c2'));
+  emitter.observe(opened('c3'));
+  await new Promise((done) => setTimeout(done, 10));
+  othersAttached = false;
+  await new Promise((done) => setTimeout(done, 100));
+  await emitter.close();
+  assert.deepEqual(written.slice(3).map((e) => e.type), ['session.opened', 'session.closed', 'session.opened']);
+});

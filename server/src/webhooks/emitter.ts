@@ -22,6 +22,13 @@ export const MAX_OPEN_REFUSAL_COUNTS = 1_000;
  */
 export const MAX_PENDING_WEBHOOK_ROWS = 100_000;
 
+/**
+ * A node whose last connection on a build closed while another node still had one looks again
+ * after this long: when both close at the same moment, each may see the other's row before its
+ * removal lands, and neither would send build.detached. Two registry writes take well under this.
+ */
+export const DETACH_RECHECK_MS = 2_000;
+
 export interface WebhookEmitterDeps {
   readonly outbox: WebhookOutbox;
   readonly endpoints: readonly string[];
@@ -36,6 +43,8 @@ export interface WebhookEmitterDeps {
   readonly onWritten: () => void;
   /** Events not written because the outbox is full (/metrics). */
   readonly onDropped: (count: number) => void;
+  /** Tests shorten the recheck. */
+  readonly detachRecheckMs?: number;
 }
 
 export type AttachmentChange = 'attached' | 'detached' | null;
@@ -62,7 +71,8 @@ interface RefusalCount {
 type Observation =
   | { readonly kind: 'gateway'; readonly event: GatewayEvent; readonly at: Date; readonly before: number; readonly after: number }
   | { readonly kind: 'refusals'; readonly counts: readonly RefusalCount[] }
-  | { readonly kind: 'ready'; readonly event: WebhookEvent };
+  | { readonly kind: 'ready'; readonly event: WebhookEvent }
+  | { readonly kind: 'recheck'; readonly buildId: BuildId; readonly appId: AppId; readonly idleSince: Date };
 
 export interface WebhookEmitter {
   /** Subscribe this to the audit trail. Cheap and never throws. */
@@ -83,6 +93,8 @@ export function createWebhookEmitter(deps: WebhookEmitterDeps): WebhookEmitter {
   const refusals = new Map<string, RefusalCount>();
   let refusalTimer: NodeJS.Timeout | null = null;
   let chain: Promise<void> = Promise.resolve();
+  /** Detach rechecks waiting, by timer; run at once on close so none is lost. */
+  const rechecks = new Map<NodeJS.Timeout, Extract<Observation, { kind: 'recheck' }>>();
   let closed: Promise<void> | null = null;
 
   const enqueue = (observation: Observation): void => {
@@ -98,7 +110,8 @@ export function createWebhookEmitter(deps: WebhookEmitterDeps): WebhookEmitter {
   };
 
   async function handle(o: Observation): Promise<void> {
-    const events = o.kind === 'gateway' ? await eventsOf(o) : o.kind === 'refusals' ? await refusalEvents(o.counts) : [o.event];
+    const events =
+      o.kind === 'gateway' ? await eventsOf(o) : o.kind === 'refusals' ? await refusalEvents(o.counts) : o.kind === 'recheck' ? await recheck(o) : [o.event];
     if (events.length === 0) return;
     const dropped = await deps.outbox.enqueue(events, deps.endpoints, maxPending, deps.now());
     if (dropped > 0) {
@@ -115,7 +128,9 @@ export function createWebhookEmitter(deps: WebhookEmitterDeps): WebhookEmitter {
     const appId = await deps.appOf(e.buildId);
     if (appId === null) return [];
     const base = { timestamp: o.at.toISOString(), build: { id: e.buildId }, app: { id: appId } };
-    const change = o.before === 0 || o.after === 0 ? attachmentChange(o.before, o.after, await deps.othersAttached(e.buildId)) : null;
+    const others = o.before === 0 || o.after === 0 ? await deps.othersAttached(e.buildId) : false;
+    const change = attachmentChange(o.before, o.after, others);
+    if (others && o.before > 0 && o.after === 0) scheduleRecheck({ kind: 'recheck', buildId: e.buildId, appId, idleSince: o.at });
     if (e.type === 'connection_opened') {
       const opened: WebhookEvent = { ...base, id: newEventId(), type: 'session.opened', user: { id: e.userId }, data: { connectionId: e.connectionId, kind: e.kind, viewOnly: e.viewOnly } };
       if (change !== 'attached') return [opened];
@@ -130,6 +145,26 @@ export function createWebhookEmitter(deps: WebhookEmitterDeps): WebhookEmitter {
     };
     if (change !== 'detached') return [closedEvent];
     return [closedEvent, { ...base, id: newEventId(), type: 'build.detached', user: null, data: { idleSince: o.at.toISOString() } }];
+  }
+
+  function scheduleRecheck(o: Extract<Observation, { kind: 'recheck' }>): void {
+    if (closed !== null) {
+      enqueue(o);
+      return;
+    }
+    const timer = setTimeout(() => {
+      rechecks.delete(timer);
+      enqueue(o);
+    }, deps.detachRecheckMs ?? DETACH_RECHECK_MS);
+    timer.unref();
+    rechecks.set(timer, o);
+  }
+
+  async function recheck(o: Extract<Observation, { kind: 'recheck' }>): Promise<WebhookEvent[]> {
+    // Attached here again since, or still elsewhere: that connection's close decides instead.
+    if ((live.get(o.buildId) ?? 0) > 0 || (await deps.othersAttached(o.buildId))) return [];
+    const idleSince = o.idleSince.toISOString();
+    return [{ id: newEventId(), type: 'build.detached', timestamp: idleSince, build: { id: o.buildId }, app: { id: o.appId }, user: null, data: { idleSince } }];
   }
 
   async function refusalEvents(counts: readonly RefusalCount[]): Promise<WebhookEvent[]> {
@@ -183,7 +218,16 @@ export function createWebhookEmitter(deps: WebhookEmitterDeps): WebhookEmitter {
       closed ??= (async () => {
         if (refusalTimer !== null) clearTimeout(refusalTimer);
         flushRefusals();
-        await chain;
+        for (const [timer, o] of rechecks) {
+          clearTimeout(timer);
+          enqueue(o);
+        }
+        rechecks.clear();
+        // What is being handled may queue more (a recheck): wait until the chain stops growing.
+        for (let current = chain; ; current = chain) {
+          await current;
+          if (current === chain) break;
+        }
       })();
       return closed;
     },
