@@ -134,6 +134,9 @@ test('webhooks outbox: gives up rows (the build moves on), bounds pending rows, 
   const [a1, a2] = [event('A', 'build.attached'), event('A', 'build.detached')];
   await outbox.enqueue([a1, a2], [ENDPOINT], 2, T0);
   assert.equal(await outbox.enqueue([event('B', 'build.attached')], [ENDPOINT], 2, T0), 1, 'past the limit, new events are dropped');
+  assert.equal(await outbox.attachmentSaidSince('A', T0), true);
+  assert.equal(await outbox.attachmentSaidSince('A', new Date(T0.getTime() + 1)), false);
+  assert.equal(await outbox.attachmentSaidSince('B', T0), false, "the dropped event was not written");
   const [row] = await outbox.claim('n', T0, LEASE_MS, 10);
   await outbox.settle(row as OutboxRow, 'n', { kind: 'give_up' }, attempt(row as OutboxRow, 'gave_up', T0));
   const next = await outbox.claim('n', T0, LEASE_MS, 10);
@@ -152,6 +155,8 @@ function fakeOutbox(limit = Infinity): { outbox: WebhookOutbox; written: Webhook
     },
     claim: async () => [],
     settle: async () => undefined,
+    attachmentSaidSince: async (buildId, since) =>
+      written.some((e) => e.build.id === buildId && (e.type === 'build.attached' || e.type === 'build.detached') && Date.parse(e.timestamp) >= since.getTime()),
     listAttempts: async () => [],
     prune: async () => 0,
   };

@@ -163,8 +163,11 @@ export function createWebhookEmitter(deps: WebhookEmitterDeps): WebhookEmitter {
   async function recheck(o: Extract<Observation, { kind: 'recheck' }>): Promise<WebhookEvent[]> {
     // Attached here again since, or still elsewhere: that connection's close decides instead.
     if ((live.get(o.buildId) ?? 0) > 0 || (await deps.othersAttached(o.buildId))) return [];
-    const idleSince = o.idleSince.toISOString();
-    return [{ id: newEventId(), type: 'build.detached', timestamp: idleSince, build: { id: o.buildId }, app: { id: o.appId }, user: null, data: { idleSince } }];
+    // The other node's last close usually sent it already (or someone attached since): no duplicate.
+    if (await deps.outbox.attachmentSaidSince(o.buildId, o.idleSince)) return [];
+    // Timestamped now, not at idleSince: a recheck on the other node then sees this one.
+    const data = { idleSince: o.idleSince.toISOString() };
+    return [{ id: newEventId(), type: 'build.detached', timestamp: deps.now().toISOString(), build: { id: o.buildId }, app: { id: o.appId }, user: null, data }];
   }
 
   async function refusalEvents(counts: readonly RefusalCount[]): Promise<WebhookEvent[]> {

@@ -54,6 +54,11 @@ export interface WebhookOutbox {
   claim(nodeId: string, now: Date, leaseMs: number, max: number): Promise<readonly OutboxRow[]>;
   /** Records the attempt and settles the row, if this node still holds its claim. */
   settle(row: OutboxRow, nodeId: string, settlement: Settlement, attempt: DeliveryAttempt): Promise<void>;
+  /**
+   * Whether a build.attached or build.detached for the build was written (by any node) at or after
+   * `since`: someone else's connection has already said how the build stands.
+   */
+  attachmentSaidSince(buildId: string, since: Date): Promise<boolean>;
   /** Newest first. */
   listAttempts(limit: number): Promise<readonly DeliveryAttempt[]>;
   /** Deletes settled rows and attempts older than `cutoff`; returns how many rows. */
@@ -120,6 +125,8 @@ const DELIVERABLE = `
   o.status = 'pending' AND o.next_attempt_at <= $now AND (o.claimed_until IS NULL OR o.claimed_until <= $now)
   AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.status = 'pending' AND p.endpoint = o.endpoint AND p.build_id = o.build_id AND p.seq < o.seq)`;
 
+const ATTACHMENT_SAID = `SELECT 1 FROM webhook_outbox WHERE build_id = $build AND type IN ('build.attached', 'build.detached') AND created_at >= $since LIMIT 1`;
+
 const statusOf = (s: Settlement): string => (s.kind === 'delivered' ? 'delivered' : s.kind === 'give_up' ? 'failed' : 'pending');
 
 export function sqliteOutbox(db: Database.Database): WebhookOutbox {
@@ -167,6 +174,7 @@ export function sqliteOutbox(db: Database.Database): WebhookOutbox {
     claim: async (nodeId, now, leaseMs, max) =>
       (claimStmt.all({ node: nodeId, until: now.getTime() + leaseMs, now: now.getTime(), max }) as PendingRow<number>[]).map((r) => toRow(r, ms)).sort((a, b) => a.seq - b.seq),
     settle: async (row, nodeId, s, a) => settleTx(row, nodeId, s, a),
+    attachmentSaidSince: async (buildId, since) => db.prepare(ATTACHMENT_SAID).get({ build: buildId, since: since.getTime() }) !== undefined,
     listAttempts: async (limit) =>
       (db.prepare('SELECT * FROM webhook_attempts ORDER BY id DESC LIMIT ?').all(limit) as AttemptRow<number>[]).map((r) => toAttempt(r, ms)),
     prune: async (cutoff) => {
@@ -235,6 +243,10 @@ export function postgresOutbox(pool: pg.Pool): WebhookOutbox {
       } finally {
         client.release();
       }
+    },
+    async attachmentSaidSince(buildId, since) {
+      const { rowCount } = await pool.query(ATTACHMENT_SAID.replace('$build', '$1').replace('$since', '$2'), [buildId, since]);
+      return (rowCount ?? 0) > 0;
     },
     async listAttempts(limit) {
       const { rows } = await pool.query<AttemptRow<Date>>('SELECT * FROM webhook_attempts ORDER BY id DESC LIMIT $1', [limit]);
