@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { FIRST_RETRY_DELAY_MS, GIVE_UP_AFTER_MS, MAX_RETRY_DELAY_MS, afterFailure, nextAttemptDelay } from '../../server/src/webhooks/backoff.js';
 import { attachmentChange, createWebhookEmitter, type WebhookEmitter } from '../../server/src/webhooks/emitter.js';
 import { newEventId, webhookEventSchema, WEBHOOK_EVENT_TYPES, type WebhookEvent } from '../../server/src/webhooks/events.js';
-import { sqliteOutbox, type DeliveryAttempt, type OutboxRow, type WebhookOutbox } from '../../server/src/webhooks/outbox.js';
+import { sqliteOutbox, writeOutboxRowsSqlite, type DeliveryAttempt, type OutboxRow, type WebhookOutbox } from '../../server/src/webhooks/outbox.js';
 import { createLogger } from '../../server/src/log.js';
 import type { GatewayEvent } from '../../server/src/audit/events.js';
 import type { AppId, BuildId, UserId } from '../../shared/src/ids.js';
@@ -294,4 +294,19 @@ test('webhooks emitter: closing while another node seemed attached, a recheck st
   await new Promise((done) => setTimeout(done, 100));
   await emitter.close();
   assert.deepEqual(written.slice(3).map((e) => e.type), ['session.opened', 'session.closed', 'session.opened']);
+});
+
+test('webhooks outbox: rows written inside a store transaction roll back with it', async (t) => {
+  const store = SqliteStore.open(':memory:');
+  t.after(() => store.close());
+  const db = store.database;
+  const outbox = sqliteOutbox(db);
+  const change = db.transaction((fail: boolean) => {
+    writeOutboxRowsSqlite(db, [event('A', 'build.attached')], [ENDPOINT], T0);
+    if (fail) throw new Error('the change failed');
+  });
+  assert.throws(() => change(true));
+  assert.equal((await outbox.claim('n', T0, LEASE_MS, 10)).length, 0, 'no event for a change that did not happen');
+  change(false);
+  assert.equal((await outbox.claim('n', T0, LEASE_MS, 10)).length, 1);
 });

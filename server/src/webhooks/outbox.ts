@@ -129,19 +129,48 @@ const ATTACHMENT_SAID = `SELECT 1 FROM webhook_outbox WHERE build_id = $build AN
 
 const statusOf = (s: Settlement): string => (s.kind === 'delivered' ? 'delivered' : s.kind === 'give_up' ? 'failed' : 'pending');
 
-export function sqliteOutbox(db: Database.Database): WebhookOutbox {
-  const ms = (t: number) => new Date(t);
+/**
+ * Writes the events' rows with no limit check, on the caller's connection: called inside a store
+ * transaction (build.extended, build.released), the events commit or roll back with the change.
+ * better-sqlite3 runs it as part of whatever transaction is open.
+ */
+export function writeOutboxRowsSqlite(db: Database.Database, events: readonly WebhookEvent[], endpoints: readonly string[], now: Date): void {
   const insert = db.prepare(
     `INSERT OR IGNORE INTO webhook_outbox (event_id, endpoint, build_id, type, payload, created_at, next_attempt_at, attempts, status) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'pending')`,
   );
+  for (const event of events) {
+    const payload = JSON.stringify(event);
+    for (const endpoint of endpoints) insert.run(event.id, endpoint, event.build.id, event.type, payload, Date.parse(event.timestamp), now.getTime());
+  }
+}
+
+/** As writeOutboxRowsSqlite, on a PostgreSQL client inside the caller's transaction (or the pool). */
+export async function writeOutboxRowsPostgres(client: pg.ClientBase | pg.Pool, events: readonly WebhookEvent[], endpoints: readonly string[], now: Date): Promise<void> {
+  if (events.length === 0 || endpoints.length === 0) return;
+  const values: unknown[] = [];
+  const tuples: string[] = [];
+  for (const event of events) {
+    const payload = JSON.stringify(event);
+    for (const endpoint of endpoints) {
+      const b = values.length;
+      tuples.push(`($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}, 0, 'pending')`);
+      values.push(event.id, endpoint, event.build.id, event.type, payload, new Date(event.timestamp), now);
+    }
+  }
+  // One statement: the events of one batch commit together, in the order they were observed.
+  await client.query(
+    `INSERT INTO webhook_outbox (event_id, endpoint, build_id, type, payload, created_at, next_attempt_at, attempts, status) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`,
+    values,
+  );
+}
+
+export function sqliteOutbox(db: Database.Database): WebhookOutbox {
+  const ms = (t: number) => new Date(t);
   const pendingCount = db.prepare(`SELECT count(*) AS n FROM webhook_outbox WHERE status = 'pending'`);
   const enqueueTx = db.transaction((events: readonly WebhookEvent[], endpoints: readonly string[], maxPending: number, now: number): number => {
     const pending = (pendingCount.get() as { n: number }).n;
     if (pending + events.length * endpoints.length > maxPending) return events.length;
-    for (const event of events) {
-      const payload = JSON.stringify(event);
-      for (const endpoint of endpoints) insert.run(event.id, endpoint, event.build.id, event.type, payload, Date.parse(event.timestamp), now);
-    }
+    writeOutboxRowsSqlite(db, events, endpoints, new Date(now));
     return 0;
   });
   const claimStmt = db.prepare(
@@ -195,21 +224,7 @@ export function postgresOutbox(pool: pg.Pool): WebhookOutbox {
       // against unbounded growth tolerates.
       const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM webhook_outbox WHERE status = 'pending'`);
       if (Number(rows[0]?.n ?? 0) + events.length * endpoints.length > maxPending) return events.length;
-      const values: unknown[] = [];
-      const tuples: string[] = [];
-      for (const event of events) {
-        const payload = JSON.stringify(event);
-        for (const endpoint of endpoints) {
-          const b = values.length;
-          tuples.push(`($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}, 0, 'pending')`);
-          values.push(event.id, endpoint, event.build.id, event.type, payload, new Date(event.timestamp), now);
-        }
-      }
-      // One statement: the events of one batch commit together, in the order they were observed.
-      await pool.query(
-        `INSERT INTO webhook_outbox (event_id, endpoint, build_id, type, payload, created_at, next_attempt_at, attempts, status) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`,
-        values,
-      );
+      await writeOutboxRowsPostgres(pool, events, endpoints, now);
       return 0;
     },
     async claim(nodeId, now, leaseMs, max) {
