@@ -52,6 +52,12 @@ import { createRelayEndpoint } from './cluster/relay-endpoint.js';
 import { isRelayPath, kindOfRelayPath } from './cluster/relay-paths.js';
 import { SessionRelays } from './cluster/session-relay.js';
 import { requestPath } from './ws/request-path.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { STALE_AFTER_MS } from './cluster/live-connections.js';
+import { postgresOutbox, sqliteOutbox, type WebhookOutbox } from './webhooks/outbox.js';
+import { createWebhookEmitter, type WebhookEmitter } from './webhooks/emitter.js';
+import { startWebhookDelivery, type WebhookDelivery } from './webhooks/delivery.js';
+import type { WebhookSettings } from './config/config.js';
 
 const MS_PER_MINUTE = 60_000;
 /** What browsers are told when a drain closes their connection (1001); their pages reconnect. */
@@ -72,6 +78,8 @@ export interface GatewayDeps {
   readonly pingIntervalMs?: number;
   /** With a PostgreSQL store: its pool and URL, for coordinating with the other nodes. */
   readonly postgres?: { readonly pool: pg.Pool; readonly url: string };
+  /** Overrides how often webhook delivery looks for due events (tests shorten it). */
+  readonly webhookPollMs?: number;
 }
 
 export interface Gateway {
@@ -118,6 +126,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const audit = new AuditTrail({ store, logger, now });
   const metrics = new GatewayMetrics();
   audit.subscribe((event) => metrics.observe(event));
+  const webhooks = startWebhooks(deps, metrics, now);
+  if (webhooks) audit.subscribe((event) => webhooks.emitter.observe(event));
   const tracker = new DrainTracker();
   const recordings = config.recordings;
   const recorder = new Recorder({ store, dir: recordings.dir, recordAll: recordings.recordAll, logger, now, onDropped: (bytes) => metrics.recordingDropped(bytes) });
@@ -255,6 +265,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     internal: config.nodeUrl === null ? null : watcherActionRouter({ nodeId: config.nodeId, key: relayKey, sessions, now, logger }),
     draining: () => tracker.draining,
     fileGate,
+    webhookOutbox: webhooks?.outbox ?? null,
   });
 
   return {
@@ -271,6 +282,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       await tracker.idle();
       await recorder.flush();
       await audit.flush();
+      // After the audit trail: the events of the connections just closed are in the outbox first.
+      await webhooks?.close();
     },
     shutdown: () => {
       tracker.startDraining();
@@ -289,6 +302,72 @@ export function createGateway(deps: GatewayDeps): Gateway {
       launches.dispose();
       embedCredentials.dispose();
       sessionStore.dispose();
+      // Sending stops now; the events of connections still closing are written by the drain's
+      // close, and sent by the next node or start (the outbox is durable).
+      void webhooks?.delivery.close();
+    },
+  };
+}
+
+interface Webhooks {
+  readonly outbox: WebhookOutbox;
+  readonly emitter: WebhookEmitter;
+  readonly delivery: WebhookDelivery;
+  /** Writes what was observed, then stops delivering; idempotent. */
+  close(): Promise<void>;
+}
+
+/** The webhook outbox, what fills it and what empties it; null when PORTHOLE_WEBHOOK_URL is not set. */
+function startWebhooks(deps: GatewayDeps, metrics: GatewayMetrics, now: () => Date): Webhooks | null {
+  const { config, store, logger } = deps;
+  const settings: WebhookSettings | null = config.webhooks;
+  if (settings === null) return null;
+  const pool = deps.postgres?.pool;
+  const outbox = pool ? postgresOutbox(pool) : store instanceof SqliteStore ? sqliteOutbox(store.database) : null;
+  if (outbox === null) {
+    logger.error({ event: 'webhooks_unavailable' }, 'webhooks need the SQLite or PostgreSQL store; none will be sent');
+    return null;
+  }
+  const delivery = startWebhookDelivery({
+    outbox,
+    secret: settings.secret,
+    nodeId: config.nodeId,
+    logger,
+    now,
+    onAttempt: (outcome) => metrics.webhookAttempt(outcome),
+    ...(deps.webhookPollMs === undefined ? {} : { pollIntervalMs: deps.webhookPollMs }),
+  });
+  const emitter = createWebhookEmitter({
+    outbox,
+    endpoints: settings.endpoints,
+    appOf: async (buildId) => (await store.getBuild(buildId))?.appId ?? null,
+    // Another node's fresh row means the build is attached there: neither first nor last here.
+    othersAttached: pool
+      ? async (buildId) =>
+          (
+            await pool.query('SELECT 1 FROM live_connections WHERE build_id = $1 AND node_id <> $2 AND seen_at >= now() - make_interval(secs => $3) LIMIT 1', [
+              buildId,
+              config.nodeId,
+              STALE_AFTER_MS / 1000,
+            ])
+          ).rowCount !== 0
+      : async () => false,
+    now,
+    logger,
+    onWritten: () => delivery.wake(),
+    onDropped: (count) => metrics.webhookEventsDropped(count),
+  });
+  let closed: Promise<void> | null = null;
+  return {
+    outbox,
+    emitter,
+    delivery,
+    close: () => {
+      closed ??= (async () => {
+        await emitter.close();
+        await delivery.close();
+      })();
+      return closed;
     },
   };
 }

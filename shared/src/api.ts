@@ -93,6 +93,31 @@ export interface AuditPageView {
   readonly next: number | null;
 }
 
+/** One attempt in `GET /api/v1/webhook-deliveries` (docs/api.md). */
+export interface WebhookDeliveryView {
+  readonly at: string;
+  /** The event's id, also its `webhook-id` header. */
+  readonly eventId: string;
+  readonly endpoint: string;
+  readonly type: string;
+  readonly buildId: string;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** delivered; failed (retried later); gave_up (24 hours of failures). */
+  readonly outcome: 'delivered' | 'failed' | 'gave_up';
+  /** The receiver's HTTP status; null when it did not answer. */
+  readonly statusCode: number | null;
+  readonly error: string | null;
+  readonly durationMs: number;
+}
+
+export interface WebhookDeliveriesView {
+  /** False when PORTHOLE_WEBHOOK_URL is not set. */
+  readonly enabled: boolean;
+  /** Newest first. */
+  readonly deliveries: readonly WebhookDeliveryView[];
+}
+
 /** One entry of `GET /api/v1/builds/{buildId}/recordings`. */
 export interface RecordingView {
   readonly id: string;

@@ -51,11 +51,18 @@ export interface StartGatewayOptions {
   /** Shortens the browser heartbeat so vanished-client tests finish quickly. */
   readonly pingIntervalMs?: number;
   readonly headersTimeoutMs?: number;
+  /**
+   * A database file of the test's own, kept at close: a later gateway on the same file is this
+   * one restarted. Default: a throwaway file removed at close.
+   */
+  readonly databasePath?: string;
+  /** Shortens how often webhook delivery looks for due events. */
+  readonly webhookPollMs?: number;
 }
 
 export async function startGateway(env: Record<string, string> = {}, options: StartGatewayOptions = {}): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'porthole-gw-'));
-  const databasePath = join(dir, 'porthole.db');
+  const databasePath = options.databasePath ?? join(dir, 'porthole.db');
   const server: Server = createHttpServer(options.headersTimeoutMs !== undefined ? { headersTimeoutMs: options.headersTimeoutMs } : {});
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const port = (server.address() as AddressInfo).port;
@@ -96,6 +103,7 @@ export async function startGateway(env: Record<string, string> = {}, options: St
     ...(options.dialer ? { dialer: options.dialer } : {}),
     ...(options.terminalStallTimeoutMs !== undefined ? { terminalStallTimeoutMs: options.terminalStallTimeoutMs } : {}),
     ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
+    ...(options.webhookPollMs !== undefined ? { webhookPollMs: options.webhookPollMs } : {}),
   });
   server.on('request', gateway.app);
   server.on('upgrade', gateway.handleUpgrade);

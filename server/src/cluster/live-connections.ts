@@ -17,7 +17,7 @@ import { parsePairing } from './pairing-column.js';
 /** How often a node refreshes its rows (seen time and byte counts). */
 export const LIVE_HEARTBEAT_MS = 5_000;
 /** Rows not refreshed for this long belong to a node that is gone: three missed heartbeats. */
-const STALE_AFTER_MS = 3 * LIVE_HEARTBEAT_MS;
+export const STALE_AFTER_MS = 3 * LIVE_HEARTBEAT_MS;
 
 export interface LiveConnectionDirectory {
   /** Live connections to a build on every node, oldest first. */

@@ -59,6 +59,15 @@ export interface Config {
   readonly recordings: RecordingSettings;
   /** Audit rows older than this many days are deleted. */
   readonly auditRetentionDays: number;
+  /** Signed webhooks to the orchestrator (PORTHOLE_WEBHOOK_URL, PORTHOLE_WEBHOOK_SECRET); null: none sent. */
+  readonly webhooks: WebhookSettings | null;
+}
+
+export interface WebhookSettings {
+  /** Every event goes to each of these, in order per build. */
+  readonly endpoints: readonly string[];
+  /** Standard Webhooks secret, `whsec_<base64>`. */
+  readonly secret: string;
 }
 
 export interface RecordingSettings {
@@ -99,6 +108,7 @@ const ENV_PREFIX_SECRETS = [
   'PORTHOLE_SESSION_SECRET',
   'PORTHOLE_SECRET_KEY',
   'PORTHOLE_OIDC_CLIENT_SECRET',
+  'PORTHOLE_WEBHOOK_SECRET',
   'PORTHOLE_DATABASE',
 ] as const;
 /** Where the provider redirects back to, under the public URL. */
@@ -149,6 +159,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
       'PORTHOLE_NODE_URL is not set: terminal sessions held on this node can be resumed only by a page that reaches this node, not through the other nodes behind the load balancer.',
     );
   }
+  const webhooks = webhookSettings(e.PORTHOLE_WEBHOOK_URL, e.PORTHOLE_WEBHOOK_SECRET);
+  if (!webhooks.ok) return err(webhooks.error);
+  warnings.push(...webhooks.value.warnings);
   warnings.push(...embedWarnings(e.PORTHOLE_EMBED_ORIGINS, publicUrl, e.PORTHOLE_CONTROL_TOKEN !== undefined));
   const config: Config = Object.freeze({
     port: e.PORT,
@@ -188,6 +201,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
       recordAll: e.PORTHOLE_RECORD_ALL,
     }),
     auditRetentionDays: e.PORTHOLE_AUDIT_RETENTION_DAYS,
+    webhooks: webhooks.value.settings,
   });
   return ok({ config, warnings });
 }
@@ -217,6 +231,29 @@ function oidcSettings(e: ReturnType<typeof envSchema.parse>, publicUrl: URL): Re
       redirectUri: new URL(OIDC_CALLBACK_PATH, publicUrl),
     }),
   );
+}
+
+/**
+ * Endpoints without a secret would send unsigned events an attacker could forge: refused. A secret
+ * without endpoints is harmless but probably a mistake: warned. Plain http off-host lets anyone on
+ * the path read who is on which build: warned loudly, allowed for private networks.
+ */
+export function webhookSettings(
+  endpoints: readonly string[],
+  secret: string | undefined,
+): Result<{ readonly settings: WebhookSettings | null; readonly warnings: readonly string[] }, string> {
+  if (endpoints.length === 0) {
+    return ok({ settings: null, warnings: secret === undefined ? [] : ['PORTHOLE_WEBHOOK_SECRET is set but PORTHOLE_WEBHOOK_URL is not: no webhooks are sent.'] });
+  }
+  if (secret === undefined) return err('Invalid configuration: PORTHOLE_WEBHOOK_SECRET is required with PORTHOLE_WEBHOOK_URL (events are signed)');
+  const warnings = endpoints
+    .map((endpoint) => new URL(endpoint))
+    .filter((url) => url.protocol === 'http:' && !isLoopbackHost(url.hostname))
+    .map(
+      (url) =>
+        `PORTHOLE_WEBHOOK_URL includes ${url.origin}, plain http on a non-loopback host: events (who is on which build) travel unencrypted. Signatures stop forgery, not reading. Use https.`,
+    );
+  return ok({ settings: Object.freeze({ endpoints: Object.freeze([...new Set(endpoints)]), secret }), warnings });
 }
 
 /** Embedding settings that work but put users at risk, or that cannot work at all. */

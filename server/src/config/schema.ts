@@ -60,6 +60,14 @@ const MAX_UPLOAD_BYTES_CEILING = 1024 ** 4;
 const DEFAULT_UPLOAD_IDLE_SECONDS = 60;
 /** An upload silent for an hour is abandoned, not slow. */
 const MAX_UPLOAD_IDLE_SECONDS = 3600;
+/**
+ * Standard Webhooks secrets are 24 to 64 random bytes, base64 after `whsec_`: shorter is guessable
+ * offline from one signed request, longer is not what receivers' libraries expect.
+ */
+const WEBHOOK_SECRET_MIN_BYTES = 24;
+const WEBHOOK_SECRET_MAX_BYTES = 64;
+/** Each endpoint gets every event; more than a handful is a fan-out service's job, not the gateway's. */
+const MAX_WEBHOOK_ENDPOINTS = 8;
 /** Node ids appear in the live view and in pg_stat_activity; keep them short and printable. */
 const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -110,6 +118,30 @@ const originList = <T extends z.ZodType<string, string>>(item: T) =>
     .default('')
     .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
     .pipe(z.array(item));
+
+const webhookUrl = z.string().transform((value, ctx) => {
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {
+    url = null;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not an http(s) URL like https://ci.example.com/porthole-events (without credentials in it)` });
+    return z.NEVER;
+  }
+  return url.href;
+});
+
+const webhookSecret = z.string().refine(
+  (value) => {
+    const match = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(value);
+    if (!match?.[1]) return false;
+    const bytes = Buffer.from(match[1], 'base64').length;
+    return bytes >= WEBHOOK_SECRET_MIN_BYTES && bytes <= WEBHOOK_SECRET_MAX_BYTES;
+  },
+  { message: `must be whsec_ followed by ${WEBHOOK_SECRET_MIN_BYTES}–${WEBHOOK_SECRET_MAX_BYTES} random bytes in base64 (e.g. \`echo whsec_$(openssl rand -base64 32)\`)` },
+);
 
 export const databaseSetting = z
   .string()
@@ -203,6 +235,9 @@ export const envSchema = z.object({
   PORTHOLE_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
   PORTHOLE_OIDC_PROVIDER_NAME: z.string().min(1).max(MAX_PROVIDER_NAME_CHARS).default('single sign-on'),
   PORTHOLE_LOCAL_LOGIN: booleanText.default(true),
+  // Webhooks (docs/operations.md "Webhooks").
+  PORTHOLE_WEBHOOK_URL: originList(webhookUrl).pipe(z.array(z.string()).max(MAX_WEBHOOK_ENDPOINTS, `lists at most ${MAX_WEBHOOK_ENDPOINTS} endpoints`)),
+  PORTHOLE_WEBHOOK_SECRET: webhookSecret.optional(),
 });
 
 export type EnvInput = z.input<typeof envSchema>;

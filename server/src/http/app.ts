@@ -41,6 +41,8 @@ import { recordingsRouter } from './routes/recordings.js';
 import { authRouter } from './routes/auth.js';
 import { pagesRouter } from './routes/pages.js';
 import { filesRouter, isFileUpload } from './routes/files.js';
+import { webhookDeliveriesRouter } from './routes/webhook-deliveries.js';
+import type { WebhookOutbox } from '../webhooks/outbox.js';
 import { bodyDeadline } from './middleware/body-deadline.js';
 import { REQUEST_TIMEOUT_MS } from './http-server.js';
 import type { TransferGateDeps } from '../files/transfer-gate.js';
@@ -80,6 +82,8 @@ export interface HttpAppDeps {
   readonly draining: () => boolean;
   /** What file operations need to be admitted and to reach the VM (../files/transfer-gate.ts). */
   readonly fileGate: TransferGateDeps;
+  /** The webhook outbox, for the deliveries API; null when webhooks are not configured. */
+  readonly webhookOutbox: WebhookOutbox | null;
 }
 
 export function createHttpApp(deps: HttpAppDeps): Express {
@@ -111,6 +115,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   // Other nodes authenticate with a signed assertion, never a cookie or the control token.
   if (deps.internal) app.use(deps.internal);
   app.use('/api/v1', auditRouter({ store, controlToken: config.controlToken }));
+  app.use('/api/v1', webhookDeliveriesRouter({ outbox: deps.webhookOutbox, controlToken: config.controlToken }));
   app.use(
     '/api/v1',
     controlApiRouter({ store, secrets, controlToken: config.controlToken, graceMinutes: config.graceMinutes, logger, now, enforcer: node.changes, liveSessions: node.directory }),

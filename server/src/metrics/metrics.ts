@@ -40,6 +40,8 @@ export class GatewayMetrics {
   readonly #held: Gauge<'kind'>;
   readonly #resumed: Counter<'kind'>;
   readonly #recordingDropped: Counter;
+  readonly #webhookDeliveries: Counter<'outcome'>;
+  readonly #webhookDropped: Counter;
   readonly #fileTransfers: Counter<'operation' | 'outcome'>;
   readonly #fileBytes: Counter<'operation'>;
   /** Bytes are summed in plain numbers per chunk and handed to prom-client when scraped. */
@@ -95,6 +97,17 @@ export class GatewayMetrics {
     this.#held = new Gauge({ name: 'porthole_sessions_held', help: 'Sessions whose page left, kept for it to resume them.', labelNames: ['kind'], registers });
     this.#resumed = new Counter({ name: 'porthole_sessions_resumed_total', help: 'Held sessions a page resumed.', labelNames: ['kind'], registers });
     this.#draining = new Gauge({ name: 'porthole_draining', help: '1 while the gateway drains before exiting.', registers });
+    this.#webhookDeliveries = new Counter({
+      name: 'porthole_webhook_deliveries_total',
+      help: 'Webhook delivery attempts, by outcome: delivered, failed (to be retried) or gave_up (24 hours of failures).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.#webhookDropped = new Counter({
+      name: 'porthole_webhook_events_dropped_total',
+      help: 'Webhook events not written because the outbox held MAX_PENDING_WEBHOOK_ROWS undelivered rows.',
+      registers,
+    });
     this.#recordingDropped = new Counter({
       name: 'porthole_recording_dropped_bytes_total',
       help: 'Terminal output left out of recordings because the disk did not keep up.',
@@ -196,6 +209,14 @@ export class GatewayMetrics {
   sessionHeld(kind: ConnectionKind, held: boolean): void {
     if (held) this.#held.inc({ kind });
     else this.#held.dec({ kind });
+  }
+
+  webhookAttempt(outcome: 'delivered' | 'failed' | 'gave_up'): void {
+    this.#webhookDeliveries.inc({ outcome });
+  }
+
+  webhookEventsDropped(count: number): void {
+    this.#webhookDropped.inc(count);
   }
 
   recordingDropped(bytes: number): void {

@@ -147,4 +147,43 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE builds ADD COLUMN extended_ms INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 11,
+    name: 'webhook outbox',
+    // One row per event and endpoint (seq orders them); attempts are kept apart for the deliveries API.
+    sql: `
+      CREATE TABLE webhook_outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        build_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        claimed_by TEXT,
+        claimed_until INTEGER,
+        settled_at INTEGER,
+        UNIQUE (event_id, endpoint)
+      );
+      CREATE INDEX webhook_outbox_pending ON webhook_outbox(status, endpoint, build_id, seq);
+      CREATE INDEX webhook_outbox_settled ON webhook_outbox(settled_at);
+      CREATE TABLE webhook_attempts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        event_id TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        type TEXT NOT NULL,
+        build_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        duration_ms INTEGER NOT NULL
+      );
+      CREATE INDEX webhook_attempts_by_time ON webhook_attempts(at);
+    `,
+  },
 ];

@@ -40,6 +40,11 @@ export class SqliteStore implements Store {
     });
   }
 
+  /** The connection, for parts with tables of their own here (the webhook outbox), as PostgresStore lends its pool. */
+  get database(): Database.Database {
+    return this.#db;
+  }
+
   /** Opens (creating if needed) the database file and brings its schema up to date. */
   static open(path: string): SqliteStore {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: DATA_DIR_MODE });
