@@ -20,6 +20,8 @@ const UI_TIMEOUT_MS = 20_000;
 const VIEWPORT = { width: 1280, height: 900 } as const;
 /** A Retina/HiDPI display: two device pixels to a CSS pixel each way. */
 const HIDPI = 2;
+/** Narrower than the desktop at 1:1 device pixels (1024 VM px = 512 CSS px), so it scrolls sideways. */
+const NARROW_WIDTH = 400;
 const CONTROL_L = 0xffe3;
 const SUPER_L = 0xffeb;
 const KEY_C = 0x63;
@@ -144,17 +146,19 @@ describe("the screen's view, keys and link readout in Chromium", () => {
     }, shot);
     assert.deepEqual(compared, { width: xvnc.width, height: xvnc.height, differing: 0 }, 'one device pixel per VM pixel, none blended');
 
-    // A window smaller than the desktop: the browser's scrollbars pan it, and a click on a pixel
+    // A window narrower than the desktop: the browser's scrollbar pans it, and a click on a pixel
     // scrolled into view still lands on that VM pixel.
-    await page.setViewportSize({ width: 400, height: 400 });
+    await page.setViewportSize({ width: NARROW_WIDTH, height: VIEWPORT.height });
     const scroller = page.locator('#screen > div');
-    await pollUntil('the desktop scrolling inside the smaller window', UI_TIMEOUT_MS, async () =>
-      scroller.evaluate((el) => el.scrollWidth > el.clientWidth && el.scrollHeight > el.clientHeight),
-    );
+    await pollUntil('the desktop scrolling inside the narrower window', UI_TIMEOUT_MS, async () => scroller.evaluate((el) => el.scrollWidth > el.clientWidth));
     assert.equal(await canvasCssWidth(page), xvnc.width / HIDPI, 'still 1:1 after the resize');
-    const far = { x: 901, y: 701 };
-    await canvas.click({ position: { x: far.x / HIDPI, y: far.y / HIDPI } });
-    assert.ok((await scroller.evaluate((el) => el.scrollLeft + el.scrollTop)) > 0, 'the click scrolled the desktop');
+    // Scrolled by the page's own scrollbar (as a user would), then clicked where the pixel now is.
+    await scroller.evaluate((el) => el.scrollTo(el.scrollWidth, 0));
+    await pollUntil('the desktop scrolled to its right edge', UI_TIMEOUT_MS, async () => scroller.evaluate((el) => el.scrollLeft > 0));
+    const far = { x: 901, y: 203 };
+    const scrolled = await canvas.boundingBox();
+    assert.ok(scrolled && scrolled.x + far.x / HIDPI < NARROW_WIDTH, `the pixel is in view: ${JSON.stringify(scrolled)}`);
+    await page.mouse.click(scrolled.x + far.x / HIDPI, scrolled.y + far.y / HIDPI);
     await pollUntil('the VM pointer at the scrolled-to pixel', UI_TIMEOUT_MS, async () => {
       const at = await pointerLocation();
       return Math.abs(at.x - far.x) <= 1 && Math.abs(at.y - far.y) <= 1;

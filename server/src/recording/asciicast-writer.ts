@@ -46,6 +46,11 @@ export class AsciicastWriter {
   /** A resize dropped with the output; written when the disk catches up. */
   #pendingSize: string | null = null;
   #stopped = false;
+  /**
+   * close() was called: the recording is over. What the VM still sends while its channel closes
+   * (a prompt after the page left) is after the end, not a gap the disk caused.
+   */
+  #ended = false;
   readonly #closed: Promise<void>;
 
   /** `monotonicMs` is a clock that never jumps (performance.now), so event times only grow. */
@@ -79,6 +84,7 @@ export class AsciicastWriter {
   }
 
   output(chunk: Buffer): void {
+    if (this.#ended) return;
     if (this.#stopped) {
       this.#droppedBytes += chunk.length;
       return;
@@ -109,6 +115,7 @@ export class AsciicastWriter {
 
   /** Ends the file; resolves once it is on disk (or failed). */
   async close(): Promise<AsciicastTotals> {
+    this.#ended = true;
     if (!this.#stopped) {
       const rest = this.#decoder.end();
       if (rest.length > 0 && this.#catchUp()) this.#event('o', rest);
