@@ -19,6 +19,8 @@ import { attr, dashboardPage, startDashboard, type Dashboard, type DashboardWind
 
 /** Bounds each UI wait; waits are on conditions, never on time. */
 const UI_TIMEOUT_MS = 20_000;
+/** A wait that includes a fresh SSH login to the VM (the Files panel's checks): twice a UI wait. */
+const VM_ROUND_TRIP_TIMEOUT_MS = 2 * UI_TIMEOUT_MS;
 /** The window of the closing test ends this long after the finish call: time to see the window event first. */
 const WINDOW_LEAD_MS = 3_000;
 const GRACE_MS = 10 * 60_000;
@@ -223,7 +225,8 @@ describe('embedding in a cross-site dashboard with third-party cookies blocked',
       // A file gone since it was listed: the panel says so, and the page stays.
       rmSync(`${dir}/blob.bin`);
       await link.click();
-      await frame.locator('#files-panel [role="alert"]', { hasText: 'There is no such file or folder on the VM.' }).waitFor();
+      // The panel asks the VM first (an SFTP login through the gateway): slow on a loaded machine.
+      await frame.locator('#files-panel [role="alert"]', { hasText: 'There is no such file or folder on the VM.' }).waitFor({ timeout: VM_ROUND_TRIP_TIMEOUT_MS });
       await frame.locator('#conn-state[data-state="connected"]').waitFor();
 
       const toGateway = requests.filter((r) => r.url().startsWith(gw.url));
