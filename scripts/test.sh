@@ -20,21 +20,5 @@ echo "== tests" >&2
 # Files run two at a time: enough to use both cores, few enough that real daemons start promptly.
 # The timeout only catches a hung test: the 20,000-connection attack alone takes ~2 min beside
 # another file, and tests that measure time assert their own bounds.
-# The slowest files start first (longest first), so the run does not end with one slot idle
-# behind a two-minute file that happened to start last.
-slowest=(
-  test/security/malformed-websocket.test.ts
-  test/integration/resume.test.ts
-  test/e2e/terminal.test.ts
-  test/e2e/resume.test.ts
-  test/e2e/window.test.ts
-  test/e2e/embed.test.ts
-  test/security/sign-in-limits.test.ts
-  test/integration/scale-out.test.ts
-)
-rest=()
-for file in test/unit/*.test.ts test/integration/*.test.ts test/security/*.test.ts test/e2e/*.test.ts; do
-  [[ " ${slowest[*]} " == *" $file "* ]] || rest+=("$file")
-done
 exec node --import tsx --test --test-reporter=spec --test-concurrency=2 --test-timeout=300000 \
-  "${slowest[@]}" "${rest[@]}"
+  test/unit/*.test.ts test/integration/*.test.ts test/security/*.test.ts test/e2e/*.test.ts
