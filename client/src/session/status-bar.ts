@@ -51,7 +51,6 @@ export class StatusBar {
   #final = false;
   #closedReason: string | null = null;
   readonly #window: WindowCountdown;
-  readonly #windowClosedHandlers: (() => void)[] = [];
   readonly #windowPhaseHandlers: ((phase: WindowPhase) => void)[] = [];
 
   private constructor(
@@ -122,7 +121,9 @@ export class StatusBar {
   }
 
   onWindowClosed(handler: () => void): void {
-    this.#windowClosedHandlers.push(handler);
+    this.onWindowPhase((phase) => {
+      if (phase === 'closed') handler();
+    });
   }
 
   /** Each change of the window's phase (open, the warnings, closed), as the banner sees it. */
@@ -209,17 +210,16 @@ export class StatusBar {
 
   #enterPhase(phase: WindowPhase): void {
     markWindowPhase(phase);
-    for (const handler of this.#windowPhaseHandlers) handler(phase);
     if (phase === 'closed') {
       this.#show('error', windowClosedText(this.#closedReason));
       this.#final = true;
       this.reconnect.hidden = true;
-      for (const handler of this.#windowClosedHandlers) handler();
-      return;
+    } else {
+      // Back to open only if the gateway ever moves the close time out; its warning no longer holds.
+      if (phase === 'open' && this.#bannerIsWarning) this.clearBanner();
+      this.#offerWarning(phase);
     }
-    // Back to open only if the gateway ever moves the close time out; its warning no longer holds.
-    if (phase === 'open' && this.#bannerIsWarning) this.clearBanner();
-    this.#offerWarning(phase);
+    for (const handler of this.#windowPhaseHandlers) handler(phase);
   }
 
   #offerWarning(phase: WindowPhase): void {
