@@ -9,12 +9,12 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
+import { launchChromium, recordPageErrors, signInThroughForm } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { seedWorld, type World } from '../helpers/seed.js';
 import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
 import { pollUntil } from '../helpers/ports.js';
-import { describeKeys, keyEventsSent } from '../helpers/rfb-keys.js';
+import { describeKeys, keyEventsSent, recordSentFrames } from '../helpers/rfb-keys.js';
 
 /** Bounds each UI wait; waits are on conditions, never on time. */
 const UI_TIMEOUT_MS = 20_000;
@@ -60,22 +60,11 @@ describe("the screen's key bar and clipboard panel in Chromium", () => {
     contexts.push(context);
     const page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT_MS);
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    let sent: Buffer[] = [];
-    page.on('websocket', (ws) => {
-      const mine: Buffer[] = [];
-      sent = mine;
-      ws.on('framesent', (frame) => {
-        if (typeof frame.payload !== 'string') mine.push(frame.payload);
-      });
-    });
+    const errors = recordPageErrors(page);
+    const sent = recordSentFrames(page);
     await signInThroughForm(page, gw.url, world.users.owner, `/builds/${world.builds.macRunning}/screen`);
     await page.locator('#conn-state[data-state="connected"]').waitFor();
-    return { page, errors, keys: () => describeKeys(keyEventsSent(sent)), frames: () => sent };
+    return { page, errors, keys: () => describeKeys(keyEventsSent(sent())), frames: sent };
   }
 
   /** The key events sent after `from`, once there are `count` of them. */

@@ -7,13 +7,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
+import { launchChromium, recordPageErrors, signInThroughForm } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { seedWorld, type World } from '../helpers/seed.js';
 import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
 import { pollUntil } from '../helpers/ports.js';
 import { runCommand } from '../helpers/daemon.js';
-import { describeKeys, keyEventsSent } from '../helpers/rfb-keys.js';
+import { describeKeys, keyEventsSent, recordSentFrames } from '../helpers/rfb-keys.js';
 
 /** Bounds each UI wait; waits are on conditions, never on time. */
 const UI_TIMEOUT_MS = 20_000;
@@ -58,19 +58,8 @@ describe("the screen's view, keys and link readout in Chromium", () => {
   async function openScreen(existing?: Page): Promise<ScreenPage> {
     const page = existing ?? (await context.newPage());
     page.setDefaultTimeout(UI_TIMEOUT_MS);
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    let sent: Buffer[] = [];
-    page.on('websocket', (ws) => {
-      const mine: Buffer[] = [];
-      sent = mine;
-      ws.on('framesent', (frame) => {
-        if (typeof frame.payload !== 'string') mine.push(frame.payload);
-      });
-    });
+    const errors = recordPageErrors(page);
+    const sent = recordSentFrames(page);
     const path = `/builds/${world.builds.macRunning}/screen`;
     if (existing) await page.reload();
     else if (signedIn) await page.goto(`${gw.url}${path}`);
@@ -78,7 +67,7 @@ describe("the screen's view, keys and link readout in Chromium", () => {
     // One context for the file: its cookie and localStorage outlive each page.
     signedIn = true;
     await page.locator('#conn-state[data-state="connected"]').waitFor();
-    return { page, errors, keys: () => describeKeys(keyEventsSent(sent)) };
+    return { page, errors, keys: () => describeKeys(keyEventsSent(sent())) };
   }
 
   async function canvasCssWidth(page: Page): Promise<number> {

@@ -2,7 +2,21 @@
  * The key events a page's noVNC sent on one screen WebSocket, read from the frames Playwright saw
  * it send: what reaches the VM, as the gateway forwards it.
  */
+import type { Page } from 'playwright-core';
 import { measure, MessageType } from '../../server/src/protocols/vnc/client-message-filter.js';
+
+/** The binary frames `page` sends from now on, on its newest WebSocket (a reconnect starts afresh). */
+export function recordSentFrames(page: Page): () => Buffer[] {
+  let sent: Buffer[] = [];
+  page.on('websocket', (ws) => {
+    const mine: Buffer[] = [];
+    sent = mine;
+    ws.on('framesent', (frame) => {
+      if (typeof frame.payload !== 'string') mine.push(frame.payload);
+    });
+  });
+  return () => sent;
+}
 
 export interface SentKey {
   readonly keysym: number;
