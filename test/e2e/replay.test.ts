@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { launchChromium, signInThroughForm, recordPageErrors } from '../helpers/chromium.js';
+import { launchChromium, signInThroughForm, recordPageErrors, pageWidths } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
@@ -82,7 +82,7 @@ describe('session replay in Chromium', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.reload();
     await screen.filter({ hasText: /replay-42/ }).waitFor();
-    const phone = await page.evaluate(() => ({ scrollWidth: document.scrollingElement?.scrollWidth ?? 0, clientWidth: document.scrollingElement?.clientWidth ?? 0 }));
+    const phone = await pageWidths(page);
     assert.ok(phone.scrollWidth <= phone.clientWidth, `the replay page scrolls sideways at 390 px: ${JSON.stringify(phone)}`);
     assert.deepEqual(errors, [], 'no script errors and no CSP violations');
     await context.close();

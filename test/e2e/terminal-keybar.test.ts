@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, signInThroughForm, recordPageErrors } from '../helpers/chromium.js';
+import { launchChromium, signInThroughForm, recordPageErrors, pageWidths } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { seedWorld, type SeededUser, type World } from '../helpers/seed.js';
 import { PASSWORD_USER, passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
@@ -73,7 +73,7 @@ describe('terminal key bar on a touch phone', () => {
     const { page, errors } = await openTerminal(world.users.developer, `/builds/${world.builds.linuxRunning}/terminal`);
     await page.locator('#term-keybar').waitFor();
     assert.equal(await page.locator('#term-keys-toggle').getAttribute('aria-pressed'), 'true');
-    const { scrollWidth, clientWidth } = await page.evaluate(() => ({ scrollWidth: document.scrollingElement?.scrollWidth ?? 0, clientWidth: document.scrollingElement?.clientWidth ?? 0 }));
+    const { scrollWidth, clientWidth } = await pageWidths(page);
     assert.ok(scrollWidth <= clientWidth, `no sideways scroll at 390 px: ${scrollWidth} > ${clientWidth}`);
     const bar = await page.locator('#term-keybar').boundingBox();
     assert.ok(bar && bar.x >= 0 && bar.x + bar.width <= PHONE.viewport.width, `the bar fits the screen: ${JSON.stringify(bar)}`);

@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, signInThroughForm, recordPageErrors } from '../helpers/chromium.js';
+import { launchChromium, signInThroughForm, recordPageErrors, pageWidths } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { freePort } from '../helpers/ports.js';
 import { startTarpit } from '../helpers/tarpit.js';
@@ -221,16 +221,14 @@ describe('terminal page in Chromium', () => {
     const context = await browser.newContext({ viewport: PHONE_VIEWPORT });
     const page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT_MS);
-    const sideways = async (): Promise<{ scrollWidth: number; clientWidth: number }> =>
-      page.evaluate(() => ({ scrollWidth: document.scrollingElement?.scrollWidth ?? 0, clientWidth: document.scrollingElement?.clientWidth ?? 0 }));
     await page.goto(`${gw.url}/login`);
-    const login = await sideways();
+    const login = await pageWidths(page);
     assert.ok(login.scrollWidth <= login.clientWidth, `/login scrolls sideways: ${JSON.stringify(login)}`);
     await signInThroughForm(page, gw.url, world.users.developer, '/');
     for (const path of ['/', '/builds/build-linux', '/builds/build-mac', '/builds/build-linux/recordings', '/builds/build-linux/terminal']) {
       await page.goto(`${gw.url}${path}`);
       if (path.endsWith('/terminal')) await page.locator('#conn-state[data-state="connected"]').waitFor();
-      const { scrollWidth, clientWidth } = await sideways();
+      const { scrollWidth, clientWidth } = await pageWidths(page);
       assert.ok(scrollWidth <= clientWidth, `${path} scrolls sideways: ${scrollWidth} > ${clientWidth}`);
       if (path === '/') {
         // Below 600 px the build list is cards: the launcher column is on screen, not scrolled off.

@@ -72,6 +72,11 @@ export interface SignedInPageOptions {
   readonly ignoreConsole?: RegExp;
 }
 
+/** The page's scrollable width against its visible width: wider means the page scrolls sideways. */
+export async function pageWidths(page: Page): Promise<{ readonly scrollWidth: number; readonly clientWidth: number }> {
+  return page.evaluate(() => ({ scrollWidth: document.scrollingElement?.scrollWidth ?? 0, clientWidth: document.scrollingElement?.clientWidth ?? 0 }));
+}
+
 /**
  * The page's uncaught errors and console errors from now on (CSP violations are console errors),
  * bar those `ignoreConsole` matches: e2e tests expect the list to stay empty.
