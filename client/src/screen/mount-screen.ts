@@ -18,6 +18,7 @@ import { TabTitle } from '../session/tab-title.js';
 import { ScreenConnection } from './connection.js';
 import { describeScreenDisconnect } from './disconnect.js';
 import { wireClipboardPanel, wireToggle } from './controls.js';
+import { wireClipboardSync } from './clipboard-browser.js';
 import { wireFullscreen } from '../session/fullscreen.js';
 import { LastFrame } from './last-frame.js';
 import { sendCombo } from './keys.js';
@@ -148,9 +149,19 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
     (text) =>
       withInput((rfb) => {
         rfb.clipboardPasteFrom(text);
+        clipboardSync.sentFromPanel(text);
         status.offerBanner('info', CLIPBOARD_SENT_HINT, HINT_VISIBLE_MS);
       }),
   );
+  // Never on a watching page, even one allowed to drive: the panel is its way.
+  const clipboardSync = wireClipboardSync({
+    host: o.host,
+    allow: requireElement('clipboard-allow', HTMLButtonElement),
+    enabled: watching === null,
+    canSend: () => state === 'connected' && !viewOnly(),
+    send: (text) => withViewer((rfb) => rfb.clipboardPasteFrom(text)),
+    hint: (text) => status.offerBanner('info', text, HINT_VISIBLE_MS),
+  });
 
   const keyBar = wireKeyBar(
     {
@@ -231,7 +242,10 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
       status.setDetail(cleanVmTitle(name));
       tabTitle.setBase(pageTitle(name, o.buildLabel) ?? pageOwnTitle);
     },
-    clipboard: (text) => clipboard.receive(text),
+    clipboard: (text) => {
+      clipboard.receive(text);
+      clipboardSync.fromVm(text);
+    },
     disconnected: (why) => {
       lastFrame.hide();
       linkStatus.stop();
@@ -327,6 +341,7 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
     ctrlAltDel.disabled = !canSend;
     specialKeys.disabled = !canSend;
     clipboard.setCanSend(canSend);
+    clipboardSync.update();
     keyBar.update({ canSend, viewOnly: viewOnly() });
   }
 }
