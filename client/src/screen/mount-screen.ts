@@ -28,7 +28,7 @@ import { isQualityPreset, QUALITY_PRESETS, rememberQuality, storedQuality, type 
 import { browserStorage } from '../lib/storage.js';
 import { describeResolution, isViewMode, oneToOneScale, rememberViewMode, storedViewMode, type ViewMode } from './view-mode.js';
 import { ModifierSwap, rememberCmdCtrlSwap, storedCmdCtrlSwap } from './modifier-swap.js';
-import { hookDisplayScale, hookKeyboard } from './novnc-hooks.js';
+import { hookDisplayScale, hookKeyboard, hookViewOnlyClipboard } from './novnc-hooks.js';
 import { LinkStatus } from './link-status.js';
 
 /** Long enough to read a sentence; it is a hint, not a state. */
@@ -221,6 +221,8 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
       rescale = hookDisplayScale(rfb, pixelScale, () => showResolution(o.host));
       // Where noVNC's keyboard cannot be reached the option would do nothing: it is not offered.
       if (!hookKeyboard(rfb, (keysym, code, down) => swap.map(keysym, code, down))) cmdCtrlToggle.hidden = true;
+      // Without it a view-only viewer stops when the VM copies; nothing else to drop.
+      hookViewOnlyClipboard(rfb);
       linkStatus.start(rfb, ws);
       rfb.viewOnly = viewOnly();
       rfb.showDotCursor = dotCursor();
