@@ -10,13 +10,15 @@ interface Fake {
   active: boolean;
   permission: ClipboardPermission;
   refuseWrites: boolean;
+  /** A warning holds the status line: the hint cannot be shown. */
+  bannerBusy: boolean;
   readonly sent: string[];
   readonly hints: string[];
   reads: number;
 }
 
 function fake(withApi = true): Fake {
-  const f: Omit<Fake, 'sync'> = { local: '', focused: true, active: true, permission: 'granted', refuseWrites: false, sent: [], hints: [], reads: 0 };
+  const f: Omit<Fake, 'sync'> = { local: '', focused: true, active: true, permission: 'granted', refuseWrites: false, bannerBusy: false, sent: [], hints: [], reads: 0 };
   const sync = new ClipboardSync({
     clipboard: withApi
       ? {
@@ -38,7 +40,10 @@ function fake(withApi = true): Fake {
     hasFocus: () => f.focused,
     active: () => f.active,
     send: (text) => void f.sent.push(text),
-    hint: (text) => void f.hints.push(text),
+    hint: (text) => {
+      f.hints.push(text);
+      return !f.bannerBusy;
+    },
   });
   return Object.assign(f, { sync });
 }
@@ -207,4 +212,14 @@ test('paste shortcuts: Ctrl+V and ⌘V, any case, not with Alt (AltGr) or alone'
   assert.equal(isPasteShortcut(key('v', {})), false);
   assert.equal(isPasteShortcut(key('v', { ctrlKey: true, altKey: true })), false);
   assert.equal(isPasteShortcut(key('c', { ctrlKey: true })), false);
+});
+
+test('a hint the status line could not show is offered again', async () => {
+  const f = fake(false);
+  f.bannerBusy = true;
+  await f.sync.fromVm('one');
+  f.bannerBusy = false;
+  await f.sync.fromVm('two');
+  await f.sync.fromVm('three');
+  assert.deepEqual(f.hints, [CLIPBOARD_HINTS.missing, CLIPBOARD_HINTS.missing]);
 });

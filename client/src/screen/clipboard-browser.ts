@@ -24,7 +24,8 @@ export interface ClipboardSyncOptions {
   /** Connected and not view-only. */
   canSend(): boolean;
   send(text: string): void;
-  hint(text: string): void;
+  /** False if the line could not be shown. */
+  hint(text: string): boolean;
 }
 
 export interface BrowserClipboardSync {

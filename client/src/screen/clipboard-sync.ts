@@ -48,8 +48,8 @@ export interface ClipboardSyncDeps {
   active(): boolean;
   /** Puts text on the VM's clipboard. */
   send(text: string): void;
-  /** One line for the user; the sync says at most one per page. */
-  hint(text: string): void;
+  /** One line for the user, the sync's only one per page; false if it could not be shown (a warning was up). */
+  hint(text: string): boolean;
 }
 
 export class ClipboardSync {
@@ -143,9 +143,7 @@ export class ClipboardSync {
   }
 
   #hint(text: string): void {
-    if (this.#hinted) return;
-    this.#hinted = true;
-    this.deps.hint(text);
+    if (!this.#hinted) this.#hinted = this.deps.hint(text);
   }
 }
 
