@@ -8,6 +8,7 @@
  * - the clipboard both ways with the permission granted: the VM's copy is in the browser's
  *   clipboard without the panel, the browser's reaches the VM when the screen gets focus, and a
  *   paste shortcut sends it before the key;
+ * - without the permission, focus never reads (so never prompts); a paste key hints at the panel;
  * - a view-only page and a watching page neither read nor write the browser's clipboard, nor send.
  *
  * Playwright's keyboard types as a US layout does; other layouts are what Chromium's DevTools
@@ -28,6 +29,7 @@ import { pollUntil } from '../helpers/ports.js';
 import { registerTempDir, runCommand, spawnManaged, type ManagedProcess } from '../helpers/daemon.js';
 import { messagesSent, recordSentFrames } from '../helpers/rfb-keys.js';
 import { watchRootKeys, type XevHandle, type XKeyEvent } from '../helpers/xev.js';
+import { CLIPBOARD_HINTS } from '../../client/src/screen/clipboard-sync.js';
 
 /** Bounds each UI wait; waits are on conditions, never on time. */
 const UI_TIMEOUT_MS = 20_000;
@@ -130,11 +132,11 @@ describe("the screen's keys and clipboard, observed on the VM", () => {
 
   const vmEnv = (): NodeJS.ProcessEnv => ({ ...process.env, DISPLAY: `:${xvnc.display}` });
 
-  /** A context of its own for `user`, with the clipboard permissions granted to the gateway's origin. */
-  async function newContext(): Promise<BrowserContext> {
+  /** A context of its own, with the clipboard permissions granted to the gateway's origin unless `granted` is false. */
+  async function newContext(granted = true): Promise<BrowserContext> {
     const context = await browser.newContext({ viewport: VIEWPORT });
     contexts.push(context);
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: gw.url });
+    if (granted) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: gw.url });
     await context.addInitScript(countClipboardCalls);
     return context;
   }
@@ -289,6 +291,20 @@ describe("the screen's keys and clipboard, observed on the VM", () => {
     const vDown = after.findIndex((m) => m.key?.keysym === KEY_V && m.key.down);
     assert.ok(cut >= 0 && vDown > cut, `the clipboard goes before the V key: ${JSON.stringify(after)}`);
     await pollUntil('the pasted text on the VM', UI_TIMEOUT_MS, async () => (await vmClipboard()) === pasted);
+    assert.deepEqual(screen.errors, []);
+    await page.close();
+  });
+
+  test('without the permission, focus never reads the clipboard; a paste key says the panel is the way, which offers Allow', async () => {
+    const screen = await openScreen(await newContext(false), world.users.developer);
+    const { page } = screen;
+    await page.locator('#clipboard-toggle').focus();
+    await page.locator('#screen canvas').focus();
+    await page.keyboard.press('Control+v');
+    await page.locator('#term-banner', { hasText: CLIPBOARD_HINTS.notAllowed }).waitFor();
+    assert.deepEqual(await clipboardCalls(page), { reads: 0, writes: 0 }, 'no read, so no prompt');
+    await page.locator('#clipboard-toggle').click();
+    await page.locator('#clipboard-allow').waitFor();
     assert.deepEqual(screen.errors, []);
     await page.close();
   });
