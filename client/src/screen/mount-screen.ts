@@ -221,7 +221,7 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
       rescale = hookDisplayScale(rfb, pixelScale, () => showResolution(o.host));
       // Where noVNC's keyboard cannot be reached the option would do nothing: it is not offered.
       if (!hookKeyboard(rfb, (keysym, code, down) => swap.map(keysym, code, down))) cmdCtrlToggle.hidden = true;
-      // Without it a view-only viewer stops when the VM copies; nothing else to drop.
+      // Else noVNC 1.7's view-only viewer stops when the VM copies (see the hook); no control depends on it.
       hookViewOnlyClipboard(rfb);
       linkStatus.start(rfb, ws);
       rfb.viewOnly = viewOnly();
