@@ -16,6 +16,11 @@ required=(
   "/usr/bin/xsetroot:x11-xserver-utils"
   "/usr/bin/xwininfo:x11-utils"
   "/usr/bin/xdotool:xdotool"
+  # The screen's keys and clipboard as the VM sees them (test/e2e/screen-keys.test.ts).
+  "/usr/bin/xev:x11-utils"
+  "/usr/bin/xclip:xclip"
+  "/usr/bin/setxkbmap:x11-xkb-utils"
+  "/usr/share/X11/xkb/symbols/de:xkb-data"
   # The scale-out tests run a throwaway cluster with initdb and pg_ctl (test/helpers/postgres.ts).
   "/usr/lib/postgresql/15/bin/initdb:postgresql"
   "/usr/lib/postgresql/15/bin/pg_ctl:postgresql"

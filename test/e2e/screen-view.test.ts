@@ -1,8 +1,8 @@
 /**
  * The screen page's view and link controls in Chromium against a real Xvnc (issue #19): "Fit to
  * window" and "1:1 pixels" on a HiDPI display (deviceScaleFactor 2), where 1:1 means one VM pixel
- * per device pixel and a click still lands on the VM pixel under it; the Cmd ↔ Ctrl option as the
- * keysyms the page sends; the VM's resolution and the link readout in the status.
+ * per device pixel and a click still lands on the VM pixel under it; the VM's resolution and the
+ * link readout in the status. Cmd ↔ Ctrl is checked on the VM itself (screen-keys.test.ts).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +13,6 @@ import { seedWorld, type World } from '../helpers/seed.js';
 import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
 import { pollUntil } from '../helpers/ports.js';
 import { runCommand } from '../helpers/daemon.js';
-import { describeKeys, keyEventsSent, recordSentFrames } from '../helpers/rfb-keys.js';
 
 /** Bounds each UI wait; waits are on conditions, never on time. */
 const UI_TIMEOUT_MS = 20_000;
@@ -22,17 +21,13 @@ const VIEWPORT = { width: 1280, height: 900 } as const;
 const HIDPI = 2;
 /** Narrower than the desktop at 1:1 device pixels (1024 VM px = 512 CSS px), so it scrolls sideways. */
 const NARROW_WIDTH = 400;
-const CONTROL_L = 0xffe3;
-const SUPER_L = 0xffeb;
-const KEY_C = 0x63;
 
 interface ScreenPage {
   readonly page: Page;
   readonly errors: string[];
-  keys(): string[];
 }
 
-describe("the screen's view, keys and link readout in Chromium", () => {
+describe("the screen's view and link readout in Chromium", () => {
   let xvnc: XvncHandle;
   let gw: TestGateway;
   let world: World;
@@ -59,7 +54,6 @@ describe("the screen's view, keys and link readout in Chromium", () => {
     const page = existing ?? (await context.newPage());
     page.setDefaultTimeout(UI_TIMEOUT_MS);
     const errors = recordPageErrors(page);
-    const sent = recordSentFrames(page);
     const path = `/builds/${world.builds.macRunning}/screen`;
     if (existing) await page.reload();
     else if (signedIn) await page.goto(`${gw.url}${path}`);
@@ -67,7 +61,7 @@ describe("the screen's view, keys and link readout in Chromium", () => {
     // One context for the file: its cookie and localStorage outlive each page.
     signedIn = true;
     await page.locator('#conn-state[data-state="connected"]').waitFor();
-    return { page, errors, keys: () => describeKeys(keyEventsSent(sent())) };
+    return { page, errors };
   }
 
   async function canvasCssWidth(page: Page): Promise<number> {
@@ -160,40 +154,6 @@ describe("the screen's view, keys and link readout in Chromium", () => {
 
     await page.locator('#view-mode').selectOption('fit');
     await pollUntil('the canvas fitted again', UI_TIMEOUT_MS, async () => Math.abs((await canvasCssWidth(page)) - fitted.width) < 1);
-    assert.deepEqual([...screen.errors, ...reloaded.errors], []);
-    await page.close();
-  });
-
-  test('Cmd ↔ Ctrl: off, Ctrl+C is Control_L+c; on, Super_L (⌘) +c; remembered', async () => {
-    const screen = await openScreen();
-    const { page } = screen;
-    const toggle = page.getByRole('button', { name: 'Cmd ↔ Ctrl' });
-    assert.equal(await toggle.getAttribute('aria-pressed'), 'false', 'off by default');
-    const hex = (keysym: number): string => `0x${keysym.toString(16)}`;
-
-    let from = screen.keys().length;
-    await page.locator('#screen canvas').focus();
-    await page.keyboard.press('Control+c');
-    await pollUntil('Ctrl+C sent', UI_TIMEOUT_MS, async () => screen.keys().length >= from + 4);
-    assert.deepEqual(screen.keys().slice(from), [`down ${hex(CONTROL_L)}`, `down ${hex(KEY_C)}`, `up ${hex(KEY_C)}`, `up ${hex(CONTROL_L)}`]);
-
-    await toggle.click();
-    assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
-    await page.locator('#screen canvas').focus();
-    from = screen.keys().length;
-    await page.keyboard.press('Control+c');
-    await pollUntil('Ctrl+C sent as ⌘C', UI_TIMEOUT_MS, async () => screen.keys().length >= from + 4);
-    assert.deepEqual(screen.keys().slice(from), [`down ${hex(SUPER_L)}`, `down ${hex(KEY_C)}`, `up ${hex(KEY_C)}`, `up ${hex(SUPER_L)}`]);
-
-    // The Send keys menu means what it says, whatever the option.
-    from = screen.keys().length;
-    await page.locator('#special-keys').selectOption('cmd-c');
-    await pollUntil('⌘C from the menu', UI_TIMEOUT_MS, async () => screen.keys().length >= from + 4);
-    assert.deepEqual(screen.keys().slice(from), [`down ${hex(SUPER_L)}`, `down ${hex(KEY_C)}`, `up ${hex(KEY_C)}`, `up ${hex(SUPER_L)}`]);
-
-    const reloaded = await openScreen(page);
-    assert.equal(await toggle.getAttribute('aria-pressed'), 'true', 'remembered across a reload');
-    await toggle.click();
     assert.deepEqual([...screen.errors, ...reloaded.errors], []);
     await page.close();
   });

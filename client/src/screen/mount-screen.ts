@@ -18,6 +18,7 @@ import { TabTitle } from '../session/tab-title.js';
 import { ScreenConnection } from './connection.js';
 import { describeScreenDisconnect } from './disconnect.js';
 import { wireClipboardPanel, wireToggle } from './controls.js';
+import { wireClipboardSync } from './clipboard-browser.js';
 import { wireFullscreen } from '../session/fullscreen.js';
 import { LastFrame } from './last-frame.js';
 import { sendCombo } from './keys.js';
@@ -27,7 +28,7 @@ import { isQualityPreset, QUALITY_PRESETS, rememberQuality, storedQuality, type 
 import { browserStorage } from '../lib/storage.js';
 import { describeResolution, isViewMode, oneToOneScale, rememberViewMode, storedViewMode, type ViewMode } from './view-mode.js';
 import { ModifierSwap, rememberCmdCtrlSwap, storedCmdCtrlSwap } from './modifier-swap.js';
-import { hookDisplayScale, hookKeyboard } from './novnc-hooks.js';
+import { hookDisplayScale, hookKeyboard, hookViewOnlyClipboard } from './novnc-hooks.js';
 import { LinkStatus } from './link-status.js';
 
 /** Long enough to read a sentence; it is a hint, not a state. */
@@ -148,9 +149,19 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
     (text) =>
       withInput((rfb) => {
         rfb.clipboardPasteFrom(text);
+        clipboardSync.sentFromPanel(text);
         status.offerBanner('info', CLIPBOARD_SENT_HINT, HINT_VISIBLE_MS);
       }),
   );
+  // Never on a watching page, even one allowed to drive: the panel is its way.
+  const clipboardSync = wireClipboardSync({
+    host: o.host,
+    allow: requireElement('clipboard-allow', HTMLButtonElement),
+    enabled: watching === null,
+    canSend: () => state === 'connected' && !viewOnly(),
+    send: (text) => withViewer((rfb) => rfb.clipboardPasteFrom(text)),
+    hint: (text) => status.offerBanner('info', text, HINT_VISIBLE_MS),
+  });
 
   const keyBar = wireKeyBar(
     {
@@ -210,6 +221,8 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
       rescale = hookDisplayScale(rfb, pixelScale, () => showResolution(o.host));
       // Where noVNC's keyboard cannot be reached the option would do nothing: it is not offered.
       if (!hookKeyboard(rfb, (keysym, code, down) => swap.map(keysym, code, down))) cmdCtrlToggle.hidden = true;
+      // Else noVNC 1.7's view-only viewer stops when the VM copies (see the hook); no control depends on it.
+      hookViewOnlyClipboard(rfb);
       linkStatus.start(rfb, ws);
       rfb.viewOnly = viewOnly();
       rfb.showDotCursor = dotCursor();
@@ -231,7 +244,10 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
       status.setDetail(cleanVmTitle(name));
       tabTitle.setBase(pageTitle(name, o.buildLabel) ?? pageOwnTitle);
     },
-    clipboard: (text) => clipboard.receive(text),
+    clipboard: (text) => {
+      clipboard.receive(text);
+      clipboardSync.fromVm(text);
+    },
     disconnected: (why) => {
       lastFrame.hide();
       linkStatus.stop();
@@ -327,6 +343,7 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
     ctrlAltDel.disabled = !canSend;
     specialKeys.disabled = !canSend;
     clipboard.setCanSend(canSend);
+    clipboardSync.update();
     keyBar.update({ canSend, viewOnly: viewOnly() });
   }
 }

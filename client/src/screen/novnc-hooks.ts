@@ -1,8 +1,9 @@
 /**
- * The three places the screen reaches into noVNC 1.7's internals, because its API has no way in:
+ * The four places the screen reaches into noVNC 1.7's internals, because its API has no way in:
  * a display scale other than "fit" or 1 CSS pixel (sharp HiDPI), the keyboard's events before they
- * are sent (Cmd ↔ Ctrl, without touching the key bar's and menus' own keys), and the end of each
- * FramebufferUpdate (the frame rate). Each checks what it finds and reports false when a newer
+ * are sent (Cmd ↔ Ctrl, without touching the key bar's and menus' own keys), the end of each
+ * FramebufferUpdate (the frame rate), and a view-only viewer's clipboard messages (a noVNC bug
+ * that stops the viewer). Each checks what it finds and reports false when a newer
  * noVNC has moved things, so the page drops that one feature instead of breaking the viewer.
  */
 import type RFB from '@novnc/novnc';
@@ -14,6 +15,10 @@ interface RfbInternals {
   _display?: { scale?: unknown };
   _keyboard?: { onkeyevent?: unknown };
   _framebufferUpdate?: unknown;
+  _handleServerCutText?: unknown;
+  _viewOnly?: unknown;
+  _sock?: { rQlen?: unknown; rQpeekBytes?: unknown };
+  dispatchEvent?: unknown;
 }
 
 function internals(rfb: RFB): RfbInternals {
@@ -65,6 +70,44 @@ export function hookFrames(rfb: RFB, onFrame: () => void): boolean {
     // True once the update's last rectangle is in; false while it waits for more bytes.
     if (done === true) onFrame();
     return done;
+  };
+  return true;
+}
+
+/** ServerCutText after its type byte: 3 bytes of padding, the signed length, and an extended message's flags. */
+const CUT_TEXT_HEADER_BYTES = 11;
+/** The extended clipboard's Provide action (its flags' top byte), which carries the data. */
+const EXTENDED_CLIPBOARD_PROVIDE = 1 << 28;
+
+/**
+ * noVNC 1.7 returns from a view-only viewer's extended-clipboard Provide before reading its data,
+ * so it reads the next message from the middle of it and stops ("could not be understood"); a
+ * TigerVNC server sends Provide unasked whenever the VM's clipboard changes. A view-only viewer
+ * reads such a message as one that may take input would, and the 'clipboard' event that makes is
+ * dropped: a view-only page is still not told what the VM copied. Reading a Provide sends nothing.
+ */
+export function hookViewOnlyClipboard(rfb: RFB): boolean {
+  const inner = internals(rfb);
+  const original = inner._handleServerCutText;
+  const sock = inner._sock;
+  if (typeof original !== 'function' || typeof inner._viewOnly !== 'boolean' || typeof sock?.rQlen !== 'function' || typeof sock.rQpeekBytes !== 'function') return false;
+  const queued = sock.rQlen as () => number;
+  const peek = sock.rQpeekBytes as (length: number) => Uint8Array;
+  const isProvide = (): boolean => {
+    if (queued.call(sock) < CUT_TEXT_HEADER_BYTES) return false;
+    const header = new DataView(peek.call(sock, CUT_TEXT_HEADER_BYTES).buffer);
+    return header.getInt32(3) < 0 && (header.getUint32(7) & EXTENDED_CLIPBOARD_PROVIDE) !== 0;
+  };
+  inner._handleServerCutText = function handleServerCutText(this: unknown, ...args: unknown[]): unknown {
+    if (inner._viewOnly !== true || !isProvide()) return (original as (...a: unknown[]) => unknown).apply(this, args);
+    inner._viewOnly = false;
+    inner.dispatchEvent = () => true;
+    try {
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    } finally {
+      delete inner.dispatchEvent;
+      inner._viewOnly = true;
+    }
   };
   return true;
 }

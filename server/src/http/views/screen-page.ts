@@ -90,7 +90,7 @@ function screenWorkspace(buildId: string, label: string): Html {
   <button id="show-keyboard" type="button" class="button screen-key screen-key-wide" aria-pressed="false">Show keyboard</button>
 </div>
 <div id="term-banner" class="term-banner" role="status" hidden></div>
-<aside id="clipboard-panel" class="clipboard-panel" hidden><label for="clipboard-text">Clipboard</label><textarea id="clipboard-text" rows="5"></textarea><button id="clipboard-send" type="button" class="button button-small">Send to VM</button><p class="muted small">Text copied on the VM appears here.</p></aside>
+<aside id="clipboard-panel" class="clipboard-panel" hidden><label for="clipboard-text">Clipboard</label><textarea id="clipboard-text" rows="5"></textarea><button id="clipboard-send" type="button" class="button button-small">Send to VM</button><p class="muted small">Text copied on the VM appears here, and in your clipboard where the browser allows it.</p><button id="clipboard-allow" type="button" class="button button-small" title="Lets the page read your clipboard when the screen gets focus, so what you copy reaches the VM" hidden>Allow automatic clipboard</button></aside>
 <textarea id="screen-keyboard-input" class="screen-keyboard-input" aria-label="Typing to the VM" tabindex="-1" autocapitalize="off" autocomplete="off" autocorrect="off" spellcheck="false"></textarea>
 <main id="screen" class="screen-host" data-build-id="${buildId}" data-build-label="${label}"></main>`;
 }
