@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLIPBOARD_HINTS, ClipboardSync, isPasteShortcut, MAX_AUTO_SEND_CHARS, type ClipboardPermission } from '../../client/src/screen/clipboard-sync.js';
+import { CLIPBOARD_HINTS, ClipboardSync, fitsClipboardMessage, isPasteShortcut, MAX_CLIPBOARD_SEND_CHARS, type ClipboardPermission } from '../../client/src/screen/clipboard-sync.js';
 
 interface Fake {
   readonly sync: ClipboardSync;
@@ -199,7 +199,7 @@ test('a refused write hints once; a write refused for lost focus waits for the n
 
 test('a clipboard too large for one RFB message is not sent automatically', async () => {
   const f = fake();
-  f.local = 'x'.repeat(MAX_AUTO_SEND_CHARS + 1);
+  f.local = 'x'.repeat(MAX_CLIPBOARD_SEND_CHARS + 1);
   await f.sync.focused();
   assert.deepEqual([f.sent, f.hints], [[], [CLIPBOARD_HINTS.tooLarge]]);
 });
@@ -222,4 +222,11 @@ test('a hint the status line could not show is offered again', async () => {
   await f.sync.fromVm('two');
   await f.sync.fromVm('three');
   assert.deepEqual(f.hints, [CLIPBOARD_HINTS.missing, CLIPBOARD_HINTS.missing]);
+});
+
+test('the panel and the sync share one size limit, below the gateway’s 1 MiB clipboard message', () => {
+  assert.equal(fitsClipboardMessage('x'.repeat(MAX_CLIPBOARD_SEND_CHARS)), true);
+  assert.equal(fitsClipboardMessage('x'.repeat(MAX_CLIPBOARD_SEND_CHARS + 1)), false);
+  // Three UTF-8 bytes per UTF-16 unit at most: the largest text that fits stays under 1 MiB.
+  assert.ok(Buffer.byteLength('€'.repeat(MAX_CLIPBOARD_SEND_CHARS)) < 1024 * 1024);
 });

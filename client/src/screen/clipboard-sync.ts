@@ -24,13 +24,19 @@ export type ClipboardPermission = 'granted' | 'prompt' | 'denied' | 'unsupported
  * (server/src/protocols/vnc/client-message-filter.ts); UTF-8 takes at most 3 bytes per UTF-16
  * unit, so this stays below it even where the text does not compress.
  */
-export const MAX_AUTO_SEND_CHARS = 256 * 1024;
+export const MAX_CLIPBOARD_SEND_CHARS = 256 * 1024;
+
+/** Whether text may go to the VM in one clipboard message (automatically or from the panel). */
+export function fitsClipboardMessage(text: string): boolean {
+  return text.length <= MAX_CLIPBOARD_SEND_CHARS;
+}
 
 export const CLIPBOARD_HINTS = {
   missing: 'This browser does not let the page use your clipboard: copy and paste through the Clipboard panel.',
   notAllowed: 'The browser does not let the page read your clipboard: paste through the Clipboard panel, or allow the clipboard there.',
   writeRefused: 'The browser did not let the page copy to your clipboard: the VM’s text is in the Clipboard panel.',
   tooLarge: 'Your clipboard is too large to send to the VM automatically.',
+  panelTooLarge: 'That text is too large to send to the VM at once (over 256 K characters): send it in parts, or as a file.',
 } as const;
 
 export interface AsyncClipboard {
@@ -124,7 +130,7 @@ export class ClipboardSync {
     this.#local = text;
     // Empty: nothing, or no text (an image), on the user's clipboard; the VM's stays.
     if (text === '' || text === this.#vm) return;
-    if (text.length > MAX_AUTO_SEND_CHARS) return this.#hint(CLIPBOARD_HINTS.tooLarge);
+    if (!fitsClipboardMessage(text)) return this.#hint(CLIPBOARD_HINTS.tooLarge);
     this.#vm = text;
     this.deps.send(text);
   }

@@ -19,6 +19,7 @@ import { ScreenConnection } from './connection.js';
 import { describeScreenDisconnect } from './disconnect.js';
 import { wireClipboardPanel, wireToggle } from './controls.js';
 import { wireClipboardSync } from './clipboard-browser.js';
+import { CLIPBOARD_HINTS, fitsClipboardMessage } from './clipboard-sync.js';
 import { wireFullscreen } from '../session/fullscreen.js';
 import { LastFrame } from './last-frame.js';
 import { sendCombo } from './keys.js';
@@ -146,12 +147,18 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
       text: requireElement('clipboard-text', HTMLTextAreaElement),
       send: requireElement('clipboard-send', HTMLButtonElement),
     },
-    (text) =>
+    (text) => {
+      // Past the limit the gateway would end the whole screen; the text stays in the panel.
+      if (!fitsClipboardMessage(text)) {
+        status.offerBanner('info', CLIPBOARD_HINTS.panelTooLarge, HINT_VISIBLE_MS);
+        return;
+      }
       withInput((rfb) => {
         rfb.clipboardPasteFrom(text);
         clipboardSync.sentFromPanel(text);
         status.offerBanner('info', CLIPBOARD_SENT_HINT, HINT_VISIBLE_MS);
-      }),
+      });
+    },
   );
   // Never on a watching page, even one allowed to drive: the panel is its way.
   const clipboardSync = wireClipboardSync({
