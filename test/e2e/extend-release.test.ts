@@ -57,6 +57,7 @@ test('Extend moves the countdown on the terminal, the screen and the build page;
   await screen.goto(`${gw.url}/builds/build-e2e-extend/screen`);
   await screen.locator('#conn-state[data-state="connected"]').waitFor();
   await screen.locator('#window-countdown', { hasText: /^Closes in [45]:\d\d$/ }).waitFor();
+  await screen.getByRole('button', { name: 'Extend 15 min' }).waitFor();
   const buildPage = await context.newPage();
   buildPage.setDefaultTimeout(UI_TIMEOUT_MS);
   await buildPage.goto(`${gw.url}/builds/build-e2e-extend`);
@@ -67,6 +68,7 @@ test('Extend moves the countdown on the terminal, the screen and the build page;
   await terminal.getByRole('button', { name: 'Extend 15 min' }).waitFor({ state: 'hidden' });
   // The screen and the build page follow at their next window poll.
   await screen.locator('#window-countdown', { hasText: /^Closes in (19|20):\d\d$/ }).waitFor();
+  await screen.getByRole('button', { name: 'Extend 15 min' }).waitFor({ state: 'hidden' });
   await buildPage.locator('[data-countdown]', { hasText: /^(19|20):\d\d$/ }).waitFor();
 
   buildPage.once('dialog', (dialog) => void dialog.accept());
