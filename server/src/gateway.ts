@@ -57,6 +57,7 @@ import { STALE_AFTER_MS } from './cluster/live-connections.js';
 import { postgresOutbox, sqliteOutbox, type WebhookOutbox } from './webhooks/outbox.js';
 import { createWebhookEmitter, type WebhookEmitter } from './webhooks/emitter.js';
 import { startWebhookDelivery, type WebhookDelivery } from './webhooks/delivery.js';
+import { windowChanges } from './webhooks/window-changes.js';
 import type { WebhookSettings } from './config/config.js';
 
 const MS_PER_MINUTE = 60_000;
@@ -266,6 +267,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     draining: () => tracker.draining,
     fileGate,
     webhookOutbox: webhooks?.outbox ?? null,
+    windows: windowChanges({
+      store,
+      now,
+      webhooks: webhooks && { endpoints: webhooks.endpoints, settled: () => webhooks.emitter.settled(), written: () => webhooks.delivery.wake() },
+    }),
   });
 
   return {
@@ -311,6 +317,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
 interface Webhooks {
   readonly outbox: WebhookOutbox;
+  readonly endpoints: readonly string[];
   readonly emitter: WebhookEmitter;
   readonly delivery: WebhookDelivery;
   /** Writes what was observed, then stops delivering; idempotent. */
@@ -360,6 +367,7 @@ function startWebhooks(deps: GatewayDeps, metrics: GatewayMetrics, now: () => Da
   let closed: Promise<void> | null = null;
   return {
     outbox,
+    endpoints: settings.endpoints,
     emitter,
     delivery,
     close: () => {

@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Frame, Page, Request } from 'playwright-core';
 import { BLOCK_THIRD_PARTY_COOKIES_ARG, launchChromium, signInThroughForm } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { control, seedWorld, type World } from '../helpers/seed.js';
+import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { PASSWORD_USER, passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
 import { exchange, launch, launchOk, parseLaunchUrl } from '../helpers/embed.js';
@@ -262,6 +262,46 @@ describe('embedding in a cross-site dashboard with third-party cookies blocked',
     const frame = await embeddedFrame(page, '#term');
     await frame.locator('body[data-window="closed"]').waitFor();
     assert.equal(await frame.locator('#reconnect').isVisible(), false);
+    await context.close();
+  });
+
+  test("an Extend reaches the embedded terminal's and screen's parent as porthole:window; a Release as porthole:closed 4000 naming who", async () => {
+    // A finished macOS build whose window closes 5 minutes from now: in its last 15-minute step.
+    const finishedAt = new Date(Date.now() + 5 * 60_000 - GRACE_MS);
+    const put = await control(gw).put('/builds/embed-extend', {
+      appId: 'app-1',
+      stack: 'macos',
+      status: 'finished',
+      startedAt: new Date(finishedAt.getTime() - 30 * 60_000).toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      remoteAccess: { ssh: passwordEndpoint(sshd), vnc: { host: xvnc.host, port: xvnc.port, password: xvnc.password } },
+      extensions: { stepMinutes: 15, maxMinutes: 60 },
+    });
+    assert.equal(put.status, 201, JSON.stringify(put.body));
+    const closesAt = String(put.body.window.closesAt);
+    const terminal = await launchOk(gw, launchFor({ buildId: 'embed-extend' }));
+    const screen = await launchOk(gw, launchFor({ buildId: 'embed-extend', kind: 'vnc' }));
+    const { page, context } = await openDashboard(
+      `<porthole-terminal id="term" src="${attr(terminal.url)}"></porthole-terminal><porthole-screen id="screen" src="${attr(screen.url)}"></porthole-screen>`,
+    );
+    await Promise.all([waitForEvent(page, 'term', 'porthole:connected'), waitForEvent(page, 'screen', 'porthole:connected')]);
+    await Promise.all([waitForEvent(page, 'term', 'porthole:window', { closesAt }), waitForEvent(page, 'screen', 'porthole:window', { closesAt })]);
+
+    // Extended from the build page elsewhere (a cookie session of the same user): both frames hear it.
+    const developer = await signIn(gw, world.users.developer);
+    const extended = await developer.post('/api/v1/builds/embed-extend/extend').set('Origin', gw.origin);
+    assert.equal(extended.status, 200, JSON.stringify(extended.body));
+    const later = String(extended.body.closesAt);
+    assert.notEqual(later, closesAt);
+    // The terminal at once (its gateway pushes it); the screen at its next window poll.
+    await Promise.all([waitForEvent(page, 'term', 'porthole:window', { closesAt: later }), waitForEvent(page, 'screen', 'porthole:window', { closesAt: later })]);
+
+    const owner = await signIn(gw, world.users.owner);
+    assert.equal((await owner.post('/api/v1/builds/embed-extend/release').set('Origin', gw.origin)).status, 200);
+    const reason = `released by ${world.users.owner.id}`;
+    const [termClosed, screenClosed] = await Promise.all([waitForEvent(page, 'term', 'porthole:closed'), waitForEvent(page, 'screen', 'porthole:closed')]);
+    assert.deepEqual([termClosed.detail['code'], termClosed.detail['reason']], [4000, reason]);
+    assert.deepEqual([screenClosed.detail['code'], screenClosed.detail['reason']], [4000, reason]);
     await context.close();
   });
 

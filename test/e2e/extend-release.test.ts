@@ -1,6 +1,7 @@
 /**
- * Extend and release in Chromium (issue #20): Extend on the terminal page moves both open pages'
- * countdowns; releasing from the build page closes the terminal page with who released it.
+ * Extend and release in Chromium (issue #20): Extend on the terminal page moves the countdowns of
+ * the open terminal, screen and build pages; releasing from the build page closes the terminal and
+ * the screen, each showing who released it.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,17 +10,19 @@ import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { control, seedWorld, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
 
 const MINUTE = 60_000;
 const UI_TIMEOUT_MS = 15_000;
 
 let sshd: SshdHandle;
+let xvnc: XvncHandle;
 let gw: TestGateway;
 let world: World;
 let browser: Browser;
 
 before(async () => {
-  sshd = await startSshd();
+  [sshd, xvnc] = await Promise.all([startSshd(), startXvnc()]);
   gw = await startGateway();
   world = await seedWorld(gw, { ssh: passwordEndpoint(sshd) });
   browser = await launchChromium(['--disable-3d-apis']);
@@ -27,19 +30,19 @@ before(async () => {
 after(async () => {
   await browser.close();
   await gw.close();
-  await sshd.stop();
+  await Promise.all([sshd.stop(), xvnc.stop()]);
 });
 
-test('Extend moves the countdown on the terminal and the build page; Release closes the terminal naming who', async () => {
+test('Extend moves the countdown on the terminal, the screen and the build page; Release closes the terminal and the screen naming who', async () => {
   // Finished so that the window closes 5 minutes from now: in its last 15-minute step.
   const finishedAt = new Date(Date.now() + (5 - gw.config.graceMinutes) * MINUTE);
   const put = await control(gw).put('/builds/build-e2e-extend', {
     appId: 'app-1',
-    stack: 'linux',
+    stack: 'macos',
     status: 'finished',
     startedAt: new Date(finishedAt.getTime() - 30 * MINUTE).toISOString(),
     finishedAt: finishedAt.toISOString(),
-    remoteAccess: { ssh: passwordEndpoint(sshd) },
+    remoteAccess: { ssh: passwordEndpoint(sshd), vnc: { host: xvnc.host, port: xvnc.port, password: xvnc.password } },
     extensions: { stepMinutes: 15, maxMinutes: 60 },
   });
   assert.equal(put.status, 201, JSON.stringify(put.body));
@@ -49,6 +52,12 @@ test('Extend moves the countdown on the terminal and the build page; Release clo
   terminal.setDefaultTimeout(UI_TIMEOUT_MS);
   await signInThroughForm(terminal, gw.url, world.users.owner, '/builds/build-e2e-extend/terminal');
   await terminal.locator('#conn-state[data-state="connected"]').waitFor();
+  const screen = await context.newPage();
+  screen.setDefaultTimeout(UI_TIMEOUT_MS);
+  await screen.goto(`${gw.url}/builds/build-e2e-extend/screen`);
+  await screen.locator('#conn-state[data-state="connected"]').waitFor();
+  await screen.locator('#window-countdown', { hasText: /^Closes in [45]:\d\d$/ }).waitFor();
+  await screen.getByRole('button', { name: 'Extend 15 min' }).waitFor();
   const buildPage = await context.newPage();
   buildPage.setDefaultTimeout(UI_TIMEOUT_MS);
   await buildPage.goto(`${gw.url}/builds/build-e2e-extend`);
@@ -57,14 +66,18 @@ test('Extend moves the countdown on the terminal and the build page; Release clo
   await terminal.getByRole('button', { name: 'Extend 15 min' }).click();
   await terminal.locator('#window-countdown', { hasText: /^Closes in (19|20):\d\d$/ }).waitFor();
   await terminal.getByRole('button', { name: 'Extend 15 min' }).waitFor({ state: 'hidden' });
-  // The build page follows at its next window poll.
+  // The screen and the build page follow at their next window poll.
+  await screen.locator('#window-countdown', { hasText: /^Closes in (19|20):\d\d$/ }).waitFor();
+  await screen.getByRole('button', { name: 'Extend 15 min' }).waitFor({ state: 'hidden' });
   await buildPage.locator('[data-countdown]', { hasText: /^(19|20):\d\d$/ }).waitFor();
 
   buildPage.once('dialog', (dialog) => void dialog.accept());
   await buildPage.getByRole('button', { name: "I'm done — release the VM" }).click();
-  await terminal.locator('#conn-state[data-state="disconnected"]').waitFor();
-  await terminal.locator('#term-banner', { hasText: `The access window has closed: released by ${world.users.owner.id}.` }).waitFor();
-  assert.equal(await terminal.locator('#window-countdown').textContent(), 'Access window closed');
-  assert.equal(await terminal.getByRole('button', { name: "I'm done — release the VM" }).isVisible(), false);
+  for (const page of [terminal, screen]) {
+    await page.locator('#conn-state[data-state="disconnected"]').waitFor();
+    await page.locator('#term-banner', { hasText: `The access window has closed: released by ${world.users.owner.id}.` }).waitFor();
+    assert.equal(await page.locator('#window-countdown').textContent(), 'Access window closed');
+    assert.equal(await page.getByRole('button', { name: "I'm done — release the VM" }).isVisible(), false);
+  }
   await context.close();
 });

@@ -1,6 +1,7 @@
 /**
- * Extend and release (issue #20) against a real gateway and a real sshd: the one way a close time
- * moves later, reaching the open terminal's countdown, and the user's release ending it with 4000.
+ * Extend and release (issue #20) against a real gateway, a real sshd and a real Xvnc: the one way
+ * a close time moves later, reaching the open terminal's countdown, and the user's release ending
+ * its terminals and screens with 4000.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,21 +10,24 @@ import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { connectTerminal, mintTicket, type TerminalClient } from '../helpers/terminal-client.js';
+import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
+import { connectScreen, type ScreenClient } from '../helpers/screen-client.js';
 import { auditEvents } from '../helpers/ops.js';
 
 const MINUTE = 60_000;
-/** Issue #20: a release closes live terminals within a second. */
+/** Issue #20: a release closes live terminals and screens within a second. */
 const RELEASE_BUDGET_MS = 1_000;
 
 describe('extend and release', () => {
   let sshd: SshdHandle;
+  let xvnc: XvncHandle;
   let gw: TestGateway;
   let world: World;
   let developer: TestAgent;
-  const open: TerminalClient[] = [];
+  const open: (TerminalClient | ScreenClient)[] = [];
 
   before(async () => {
-    sshd = await startSshd();
+    [sshd, xvnc] = await Promise.all([startSshd(), startXvnc()]);
     gw = await startGateway();
     world = await seedWorld(gw, { ssh: passwordEndpoint(sshd) });
     developer = await signIn(gw, world.users.developer);
@@ -31,19 +35,20 @@ describe('extend and release', () => {
   after(async () => {
     for (const c of open) c.close();
     await gw.close();
-    await sshd.stop();
+    await Promise.all([sshd.stop(), xvnc.stop()]);
   });
 
-  /** A finished build of app-1 whose window closes `closesInMinutes` from now. */
-  async function finishedBuild(id: string, closesInMinutes: number, extensions?: { stepMinutes: number; maxMinutes: number }): Promise<Date> {
+  /** A finished build of app-1 whose window closes `closesInMinutes` from now; a macOS one has a screen too. */
+  async function finishedBuild(id: string, closesInMinutes: number, extensions?: { stepMinutes: number; maxMinutes: number }, stack: 'linux' | 'macos' = 'linux'): Promise<Date> {
     const finishedAt = new Date(Date.now() + (closesInMinutes - gw.config.graceMinutes) * MINUTE);
+    const vnc = { host: xvnc.host, port: xvnc.port, password: xvnc.password };
     const res = await control(gw).put(`/builds/${id}`, {
       appId: 'app-1',
-      stack: 'linux',
+      stack,
       status: 'finished',
       startedAt: new Date(finishedAt.getTime() - 30 * MINUTE).toISOString(),
       finishedAt: finishedAt.toISOString(),
-      remoteAccess: { ssh: passwordEndpoint(sshd) },
+      remoteAccess: stack === 'macos' ? { ssh: passwordEndpoint(sshd), vnc } : { ssh: passwordEndpoint(sshd) },
       ...(extensions ? { extensions } : {}),
     });
     assert.ok(res.status === 201 || res.status === 200, JSON.stringify(res.body));
@@ -58,6 +63,17 @@ describe('extend and release', () => {
     const client = await connectTerminal(await mintTicket(gw, developer, buildId), gw);
     open.push(client);
     await client.waitForControl('window');
+    return client;
+  }
+
+  /** A screen past its handshake: the gateway has its VNC session with the VM. */
+  async function screen(buildId: string): Promise<ScreenClient> {
+    const res = await developer.post(`/api/v1/builds/${buildId}/connections`).set('Origin', gw.origin).send({ kind: 'vnc' });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const client = await connectScreen(res.body, gw);
+    open.push(client);
+    assert.equal(client.securityResult, 0);
+    assert.ok(client.serverInit, 'the desktop answered');
     return client;
   }
 
@@ -178,9 +194,10 @@ describe('extend and release', () => {
     assert.equal(rows.some((e) => e.event === 'build_extended'), false);
   });
 
-  test('release closes the live terminal with 4000 naming who released it, within a second', async () => {
-    await finishedBuild('build-release', 20, { stepMinutes: 15, maxMinutes: 60 });
+  test('release closes the live terminal and screen with 4000 naming who released it, within a second', async () => {
+    await finishedBuild('build-release', 20, { stepMinutes: 15, maxMinutes: 60 }, 'macos');
     const t = await terminal('build-release');
+    const s = await screen('build-release');
     const tester = await signIn(gw, world.users.tester);
     assert.equal((await release(tester, 'build-release')).status, 403, 'a tester cannot release');
 
@@ -189,9 +206,10 @@ describe('extend and release', () => {
     const res = await release(owner, 'build-release');
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.open, false);
-    const closed = await t.closed;
+    const [terminalClosed, screenClosed] = await Promise.all([t.closed, s.closed]);
     assert.ok(Date.now() - started < RELEASE_BUDGET_MS, `closed after ${Date.now() - started} ms`);
-    assert.deepEqual(closed, { code: 4000, reason: `released by ${world.users.owner.id}` });
+    assert.deepEqual(terminalClosed, { code: 4000, reason: `released by ${world.users.owner.id}` });
+    assert.deepEqual(screenClosed, { code: 4000, reason: `released by ${world.users.owner.id}` });
 
     const after = await extend(owner, 'build-release');
     assert.deepEqual([after.status, after.body.error.code], [410, 'window_closed']);

@@ -13,6 +13,8 @@ import type { BuildRecord, Store } from '../../server/src/store/store.js';
 import { SqliteStore } from '../../server/src/store/sqlite/sqlite-store.js';
 import { PostgresStore } from '../../server/src/store/postgres/postgres-store.js';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres.js';
+import { postgresOutbox, sqliteOutbox, type OutboxWrite, type WebhookOutbox } from '../../server/src/webhooks/outbox.js';
+import { newEventId } from '../../server/src/webhooks/events.js';
 
 const MINUTE_MS = 60_000;
 
@@ -20,6 +22,8 @@ interface Backend {
   readonly name: string;
   /** A fresh, empty store and a way to open a second handle on the same database. */
   fresh(): Promise<{ store: Store; reopen: () => Promise<Store> }>;
+  /** The webhook outbox on the store's database. */
+  outbox(store: Store): WebhookOutbox;
 }
 
 let cluster: PostgresCluster;
@@ -34,6 +38,7 @@ const backends: Backend[] = [
       const path = join(dir, 'porthole.db');
       return { store: SqliteStore.open(path), reopen: async () => SqliteStore.open(path) };
     },
+    outbox: (store) => sqliteOutbox((store as SqliteStore).database),
   },
   {
     name: 'postgres',
@@ -41,6 +46,7 @@ const backends: Backend[] = [
       const url = await cluster.createDatabase();
       return { store: await PostgresStore.open(url), reopen: () => PostgresStore.open(url) };
     },
+    outbox: (store) => postgresOutbox((store as PostgresStore).pool),
   },
 ];
 
@@ -192,6 +198,48 @@ for (const backend of backends) {
         const replay = await store.upsertBuild(build('b1', { status: 'finished', finishedAt, closesAt: later, extensions: null }));
         assert.deepEqual([replay.record.closesAt?.getTime(), replay.record.extendedMs, replay.record.extensions], [later.getTime(), 15 * MINUTE_MS, null]);
         assert.equal(await store.extendWindow(bid('nope'), closesAt, later), null);
+      }));
+
+    test('window changes write their webhook events in the same transaction: a failed change has none, a committed one has its own', () =>
+      withStore(async (store) => {
+        await store.upsertApp({ id: aid('app-1'), name: 'One' });
+        const finishedAt = new Date('2030-01-01T11:00:00.000Z');
+        const closesAt = new Date(finishedAt.getTime() + 10 * MINUTE_MS);
+        const later = new Date(closesAt.getTime() + 15 * MINUTE_MS);
+        await store.upsertBuild(build('b1', { status: 'finished', finishedAt, closesAt, extensions: { stepMinutes: 15, maxMinutes: 60 } }));
+        const outbox = backend.outbox(store);
+        const write = (type: 'build.extended' | 'build.released', buildId: string | null = 'b1'): OutboxWrite => ({
+          endpoints: ['http://127.0.0.1:9/a', 'http://127.0.0.1:9/b'],
+          now: closesAt,
+          events: (changed) => {
+            const base = { id: newEventId(), timestamp: closesAt.toISOString(), build: { id: buildId as string }, app: { id: changed.appId }, user: { id: 'u1' } };
+            return [
+              type === 'build.extended'
+                ? { ...base, type, data: { closesAt: changed.closesAt?.toISOString() ?? '', by: { id: 'u1' } } }
+                : { ...base, type, data: { by: { id: 'u1' } } },
+            ];
+          },
+        });
+        const pending = async () => (await outbox.claim('n', new Date('2031-01-01T00:00:00.000Z'), 1, 100)).map((r) => [r.type, r.endpoint]);
+
+        // The event cannot be written (a row the outbox's NOT NULL refuses), or not even built: the close time stays.
+        await assert.rejects(store.extendWindow(bid('b1'), closesAt, later, write('build.extended', null)));
+        await assert.rejects(
+          store.narrowWindow(bid('b1'), finishedAt, { ...write('build.released'), events: () => { throw new Error('no event'); } }),
+        );
+        assert.equal((await store.getBuild(bid('b1')))?.closesAt?.getTime(), closesAt.getTime(), 'both changes rolled back');
+        assert.deepEqual(await pending(), []);
+
+        // Nothing changed (a stale close time, an unknown build): nothing sent.
+        assert.equal(await store.extendWindow(bid('b1'), later, new Date(later.getTime() + MINUTE_MS), write('build.extended')), null);
+        assert.equal(await store.narrowWindow(bid('nope'), finishedAt, write('build.released')), null);
+        assert.deepEqual(await pending(), []);
+
+        // Committed: the row per endpoint is there, built from the build as changed.
+        assert.equal((await store.extendWindow(bid('b1'), closesAt, later, write('build.extended')))?.closesAt?.getTime(), later.getTime());
+        const rows = await outbox.claim('n', new Date('2031-01-01T00:00:00.000Z'), 1, 100);
+        assert.deepEqual(rows.map((r) => [r.type, r.endpoint]), [['build.extended', 'http://127.0.0.1:9/a'], ['build.extended', 'http://127.0.0.1:9/b']]);
+        assert.equal((JSON.parse(rows[0]?.payload ?? '{}') as { data: { closesAt: string } }).data.closesAt, later.toISOString());
       }));
 
     test('builds are listed for members only, newest first, with app name and role', () =>

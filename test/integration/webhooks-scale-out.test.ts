@@ -2,7 +2,8 @@
  * Webhooks from two built gateway processes on one PostgreSQL: both nodes run a delivery loop on
  * the same outbox, yet each event reaches the receiver once; and attachment is judged across nodes
  * (live_connections): a build attached on A and then on B is attached once, and detached only when
- * the last connection, on either node, is gone.
+ * the last connection, on either node, is gone. Extend and Release, written with their change on
+ * PostgreSQL, take their place among the session events whichever node served them.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,11 +12,12 @@ import { startPostgres, type PostgresCluster } from '../helpers/postgres.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import type { GatewayAddress } from '../helpers/gateway.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
-import { seedWorld, signIn } from '../helpers/seed.js';
+import { control, seedWorld, signIn } from '../helpers/seed.js';
 import { connectTerminal, mintTicket, type TerminalClient, type Ticket } from '../helpers/terminal-client.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { freePort } from '../helpers/ports.js';
 
+const MINUTE_MS = 60_000;
 /** Events of a burst, delivered by two polling nodes at 1 s intervals, on a loaded machine. */
 const DELIVERY_WAIT_MS = 30_000;
 /** Long enough for any duplicate from a racing node to have arrived. */
@@ -112,5 +114,40 @@ describe('webhooks from two nodes on one PostgreSQL', () => {
     const delivered = receiver.requests.slice(requestsBefore).filter((r) => r.status === 204);
     assert.equal(delivered.length, 12, 'no event delivered twice');
     assert.ok(receiver.requests.slice(requestsBefore).some((r) => r.status === 500), 'the outage was real');
+  });
+
+  test('Extend on A, Release on B: the terminal on A closes with 4000, and each event is delivered once, in order', async () => {
+    const world = await seedWorld(a, { ssh: passwordEndpoint(sshd) });
+    // Finished so that the window closes 5 minutes from now: in its last 15-minute step (grace is 10 minutes).
+    const finishedAt = new Date(Date.now() - 5 * MINUTE_MS);
+    const put = await control(a).put('/builds/build-two-node-window', {
+      appId: 'app-1',
+      stack: 'linux',
+      status: 'finished',
+      startedAt: new Date(finishedAt.getTime() - 30 * MINUTE_MS).toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      remoteAccess: { ssh: passwordEndpoint(sshd) },
+      extensions: { stepMinutes: 15, maxMinutes: 60 },
+    });
+    assert.equal(put.status, 201, JSON.stringify(put.body));
+    const before = receiver.accepted().length;
+    const requestsBefore = receiver.requests.length;
+    const agentA = await signIn(a, world.users.developer);
+    const t = await connectTerminal(to(a, await mintTicket(a, agentA, 'build-two-node-window')), a);
+    await t.waitForControl('ready');
+
+    const extended = await agentA.post('/api/v1/builds/build-two-node-window/extend').set('Origin', a.origin);
+    assert.equal(extended.status, 200, JSON.stringify(extended.body));
+    const ownerOnB = await signIn(b, world.users.owner);
+    assert.equal((await ownerOnB.post('/api/v1/builds/build-two-node-window/release').set('Origin', b.origin)).status, 200);
+    assert.deepEqual(await t.closed, { code: 4000, reason: `released by ${world.users.owner.id}` });
+
+    const types = ['session.opened', 'build.attached', 'build.extended', 'build.released', 'session.closed', 'build.detached'];
+    const events = (await receiver.waitForAccepted(before + types.length, DELIVERY_WAIT_MS)).slice(before);
+    assert.deepEqual(events.map((e) => e.type), types);
+    assert.equal(events[2]?.body.data['closesAt'], extended.body.closesAt);
+    await new Promise((done) => setTimeout(done, SETTLE_MS));
+    const delivered = receiver.requests.slice(requestsBefore).filter((r) => r.status === 204);
+    assert.equal(delivered.length, types.length, `each event once: ${delivered.map((r) => r.type).join(', ')}`);
   });
 });

@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { startGateway, type GatewayAddress, type TestGateway } from '../helpers/gateway.js';
-import { seedWorld, signIn, type World } from '../helpers/seed.js';
+import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { connectTerminal, mintTicket } from '../helpers/terminal-client.js';
 import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import type { WebhookDeliveriesView } from '../../shared/src/api.js';
 
+const MINUTE_MS = 60_000;
 /** Retries are due at whole seconds; polling faster only makes the test quicker to notice. */
 const POLL_MS = 100;
 const SESSION_EVENTS = ['session.opened', 'build.attached', 'session.closed', 'build.detached'];
@@ -101,6 +102,52 @@ describe('webhooks', () => {
     assert.equal((await request(gw.url).get('/api/v1/webhook-deliveries')).status, 401, 'needs the control token');
     const metrics = await request(gw.url).get('/metrics').set('Authorization', `Bearer ${gw.controlToken}`);
     assert.match(metrics.text, /porthole_webhook_deliveries_total\{outcome="delivered"\} 4/);
+    await gw.close();
+  });
+
+  test('attach, Extend, Release: build.extended and build.released in order with the session events; a refused Extend sends nothing', async () => {
+    receiver.mode = 'ok';
+    const gw = await startGateway(env(), { webhookPollMs: POLL_MS });
+    gateways.push(gw);
+    const world = await seedWorld(gw, { ssh: passwordEndpoint(sshd) });
+    // Finished so that the window closes 5 minutes from now: in its last 15-minute step.
+    const finishedAt = new Date(Date.now() + (5 - gw.config.graceMinutes) * MINUTE_MS);
+    const put = await control(gw).put('/builds/build-hooks-window', {
+      appId: 'app-1',
+      stack: 'linux',
+      status: 'finished',
+      startedAt: new Date(finishedAt.getTime() - 30 * MINUTE_MS).toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      remoteAccess: { ssh: passwordEndpoint(sshd) },
+      extensions: { stepMinutes: 15, maxMinutes: 60 },
+    });
+    assert.equal(put.status, 201, JSON.stringify(put.body));
+    const before = receiver.accepted().length;
+    const developer = await signIn(gw, world.users.developer);
+    const t = await connectTerminal(await mintTicket(gw, developer, 'build-hooks-window'), gw);
+    await t.waitForControl('ready');
+
+    const tester = await signIn(gw, world.users.tester);
+    assert.equal((await tester.post('/api/v1/builds/build-hooks-window/extend').set('Origin', gw.origin)).status, 403);
+    const extended = await developer.post('/api/v1/builds/build-hooks-window/extend').set('Origin', gw.origin);
+    assert.equal(extended.status, 200, JSON.stringify(extended.body));
+    const owner = await signIn(gw, world.users.owner);
+    assert.equal((await owner.post('/api/v1/builds/build-hooks-window/release').set('Origin', gw.origin)).status, 200);
+    assert.equal((await t.closed).code, 4000);
+
+    const types = ['session.opened', 'build.attached', 'build.extended', 'build.released', 'session.closed', 'build.detached'];
+    const events = (await receiver.waitForAccepted(before + types.length)).slice(before);
+    assert.deepEqual(events.map((e) => e.type), types);
+    for (const e of events) {
+      assert.ok(e.verified);
+      assert.deepEqual([e.body['build'], e.body['app']], [{ id: 'build-hooks-window' }, { id: 'app-1' }]);
+    }
+    const [, , extendedEvent, releasedEvent, closedEvent] = events;
+    assert.deepEqual(extendedEvent?.body['user'], { id: world.users.developer.id });
+    assert.deepEqual(extendedEvent?.body.data, { closesAt: extended.body.closesAt, by: { id: world.users.developer.id } });
+    assert.deepEqual(releasedEvent?.body['user'], { id: world.users.owner.id });
+    assert.deepEqual(releasedEvent?.body.data, { by: { id: world.users.owner.id } });
+    assert.deepEqual([closedEvent?.body.data['closeCode'], closedEvent?.body.data['reason']], [4000, `released by ${world.users.owner.id}`]);
     await gw.close();
   });
 

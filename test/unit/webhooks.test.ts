@@ -13,6 +13,7 @@ import { createLogger } from '../../server/src/log.js';
 import type { GatewayEvent } from '../../server/src/audit/events.js';
 import type { AppId, BuildId, UserId } from '../../shared/src/ids.js';
 import { SqliteStore } from '../../server/src/store/sqlite/sqlite-store.js';
+import { windowChanges } from '../../server/src/webhooks/window-changes.js';
 import { loadConfig } from '../../server/src/config/config.js';
 
 const VALID = { PORTHOLE_SESSION_SECRET: 's'.repeat(32), PORTHOLE_SECRET_KEY: 'ab'.repeat(32) };
@@ -231,22 +232,6 @@ test('webhooks emitter: two overlapping sessions attach once and detach once, in
   await emitter.close();
 });
 
-test("webhooks emitter: a user's Extend and Release reach the orchestrator as build.extended and build.released", async () => {
-  const { outbox, written } = fakeOutbox();
-  const emitter = emitterWith(outbox);
-  emitter.observe({ type: 'build_extended', userId: 'u1' as UserId, buildId: 'b1' as BuildId, closesAt: '2026-12-03T10:30:00.000Z', previousClosesAt: '2026-12-03T10:15:00.000Z' });
-  emitter.observe({ type: 'build_released', userId: 'u2' as UserId, buildId: 'b1' as BuildId, reason: 'released by Ann' });
-  await emitter.close();
-  assert.deepEqual(
-    written.map((e) => [e.type, e.user?.id, e.data]),
-    [
-      ['build.extended', 'u1', { closesAt: '2026-12-03T10:30:00.000Z', by: { id: 'u1' } }],
-      ['build.released', 'u2', { by: { id: 'u2' } }],
-    ],
-  );
-  for (const e of written) assert.ok(webhookEventSchema.safeParse(e).success, JSON.stringify(e));
-});
-
 test('webhooks emitter: refusals become one access.refused per build and reason, with the count', async () => {
   const { outbox, written } = fakeOutbox();
   const emitter = emitterWith(outbox);
@@ -264,15 +249,16 @@ test('webhooks emitter: refusals become one access.refused per build and reason,
   );
 });
 
-test('webhooks emitter: a full outbox drops and counts; emit() queues behind what came first', async () => {
+test('webhooks emitter: a full outbox drops and counts; settled() resolves once what was observed before it is written', async () => {
   const { outbox, written } = fakeOutbox(2);
   const dropped: number[] = [];
   const emitter = emitterWith(outbox, dropped);
   emitter.observe(opened('c1'));
-  emitter.emit({ id: newEventId(), type: 'build.released', timestamp: T0.toISOString(), build: { id: 'b1' }, app: { id: 'app-1' }, user: null, data: { by: { id: 'u1' } } });
+  emitter.observe(closed('c1'));
+  await emitter.settled();
+  assert.deepEqual(written.map((e) => e.type), ['session.opened', 'build.attached'], 'the first pair written before settled() resolved');
+  assert.deepEqual(dropped, [2], 'the second pair found the outbox full');
   await emitter.close();
-  assert.deepEqual(written.map((e) => e.type), ['session.opened', 'build.attached']);
-  assert.deepEqual(dropped, [1]);
 });
 
 test('webhooks emitter: closing while another node seemed attached, a recheck still sends build.detached', async () => {
@@ -325,4 +311,52 @@ test('webhooks outbox: rows written inside a store transaction roll back with it
   assert.equal((await outbox.claim('n', T0, LEASE_MS, 10)).length, 0, 'no event for a change that did not happen');
   change(false);
   assert.equal((await outbox.claim('n', T0, LEASE_MS, 10)).length, 1);
+});
+
+test("webhooks window changes: Extend and Release commit their event with the change, after the build's earlier events", async (t) => {
+  const store = SqliteStore.open(':memory:');
+  t.after(() => store.close());
+  const outbox = sqliteOutbox(store.database);
+  await store.upsertApp({ id: 'app-1' as AppId, name: 'One' });
+  const closesAt = new Date(T0.getTime() + 5 * 60_000);
+  const later = new Date(closesAt.getTime() + 15 * 60_000);
+  await store.upsertBuild({
+    id: 'b1' as BuildId,
+    appId: 'app-1' as AppId,
+    stack: 'linux',
+    status: 'finished',
+    startedAt: new Date(T0.getTime() - 60 * 60_000),
+    finishedAt: new Date(T0.getTime() - 5 * 60_000),
+    triggeredBy: null,
+    closesAt,
+    ssh: { host: '127.0.0.1', port: 22, username: 'u', sealedPassword: 'sealed', sealedPrivateKey: null, hostKey: null, pinnedHostKey: null },
+    vnc: null,
+    extensions: { stepMinutes: 15, maxMinutes: 60 },
+    extendedMs: 0,
+  });
+  const emitter = emitterWith(outbox);
+  let wakes = 0;
+  const windows = windowChanges({ store, now: () => T0, webhooks: { endpoints: [ENDPOINT], settled: () => emitter.settled(), written: () => wakes++ } });
+  const types = async () => (store.database.prepare('SELECT type FROM webhook_outbox ORDER BY seq').all() as { type: string }[]).map((r) => r.type);
+
+  // Observed just before the click, still on the emitter's chain: it enters the outbox first.
+  emitter.observe(opened('c1'));
+  const extended = await windows.extend('b1' as BuildId, closesAt, later, 'u1' as UserId);
+  assert.equal(extended?.closesAt?.getTime(), later.getTime());
+  assert.deepEqual(await types(), ['session.opened', 'build.attached', 'build.extended']);
+  const row = store.database.prepare(`SELECT payload FROM webhook_outbox WHERE type = 'build.extended'`).get() as { payload: string };
+  const sent = webhookEventSchema.parse(JSON.parse(row.payload));
+  assert.deepEqual([sent.app, sent.user, sent.data], [{ id: 'app-1' }, { id: 'u1' }, { closesAt: later.toISOString(), by: { id: 'u1' } }]);
+  assert.equal(wakes, 1);
+
+  // A stale close time changes nothing, so it has no event.
+  assert.equal(await windows.extend('b1' as BuildId, closesAt, new Date(later.getTime() + 60_000), 'u1' as UserId), null);
+  assert.equal(await windows.release('unknown' as BuildId, T0, 'u2' as UserId), null);
+  assert.deepEqual(await types(), ['session.opened', 'build.attached', 'build.extended']);
+  assert.equal(wakes, 1);
+
+  const released = await windows.release('b1' as BuildId, T0, 'u2' as UserId);
+  assert.equal(released?.closesAt?.getTime(), T0.getTime());
+  assert.deepEqual(await types(), ['session.opened', 'build.attached', 'build.extended', 'build.released']);
+  await emitter.close();
 });

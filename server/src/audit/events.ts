@@ -145,8 +145,8 @@ export type GatewayEvent =
     }
   | { readonly type: 'window_closed'; readonly buildId: BuildId; readonly connectionsEnded: number }
   /**
-   * A user moved the build's close time later by one step (issue #20). With build_released, the
-   * seam a webhook outbox subscribes to (AuditTrail.subscribe) for `build.extended`/`build.released`.
+   * A user moved the build's close time later by one step (issue #20). Its webhook (build.extended)
+   * is written with the change itself (../webhooks/window-changes.ts), not from here.
    */
   | { readonly type: 'build_extended'; readonly userId: UserId; readonly buildId: BuildId; readonly closesAt: string; readonly previousClosesAt: string }
   /** A user closed the build's window now ("I'm done — release the VM"); `reason` is the close reason connections got. */

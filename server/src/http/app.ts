@@ -43,6 +43,7 @@ import { pagesRouter } from './routes/pages.js';
 import { filesRouter, isFileUpload } from './routes/files.js';
 import { webhookDeliveriesRouter } from './routes/webhook-deliveries.js';
 import type { WebhookOutbox } from '../webhooks/outbox.js';
+import type { WindowChanges } from '../webhooks/window-changes.js';
 import { bodyDeadline } from './middleware/body-deadline.js';
 import { REQUEST_TIMEOUT_MS } from './http-server.js';
 import type { TransferGateDeps } from '../files/transfer-gate.js';
@@ -84,6 +85,8 @@ export interface HttpAppDeps {
   readonly fileGate: TransferGateDeps;
   /** The webhook outbox, for the deliveries API; null when webhooks are not configured. */
   readonly webhookOutbox: WebhookOutbox | null;
+  /** A user's Extend and Release, each with its webhook event in the same transaction. */
+  readonly windows: WindowChanges;
 }
 
 export function createHttpApp(deps: HttpAppDeps): Express {
@@ -130,7 +133,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
 
   app.use(...deps.sessionAuth);
   app.use('/api/v1', nativeCredentialsRouter({ store, secrets, enabled: config.showNativeCredentials, now, events }));
-  app.use('/api/v1', windowRouter({ store, now, graceMinutes: config.graceMinutes, events, changes: node.changes, publicOrigin: config.publicOrigin }));
+  app.use('/api/v1', windowRouter({ store, now, graceMinutes: config.graceMinutes, events, windows: deps.windows, changes: node.changes, publicOrigin: config.publicOrigin }));
   app.use('/api/v1', connectionsRouter({ admission, publicOrigin: config.publicOrigin }));
   // After the session middleware: the signed-in user's cookie, or else an embed page's credential.
   app.use(

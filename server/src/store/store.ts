@@ -5,6 +5,7 @@
  */
 import type { AppId, BuildId, RecordingId, UserId } from '../../../shared/src/ids.js';
 import type { BuildStatus, Role, Stack } from '../../../shared/src/roles.js';
+import type { OutboxWrite } from '../webhooks/outbox.js';
 
 /** Audit rows deleted per statement when pruning: each batch is quick, so a huge backlog never stalls the gateway or outlasts a statement timeout. */
 export const AUDIT_PRUNE_BATCH_ROWS = 10_000;
@@ -180,14 +181,18 @@ export interface Store {
    * now (the first writer wins), or null when the build is unknown.
    */
   pinHostKey(id: BuildId, fingerprint: string): Promise<string | null>;
-  /** Narrows the window to `at`; null when the build is unknown. */
-  narrowWindow(id: BuildId, at: Date): Promise<BuildRecord | null>;
+  /**
+   * Narrows the window to `at`; null when the build is unknown. With `outbox`, its events are
+   * written in the same transaction (a release and its build.released commit or fail together).
+   */
+  narrowWindow(id: BuildId, at: Date, outbox?: OutboxWrite): Promise<BuildRecord | null>;
   /**
    * The one widening of a window (../access/extension.ts decided it): moves the close time from
    * `from` to `to` only if it still is `from`, so a revoke, release or second click racing with
-   * this one wins or loses whole. Null when the build is unknown or its close time changed.
+   * this one wins or loses whole. Null when the build is unknown or its close time changed (and
+   * then no event is written). With `outbox`, as narrowWindow.
    */
-  extendWindow(id: BuildId, from: Date, to: Date): Promise<BuildRecord | null>;
+  extendWindow(id: BuildId, from: Date, to: Date, outbox?: OutboxWrite): Promise<BuildRecord | null>;
 
   getSession(sid: string): Promise<SessionRow | null>;
   /** Writes a session; the time it was first written is kept (it orders a user's sessions). */

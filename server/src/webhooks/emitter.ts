@@ -5,6 +5,12 @@
  * minute, not one per attempt). Observations are handled one after another on a promise chain, so
  * a build's events enter the outbox in the order they happened; nothing here runs on the caller's
  * path beyond a map update.
+ *
+ * These events have no store change to share a transaction with: a live connection is the
+ * enforcer's, in memory (PostgreSQL's live_connections rows are a heartbeat-refreshed directory
+ * for the other nodes, pruned when stale, not the record of a session), so the outbox row written
+ * here is itself the durable record. Extend and Release do change the store, and write their events
+ * in that change's transaction instead (./window-changes.ts).
  */
 import type { AppId, BuildId } from '../../../shared/src/ids.js';
 import type { GatewayEvent } from '../audit/events.js';
@@ -71,19 +77,16 @@ interface RefusalCount {
 type Observation =
   | { readonly kind: 'gateway'; readonly event: GatewayEvent; readonly at: Date; readonly before: number; readonly after: number }
   | { readonly kind: 'refusals'; readonly counts: readonly RefusalCount[] }
-  | { readonly kind: 'ready'; readonly event: WebhookEvent }
-  | { readonly kind: 'recheck'; readonly buildId: BuildId; readonly appId: AppId; readonly idleSince: Date }
-  | { readonly kind: 'window'; readonly event: Extract<GatewayEvent, { type: 'build_extended' | 'build_released' }>; readonly at: Date };
+  | { readonly kind: 'recheck'; readonly buildId: BuildId; readonly appId: AppId; readonly idleSince: Date };
 
 export interface WebhookEmitter {
   /** Subscribe this to the audit trail. Cheap and never throws. */
   observe(event: GatewayEvent): void;
   /**
-   * Queues an event built elsewhere (build.extended, build.released), behind what was observed
-   * before it. Where the change has a transaction of its own, writing the outbox row in it is
-   * better still; this is for changes without one.
+   * Resolves once everything observed before the call is in the outbox: a change that writes its
+   * own event (./window-changes.ts) waits for this first, so the build's events stay in order.
    */
-  emit(event: WebhookEvent): void;
+  settled(): Promise<void>;
   /** Writes open refusal counts and waits for every observation to reach the outbox; idempotent. */
   close(): Promise<void>;
 }
@@ -116,11 +119,7 @@ export function createWebhookEmitter(deps: WebhookEmitterDeps): WebhookEmitter {
         ? await eventsOf(o)
         : o.kind === 'refusals'
           ? await refusalEvents(o.counts)
-          : o.kind === 'recheck'
-            ? await recheck(o)
-            : o.kind === 'window'
-              ? await windowEvents(o)
-              : [o.event];
+          : await recheck(o);
     if (events.length === 0) return;
     const dropped = await deps.outbox.enqueue(events, deps.endpoints, maxPending, deps.now());
     if (dropped > 0) {
@@ -154,17 +153,6 @@ export function createWebhookEmitter(deps: WebhookEmitterDeps): WebhookEmitter {
     };
     if (change !== 'detached') return [closedEvent];
     return [closedEvent, { ...base, id: newEventId(), type: 'build.detached', user: null, data: { idleSince: o.at.toISOString() } }];
-  }
-
-  /** A user's Extend or Release (audited by server/src/http/routes/window.ts): the orchestrator's cue. */
-  async function windowEvents(o: Extract<Observation, { kind: 'window' }>): Promise<WebhookEvent[]> {
-    const e = o.event;
-    const appId = await deps.appOf(e.buildId);
-    if (appId === null) return [];
-    const base = { id: newEventId(), timestamp: o.at.toISOString(), build: { id: e.buildId }, app: { id: appId }, user: { id: e.userId } };
-    return e.type === 'build_extended'
-      ? [{ ...base, type: 'build.extended', data: { closesAt: e.closesAt, by: { id: e.userId } } }]
-      : [{ ...base, type: 'build.released', data: { by: { id: e.userId } } }];
   }
 
   function scheduleRecheck(o: Extract<Observation, { kind: 'recheck' }>): void {
@@ -226,10 +214,6 @@ export function createWebhookEmitter(deps: WebhookEmitterDeps): WebhookEmitter {
         refusalTimer.unref();
         return;
       }
-      if (event.type === 'build_extended' || event.type === 'build_released') {
-        enqueue({ kind: 'window', event, at });
-        return;
-      }
       if (event.type !== 'connection_opened' && event.type !== 'connection_closed') return;
       // Counted now, in the order events happen; the outbox write follows on the chain.
       const before = live.get(event.buildId) ?? 0;
@@ -238,8 +222,9 @@ export function createWebhookEmitter(deps: WebhookEmitterDeps): WebhookEmitter {
       else live.set(event.buildId, after);
       enqueue({ kind: 'gateway', event, at, before, after });
     },
-    emit(event) {
-      if (closed === null) enqueue({ kind: 'ready', event });
+    settled() {
+      // The chain as it is now: later observations do not hold the caller up.
+      return chain;
     },
     close() {
       closed ??= (async () => {

@@ -30,7 +30,7 @@ export const webhookEventSchema = z.discriminatedUnion('type', [
   ),
   envelope('build.attached', z.object({ connectionId: z.string() })),
   envelope('build.detached', z.object({ idleSince: z.iso.datetime() })),
-  // A user's Extend and Release (server/src/http/routes/window.ts, observed through the audit trail).
+  // A user's Extend and Release, written in the transaction that moves the close time (./window-changes.ts).
   envelope('build.extended', z.object({ closesAt: z.iso.datetime(), by: ref })),
   envelope('build.released', z.object({ by: ref })),
   envelope('access.refused', z.object({ reason: z.string(), count: z.number().int().positive(), firstAt: z.iso.datetime(), lastAt: z.iso.datetime() })),

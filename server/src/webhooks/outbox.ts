@@ -1,6 +1,7 @@
 /**
- * The webhook outbox: events written to the store when observed, delivered later by whichever node
- * claims them (./delivery.ts). One row per event and endpoint. Only the oldest pending row of each
+ * The webhook outbox: events written to the store (in the transaction of the change they report,
+ * where there is one: see OutboxWrite), delivered later by whichever node claims them
+ * (./delivery.ts). One row per event and endpoint. Only the oldest pending row of each
  * endpoint and build may be claimed, so a build's events reach a receiver in order; a claim is a
  * lease (`claimed_by`, `claimed_until`) so a node that dies mid-delivery leaves its rows to others
  * once the lease runs out. SQLite (one node) and PostgreSQL (several, `FOR UPDATE SKIP LOCKED`)
@@ -10,6 +11,18 @@ import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import type { WebhookEvent } from './events.js';
 import type { RetryDecision } from './backoff.js';
+import type { BuildRecord } from '../store/store.js';
+
+/**
+ * A store change's events, for the store to write in the change's own transaction (build.extended,
+ * build.released: ./window-changes.ts): built from the build as changed, so they say what was
+ * committed, and written only when the change was made.
+ */
+export interface OutboxWrite {
+  readonly endpoints: readonly string[];
+  readonly now: Date;
+  readonly events: (changed: BuildRecord) => readonly WebhookEvent[];
+}
 
 /** One pending delivery, as claimed. */
 export interface OutboxRow {
@@ -132,11 +145,15 @@ const statusOf = (s: Settlement): string => (s.kind === 'delivered' ? 'delivered
 /**
  * Writes the events' rows with no limit check, on the caller's connection: called inside a store
  * transaction (build.extended, build.released), the events commit or roll back with the change.
- * better-sqlite3 runs it as part of whatever transaction is open.
+ * No limit, because those are a user's click each, and dropping one would lose the very event that
+ * tells the orchestrator it may keep or free the VM. better-sqlite3 runs it as part of whatever
+ * transaction is open. Only a duplicate id is skipped (a retried write); any other failure throws,
+ * so no change commits without its event.
  */
 export function writeOutboxRowsSqlite(db: Database.Database, events: readonly WebhookEvent[], endpoints: readonly string[], now: Date): void {
   const insert = db.prepare(
-    `INSERT OR IGNORE INTO webhook_outbox (event_id, endpoint, build_id, type, payload, created_at, next_attempt_at, attempts, status) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'pending')`,
+    `INSERT INTO webhook_outbox (event_id, endpoint, build_id, type, payload, created_at, next_attempt_at, attempts, status) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'pending')
+     ON CONFLICT (event_id, endpoint) DO NOTHING`,
   );
   for (const event of events) {
     const payload = JSON.stringify(event);
@@ -159,7 +176,8 @@ export async function writeOutboxRowsPostgres(client: pg.ClientBase | pg.Pool, e
   }
   // One statement: the events of one batch commit together, in the order they were observed.
   await client.query(
-    `INSERT INTO webhook_outbox (event_id, endpoint, build_id, type, payload, created_at, next_attempt_at, attempts, status) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`,
+    `INSERT INTO webhook_outbox (event_id, endpoint, build_id, type, payload, created_at, next_attempt_at, attempts, status) VALUES ${tuples.join(', ')}
+     ON CONFLICT (event_id, endpoint) DO NOTHING`,
     values,
   );
 }

@@ -12,6 +12,7 @@ import { loadBuildStanding, toWindowView, type BuildStanding } from '../../acces
 import { REFUSAL_MESSAGES } from '../../access/remote-access.js';
 import { decideExtension, EXTENSION_REFUSAL_MESSAGES, releaseReason } from '../../access/extension.js';
 import type { EventSink } from '../../audit/events.js';
+import type { WindowChanges } from '../../webhooks/window-changes.js';
 import type { AccessChanges } from '../../cluster/access-changes.js';
 import { closeReason } from '../../protocols/frames.js';
 import { requireSameOrigin } from '../middleware/origin-guard.js';
@@ -21,8 +22,10 @@ export interface WindowRouteDeps {
   readonly store: Store;
   readonly now: () => Date;
   readonly graceMinutes: number;
-  /** Extends and releases go to the audit trail (and, through its subscribers, to webhooks). */
+  /** Extends and releases go to the audit trail. */
   readonly events: EventSink;
+  /** Moves the close time, with its webhook event in the same transaction. */
+  readonly windows: WindowChanges;
   /** Applied to this node's live connections and published to the others, as the control API does. */
   readonly changes: Pick<AccessChanges, 'windowChanged'>;
   readonly publicOrigin: string;
@@ -47,7 +50,7 @@ export function windowRouter(deps: WindowRouteDeps): Router {
     const decision = decideExtension(build, now, deps.graceMinutes);
     if (!decision.ok) throw new GatewayError(decision.error, EXTENSION_REFUSAL_MESSAGES[decision.error]);
     // Compare-and-set on the close time read above: a revoke, release or another click in between wins.
-    const extended = await deps.store.extendWindow(build.id, decision.value.from, decision.value.to);
+    const extended = await deps.windows.extend(build.id, decision.value.from, decision.value.to, user.id);
     if (!extended?.closesAt) throw new GatewayError('conflict', 'The window changed while extending it; reload and try again.');
     deps.changes.windowChanged(build.id, extended.closesAt, 'extend');
     deps.events.record({
@@ -64,7 +67,7 @@ export function windowRouter(deps: WindowRouteDeps): Router {
     res.set('Cache-Control', 'no-store');
     const now = deps.now();
     const { build, user } = await allowedStanding(req, deps, now);
-    const released = await deps.store.narrowWindow(build.id, now);
+    const released = await deps.windows.release(build.id, now, user.id);
     if (!released) throw new GatewayError('not_found', REFUSAL_MESSAGES.not_found);
     // Cut here, not only at the close frame: the same words travel to the other nodes and the audit row.
     const reason = closeReason(releaseReason(user.name ?? user.email));

@@ -13,6 +13,7 @@ import { earlierCloseTimeSql } from '../../access/close-time.js';
 import { APP_COLUMNS, AUDIT_COLUMNS, SESSION_COLUMNS, timedRowMappers, toApp, toUser, USER_COLUMNS, type AppRow, type AuditRow, type BuildRow, type RecordingRow, type SessionTableRow, type UserRow } from '../rows.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { asStoreError } from './pg-errors.js';
+import { writeOutboxRowsPostgres, type OutboxWrite } from '../../webhooks/outbox.js';
 
 /** Connections one node holds; upgrades and HTTP requests queue for them beyond this. */
 export const POOL_SIZE = 10;
@@ -205,23 +206,23 @@ export class PostgresStore implements Store {
     return first(rows, (row) => row.ssh_pinned_host_key);
   }
 
-  async extendWindow(id: BuildId, from: Date, to: Date): Promise<BuildRecord | null> {
-    const rows = await this.#query<BuildRow<Date>>(
+  async extendWindow(id: BuildId, from: Date, to: Date, outbox?: OutboxWrite): Promise<BuildRecord | null> {
+    return this.#changeBuild(
+      outbox,
       `UPDATE builds SET closes_at = $3::timestamptz,
          extended_ms = extended_ms + (EXTRACT(EPOCH FROM ($3::timestamptz - $2::timestamptz)) * 1000)::bigint, updated_at = now()
        WHERE id = $1 AND closes_at = $2::timestamptz RETURNING *`,
       [id, from, to],
     );
-    return first(rows, toBuild);
   }
 
-  async narrowWindow(id: BuildId, at: Date): Promise<BuildRecord | null> {
-    const rows = await this.#query<BuildRow<Date>>(
+  async narrowWindow(id: BuildId, at: Date, outbox?: OutboxWrite): Promise<BuildRecord | null> {
+    return this.#changeBuild(
+      outbox,
       `UPDATE builds SET closes_at = ${earlierCloseTimeSql('closes_at', '$2::timestamptz')}, updated_at = now()
        WHERE id = $1 RETURNING *`,
       [id, at],
     );
-    return first(rows, toBuild);
   }
 
   async getSession(sid: string): Promise<SessionRow | null> {
@@ -336,6 +337,32 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     if (!this.#pool.ended) await this.#pool.end();
+  }
+
+  /**
+   * One build's update (`sql` returns the row) and, when it changed one, its events in the same
+   * transaction, so the other nodes never see the change without its event or the event without it.
+   */
+  async #changeBuild(outbox: OutboxWrite | undefined, sql: string, params: readonly unknown[]): Promise<BuildRecord | null> {
+    if (!outbox) return first(await this.#query<BuildRow<Date>>(sql, params), toBuild);
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw asStoreError(error);
+    }
+    try {
+      await client.query('BEGIN');
+      const changed = first((await client.query<BuildRow<Date>>(sql, [...params])).rows, toBuild);
+      if (changed) await writeOutboxRowsPostgres(client, outbox.events(changed), outbox.endpoints, outbox.now);
+      await client.query('COMMIT');
+      return changed;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw asStoreError(error);
+    } finally {
+      client.release();
+    }
   }
 
   async #query<R extends pg.QueryResultRow>(sql: string, params: readonly unknown[]): Promise<R[]> {

@@ -12,6 +12,7 @@ import { MIGRATIONS } from './migrations.js';
 import { emailKey } from '../email-key.js';
 import { newSessionEpoch } from '../session-epoch.js';
 import { earlierCloseTime, earlierCloseTimeSql } from '../../access/close-time.js';
+import { writeOutboxRowsSqlite, type OutboxWrite } from '../../webhooks/outbox.js';
 import { APP_COLUMNS, AUDIT_COLUMNS, SESSION_COLUMNS, timedRowMappers, toApp, toUser, USER_COLUMNS, type AppRow, type AuditRow, type BuildRow, type RecordingRow, type SessionTableRow, type UserRow } from '../rows.js';
 
 const DATA_DIR_MODE = 0o700;
@@ -233,18 +234,20 @@ export class SqliteStore implements Store {
     return row ? row.ssh_pinned_host_key : null;
   }
 
-  async extendWindow(id: BuildId, from: Date, to: Date): Promise<BuildRecord | null> {
-    const info = this.#db
-      .prepare('UPDATE builds SET closes_at = @to, extended_ms = extended_ms + (@to - @from), updated_at = @updatedAt WHERE id = @id AND closes_at = @from')
-      .run({ from: from.getTime(), to: to.getTime(), updatedAt: Date.now(), id });
-    return info.changes > 0 ? this.#readBuild(id) : null;
+  async extendWindow(id: BuildId, from: Date, to: Date, outbox?: OutboxWrite): Promise<BuildRecord | null> {
+    return this.#changeBuild(id, outbox, () =>
+      this.#db
+        .prepare('UPDATE builds SET closes_at = @to, extended_ms = extended_ms + (@to - @from), updated_at = @updatedAt WHERE id = @id AND closes_at = @from')
+        .run({ from: from.getTime(), to: to.getTime(), updatedAt: Date.now(), id }).changes,
+    );
   }
 
-  async narrowWindow(id: BuildId, at: Date): Promise<BuildRecord | null> {
-    const info = this.#db
-      .prepare(`UPDATE builds SET closes_at = ${earlierCloseTimeSql('closes_at', '@at')}, updated_at = @updatedAt WHERE id = @id`)
-      .run({ at: at.getTime(), updatedAt: Date.now(), id });
-    return info.changes > 0 ? this.#readBuild(id) : null;
+  async narrowWindow(id: BuildId, at: Date, outbox?: OutboxWrite): Promise<BuildRecord | null> {
+    return this.#changeBuild(id, outbox, () =>
+      this.#db
+        .prepare(`UPDATE builds SET closes_at = ${earlierCloseTimeSql('closes_at', '@at')}, updated_at = @updatedAt WHERE id = @id`)
+        .run({ at: at.getTime(), updatedAt: Date.now(), id }).changes,
+    );
   }
 
   async getSession(sid: string): Promise<SessionRow | null> {
@@ -374,6 +377,17 @@ export class SqliteStore implements Store {
   #readApp(id: string): AppRecord | null {
     const row = this.#db.prepare(`SELECT ${APP_COLUMNS} FROM apps WHERE id = ?`).get(id) as AppRow | undefined;
     return row ? toApp(row) : null;
+  }
+
+  /** One build's update and, when it changed a row, its events: one transaction, so both or neither. */
+  #changeBuild(id: BuildId, outbox: OutboxWrite | undefined, update: () => number): BuildRecord | null {
+    const tx = this.#db.transaction((): BuildRecord | null => {
+      if (update() === 0) return null;
+      const changed = this.#readBuild(id) as BuildRecord;
+      if (outbox) writeOutboxRowsSqlite(this.#db, outbox.events(changed), outbox.endpoints, outbox.now);
+      return changed;
+    });
+    return tx();
   }
 
   #readBuild(id: string): BuildRecord | null {
