@@ -31,8 +31,10 @@ export async function startCounter(t: TerminalClient, sessionId: string): Promis
     async verifyResumed(received, resumed) {
       try {
         // The loop goes on after the resume: the counter the page sees keeps growing past what was held.
-        const heldUpTo = Math.max(0, ...[...resumed.output().matchAll(/n(\d+)\r\n/g)].map((m) => Number(m[1])));
-        const target = heldUpTo + LINES_AFTER_RESUME;
+        // Counted from both pages: the resumed one may not have had its held output replayed yet, and
+        // a target below what was already shown would never arrive.
+        const highest = (text: string): number => Math.max(0, ...[...text.matchAll(/n(\d+)\r\n/g)].map((m) => Number(m[1])));
+        const target = Math.max(highest(received.toString('latin1')), highest(resumed.output())) + LINES_AFTER_RESUME;
         await resumed.waitForOutput(new RegExp(`[\\r\\n]n${target}\\r\\n`));
         writeFileSync(stop, '');
         await resumed.waitForOutput(/[\r\n]loop-done\r\n/);
