@@ -2,7 +2,7 @@
  * The toolbar's link readout, fed by the current viewer: its FramebufferUpdates (novnc-hooks.ts),
  * the bytes on its WebSocket, and a round trip to the gateway's /healthz, which answers without
  * touching the store, over the same origin and network path as the screen's socket. Each second's
- * update times and round trip also go to Quality Auto.
+ * update times also go to Quality Auto.
  */
 import type RFB from '@novnc/novnc';
 import type { AutoSample } from './auto-quality.js';
@@ -80,7 +80,7 @@ export class LinkStatus {
   #tick(): void {
     const now = performance.now();
     if (this.#meter) this.element.textContent = describeLink(this.#meter.sample(now), this.#roundTripMs);
-    if (this.#timing) this.#onSample?.({ atMs: now, ...this.#timing.sample(now), roundTripMs: this.#roundTripMs });
+    if (this.#timing) this.#onSample?.({ atMs: now, ...this.#timing.sample(now) });
     if (!this.#probing && now - this.#lastProbe >= ROUND_TRIP_EVERY_MS) void this.#probe(now);
   }
 
