@@ -15,6 +15,9 @@ import { StoreBackedSessionStore } from './auth/session-store.js';
 import { createOidcLogin } from './auth/oidc.js';
 import { AssetManifest } from './http/assets.js';
 import { createHttpApp } from './http/app.js';
+import { buildOpenApiDocument } from './http/openapi/document.js';
+import { swaggerUiDir } from './http/routes/api-docs.js';
+import { packageVersion } from './package-version.js';
 import { clientAddressOf } from './http/client-address.js';
 import { sessionAuth } from './http/middleware/session-auth.js';
 import { upgradeWithRequestId } from './http/middleware/request-log.js';
@@ -266,6 +269,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     draining: () => tracker.draining,
     fileGate,
     webhookOutbox: webhooks?.outbox ?? null,
+    apiDocs: { document: buildOpenApiDocument(packageVersion()), viewerDir: swaggerUiDir() },
   });
 
   return {
