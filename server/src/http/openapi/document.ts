@@ -14,7 +14,22 @@ import { webhooks } from './webhooks.js';
 
 export type OpenApiDocument = ReturnType<typeof createDocument>;
 
+/**
+ * Generating takes a few hundred milliseconds and depends on the version alone, so gateways
+ * started in one process (a test file may start several) share one document per version.
+ */
+const documents = new Map<string, OpenApiDocument>();
+
 export function buildOpenApiDocument(version: string): OpenApiDocument {
+  let document = documents.get(version);
+  if (!document) {
+    document = generate(version);
+    documents.set(version, document);
+  }
+  return document;
+}
+
+function generate(version: string): OpenApiDocument {
   return createDocument(
     {
       openapi: '3.1.0',
