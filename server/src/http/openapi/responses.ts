@@ -25,7 +25,10 @@ export function refusals(...codes: readonly ErrorCode[]): ZodOpenApiResponsesObj
   return refusalResponses(codes, false);
 }
 
-/** For routes that answer a form with a page (../routes/auth.ts) and a JSON client with the error body. */
+/**
+ * Outside /api/, a client that accepts HTML (a browser, a form) gets the error page and any other
+ * the error body (../middleware/error-handler.ts).
+ */
 export function pageOrJsonRefusals(...codes: readonly ErrorCode[]): ZodOpenApiResponsesObject {
   return refusalResponses(codes, true);
 }

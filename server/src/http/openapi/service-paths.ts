@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import { loginBody, probeSchema } from './browser-api-schemas.js';
-import { json, noContent, pageOrJsonRefusals, refusals } from './responses.js';
+import { json, noContent, pageOrJsonRefusals } from './responses.js';
 
 const signInBody = {
   required: true,
@@ -31,7 +31,7 @@ export const servicePaths: ZodOpenApiPathsObject = {
       security: [{ metricsToken: [] }],
       responses: {
         '200': { description: 'Prometheus text format.', content: { 'text/plain': { schema: z.string() } } },
-        ...refusals('unauthenticated', 'metrics_disabled'),
+        ...pageOrJsonRefusals('unauthenticated', 'metrics_disabled'),
       },
     },
   },
