@@ -15,6 +15,9 @@ import { StoreBackedSessionStore } from './auth/session-store.js';
 import { createOidcLogin } from './auth/oidc.js';
 import { AssetManifest } from './http/assets.js';
 import { createHttpApp } from './http/app.js';
+import { buildOpenApiDocument } from './http/openapi/document.js';
+import { swaggerUiDir } from './http/routes/api-docs.js';
+import { packageVersion } from './package-version.js';
 import { clientAddressOf } from './http/client-address.js';
 import { sessionAuth } from './http/middleware/session-auth.js';
 import { upgradeWithRequestId } from './http/middleware/request-log.js';
@@ -272,6 +275,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       now,
       webhooks: webhooks && { endpoints: webhooks.endpoints, settled: () => webhooks.emitter.settled(), written: () => webhooks.delivery.wake() },
     }),
+    apiDocs: { document: buildOpenApiDocument(packageVersion()), viewerDir: swaggerUiDir() },
   });
 
   return {

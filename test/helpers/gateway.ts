@@ -15,6 +15,7 @@ import { SqliteStore } from '../../server/src/store/sqlite/sqlite-store.js';
 import { createGateway, type Gateway } from '../../server/src/gateway.js';
 import { createHttpServer } from '../../server/src/http/http-server.js';
 import type { Dialer } from '../../server/src/protocols/dialer.js';
+import { checksResponsesByDefault, createResponseRecorder } from './response-recorder.js';
 
 export const CLIENT_DIR = resolve(import.meta.dirname, '..', '..', 'dist', 'client');
 /** VM sockets close within ssh2's 2 s grace; this only bounds a wedged one. */
@@ -58,6 +59,11 @@ export interface StartGatewayOptions {
   readonly databasePath?: string;
   /** Shortens how often webhook delivery looks for due events. */
   readonly webhookPollMs?: number;
+  /**
+   * Checks every API response against the OpenAPI document; `close()` then fails listing each one
+   * that does not match (./response-recorder.ts). Default: on in test/integration, off elsewhere.
+   */
+  readonly checkResponses?: boolean;
 }
 
 export async function startGateway(env: Record<string, string> = {}, options: StartGatewayOptions = {}): Promise<TestGateway> {
@@ -105,7 +111,8 @@ export async function startGateway(env: Record<string, string> = {}, options: St
     ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
     ...(options.webhookPollMs !== undefined ? { webhookPollMs: options.webhookPollMs } : {}),
   });
-  server.on('request', gateway.app);
+  const recorder = (options.checkResponses ?? checksResponsesByDefault()) ? createResponseRecorder() : null;
+  server.on('request', recorder ? recorder.wrap(gateway.app) : gateway.app);
   server.on('upgrade', gateway.handleUpgrade);
 
   let closed: Promise<void> | null = null;
@@ -139,6 +146,8 @@ export async function startGateway(env: Record<string, string> = {}, options: St
         clearTimeout(timer);
         await store.close();
         rmSync(dir, { recursive: true, force: true });
+        // After the clean-up: a broken contract fails the test, not the next one's start.
+        recorder?.assertKept();
       })();
       return closed;
     },

@@ -42,6 +42,7 @@ import { authRouter } from './routes/auth.js';
 import { pagesRouter } from './routes/pages.js';
 import { filesRouter, isFileUpload } from './routes/files.js';
 import { webhookDeliveriesRouter } from './routes/webhook-deliveries.js';
+import { apiDocsRouter, type ApiDocsDeps } from './routes/api-docs.js';
 import type { WebhookOutbox } from '../webhooks/outbox.js';
 import type { WindowChanges } from '../webhooks/window-changes.js';
 import { bodyDeadline } from './middleware/body-deadline.js';
@@ -87,6 +88,8 @@ export interface HttpAppDeps {
   readonly webhookOutbox: WebhookOutbox | null;
   /** A user's Extend and Release, each with its webhook event in the same transaction. */
   readonly windows: WindowChanges;
+  /** The OpenAPI document (built once at start-up) and where its viewer's files are. */
+  readonly apiDocs: ApiDocsDeps;
 }
 
 export function createHttpApp(deps: HttpAppDeps): Express {
@@ -103,6 +106,8 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.use(metricsRouter({ metrics: deps.metrics, token: config.metricsToken }));
   app.use(...securityHeaders(config.secureCookies, (req) => embedParentOf(req, embedOrigins)));
   app.use(faviconRouter());
+  // Public: the document describes the API and holds nothing secret.
+  app.use(apiDocsRouter(deps.apiDocs));
   // The build wrote brotli and gzip copies beside each asset (vite.config.ts): sent as the browser
   // accepts them, brotli first, with Vary: Accept-Encoding.
   app.use(

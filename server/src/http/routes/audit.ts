@@ -24,7 +24,7 @@ const id = z.string().transform((value, ctx) => {
   return parsed.value;
 });
 
-const auditQuery = z.strictObject({
+export const auditQuery = z.strictObject({
   buildId: id.optional(),
   userId: id.optional(),
   since: z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time with a time zone' }).optional(),

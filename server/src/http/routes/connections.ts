@@ -11,7 +11,7 @@ import { CONNECTION_KINDS } from '../../../../shared/src/protocol/kinds.js';
 import { signInIdOf } from '../../auth/sign-in-id.js';
 
 // Not strict: stray fields such as "host" or "port" are ignored, never used.
-const ticketRequest = z.object({
+export const ticketRequest = z.object({
   kind: z.enum(CONNECTION_KINDS),
   viewOnly: z.boolean().optional(),
   /** Resume this held session (docs/protocol.md, "Resuming") instead of opening a new one. */

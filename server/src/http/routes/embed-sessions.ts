@@ -22,7 +22,7 @@ import { sessionIdField } from '../control-schemas.js';
 /** Origins are short; anything longer is not one. */
 const MAX_ORIGIN_CHARS = 2048;
 
-function embedSessionBody(viewOnlyKinds: ReadonlySet<ConnectionKind>) {
+export function embedSessionBody(viewOnlyKinds: ReadonlySet<ConnectionKind>) {
   return z
     .strictObject({
       userId: z.string().regex(ID_PATTERN, ID_RULE),

@@ -25,14 +25,14 @@ import { CONNECTION_KINDS } from '../../../../shared/src/protocol/kinds.js';
 const MAX_LAUNCH_CHARS = 256;
 const MAX_ORIGIN_CHARS = 2048;
 
-const exchangeRequest = z.object({
+export const exchangeRequest = z.object({
   launch: z.string().min(1).max(MAX_LAUNCH_CHARS),
   kind: z.enum(CONNECTION_KINDS),
   parentOrigin: z.string().min(1).max(MAX_ORIGIN_CHARS),
 });
 
 /** The kind and view-only flag come from the credential; a page may only ask to resume a session. */
-const embedTicketRequest = z.object({ sessionId: sessionIdField.optional() });
+export const embedTicketRequest = z.object({ sessionId: sessionIdField.optional() });
 
 const LAUNCH_REFUSED = 'This embedded session was already opened or its link has expired. Open it again from your dashboard.';
 const CREDENTIAL_REFUSED = 'This embedded session has ended. Open it again from your dashboard.';

@@ -21,7 +21,7 @@ import { SESSION_ID_PATTERN } from '../../sessions/session-directory.js';
 import { requireSameOrigin } from '../middleware/origin-guard.js';
 import { describeIssue } from '../control-schemas.js';
 
-const watcherModeBody = z.strictObject({ mode: z.enum(['drive', 'watch']) });
+export const watcherModeBody = z.strictObject({ mode: z.enum(['drive', 'watch']) });
 
 export interface LiveSessionsRouteDeps {
   readonly store: Store;

@@ -14,7 +14,7 @@ const DEFAULT_LIMIT = 100;
 /** Attempts are a few hundred bytes each: one answer stays small. */
 const MAX_LIMIT = 1000;
 
-const deliveriesQuery = z.strictObject({
+export const deliveriesQuery = z.strictObject({
   limit: z.coerce.number({ error: 'must be a number' }).int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT),
 });
 
