@@ -9,6 +9,8 @@
 # Root filesystems are cached as tarballs under $PORTHOLE_IMAGE_CACHE, so a second run (or a
 # fresh daemon) only re-imports them. Prints the image names as NAME=image lines.
 set -euo pipefail
+# A failed docker import inside $(…) must stop the script, not print a name.
+shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 
 # Pinned so every run builds the same bases; the same Node line the repository is tested on.
@@ -133,6 +135,6 @@ echo "PORTHOLE_BUILD_BASE=$(import "porthole-base/build:$(tag "$build")" "$build
 echo "PORTHOLE_POSTGRES_IMAGE=$(import "porthole-base/postgres:$(tag "$services")" "$services" \
   'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   'ENV PGDATA=/var/lib/postgresql/data' 'ENTRYPOINT ["docker-entrypoint.sh"]' 'CMD ["postgres"]' \
-  'STOPSIGNAL SIGINT' 'EXPOSE 5432')"
+  'EXPOSE 5432')"
 echo "PORTHOLE_PROXY_IMAGE=$(import "porthole-base/nginx:$(tag "$services")" "$services" \
-  'CMD ["nginx", "-g", "daemon off;"]' 'STOPSIGNAL SIGQUIT' 'EXPOSE 80')"
+  'CMD ["nginx", "-g", "daemon off;"]' 'EXPOSE 80')"
