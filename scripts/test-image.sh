@@ -38,8 +38,12 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${packages[@]}"
 fi
 # The terminal's far end is a real sshd on this host (test/helpers/sshd.ts), started as root.
+# npm packages are `npm test`'s to install (CI runs it first); the image installs its own.
 bash scripts/ensure-system-deps.sh
-bash scripts/ensure-node-deps.sh
+if [[ ! -x node_modules/.bin/tsx ]]; then
+  echo "node_modules is missing: run \`npm test\` (or \`npm ci\`) first." >&2
+  exit 1
+fi
 
 # debootstrap, chroot and dockerd need root; say so rather than fail half-way.
 if [[ "$(id -u)" -ne 0 ]]; then
