@@ -141,7 +141,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts'],
+    files: ['scripts/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts', 'deploy/**/*.ts'],
     rules: {
       'no-console': 'off',
       // supertest types response bodies as `any`; tests assert on their shape instead.

@@ -41,9 +41,14 @@ export interface StartSshdOptions {
    * first: sshd keeps the first value it reads for a keyword, so they override the defaults below.
    */
   readonly extraConfig?: readonly string[];
+  /**
+   * The address sshd listens on. Containers reach the host only through the docker bridge's own
+   * address (test/image/), which is still not a public interface.
+   */
+  readonly host?: string;
 }
 
-const HOST = '127.0.0.1';
+const DEFAULT_HOST = '127.0.0.1';
 const SSHD_PATH = '/usr/sbin/sshd';
 const SSH_KEYGEN_PATH = '/usr/bin/ssh-keygen';
 export const PASSWORD_USER = 'porthole-pw';
@@ -292,6 +297,7 @@ async function fingerprintOf(publicKeyFile: string): Promise<string> {
 }
 
 interface ConfigParams {
+  readonly host: string;
   readonly port: number;
   readonly tmp: string;
   readonly hostKeyPath: string;
@@ -308,7 +314,7 @@ function renderConfig(p: ConfigParams): string {
   return [
     ...p.extraConfig,
     `Port ${p.port}`,
-    `ListenAddress ${HOST}`,
+    `ListenAddress ${p.host}`,
     `HostKey ${p.hostKeyPath}`,
     `PidFile ${path.join(p.tmp, 'sshd.pid')}`,
     `AuthorizedKeysFile ${path.join(p.tmp, 'authorized_keys')}/%u`,
@@ -337,11 +343,11 @@ class BindRaceError extends Error {}
 
 const BIND_FAILURE_PATTERN = /Address already in use|Cannot bind any address/i;
 
-async function waitUntilReady(proc: ManagedProcess, port: number): Promise<void> {
+async function waitUntilReady(proc: ManagedProcess, host: string, port: number): Promise<void> {
   // sshd logs this right after bind(); waiting for it first means a banner
   // can only come from our sshd, not from whoever won a race for the port.
   try {
-    await proc.waitForLog(`Server listening on ${HOST} port ${port}`, SSHD_READY_TIMEOUT_MS);
+    await proc.waitForLog(`Server listening on ${host} port ${port}`, SSHD_READY_TIMEOUT_MS);
   } catch (err) {
     if (err instanceof ProcessExitedError && BIND_FAILURE_PATTERN.test(err.output)) {
       throw new BindRaceError(err.message);
@@ -349,7 +355,7 @@ async function waitUntilReady(proc: ManagedProcess, port: number): Promise<void>
     throw err;
   }
   const abort = new AbortController();
-  const banner = waitForBanner(HOST, port, 'SSH-2.0-', SSHD_READY_TIMEOUT_MS, abort.signal);
+  const banner = waitForBanner(host, port, 'SSH-2.0-', SSHD_READY_TIMEOUT_MS, abort.signal);
   banner.catch(() => {});
   const outcome = await Promise.race([banner.then(() => 'ready' as const), proc.exited]).finally(() => {
     abort.abort();
@@ -364,12 +370,12 @@ async function spawnOnFreePort(
   configPath: string,
 ): Promise<{ proc: ManagedProcess; port: number }> {
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort(HOST);
+    const port = await freePort(params.host);
     await fs.writeFile(configPath, renderConfig({ ...params, port }), { mode: 0o600 });
     // -D: stay in the foreground so we own the process; -e: log to stderr for logs().
     const proc = spawnManaged(SSHD_PATH, ['-D', '-e', '-f', configPath], { cwd: params.tmp });
     try {
-      await waitUntilReady(proc, port);
+      await waitUntilReady(proc, params.host, port);
       return { proc, port };
     } catch (err) {
       await proc.stop(SSHD_STOP_GRACE_MS);
@@ -436,6 +442,7 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<SshdHan
     const keyUser: SshUserCredentials = { username: keyUsername, ...userKeys };
 
     const configParams: Omit<ConfigParams, 'port'> = {
+      host: options.host ?? DEFAULT_HOST,
       tmp,
       hostKeyPath,
       allowUsers: mode === 'system-users' ? [PASSWORD_USER, KEY_USER] : [keyUsername],
@@ -451,7 +458,7 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<SshdHan
     const heldLease = lease;
     let stopping: Promise<void> | null = null;
     return {
-      host: HOST,
+      host: configParams.host,
       port,
       hostKeyFingerprint,
       hostPublicKey,
