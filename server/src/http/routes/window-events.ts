@@ -125,6 +125,9 @@ function openStream(req: Request, res: Response, deps: WindowEventsRouteDeps, us
       res.flushHeaders();
       req.once('close', close);
       send(first);
+      // A change landing between the read above and the registration would otherwise be missed:
+      // read once more now that changes are heard (sent only if the window differs).
+      refresh();
       heartbeat = setInterval(() => res.write(': heartbeat\n\n'), deps.heartbeatMs ?? WINDOW_HEARTBEAT_MS);
       heartbeat.unref();
     },
