@@ -1,6 +1,7 @@
 /**
- * A build's access window for its pages: the screen page and the build page poll it (their
- * connections have no JSON channel), and count down from the remaining time the server computed.
+ * A build's access window for its pages: the screen page and the build page read it (their
+ * connections have no JSON channel; ./window-events.ts pushes its changes), and count down from the
+ * remaining time the server computed.
  * Members with an allowed role may also extend it by one step or release it now (issue #20).
  */
 import express, { Router, type Request } from 'express';
