@@ -123,7 +123,7 @@ function openStream(req: Request, res: Response, deps: WindowEventsRouteDeps, us
       res.status(200);
       res.set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'X-Accel-Buffering': 'no' });
       res.flushHeaders();
-      req.once('close', close);
+      res.once('close', close);
       send(first);
       // A change landing between the read above and the registration would otherwise be missed:
       // read once more now that changes are heard (sent only if the window differs).
