@@ -27,6 +27,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.f
   unsupported_media_type: 415,
   rate_limited: 429,
   too_many_connections: 429,
+  too_many_window_streams: 429,
   file_transfer_disabled: 403,
   file_permission_denied: 403,
   file_not_found: 404,

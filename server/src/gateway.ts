@@ -26,6 +26,7 @@ import { EmbedCredentialBook } from './connections/embed-credentials.js';
 import { TicketBook, TICKETS_PER_CONNECTION_SLOT } from './connections/tickets.js';
 import { connectionEndpoints } from './connections/endpoints.js';
 import { AccessEnforcer } from './sessions/access-enforcer.js';
+import { WindowWatchers } from './sessions/window-watchers.js';
 import { createAdmission } from './sessions/admission.js';
 import { createConnectionAcceptor } from './sessions/live-connection.js';
 import { UserConnectionQuota } from './sessions/connection-quota.js';
@@ -140,8 +141,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const coordination = deps.postgres
     ? postgresNode({ pool: deps.postgres.pool, url: deps.postgres.url, nodeId: config.nodeId, nodeUrl: config.nodeUrl, failClosedSeconds: config.failClosedSeconds, store, logger, now })
     : singleNode(config.nodeId);
+  // Pages following a build's window (issue #20): told of each change by the enforcer, ended by its drain.
+  const windowWatchers = new WindowWatchers();
   const enforcer = new AccessEnforcer({
     logger,
+    watchers: windowWatchers,
     idleTimeoutMs: config.idleMinutes * MS_PER_MINUTE,
     events: audit,
     roleOf: (appId, userId) => store.getRole(appId, userId),
@@ -270,6 +274,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     draining: () => tracker.draining,
     fileGate,
     webhookOutbox: webhooks?.outbox ?? null,
+    windowWatchers,
     windows: windowChanges({
       store,
       now,

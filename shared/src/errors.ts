@@ -27,6 +27,8 @@ export const ERROR_CODES = [
   'unsupported_media_type',
   'rate_limited',
   'too_many_connections',
+  // Window events (issue #20, docs/api.md "Window events"): a user's open streams are capped.
+  'too_many_window_streams',
   // Files (issue #17, docs/api.md "Files").
   'file_transfer_disabled',
   'file_not_found',

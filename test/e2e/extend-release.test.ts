@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
+import type { Browser, Response } from 'playwright-core';
 import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { control, seedWorld, type World } from '../helpers/seed.js';
@@ -14,6 +14,10 @@ import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
 
 const MINUTE = 60_000;
 const UI_TIMEOUT_MS = 15_000;
+/** Pages follow the window's events: an Extend shows well inside the 5 s the poll would take. */
+const PUSHED_WITHIN_MS = 2_000;
+/** The page's EventSource is connected: changes from now on are pushed. */
+const isWindowStream = (response: Response): boolean => response.url().endsWith('/window/events') && response.status() === 200;
 
 let sshd: SshdHandle;
 let xvnc: XvncHandle;
@@ -54,22 +58,26 @@ test('Extend moves the countdown on the terminal, the screen and the build page;
   await terminal.locator('#conn-state[data-state="connected"]').waitFor();
   const screen = await context.newPage();
   screen.setDefaultTimeout(UI_TIMEOUT_MS);
+  const screenStream = screen.waitForResponse(isWindowStream);
   await screen.goto(`${gw.url}/builds/build-e2e-extend/screen`);
+  await screenStream;
   await screen.locator('#conn-state[data-state="connected"]').waitFor();
   await screen.locator('#window-countdown', { hasText: /^Closes in [45]:\d\d$/ }).waitFor();
   await screen.getByRole('button', { name: 'Extend 15 min' }).waitFor();
   const buildPage = await context.newPage();
   buildPage.setDefaultTimeout(UI_TIMEOUT_MS);
+  const buildStream = buildPage.waitForResponse(isWindowStream);
   await buildPage.goto(`${gw.url}/builds/build-e2e-extend`);
+  await buildStream;
   assert.match((await buildPage.locator('[data-countdown]').textContent()) ?? '', /^[45]:\d\d$/);
 
   await terminal.getByRole('button', { name: 'Extend 15 min' }).click();
   await terminal.locator('#window-countdown', { hasText: /^Closes in (19|20):\d\d$/ }).waitFor();
   await terminal.getByRole('button', { name: 'Extend 15 min' }).waitFor({ state: 'hidden' });
-  // The screen and the build page follow at their next window poll.
-  await screen.locator('#window-countdown', { hasText: /^Closes in (19|20):\d\d$/ }).waitFor();
-  await screen.getByRole('button', { name: 'Extend 15 min' }).waitFor({ state: 'hidden' });
-  await buildPage.locator('[data-countdown]', { hasText: /^(19|20):\d\d$/ }).waitFor();
+  // The screen and the build page follow at once: the gateway pushes the change to their streams.
+  await screen.locator('#window-countdown', { hasText: /^Closes in (19|20):\d\d$/ }).waitFor({ timeout: PUSHED_WITHIN_MS });
+  await screen.getByRole('button', { name: 'Extend 15 min' }).waitFor({ state: 'hidden', timeout: PUSHED_WITHIN_MS });
+  await buildPage.locator('[data-countdown]', { hasText: /^(19|20):\d\d$/ }).waitFor({ timeout: PUSHED_WITHIN_MS });
 
   buildPage.once('dialog', (dialog) => void dialog.accept());
   await buildPage.getByRole('button', { name: "I'm done — release the VM" }).click();

@@ -33,6 +33,7 @@ import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 import { startCounter } from '../helpers/counter-loop.js';
 import { attemptUpgrade } from '../helpers/upgrade-probe.js';
 import { waitForAudit } from '../helpers/ops.js';
+import { cookieOfAgent, openWindowEvents } from '../helpers/window-events.js';
 
 /** The issue's bound: every node closes affected connections within a second. */
 const CROSS_NODE_CLOSE_MS = 1_000;
@@ -292,6 +293,27 @@ describe('two gateway nodes on one PostgreSQL', () => {
     const closed = await timeToClose(t, () => agent.post('/api/v1/builds/build-extend/release').set('Origin', a.origin).expect(200));
     assert.deepEqual([closed.code, closed.reason], [4000, `released by ${world.users.developer.id}`]);
     assert.ok(closed.ms < CROSS_NODE_CLOSE_MS, `closed after ${closed.ms} ms`);
+  });
+
+  test('an extend through A reaches a window stream held by B at once; signing out through A ends it (issue #20)', { timeout: WAIT_MS }, async () => {
+    const finishedAt = new Date(Date.now() + (5 - GRACE_MINUTES) * MS_PER_MINUTE);
+    const startedAt = new Date(finishedAt.getTime() - 30 * MS_PER_MINUTE).toISOString();
+    await control(a)
+      .put('/builds/build-stream', { appId: 'app-1', stack: 'linux', status: 'finished', startedAt, finishedAt: finishedAt.toISOString(), remoteAccess: { ssh: passwordEndpoint(sshd) }, extensions: { stepMinutes: 15, maxMinutes: 60 } })
+      .expect(201);
+    const browser = await signIn(a, world.users.developer);
+    const stream = await openWindowEvents(b, cookieOfAgent(browser, a), 'build-stream');
+    try {
+      assert.equal(stream.status, 200);
+      await stream.next('window', (d) => d['canExtend'] === true);
+      const extended = await browser.post('/api/v1/builds/build-stream/extend').set('Origin', a.origin).expect(200);
+      await stream.next('window', (d) => d['closesAt'] === extended.body.closesAt);
+      await browser.post('/auth/logout').set('Origin', a.origin).send({}).expect(204);
+      assert.equal((await stream.next('end')).data['reason'], 'signed out');
+      await stream.ended;
+    } finally {
+      stream.close();
+    }
   });
 
   test('a role change sent to A closes the connection held by B within 1 s', async () => {

@@ -1,7 +1,8 @@
 /**
  * Every identity against every kind of build through every door. Only members with a working role
- * (developer, admin, owner) on a build whose window is open get in; every other cell is refused
- * with its documented status, and a spy on the dialer proves no refusal dialled the VM.
+ * (developer, admin, owner) on a build whose window is open get in — except the window's events,
+ * which any member of the build's app may follow, as they may read the window; every other cell is
+ * refused with its documented status, and a spy on the dialer proves no refusal dialled the VM.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,10 +18,11 @@ import { attemptUpgrade, ticketProtocols } from '../helpers/upgrade-probe.js';
 import { BrowserExposure } from '../helpers/exposure.js';
 import { freePort } from '../helpers/ports.js';
 import { SSH_SUBPROTOCOL } from '../../shared/src/protocol/ssh-v1.js';
+import { cookieOfAgent, openWindowEvents } from '../helpers/window-events.js';
 
 const IDENTITIES = ['anonymous', 'expired session', 'tester', 'developer', 'admin', 'owner', 'member of another app'] as const;
 const BUILDS = ['running', 'finished 9 minutes ago', 'finished 11 minutes ago', 'revoked', "another app's", 'unknown'] as const;
-const ENDPOINTS = ['build page', 'instructions reveal', 'ticket mint', 'resume mint', 'watch mint', 'screen watch mint', 'live sessions', 'watcher control', 'watcher removal', '/ws/ssh', '/ws/vnc', 'embed mint', 'embed launch', 'files list', 'file download', 'folder archive', 'file upload', 'embedded download', 'window extend', 'window release'] as const;
+const ENDPOINTS = ['build page', 'instructions reveal', 'ticket mint', 'resume mint', 'watch mint', 'screen watch mint', 'live sessions', 'watcher control', 'watcher removal', '/ws/ssh', '/ws/vnc', 'embed mint', 'embed launch', 'files list', 'file download', 'folder archive', 'file upload', 'embedded download', 'window extend', 'window release', 'window events'] as const;
 /** The dashboard allowed to embed Porthole in this test. */
 const DASHBOARD_ORIGIN = 'https://dashboard.example';
 type Identity = (typeof IDENTITIES)[number];
@@ -29,6 +31,15 @@ type Endpoint = (typeof ENDPOINTS)[number];
 
 const ALLOWED_IDENTITIES: ReadonlySet<Identity> = new Set(['developer', 'admin', 'owner']);
 const OPEN_BUILDS: ReadonlySet<BuildKind> = new Set(['running', 'finished 9 minutes ago']);
+/** Reading a build's window (GET .../window and its events) needs only membership: a tester, a closed window included. */
+const MEMBERS: ReadonlySet<Identity> = new Set(['tester', 'developer', 'admin', 'owner']);
+const APP_1_BUILDS: ReadonlySet<BuildKind> = new Set(['running', 'finished 9 minutes ago', 'finished 11 minutes ago', 'revoked']);
+const MEMBERS_ONLY: ReadonlySet<Endpoint> = new Set(['window events']);
+
+function allows(identity: Identity, build: BuildKind, endpoint: Endpoint): boolean {
+  if (MEMBERS_ONLY.has(endpoint)) return MEMBERS.has(identity) && APP_1_BUILDS.has(build);
+  return ALLOWED_IDENTITIES.has(identity) && OPEN_BUILDS.has(build);
+}
 
 let gw: TestGateway;
 let world: World;
@@ -226,6 +237,18 @@ async function tryCell(identity: Identity, build: BuildKind, endpoint: Endpoint)
       exposure.recordResponse(res);
       return { allowed: res.status === 200, status: res.status };
     }
+    case 'window events': {
+      // As the page's EventSource opens it: the session cookie only. Allowed means the current window arrived.
+      const stream = await openWindowEvents(gw, cookieOfAgent(agent, gw), buildId);
+      try {
+        if (stream.body) exposure.record(JSON.stringify(stream.body));
+        const first = stream.status === 200 ? await stream.next('window') : null;
+        if (first) exposure.record(JSON.stringify(first.data));
+        return { allowed: first !== null, status: stream.status };
+      } finally {
+        stream.close();
+      }
+    }
     case 'embed mint':
     case 'embed launch': {
       // The dashboard's backend asks for a launch URL for this identity. Anonymous: a caller without
@@ -277,7 +300,7 @@ test('authorization matrix: only allowed cells succeed, refusals dial nothing', 
       for (const endpoint of ENDPOINTS) {
         const dialsBefore = dialer.dials.length;
         const result = await tryCell(identity, build, endpoint);
-        const shouldAllow = ALLOWED_IDENTITIES.has(identity) && OPEN_BUILDS.has(build);
+        const shouldAllow = allows(identity, build, endpoint);
         cells += 1;
         const where = `${identity} × ${build} × ${endpoint}`;
         assert.equal(result.allowed, shouldAllow, `${where}: got ${result.status}`);

@@ -112,7 +112,14 @@ export class StatusBar {
    * `reason`: the close frame's, so a release names who released the VM.
    */
   closeWindow(reason: string | null = null): void {
-    this.#closedReason = reason;
+    // A pushed window may say "closed" a moment before the connection's close frame says why (a
+    // release names who): the reason still reaches the banner, and a later word without one keeps it.
+    if (this.#final && reason !== null && reason !== this.#closedReason) {
+      this.#closedReason = reason;
+      this.#show('error', windowClosedText(reason));
+      return;
+    }
+    this.#closedReason = reason ?? this.#closedReason;
     this.#window.close();
   }
 

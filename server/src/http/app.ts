@@ -35,6 +35,8 @@ import { embedRouter } from './routes/embed.js';
 import { embedPagesRouter } from './routes/embed-pages.js';
 import { nativeCredentialsRouter } from './routes/native-credentials.js';
 import { windowRouter } from './routes/window.js';
+import { windowEventsRouter } from './routes/window-events.js';
+import type { WindowWatchers } from '../sessions/window-watchers.js';
 import { connectionsRouter } from './routes/connections.js';
 import { liveSessionsRouter } from './routes/live-sessions.js';
 import { recordingsRouter } from './routes/recordings.js';
@@ -90,6 +92,8 @@ export interface HttpAppDeps {
   readonly windows: WindowChanges;
   /** The OpenAPI document (built once at start-up) and where its viewer's files are. */
   readonly apiDocs: ApiDocsDeps;
+  /** This node's window streams, fed by its AccessEnforcer. */
+  readonly windowWatchers: WindowWatchers;
 }
 
 export function createHttpApp(deps: HttpAppDeps): Express {
@@ -139,6 +143,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.use(...deps.sessionAuth);
   app.use('/api/v1', nativeCredentialsRouter({ store, secrets, enabled: config.showNativeCredentials, now, events }));
   app.use('/api/v1', windowRouter({ store, now, graceMinutes: config.graceMinutes, events, windows: deps.windows, changes: node.changes, publicOrigin: config.publicOrigin }));
+  app.use('/api/v1', windowEventsRouter({ store, now, graceMinutes: config.graceMinutes, watchers: deps.windowWatchers, draining: deps.draining, logger }));
   app.use('/api/v1', connectionsRouter({ admission, publicOrigin: config.publicOrigin }));
   // After the session middleware: the signed-in user's cookie, or else an embed page's credential.
   app.use(

@@ -19,6 +19,7 @@ import { DISCARD_EVENTS, type EventSink } from '../audit/events.js';
 import { earlierCloseTime } from '../access/close-time.js';
 import type { ConnectionKind } from '../../../shared/src/protocol/kinds.js';
 import type { SessionPairing } from './session-directory.js';
+import type { WindowWatchers } from './window-watchers.js';
 
 /** What moved a window: the control API's PUT, finish and revoke, and a user's Extend or Release. */
 export type WindowCause = 'finish' | 'revoke' | 'update' | 'extend' | 'release';
@@ -149,6 +150,8 @@ export interface AccessEnforcerDeps {
    * when it fails) those connections end: access that cannot be confirmed is not kept.
    */
   readonly roleOf?: (appId: AppId, userId: UserId) => Promise<Role | null>;
+  /** This node's window streams: told every change this enforcer hears, so pages follow at once. */
+  readonly watchers?: WindowWatchers;
 }
 
 export class AccessEnforcer {
@@ -161,6 +164,7 @@ export class AccessEnforcer {
   readonly #idleTimeoutMs: number;
   readonly #lifecycle: ConnectionLifecycleObserver | null;
   readonly #roleOf: ((appId: AppId, userId: UserId) => Promise<Role | null>) | null;
+  readonly #watchers: WindowWatchers | null;
   readonly #sweeper: NodeJS.Timeout;
   #nextId = 1;
 
@@ -171,6 +175,7 @@ export class AccessEnforcer {
     this.#idleTimeoutMs = deps.idleTimeoutMs;
     this.#lifecycle = deps.lifecycle ?? null;
     this.#roleOf = deps.roleOf ?? null;
+    this.#watchers = deps.watchers ?? null;
     this.#sweeper = this.#clock.setInterval(() => this.#sweepIdle(), Math.min(IDLE_SWEEP_INTERVAL_MS, deps.idleTimeoutMs));
     this.#sweeper.unref?.();
   }
@@ -245,6 +250,7 @@ export class AccessEnforcer {
    * moved later: the one cause that may push a scheduled close back. `reason` names who released it.
    */
   windowChanged(buildId: BuildId, closesAt: Date | null, cause: WindowCause, reason?: string): void {
+    this.#watchers?.windowChanged(buildId);
     const closed = closesAt !== null && closesAt.getTime() <= this.#clock.now();
     if (closed) {
       // A revoked build's window has closed too: pages show the final "window closed" state.
@@ -271,6 +277,7 @@ export class AccessEnforcer {
 
   /** A membership changed or was removed; null role means no longer a member. */
   membershipChanged(appId: AppId, userId: UserId, role: Role | null): void {
+    this.#watchers?.membershipChanged(appId, userId, role);
     if (role !== null && REMOTE_ACCESS_ROLES.has(role)) return;
     const reason = role === null ? 'removed from the app' : 'role no longer allows remote access';
     const ended = this.#cancelPending((p) => p.userId === userId, CloseCode.accessRevoked, reason) + this.#end((c) => c.userId === userId && c.appId === appId, CloseCode.accessRevoked, reason);
@@ -284,6 +291,7 @@ export class AccessEnforcer {
    * nothing ends nothing.
    */
   buildChanged(buildId: BuildId, placement: BuildPlacement): void {
+    this.#watchers?.buildMoved(buildId, placement.appId);
     for (const p of this.#pending) if (p.buildId === buildId) p.placedAt = placement;
     const replaced = this.#end((c) => c.buildId === buildId && c.endpoint !== placement.endpoints[c.kind], CloseCode.sessionEnded, VM_REPLACED_REASON);
     if (replaced > 0) this.#logger.info({ event: 'build_vm_replaced', buildId, connectionsEnded: replaced }, 'build re-registered with another VM endpoint');
@@ -302,6 +310,7 @@ export class AccessEnforcer {
 
   /** The user was deleted. */
   userRemoved(userId: UserId): void {
+    this.#watchers?.userEnded(userId);
     this.#endUser(userId, 'user removed');
   }
 
@@ -311,6 +320,7 @@ export class AccessEnforcer {
    * again) only connections opened under an older sign-in end.
    */
   signInChanged(userId: UserId, currentEpoch?: string): void {
+    this.#watchers?.userEnded(userId, currentEpoch);
     if (currentEpoch === undefined) return this.#endUser(userId, SIGN_IN_CHANGED_REASON);
     const ended = this.#end((c) => c.userId === userId && c.sessionEpoch !== currentEpoch, CloseCode.accessRevoked, SIGN_IN_CHANGED_REASON);
     if (ended > 0) this.#events.record({ type: 'access_revoked', buildId: null, userId, appId: null, reason: SIGN_IN_CHANGED_REASON, connectionsEnded: ended });
@@ -318,12 +328,14 @@ export class AccessEnforcer {
 
   /** One browser signed out (or its session was dropped): the connections it opened end, no others. */
   signedOut(signInId: string): void {
+    this.#watchers?.signedOut(signInId);
     const ended = this.#cancelPending((p) => p.signInId === signInId, CloseCode.accessRevoked, SIGNED_OUT_REASON) + this.#end((c) => c.signInId === signInId, CloseCode.accessRevoked, SIGNED_OUT_REASON);
     if (ended > 0) this.#events.record({ type: 'access_revoked', buildId: null, userId: null, appId: null, reason: SIGNED_OUT_REASON, connectionsEnded: ended });
   }
 
   /** Shutdown: every connection gets `code` (1001). */
   endAll(code: number, reason: string): void {
+    this.#watchers?.endAll(reason);
     this.#cancelPending(() => true, code, reason);
     this.#end(() => true, code, reason);
   }

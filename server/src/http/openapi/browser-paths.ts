@@ -51,6 +51,18 @@ export const browserPaths: ZodOpenApiPathsObject = {
       responses: { '200': json('The window.', windowViewSchema), ...refusals('unauthenticated', 'not_found') },
     }),
   },
+  '/api/v1/builds/{buildId}/window/events': {
+    get: browserOperation("The build's access window as Server-Sent Events: now, then on every change", {
+      description:
+        'A `text/event-stream` (../routes/window-events.ts): `event: window` with the window as `data` first and after each change on any node; ' +
+        '`event: end` with `{"reason"}` before the gateway closes it (signed out, removed from the app, drain); a comment line every 25 s.',
+      requestParams: { path: buildIdParams },
+      responses: {
+        '200': { description: 'The stream.', content: { 'text/event-stream': { schema: z.string() } } },
+        ...refusals('unauthenticated', 'not_found', 'too_many_window_streams', 'draining'),
+      },
+    }),
+  },
   '/api/v1/builds/{buildId}/extend': {
     post: browserOperation('Extend the window by one step', {
       requestParams: { path: buildIdParams },

@@ -1,10 +1,12 @@
 /**
- * A build's access window for its pages: the screen page and the build page poll it (their
- * connections have no JSON channel), and count down from the remaining time the server computed.
+ * A build's access window for its pages: the screen page and the build page read it (their
+ * connections have no JSON channel; ./window-events.ts pushes its changes), and count down from the
+ * remaining time the server computed.
  * Members with an allowed role may also extend it by one step or release it now (issue #20).
  */
 import express, { Router, type Request } from 'express';
 import { parseId, type BuildId } from '../../../../shared/src/ids.js';
+import type { WindowView } from '../../../../shared/src/api.js';
 import { BROWSER_BODY_LIMIT_BYTES } from '../../../../shared/src/limits.js';
 import { GatewayError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
@@ -36,8 +38,7 @@ export function windowRouter(deps: WindowRouteDeps): Router {
   router.get('/builds/:buildId/window', async (req, res) => {
     res.set('Cache-Control', 'no-store');
     const now = deps.now();
-    const standing = await memberStanding(req, deps, now);
-    res.json(toWindowView(standing.build, now, deps.graceMinutes, standing.decision.ok || standing.decision.error === 'window_closed'));
+    res.json(memberWindowView(await memberStanding(req, deps, now), now, deps.graceMinutes));
   });
 
   // Same rules as every cookie-authenticated POST: same origin (CSRF), signed in, member, allowed role.
@@ -78,13 +79,19 @@ export function windowRouter(deps: WindowRouteDeps): Router {
   return router;
 }
 
-async function memberStanding(req: Request, deps: WindowRouteDeps, now: Date): Promise<BuildStanding> {
+/** Any member may read the window (./window-events.ts streams it under the same rule). */
+export async function memberStanding(req: Request, deps: Pick<WindowRouteDeps, 'store'>, now: Date): Promise<BuildStanding> {
   if (!req.user) throw new GatewayError('unauthenticated', 'Sign in first.');
   const buildId = parseId<BuildId>(req.params['buildId']);
   const standing = buildId.ok ? await loadBuildStanding(deps.store, buildId.value, req.user.id, now) : null;
   // Unknown builds and builds of other apps look the same: not found.
   if (!standing) throw new GatewayError('not_found', REFUSAL_MESSAGES.not_found);
   return standing;
+}
+
+/** What a member is told: Extend only where their role allows remote access (a closed window still shows its step). */
+export function memberWindowView(standing: BuildStanding, now: Date, graceMinutes: number): WindowView {
+  return toWindowView(standing.build, now, graceMinutes, standing.decision.ok || standing.decision.error === 'window_closed');
 }
 
 /** A member whose role allows remote access, while the window is open (410 once closed: revoked, released or past). */
