@@ -92,8 +92,8 @@ describe('screen page in Chromium', () => {
     const compressionOf = (list: number[]): number | undefined => list.find((e) => e >= -256 && e <= -247);
     await pollUntil('the first SetEncodings', UI_TIMEOUT_MS, async () => encodingsSent(sent).length > 0);
     const first = encodingsSent(sent)[0] ?? [];
-    assert.equal(await page.locator('#quality').inputValue(), 'balanced');
-    assert.deepEqual([qualityOf(first), compressionOf(first)], [-32 + 6, -256 + 2], 'Balanced by default');
+    assert.equal(await page.locator('#quality').inputValue(), 'auto', 'Auto by default');
+    assert.deepEqual([qualityOf(first), compressionOf(first)], [-32 + 6, -256 + 2], 'Auto starts at Balanced');
 
     await page.locator('#quality').selectOption('smallest');
     await pollUntil('SetEncodings for Smallest', UI_TIMEOUT_MS, async () => qualityOf(encodingsSent(sent).at(-1) ?? []) === -32);

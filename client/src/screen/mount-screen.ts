@@ -23,7 +23,7 @@ import { LastFrame } from './last-frame.js';
 import { sendCombo } from './keys.js';
 import { wireKeyBar } from './key-bar.js';
 import { isTouchDevice } from './touch.js';
-import { isQualityPreset, QUALITY_PRESETS, rememberQuality, storedQuality, type QualityPreset } from './quality.js';
+import { QualityControl } from './quality-control.js';
 import { browserStorage } from '../lib/storage.js';
 import { describeResolution, isViewMode, oneToOneScale, rememberViewMode, storedViewMode, type ViewMode } from './view-mode.js';
 import { ModifierSwap, rememberCmdCtrlSwap, storedCmdCtrlSwap } from './modifier-swap.js';
@@ -172,19 +172,7 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
 
   wireFullscreen(requireElement('fullscreen', HTMLButtonElement), () => status.offerBanner('info', FULLSCREEN_REFUSED_HINT, HINT_VISIBLE_MS));
 
-  let quality: QualityPreset = storedQuality(storage);
-  qualitySelect.value = quality;
-  const applyQuality = (rfb: RFB): void => {
-    // Each change makes noVNC send SetEncodings again; the VM's server applies it to the next update.
-    rfb.qualityLevel = QUALITY_PRESETS[quality].quality;
-    rfb.compressionLevel = QUALITY_PRESETS[quality].compression;
-  };
-  qualitySelect.addEventListener('change', () => {
-    if (!isQualityPreset(qualitySelect.value)) return;
-    quality = qualitySelect.value;
-    rememberQuality(storage, quality);
-    withViewer(applyQuality);
-  });
+  const quality = new QualityControl({ select: qualitySelect, storage, viewer: () => connection.rfb, now: () => performance.now() });
 
   ctrlAltDel.addEventListener('click', () => withInput((rfb) => rfb.sendCtrlAltDel()));
   specialKeys.addEventListener('change', () => {
@@ -210,12 +198,12 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
       rescale = hookDisplayScale(rfb, pixelScale, () => showResolution(o.host));
       // Where noVNC's keyboard cannot be reached the option would do nothing: it is not offered.
       if (!hookKeyboard(rfb, (keysym, code, down) => swap.map(keysym, code, down))) cmdCtrlToggle.hidden = true;
-      linkStatus.start(rfb, ws);
+      const measured = linkStatus.start(rfb, ws, (sample) => quality.sample(sample));
       rfb.viewOnly = viewOnly();
       rfb.showDotCursor = dotCursor();
       // A viewer made while the soft keyboard is up (a reconnect) must not drop it on the next tap.
       rfb.focusOnClick = !keyBar.typing();
-      applyQuality(rfb);
+      quality.attach(rfb, measured);
       applyViewport(rfb);
     },
     connected: (rfb) => {

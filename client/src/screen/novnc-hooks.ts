@@ -1,9 +1,10 @@
 /**
  * The three places the screen reaches into noVNC 1.7's internals, because its API has no way in:
  * a display scale other than "fit" or 1 CSS pixel (sharp HiDPI), the keyboard's events before they
- * are sent (Cmd ↔ Ctrl, without touching the key bar's and menus' own keys), and the end of each
- * FramebufferUpdate (the frame rate). Each checks what it finds and reports false when a newer
- * noVNC has moved things, so the page drops that one feature instead of breaking the viewer.
+ * are sent (Cmd ↔ Ctrl, without touching the key bar's and menus' own keys), and the start and end
+ * of each FramebufferUpdate (the frame rate, and how long updates take to arrive for Quality Auto).
+ * Each checks what it finds and reports false when a newer noVNC has moved things, so the page
+ * drops that one feature instead of breaking the viewer.
  */
 import type RFB from '@novnc/novnc';
 
@@ -55,15 +56,31 @@ export function hookKeyboard(rfb: RFB, map: (keysym: number, code: string | null
   return true;
 }
 
-/** `onFrame` after each complete FramebufferUpdate noVNC has read. */
-export function hookFrames(rfb: RFB, onFrame: () => void): boolean {
+export interface FrameListener {
+  /** An update's first byte has been read. */
+  started(): void;
+  /** Its last rectangle is in. */
+  finished(): void;
+}
+
+/** `frames` hears when each FramebufferUpdate noVNC reads begins and ends. */
+export function hookFrames(rfb: RFB, frames: FrameListener): boolean {
   const inner = internals(rfb);
   const original = inner._framebufferUpdate;
   if (typeof original !== 'function') return false;
+  // noVNC calls it again for the same update each time more of its bytes come in.
+  let arriving = false;
   inner._framebufferUpdate = function framebufferUpdate(this: unknown, ...args: unknown[]): unknown {
+    if (!arriving) {
+      arriving = true;
+      frames.started();
+    }
     const done: unknown = (original as (...a: unknown[]) => unknown).apply(this, args);
     // True once the update's last rectangle is in; false while it waits for more bytes.
-    if (done === true) onFrame();
+    if (done === true) {
+      arriving = false;
+      frames.finished();
+    }
     return done;
   };
   return true;

@@ -1,11 +1,14 @@
 /**
  * The screen's Quality control (issue #19): named presets of noVNC's JPEG quality and zlib
  * compression levels, which noVNC sends as RFB pseudo-encodings (-32 + quality, -256 +
- * compression) so the VM's server trades pixels for bandwidth. Remembered in the browser.
+ * compression) so the VM's server trades pixels for bandwidth, or Auto, which moves between them
+ * as the link allows (auto-quality.ts). Remembered in the browser.
  */
 import { readSetting, writeSetting } from '../lib/storage.js';
 
 export type QualityPreset = 'sharp' | 'balanced' | 'fast' | 'smallest';
+/** What the select offers: a fixed preset, or `auto`. */
+export type QualityChoice = QualityPreset | 'auto';
 
 export interface QualityLevels {
   /** noVNC `qualityLevel`, 0–9: JPEG quality of Tight rectangles. */
@@ -25,7 +28,8 @@ export const QUALITY_PRESETS: Readonly<Record<QualityPreset, QualityLevels & { r
   smallest: { quality: 0, compression: 9, label: 'Smallest' },
 };
 
-export const DEFAULT_QUALITY: QualityPreset = 'balanced';
+/** New users get Auto; a preset someone chose before stays theirs. */
+export const DEFAULT_QUALITY: QualityChoice = 'auto';
 /** One key per browser profile: the person at it, as the page cannot tell users apart without a cookie (embeds). */
 export const QUALITY_STORAGE_KEY = 'porthole.screen.quality';
 
@@ -33,12 +37,16 @@ export function isQualityPreset(value: unknown): value is QualityPreset {
   return typeof value === 'string' && Object.hasOwn(QUALITY_PRESETS, value);
 }
 
-/** The remembered preset; a missing or foreign value, or storage that refuses, is the default. */
-export function storedQuality(storage: Pick<Storage, 'getItem'> | null): QualityPreset {
-  const value = readSetting(storage, QUALITY_STORAGE_KEY);
-  return isQualityPreset(value) ? value : DEFAULT_QUALITY;
+export function isQualityChoice(value: unknown): value is QualityChoice {
+  return value === 'auto' || isQualityPreset(value);
 }
 
-export function rememberQuality(storage: Pick<Storage, 'setItem'> | null, preset: QualityPreset): void {
-  writeSetting(storage, QUALITY_STORAGE_KEY, preset);
+/** The remembered choice; a missing or foreign value, or storage that refuses, is the default. */
+export function storedQuality(storage: Pick<Storage, 'getItem'> | null): QualityChoice {
+  const value = readSetting(storage, QUALITY_STORAGE_KEY);
+  return isQualityChoice(value) ? value : DEFAULT_QUALITY;
+}
+
+export function rememberQuality(storage: Pick<Storage, 'setItem'> | null, choice: QualityChoice): void {
+  writeSetting(storage, QUALITY_STORAGE_KEY, choice);
 }

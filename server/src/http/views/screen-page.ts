@@ -69,7 +69,7 @@ function screenStatus(remainingMs: number | null, windowActions: Html | ''): Htm
 
 function screenWorkspace(buildId: string, label: string): Html {
   return html`<div class="screen-toolbar" role="toolbar" aria-label="Screen controls">
-  <select id="quality" aria-label="Quality" title="Sharper pictures or fewer bytes: pick Fast or Smallest on a slow link"><option value="sharp">Quality: Sharp</option><option value="balanced">Quality: Balanced</option><option value="fast">Quality: Fast</option><option value="smallest">Quality: Smallest</option></select>
+  <select id="quality" aria-label="Quality" title="Sharper pictures or fewer bytes. Auto follows the link: sharper while it has room, fewer bytes when the screen lags"><option value="auto">Quality: Auto</option><option value="sharp">Quality: Sharp</option><option value="balanced">Quality: Balanced</option><option value="fast">Quality: Fast</option><option value="smallest">Quality: Smallest</option></select>
   <select id="view-mode" aria-label="View" title="Fit the desktop to the window, or show one VM pixel per screen pixel: sharp on Retina and HiDPI displays, scrolling when larger"><option value="fit">View: Fit to window</option><option value="pixels">View: 1:1 pixels</option></select>
   <button id="view-only-toggle" type="button" class="button button-small" aria-pressed="false">View only</button>
   <button id="dot-cursor-toggle" type="button" class="button button-small" aria-pressed="false">Show dot cursor</button>
