@@ -442,7 +442,7 @@ function screenWanBlock(): string | null {
   };
   const rows: string[][] = [];
   for (const link of Object.keys(r.links) as (keyof ScreenWanResult['links'])[]) {
-    rows.push([`**${linkName(link)}**`, '', '', '', '', '', '']);
+    rows.push([`**${linkName(link)}**`, '', '', '', '', '', '', '']);
     for (const leg of Object.keys(SCREEN_LEG_LABELS) as ScreenLeg[]) {
       const x = r.results[link][leg];
       if (!x) continue;
@@ -455,6 +455,7 @@ function screenWanBlock(): string | null {
         String(x.flips),
         `${s(x.readoutFps ?? null, 0)} / ${s(x.readoutKBps ?? null, 0)}`,
         perFrame,
+        s(x.readoutRttMs ?? null, 0),
       ]);
     }
   }
@@ -478,7 +479,7 @@ function screenWanBlock(): string | null {
       ],
     ),
     '',
-    dated(r.date, `, ${r.runs} runs, load average ${r.loadAverage.map((v) => f(v, 1)).join(' → ')}`),
+    dated(r.date, `, ${r.runs} runs${r.skippedLegs > 0 ? ` (${r.skippedLegs} legs not started: time was up)` : ''}, 1-min load average ${r.loadAverage.map((v) => f(v, 1)).join(' → ')} on ${r.cores ?? '?'} cores`),
   ].join('\n');
 }
 

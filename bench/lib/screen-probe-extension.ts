@@ -45,6 +45,8 @@ export interface ProbeCounters {
   readonly framesChanged: number;
   readonly at: number;
   readonly readouts: readonly string[];
+  /** The page's connection state as it shows it. */
+  readonly state: string;
 }
 
 function probeScript(o: ScreenProbeOptions): string {
@@ -106,16 +108,16 @@ const handlers = {
     const quality = document.getElementById('quality');
     return { qualities: quality ? [...quality.options].map((option) => option.value) : [] };
   },
-  // Picks a Quality; picking another first makes sure the page sends SetEncodings again.
-  quality: (c) => {
+  // Picks a Quality (the page remembers it) and reloads, so the next leg starts on a new connection
+  // with nothing of the last one queued. Never answers: the page it would answer from is gone.
+  reload: (c) => {
     const select = document.getElementById('quality');
-    const pick = (value) => {
-      select.value = value;
+    if (select && c.value) {
+      select.value = c.value;
       select.dispatchEvent(new Event('change', { bubbles: true }));
-    };
-    if (select.value === c.value) pick([...select.options].find((option) => option.value !== c.value).value);
-    pick(c.value);
-    return select.value;
+    }
+    setTimeout(() => location.reload(), 0);
+    return new Promise(() => {});
   },
   // When the marker was first seen light (or dark) after \`after\` (epoch ms), or null after timeoutMs.
   marker: (c) =>
@@ -133,7 +135,7 @@ const handlers = {
       sampler.waiters.add(check);
       check();
     }),
-  counters: () => ({ frames: sampler.frames, framesChanged: sampler.changed, at: now(), readouts: readouts.splice(0) }),
+  counters: () => ({ frames: sampler.frames, framesChanged: sampler.changed, at: now(), readouts: readouts.splice(0), state: document.getElementById('conn-state')?.textContent ?? document.body.dataset.state }),
 };
 document.addEventListener('DOMContentLoaded', () => {
   if (location.pathname === '/login') {
