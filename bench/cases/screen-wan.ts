@@ -114,6 +114,7 @@ export interface ScreenWanResult {
   readonly runs: number;
   /** Legs not started because the case's time was up (a loaded machine). */
   readonly skippedLegs: number;
+  readonly failedLegs?: number;
   /** The machine's 1-minute load average at the start and the end: other work on the 2 cores. */
   readonly loadAverage: readonly number[];
   readonly cores: number;
@@ -136,8 +137,11 @@ interface Rig {
   readonly extension: string;
   /** performance.now() after which no leg starts. */
   readonly stopAt: number;
-  /** Legs not started for want of time. */
+  /** Legs not started for want of time, and legs that failed. */
   skipped: number;
+  failed: number;
+  /** The Quality values the product page offers (Auto where it exists), as it last said. */
+  qualities: string[];
 }
 
 /** noVNC's own files and a page that opens it with its defaults, as a site would with vnc_lite.html. */
@@ -240,62 +244,48 @@ function record(collected: Collected, link: LinkName, leg: ScreenLeg, measured: 
 
 const CONNECT = { type: 'connected', width: WIDTH, height: HEIGHT, rows: SAMPLE_ROWS } as const;
 
-/** Reloads the page with `quality` remembered (or as it is) and waits for its new viewer. */
-async function reconnect(rig: Rig, quality: string | null): Promise<void> {
-  // The page never answers a reload (it is gone); the call's own deadline retires it.
-  rig.hub.call('page', { type: 'reload', value: quality }, PAGE_START_TIMEOUT_MS).catch(() => undefined);
-  await rig.hub.call('page', { ...CONNECT, marker: rig.desktop.marker }, PAGE_START_TIMEOUT_MS);
-}
-
-/** The product page, signed in through the simulator: every link, every mode, each on a new connection. */
-async function productRun(rig: Rig, run: number, legMs: number, collected: Collected, log: (m: string) => void): Promise<ScreenMode[]> {
-  rig.productLink.setProfile(LINK_PROFILES.lan);
-  const origin = `http://${rig.productLink.host}:${rig.productLink.port}`;
-  const browser = launchDirectChromium(`${origin}/login?next=${encodeURIComponent(SCREEN_PATH)}`, VIEWPORT, [], rig.extension);
+/**
+ * One leg in a Chromium of its own (fresh profile, new connection): nothing queued by the leg
+ * before carries over, which a reload of the same page did not ensure on this loaded machine.
+ * A leg that fails (the page stopped answering) is logged and counted; the next one goes on.
+ */
+async function legInBrowser(rig: Rig, url: string, link: LinkName, leg: ScreenLeg, run: number, legMs: number, collected: Collected, log: (m: string) => void): Promise<string[]> {
+  const simulator = leg === 'peer' ? rig.peerLink : rig.productLink;
+  simulator.setProfile(LINK_PROFILES[link]);
+  // Raw: the relay rewrites the SetEncodings the page connects with (and any it sends after).
+  rig.relay.setRaw(leg === 'raw');
+  const browser = launchDirectChromium(url, VIEWPORT, [], rig.extension);
   try {
     const { qualities } = await rig.hub.call<{ qualities: string[] }>('page', { ...CONNECT, marker: rig.desktop.marker }, PAGE_START_TIMEOUT_MS);
-    // BENCH_SCREEN_MODES=raw,fast: only those product legs, to look into one (figures not publishable).
-    const only = process.env['BENCH_SCREEN_MODES']?.split(',');
-    const modes = SCREEN_MODES.filter((m) => (m === 'raw' || qualities.includes(m)) && (!only || only.includes(m)));
-    const light = { value: false };
-    for (const link of alternate(LINK_NAMES, run)) {
-      for (const mode of alternate(modes, run)) {
-        if (performance.now() > rig.stopAt) {
-          rig.skipped += 1;
-          continue;
-        }
-        rig.productLink.setProfile(LINK_PROFILES[link]);
-        // Raw: the preset is irrelevant, the relay rewrites the SetEncodings the page connects with.
-        rig.relay.setRaw(mode === 'raw');
-        await reconnect(rig, mode === 'raw' ? 'sharp' : mode);
-        record(collected, link, mode, await measureLeg(rig, run, legMs, light), log);
-      }
-    }
-    rig.relay.setRaw(false);
-    return modes;
+    if (leg !== 'peer' && leg !== 'raw') await rig.hub.call('page', { type: 'quality', value: leg }, HUB_MARGIN_MS);
+    record(collected, link, leg, await measureLeg(rig, run, legMs, { value: false }), log);
+    return qualities;
+  } catch (error) {
+    rig.failed += 1;
+    log(`  !! run ${run + 1} ${link} ${leg} failed: ${String(error)}`);
+    return [];
   } finally {
     await browser.stop();
+    rig.relay.setRaw(false);
   }
 }
 
-/** noVNC's page with its defaults through websockify: one leg per link, each on a new connection. */
-async function peerRun(rig: Rig, run: number, legMs: number, collected: Collected, log: (m: string) => void): Promise<void> {
-  rig.peerLink.setProfile(LINK_PROFILES.lan);
-  const browser = launchDirectChromium(`http://${rig.peerLink.host}:${rig.peerLink.port}${PEER_PATH}`, VIEWPORT, [], rig.extension);
-  try {
-    await rig.hub.call('page', { ...CONNECT, marker: rig.desktop.marker }, PAGE_START_TIMEOUT_MS);
-    const light = { value: false };
-    for (const link of alternate(LINK_NAMES, run)) {
+/** Every link, every mode of the product page, then noVNC's page with its defaults, in the run's order. */
+async function oneRun(rig: Rig, run: number, legMs: number, collected: Collected, log: (m: string) => void): Promise<void> {
+  const product = `http://${rig.productLink.host}:${rig.productLink.port}/login?next=${encodeURIComponent(SCREEN_PATH)}`;
+  const peer = `http://${rig.peerLink.host}:${rig.peerLink.port}${PEER_PATH}`;
+  // BENCH_SCREEN_MODES=raw,fast: only those product legs, to look into one (figures not publishable).
+  const only = process.env['BENCH_SCREEN_MODES']?.split(',');
+  const legs: ScreenLeg[] = [...SCREEN_MODES.filter((m) => (m === 'raw' || rig.qualities.includes(m)) && (!only || only.includes(m))), 'peer'];
+  for (const link of alternate(LINK_NAMES, run)) {
+    for (const leg of alternate(legs, run)) {
       if (performance.now() > rig.stopAt) {
         rig.skipped += 1;
         continue;
       }
-      rig.peerLink.setProfile(LINK_PROFILES[link]);
-      await reconnect(rig, null);
-      record(collected, link, 'peer', await measureLeg(rig, run, legMs, light), log);
+      const qualities = await legInBrowser(rig, leg === 'peer' ? peer : product, link, leg, run, legMs, collected, log);
+      if (leg !== 'peer' && qualities.length > 0) rig.qualities = qualities;
     }
-  } finally {
-    await browser.stop();
   }
 }
 
@@ -374,16 +364,11 @@ export const screenWanCase: BenchCase = {
       cleanups.push(() => hub.close());
       const extension = writeScreenProbeExtension({ credentials: BENCH_CREDENTIALS, screenPath: SCREEN_PATH, peerPath: PEER_PATH, hubOrigin: hub.origin });
       cleanups.push(async () => rmSync(extension, { recursive: true, force: true }));
-      const rig: Rig = { hub, desktop, relay, productLink, peerLink, extension, stopAt: performance.now() + BUDGET_MS, skipped: 0 };
+      const rig: Rig = { hub, desktop, relay, productLink, peerLink, extension, stopAt: performance.now() + BUDGET_MS, skipped: 0, failed: 0, qualities: [...SCREEN_MODES] };
 
       const collected: Collected = { lan: {}, broadband: {}, slow: {} };
-      let modes: ScreenMode[] = [];
-      for (let run = 0; run < runs; run++) {
-        for (const side of alternate(['peer', 'product'] as const, run)) {
-          if (side === 'product') modes = await productRun(rig, run, legMs, collected, options.log);
-          else await peerRun(rig, run, legMs, collected, options.log);
-        }
-      }
+      for (let run = 0; run < runs; run++) await oneRun(rig, run, legMs, collected, options.log);
+      const modes = SCREEN_MODES.filter((m) => m === 'raw' || rig.qualities.includes(m));
       if (!modes.includes('auto')) options.log('  !! the page offers no Auto quality: measured without it');
       if (rig.skipped > 0) options.log(`  !! ${rig.skipped} legs not started: the case's ${BUDGET_MS / 60_000} min were up`);
       const results = Object.fromEntries(
@@ -397,6 +382,7 @@ export const screenWanCase: BenchCase = {
         legMs,
         runs,
         skippedLegs: rig.skipped,
+        failedLegs: rig.failed,
         loadAverage: [loadAtStart, loadavg()[0] ?? NaN],
         cores: availableParallelism(),
         modes,

@@ -108,16 +108,12 @@ const handlers = {
     const quality = document.getElementById('quality');
     return { qualities: quality ? [...quality.options].map((option) => option.value) : [] };
   },
-  // Picks a Quality (the page remembers it) and reloads, so the next leg starts on a new connection
-  // with nothing of the last one queued. Never answers: the page it would answer from is gone.
-  reload: (c) => {
+  // Picks a Quality: the page sends SetEncodings with its levels.
+  quality: (c) => {
     const select = document.getElementById('quality');
-    if (select && c.value) {
-      select.value = c.value;
-      select.dispatchEvent(new Event('change', { bubbles: true }));
-    }
-    setTimeout(() => location.reload(), 0);
-    return new Promise(() => {});
+    select.value = c.value;
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+    return select.value;
   },
   // When the marker was first seen light (or dark) after \`after\` (epoch ms), or null after timeoutMs.
   marker: (c) =>
