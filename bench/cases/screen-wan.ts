@@ -140,6 +140,8 @@ interface Rig {
   /** Legs not started for want of time, and legs that failed. */
   skipped: number;
   failed: number;
+  /** The marker's colour on the VM, which outlives each leg's browser. */
+  readonly light: { value: boolean };
   /** The Quality values the product page offers (Auto where it exists), as it last said. */
   qualities: string[];
 }
@@ -258,7 +260,7 @@ async function legInBrowser(rig: Rig, url: string, link: LinkName, leg: ScreenLe
   try {
     const { qualities } = await rig.hub.call<{ qualities: string[] }>('page', { ...CONNECT, marker: rig.desktop.marker }, PAGE_START_TIMEOUT_MS);
     if (leg !== 'peer' && leg !== 'raw') await rig.hub.call('page', { type: 'quality', value: leg }, HUB_MARGIN_MS);
-    record(collected, link, leg, await measureLeg(rig, run, legMs, { value: false }), log);
+    record(collected, link, leg, await measureLeg(rig, run, legMs, rig.light), log);
     return qualities;
   } catch (error) {
     rig.failed += 1;
@@ -364,7 +366,7 @@ export const screenWanCase: BenchCase = {
       cleanups.push(() => hub.close());
       const extension = writeScreenProbeExtension({ credentials: BENCH_CREDENTIALS, screenPath: SCREEN_PATH, peerPath: PEER_PATH, hubOrigin: hub.origin });
       cleanups.push(async () => rmSync(extension, { recursive: true, force: true }));
-      const rig: Rig = { hub, desktop, relay, productLink, peerLink, extension, stopAt: performance.now() + BUDGET_MS, skipped: 0, failed: 0, qualities: [...SCREEN_MODES] };
+      const rig: Rig = { hub, desktop, relay, productLink, peerLink, extension, stopAt: performance.now() + BUDGET_MS, skipped: 0, failed: 0, light: { value: false }, qualities: [...SCREEN_MODES] };
 
       const collected: Collected = { lan: {}, broadband: {}, slow: {} };
       for (let run = 0; run < runs; run++) await oneRun(rig, run, legMs, collected, options.log);
