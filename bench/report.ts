@@ -463,7 +463,7 @@ function screenWanBlock(): string | null {
   const missing = t.slowAutoFps.met === null ? ' (Auto not measured)' : '';
   return [
     `${r.screen}; ${r.legMs / 1000} s per leg and run; change→pixel pooled over every flip of every run:\n`,
-    table(['Mode', 'Frames shown/s', 'Change→pixel p50 ms', 'p95 ms', 'Flips', 'Readout: updates/s / KB/s', 'KB per update'], rows),
+    table(['Mode', 'Frames shown/s', 'Change→pixel p50 ms', 'p95 ms', 'Flips', 'Readout: updates/s / KB/s', 'KB per update', 'Readout /healthz ms'], rows),
     '',
     table(
       ['Target (issue #19)', 'Measured', 'Target', ''],
@@ -479,7 +479,7 @@ function screenWanBlock(): string | null {
       ],
     ),
     '',
-    dated(r.date, `, ${r.runs} runs${r.skippedLegs > 0 ? ` (${r.skippedLegs} legs not started: time was up)` : ''}, 1-min load average ${r.loadAverage.map((v) => f(v, 1)).join(' → ')} on ${r.cores ?? '?'} cores`),
+    dated(r.date, `, ${r.runs} runs asked${r.skippedLegs > 0 ? `, ${r.skippedLegs} legs not started (time was up)` : ''}${r.failedLegs ? `, ${r.failedLegs} failed (the page stopped answering)` : ''}, 1-min load average ${r.loadAverage.map((v) => f(v, 1)).join(' → ')} on ${r.cores ?? '?'} cores`),
   ].join('\n');
 }
 

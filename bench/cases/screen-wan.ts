@@ -65,6 +65,13 @@ const FLIP_PAUSE_SPREAD_MS = 200;
 /** Rows of the canvas hashed each frame: across the scrolling terminal and the moving window's path. */
 const SAMPLE_ROWS = [100, 200, 300, 400, 500, 600] as const;
 const PAGE_START_TIMEOUT_MS = 90_000;
+/**
+ * No GPU here: with SwiftShader's accelerated canvas, every getImageData of the probe is a readback
+ * through the starved GPU process that blocks the page's main thread (the readout's /healthz took
+ * seconds on the LAN in Tight legs). A CPU canvas is what a browser without a usable GPU draws on,
+ * and makes the probe's reads a copy.
+ */
+const RENDER_ARGS = ['--disable-accelerated-2d-canvas'] as const;
 /** Answers from the page come within a frame; the margin is for a page busy decoding on a loaded machine. */
 const HUB_MARGIN_MS = 30_000;
 const WEBSOCKIFY_PATH = '/usr/bin/websockify';
@@ -256,7 +263,7 @@ async function legInBrowser(rig: Rig, url: string, link: LinkName, leg: ScreenLe
   simulator.setProfile(LINK_PROFILES[link]);
   // Raw: the relay rewrites the SetEncodings the page connects with (and any it sends after).
   rig.relay.setRaw(leg === 'raw');
-  const browser = launchDirectChromium(url, VIEWPORT, [], rig.extension);
+  const browser = launchDirectChromium(url, VIEWPORT, RENDER_ARGS, rig.extension);
   try {
     const { qualities } = await rig.hub.call<{ qualities: string[] }>('page', { ...CONNECT, marker: rig.desktop.marker }, PAGE_START_TIMEOUT_MS);
     if (leg !== 'peer' && leg !== 'raw') await rig.hub.call('page', { type: 'quality', value: leg }, HUB_MARGIN_MS);
