@@ -17,6 +17,7 @@ import type { BrowserResult } from './cases/browser.js';
 import type { ResumeResult } from './cases/resume.js';
 import type { PairingResult } from './cases/pairing.js';
 import type { TransferResult } from './cases/transfer.js';
+import type { ScreenLeg, ScreenWanResult } from './cases/screen-wan.js';
 
 const DOC = resolve(import.meta.dirname, '..', 'docs', 'benchmarks.md');
 
@@ -422,6 +423,66 @@ function transferBlock(): string | null {
   ].join('\n');
 }
 
+const SCREEN_LEG_LABELS: Readonly<Record<ScreenLeg, string>> = {
+  raw: 'Raw (SetEncodings rewritten)',
+  sharp: 'Sharp (q9 c1)',
+  balanced: 'Balanced (q6 c2)',
+  fast: 'Fast (q3 c6)',
+  smallest: 'Smallest (q0 c9)',
+  auto: 'Auto',
+  peer: 'noVNC defaults via websockify (peer)',
+};
+
+function screenWanBlock(): string | null {
+  const r = readResult<ScreenWanResult>('screen-wan');
+  if (!r) return null;
+  const linkName = (name: keyof ScreenWanResult['links']): string => {
+    const l = r.links[name];
+    return l.mbitPerSecond === null ? 'LAN (no shaping)' : `${l.mbitPerSecond} Mbit/s, ${l.rttMs} ms RTT`;
+  };
+  const rows: string[][] = [];
+  for (const link of Object.keys(r.links) as (keyof ScreenWanResult['links'])[]) {
+    rows.push([`**${linkName(link)}**`, '', '', '', '', '', '', '']);
+    for (const leg of Object.keys(SCREEN_LEG_LABELS) as ScreenLeg[]) {
+      const x = r.results[link][leg];
+      if (!x) continue;
+      const perFrame = x.readoutKBps && x.readoutFps && x.readoutFps.median > 0 ? f(x.readoutKBps.median / x.readoutFps.median, 1) : '—';
+      rows.push([
+        SCREEN_LEG_LABELS[leg],
+        s(x.fpsShown),
+        f(x.pooledP50Ms, 0),
+        `${f(x.pooledP95Ms, 0)}${x.overCap > 0 ? ` (${x.overCap} ≥ cap)` : ''}`,
+        String(x.flips),
+        `${s(x.readoutFps ?? null, 0)} / ${s(x.readoutKBps ?? null, 0)}`,
+        perFrame,
+        s(x.readoutRttMs ?? null, 0),
+      ]);
+    }
+  }
+  const t = r.targets;
+  const missing = t.slowAutoFps.met === null ? ' (Auto not measured)' : '';
+  return [
+    `${r.screen}; ${r.legMs / 1000} s per leg and run; change→pixel pooled over every flip of every run:\n`,
+    table(['Mode', 'Frames shown/s', 'Change→pixel p50 ms', 'p95 ms', 'Flips', 'Readout: updates/s / KB/s', 'KB per update', 'Readout /healthz ms'], rows),
+    '',
+    table(
+      ['Target (issue #19)', 'Measured', 'Target', ''],
+      [
+        [`5 Mbit/s, Auto: change→pixel p95${missing}`, f(t.slowAutoP95Ms.value, 0), `≤ ${t.slowAutoP95Ms.max} ms`, verdict(t.slowAutoP95Ms.met)],
+        [`5 Mbit/s, Auto: frames shown/s${missing}`, f(t.slowAutoFps.value), `≥ ${t.slowAutoFps.min}`, verdict(t.slowAutoFps.met)],
+        [
+          `LAN, Auto against the best preset (${t.lanAutoToBest.bestPreset}): frames/s, p95 ms`,
+          `${f(t.lanAutoToBest.autoFps)} vs ${f(t.lanAutoToBest.bestFps)}, ${f(t.lanAutoToBest.autoP95Ms, 0)} vs ${f(t.lanAutoToBest.bestP95Ms, 0)}`,
+          'within 10 %',
+          verdict(t.lanAutoToBest.met),
+        ],
+      ],
+    ),
+    '',
+    dated(r.date, `, ${r.runs} runs asked${r.skippedLegs > 0 ? `, ${r.skippedLegs} legs not started (time was up)` : ''}${r.failedLegs ? `, ${r.failedLegs} failed (the page stopped answering)` : ''}, 1-min load average ${r.loadAverage.map((v) => f(v, 1)).join(' → ')} on ${r.cores ?? '?'} cores`),
+  ].join('\n');
+}
+
 const BLOCKS: Record<string, () => string | null> = {
   'before-after': beforeAfterBlock,
   machine: machineBlock,
@@ -434,6 +495,7 @@ const BLOCKS: Record<string, () => string | null> = {
   pairing: pairingBlock,
   transfer: transferBlock,
   browser: browserBlock,
+  'screen-wan': screenWanBlock,
 };
 
 export function writeReport(): string {

@@ -11,6 +11,7 @@ import { echoCase } from './cases/echo.js';
 import { idleCase } from './cases/idle.js';
 import { pairingCase } from './cases/pairing.js';
 import { resumeCase } from './cases/resume.js';
+import { screenWanCase } from './cases/screen-wan.js';
 import { terminalCase } from './cases/terminal.js';
 import { transferCase } from './cases/transfer.js';
 import { vncCase } from './cases/vnc.js';
@@ -21,7 +22,7 @@ import { machineFacts } from './lib/machine.js';
 import { writeResult } from './lib/results.js';
 import { writeReport } from './report.js';
 
-const CASES: readonly BenchCase[] = [terminalCase, echoCase, vncCase, idleCase, windowCloseCase, resumeCase, pairingCase, transferCase, browserCase];
+const CASES: readonly BenchCase[] = [terminalCase, echoCase, vncCase, idleCase, windowCloseCase, resumeCase, pairingCase, transferCase, browserCase, screenWanCase];
 const DEFAULT_RUNS = 5;
 /** No single case may take the whole budget (~25 min for everything on 2 cores). */
 const CASE_TIMEOUT_MS = 12 * 60_000;

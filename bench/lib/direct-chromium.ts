@@ -151,7 +151,11 @@ export async function startPageHub(files: Readonly<Record<string, StaticFile>>):
           json(res, { type: 'idle' });
         }
       }, LONG_POLL_MS);
-      res.once('close', () => clearTimeout(timer));
+      res.once('close', () => {
+        clearTimeout(timer);
+        // A page that went away (its browser stopped) must not be handed the next command.
+        if (polls.get(name) === res) polls.delete(name);
+      });
       deliver(name);
       return;
     }

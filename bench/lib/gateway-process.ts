@@ -103,6 +103,11 @@ export interface StartGatewayOptions {
   readonly nodeArgs?: readonly string[];
   /** Extra gateway settings, e.g. PORTHOLE_RESUME_BUFFER_BYTES. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Where browsers reach the gateway when that is not its own port (a relay in front, e.g. the
+   * link simulator): its PORTHOLE_PUBLIC_URL, and the Origin the bench's own requests carry.
+   */
+  readonly publicOrigin?: string;
 }
 
 /** The built gateway; BENCH_GATEWAY_DIST runs another build (e.g. a copy made before a change). */
@@ -117,6 +122,7 @@ export async function startBenchGateway(options: StartGatewayOptions = {}): Prom
   const dir = mkdtempSync(join(tmpdir(), 'porthole-bench-'));
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
+  const publicOrigin = options.publicOrigin ?? origin;
   const token = randomBytes(24).toString('hex');
   const extraArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter((a) => a.length > 0);
   const child = spawn(
@@ -135,6 +141,7 @@ export async function startBenchGateway(options: StartGatewayOptions = {}): Prom
         // One bench user opens hundreds of connections at once; the per-user cap is not what is measured.
         PORTHOLE_MAX_CONNECTIONS_PER_USER: String(BENCH_CONNECTIONS_PER_USER),
         PORTHOLE_LOG_LEVEL: process.env['BENCH_GATEWAY_LOG_LEVEL'] ?? 'warn',
+        ...(options.publicOrigin === undefined ? {} : { PORTHOLE_PUBLIC_URL: options.publicOrigin }),
         ...options.env,
       },
       // Logs (stdout) only when asked for: BENCH_GATEWAY_LOG_LEVEL=info to debug a case.
@@ -155,7 +162,7 @@ export async function startBenchGateway(options: StartGatewayOptions = {}): Prom
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   };
   const signIn = async (email: string): Promise<string> => {
-    const res = await fetch(`${origin}/auth/login`, { method: 'POST', headers: { Origin: origin, 'Content-Type': 'application/json' }, body: JSON.stringify({ email, password: BENCH_PASSWORD }) });
+    const res = await fetch(`${origin}/auth/login`, { method: 'POST', headers: { Origin: publicOrigin, 'Content-Type': 'application/json' }, body: JSON.stringify({ email, password: BENCH_PASSWORD }) });
     const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     if (!cookie) throw new Error(`bench sign-in of ${email} failed: ${res.status}`);
     return cookie;
@@ -211,12 +218,12 @@ export async function startBenchGateway(options: StartGatewayOptions = {}): Prom
       await api('POST', `/builds/${buildId}/finish`, { finishedAt: finishedAt.toISOString() });
     },
     async mintTicket(buildId, kind) {
-      const res = await fetch(`${origin}/api/v1/builds/${buildId}/connections`, { method: 'POST', headers: { Origin: origin, Cookie: cookie, 'Content-Type': 'application/json' }, body: JSON.stringify({ kind }) });
+      const res = await fetch(`${origin}/api/v1/builds/${buildId}/connections`, { method: 'POST', headers: { Origin: publicOrigin, Cookie: cookie, 'Content-Type': 'application/json' }, body: JSON.stringify({ kind }) });
       if (res.status !== 201) throw new Error(`ticket refused: ${res.status} ${await res.text()}`);
       return (await res.json()) as Ticket;
     },
     async openWebSocket(ticket) {
-      const ws = new WebSocket(ticket.url, [ticket.protocol, `${TICKET_SUBPROTOCOL_PREFIX}${ticket.ticket}`], { headers: { Origin: origin }, perMessageDeflate: false });
+      const ws = new WebSocket(ticket.url, [ticket.protocol, `${TICKET_SUBPROTOCOL_PREFIX}${ticket.ticket}`], { headers: { Origin: publicOrigin }, perMessageDeflate: false });
       await new Promise((done, fail) => {
         ws.once('open', done);
         ws.once('error', fail);
