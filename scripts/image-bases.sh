@@ -19,7 +19,7 @@ node_version=20.20.2
 npm_version=10.9.9
 suite=bookworm
 # Bumped whenever how a root filesystem is prepared changes, so stale caches are not reused.
-recipe=2
+recipe=3
 
 cache=${PORTHOLE_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/porthole-image}
 mkdir -p "$cache/debs"
@@ -85,19 +85,61 @@ rootfs_key() { # variant
     | sha256sum | cut -c1-12
 }
 
-rootfs() { # variant -> cached rootfs tarball
+# One debootstrap for all three variants: its second stage (unpacking and configuring the base
+# system) is most of a cold run, so the other variants are copies of it that apt-get installs their
+# extra packages into, from the same mirror. Made once per run, only when a variant is missing.
+# Not called in $(…): the pristine root made by the first variant must outlive its subshell.
+pristine=
+pristine_rootfs() {
+  [[ -n "$pristine" ]] && return
+  pristine=$(mktemp -d "$cache/pristine-rootfs.XXXXXX")
+  echo "debootstrap $suite (minbase, ${packages[runtime]})…" >&2
+  debootstrap --variant=minbase --include="${packages[runtime]}" --cache-dir="$cache/debs" \
+    "$suite" "$pristine" "$(mirror)" >&2
+}
+remove_pristine() {
+  [[ -n "$pristine" ]] && rm -rf "$pristine"
+  return 0
+}
+trap remove_pristine EXIT
+
+# apt-get inside a copy of the pristine root: the host's resolver, no service started by a
+# package's postinst (policy-rc.d), the downloaded packages kept in the shared cache.
+apt_install() { # rootfs packages(comma-separated)
+  local dir=$1 list=${2//,/ }
+  cp /etc/resolv.conf "$dir/etc/resolv.conf"
+  printf '#!/bin/sh\nexit 101\n' >"$dir/usr/sbin/policy-rc.d"
+  chmod 0755 "$dir/usr/sbin/policy-rc.d"
+  mkdir -p "$dir/var/cache/apt/archives"
+  find "$cache/debs" -maxdepth 1 -name '*.deb' -exec cp -n {} "$dir/var/cache/apt/archives/" \;
+  mount -t proc proc "$dir/proc"
+  local status=0
+  {
+    chroot "$dir" apt-get -q update &&
+      # shellcheck disable=SC2086 # the list is words on purpose
+      chroot "$dir" env DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends $list
+  } >&2 || status=$?
+  umount "$dir/proc"
+  cp -n "$dir"/var/cache/apt/archives/*.deb "$cache/debs/" 2>/dev/null || true
+  rm -f "$dir/usr/sbin/policy-rc.d"
+  : >"$dir/etc/resolv.conf"
+  return "$status"
+}
+
+# Sets rootfs_tarball (not echoed: see pristine_rootfs).
+rootfs_tarball=
+rootfs() { # variant
   local variant=$1
-  local tarball
-  tarball="$cache/$variant-$(rootfs_key "$variant").tar"
-  if [[ -s "$tarball" ]]; then
-    echo "$tarball"
-    return
-  fi
+  rootfs_tarball="$cache/$variant-$(rootfs_key "$variant").tar"
+  [[ -s "$rootfs_tarball" ]] && return
   local dir
+  pristine_rootfs
   dir=$(mktemp -d "$cache/$variant-rootfs.XXXXXX")
-  echo "debootstrap $suite ($variant: ${packages[$variant]})…" >&2
-  debootstrap --variant=minbase --include="${packages[$variant]}" --cache-dir="$cache/debs" \
-    "$suite" "$dir" "$(mirror)" >&2
+  cp -a "$pristine/." "$dir/"
+  if [[ "${packages[$variant]}" != "${packages[runtime]}" ]]; then
+    echo "apt-get install into the $variant root (${packages[$variant]})…" >&2
+    apt_install "$dir" "${packages[$variant]}"
+  fi
   # What no image uses: apt's lists, docs, man pages, locales.
   rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/* "$dir"/usr/share/doc/* \
     "$dir"/usr/share/man/* "$dir"/usr/share/info/* "$dir"/var/log/*.log
@@ -107,10 +149,9 @@ rootfs() { # variant -> cached rootfs tarball
     build) add_node "$dir" yes ;;
     services) prepare_services "$dir" ;;
   esac
-  tar -C "$dir" -cf "$tarball.partial" .
-  mv "$tarball.partial" "$tarball"
+  tar -C "$dir" -cf "$rootfs_tarball.partial" .
+  mv "$rootfs_tarball.partial" "$rootfs_tarball"
   rm -rf "$dir"
-  echo "$tarball"
 }
 
 import() { # image tarball changes...
@@ -126,9 +167,13 @@ import() { # image tarball changes...
 }
 
 node_path='ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin'
-runtime=$(rootfs runtime)
-build=$(rootfs build)
-services=$(rootfs services)
+rootfs runtime
+runtime=$rootfs_tarball
+rootfs build
+build=$rootfs_tarball
+rootfs services
+services=$rootfs_tarball
+remove_pristine
 tag() { basename "$1" .tar | sed 's/.*-//'; }
 echo "PORTHOLE_RUNTIME_BASE=$(import "porthole-base/runtime:$(tag "$runtime")" "$runtime" "$node_path" 'CMD ["node"]')"
 echo "PORTHOLE_BUILD_BASE=$(import "porthole-base/build:$(tag "$build")" "$build" "$node_path" 'CMD ["node"]')"
