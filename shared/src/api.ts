@@ -114,6 +114,8 @@ export interface WebhookDeliveryView {
 export interface WebhookDeliveriesView {
   /** False when PORTHOLE_WEBHOOK_URL is not set. */
   readonly enabled: boolean;
+  /** Deliveries still to come, on every node: events not yet delivered or given up, per endpoint. */
+  readonly pending: number;
   /** Newest first. */
   readonly deliveries: readonly WebhookDeliveryView[];
 }

@@ -103,3 +103,19 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   await receiver.start();
   return receiver;
 }
+
+/**
+ * Waits until no delivery is still to come from any node (`pending` of GET
+ * /api/v1/webhook-deliveries is 0): from then on, what the receiver has is all it will get, so a
+ * count of it proves no event was sent twice.
+ */
+export async function deliveriesSettled(gw: { readonly url: string; readonly controlToken: string }, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(new URL('/api/v1/webhook-deliveries?limit=1', gw.url), { headers: { authorization: `Bearer ${gw.controlToken}` } });
+    const pending = ((await res.json()) as { pending?: unknown }).pending;
+    if (res.status === 200 && pending === 0) return;
+    if (Date.now() > deadline) throw new Error(`webhook deliveries still pending after ${timeoutMs} ms (last answer ${res.status}, pending ${String(pending)})`);
+    await new Promise((done) => setTimeout(done, POLL_MS));
+  }
+}

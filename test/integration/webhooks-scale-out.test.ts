@@ -14,14 +14,12 @@ import type { GatewayAddress } from '../helpers/gateway.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { control, seedWorld, signIn } from '../helpers/seed.js';
 import { connectTerminal, mintTicket, type TerminalClient, type Ticket } from '../helpers/terminal-client.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { deliveriesSettled, startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { freePort } from '../helpers/ports.js';
 
 const MINUTE_MS = 60_000;
 /** Events of a burst, delivered by two polling nodes at 1 s intervals, on a loaded machine. */
 const DELIVERY_WAIT_MS = 30_000;
-/** Long enough for any duplicate from a racing node to have arrived. */
-const SETTLE_MS = 3_000;
 
 describe('webhooks from two nodes on one PostgreSQL', () => {
   let cluster: PostgresCluster;
@@ -85,7 +83,7 @@ describe('webhooks from two nodes on one PostgreSQL', () => {
     await onB.closed;
     assert.deepEqual((await typesAccepted(6)).slice(4), ['session.closed', 'build.detached']);
 
-    await new Promise((done) => setTimeout(done, SETTLE_MS));
+    await deliveriesSettled(a, DELIVERY_WAIT_MS);
     const delivered = receiver.requests.filter((r) => r.status === 204);
     assert.equal(delivered.length, 6, `each event once: ${delivered.map((r) => r.type).join(', ')}`);
     assert.equal(new Set(delivered.map((r) => r.id)).size, 6);
@@ -110,7 +108,7 @@ describe('webhooks from two nodes on one PostgreSQL', () => {
     const cycle = ['session.opened', 'build.attached', 'session.closed', 'build.detached'];
     const events = (await receiver.waitForAccepted(before + 12, DELIVERY_WAIT_MS)).slice(before);
     assert.deepEqual(events.map((e) => e.type), [...cycle, ...cycle, ...cycle], 'in order, whichever node sent each');
-    await new Promise((done) => setTimeout(done, SETTLE_MS));
+    await deliveriesSettled(a, DELIVERY_WAIT_MS);
     const delivered = receiver.requests.slice(requestsBefore).filter((r) => r.status === 204);
     assert.equal(delivered.length, 12, 'no event delivered twice');
     assert.ok(receiver.requests.slice(requestsBefore).some((r) => r.status === 500), 'the outage was real');
@@ -146,7 +144,7 @@ describe('webhooks from two nodes on one PostgreSQL', () => {
     const events = (await receiver.waitForAccepted(before + types.length, DELIVERY_WAIT_MS)).slice(before);
     assert.deepEqual(events.map((e) => e.type), types);
     assert.equal(events[2]?.body.data['closesAt'], extended.body.closesAt);
-    await new Promise((done) => setTimeout(done, SETTLE_MS));
+    await deliveriesSettled(a, DELIVERY_WAIT_MS);
     const delivered = receiver.requests.slice(requestsBefore).filter((r) => r.status === 204);
     assert.equal(delivered.length, types.length, `each event once: ${delivered.map((r) => r.type).join(', ')}`);
   });

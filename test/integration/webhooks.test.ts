@@ -14,7 +14,7 @@ import { startGateway, type GatewayAddress, type TestGateway } from '../helpers/
 import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { connectTerminal, mintTicket } from '../helpers/terminal-client.js';
-import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { deliveriesSettled, startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import type { WebhookDeliveriesView } from '../../shared/src/api.js';
 
 const MINUTE_MS = 60_000;
@@ -184,7 +184,7 @@ describe('webhooks', () => {
     assert.deepEqual(events.map((e) => e.type), [...SESSION_EVENTS, ...SESSION_EVENTS], 'in order, across the restart');
     assert.ok(events.every((e) => e.verified));
     // Exactly once after dedupe by id: nothing beyond these eight was accepted, whatever was retried.
-    await new Promise((done) => setTimeout(done, 1_500));
+    await deliveriesSettled(gw2);
     const acceptedIds = receiver.requests.slice(requestsBefore).filter((r) => r.status === 204).map((r) => r.id);
     assert.deepEqual(new Set(acceptedIds), new Set(events.map((e) => e.id)));
     assert.equal(new Set(events.map((e) => e.id)).size, 8);

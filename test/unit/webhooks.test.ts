@@ -142,6 +142,7 @@ test('webhooks outbox: gives up rows (the build moves on), bounds pending rows, 
   await outbox.settle(row as OutboxRow, 'n', { kind: 'give_up' }, attempt(row as OutboxRow, 'gave_up', T0));
   const next = await outbox.claim('n', T0, LEASE_MS, 10);
   assert.deepEqual(next.map((r) => r.eventId), [a2.id], 'a given-up event no longer holds up its build');
+  assert.equal(await outbox.countPending(), 1, 'the given-up row is settled; the other is still to come');
   assert.equal(await outbox.prune(new Date(T0.getTime() + 1)), 1, 'the settled row goes; the pending one stays');
   assert.equal((await outbox.listAttempts(10)).length, 0);
 });
@@ -159,6 +160,7 @@ function fakeOutbox(limit = Infinity): { outbox: WebhookOutbox; written: Webhook
     attachmentSaidSince: async (buildId, since) =>
       written.some((e) => e.build.id === buildId && (e.type === 'build.attached' || e.type === 'build.detached') && Date.parse(e.timestamp) >= since.getTime()),
     listAttempts: async () => [],
+    countPending: async () => written.length,
     prune: async () => 0,
   };
   return { outbox, written };

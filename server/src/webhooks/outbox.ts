@@ -74,6 +74,11 @@ export interface WebhookOutbox {
   attachmentSaidSince(buildId: string, since: Date): Promise<boolean>;
   /** Newest first. */
   listAttempts(limit: number): Promise<readonly DeliveryAttempt[]>;
+  /**
+   * Rows no node has settled yet, across all nodes (claimed ones included). Zero means no delivery
+   * is still to come: a claim's lease outlives its request's timeout (delivery.ts).
+   */
+  countPending(): Promise<number>;
   /** Deletes settled rows and attempts older than `cutoff`; returns how many rows. */
   prune(cutoff: Date): Promise<number>;
 }
@@ -224,6 +229,7 @@ export function sqliteOutbox(db: Database.Database): WebhookOutbox {
     attachmentSaidSince: async (buildId, since) => db.prepare(ATTACHMENT_SAID).get({ build: buildId, since: since.getTime() }) !== undefined,
     listAttempts: async (limit) =>
       (db.prepare('SELECT * FROM webhook_attempts ORDER BY id DESC LIMIT ?').all(limit) as AttemptRow<number>[]).map((r) => toAttempt(r, ms)),
+    countPending: async () => (pendingCount.get() as { n: number }).n,
     prune: async (cutoff) => {
       const t = cutoff.getTime();
       db.prepare('DELETE FROM webhook_attempts WHERE at < ?').run(t);
@@ -284,6 +290,10 @@ export function postgresOutbox(pool: pg.Pool): WebhookOutbox {
     async listAttempts(limit) {
       const { rows } = await pool.query<AttemptRow<Date>>('SELECT * FROM webhook_attempts ORDER BY id DESC LIMIT $1', [limit]);
       return rows.map((r) => toAttempt(r, date));
+    },
+    async countPending() {
+      const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM webhook_outbox WHERE status = 'pending'`);
+      return Number(rows[0]?.n ?? 0);
     },
     async prune(cutoff) {
       await pool.query('DELETE FROM webhook_attempts WHERE at < $1', [cutoff]);

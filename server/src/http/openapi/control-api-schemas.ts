@@ -77,6 +77,11 @@ export const auditPageSchema = z
 export const webhookDeliveriesSchema = z
   .strictObject({
     enabled: z.boolean().meta({ description: 'False when PORTHOLE_WEBHOOK_URL is not set.' }),
+    pending: z
+      .number()
+      .int()
+      .nonnegative()
+      .meta({ description: 'Deliveries still to come, on every node: events not yet delivered or given up, per endpoint. 0: nothing more will be sent until the next event.' }),
     deliveries: z.array(
       z.strictObject({
         at: isoTimeSchema,

@@ -32,6 +32,7 @@ export function webhookDeliveriesRouter(deps: WebhookDeliveriesDeps): Router {
     const attempts = deps.outbox === null ? [] : await deps.outbox.listAttempts(parsed.data.limit);
     const body: WebhookDeliveriesView = {
       enabled: deps.outbox !== null,
+      pending: deps.outbox === null ? 0 : await deps.outbox.countPending(),
       deliveries: attempts.map((a) => ({ ...a, at: a.at.toISOString() })),
     };
     res.set('Cache-Control', 'no-store').json(body);
