@@ -222,9 +222,11 @@ describe('embedding in a cross-site dashboard with third-party cookies blocked',
       await frame.locator('.files-upload[data-state="uploaded"]', { hasText: 'from-embed.txt' }).waitFor();
       assert.equal(readFileSync(`${dir}/from-embed.txt`, 'utf8'), 'embedded upload\n');
 
-      // A file gone since it was listed: the panel says so, and the page stays.
+      // A file gone since it was listed: the panel says so, and the page stays. The upload made the
+      // panel list the folder again (an SFTP round trip, slow on a loaded machine): the link is
+      // re-drawn by then.
       rmSync(`${dir}/blob.bin`);
-      await link.click();
+      await link.click({ timeout: VM_ROUND_TRIP_TIMEOUT_MS });
       // The panel asks the VM first (an SFTP login through the gateway): slow on a loaded machine.
       await frame.locator('#files-panel [role="alert"]', { hasText: 'There is no such file or folder on the VM.' }).waitFor({ timeout: VM_ROUND_TRIP_TIMEOUT_MS });
       await frame.locator('#conn-state[data-state="connected"]').waitFor();
