@@ -16,7 +16,7 @@ import { GatewayError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
 import type { Logger } from '../../log.js';
 import { signInIdOf } from '../../auth/sign-in-id.js';
-import type { WindowWatchers } from '../../sessions/window-watchers.js';
+import { STREAM_ACCESS_ENDED_REASON, type WindowWatchers } from '../../sessions/window-watchers.js';
 import { memberStanding, memberWindowView } from './window.js';
 
 /** Proxies and load balancers drop a response idle for 30–60 s; a comment well inside that keeps it open. */
@@ -40,6 +40,9 @@ export function windowEventsRouter(deps: WindowEventsRouteDeps): Router {
     res.set('Cache-Control', 'no-store');
     if (deps.draining()) throw new GatewayError('draining', 'This gateway is restarting; try again in a moment.');
     const standing = await memberStanding(req, deps, deps.now());
+    // A page gone while the store answered has had its 'close' already: a watcher registered now
+    // would never be removed, and would hold one of the user's streams until they sign out.
+    if (res.destroyed) return;
     const user = req.user as Express.User;
     const stream = openStream(req, res, deps, user.id, standing.build.id);
     const registration = deps.watchers.add({
@@ -89,7 +92,7 @@ function openStream(req: Request, res: Response, deps: WindowEventsRouteDeps, us
 
   const end = (reason: string): void => {
     if (ended) return;
-    if (res.headersSent) res.write(`event: end\ndata: ${JSON.stringify({ reason })}\n\n`);
+    res.write(`event: end\ndata: ${JSON.stringify({ reason })}\n\n`);
     close();
     res.end();
   };
@@ -108,7 +111,7 @@ function openStream(req: Request, res: Response, deps: WindowEventsRouteDeps, us
       (standing) => send(memberWindowView(standing, now, deps.graceMinutes)),
       (error: unknown) => {
         // No longer a member (or the build is gone): the page's poll says so with its status.
-        if (error instanceof GatewayError) return end('access ended');
+        if (error instanceof GatewayError) return end(STREAM_ACCESS_ENDED_REASON);
         deps.logger.warn({ event: 'window_stream_read_failed', userId, buildId, err: error }, 'window stream could not read the window');
       },
     ).finally(() => {
