@@ -90,10 +90,11 @@ test('Auto’s steps reach the viewer and the select; a fixed preset holds; a re
   assert.deepEqual([rfb.qualityLevel, rfb.compressionLevel], [9, 1]);
   slow();
   assert.deepEqual([rfb.qualityLevel, rfb.compressionLevel], [9, 1], 'a fixed preset is not Auto’s to change');
-  assert.equal(autoText(select), 'Quality: Auto (Smallest)', 'Auto keeps following the link meanwhile');
+  assert.equal(autoText(select), 'Quality: Auto (Fast)', 'nor do its samples teach Auto: they were measured at Sharp');
 
   select.change('auto');
-  assert.deepEqual([rfb.qualityLevel, rfb.compressionLevel], [0, 9]);
+  assert.deepEqual([rfb.qualityLevel, rfb.compressionLevel], [9, 1], 'Auto takes over from the level in use');
+  assert.equal(autoText(select), 'Quality: Auto (Sharp)');
   const next = fakeRfb();
   control.attach(asViewer(next), true);
   assert.deepEqual([next.qualityLevel, next.compressionLevel], [6, 2], 'a new connection starts at Balanced');

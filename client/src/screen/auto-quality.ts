@@ -79,8 +79,9 @@ export interface AutoState {
 const NO_RUN = { slowSamples: 0, roomSinceMs: null, roomUpdates: 0, roomSamples: 0, middlingSamples: 0 } as const;
 
 /** A new connection: the start rung, no history (a reconnect may be on another network). */
-export function initialAutoState(nowMs: number): AutoState {
-  return { rung: AUTO_LADDER.indexOf(AUTO_START), changedAtMs: nowMs, ignoreUntilMs: nowMs + START_GRACE_MS, lastChange: null, ...NO_RUN, upDwellMs: UP_DWELL_MS };
+/** `start`: the level the viewer has now (AUTO_START on a new connection). */
+export function initialAutoState(nowMs: number, start: QualityPreset = AUTO_START): AutoState {
+  return { rung: AUTO_LADDER.indexOf(start), changedAtMs: nowMs, ignoreUntilMs: nowMs + START_GRACE_MS, lastChange: null, ...NO_RUN, upDwellMs: UP_DWELL_MS };
 }
 
 export function autoLevel(state: AutoState): QualityPreset {

@@ -36,6 +36,11 @@ export class QualityControl {
     deps.select.value = this.#choice;
     deps.select.addEventListener('change', () => {
       if (!isQualityChoice(deps.select.value)) return;
+      // Auto takes over from the level in use: its samples were measured there, not at Auto's last.
+      if (deps.select.value === 'auto' && this.#choice !== 'auto') {
+        this.#auto = initialAutoState(deps.now(), this.#choice);
+        this.#show();
+      }
       this.#choice = deps.select.value;
       rememberQuality(deps.storage, this.#choice);
       this.#apply();
@@ -51,13 +56,14 @@ export class QualityControl {
     this.#show();
   }
 
-  /** A second of the current viewer's link (link-status.ts). */
+  /** A second of the current viewer's link (link-status.ts); Auto learns only from its own levels. */
   sample(sample: AutoSample): void {
+    if (this.#choice !== 'auto') return;
     const before = autoLevel(this.#auto);
     this.#auto = decideAuto(this.#auto, sample);
     if (autoLevel(this.#auto) === before) return;
     this.#show();
-    if (this.#choice === 'auto') this.#apply();
+    this.#apply();
   }
 
   #level(): QualityPreset {
