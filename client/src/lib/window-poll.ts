@@ -59,6 +59,8 @@ export function parseWindowEvent(data: unknown): WindowView | null {
  * the first look after it is shown again asks at once. Transient failures (network, 5xx) are
  * retried at the same pace; the page's countdown runs on from the last answer meanwhile. A lost
  * stream (error, or the gateway's `end`) falls back to polling at once, and is tried again later.
+ * A hidden page holds no stream either: the gateway allows a user only a few, and the page in
+ * front should have one.
  */
 export function pollWindow(source: WindowSource, onWindow: (view: WindowView) => void): WindowPoll {
   let stopped = false;
@@ -106,7 +108,7 @@ export function pollWindow(source: WindowSource, onWindow: (view: WindowView) =>
   };
 
   function openStream(): void {
-    if (stopped || streamUrl === null) return;
+    if (stopped || streamUrl === null || stream !== null || !visible()) return;
     const events = new EventSource(streamUrl);
     stream = events;
     events.addEventListener('window', (event) => {
@@ -127,10 +129,13 @@ export function pollWindow(source: WindowSource, onWindow: (view: WindowView) =>
     if (stopped) return;
     if (!visible()) {
       window.clearTimeout(timer);
+      window.clearTimeout(retryTimer);
+      closeStream();
       return;
     }
     // The window may have changed while nobody looked; an answer in flight schedules the next.
     void ask();
+    openStream();
   };
 
   function stop(): void {
