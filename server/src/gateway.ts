@@ -280,7 +280,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       now,
       webhooks: webhooks && { endpoints: webhooks.endpoints, settled: () => webhooks.emitter.settled(), written: () => webhooks.delivery.wake() },
     }),
-    apiDocs: { document: buildOpenApiDocument(packageVersion()), viewerDir: swaggerUiDir() },
+    apiDocs: { document: () => buildOpenApiDocument(packageVersion()), viewerDir: swaggerUiDir() },
   });
 
   return {

@@ -90,7 +90,7 @@ export interface HttpAppDeps {
   readonly webhookOutbox: WebhookOutbox | null;
   /** A user's Extend and Release, each with its webhook event in the same transaction. */
   readonly windows: WindowChanges;
-  /** The OpenAPI document (built once at start-up) and where its viewer's files are. */
+  /** The OpenAPI document (built on first request) and where its viewer's files are. */
   readonly apiDocs: ApiDocsDeps;
   /** This node's window streams, fed by its AccessEnforcer. */
   readonly windowWatchers: WindowWatchers;

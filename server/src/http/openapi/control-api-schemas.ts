@@ -1,7 +1,7 @@
 /**
  * What the control API answers (docs/api.md "Control API"), as zod schemas for the OpenAPI
  * document: the shapes of shared/src/api.ts and shared/src/embed.ts, checked against real
- * responses by the integration tests (test/helpers/response-contract.ts).
+ * responses by the integration tests (test/helpers/openapi-contract.ts, response-recorder.ts).
  */
 import { z } from 'zod';
 import { BUILD_STATUSES, ROLES, STACKS } from '../../../../shared/src/roles.js';

@@ -1,7 +1,7 @@
 /**
  * The OpenAPI document (`GET /api/v1/openapi.json`) and its viewer (`/docs/api`, docs/api.md):
- * public, since the document holds no secret, only what the API accepts and answers. The JSON is
- * serialised once, when the router is made.
+ * public, since the document holds no secret, only what the API accepts and answers. The document
+ * is built and serialised once, on the first request for it.
  */
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -17,7 +17,8 @@ const VIEWER_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 const VIEWER_FILES: readonly string[] = ['swagger-ui.css', 'swagger-ui-bundle.js'];
 
 export interface ApiDocsDeps {
-  readonly document: OpenApiDocument;
+  /** Builds the document; called once, when it is first asked for. */
+  readonly document: () => OpenApiDocument;
   /** Where swagger-ui-dist is installed (swaggerUiDir()). */
   readonly viewerDir: string;
 }
@@ -28,11 +29,12 @@ export function swaggerUiDir(): string {
 
 export function apiDocsRouter(deps: ApiDocsDeps): Router {
   const router = Router();
-  const json = JSON.stringify(deps.document);
+  let json: string | undefined;
   const page = apiDocsPage().value;
   const cacheable = `public, max-age=${DOCS_MAX_AGE_SECONDS}`;
 
   router.get(OPENAPI_JSON_PATH, (_req, res) => {
+    json ??= JSON.stringify(deps.document());
     res.type('application/json').set('Cache-Control', cacheable).send(json);
   });
   router.get(API_DOCS_PATH, (_req, res) => {
