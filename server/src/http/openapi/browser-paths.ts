@@ -39,9 +39,12 @@ const watcherParams = z.object({
 
 const recordingParams = z.object({ buildId: idSchema, recordingId: z.string() });
 
-const windowResponses = (summary: string): ZodOpenApiResponsesObject => ({
+/** What extending refuses beyond any member's write (../../access/extension.ts, ../routes/window.ts); releasing refuses nothing more. */
+const EXTEND_REFUSALS: readonly ErrorCode[] = ['conflict', 'extension_not_available', 'extension_too_early', 'extension_limit_reached'];
+
+const windowResponses = (summary: string, extra: readonly ErrorCode[] = []): ZodOpenApiResponsesObject => ({
   '200': json(summary, windowViewSchema),
-  ...refusals(...MEMBER_REFUSALS, ...WRITE_REFUSALS, 'conflict', 'extension_not_available', 'extension_too_early', 'extension_limit_reached'),
+  ...refusals(...MEMBER_REFUSALS, ...WRITE_REFUSALS, ...extra),
 });
 
 export const browserPaths: ZodOpenApiPathsObject = {
@@ -67,7 +70,7 @@ export const browserPaths: ZodOpenApiPathsObject = {
     post: browserOperation('Extend the window by one step', {
       requestParams: { path: buildIdParams },
       requestBody: optionalJsonBody(emptyBody),
-      responses: windowResponses('The window, extended.'),
+      responses: windowResponses('The window, extended.', EXTEND_REFUSALS),
     }),
   },
   '/api/v1/builds/{buildId}/release': {
