@@ -9,6 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
+import { withTransaction } from '../store/postgres/transaction.js';
 import type { WebhookEvent } from './events.js';
 import type { RetryDecision } from './backoff.js';
 import type { BuildRecord } from '../store/store.js';
@@ -241,13 +242,16 @@ export function sqliteOutbox(db: Database.Database): WebhookOutbox {
 export function postgresOutbox(pool: pg.Pool): WebhookOutbox {
   const date = (t: Date) => t;
   const numbered = (sql: string) => sql.replaceAll('$now', '$1');
+  const countPending = async (): Promise<number> => {
+    const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM webhook_outbox WHERE status = 'pending'`);
+    return Number(rows[0]?.n ?? 0);
+  };
   return {
     async enqueue(events, endpoints, maxPending, now) {
       if (events.length === 0 || endpoints.length === 0) return 0;
       // A count then an insert: two nodes may overshoot the limit by a batch each, which a bound
       // against unbounded growth tolerates.
-      const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM webhook_outbox WHERE status = 'pending'`);
-      if (Number(rows[0]?.n ?? 0) + events.length * endpoints.length > maxPending) return events.length;
+      if ((await countPending()) + events.length * endpoints.length > maxPending) return events.length;
       await writeOutboxRowsPostgres(pool, events, endpoints, now);
       return 0;
     },
@@ -261,9 +265,7 @@ export function postgresOutbox(pool: pg.Pool): WebhookOutbox {
       return rows.map((r) => toRow(r, date)).sort((a, b) => a.seq - b.seq);
     },
     async settle(row, nodeId, s, a) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      await withTransaction(pool, async (client) => {
         const changed = await client.query(
           `UPDATE webhook_outbox SET status = $1, attempts = attempts + $2, next_attempt_at = $3, claimed_by = NULL, claimed_until = NULL, settled_at = $4
            WHERE seq = $5 AND claimed_by = $6`,
@@ -275,13 +277,7 @@ export function postgresOutbox(pool: pg.Pool): WebhookOutbox {
             [a.at, a.eventId, a.endpoint, a.type, a.buildId, a.attempt, a.outcome, a.statusCode, a.error, a.durationMs],
           );
         }
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+      });
     },
     async attachmentSaidSince(buildId, since) {
       const { rowCount } = await pool.query(ATTACHMENT_SAID.replace('$build', '$1').replace('$since', '$2'), [buildId, since]);
@@ -291,10 +287,7 @@ export function postgresOutbox(pool: pg.Pool): WebhookOutbox {
       const { rows } = await pool.query<AttemptRow<Date>>('SELECT * FROM webhook_attempts ORDER BY id DESC LIMIT $1', [limit]);
       return rows.map((r) => toAttempt(r, date));
     },
-    async countPending() {
-      const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM webhook_outbox WHERE status = 'pending'`);
-      return Number(rows[0]?.n ?? 0);
-    },
+    countPending,
     async prune(cutoff) {
       await pool.query('DELETE FROM webhook_attempts WHERE at < $1', [cutoff]);
       const result = await pool.query(`DELETE FROM webhook_outbox WHERE status <> 'pending' AND settled_at < $1`, [cutoff]);

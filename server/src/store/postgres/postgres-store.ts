@@ -13,6 +13,7 @@ import { earlierCloseTimeSql } from '../../access/close-time.js';
 import { APP_COLUMNS, AUDIT_COLUMNS, SESSION_COLUMNS, timedRowMappers, toApp, toUser, USER_COLUMNS, type AppRow, type AuditRow, type BuildRow, type RecordingRow, type SessionTableRow, type UserRow } from '../rows.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { asStoreError } from './pg-errors.js';
+import { withTransaction } from './transaction.js';
 import { writeOutboxRowsPostgres, type OutboxWrite } from '../../webhooks/outbox.js';
 
 /** Connections one node holds; upgrades and HTTP requests queue for them beyond this. */
@@ -345,24 +346,11 @@ export class PostgresStore implements Store {
    */
   async #changeBuild(outbox: OutboxWrite | undefined, sql: string, params: readonly unknown[]): Promise<BuildRecord | null> {
     if (!outbox) return first(await this.#query<BuildRow<Date>>(sql, params), toBuild);
-    let client: pg.PoolClient;
-    try {
-      client = await this.#pool.connect();
-    } catch (error) {
-      throw asStoreError(error);
-    }
-    try {
-      await client.query('BEGIN');
+    return withTransaction(this.#pool, async (client) => {
       const changed = first((await client.query<BuildRow<Date>>(sql, [...params])).rows, toBuild);
       if (changed) await writeOutboxRowsPostgres(client, outbox.events(changed), outbox.endpoints, outbox.now);
-      await client.query('COMMIT');
       return changed;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw asStoreError(error);
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async #query<R extends pg.QueryResultRow>(sql: string, params: readonly unknown[]): Promise<R[]> {
