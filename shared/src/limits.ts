@@ -4,6 +4,13 @@
 export const CONTROL_BODY_LIMIT_BYTES = 64 * 1024;
 /** Browser form and JSON bodies (login, ticket requests) are tiny. */
 export const BROWSER_BODY_LIMIT_BYTES = 16 * 1024;
+/**
+ * The largest RFB message a screen page may send (the gateway holds one whole until complete):
+ * noVNC's zlib-compressed clipboard stays far below it, and a larger announcement is a client
+ * trying to make the gateway buffer. The gateway closes the screen past it, so the page checks
+ * first.
+ */
+export const VNC_CLIENT_MESSAGE_MAX_BYTES = 1024 * 1024;
 /** Access window countdown refresh; one second is what a human reads. */
 export const COUNTDOWN_TICK_MS = 1000;
 

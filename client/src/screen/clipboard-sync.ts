@@ -15,16 +15,17 @@
  *
  * The decisions are here, without the DOM; clipboard-browser.ts wires them to the page.
  */
+import { VNC_CLIENT_MESSAGE_MAX_BYTES } from '../../../shared/src/limits.js';
 
 /** 'unsupported': the browser cannot say (Firefox and Safari have no 'clipboard-read' permission). */
 export type ClipboardPermission = 'granted' | 'prompt' | 'denied' | 'unsupported';
 
 /**
- * The gateway ends a connection whose clipboard message exceeds 1 MiB
- * (server/src/protocols/vnc/client-message-filter.ts); UTF-8 takes at most 3 bytes per UTF-16
- * unit, so this stays below it even where the text does not compress.
+ * The gateway ends a screen whose message exceeds VNC_CLIENT_MESSAGE_MAX_BYTES; UTF-8 takes at most
+ * 3 bytes per UTF-16 unit, and the fourth leaves room for zlib's and the message's own overhead,
+ * so this stays below it even where the text does not compress.
  */
-export const MAX_CLIPBOARD_SEND_CHARS = 256 * 1024;
+export const MAX_CLIPBOARD_SEND_CHARS = VNC_CLIENT_MESSAGE_MAX_BYTES / 4;
 
 /** Whether text may go to the VM in one clipboard message (automatically or from the panel). */
 export function fitsClipboardMessage(text: string): boolean {
@@ -36,7 +37,7 @@ export const CLIPBOARD_HINTS = {
   notAllowed: 'The browser does not let the page read your clipboard: paste through the Clipboard panel, or allow the clipboard there.',
   writeRefused: 'The browser did not let the page copy to your clipboard: the VM’s text is in the Clipboard panel.',
   tooLarge: 'Your clipboard is too large to send to the VM automatically.',
-  panelTooLarge: 'That text is too large to send to the VM at once (over 256 K characters): send it in parts, or as a file.',
+  panelTooLarge: `That text is too large to send to the VM at once (over ${MAX_CLIPBOARD_SEND_CHARS / 1024} K characters): send it in parts, or as a file.`,
 } as const;
 
 export interface AsyncClipboard {

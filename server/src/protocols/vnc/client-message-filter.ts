@@ -10,6 +10,7 @@
  * pointer events keep their fixed 6-byte form and can always be measured (the price: no
  * back/forward mouse buttons).
  */
+import { VNC_CLIENT_MESSAGE_MAX_BYTES } from '../../../../shared/src/limits.js';
 import { ChunkQueue } from '../chunk-queue.js';
 import { decideAssembly, type AssemblyDecision, type AssemblyLimits } from '../message-assembly.js';
 
@@ -29,11 +30,6 @@ export const MessageType = {
 
 /** Pseudo-encoding that would make pointer events 7 bytes long (noVNC ≥ 1.5). */
 const EXTENDED_MOUSE_BUTTONS_ENCODING = -316;
-/**
- * A clipboard message is held whole until complete; noVNC's (zlib-compressed extended) clipboard
- * stays far below this, and a larger announcement is a client trying to make the gateway buffer.
- */
-const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /** Enough bytes to know any client message's type and length (ClientFence's, the longest, is 9). */
 const MAX_HEADER_BYTES = 9;
@@ -162,7 +158,7 @@ export function measure(header: Buffer): Measured {
     case MessageType.clientCutText: {
       if (header.length < 8) return 'need_header';
       const length = Math.abs(header.readInt32BE(4));
-      if (length > MAX_MESSAGE_BYTES) return 'unknown';
+      if (length > VNC_CLIENT_MESSAGE_MAX_BYTES) return 'unknown';
       return { length: 8 + length, input: true };
     }
     case MessageType.enableContinuousUpdates:
