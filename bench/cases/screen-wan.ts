@@ -22,10 +22,9 @@ import { writeScreenProbeExtension, type ProbeCounters } from '../lib/screen-pro
 import { startChangingDesktop, type ChangingDesktop } from '../lib/changing-desktop.js';
 import { startRawEncodingsRelay, type RawEncodingsRelay } from '../lib/raw-encodings-relay.js';
 import { parseReadout, type ReadoutSample } from '../lib/link-readout.js';
+import { startWebsockify } from '../lib/websockify.js';
 import { LINK_PROFILES, startLinkSimulator, type LinkProfile, type LinkSimulator } from '../../test/helpers/link-simulator.js';
 import { startXvnc } from '../../test/helpers/xvnc.js';
-import { spawnManaged, type ManagedProcess } from '../../test/helpers/daemon.js';
-import { freePort, waitForPort } from '../../test/helpers/ports.js';
 
 const BUILD_ID = 'bench-screen-wan';
 const SCREEN_PATH = `/builds/${BUILD_ID}/screen`;
@@ -74,8 +73,6 @@ const PAGE_START_TIMEOUT_MS = 90_000;
 const RENDER_ARGS = ['--disable-accelerated-2d-canvas'] as const;
 /** Answers from the page come within a frame; the margin is for a page busy decoding on a loaded machine. */
 const HUB_MARGIN_MS = 30_000;
-const WEBSOCKIFY_PATH = '/usr/bin/websockify';
-const WEBSOCKIFY_START_TIMEOUT_MS = 15_000;
 const NOVNC_DIR = resolve(import.meta.dirname, '..', '..', 'node_modules', '@novnc', 'novnc');
 /** Targets (issue #19). */
 const SLOW_AUTO_P95_MAX_MS = 500;
@@ -171,13 +168,6 @@ rfb.addEventListener('connect', () => { document.body.dataset.state = 'connected
 </script></body></html>`,
   );
   return dir;
-}
-
-async function startWebsockify(web: string, target: { host: string; port: number }): Promise<{ proc: ManagedProcess; port: number }> {
-  const port = await freePort();
-  const proc = spawnManaged(WEBSOCKIFY_PATH, ['--web', web, `127.0.0.1:${port}`, `${target.host}:${target.port}`]);
-  await waitForPort('127.0.0.1', port, WEBSOCKIFY_START_TIMEOUT_MS);
-  return { proc, port };
 }
 
 function median(values: readonly number[]): number | null {
@@ -365,7 +355,7 @@ export const screenWanCase: BenchCase = {
       await gateway.registerBuild(BUILD_ID, { ssh: keyEndpoint(sshd), vnc: { host: relay.host, port: relay.port, password: xvnc.password } });
       const site = writePeerSite(xvnc.password);
       cleanups.push(async () => rmSync(site, { recursive: true, force: true }));
-      const websockify = await startWebsockify(site, xvnc);
+      const websockify = await startWebsockify(xvnc, { web: site });
       cleanups.push(() => websockify.proc.stop(3_000));
       const peerLink = await startLinkSimulator({ host: '127.0.0.1', port: websockify.port }, LINK_PROFILES.lan);
       cleanups.push(() => peerLink.close());
