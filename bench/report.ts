@@ -18,6 +18,7 @@ import type { ResumeResult } from './cases/resume.js';
 import type { PairingResult } from './cases/pairing.js';
 import type { TransferResult } from './cases/transfer.js';
 import type { ScreenLeg, ScreenWanResult } from './cases/screen-wan.js';
+import { QUALITY_PRESETS, type QualityPreset } from '../client/src/screen/quality.js';
 
 const DOC = resolve(import.meta.dirname, '..', 'docs', 'benchmarks.md');
 
@@ -423,12 +424,18 @@ function transferBlock(): string | null {
   ].join('\n');
 }
 
+/** Each preset as the page names it, with the levels it sends (noVNC's JPEG quality q, zlib compression c). */
+const PRESET_LABELS = Object.fromEntries(
+  (Object.keys(QUALITY_PRESETS) as QualityPreset[]).map((name) => {
+    const p = QUALITY_PRESETS[name];
+    return [name, `${p.label} (q${p.quality} c${p.compression})`];
+  }),
+) as Record<QualityPreset, string>;
+
+/** The table's rows, in this order: the presets in the product's (sharpest first). */
 const SCREEN_LEG_LABELS: Readonly<Record<ScreenLeg, string>> = {
   raw: 'Raw (SetEncodings rewritten)',
-  sharp: 'Sharp (q9 c1)',
-  balanced: 'Balanced (q6 c2)',
-  fast: 'Fast (q3 c6)',
-  smallest: 'Smallest (q0 c9)',
+  ...PRESET_LABELS,
   auto: 'Auto',
   peer: 'noVNC defaults via websockify (peer)',
 };

@@ -23,6 +23,7 @@ import { startChangingDesktop, type ChangingDesktop } from '../lib/changing-desk
 import { startRawEncodingsRelay, type RawEncodingsRelay } from '../lib/raw-encodings-relay.js';
 import { parseReadout, type ReadoutSample } from '../lib/link-readout.js';
 import { startWebsockify } from '../lib/websockify.js';
+import { QUALITY_PRESETS, type QualityChoice, type QualityPreset } from '../../client/src/screen/quality.js';
 import { LINK_PROFILES, startLinkSimulator, type LinkProfile, type LinkSimulator } from '../../test/helpers/link-simulator.js';
 import { startXvnc } from '../../test/helpers/xvnc.js';
 
@@ -32,12 +33,15 @@ const PEER_PATH = '/peer.html';
 const WIDTH = 1280;
 const HEIGHT = 800;
 const VIEWPORT = { width: 1280, height: 800 } as const;
+/** The product's Quality presets, in its own order (sharpest first). */
+const PRESETS = Object.keys(QUALITY_PRESETS) as QualityPreset[];
+export type ScreenMode = QualityChoice | 'raw';
 /**
  * The product's modes, in the order the first run takes them (the targets' first: a loaded
- * machine may use up the case's time); Auto only where the page offers it (issue #19).
+ * machine may use up the case's time), then the presets lightest first; Auto only where the page
+ * offers it (issue #19).
  */
-export const SCREEN_MODES = ['auto', 'raw', 'smallest', 'fast', 'balanced', 'sharp'] as const;
-export type ScreenMode = (typeof SCREEN_MODES)[number];
+export const SCREEN_MODES: readonly ScreenMode[] = ['auto', 'raw', ...[...PRESETS].sort((a, b) => QUALITY_PRESETS[a].quality - QUALITY_PRESETS[b].quality)];
 export type ScreenLeg = ScreenMode | 'peer';
 export type LinkName = keyof typeof LINK_PROFILES;
 /** The slow link first, for the same reason. */
@@ -312,7 +316,7 @@ function summarise(entry: { runs: ScreenLegRun[]; times: number[] }): ScreenLegS
 export function judgeTargets(results: ScreenWanResult['results']): ScreenWanResult['targets'] {
   const slowAuto = results.slow.auto;
   const lanAuto = results.lan.auto;
-  const presets = (['sharp', 'balanced', 'fast', 'smallest'] as const).filter((p) => results.lan[p] !== undefined);
+  const presets = PRESETS.filter((p) => results.lan[p] !== undefined);
   const best = presets.reduce((a, b) => ((results.lan[b]?.fpsShown.median ?? 0) > (results.lan[a]?.fpsShown.median ?? 0) ? b : a), presets[0] ?? 'balanced');
   const bestFps = results.lan[best]?.fpsShown.median ?? NaN;
   const bestP95 = results.lan[best]?.pooledP95Ms ?? NaN;
