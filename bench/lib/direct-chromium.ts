@@ -247,6 +247,20 @@ async function serve(name, handlers) {
 }
 
 /**
+ * The product's sign-in, as a script: `signIn()` fills the login form and submits it as a person
+ * would, so the page's own session cookie is set. For an extension's content script on /login.
+ */
+export function signInScript(credentials: { readonly email: string; readonly password: string }): string {
+  return `
+function signIn() {
+  document.getElementById('email').value = ${JSON.stringify(credentials.email)};
+  document.getElementById('password').value = ${JSON.stringify(credentials.password)};
+  document.querySelector('form[action="/auth/login"]').requestSubmit();
+}
+`;
+}
+
+/**
  * Title changes stamped as the page shows them, and waits on them: a MutationObserver on the
  * <title> element (set by the page's own script, whose setter a content script cannot hook), and
  * the frame after it. The observer runs at the end of the task that set the title, so the frame it

@@ -13,7 +13,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pageServeScript } from './direct-chromium.js';
+import { pageServeScript, signInScript } from './direct-chromium.js';
 
 export interface ScreenProbeOptions {
   readonly credentials: { readonly email: string; readonly password: string };
@@ -52,6 +52,7 @@ export interface ProbeCounters {
 function probeScript(o: ScreenProbeOptions): string {
   return `
 ${pageServeScript(o.hubOrigin)}
+${signInScript(o.credentials)}
 const now = () => performance.timeOrigin + performance.now();
 let sampler = null;
 const readouts = [];
@@ -135,9 +136,7 @@ const handlers = {
 };
 document.addEventListener('DOMContentLoaded', () => {
   if (location.pathname === '/login') {
-    document.getElementById('email').value = ${JSON.stringify(o.credentials.email)};
-    document.getElementById('password').value = ${JSON.stringify(o.credentials.password)};
-    document.querySelector('form[action="/auth/login"]').requestSubmit();
+    signIn();
   } else if (location.pathname === ${JSON.stringify(o.screenPath)} || location.pathname === ${JSON.stringify(o.peerPath)}) {
     serve('page', handlers);
   }
