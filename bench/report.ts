@@ -460,9 +460,9 @@ function screenWanBlock(): string | null {
         f(x.pooledP50Ms, 0),
         `${f(x.pooledP95Ms, 0)}${x.overCap > 0 ? ` (${x.overCap} ≥ cap)` : ''}`,
         String(x.flips),
-        `${s(x.readoutFps ?? null, 0)} / ${s(x.readoutKBps ?? null, 0)}`,
+        `${s(x.readoutFps, 0)} / ${s(x.readoutKBps, 0)}`,
         perFrame,
-        s(x.readoutRttMs ?? null, 0),
+        s(x.readoutRttMs, 0),
       ]);
     }
   }
@@ -486,7 +486,7 @@ function screenWanBlock(): string | null {
       ],
     ),
     '',
-    dated(r.date, `, ${r.runs} runs asked${r.skippedLegs > 0 ? `, ${r.skippedLegs} legs not started (time was up)` : ''}${r.failedLegs ? `, ${r.failedLegs} failed (the page stopped answering)` : ''}, 1-min load average ${r.loadAverage.map((v) => f(v, 1)).join(' → ')} on ${r.cores ?? '?'} cores`),
+    dated(r.date, `, ${r.runs} runs asked${r.skippedLegs > 0 ? `, ${r.skippedLegs} legs not started (time was up)` : ''}${r.failedLegs > 0 ? `, ${r.failedLegs} failed (the page stopped answering)` : ''}, 1-min load average ${r.loadAverage.map((v) => f(v, 1)).join(' → ')} on ${r.cores ?? '?'} cores`),
   ].join('\n');
 }
 

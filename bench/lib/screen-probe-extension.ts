@@ -41,12 +41,9 @@ export function writeScreenProbeExtension(o: ScreenProbeOptions): string {
 
 /** What `counters` answers: totals since the sampler started, and readout texts since the last call. */
 export interface ProbeCounters {
-  readonly frames: number;
   readonly framesChanged: number;
   readonly at: number;
   readonly readouts: readonly string[];
-  /** The page's connection state as it shows it. */
-  readonly state: string;
 }
 
 function probeScript(o: ScreenProbeOptions): string {
@@ -75,7 +72,7 @@ function untilFrame(check) {
 }
 function startSampler(canvas, c) {
   const ctx = canvas.getContext('2d');
-  const s = { frames: 0, changed: 0, hash: null, light: null, lightSince: 0, waiters: new Set() };
+  const s = { changed: 0, hash: null, light: null, lightSince: 0, waiters: new Set() };
   const loop = () => {
     const t = now();
     let hash = 0;
@@ -83,7 +80,6 @@ function startSampler(canvas, c) {
       const row = new Uint32Array(ctx.getImageData(0, y, canvas.width, 1).data.buffer);
       for (let i = 0; i < row.length; i++) hash = (Math.imul(hash, 31) + row[i]) | 0;
     }
-    s.frames += 1;
     if (s.hash !== null && hash !== s.hash) s.changed += 1;
     s.hash = hash;
     const p = ctx.getImageData(c.marker.x, c.marker.y, 1, 1).data;
@@ -132,7 +128,7 @@ const handlers = {
       sampler.waiters.add(check);
       check();
     }),
-  counters: () => ({ frames: sampler.frames, framesChanged: sampler.changed, at: now(), readouts: readouts.splice(0), state: document.getElementById('conn-state')?.textContent ?? document.body.dataset.state }),
+  counters: () => ({ framesChanged: sampler.changed, at: now(), readouts: readouts.splice(0) }),
 };
 document.addEventListener('DOMContentLoaded', () => {
   if (location.pathname === '/login') {
