@@ -18,6 +18,7 @@ import type { ResumeResult } from './cases/resume.js';
 import type { PairingResult } from './cases/pairing.js';
 import type { TransferResult } from './cases/transfer.js';
 import type { ScreenLeg, ScreenWanResult } from './cases/screen-wan.js';
+import { QUALITY_PRESETS, type QualityPreset } from '../client/src/screen/quality.js';
 
 const DOC = resolve(import.meta.dirname, '..', 'docs', 'benchmarks.md');
 
@@ -423,12 +424,18 @@ function transferBlock(): string | null {
   ].join('\n');
 }
 
+/** Each preset as the page names it, with the levels it sends (noVNC's JPEG quality q, zlib compression c). */
+const PRESET_LABELS = Object.fromEntries(
+  (Object.keys(QUALITY_PRESETS) as QualityPreset[]).map((name) => {
+    const p = QUALITY_PRESETS[name];
+    return [name, `${p.label} (q${p.quality} c${p.compression})`];
+  }),
+) as Record<QualityPreset, string>;
+
+/** The table's rows, in this order: the presets in the product's (sharpest first). */
 const SCREEN_LEG_LABELS: Readonly<Record<ScreenLeg, string>> = {
   raw: 'Raw (SetEncodings rewritten)',
-  sharp: 'Sharp (q9 c1)',
-  balanced: 'Balanced (q6 c2)',
-  fast: 'Fast (q3 c6)',
-  smallest: 'Smallest (q0 c9)',
+  ...PRESET_LABELS,
   auto: 'Auto',
   peer: 'noVNC defaults via websockify (peer)',
 };
@@ -453,9 +460,9 @@ function screenWanBlock(): string | null {
         f(x.pooledP50Ms, 0),
         `${f(x.pooledP95Ms, 0)}${x.overCap > 0 ? ` (${x.overCap} ≥ cap)` : ''}`,
         String(x.flips),
-        `${s(x.readoutFps ?? null, 0)} / ${s(x.readoutKBps ?? null, 0)}`,
+        `${s(x.readoutFps, 0)} / ${s(x.readoutKBps, 0)}`,
         perFrame,
-        s(x.readoutRttMs ?? null, 0),
+        s(x.readoutRttMs, 0),
       ]);
     }
   }
@@ -479,7 +486,7 @@ function screenWanBlock(): string | null {
       ],
     ),
     '',
-    dated(r.date, `, ${r.runs} runs asked${r.skippedLegs > 0 ? `, ${r.skippedLegs} legs not started (time was up)` : ''}${r.failedLegs ? `, ${r.failedLegs} failed (the page stopped answering)` : ''}, 1-min load average ${r.loadAverage.map((v) => f(v, 1)).join(' → ')} on ${r.cores ?? '?'} cores`),
+    dated(r.date, `, ${r.runs} runs asked${r.skippedLegs > 0 ? `, ${r.skippedLegs} legs not started (time was up)` : ''}${r.failedLegs > 0 ? `, ${r.failedLegs} failed (the page stopped answering)` : ''}, 1-min load average ${r.loadAverage.map((v) => f(v, 1)).join(' → ')} on ${r.cores ?? '?'} cores`),
   ].join('\n');
 }
 

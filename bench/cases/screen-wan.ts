@@ -22,10 +22,10 @@ import { writeScreenProbeExtension, type ProbeCounters } from '../lib/screen-pro
 import { startChangingDesktop, type ChangingDesktop } from '../lib/changing-desktop.js';
 import { startRawEncodingsRelay, type RawEncodingsRelay } from '../lib/raw-encodings-relay.js';
 import { parseReadout, type ReadoutSample } from '../lib/link-readout.js';
+import { startWebsockify } from '../lib/websockify.js';
+import { QUALITY_PRESETS, type QualityChoice, type QualityPreset } from '../../client/src/screen/quality.js';
 import { LINK_PROFILES, startLinkSimulator, type LinkProfile, type LinkSimulator } from '../../test/helpers/link-simulator.js';
 import { startXvnc } from '../../test/helpers/xvnc.js';
-import { spawnManaged, type ManagedProcess } from '../../test/helpers/daemon.js';
-import { freePort, waitForPort } from '../../test/helpers/ports.js';
 
 const BUILD_ID = 'bench-screen-wan';
 const SCREEN_PATH = `/builds/${BUILD_ID}/screen`;
@@ -33,12 +33,15 @@ const PEER_PATH = '/peer.html';
 const WIDTH = 1280;
 const HEIGHT = 800;
 const VIEWPORT = { width: 1280, height: 800 } as const;
+/** The product's Quality presets, in its own order (sharpest first). */
+const PRESETS = Object.keys(QUALITY_PRESETS) as QualityPreset[];
+export type ScreenMode = QualityChoice | 'raw';
 /**
  * The product's modes, in the order the first run takes them (the targets' first: a loaded
- * machine may use up the case's time); Auto only where the page offers it (issue #19).
+ * machine may use up the case's time), then the presets lightest first; Auto only where the page
+ * offers it (issue #19).
  */
-export const SCREEN_MODES = ['auto', 'raw', 'smallest', 'fast', 'balanced', 'sharp'] as const;
-export type ScreenMode = (typeof SCREEN_MODES)[number];
+const SCREEN_MODES: readonly ScreenMode[] = ['auto', 'raw', ...[...PRESETS].sort((a, b) => QUALITY_PRESETS[a].quality - QUALITY_PRESETS[b].quality)];
 export type ScreenLeg = ScreenMode | 'peer';
 export type LinkName = keyof typeof LINK_PROFILES;
 /** The slow link first, for the same reason. */
@@ -74,8 +77,6 @@ const PAGE_START_TIMEOUT_MS = 90_000;
 const RENDER_ARGS = ['--disable-accelerated-2d-canvas'] as const;
 /** Answers from the page come within a frame; the margin is for a page busy decoding on a loaded machine. */
 const HUB_MARGIN_MS = 30_000;
-const WEBSOCKIFY_PATH = '/usr/bin/websockify';
-const WEBSOCKIFY_START_TIMEOUT_MS = 15_000;
 const NOVNC_DIR = resolve(import.meta.dirname, '..', '..', 'node_modules', '@novnc', 'novnc');
 /** Targets (issue #19). */
 const SLOW_AUTO_P95_MAX_MS = 500;
@@ -94,7 +95,7 @@ export interface ScreenLegRun {
   readonly readoutFps: number | null;
   readonly readoutKBps: number | null;
   /** The readout's /healthz round trip (median): time the page's own tasks wait, beyond the link's RTT. */
-  readonly readoutRttMs?: number | null;
+  readonly readoutRttMs: number | null;
 }
 
 export interface ScreenLegSummary {
@@ -106,9 +107,10 @@ export interface ScreenLegSummary {
   readonly pooledP95Ms: number;
   readonly flips: number;
   readonly overCap: number;
+  /** Over the runs that had a readout: n 0 where none had (the peer's page); older results have null there, which the report shows alike. */
   readonly readoutFps: Spread | null;
   readonly readoutKBps: Spread | null;
-  readonly readoutRttMs?: Spread | null;
+  readonly readoutRttMs: Spread | null;
   readonly runs: ScreenLegRun[];
 }
 
@@ -121,7 +123,7 @@ export interface ScreenWanResult {
   readonly runs: number;
   /** Legs not started because the case's time was up (a loaded machine). */
   readonly skippedLegs: number;
-  readonly failedLegs?: number;
+  readonly failedLegs: number;
   /** The machine's 1-minute load average at the start and the end: other work on the 2 cores. */
   readonly loadAverage: readonly number[];
   readonly cores: number;
@@ -173,25 +175,24 @@ rfb.addEventListener('connect', () => { document.body.dataset.state = 'connected
   return dir;
 }
 
-async function startWebsockify(web: string, target: { host: string; port: number }): Promise<{ proc: ManagedProcess; port: number }> {
-  const port = await freePort();
-  const proc = spawnManaged(WEBSOCKIFY_PATH, ['--web', web, `127.0.0.1:${port}`, `${target.host}:${target.port}`]);
-  await waitForPort('127.0.0.1', port, WEBSOCKIFY_START_TIMEOUT_MS);
-  return { proc, port };
-}
-
 function median(values: readonly number[]): number | null {
   return values.length === 0 ? null : percentile(values, 50, 'interpolate');
 }
 
+/** Flips the marker on the VM and waits for the page to show it: when it flipped, and when the page showed it (null: not within `timeoutMs`). */
+async function flipAndWait(rig: Rig, timeoutMs: number): Promise<{ at: number; seen: number | null }> {
+  rig.light.value = !rig.light.value;
+  const at = rig.desktop.flip(rig.light.value);
+  const seen = await rig.hub.call<number | null>('page', { type: 'marker', light: rig.light.value, after: at, timeoutMs }, timeoutMs + HUB_MARGIN_MS);
+  return { at, seen };
+}
+
 /** Flips the marker until `legMs` is over; each flip waits for the page to show the one before. */
-async function flipsFor(rig: Rig, legMs: number, light: { value: boolean }): Promise<{ times: number[]; overCap: number }> {
+async function flipsFor(rig: Rig, legMs: number): Promise<{ times: number[]; overCap: number }> {
   const times: number[] = [];
   const ends = performance.now() + legMs;
   while (performance.now() < ends) {
-    light.value = !light.value;
-    const at = rig.desktop.flip(light.value);
-    const seen = await rig.hub.call<number | null>('page', { type: 'marker', light: light.value, after: at, timeoutMs: CHANGE_CAP_MS }, CHANGE_CAP_MS + HUB_MARGIN_MS);
+    const { at, seen } = await flipAndWait(rig, CHANGE_CAP_MS);
     if (seen === null) {
       times.push(CHANGE_CAP_MS);
       return { times, overCap: 1 };
@@ -203,22 +204,20 @@ async function flipsFor(rig: Rig, legMs: number, light: { value: boolean }): Pro
 }
 
 /** One flip shown (the pipeline carries the new mode), then a settling pause; false when it never showed. */
-async function sync(rig: Rig, light: { value: boolean }): Promise<boolean> {
-  light.value = !light.value;
-  const at = rig.desktop.flip(light.value);
-  const seen = await rig.hub.call<number | null>('page', { type: 'marker', light: light.value, after: at, timeoutMs: SYNC_TIMEOUT_MS }, SYNC_TIMEOUT_MS + HUB_MARGIN_MS);
+async function sync(rig: Rig): Promise<boolean> {
+  const { seen } = await flipAndWait(rig, SYNC_TIMEOUT_MS);
   if (seen === null) return false;
   await sleep(SETTLE_MS);
   return true;
 }
 
-async function measureLeg(rig: Rig, run: number, legMs: number, light: { value: boolean }): Promise<{ legRun: ScreenLegRun; times: number[] }> {
+async function measureLeg(rig: Rig, run: number, legMs: number): Promise<{ legRun: ScreenLegRun; times: number[] }> {
   const counters = (): Promise<ProbeCounters> => rig.hub.call<ProbeCounters>('page', { type: 'counters' }, HUB_MARGIN_MS);
   const atSync = await counters();
-  const synced = await sync(rig, light);
+  const synced = await sync(rig);
   const before = synced ? await counters() : atSync;
   // A page that did not show the first flip in SYNC_TIMEOUT_MS is wedged: that one flip is the leg.
-  const { times, overCap } = synced ? await flipsFor(rig, legMs, light) : { times: [SYNC_TIMEOUT_MS], overCap: 1 };
+  const { times, overCap } = synced ? await flipsFor(rig, legMs) : { times: [SYNC_TIMEOUT_MS], overCap: 1 };
   const after = await counters();
   const readouts = after.readouts.map(parseReadout).filter((r): r is ReadoutSample => r !== null);
   const fps = median(readouts.map((r) => r.framesPerSecond));
@@ -267,7 +266,7 @@ async function legInBrowser(rig: Rig, url: string, link: LinkName, leg: ScreenLe
   try {
     const { qualities } = await rig.hub.call<{ qualities: string[] }>('page', { ...CONNECT, marker: rig.desktop.marker }, PAGE_START_TIMEOUT_MS);
     if (leg !== 'peer' && leg !== 'raw') await rig.hub.call('page', { type: 'quality', value: leg }, HUB_MARGIN_MS);
-    record(collected, link, leg, await measureLeg(rig, run, legMs, rig.light), log);
+    record(collected, link, leg, await measureLeg(rig, run, legMs), log);
     return qualities;
   } catch (error) {
     rig.failed += 1;
@@ -302,7 +301,7 @@ function summarise(entry: { runs: ScreenLegRun[]; times: number[] }): ScreenLegS
   const r = entry.runs;
   const fps = r.map((x) => x.readoutFps).filter((x): x is number => x !== null);
   const kBps = r.map((x) => x.readoutKBps).filter((x): x is number => x !== null);
-  const rtt = r.map((x) => x.readoutRttMs ?? null).filter((x): x is number => x !== null);
+  const rtt = r.map((x) => x.readoutRttMs).filter((x): x is number => x !== null);
   return {
     fpsShown: spread(r.map((x) => x.fpsShown)),
     changeP50Ms: spread(r.map((x) => x.changeP50Ms)),
@@ -311,18 +310,18 @@ function summarise(entry: { runs: ScreenLegRun[]; times: number[] }): ScreenLegS
     pooledP95Ms: percentile(entry.times, 95),
     flips: entry.times.length,
     overCap: r.reduce((sum, x) => sum + x.overCap, 0),
-    readoutFps: fps.length > 0 ? spread(fps) : null,
-    readoutKBps: kBps.length > 0 ? spread(kBps) : null,
-    readoutRttMs: rtt.length > 0 ? spread(rtt) : null,
+    readoutFps: spread(fps),
+    readoutKBps: spread(kBps),
+    readoutRttMs: spread(rtt),
     runs: r,
   };
 }
 
 /** Issue #19's targets, from the summaries; null where Auto was not measured. */
-export function judgeTargets(results: ScreenWanResult['results']): ScreenWanResult['targets'] {
+function judgeTargets(results: ScreenWanResult['results']): ScreenWanResult['targets'] {
   const slowAuto = results.slow.auto;
   const lanAuto = results.lan.auto;
-  const presets = (['sharp', 'balanced', 'fast', 'smallest'] as const).filter((p) => results.lan[p] !== undefined);
+  const presets = PRESETS.filter((p) => results.lan[p] !== undefined);
   const best = presets.reduce((a, b) => ((results.lan[b]?.fpsShown.median ?? 0) > (results.lan[a]?.fpsShown.median ?? 0) ? b : a), presets[0] ?? 'balanced');
   const bestFps = results.lan[best]?.fpsShown.median ?? NaN;
   const bestP95 = results.lan[best]?.pooledP95Ms ?? NaN;
@@ -365,7 +364,7 @@ export const screenWanCase: BenchCase = {
       await gateway.registerBuild(BUILD_ID, { ssh: keyEndpoint(sshd), vnc: { host: relay.host, port: relay.port, password: xvnc.password } });
       const site = writePeerSite(xvnc.password);
       cleanups.push(async () => rmSync(site, { recursive: true, force: true }));
-      const websockify = await startWebsockify(site, xvnc);
+      const websockify = await startWebsockify(xvnc, { web: site });
       cleanups.push(() => websockify.proc.stop(3_000));
       const peerLink = await startLinkSimulator({ host: '127.0.0.1', port: websockify.port }, LINK_PROFILES.lan);
       cleanups.push(() => peerLink.close());

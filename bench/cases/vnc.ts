@@ -8,9 +8,9 @@ import { keyEndpoint, startBenchGateway, startBenchSshd, type BenchGateway } fro
 import { openRfbSession, tcpTransport, wsTransport, type RfbSession } from '../lib/rfb-client.js';
 import { alternate, percentile, spread, type Spread } from '../lib/stats.js';
 import { groupCpuSecondsOf, groupMinorFaultsOf, minorFaultsOf } from '../lib/proc.js';
+import { startWebsockify } from '../lib/websockify.js';
 import { startXvnc, type XvncHandle } from '../../test/helpers/xvnc.js';
-import { spawnManaged, type ManagedProcess } from '../../test/helpers/daemon.js';
-import { freePort, waitForPort } from '../../test/helpers/ports.js';
+import type { ManagedProcess } from '../../test/helpers/daemon.js';
 
 const BUILD_ID = 'bench-vnc';
 const WIDTH = 1280;
@@ -19,8 +19,6 @@ const FULL_THROUGHPUT_MS = 3_000;
 const QUICK_THROUGHPUT_MS = 500;
 const FULL_ROUND_TRIPS = 300;
 const QUICK_ROUND_TRIPS = 50;
-const WEBSOCKIFY_PATH = '/usr/bin/websockify';
-const WEBSOCKIFY_START_TIMEOUT_MS = 15_000;
 
 type VncLegName = 'direct' | 'gateway' | 'websockify';
 
@@ -50,13 +48,6 @@ export interface VncResult {
   readonly screen: string;
   readonly legs: Record<VncLegName, { fps: Spread; mbPerS: Spread; cpuSecondsPerGB: Spread | null; minorFaultsPerMB?: Spread | null; roundTripP50Ms: Spread; roundTripP99Ms: Spread; roundTripPooledP99Ms: number; runs: VncLegRun[] }>;
   readonly ratios: { gatewayToDirect: Spread; gatewayToWebsockify: Spread; addedRoundTripP99Ms: Spread; cpuGatewayToWebsockify?: Spread };
-}
-
-async function startWebsockify(xvnc: XvncHandle): Promise<{ proc: ManagedProcess; port: number }> {
-  const port = await freePort();
-  const proc = spawnManaged(WEBSOCKIFY_PATH, [`127.0.0.1:${port}`, `${xvnc.host}:${xvnc.port}`]);
-  await waitForPort('127.0.0.1', port, WEBSOCKIFY_START_TIMEOUT_MS);
-  return { proc, port };
 }
 
 async function openLegs(gateway: BenchGateway, xvnc: XvncHandle, websockifyPort: number, websockifyPid: number): Promise<VncLeg[]> {

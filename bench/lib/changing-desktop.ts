@@ -33,8 +33,8 @@ const MOVE_PAUSE_S = 0.1;
 const MOVE_STEP_PX = 24;
 const MOVER_BOX = { left: 700, top: 80, right: 1060, bottom: 620 } as const;
 
-export const MARKER_LIGHT = '#ffffff';
-export const MARKER_DARK = '#000000';
+const MARKER_LIGHT = '#ffffff';
+const MARKER_DARK = '#000000';
 
 export interface ChangingDesktop {
   /** The marker's sampling point, in VM pixels. */
@@ -56,7 +56,7 @@ while (1) {
   select(undef,undef,undef,${MOVE_PAUSE_S});
 }`;
 
-export function nowEpochMs(): number {
+function nowEpochMs(): number {
   return performance.timeOrigin + performance.now();
 }
 

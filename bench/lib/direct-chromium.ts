@@ -186,17 +186,30 @@ export async function startPageHub(files: Readonly<Record<string, StaticFile>>):
   const port = (server.address() as AddressInfo).port;
   return {
     origin: `http://127.0.0.1:${port}`,
-    call: <T>(name: string, command: Readonly<Record<string, unknown>>, timeoutMs: number) =>
-      withDeadline(`page ${name}: ${String(command['type'])}`, timeoutMs, () =>
-        new Promise<T>((resolve, reject) => {
-          const id = ++nextId;
-          pending.set(id, { resolve: (v) => resolve(v as T), reject });
-          const queue = queues.get(name) ?? [];
-          queue.push({ ...command, id });
-          queues.set(name, queue);
-          deliver(name);
-        }),
-      ),
+    call: <T>(name: string, command: Readonly<Record<string, unknown>>, timeoutMs: number) => {
+      const id = ++nextId;
+      const queued = { ...command, id };
+      return withDeadline(
+        `page ${name}: ${String(command['type'])}`,
+        timeoutMs,
+        () =>
+          new Promise<T>((resolve, reject) => {
+            pending.set(id, { resolve: (v) => resolve(v as T), reject });
+            const queue = queues.get(name) ?? [];
+            queue.push(queued);
+            queues.set(name, queue);
+            deliver(name);
+          }),
+        // A command nobody took must not reach the next page polling under the same name (the
+        // next leg's fresh browser), and a late answer has no one to go to.
+        () => {
+          const queue = queues.get(name);
+          const at = queue?.indexOf(queued) ?? -1;
+          if (at >= 0) queue?.splice(at, 1);
+          pending.delete(id);
+        },
+      );
+    },
     async close() {
       for (const res of polls.values()) res.end();
       server.closeAllConnections();
@@ -229,6 +242,20 @@ async function serve(name, handlers) {
     }
     await fetch(base + '/result?page=' + name, { method: 'POST', body: JSON.stringify(answer) });
   }
+}
+`;
+}
+
+/**
+ * The product's sign-in, as a script: `signIn()` fills the login form and submits it as a person
+ * would, so the page's own session cookie is set. For an extension's content script on /login.
+ */
+export function signInScript(credentials: { readonly email: string; readonly password: string }): string {
+  return `
+function signIn() {
+  document.getElementById('email').value = ${JSON.stringify(credentials.email)};
+  document.getElementById('password').value = ${JSON.stringify(credentials.password)};
+  document.querySelector('form[action="/auth/login"]').requestSubmit();
 }
 `;
 }

@@ -18,7 +18,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pageServeScript, TITLE_PROBE } from './direct-chromium.js';
+import { pageServeScript, signInScript, TITLE_PROBE } from './direct-chromium.js';
 
 /** Writes the extension to a new temp dir and returns it. */
 export function writePageProbeExtension(o: { gatewayOrigin: string; hubOrigin: string; terminalPath: string; credentials: { email: string; password: string } }): string {
@@ -41,6 +41,7 @@ function probeScript(o: { gatewayOrigin: string; hubOrigin: string; terminalPath
   return `
 ${TITLE_PROBE}
 ${pageServeScript(o.hubOrigin)}
+${signInScript(o.credentials)}
 function textarea() {
   return document.querySelector('#terminal .xterm-helper-textarea');
 }
@@ -85,9 +86,7 @@ const handlers = {
 if (location.origin === ${JSON.stringify(o.gatewayOrigin)}) {
   document.addEventListener('DOMContentLoaded', () => {
     if (location.pathname === '/login') {
-      document.getElementById('email').value = ${JSON.stringify(o.credentials.email)};
-      document.getElementById('password').value = ${JSON.stringify(o.credentials.password)};
-      document.querySelector('form[action="/auth/login"]').requestSubmit();
+      signIn();
     } else if (location.pathname === ${JSON.stringify(o.terminalPath)}) {
       watchTitle();
       serve('page', handlers);

@@ -13,7 +13,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pageServeScript } from './direct-chromium.js';
+import { pageServeScript, signInScript } from './direct-chromium.js';
 
 export interface ScreenProbeOptions {
   readonly credentials: { readonly email: string; readonly password: string };
@@ -41,17 +41,15 @@ export function writeScreenProbeExtension(o: ScreenProbeOptions): string {
 
 /** What `counters` answers: totals since the sampler started, and readout texts since the last call. */
 export interface ProbeCounters {
-  readonly frames: number;
   readonly framesChanged: number;
   readonly at: number;
   readonly readouts: readonly string[];
-  /** The page's connection state as it shows it. */
-  readonly state: string;
 }
 
 function probeScript(o: ScreenProbeOptions): string {
   return `
 ${pageServeScript(o.hubOrigin)}
+${signInScript(o.credentials)}
 const now = () => performance.timeOrigin + performance.now();
 let sampler = null;
 const readouts = [];
@@ -74,7 +72,7 @@ function untilFrame(check) {
 }
 function startSampler(canvas, c) {
   const ctx = canvas.getContext('2d');
-  const s = { frames: 0, changed: 0, hash: null, light: null, lightSince: 0, waiters: new Set() };
+  const s = { changed: 0, hash: null, light: null, lightSince: 0, waiters: new Set() };
   const loop = () => {
     const t = now();
     let hash = 0;
@@ -82,7 +80,6 @@ function startSampler(canvas, c) {
       const row = new Uint32Array(ctx.getImageData(0, y, canvas.width, 1).data.buffer);
       for (let i = 0; i < row.length; i++) hash = (Math.imul(hash, 31) + row[i]) | 0;
     }
-    s.frames += 1;
     if (s.hash !== null && hash !== s.hash) s.changed += 1;
     s.hash = hash;
     const p = ctx.getImageData(c.marker.x, c.marker.y, 1, 1).data;
@@ -131,13 +128,11 @@ const handlers = {
       sampler.waiters.add(check);
       check();
     }),
-  counters: () => ({ frames: sampler.frames, framesChanged: sampler.changed, at: now(), readouts: readouts.splice(0), state: document.getElementById('conn-state')?.textContent ?? document.body.dataset.state }),
+  counters: () => ({ framesChanged: sampler.changed, at: now(), readouts: readouts.splice(0) }),
 };
 document.addEventListener('DOMContentLoaded', () => {
   if (location.pathname === '/login') {
-    document.getElementById('email').value = ${JSON.stringify(o.credentials.email)};
-    document.getElementById('password').value = ${JSON.stringify(o.credentials.password)};
-    document.querySelector('form[action="/auth/login"]').requestSubmit();
+    signIn();
   } else if (location.pathname === ${JSON.stringify(o.screenPath)} || location.pathname === ${JSON.stringify(o.peerPath)}) {
     serve('page', handlers);
   }
