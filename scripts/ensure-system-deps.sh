@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Makes sure the real daemons and browser the integration/e2e tests drive are
 # installed (Debian 12). Silent when everything is present; safe to re-run.
+# Arguments add more "path:package" entries for a caller that needs more (the bench, the image
+# test); they are installed, or named in the printed command, with the rest. A bare command name
+# instead of a path is looked up on PATH, for tools another package may provide (Docker's own).
 set -euo pipefail
 
 # Each required path and the Debian package that provides it.
@@ -27,14 +30,17 @@ required=(
   # The core "fixed" font xterm draws with. xfonts-base is only a Recommends of
   # tigervnc-standalone-server, so --no-install-recommends would skip it.
   "/usr/share/fonts/X11/misc/6x13-ISO8859-1.pcf.gz:xfonts-base"
+  "$@"
 )
 
 missing_packages=()
 for entry in "${required[@]}"; do
   file="${entry%%:*}"
   package="${entry#*:}"
-  if [[ ! -e "$file" ]]; then
-    missing_packages+=("$package")
+  if [[ "$file" == /* ]]; then
+    [[ -e "$file" ]] || missing_packages+=("$package")
+  else
+    command -v "$file" >/dev/null 2>&1 || missing_packages+=("$package")
   fi
 done
 
@@ -54,7 +60,7 @@ done
 
 if [[ "$(id -u)" -ne 0 ]]; then
   {
-    echo "Missing system packages for the Porthole integration tests: ${packages[*]}"
+    echo "Missing system packages for the Porthole tests: ${packages[*]}"
     echo "Install them with:"
     echo "  sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${packages[*]}"
   } >&2

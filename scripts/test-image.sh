@@ -12,42 +12,19 @@ started=$(date +%s)
 # A daemon that does not answer in this long will not: its log says why.
 dockerd_start_timeout_seconds=60
 
-# Each required command and the Debian package that provides it.
-required=(
-  "docker:docker.io"
-  "dockerd:docker.io"
-  "docker-compose:docker-compose"
-  "debootstrap:debootstrap"
-)
-missing=()
-for entry in "${required[@]}"; do
-  command -v "${entry%%:*}" >/dev/null 2>&1 || missing+=("${entry#*:}")
-done
-if [[ ${#missing[@]} -gt 0 ]]; then
-  read -r -a packages <<<"$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')"
-  if [[ "$(id -u)" -ne 0 ]]; then
-    {
-      echo "Missing system packages for the image test: ${packages[*]}"
-      echo "Install them with:"
-      echo "  sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${packages[*]}"
-    } >&2
-    exit 1
-  fi
-  echo "Installing missing system packages: ${packages[*]}" >&2
-  apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${packages[@]}"
-fi
-# The terminal's far end is a real sshd on this host (test/helpers/sshd.ts), started as root.
-# npm packages are `npm test`'s to install (CI runs it first); the image installs its own.
-bash scripts/ensure-system-deps.sh
-if [[ ! -x node_modules/.bin/tsx ]]; then
-  echo "node_modules is missing: run \`npm test\` (or \`npm ci\`) first." >&2
-  exit 1
-fi
-
 # debootstrap, chroot and dockerd need root; say so rather than fail half-way.
 if [[ "$(id -u)" -ne 0 ]]; then
   echo "The image test needs root (debootstrap, the test sshd's accounts, and dockerd if none runs): run it with sudo." >&2
+  exit 1
+fi
+
+# Docker, Compose and debootstrap beside the test suite's own daemons: the terminal's far end is a
+# real sshd on this host (test/helpers/sshd.ts). Commands, not paths: Docker may come from
+# Docker's own packages rather than Debian's.
+bash scripts/ensure-system-deps.sh docker:docker.io dockerd:docker.io docker-compose:docker-compose debootstrap:debootstrap
+# npm packages are `npm test`'s to install (CI runs it first); the image installs its own.
+if [[ ! -x node_modules/.bin/tsx ]]; then
+  echo "node_modules is missing: run \`npm test\` (or \`npm ci\`) first." >&2
   exit 1
 fi
 
@@ -70,7 +47,6 @@ if ! docker info >/dev/null 2>&1; then
     if ! kill -0 "$dockerd_pid" 2>/dev/null || ((SECONDS > deadline)); then
       echo "dockerd did not start; the end of its log:" >&2
       tail -n 20 "$log" >&2
-      dockerd_pid=
       exit 1
     fi
     # Waiting on the daemon's socket: there is no event to wait on from bash.
