@@ -165,7 +165,7 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
     host: o.host,
     allow: requireElement('clipboard-allow', HTMLButtonElement),
     enabled: watching === null,
-    canSend: () => state === 'connected' && !viewOnly(),
+    canSend: canSendInput,
     send: (text) => withViewer((rfb) => rfb.clipboardPasteFrom(text)),
     hint: (text) => status.offerBanner('info', text, HINT_VISIBLE_MS),
   });
@@ -327,13 +327,18 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
   /** Input goes to the VM only from a live, non-view-only session; the screen gets focus back for typing on. */
   function withInput(use: (rfb: RFB) => void): void {
     const rfb = connection.rfb;
-    if (!rfb || state !== 'connected' || viewOnly()) return;
+    if (!rfb || !canSendInput()) return;
     use(rfb);
     rfb.focus({ preventScroll: true });
   }
 
+  /** What the person types, clicks or pastes may reach the VM now. */
+  function canSendInput(): boolean {
+    return state === 'connected' && !viewOnly();
+  }
+
   function updateInputControls(): void {
-    const canSend = state === 'connected' && !viewOnly();
+    const canSend = canSendInput();
     cmdCtrlToggle.disabled = viewOnly();
     ctrlAltDel.disabled = !canSend;
     specialKeys.disabled = !canSend;

@@ -10,7 +10,6 @@ import { autoLevel, decideAuto, initialAutoState, type AutoSample, type AutoStat
 import { isQualityChoice, QUALITY_PRESETS, rememberQuality, storedQuality, type QualityChoice, type QualityPreset } from './quality.js';
 
 const AUTO_TEXT = 'Quality: Auto';
-const SELECT_TITLE = 'Sharper pictures or fewer bytes. Auto follows the link: sharper while it has room, fewer bytes when the screen lags';
 /** Where the page cannot time noVNC's updates (a newer noVNC), Auto cannot follow the link and says so. */
 const UNMEASURED_TITLE = 'This viewer’s updates cannot be timed, so Auto stays at';
 
@@ -28,11 +27,14 @@ export class QualityControl {
   #auto: AutoState;
   #measured = true;
   readonly #autoOption: HTMLOptionElement | null;
+  /** The select's own title, as the page was served with it (server/src/http/views/screen-page.ts). */
+  readonly #title: string;
 
   constructor(private readonly deps: QualityControlDeps) {
     this.#choice = storedQuality(deps.storage);
     this.#auto = initialAutoState(deps.now());
     this.#autoOption = Array.from(deps.select.options).find((option) => option.value === 'auto') ?? null;
+    this.#title = deps.select.title;
     deps.select.value = this.#choice;
     deps.select.addEventListener('change', () => {
       if (!isQualityChoice(deps.select.value)) return;
@@ -86,6 +88,6 @@ export class QualityControl {
     const label = QUALITY_PRESETS[autoLevel(this.#auto)].label;
     if (this.#autoOption) this.#autoOption.textContent = `${AUTO_TEXT} (${label})`;
     this.deps.select.setAttribute('data-auto-level', autoLevel(this.#auto));
-    this.deps.select.title = this.#measured ? SELECT_TITLE : `${SELECT_TITLE}. ${UNMEASURED_TITLE} ${label}.`;
+    this.deps.select.title = this.#measured ? this.#title : `${this.#title}. ${UNMEASURED_TITLE} ${label}.`;
   }
 }
