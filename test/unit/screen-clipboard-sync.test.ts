@@ -230,3 +230,13 @@ test('the panel and the sync share one size limit, below the gateway’s 1 MiB c
   // Three UTF-8 bytes per UTF-16 unit at most: the largest text that fits stays under 1 MiB.
   assert.ok(Buffer.byteLength('€'.repeat(MAX_CLIPBOARD_SEND_CHARS)) < 1024 * 1024);
 });
+
+test('one refocus read once: the window’s focus and the screen’s focusin share the read in flight', async () => {
+  const f = fake();
+  f.local = 'from the user';
+  await Promise.all([f.sync.focused(), f.sync.focused()]);
+  assert.equal(f.reads, 1);
+  assert.deepEqual(f.sent, ['from the user']);
+  await f.sync.focused();
+  assert.equal(f.reads, 2, 'a later focus reads again');
+});

@@ -38,9 +38,14 @@ export interface BrowserClipboardSync {
 }
 
 export function wireClipboardSync(o: ClipboardSyncOptions): BrowserClipboardSync {
-  const api = o.enabled ? browserClipboard() : null;
+  // A watching page listens to nothing here and holds no key: the panel is its way.
+  if (!o.enabled) {
+    o.allow.hidden = true;
+    return { fromVm: () => undefined, sentFromPanel: () => undefined, update: () => undefined };
+  }
+  const api = browserClipboard();
   let permission: ClipboardPermission = 'unsupported';
-  const active = (): boolean => o.enabled && o.canSend();
+  const active = (): boolean => o.canSend();
   const sync = new ClipboardSync({
     clipboard: api,
     permission: () => permission,

@@ -66,6 +66,8 @@ export class ClipboardSync {
   #vm: string | null = null;
   /** The VM's text that arrived while the page had no focus. */
   #pendingWrite: string | null = null;
+  /** The read of the user's clipboard in flight, which a second reason to read joins. */
+  #reading: Promise<void> | null = null;
   #hinted = false;
 
   constructor(private readonly deps: ClipboardSyncDeps) {}
@@ -117,7 +119,15 @@ export class ClipboardSync {
     this.#vm = text;
   }
 
-  async #pull(): Promise<void> {
+  /** One read at a time: a refocus fires both the window's focus and the screen's focusin. */
+  #pull(): Promise<void> {
+    this.#reading ??= this.#read().finally(() => {
+      this.#reading = null;
+    });
+    return this.#reading;
+  }
+
+  async #read(): Promise<void> {
     const clipboard = this.deps.clipboard;
     if (clipboard === null) return;
     let text: string;
