@@ -8,6 +8,7 @@ import {
   DOWN_AFTER_SAMPLES,
   DOWN_DELAY_MS,
   initialAutoState,
+  PROBE_WINDOW_MS,
   START_GRACE_MS,
   UP_DELAY_MS,
   UP_DWELL_MAX_MS,
@@ -152,6 +153,16 @@ test('a rung that held is retried quickly again; a link that got better climbs b
   const ups = run.changes.filter((c) => c.atMs > 30 * SAMPLE_EVERY_MS).map((c) => c.atMs);
   assert.equal(ups.length, 3);
   for (let i = 1; i < ups.length; i += 1) assert.ok((ups[i] ?? 0) - (ups[i - 1] ?? 0) < 2 * UP_DWELL_MS, 'held rungs do not slow the climb');
+});
+
+test('a step up that holds through PROBE_WINDOW_MS ends the probing: the next failure starts from the short dwell again', () => {
+  let sharpFits = false;
+  const run = feed(start(), 600, (level) => (level === 'sharp' && !sharpFits ? DOWN_DELAY_MS * 2 : UP_DELAY_MS / 2));
+  assert.ok(run.state.upDwellMs > UP_DWELL_MS, 'failed tries of Sharp lengthened the wait');
+  sharpFits = true;
+  feed(run, (UP_DWELL_MAX_MS + PROBE_WINDOW_MS) / SAMPLE_EVERY_MS + 2, () => UP_DELAY_MS / 2);
+  assert.equal(autoLevel(run.state), 'sharp');
+  assert.deepEqual([run.state.probing, run.state.upDwellMs], [false, UP_DWELL_MS]);
 });
 
 test('reset on reconnect: a new connection starts at Balanced with the short dwell, whatever the last one learned', () => {

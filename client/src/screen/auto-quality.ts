@@ -63,7 +63,8 @@ export interface AutoState {
   readonly changedAtMs: number;
   /** Samples before this (ms) are ignored: the start-up, or the settling after a change. */
   readonly ignoreUntilMs: number;
-  readonly lastChange: 'up' | 'down' | null;
+  /** The last change was a step up still inside PROBE_WINDOW_MS: a step down now means it failed. */
+  readonly probing: boolean;
   /** Consecutive samples over DOWN_DELAY_MS. */
   readonly slowSamples: number;
   /** Start of the current run of samples none of which was slow; null while there is none. */
@@ -81,7 +82,7 @@ const NO_RUN = { slowSamples: 0, roomSinceMs: null, roomUpdates: 0, roomSamples:
 /** A new connection: the start rung, no history (a reconnect may be on another network). */
 /** `start`: the level the viewer has now (AUTO_START on a new connection). */
 export function initialAutoState(nowMs: number, start: QualityPreset = AUTO_START): AutoState {
-  return { rung: AUTO_LADDER.indexOf(start), changedAtMs: nowMs, ignoreUntilMs: nowMs + START_GRACE_MS, lastChange: null, ...NO_RUN, upDwellMs: UP_DWELL_MS };
+  return { rung: AUTO_LADDER.indexOf(start), changedAtMs: nowMs, ignoreUntilMs: nowMs + START_GRACE_MS, probing: false, ...NO_RUN, upDwellMs: UP_DWELL_MS };
 }
 
 export function autoLevel(state: AutoState): QualityPreset {
@@ -93,33 +94,33 @@ export function decideAuto(state: AutoState, sample: AutoSample): AutoState {
   const now = sample.atMs;
   // A step up that has held through the probe window succeeded: retries are quick again.
   const settled: AutoState =
-    state.lastChange === 'up' && now - state.changedAtMs > PROBE_WINDOW_MS ? { ...state, lastChange: null, upDwellMs: UP_DWELL_MS } : state;
+    state.probing && now - state.changedAtMs > PROBE_WINDOW_MS ? { ...state, probing: false, upDwellMs: UP_DWELL_MS } : state;
   if (sample.p75UpdateMs === null || now < settled.ignoreUntilMs) return settled;
 
   if (sample.p75UpdateMs > DOWN_DELAY_MS) {
     const slowSamples = settled.slowSamples + 1;
     if (slowSamples < DOWN_AFTER_SAMPLES || settled.rung === 0) return { ...settled, ...NO_RUN, slowSamples };
-    const failedProbe = settled.lastChange === 'up';
-    return changed(settled, settled.rung - 1, 'down', now, failedProbe ? Math.min(settled.upDwellMs * 2, UP_DWELL_MAX_MS) : settled.upDwellMs);
+    return changed(settled, settled.rung - 1, 'down', now, settled.probing ? Math.min(settled.upDwellMs * 2, UP_DWELL_MAX_MS) : settled.upDwellMs);
   }
   const room = sample.p75UpdateMs <= UP_DELAY_MS;
   // A middling second that leaves fewer than UP_ROOM_SHARE of the run's seconds with room ends the run.
   if (!room && settled.roomSamples / (settled.roomSamples + settled.middlingSamples + 1) < UP_ROOM_SHARE) return { ...settled, ...NO_RUN };
+  const roomSinceMs = settled.roomSinceMs ?? now;
   const run: AutoState = {
     ...settled,
     slowSamples: 0,
-    roomSinceMs: settled.roomSinceMs ?? now,
+    roomSinceMs,
     roomUpdates: settled.roomUpdates + sample.updates,
     roomSamples: settled.roomSamples + (room ? 1 : 0),
     middlingSamples: settled.middlingSamples + (room ? 0 : 1),
   };
   const top = run.rung === AUTO_LADDER.length - 1;
   // The dwell counts from the later of the last change and the start of the run.
-  const waited = now - Math.max(run.roomSinceMs ?? now, run.changedAtMs);
+  const waited = now - Math.max(roomSinceMs, run.changedAtMs);
   if (room && !top && waited >= run.upDwellMs && run.roomUpdates >= UP_MIN_UPDATES) return changed(run, run.rung + 1, 'up', now, run.upDwellMs);
   return run;
 }
 
 function changed(state: AutoState, rung: number, direction: 'up' | 'down', now: number, upDwellMs: number): AutoState {
-  return { ...state, rung, changedAtMs: now, ignoreUntilMs: now + SETTLE_MS, lastChange: direction, ...NO_RUN, upDwellMs };
+  return { ...state, rung, changedAtMs: now, ignoreUntilMs: now + SETTLE_MS, probing: direction === 'up', ...NO_RUN, upDwellMs };
 }
