@@ -61,7 +61,7 @@ import { STALE_AFTER_MS } from './cluster/live-connections.js';
 import { postgresOutbox, sqliteOutbox, type WebhookOutbox } from './webhooks/outbox.js';
 import { createWebhookEmitter, type WebhookEmitter } from './webhooks/emitter.js';
 import { startWebhookDelivery, type WebhookDelivery } from './webhooks/delivery.js';
-import { windowChanges } from './webhooks/window-changes.js';
+import { windowChanges, type WindowWebhooks } from './webhooks/window-changes.js';
 import type { WebhookSettings } from './config/config.js';
 
 const MS_PER_MINUTE = 60_000;
@@ -278,7 +278,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     windows: windowChanges({
       store,
       now,
-      webhooks: webhooks && { endpoints: webhooks.endpoints, settled: () => webhooks.emitter.settled(), written: () => webhooks.delivery.wake() },
+      webhooks: webhooks?.window ?? null,
     }),
     apiDocs: { document: () => buildOpenApiDocument(packageVersion()), viewerDir: swaggerUiDir() },
   });
@@ -326,8 +326,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
 interface Webhooks {
   readonly outbox: WebhookOutbox;
-  readonly endpoints: readonly string[];
   readonly emitter: WebhookEmitter;
+  /** What a user's Extend and Release need to write their events with the change. */
+  readonly window: WindowWebhooks;
   readonly delivery: WebhookDelivery;
   /** Writes what was observed, then stops delivering; idempotent. */
   close(): Promise<void>;
@@ -376,8 +377,8 @@ function startWebhooks(deps: GatewayDeps, metrics: GatewayMetrics, now: () => Da
   let closed: Promise<void> | null = null;
   return {
     outbox,
-    endpoints: settings.endpoints,
     emitter,
+    window: { endpoints: settings.endpoints, settled: () => emitter.settled(), written: () => delivery.wake() },
     delivery,
     close: () => {
       closed ??= (async () => {

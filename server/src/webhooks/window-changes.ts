@@ -32,13 +32,13 @@ export interface WindowChanges {
   release(buildId: BuildId, at: Date, by: UserId): Promise<BuildRecord | null>;
 }
 
-export function buildExtendedEvent(build: BuildRecord, by: UserId, at: Date): WebhookEvent {
+function buildExtendedEvent(build: BuildRecord, by: UserId, at: Date): WebhookEvent {
   // Only an extended window reaches here, and an extended window has a close time.
   const closesAt = (build.closesAt ?? at).toISOString();
   return { id: newEventId(), type: 'build.extended', timestamp: at.toISOString(), build: { id: build.id }, app: { id: build.appId }, user: { id: by }, data: { closesAt, by: { id: by } } };
 }
 
-export function buildReleasedEvent(build: BuildRecord, by: UserId, at: Date): WebhookEvent {
+function buildReleasedEvent(build: BuildRecord, by: UserId, at: Date): WebhookEvent {
   return { id: newEventId(), type: 'build.released', timestamp: at.toISOString(), build: { id: build.id }, app: { id: build.appId }, user: { id: by }, data: { by: { id: by } } };
 }
 
