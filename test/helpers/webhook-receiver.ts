@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { pollUntil } from './ports.js';
 
 export interface ReceivedWebhook {
   readonly id: string;
@@ -110,12 +111,11 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
  * count of it proves no event was sent twice.
  */
 export async function deliveriesSettled(gw: { readonly url: string; readonly controlToken: string }, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  await pollUntil('webhook deliveries settled (none pending)', timeoutMs, async () => {
     const res = await fetch(new URL('/api/v1/webhook-deliveries?limit=1', gw.url), { headers: { authorization: `Bearer ${gw.controlToken}` } });
-    const pending = ((await res.json()) as { pending?: unknown }).pending;
-    if (res.status === 200 && pending === 0) return;
-    if (Date.now() > deadline) throw new Error(`webhook deliveries still pending after ${timeoutMs} ms (last answer ${res.status}, pending ${String(pending)})`);
-    await new Promise((done) => setTimeout(done, POLL_MS));
-  }
+    if (res.status !== 200) throw new Error(`GET /api/v1/webhook-deliveries answered ${res.status}`);
+    const { pending } = (await res.json()) as { pending?: unknown };
+    if (typeof pending !== 'number') throw new Error(`no pending count in the answer (${String(pending)})`);
+    return pending === 0;
+  });
 }
