@@ -218,17 +218,34 @@ describe('embedding in a cross-site dashboard with third-party cookies blocked',
       // The page stayed: the terminal is still there and connected.
       await frame.locator('#conn-state[data-state="connected"]').waitFor();
 
+      // The upload makes the panel list the folder again; that listing is held here until the
+      // download below has been refused, as a slow VM would hold it.
+      const isListing = (u: URL): boolean => u.origin === gw.url && u.pathname.endsWith('/files');
+      let releaseListing = (): void => {};
+      const listingReleased = new Promise<void>((resolve) => (releaseListing = resolve));
+      let listingAsked = (): void => {};
+      const reListing = new Promise<void>((resolve) => (listingAsked = resolve));
+      await page.route(isListing, async (route) => {
+        listingAsked();
+        await listingReleased;
+        await route.continue();
+      });
       await frame.locator('#files-upload-input').setInputFiles({ name: 'from-embed.txt', mimeType: 'text/plain', buffer: Buffer.from('embedded upload\n') });
       await frame.locator('.files-upload[data-state="uploaded"]', { hasText: 'from-embed.txt' }).waitFor();
       assert.equal(readFileSync(`${dir}/from-embed.txt`, 'utf8'), 'embedded upload\n');
+      await reListing;
 
-      // A file gone since it was listed: the panel says so, and the page stays. The upload made the
-      // panel list the folder again (an SFTP round trip, slow on a loaded machine): the link is
-      // re-drawn by then.
+      // A file gone since it was listed: the panel says so, and the page stays — and the listing
+      // arriving after the refusal does not wipe what it said.
       rmSync(`${dir}/blob.bin`);
-      await link.click({ timeout: VM_ROUND_TRIP_TIMEOUT_MS });
+      await link.click();
+      const refusal = frame.locator('#files-panel [role="alert"]', { hasText: 'There is no such file or folder on the VM.' });
       // The panel asks the VM first (an SFTP login through the gateway): slow on a loaded machine.
-      await frame.locator('#files-panel [role="alert"]', { hasText: 'There is no such file or folder on the VM.' }).waitFor({ timeout: VM_ROUND_TRIP_TIMEOUT_MS });
+      await refusal.waitFor({ timeout: VM_ROUND_TRIP_TIMEOUT_MS });
+      releaseListing();
+      await frame.getByRole('link', { name: 'Download from-embed.txt', exact: true }).waitFor({ timeout: VM_ROUND_TRIP_TIMEOUT_MS });
+      await page.unroute(isListing);
+      assert.equal(await refusal.isVisible(), true, 'the refusal is still shown after the re-listing');
       await frame.locator('#conn-state[data-state="connected"]').waitFor();
 
       const toGateway = requests.filter((r) => r.url().startsWith(gw.url));

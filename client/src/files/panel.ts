@@ -52,6 +52,8 @@ export class FilesPanel {
   /** Each navigation outdates the answers to earlier ones. */
   #generation = 0;
   #loading: Promise<boolean> | null = null;
+  /** Counts what the panel has said, so a listing clears only what was said before it was asked for. */
+  #said = 0;
   #filesOff = false;
   #uploadsOff = false;
 
@@ -147,13 +149,15 @@ export class FilesPanel {
 
   #navigate(path: string | null): Promise<boolean> {
     const generation = ++this.#generation;
+    const said = this.#said;
     this.#table.setAttribute('aria-busy', 'true');
     const loading = this.#o.api.listFiles(path, null).then(
       (listing) => {
         if (generation !== this.#generation) return false;
         if (path === null) this.#home = listing.path;
         this.#shown = { path: listing.path, entries: [...listing.entries], nextCursor: listing.nextCursor };
-        this.#say(null);
+        // A refusal said meanwhile (a download clicked while an upload's re-listing was on its way) stays.
+        if (this.#said === said) this.#say(null);
         this.#render();
         return true;
       },
@@ -209,6 +213,7 @@ export class FilesPanel {
   }
 
   #say(message: string | null): void {
+    this.#said++;
     this.#message.textContent = message ?? '';
     this.#message.hidden = message === null;
   }
