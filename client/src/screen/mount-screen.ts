@@ -29,7 +29,7 @@ import { QualityControl } from './quality-control.js';
 import { browserStorage } from '../lib/storage.js';
 import { describeResolution, isViewMode, oneToOneScale, rememberViewMode, storedViewMode, type ViewMode } from './view-mode.js';
 import { ModifierSwap, rememberCmdCtrlSwap, storedCmdCtrlSwap } from './modifier-swap.js';
-import { hookDisplayScale, hookKeyboard, hookViewOnlyClipboard } from './novnc-hooks.js';
+import { hookCanvasCopies, hookDisplayScale, hookKeyboard, hookViewOnlyClipboard } from './novnc-hooks.js';
 import { LinkStatus } from './link-status.js';
 
 /** Long enough to read a sentence; it is a hint, not a state. */
@@ -218,6 +218,8 @@ export function mountScreen(o: ScreenMountOptions): MountedScreen {
       if (!hookKeyboard(rfb, (keysym, code, down) => swap.map(keysym, code, down))) cmdCtrlToggle.hidden = true;
       // Else noVNC 1.7's view-only viewer stops when the VM copies (see the hook); no control depends on it.
       hookViewOnlyClipboard(rfb);
+      // Else noVNC's own copies: correct, and slow only without a GPU.
+      hookCanvasCopies(rfb);
       const measured = linkStatus.start(rfb, ws, (sample) => quality.sample(sample));
       rfb.viewOnly = viewOnly();
       rfb.showDotCursor = dotCursor();

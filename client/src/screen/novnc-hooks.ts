@@ -1,9 +1,10 @@
 /**
- * The four places the screen reaches into noVNC 1.7's internals, because its API has no way in:
+ * The five places the screen reaches into noVNC 1.7's internals, because its API has no way in:
  * a display scale other than "fit" or 1 CSS pixel (sharp HiDPI), the keyboard's events before they
  * are sent (Cmd ↔ Ctrl, without touching the key bar's and menus' own keys), the start and end
  * of each FramebufferUpdate (the frame rate, and how long updates take to arrive for Quality Auto),
- * and a view-only viewer's clipboard messages (a noVNC bug that stops the viewer). Each checks what
+ * a view-only viewer's clipboard messages (a noVNC bug that stops the viewer), and how its canvas
+ * copies pixels (CopyRect and the flip to the visible canvas, slow on a canvas without a GPU). Each checks what
  * it finds and reports false when a newer noVNC has moved things, so the page drops that one
  * feature instead of breaking the viewer.
  */
@@ -13,13 +14,24 @@ type KeyEventHandler = (keysym: number, code: string | null, down: boolean, ...r
 
 interface RfbInternals {
   _updateScale?: unknown;
-  _display?: { scale?: unknown };
+  _display?: DisplayInternals;
   _keyboard?: { onkeyevent?: unknown };
   _framebufferUpdate?: unknown;
   _handleServerCutText?: unknown;
   _viewOnly?: unknown;
   _sock?: { rQlen?: unknown; rQpeekBytes?: unknown };
   dispatchEvent?: unknown;
+}
+
+interface DisplayInternals {
+  scale?: unknown;
+  copyImage?: unknown;
+  flip?: unknown;
+  _damage?: unknown;
+  _renderQ?: unknown;
+  _drawCtx?: unknown;
+  _backbuffer?: unknown;
+  _targetCtx?: unknown;
 }
 
 function internals(rfb: RFB): RfbInternals {
@@ -125,6 +137,57 @@ export function hookViewOnlyClipboard(rfb: RFB): boolean {
       delete inner.dispatchEvent;
       inner._viewOnly = true;
     }
+  };
+  return true;
+}
+
+/**
+ * noVNC draws each update on a hidden canvas, copies a CopyRect by drawing that canvas onto
+ * itself, and shows the update by drawing the hidden canvas onto the visible one. On a canvas the
+ * browser draws without a GPU (no usable GPU, or one it blocklists) both are full-canvas copies:
+ * drawing a canvas onto itself snapshots all of it, and the visible canvas holds a snapshot of the
+ * hidden one until it next paints, so the update after it copies the whole hidden canvas again
+ * (copy-on-write). A scrolling terminal makes a CopyRect per update: 24 ms each for a 1280×800
+ * desktop, 41 ms per update with the flip, against 1.7 ms with this hook (measured in Chromium on
+ * the bench's machine; docs/benchmarks.md, "Screen over a slow link"). Here a CopyRect goes through
+ * a scratch canvas the size of the rectangle, and after each flip a one-pixel read of the visible
+ * canvas makes it paint now, letting go of its snapshot before noVNC draws again.
+ */
+export function hookCanvasCopies(rfb: RFB): boolean {
+  const display = internals(rfb)._display;
+  if (!display) return false;
+  const { copyImage, flip, _damage: damage, _drawCtx: drawCtx, _backbuffer: backbuffer, _targetCtx: targetCtx } = display;
+  if (
+    typeof copyImage !== 'function' || typeof flip !== 'function' || typeof damage !== 'function' || !Array.isArray(display._renderQ) ||
+    !(drawCtx instanceof CanvasRenderingContext2D) || !(backbuffer instanceof HTMLCanvasElement) || !(targetCtx instanceof CanvasRenderingContext2D)
+  ) {
+    return false;
+  }
+  const scratch = document.createElement('canvas');
+  const scratchCtx = scratch.getContext('2d');
+  if (!scratchCtx) return false;
+  display.copyImage = function copyThroughScratch(this: DisplayInternals, oldX: number, oldY: number, newX: number, newY: number, w: number, h: number, fromQueue?: boolean): void {
+    // Behind queued drawing (an image still decoding) noVNC queues the copy, and calls this again in turn.
+    if ((this._renderQ as unknown[]).length !== 0 && fromQueue !== true) {
+      (copyImage as (...a: unknown[]) => void).call(this, oldX, oldY, newX, newY, w, h, fromQueue);
+      return;
+    }
+    if (w <= 0 || h <= 0) return;
+    // Grown only: resizing a canvas reallocates it.
+    if (scratch.width < w) scratch.width = w;
+    if (scratch.height < h) scratch.height = h;
+    scratchCtx.globalCompositeOperation = 'copy';
+    scratchCtx.imageSmoothingEnabled = false;
+    scratchCtx.drawImage(backbuffer, oldX, oldY, w, h, 0, 0, w, h);
+    // noVNC resets these per copy: a resize resets every context property.
+    drawCtx.imageSmoothingEnabled = false;
+    drawCtx.drawImage(scratch, 0, 0, w, h, newX, newY, w, h);
+    (damage as (x: number, y: number, w: number, h: number) => void).call(this, newX, newY, w, h);
+  };
+  display.flip = function flipAndPaint(this: DisplayInternals, fromQueue?: boolean): void {
+    const queued = (this._renderQ as unknown[]).length !== 0 && fromQueue !== true;
+    (flip as (fromQueue?: boolean) => void).call(this, fromQueue);
+    if (!queued) targetCtx.getImageData(0, 0, 1, 1);
   };
   return true;
 }
