@@ -23,7 +23,8 @@ export class LinkStatus {
   #onSample: ((sample: AutoSample) => void) | null = null;
   #timer: ReturnType<typeof setInterval> | null = null;
   #roundTripMs: number | null = null;
-  #lastProbe = 0;
+  /** The first probe goes out with the first readout, not 5 s after the page loaded. */
+  #lastProbe = -Infinity;
   #probing = false;
   #stopSocket: (() => void) | null = null;
 
