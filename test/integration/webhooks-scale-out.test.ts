@@ -15,7 +15,7 @@ import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js
 import { control, seedWorld, signIn } from '../helpers/seed.js';
 import { connectTerminal, mintTicket, type TerminalClient, type Ticket } from '../helpers/terminal-client.js';
 import { deliveriesSettled, startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort, pollUntil } from '../helpers/ports.js';
 
 const MINUTE_MS = 60_000;
 /** Events of a burst, delivered by two polling nodes at 1 s intervals, on a loaded machine. */
@@ -102,7 +102,10 @@ describe('webhooks from two nodes on one PostgreSQL', () => {
       t.close();
       await t.closed;
       // The next connection must find this one gone from live_connections, to be a new attachment.
-      await new Promise((done) => setTimeout(done, 300));
+      await pollUntil('the closed terminal gone from the live connections', DELIVERY_WAIT_MS, async () => {
+        const res = await control(a).get(`/builds/${world.builds.linuxRunning}/sessions`);
+        return res.status === 200 && (res.body as { sessions: unknown[] }).sessions.length === 0;
+      });
     }
     receiver.mode = 'ok';
     const cycle = ['session.opened', 'build.attached', 'session.closed', 'build.detached'];

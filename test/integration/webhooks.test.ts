@@ -14,6 +14,7 @@ import { startGateway, type GatewayAddress, type TestGateway } from '../helpers/
 import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { connectTerminal, mintTicket } from '../helpers/terminal-client.js';
+import { pollUntil } from '../helpers/ports.js';
 import { deliveriesSettled, startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import type { WebhookDeliveriesView } from '../../shared/src/api.js';
 
@@ -33,11 +34,7 @@ async function openAndCloseTerminal(gw: GatewayAddress, world: World): Promise<v
 }
 
 async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 20));
-  }
+  await pollUntil(what, timeoutMs, async () => condition());
 }
 
 describe('webhooks', () => {
