@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BenchCase, CaseOptions } from '../lib/case.js';
-import { BENCH_CREDENTIALS, keyEndpoint, startBenchGateway, startBenchSshd } from '../lib/gateway-process.js';
+import { BENCH_CREDENTIALS, keyEndpoint, startBenchGateway, startBenchSshd, type BenchGateway } from '../lib/gateway-process.js';
 import { alternate, percentile, spread, type Spread } from '../lib/stats.js';
 import { sleep } from '../lib/deadline.js';
 import { launchDirectChromium, startPageHub, type PageHub } from '../lib/direct-chromium.js';
@@ -143,7 +143,13 @@ interface Rig {
   readonly relay: RawEncodingsRelay;
   readonly productLink: LinkSimulator;
   readonly peerLink: LinkSimulator;
+  /** The probe extension signing in as the bench user (the peer's page has no sign-in). */
   readonly extension: string;
+  /** A probe extension signing in with these credentials: a new folder, the caller's to remove. */
+  readonly extensionFor: (credentials: { readonly email: string; readonly password: string }) => string;
+  readonly gateway: BenchGateway;
+  /** Product legs started, which names each one's member. */
+  legs: number;
   /** performance.now() after which no leg starts. */
   readonly stopAt: number;
   /** Legs not started for want of time, and legs that failed. */
@@ -262,7 +268,10 @@ async function legInBrowser(rig: Rig, url: string, link: LinkName, leg: ScreenLe
   simulator.setProfile(LINK_PROFILES[link]);
   // Raw: the relay rewrites the SetEncodings the page connects with (and any it sends after).
   rig.relay.setRaw(leg === 'raw');
-  const browser = launchDirectChromium(url, VIEWPORT, RENDER_ARGS, rig.extension);
+  // The gateway allows an account 20 sign-ins in 15 minutes, fewer than a run's legs: each
+  // product leg signs in as a member of its own.
+  const extension = leg === 'peer' ? rig.extension : rig.extensionFor(await rig.gateway.addMember(`screen-leg-${++rig.legs}`));
+  const browser = launchDirectChromium(url, VIEWPORT, RENDER_ARGS, extension);
   try {
     const { qualities } = await rig.hub.call<{ qualities: string[] }>('page', { ...CONNECT, marker: rig.desktop.marker }, PAGE_START_TIMEOUT_MS);
     if (leg !== 'peer' && leg !== 'raw') await rig.hub.call('page', { type: 'quality', value: leg }, HUB_MARGIN_MS);
@@ -275,6 +284,7 @@ async function legInBrowser(rig: Rig, url: string, link: LinkName, leg: ScreenLe
   } finally {
     await browser.stop();
     rig.relay.setRaw(false);
+    if (extension !== rig.extension) rmSync(extension, { recursive: true, force: true });
   }
 }
 
@@ -370,9 +380,11 @@ export const screenWanCase: BenchCase = {
       cleanups.push(() => peerLink.close());
       const hub = await startPageHub({});
       cleanups.push(() => hub.close());
-      const extension = writeScreenProbeExtension({ credentials: BENCH_CREDENTIALS, screenPath: SCREEN_PATH, peerPath: PEER_PATH, hubOrigin: hub.origin });
+      const extensionFor = (credentials: { readonly email: string; readonly password: string }): string =>
+        writeScreenProbeExtension({ credentials, screenPath: SCREEN_PATH, peerPath: PEER_PATH, hubOrigin: hub.origin });
+      const extension = extensionFor(BENCH_CREDENTIALS);
       cleanups.push(async () => rmSync(extension, { recursive: true, force: true }));
-      const rig: Rig = { hub, desktop, relay, productLink, peerLink, extension, stopAt: performance.now() + BUDGET_MS, skipped: 0, failed: 0, light: { value: false }, qualities: [...SCREEN_MODES] };
+      const rig: Rig = { hub, desktop, relay, productLink, peerLink, extension, extensionFor, gateway, legs: 0, stopAt: performance.now() + BUDGET_MS, skipped: 0, failed: 0, light: { value: false }, qualities: [...SCREEN_MODES] };
 
       const collected: Collected = { lan: {}, broadband: {}, slow: {} };
       for (let run = 0; run < runs; run++) await oneRun(rig, run, legMs, collected, options.log);

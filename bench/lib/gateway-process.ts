@@ -82,6 +82,8 @@ export interface BenchGateway {
   readonly cookie: string;
   /** Another member of the bench app (a developer), signed in: its session cookie. */
   signInMember(userId: string): Promise<string>;
+  /** Another member of the bench app (a developer), not signed in: its credentials, for a browser's sign-in form. */
+  addMember(userId: string): Promise<{ readonly email: string; readonly password: string }>;
   cpuSeconds(): number;
   rssBytes(): number;
   /** RSS and V8 heap after a full GC, asked of the gateway itself. */
@@ -179,10 +181,13 @@ export async function startBenchGateway(options: StartGatewayOptions = {}): Prom
     origin,
     cookie,
     async signInMember(userId) {
+      return await signIn((await gateway.addMember(userId)).email);
+    },
+    async addMember(userId) {
       const email = `${userId}@example.test`;
       await api('PUT', `/users/${userId}`, { email, password: BENCH_PASSWORD });
       await api('PUT', `/apps/${BENCH_APP}/members/${userId}`, { role: 'developer' });
-      return await signIn(email);
+      return { email, password: BENCH_PASSWORD };
     },
     cpuSeconds: () => cpuSecondsOf(pid),
     rssBytes: () => rssBytesOf(pid),

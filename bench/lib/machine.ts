@@ -36,7 +36,8 @@ function packageVersion(name: string): string {
 /** Several tools print their version on stderr, some exit non-zero doing it: take both streams. */
 function commandOutput(command: string, args: readonly string[]): string {
   const run = spawnSync(command, args, { encoding: 'utf8', timeout: 10_000 });
-  return `${run.stdout ?? ''}${run.stderr ?? ''}`.trim() || 'unknown';
+  // stdout first: Debian's chromium wrapper prints a shell error on stderr; ssh -V and Xvnc answer on stderr.
+  return run.stdout?.trim() || run.stderr?.trim() || 'unknown';
 }
 
 function ssh2HasNativeCrypto(): boolean {

@@ -83,8 +83,10 @@ function startSampler(canvas, c) {
     if (s.hash !== null && hash !== s.hash) s.changed += 1;
     s.hash = hash;
     const p = ctx.getImageData(c.marker.x, c.marker.y, 1, 1).data;
-    // Light or dark by luma, so JPEG's approximations of white and black still read right.
-    const light = p[0] * 0.299 + p[1] * 0.587 + p[2] * 0.114 > 128;
+    // Light or dark by luma, so JPEG's approximations of white and black still read right. A pixel
+    // noVNC has not drawn yet is transparent: not read as dark, or a first update that already
+    // carries a flip to dark would show no change, and that flip would never be seen.
+    const light = p[3] === 0 ? s.light : p[0] * 0.299 + p[1] * 0.587 + p[2] * 0.114 > 128;
     if (light !== s.light) {
       s.light = light;
       s.lightSince = t;
