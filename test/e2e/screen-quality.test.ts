@@ -159,8 +159,10 @@ describe('the screen’s Quality presets and Auto, seen in the RFB traffic', () 
           .flat();
       await pollUntil(`JPEG rectangles at ${preset}`, PRESET_RECTANGLES_TIMEOUT_MS, async () => {
         const rects = latest();
-        const sums = new Set(rects.map((r) => r.jpegQuantSum));
-        return rects.length >= JPEG_UPDATES_PER_PRESET && sums.size === 1 && rects[0]?.jpegQuantSum !== seen.at(-1)?.quantSum;
+        const sums = [...new Set(rects.map((r) => r.jpegQuantSum))];
+        if (rects.length >= JPEG_UPDATES_PER_PRESET && sums.length === 1 && sums[0] !== seen.at(-1)?.quantSum) return true;
+        // What was seen, for the timeout's message.
+        throw new Error(`${updatesReceived(screen.received()).length - from} updates since the switch; the latest JPEG ones: ${rects.length} rectangles, quantiser sums ${sums.join(', ') || 'none'}`);
       });
       const rects = latest();
       const bytes = rects.reduce((sum, r) => sum + r.bytes, 0);
