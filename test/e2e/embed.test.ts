@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Frame, Page, Request } from 'playwright-core';
 import { BLOCK_THIRD_PARTY_COOKIES_ARG, launchChromium, signInThroughForm } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
+import { control, registerClosingBuild, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { PASSWORD_USER, passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
 import { exchange, launch, launchOk, parseLaunchUrl } from '../helpers/embed.js';
@@ -286,15 +286,10 @@ describe('embedding in a cross-site dashboard with third-party cookies blocked',
 
   test("an Extend reaches the embedded terminal's and screen's parent as porthole:window; a Release as porthole:closed 4000 naming who", async () => {
     // A finished macOS build whose window closes 5 minutes from now: in its last 15-minute step.
-    const finishedAt = new Date(Date.now() + 5 * 60_000 - GRACE_MS);
-    const put = await control(gw).put('/builds/embed-extend', {
-      appId: 'app-1',
+    const put = await registerClosingBuild(gw, 'embed-extend', 5, {
       stack: 'macos',
-      status: 'finished',
-      startedAt: new Date(finishedAt.getTime() - 30 * 60_000).toISOString(),
-      finishedAt: finishedAt.toISOString(),
       remoteAccess: { ssh: passwordEndpoint(sshd), vnc: { host: xvnc.host, port: xvnc.port, password: xvnc.password } },
-      extensions: { stepMinutes: 15, maxMinutes: 60 },
+      graceMinutes: gw.config.graceMinutes,
     });
     assert.equal(put.status, 201, JSON.stringify(put.body));
     const closesAt = String(put.body.window.closesAt);

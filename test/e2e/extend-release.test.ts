@@ -8,11 +8,10 @@ import assert from 'node:assert/strict';
 import type { Browser, Response } from 'playwright-core';
 import { launchChromium, signInThroughForm } from '../helpers/chromium.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { control, seedWorld, type World } from '../helpers/seed.js';
+import { registerClosingBuild, seedWorld, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
 
-const MINUTE = 60_000;
 const UI_TIMEOUT_MS = 15_000;
 /** Pages follow the window's events: an Extend shows well inside the 5 s the poll would take. */
 const PUSHED_WITHIN_MS = 2_000;
@@ -38,16 +37,11 @@ after(async () => {
 });
 
 test('Extend moves the countdown on the terminal, the screen and the build page; Release closes the terminal and the screen naming who', async () => {
-  // Finished so that the window closes 5 minutes from now: in its last 15-minute step.
-  const finishedAt = new Date(Date.now() + (5 - gw.config.graceMinutes) * MINUTE);
-  const put = await control(gw).put('/builds/build-e2e-extend', {
-    appId: 'app-1',
+  // Closing 5 minutes from now: in its last 15-minute step.
+  const put = await registerClosingBuild(gw, 'build-e2e-extend', 5, {
     stack: 'macos',
-    status: 'finished',
-    startedAt: new Date(finishedAt.getTime() - 30 * MINUTE).toISOString(),
-    finishedAt: finishedAt.toISOString(),
     remoteAccess: { ssh: passwordEndpoint(sshd), vnc: { host: xvnc.host, port: xvnc.port, password: xvnc.password } },
-    extensions: { stepMinutes: 15, maxMinutes: 60 },
+    graceMinutes: gw.config.graceMinutes,
   });
   assert.equal(put.status, 201, JSON.stringify(put.body));
 

@@ -40,6 +40,38 @@ export function control(gw: GatewayAddress): { put: (path: string, body: unknown
   };
 }
 
+const MINUTE_MS = 60_000;
+/** Extend's steps on the builds tests let close soon: 15 minutes at a time, at most an hour. */
+export const CLOSING_BUILD_EXTENSIONS = { stepMinutes: 15, maxMinutes: 60 } as const;
+
+export interface ClosingBuild {
+  readonly stack: 'linux' | 'macos';
+  readonly remoteAccess: { readonly ssh: NonNullable<SeedOptions['ssh']>; readonly vnc?: SeedOptions['vnc'] };
+  /** The gateway's grace after a build finishes (its config's graceMinutes). */
+  readonly graceMinutes: number;
+  /** Extend's steps; null registers a build that cannot be extended. */
+  readonly extensions?: { readonly stepMinutes: number; readonly maxMinutes: number } | null;
+}
+
+/**
+ * Registers (or replaces) a finished build of app-1 whose access window closes `closesInMinutes`
+ * from now: finished that long minus the grace ago, started half an hour before. The control
+ * API's answer is the caller's to check.
+ */
+export function registerClosingBuild(gw: GatewayAddress, id: string, closesInMinutes: number, build: ClosingBuild): request.Test {
+  const finishedAt = new Date(Date.now() + (closesInMinutes - build.graceMinutes) * MINUTE_MS);
+  const extensions = build.extensions === undefined ? CLOSING_BUILD_EXTENSIONS : build.extensions;
+  return control(gw).put(`/builds/${id}`, {
+    appId: 'app-1',
+    stack: build.stack,
+    status: 'finished',
+    startedAt: new Date(finishedAt.getTime() - 30 * MINUTE_MS).toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    remoteAccess: build.remoteAccess,
+    ...(extensions === null ? {} : { extensions }),
+  });
+}
+
 async function ok(test: request.Test): Promise<void> {
   const res = await test;
   if (res.status >= 300) throw new Error(`seeding failed: ${res.status} ${JSON.stringify(res.body)}`);

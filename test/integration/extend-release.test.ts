@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type TestAgent from 'supertest/lib/agent.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
+import { control, registerClosingBuild, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { connectTerminal, mintTicket, type TerminalClient } from '../helpers/terminal-client.js';
 import { startXvnc, type XvncHandle } from '../helpers/xvnc.js';
@@ -43,16 +43,12 @@ describe('extend and release', () => {
 
   /** A finished build of app-1 whose window closes `closesInMinutes` from now; a macOS one has a screen too. */
   async function finishedBuild(id: string, closesInMinutes: number, extensions?: { stepMinutes: number; maxMinutes: number }, stack: 'linux' | 'macos' = 'linux'): Promise<Date> {
-    const finishedAt = new Date(Date.now() + (closesInMinutes - gw.config.graceMinutes) * MINUTE);
     const vnc = { host: xvnc.host, port: xvnc.port, password: xvnc.password };
-    const res = await control(gw).put(`/builds/${id}`, {
-      appId: 'app-1',
+    const res = await registerClosingBuild(gw, id, closesInMinutes, {
       stack,
-      status: 'finished',
-      startedAt: new Date(finishedAt.getTime() - 30 * MINUTE).toISOString(),
-      finishedAt: finishedAt.toISOString(),
       remoteAccess: stack === 'macos' ? { ssh: passwordEndpoint(sshd), vnc } : { ssh: passwordEndpoint(sshd) },
-      ...(extensions ? { extensions } : {}),
+      graceMinutes: gw.config.graceMinutes,
+      extensions: extensions ?? null,
     });
     assert.ok(res.status === 201 || res.status === 200, JSON.stringify(res.body));
     assert.deepEqual(res.body.extensions, extensions ?? null);

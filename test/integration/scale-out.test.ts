@@ -18,7 +18,7 @@ import { startPostgres, type PostgresCluster } from '../helpers/postgres.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { startGateway, type GatewayAddress } from '../helpers/gateway.js';
 import { PASSWORD_USER, startSshd, passwordEndpoint, type SshdHandle } from '../helpers/sshd.js';
-import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
+import { control, registerClosingBuild, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { connectTerminal, mintTicket, mintWatchTicket, type TerminalClient, type Ticket } from '../helpers/terminal-client.js';
 import type { MemberSessionView, MemberSessionsView } from '../../shared/src/api.js';
 import { CloseCode } from '../../shared/src/protocol/close-codes.js';
@@ -273,12 +273,8 @@ describe('two gateway nodes on one PostgreSQL', () => {
   });
 
   test('extend through A reaches the terminal held by B at once; release through A closes it within 1 s naming who (issue #20)', { timeout: WAIT_MS }, async () => {
-    // Finished so that the window closes 5 minutes from now: within the 15-minute last step.
-    const finishedAt = new Date(Date.now() + (5 - GRACE_MINUTES) * MS_PER_MINUTE);
-    const startedAt = new Date(finishedAt.getTime() - 30 * MS_PER_MINUTE).toISOString();
-    const registered = await control(a)
-      .put('/builds/build-extend', { appId: 'app-1', stack: 'linux', status: 'finished', startedAt, finishedAt: finishedAt.toISOString(), remoteAccess: { ssh: passwordEndpoint(sshd) }, extensions: { stepMinutes: 15, maxMinutes: 60 } })
-      .expect(201);
+    // Closing 5 minutes from now: within the 15-minute last step.
+    const registered = await registerClosingBuild(a, 'build-extend', 5, { stack: 'linux', remoteAccess: { ssh: passwordEndpoint(sshd) }, graceMinutes: GRACE_MINUTES }).expect(201);
     const t = await terminalOnB('build-extend');
     await t.waitForControl('window');
     const windowsBefore = t.controls.filter((c) => c.type === 'window').length;
@@ -296,11 +292,7 @@ describe('two gateway nodes on one PostgreSQL', () => {
   });
 
   test('an extend through A reaches a window stream held by B at once; signing out through A ends it (issue #20)', { timeout: WAIT_MS }, async () => {
-    const finishedAt = new Date(Date.now() + (5 - GRACE_MINUTES) * MS_PER_MINUTE);
-    const startedAt = new Date(finishedAt.getTime() - 30 * MS_PER_MINUTE).toISOString();
-    await control(a)
-      .put('/builds/build-stream', { appId: 'app-1', stack: 'linux', status: 'finished', startedAt, finishedAt: finishedAt.toISOString(), remoteAccess: { ssh: passwordEndpoint(sshd) }, extensions: { stepMinutes: 15, maxMinutes: 60 } })
-      .expect(201);
+    await registerClosingBuild(a, 'build-stream', 5, { stack: 'linux', remoteAccess: { ssh: passwordEndpoint(sshd) }, graceMinutes: GRACE_MINUTES }).expect(201);
     const browser = await signIn(a, world.users.developer);
     const stream = await openWindowEvents(b, cookieOfAgent(browser, a), 'build-stream');
     try {

@@ -12,12 +12,13 @@ import { startPostgres, type PostgresCluster } from '../helpers/postgres.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import type { GatewayAddress } from '../helpers/gateway.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
-import { control, seedWorld, signIn } from '../helpers/seed.js';
+import { control, registerClosingBuild, seedWorld, signIn } from '../helpers/seed.js';
 import { connectTerminal, mintTicket, type TerminalClient, type Ticket } from '../helpers/terminal-client.js';
 import { deliveriesSettled, startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { freePort, pollUntil } from '../helpers/ports.js';
 
-const MINUTE_MS = 60_000;
+/** The grace both nodes are given, which the closing build below is registered against. */
+const GRACE_MINUTES = 10;
 /** Events of a burst, delivered by two polling nodes at 1 s intervals, on a loaded machine. */
 const DELIVERY_WAIT_MS = 30_000;
 
@@ -40,6 +41,7 @@ describe('webhooks from two nodes on one PostgreSQL', () => {
       PORTHOLE_SESSION_SECRET: randomBytes(32).toString('hex'),
       PORTHOLE_SECRET_KEY: randomBytes(32).toString('hex'),
       PORTHOLE_RESUME_SECONDS: '0',
+      PORTHOLE_GRACE_MINUTES: String(GRACE_MINUTES),
       PORTHOLE_WEBHOOK_URL: receiver.url,
       PORTHOLE_WEBHOOK_SECRET: receiver.secret,
     };
@@ -119,17 +121,8 @@ describe('webhooks from two nodes on one PostgreSQL', () => {
 
   test('Extend on A, Release on B: the terminal on A closes with 4000, and each event is delivered once, in order', async () => {
     const world = await seedWorld(a, { ssh: passwordEndpoint(sshd) });
-    // Finished so that the window closes 5 minutes from now: in its last 15-minute step (grace is 10 minutes).
-    const finishedAt = new Date(Date.now() - 5 * MINUTE_MS);
-    const put = await control(a).put('/builds/build-two-node-window', {
-      appId: 'app-1',
-      stack: 'linux',
-      status: 'finished',
-      startedAt: new Date(finishedAt.getTime() - 30 * MINUTE_MS).toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      remoteAccess: { ssh: passwordEndpoint(sshd) },
-      extensions: { stepMinutes: 15, maxMinutes: 60 },
-    });
+    // Closing 5 minutes from now: in its last 15-minute step.
+    const put = await registerClosingBuild(a, 'build-two-node-window', 5, { stack: 'linux', remoteAccess: { ssh: passwordEndpoint(sshd) }, graceMinutes: GRACE_MINUTES });
     assert.equal(put.status, 201, JSON.stringify(put.body));
     const before = receiver.accepted().length;
     const requestsBefore = receiver.requests.length;

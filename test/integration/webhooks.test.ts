@@ -11,14 +11,13 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { startGateway, type GatewayAddress, type TestGateway } from '../helpers/gateway.js';
-import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
+import { registerClosingBuild, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { passwordEndpoint, startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { connectTerminal, mintTicket } from '../helpers/terminal-client.js';
 import { pollUntil } from '../helpers/ports.js';
 import { deliveriesSettled, startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import type { WebhookDeliveriesView } from '../../shared/src/api.js';
 
-const MINUTE_MS = 60_000;
 /** Retries are due at whole seconds; polling faster only makes the test quicker to notice. */
 const POLL_MS = 100;
 const SESSION_EVENTS = ['session.opened', 'build.attached', 'session.closed', 'build.detached'];
@@ -107,17 +106,8 @@ describe('webhooks', () => {
     const gw = await startGateway(env(), { webhookPollMs: POLL_MS });
     gateways.push(gw);
     const world = await seedWorld(gw, { ssh: passwordEndpoint(sshd) });
-    // Finished so that the window closes 5 minutes from now: in its last 15-minute step.
-    const finishedAt = new Date(Date.now() + (5 - gw.config.graceMinutes) * MINUTE_MS);
-    const put = await control(gw).put('/builds/build-hooks-window', {
-      appId: 'app-1',
-      stack: 'linux',
-      status: 'finished',
-      startedAt: new Date(finishedAt.getTime() - 30 * MINUTE_MS).toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      remoteAccess: { ssh: passwordEndpoint(sshd) },
-      extensions: { stepMinutes: 15, maxMinutes: 60 },
-    });
+    // Closing 5 minutes from now: in its last 15-minute step.
+    const put = await registerClosingBuild(gw, 'build-hooks-window', 5, { stack: 'linux', remoteAccess: { ssh: passwordEndpoint(sshd) }, graceMinutes: gw.config.graceMinutes });
     assert.equal(put.status, 201, JSON.stringify(put.body));
     const before = receiver.accepted().length;
     const developer = await signIn(gw, world.users.developer);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type TestAgent from 'supertest/lib/agent.js';
 import request from 'supertest';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { control, seedWorld, signIn, type World } from '../helpers/seed.js';
+import { control, registerClosingBuild, seedWorld, signIn, type World } from '../helpers/seed.js';
 import { cookieOfAgent, openWindowEvents, type WindowEventsClient } from '../helpers/window-events.js';
 import { pollUntil } from '../helpers/ports.js';
 import { MAX_WINDOW_STREAMS_PER_USER } from '../../server/src/sessions/window-watchers.js';
@@ -39,15 +39,10 @@ describe('window events', () => {
 
   /** A finished build of app-1 whose window closes `closesInMinutes` from now, extendable by 15-minute steps. */
   async function finishedBuild(id: string, closesInMinutes: number): Promise<string> {
-    const finishedAt = new Date(Date.now() + (closesInMinutes - gw.config.graceMinutes) * MINUTE);
-    const res = await control(gw).put(`/builds/${id}`, {
-      appId: 'app-1',
+    const res = await registerClosingBuild(gw, id, closesInMinutes, {
       stack: 'linux',
-      status: 'finished',
-      startedAt: new Date(finishedAt.getTime() - 30 * MINUTE).toISOString(),
-      finishedAt: finishedAt.toISOString(),
       remoteAccess: { ssh: { host: '127.0.0.1', port: 9, username: 'runner', password: 'events-ssh-password' } },
-      extensions: { stepMinutes: 15, maxMinutes: 60 },
+      graceMinutes: gw.config.graceMinutes,
     });
     assert.ok(res.status === 200 || res.status === 201, JSON.stringify(res.body));
     return res.body.window.closesAt as string;
