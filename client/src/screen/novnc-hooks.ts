@@ -166,9 +166,10 @@ export function hookCanvasCopies(rfb: RFB): boolean {
   const scratch = document.createElement('canvas');
   const scratchCtx = scratch.getContext('2d');
   if (!scratchCtx) return false;
+  // Behind queued drawing (an image still decoding) noVNC queues a copy or a flip, and calls it again in turn.
+  const queuedBehind = (fromQueue: boolean | undefined): boolean => (display._renderQ as unknown[]).length !== 0 && fromQueue !== true;
   display.copyImage = function copyThroughScratch(this: DisplayInternals, oldX: number, oldY: number, newX: number, newY: number, w: number, h: number, fromQueue?: boolean): void {
-    // Behind queued drawing (an image still decoding) noVNC queues the copy, and calls this again in turn.
-    if ((this._renderQ as unknown[]).length !== 0 && fromQueue !== true) {
+    if (queuedBehind(fromQueue)) {
       (copyImage as (...a: unknown[]) => void).call(this, oldX, oldY, newX, newY, w, h, fromQueue);
       return;
     }
@@ -185,7 +186,7 @@ export function hookCanvasCopies(rfb: RFB): boolean {
     (damage as (x: number, y: number, w: number, h: number) => void).call(this, newX, newY, w, h);
   };
   display.flip = function flipAndPaint(this: DisplayInternals, fromQueue?: boolean): void {
-    const queued = (this._renderQ as unknown[]).length !== 0 && fromQueue !== true;
+    const queued = queuedBehind(fromQueue);
     (flip as (fromQueue?: boolean) => void).call(this, fromQueue);
     if (!queued) targetCtx.getImageData(0, 0, 1, 1);
   };
