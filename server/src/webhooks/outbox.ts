@@ -144,6 +144,8 @@ const DELIVERABLE = `
   o.status = 'pending' AND o.next_attempt_at <= $now AND (o.claimed_until IS NULL OR o.claimed_until <= $now)
   AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.status = 'pending' AND p.endpoint = o.endpoint AND p.build_id = o.build_id AND p.seq < o.seq)`;
 
+/** Rows no node has settled yet; enqueue bounds them, GET /api/v1/webhook-deliveries reports them. */
+const PENDING_COUNT = `SELECT count(*) AS n FROM webhook_outbox WHERE status = 'pending'`;
 const ATTACHMENT_SAID = `SELECT 1 FROM webhook_outbox WHERE build_id = $build AND type IN ('build.attached', 'build.detached') AND created_at >= $since LIMIT 1`;
 
 const statusOf = (s: Settlement): string => (s.kind === 'delivered' ? 'delivered' : s.kind === 'give_up' ? 'failed' : 'pending');
@@ -190,10 +192,10 @@ export async function writeOutboxRowsPostgres(client: pg.ClientBase | pg.Pool, e
 
 export function sqliteOutbox(db: Database.Database): WebhookOutbox {
   const ms = (t: number) => new Date(t);
-  const pendingCount = db.prepare(`SELECT count(*) AS n FROM webhook_outbox WHERE status = 'pending'`);
+  const pendingCount = db.prepare(PENDING_COUNT);
+  const countPending = (): number => (pendingCount.get() as { n: number }).n;
   const enqueueTx = db.transaction((events: readonly WebhookEvent[], endpoints: readonly string[], maxPending: number, now: number): number => {
-    const pending = (pendingCount.get() as { n: number }).n;
-    if (pending + events.length * endpoints.length > maxPending) return events.length;
+    if (countPending() + events.length * endpoints.length > maxPending) return events.length;
     writeOutboxRowsSqlite(db, events, endpoints, new Date(now));
     return 0;
   });
@@ -230,7 +232,7 @@ export function sqliteOutbox(db: Database.Database): WebhookOutbox {
     attachmentSaidSince: async (buildId, since) => db.prepare(ATTACHMENT_SAID).get({ build: buildId, since: since.getTime() }) !== undefined,
     listAttempts: async (limit) =>
       (db.prepare('SELECT * FROM webhook_attempts ORDER BY id DESC LIMIT ?').all(limit) as AttemptRow<number>[]).map((r) => toAttempt(r, ms)),
-    countPending: async () => (pendingCount.get() as { n: number }).n,
+    countPending: async () => countPending(),
     prune: async (cutoff) => {
       const t = cutoff.getTime();
       db.prepare('DELETE FROM webhook_attempts WHERE at < ?').run(t);
@@ -243,7 +245,7 @@ export function postgresOutbox(pool: pg.Pool): WebhookOutbox {
   const date = (t: Date) => t;
   const numbered = (sql: string) => sql.replaceAll('$now', '$1');
   const countPending = async (): Promise<number> => {
-    const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM webhook_outbox WHERE status = 'pending'`);
+    const { rows } = await pool.query<{ n: string }>(PENDING_COUNT);
     return Number(rows[0]?.n ?? 0);
   };
   return {

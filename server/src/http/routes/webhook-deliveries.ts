@@ -29,10 +29,11 @@ export function webhookDeliveriesRouter(deps: WebhookDeliveriesDeps): Router {
   router.get('/webhook-deliveries', requireControlToken(deps.controlToken), async (req, res) => {
     const parsed = deliveriesQuery.safeParse(req.query);
     if (!parsed.success) throw new GatewayError('invalid_field', describeIssue(parsed.error, req.query));
-    const attempts = deps.outbox === null ? [] : await deps.outbox.listAttempts(parsed.data.limit);
+    const outbox = deps.outbox;
+    const [attempts, pending] = outbox === null ? [[], 0] : await Promise.all([outbox.listAttempts(parsed.data.limit), outbox.countPending()]);
     const body: WebhookDeliveriesView = {
-      enabled: deps.outbox !== null,
-      pending: deps.outbox === null ? 0 : await deps.outbox.countPending(),
+      enabled: outbox !== null,
+      pending,
       deliveries: attempts.map((a) => ({ ...a, at: a.at.toISOString() })),
     };
     res.set('Cache-Control', 'no-store').json(body);
