@@ -20,7 +20,7 @@ import { pollUntil } from '../helpers/ports.js';
 import { spawnManaged, type ManagedProcess } from '../helpers/daemon.js';
 import { recordSentFrames } from '../helpers/rfb-keys.js';
 import { LINK_PROFILES, startLinkSimulator, type LinkSimulator } from '../helpers/link-simulator.js';
-import { compressionLevelOf, Encoding, encodingsSent, qualityLevelOf, recordReceivedFrames, updatesReceived, type ReceivedRect } from '../helpers/rfb-traffic.js';
+import { compressionLevelOf, Encoding, encodingsSent, qualityLevelOf, recordReceivedFrames, updatesReceived, type ReceivedRect, type ReceivedUpdate } from '../helpers/rfb-traffic.js';
 import { QUALITY_PRESETS, type QualityPreset } from '../../client/src/screen/quality.js';
 
 /** Bounds each UI wait; waits are on conditions, never on time. */
@@ -112,8 +112,8 @@ describe('the screen’s Quality presets and Auto, seen in the RFB traffic', () 
     return { page, errors, sent, received };
   }
 
-  function jpegRects(screen: ScreenPage, fromUpdate: number): ReceivedRect[][] {
-    return updatesReceived(screen.received())
+  function jpegRects(updates: readonly ReceivedUpdate[], fromUpdate: number): ReceivedRect[][] {
+    return updates
       .slice(fromUpdate)
       .map((u) => u.rects.filter((r) => r.tight === 'jpeg'))
       .filter((rects) => rects.length > 0);
@@ -127,7 +127,7 @@ describe('the screen’s Quality presets and Auto, seen in the RFB traffic', () 
     assert.equal(real[0], Encoding.copyRect, `CopyRect first: ${real.join(', ')}`);
     assert.equal(real.at(-1), Encoding.raw, 'Raw last: the fallback for what nothing else can carry');
     assert.ok(real.indexOf(Encoding.tight) < real.indexOf(Encoding.zrle), 'Tight before ZRLE');
-    await pollUntil('JPEG rectangles from the painter', UI_TIMEOUT_MS, async () => jpegRects(screen, 0).length >= JPEG_UPDATES_PER_PRESET);
+    await pollUntil('JPEG rectangles from the painter', UI_TIMEOUT_MS, async () => jpegRects(updatesReceived(screen.received()), 0).length >= JPEG_UPDATES_PER_PRESET);
     const encodingsUsed = new Set(updatesReceived(screen.received()).flatMap((u) => u.rects.map((r) => r.encoding)).filter((e) => e >= 0 && e < 0x100));
     assert.ok(!encodingsUsed.has(Encoding.raw), `no Raw rectangles: ${[...encodingsUsed].join(', ')}`);
     assert.ok(encodingsUsed.has(Encoding.tight));
@@ -151,20 +151,20 @@ describe('the screen’s Quality presets and Auto, seen in the RFB traffic', () 
       // agree. TigerVNC later resends areas that stopped changing as JPEG at quality 100 (its
       // "lossless refresh"): below Sharp those are not the preset's.
       const from = updatesReceived(screen.received()).length;
-      const latest = (): ReceivedRect[] =>
-        jpegRects(screen, from)
-          .map((rects) => rects.filter((r) => preset === 'sharp' || r.jpegQuantSum !== LOSSLESS_QUANT_SUM))
-          .filter((rects) => rects.length > 0)
+      // The recorded stream is parsed once per look, and the rectangles that answered are the ones measured.
+      let rects: ReceivedRect[] = [];
+      await pollUntil(`JPEG rectangles at ${preset}`, PRESET_RECTANGLES_TIMEOUT_MS, async () => {
+        const updates = updatesReceived(screen.received());
+        rects = jpegRects(updates, from)
+          .map((inUpdate) => inUpdate.filter((r) => preset === 'sharp' || r.jpegQuantSum !== LOSSLESS_QUANT_SUM))
+          .filter((inUpdate) => inUpdate.length > 0)
           .slice(-JPEG_UPDATES_PER_PRESET)
           .flat();
-      await pollUntil(`JPEG rectangles at ${preset}`, PRESET_RECTANGLES_TIMEOUT_MS, async () => {
-        const rects = latest();
         const sums = [...new Set(rects.map((r) => r.jpegQuantSum))];
         if (rects.length >= JPEG_UPDATES_PER_PRESET && sums.length === 1 && sums[0] !== seen.at(-1)?.quantSum) return true;
         // What was seen, for the timeout's message.
-        throw new Error(`${updatesReceived(screen.received()).length - from} updates since the switch; the latest JPEG ones: ${rects.length} rectangles, quantiser sums ${sums.join(', ') || 'none'}`);
+        throw new Error(`${updates.length - from} updates since the switch; the latest JPEG ones: ${rects.length} rectangles, quantiser sums ${sums.join(', ') || 'none'}`);
       });
-      const rects = latest();
       const bytes = rects.reduce((sum, r) => sum + r.bytes, 0);
       const pixels = rects.reduce((sum, r) => sum + r.width * r.height, 0);
       seen.push({ preset, quantSum: rects[0]?.jpegQuantSum ?? 0, bytesPerPixel: bytes / pixels });

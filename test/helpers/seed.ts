@@ -42,7 +42,7 @@ export function control(gw: GatewayAddress): { put: (path: string, body: unknown
 
 const MINUTE_MS = 60_000;
 /** Extend's steps on the builds tests let close soon: 15 minutes at a time, at most an hour. */
-export const CLOSING_BUILD_EXTENSIONS = { stepMinutes: 15, maxMinutes: 60 } as const;
+const CLOSING_BUILD_EXTENSIONS = { stepMinutes: 15, maxMinutes: 60 } as const;
 
 export interface ClosingBuild {
   readonly stack: 'linux' | 'macos';

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { VNC_CLIENT_MESSAGE_MAX_BYTES } from '../../shared/src/limits.js';
 import { CLIPBOARD_HINTS, ClipboardSync, fitsClipboardMessage, isPasteShortcut, MAX_CLIPBOARD_SEND_CHARS, type ClipboardPermission } from '../../client/src/screen/clipboard-sync.js';
 
 interface Fake {
@@ -224,11 +225,11 @@ test('a hint the status line could not show is offered again', async () => {
   assert.deepEqual(f.hints, [CLIPBOARD_HINTS.missing, CLIPBOARD_HINTS.missing]);
 });
 
-test('the panel and the sync share one size limit, below the gateway’s 1 MiB clipboard message', () => {
+test('the panel and the sync share one size limit, below the gateway’s largest client message', () => {
   assert.equal(fitsClipboardMessage('x'.repeat(MAX_CLIPBOARD_SEND_CHARS)), true);
   assert.equal(fitsClipboardMessage('x'.repeat(MAX_CLIPBOARD_SEND_CHARS + 1)), false);
-  // Three UTF-8 bytes per UTF-16 unit at most: the largest text that fits stays under 1 MiB.
-  assert.ok(Buffer.byteLength('€'.repeat(MAX_CLIPBOARD_SEND_CHARS)) < 1024 * 1024);
+  // Three UTF-8 bytes per UTF-16 unit at most: the largest text that fits stays under the limit.
+  assert.ok(Buffer.byteLength('€'.repeat(MAX_CLIPBOARD_SEND_CHARS)) < VNC_CLIENT_MESSAGE_MAX_BYTES);
 });
 
 test('one refocus read once: the window’s focus and the screen’s focusin share the read in flight', async () => {
